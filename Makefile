@@ -1,0 +1,116 @@
+# ml-connector: one non-recursive GNU Makefile.
+#
+#   make               release build in build/release (bin: build/release/mlc)
+#   make test          banned-function check, unit tests, end-to-end tests
+#   make asan          the same sources with ASan+UBSan in build/asan
+#   make test-asan     the suite under ASan+UBSan
+#   make valgrind      the unit tests under valgrind (release build)
+#   make install       PREFIX=/usr/local DESTDIR=
+#   make clean
+#
+# Variant directories: VARIANT=release|asan selects flags and BUILD dir.
+
+VARIANT ?= release
+BUILD   ?= build/$(VARIANT)
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+PKGS := libcurl libmicrohttpd jansson yaml-0.1 libsodium sqlite3
+TEST_PKGS := cmocka
+
+# Dependency check: when a pkg-config module is missing, run scripts/install-deps
+# as root, else print the apt-get line the user has to run.
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+PKG_MISSING := $(shell pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null || echo missing)
+ifneq ($(PKG_MISSING),)
+ifeq ($(shell id -u),0)
+$(info ml-connector: missing build dependencies, running scripts/install-deps)
+PKG_INSTALL := $(shell scripts/install-deps >&2 && echo ok)
+ifneq ($(PKG_INSTALL),ok)
+$(error scripts/install-deps failed)
+endif
+else
+$(error missing build dependencies; run as root: $(shell scripts/install-deps --print))
+endif
+endif
+endif
+
+CC      ?= gcc
+WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Werror
+# snprintf truncation is the intended, bounded behaviour wherever we use it.
+WARN    += -Wno-format-truncation
+CSTD    := -std=c17 -D_GNU_SOURCE
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS   := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+ifeq ($(VARIANT),asan)
+OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDOPT := -fsanitize=address,undefined
+else
+OPT := -O2 -g
+LDOPT :=
+endif
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) -Isrc -DMLC_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+LDFLAGS_ALL := $(LDOPT) $(LDFLAGS)
+
+LIB_SRCS  := $(sort $(shell find src -name '*.c' ! -path src/main.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB       := $(BUILD)/libmlc.a
+MAIN_OBJ  := $(BUILD)/src/main.o
+BIN       := $(BUILD)/mlc
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_HELP_SRCS := $(wildcard tests/unit/helpers/*.c)
+TEST_HELP_OBJS := $(TEST_HELP_SRCS:%.c=$(BUILD)/%.o)
+
+.PHONY: all test unit e2e check-banned asan test-asan valgrind install clean
+all: $(BIN) $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(if $(filter tests/%,$<),$(TEST_CFLAGS) -Itests/unit) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(MAIN_OBJ) $(LIB) $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELP_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_HELP_OBJS) $(LIB) $(TEST_LIBS) $(PKG_LIBS)
+
+check-banned:
+	@scripts/check-banned src tests/unit
+
+# The suite: one aggregated "N passed, N failed" line at the end.
+test: $(BIN) $(UNIT_BINS) check-banned
+	@scripts/run-tests --build $(BUILD) $(UNIT_BINS)
+
+unit: $(UNIT_BINS)
+	@scripts/run-tests --build $(BUILD) --unit-only $(UNIT_BINS)
+
+asan:
+	@$(MAKE) --no-print-directory VARIANT=asan all
+
+test-asan:
+	@$(MAKE) --no-print-directory VARIANT=asan test
+
+valgrind: $(BIN) $(UNIT_BINS)
+	@scripts/run-tests --build $(BUILD) --valgrind $(UNIT_BINS)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/ml-connector
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mlc
+	install -m 0644 etc/mlc.example.yaml README.md $(DESTDIR)$(PREFIX)/share/doc/ml-connector/
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(TEST_HELP_OBJS:.o=.d)

@@ -1,0 +1,44 @@
+#include "cmd/cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const struct cmd_def cmd_table[] = {
+    { "version", cmd_version, "", "print the version" },
+    { "help",    cmd_help,    "", "list the commands" },
+    { NULL, NULL, NULL, NULL },
+};
+
+const struct cmd_def *cmd_find(const char *name)
+{
+    for (const struct cmd_def *c = cmd_table; c->name != NULL; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+void cmd_print_usage(const char *prog)
+{
+    fprintf(stderr, "usage: %s COMMAND [ARGS]\n\ncommands:\n", prog);
+    for (const struct cmd_def *c = cmd_table; c->name != NULL; c++) {
+        char head[64];
+        snprintf(head, sizeof(head), "%s %s", c->name, c->usage);
+        fprintf(stderr, "  %-36s %s\n", head, c->summary);
+    }
+}
+
+int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("mlc %s\n", MLC_VERSION);
+    return 0;
+}
+
+int cmd_help(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    cmd_print_usage("mlc");
+    return 0;
+}

@@ -1,0 +1,27 @@
+/*
+ * cmd: the operator's commands. main.c only dispatches; each command lives in
+ * its own file and has the signature of cmd_fn. A command returns the process
+ * exit status (0 success, 1 failure, 2 usage error) and prints its own errors.
+ */
+#ifndef MLC_CMD_CMD_H
+#define MLC_CMD_CMD_H
+
+typedef int (*cmd_fn)(int argc, char **argv);
+
+struct cmd_def {
+    const char *name;
+    cmd_fn      fn;
+    const char *usage;   /* one line: arguments */
+    const char *summary; /* one line: what it does */
+};
+
+/* The command table (cmd.c), terminated by a NULL name. */
+extern const struct cmd_def cmd_table[];
+
+const struct cmd_def *cmd_find(const char *name);
+void cmd_print_usage(const char *prog);
+
+int cmd_version(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * mlc: the ml-connector daemon and operator's tool. Command dispatch only.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cmd/cmd.h"
+#include "core/secret.h"
+
+int main(int argc, char **argv)
+{
+    const struct cmd_def *c;
+    struct rlimit no_core = { 0, 0 };
+
+    /* No core dumps: they would hold decrypted credentials. */
+    setrlimit(RLIMIT_CORE, &no_core);
+    /* libcurl runs with NOSIGNAL; a peer closing a socket must not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    if (secret_lib_init() != 0) {
+        fprintf(stderr, "mlc: libsodium failed to initialize\n");
+        return 1;
+    }
+    if (argc < 2) {
+        cmd_print_usage(argv[0]);
+        return 2;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return cmd_version(argc - 1, argv + 1);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return cmd_help(argc - 1, argv + 1);
+    c = cmd_find(argv[1]);
+    if (c == NULL) {
+        fprintf(stderr, "mlc: unknown command '%s'\n", argv[1]);
+        cmd_print_usage(argv[0]);
+        return 2;
+    }
+    return c->fn(argc - 1, argv + 1);
+}
