@@ -4,6 +4,9 @@
 #include <string.h>
 
 const struct cmd_def cmd_table[] = {
+    { "run",     cmd_run,     "--config FILE", "run the daemon (webhooks, scheduler, workers)" },
+    { "init",    cmd_init,    "[--force] [FILE]", "write a commented example configuration (default mlc.yaml)" },
+    { "config",  cmd_config,  "check FILE", "validate a configuration file (exit 0 valid, 1 invalid)" },
     { "version", cmd_version, "", "print the version" },
     { "help",    cmd_help,    "", "list the commands" },
     { NULL, NULL, NULL, NULL },

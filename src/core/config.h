@@ -1,0 +1,194 @@
+/*
+ * config: mlc.yaml loaded into an immutable, reference-counted struct.
+ *
+ * cfg_load parses with libyaml and fills struct mlc_config from one field
+ * table (config.c) that also drives validation, defaults and `mlc init`'s
+ * commented example. Errors name file, line and key:
+ *   mlc.yaml:14: posting.accounts.tax: expected an account like "1.4410" or "100.4410.01"
+ * Unknown keys are errors. Secrets are never in the file: the file holds
+ * references (names) to credentials stored encrypted by `mlc credentials`.
+ *
+ * Ownership: cfg_load returns a config with one reference; cfg_ref adds one,
+ * cfg_unref drops one and frees at zero. A loaded config is never modified,
+ * so threads may read it freely while they hold a reference; SIGHUP swaps in
+ * a new one at job boundaries.
+ */
+#ifndef MLC_CORE_CONFIG_H
+#define MLC_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+/* A JDE account "BU.OBJ" or "BU.OBJ.SUB" (business unit, object, subsidiary). */
+struct cfg_account {
+    char bu[13];  /* MCU, up to 12 */
+    char obj[7];  /* OBJ, up to 6 */
+    char sub[9];  /* SUB, up to 8, may be empty */
+};
+
+/* One entry of a string -> account map (by SKU, category, gateway, ...). */
+struct cfg_account_map {
+    char              *match; /* the map key as written */
+    struct cfg_account account;
+};
+
+/* One entry of a string -> string map (SKU map, supplier by gateway, ...). */
+struct cfg_str_map {
+    char *match;
+    char *value;
+};
+
+enum cfg_post_mode { CFG_POST_JOURNAL = 0, CFG_POST_VOUCHER };
+enum cfg_gl_date { CFG_GLDATE_CREATED = 0, CFG_GLDATE_PAID, CFG_GLDATE_POSTING };
+enum cfg_cancel { CFG_CANCEL_REVERSE = 0, CFG_CANCEL_HOLD };
+enum cfg_sku_source { CFG_SKU_LITM = 0, CFG_SKU_AITM };
+
+struct cfg_bigcommerce {
+    char *store_hash;
+    char *api_base_url;        /* default https://api.bigcommerce.com/stores/{hash} */
+    char *token_ref;           /* credential name of the X-Auth-Token */
+    char *webhook_public_url;  /* https://host/webhooks/bigcommerce */
+    char *webhook_secret_ref;  /* credential name: custom header secret */
+    char *client_secret_ref;   /* credential name: signature key, may be NULL */
+    char *ca_file;             /* extra CA bundle, may be NULL */
+    int   rate_reserve;        /* requests left for other apps on the store */
+    int   timeout_ms;
+};
+
+struct cfg_orchestrations {
+    char *add_journal_entry;   /* default MLC_AddJournalEntry */
+    char *add_voucher;         /* default MLC_AddVoucher */
+    char *add_customer;        /* default MLC_AddCustomer */
+    char *update_customer;     /* default MLC_UpdateCustomer */
+};
+
+struct cfg_jde {
+    char *ais_base_url;
+    char *environment;
+    char *role;
+    char *device_name;
+    char *user;
+    char *password_ref;        /* credential name */
+    char *ca_file;
+    int   timeout_ms;
+    struct cfg_orchestrations orch;
+    struct cfg_str_map *inputs;   /* contract input name -> customer's name */
+    size_t              n_inputs;
+};
+
+struct cfg_posting {
+    enum cfg_post_mode mode;
+    char *company;             /* KCO, 5 digits */
+    char *document_type;       /* DCT, default JE */
+    char *ledger_type;         /* LT, default AA */
+    enum cfg_gl_date gl_date;
+    char *timezone;            /* IANA name, default UTC */
+    char *key_prefix;          /* default BC */
+    int64_t rounding_tolerance_minor; /* in minor units of the order currency */
+    int    *paid_statuses;
+    size_t  n_paid_statuses;
+    enum cfg_cancel on_cancel;
+    char *default_supplier;    /* voucher mode AN8 */
+    char *balance_sheet_bu;    /* BU of payment, tax, unmatched lines */
+    char *default_bu;          /* BU of revenue-type lines */
+    struct cfg_str_map *bu_by_channel;  size_t n_bu_by_channel;
+    struct {
+        struct cfg_account revenue, discounts, shipping, handling, wrapping,
+                           fees, tax, clearing, gift_certificate,
+                           store_credit, rounding;
+    } accounts;
+    struct cfg_account_map *revenue_by_sku;      size_t n_revenue_by_sku;
+    struct cfg_account_map *revenue_by_category; size_t n_revenue_by_category;
+    struct cfg_account_map *clearing_by_gateway; size_t n_clearing_by_gateway;
+    struct cfg_account_map *clearing_by_method;  size_t n_clearing_by_method;
+    struct cfg_str_map     *supplier_by_gateway; size_t n_supplier_by_gateway;
+};
+
+struct cfg_customers {
+    bool  enabled;
+    char *search_type;         /* default C */
+    char *ar_class;
+    char *payment_terms;
+    char *currency;
+};
+
+struct cfg_catalog {
+    bool  enabled;
+    enum cfg_sku_source sku_source;
+    struct cfg_str_map *sku_map; size_t n_sku_map; /* JDE item -> BC SKU */
+    char *price_currency;
+    char *price_uom;
+    char *price_branch;        /* MCU, empty = item level */
+    bool  sync_name;
+    bool  sync_price;
+    bool  create_missing;
+};
+
+struct cfg_schedule {          /* seconds */
+    int reconcile_interval;
+    int reconcile_overlap;
+    int hooks_interval;
+    int catalog_poll_interval;
+    int accounts_refresh_interval;
+    int session_keepalive_interval;
+};
+
+struct cfg_store {
+    char *url;                 /* SQLite path (default) or postgresql:// DSN */
+    char *master_key_file;     /* key for encrypted credentials */
+};
+
+struct cfg_server {
+    char *listen;              /* "127.0.0.1:8080" */
+    int   threads;
+    int   max_connections;
+    int   connection_timeout_s;
+    size_t max_body_bytes;
+};
+
+struct cfg_workers {
+    int count;
+    int lease_s;
+    int max_attempts;
+    int retry_base_ms;
+    int retry_cap_ms;
+    int drain_timeout_s;
+};
+
+struct mlc_config {
+    char *path;                /* file it was loaded from */
+    char *log_level;
+    struct cfg_bigcommerce bigcommerce;
+    struct cfg_jde         jde;
+    struct cfg_posting     posting;
+    struct cfg_customers   customers;
+    struct cfg_catalog     catalog;
+    struct cfg_schedule    schedule;
+    struct cfg_store       store;
+    struct cfg_server      server;
+    struct cfg_workers     workers;
+};
+
+/* Loads path. On error returns MLC_EPARSE/MLC_EINVAL/MLC_EIO and e->msg
+ * reads "FILE:LINE: KEY: problem". *out has one reference. */
+int cfg_load(const char *path, struct mlc_config **out, struct mlc_err *e);
+/* Same from a memory buffer; name is used in messages. */
+int cfg_load_buffer(const char *name, const char *text, size_t len,
+                    struct mlc_config **out, struct mlc_err *e);
+
+struct mlc_config *cfg_ref(struct mlc_config *c);
+void cfg_unref(struct mlc_config *c); /* NULL-safe */
+
+/* The fully commented example configuration (what `mlc init` writes and
+ * etc/mlc.example.yaml holds). Static storage. */
+const char *cfg_example_yaml(void);
+
+/* "100.4410.01" -> account; MLC_EINVAL when malformed. */
+int cfg_account_parse(const char *s, struct cfg_account *out);
+/* "BU.OBJ[.SUB]" into buf. */
+void cfg_account_format(const struct cfg_account *a, char *buf, size_t cap);
+
+#endif

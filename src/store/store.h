@@ -1,0 +1,229 @@
+/*
+ * store: the connector's only shared state, behind one interface.
+ *
+ * A struct store is one connection to the state store; use one per thread.
+ * The SQLite implementation (store_sqlite.c) is the embedded default; a
+ * PostgreSQL one (store_pg.c) will plug into the same vtable (store_impl.h)
+ * without touching any caller. The store knows no API: it keeps inbound
+ * events, jobs, watermarks, the posting ledger, the audit trail and secrets
+ * (ciphertext only) as plain data.
+ *
+ * Every call is atomic on its own. store_tx_begin/commit group several calls
+ * into one transaction (a watermark moves with the jobs it produced).
+ *
+ * Ownership: strings inside returned structs are owned by the struct and
+ * freed by the matching *_clear function. Times are Unix milliseconds, taken
+ * from the store's clock (store_set_clock) so tests can move time.
+ */
+#ifndef MLC_STORE_STORE_H
+#define MLC_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+struct store;
+
+/* Milliseconds since the Unix epoch; ctx is the value given to store_set_clock. */
+typedef int64_t (*store_clock_fn)(void *ctx);
+
+/* Opens (creating and migrating as needed) the store at url: a file path or
+ * "sqlite:PATH" for SQLite; "postgresql://..." is reserved for PostgreSQL
+ * (MLC_EINVAL with a clear message until it exists). *out: caller closes. */
+int store_open(const char *url, struct store **out, struct mlc_err *e);
+void store_close(struct store *st); /* NULL-safe; rolls back an open tx */
+
+void store_set_clock(struct store *st, store_clock_fn fn, void *ctx);
+int64_t store_now_ms(struct store *st);
+/* Schema version after migrations (tests, `mlc status`). */
+int store_schema_version(struct store *st, int *out, struct mlc_err *e);
+
+int store_tx_begin(struct store *st, struct mlc_err *e); /* write tx (IMMEDIATE) */
+int store_tx_commit(struct store *st, struct mlc_err *e);
+void store_tx_rollback(struct store *st);
+
+/* ---- inbound events ---------------------------------------------------- */
+
+struct store_event {
+    const char *source;     /* "bigcommerce", "jde", "cli" */
+    const char *dedupe_key; /* unique: webhook-id, or hash+created_at */
+    const char *kind;       /* e.g. "store/order/updated" */
+    const char *resource;   /* e.g. "order:105" */
+    const char *payload;    /* raw JSON as received (may be NULL) */
+};
+
+/* Records an event unless its dedupe_key was seen (*inserted false then).
+ * When inserted and job_kind is not NULL, enqueues job (job_kind,
+ * ev->resource) coalesced, in the same transaction. */
+int store_event_ingest(struct store *st, const struct store_event *ev,
+                       const char *job_kind, bool *inserted,
+                       struct mlc_err *e);
+
+/* ---- jobs -------------------------------------------------------------- */
+
+enum store_job_state {
+    STORE_JOB_READY = 0,
+    STORE_JOB_RUNNING,
+    STORE_JOB_DONE,
+    STORE_JOB_HELD,   /* dead letter: waits for a fix, then replay */
+    STORE_JOB_FAILED  /* gave up after max attempts */
+};
+
+const char *store_job_state_name(enum store_job_state s);
+int store_job_state_parse(const char *name, enum store_job_state *out);
+
+struct store_job {
+    int64_t              id;
+    char                *kind;
+    char                *key;        /* resource key, e.g. "order:105" */
+    char                *payload;    /* JSON or NULL */
+    enum store_job_state state;
+    int                  attempts;   /* claims so far */
+    int64_t              run_at;     /* not claimable before this */
+    char                *owner;      /* lease owner while running */
+    int64_t              lease_until;
+    char                *last_error; /* or the hold reason */
+    int64_t              created_at;
+    int64_t              updated_at;
+};
+
+void store_job_clear(struct store_job *j); /* frees strings, NULL-safe */
+
+/* Enqueues (kind, key) at run_at (0 = now). Coalescing: when a job with the
+ * same kind and key is already READY, nothing is added, its run_at moves to
+ * the earlier of the two, and *coalesced is set; a RUNNING one does not
+ * coalesce, so a change seen while a job runs is fetched again. id_out and
+ * coalesced may be NULL. */
+int store_job_enqueue(struct store *st, const char *kind, const char *key,
+                      const char *payload, int64_t run_at, int64_t *id_out,
+                      bool *coalesced, struct mlc_err *e);
+
+/* Claims the oldest claimable job: READY with run_at <= now, or RUNNING with
+ * an expired lease (its owner died). kinds: NULL-terminated list of kinds to
+ * take, or NULL for any. Sets state RUNNING, owner, lease_until = now +
+ * lease_ms, attempts + 1. MLC_ENOTFOUND when there is nothing to do. */
+int store_job_claim(struct store *st, const char *owner,
+                    const char *const *kinds, int64_t lease_ms,
+                    struct store_job *out, struct mlc_err *e);
+
+/* The following act only while owner still holds the lease on job id;
+ * otherwise MLC_ESTATE (the lease expired and someone else took it). */
+int store_job_extend(struct store *st, int64_t id, const char *owner,
+                     int64_t lease_ms, struct mlc_err *e);
+int store_job_done(struct store *st, int64_t id, const char *owner,
+                   struct mlc_err *e);
+/* Back to READY after a delay computed by store_backoff_ms, or FAILED when
+ * attempts reached max_attempts. *failed tells which (may be NULL). */
+int store_job_retry(struct store *st, int64_t id, const char *owner,
+                    const char *error, int max_attempts, bool *failed,
+                    struct mlc_err *e);
+int store_job_hold(struct store *st, int64_t id, const char *owner,
+                   const char *reason, struct mlc_err *e);
+
+/* HELD or FAILED -> READY now, attempts reset. MLC_ESTATE otherwise. */
+int store_job_replay(struct store *st, int64_t id, struct mlc_err *e);
+int store_job_get(struct store *st, int64_t id, struct store_job *out,
+                  struct mlc_err *e);
+/* Calls fn for each job in state (or every job when state < 0), oldest first,
+ * at most limit (0 = no limit). fn returning non-zero stops the walk. */
+int store_job_list(struct store *st, int state, size_t limit,
+                   int (*fn)(const struct store_job *j, void *ctx), void *ctx,
+                   struct mlc_err *e);
+int store_job_count(struct store *st, enum store_job_state state,
+                    int64_t *out, struct mlc_err *e);
+
+/* Retry delay for the given attempt (1-based): base * 2^(attempt-1) capped
+ * at cap_ms, with "equal jitter" (half fixed, half random) from rnd, a
+ * uniformly random 32-bit value supplied by the caller. Pure. */
+int64_t store_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms,
+                         uint32_t rnd);
+
+/* ---- watermarks -------------------------------------------------------- */
+
+/* Copies the value into buf; MLC_ENOTFOUND when never set. */
+int store_watermark_get(struct store *st, const char *name, char *buf,
+                        size_t cap, struct mlc_err *e);
+int store_watermark_set(struct store *st, const char *name,
+                        const char *value, struct mlc_err *e);
+
+/* ---- posting ledger ---------------------------------------------------- */
+
+enum store_ledger_state {
+    STORE_LEDGER_PENDING = 0, /* create about to be sent */
+    STORE_LEDGER_POSTED,      /* JDE answered with a document number */
+    STORE_LEDGER_UNKNOWN      /* outcome unknown: look it up in JDE first */
+};
+
+const char *store_ledger_state_name(enum store_ledger_state s);
+
+struct store_ledger {
+    char                   *key;        /* idempotency key, e.g. "BC105S" */
+    char                   *kind;       /* "sale", "refund", "reversal", "customer" */
+    char                   *entity;     /* e.g. "order:105" */
+    enum store_ledger_state state;
+    char                   *doc_type;   /* JDE DCT */
+    char                   *doc_company;/* JDE KCO */
+    int64_t                 doc_number; /* JDE DOC, 0 until posted */
+    int64_t                 batch;      /* JDE ICU, 0 until posted */
+    char                   *request;    /* JSON document sent (lines, totals) */
+    int64_t                 created_at;
+    int64_t                 updated_at;
+};
+
+void store_ledger_clear(struct store_ledger *l);
+
+/* MLC_ENOTFOUND when the key has no row. */
+int store_ledger_get(struct store *st, const char *key,
+                     struct store_ledger *out, struct mlc_err *e);
+/* Inserts key as PENDING with its request; MLC_EEXIST when the key exists. */
+int store_ledger_begin(struct store *st, const char *key, const char *kind,
+                       const char *entity, const char *request,
+                       struct mlc_err *e);
+int store_ledger_mark_unknown(struct store *st, const char *key,
+                              struct mlc_err *e);
+int store_ledger_mark_posted(struct store *st, const char *key,
+                             const char *doc_type, const char *doc_company,
+                             int64_t doc_number, int64_t batch,
+                             struct mlc_err *e);
+/* Removes a PENDING/UNKNOWN row once JDE said the document does not exist. */
+int store_ledger_forget(struct store *st, const char *key, struct mlc_err *e);
+int store_ledger_list(struct store *st, const char *entity,
+                      int (*fn)(const struct store_ledger *l, void *ctx),
+                      void *ctx, struct mlc_err *e);
+
+/* ---- audit trail (append-only) ----------------------------------------- */
+
+struct store_audit {
+    int64_t     id;
+    int64_t     at;
+    const char *actor;   /* "worker:3", "cli", "webhook", "scheduler" */
+    const char *entity;  /* "order:105", "hook:12", "config" */
+    const char *action;  /* "fetch", "post", "hold", "replay", ... */
+    const char *outcome; /* "ok", "error", "held", "skipped" */
+    const char *detail;  /* JSON object or NULL; never holds secrets */
+};
+
+/* id and at are filled by the store. */
+int store_audit_add(struct store *st, const struct store_audit *a,
+                    struct mlc_err *e);
+/* Entity NULL = all; oldest first; limit 0 = all. Strings valid during fn. */
+int store_audit_list(struct store *st, const char *entity, size_t limit,
+                     int (*fn)(const struct store_audit *a, void *ctx),
+                     void *ctx, struct mlc_err *e);
+
+/* ---- secrets (ciphertext only; encryption lives in the vault) ---------- */
+
+int store_secret_put(struct store *st, const char *name, const void *blob,
+                     size_t len, struct mlc_err *e);
+/* *blob: caller frees with free(). MLC_ENOTFOUND when absent. */
+int store_secret_get(struct store *st, const char *name, void **blob,
+                     size_t *len, struct mlc_err *e);
+int store_secret_delete(struct store *st, const char *name, struct mlc_err *e);
+/* Names and update times, never contents. */
+int store_secret_list(struct store *st,
+                      int (*fn)(const char *name, int64_t updated_at, void *ctx),
+                      void *ctx, struct mlc_err *e);
+
+#endif
