@@ -24,6 +24,7 @@ void cmd_print_usage(const char *prog);
 int cmd_run(int argc, char **argv);    /* cmd_run.c */
 int cmd_init(int argc, char **argv);   /* cmd_init.c */
 int cmd_config(int argc, char **argv); /* cmd_config.c */
+int cmd_jobs(int argc, char **argv);   /* cmd_jobs.c */
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
