@@ -63,13 +63,20 @@ LIB       := $(BUILD)/libmlc.a
 MAIN_OBJ  := $(BUILD)/src/main.o
 BIN       := $(BUILD)/mlc
 
+# The simulators (sim/) build into their own library and the mlc-sim binary;
+# they share core/ and net/ with the connector but never its flows.
+SIM_SRCS  := $(sort $(shell find sim -name '*.c' ! -path sim/main.c 2>/dev/null))
+SIM_OBJS  := $(SIM_SRCS:%.c=$(BUILD)/%.o)
+SIM_LIB   := $(if $(SIM_SRCS),$(BUILD)/libmlcsim.a)
+SIM_BIN   := $(if $(wildcard sim/main.c),$(BUILD)/mlc-sim)
+
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELP_SRCS := $(wildcard tests/unit/helpers/*.c)
 TEST_HELP_OBJS := $(TEST_HELP_SRCS:%.c=$(BUILD)/%.o)
 
 .PHONY: all test unit e2e check-banned asan test-asan valgrind install clean
-all: $(BIN) $(UNIT_BINS)
+all: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -82,15 +89,22 @@ $(LIB): $(LIB_OBJS)
 $(BIN): $(MAIN_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(MAIN_OBJ) $(LIB) $(PKG_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELP_OBJS) $(LIB)
+$(SIM_LIB): $(SIM_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/mlc-sim: $(BUILD)/sim/main.o $(SIM_LIB) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(SIM_LIB) $(LIB) $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELP_OBJS) $(SIM_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_HELP_OBJS) $(LIB) $(TEST_LIBS) $(PKG_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_HELP_OBJS) $(SIM_LIB) $(LIB) $(TEST_LIBS) $(PKG_LIBS)
 
 check-banned:
-	@scripts/check-banned src tests/unit
+	@scripts/check-banned src tests/unit $(wildcard sim)
 
 # The suite: one aggregated "N passed, N failed" line at the end.
-test: $(BIN) $(UNIT_BINS) check-banned
+test: $(BIN) $(SIM_BIN) $(UNIT_BINS) check-banned
 	@scripts/run-tests --build $(BUILD) $(UNIT_BINS)
 
 unit: $(UNIT_BINS)
@@ -102,7 +116,7 @@ asan:
 test-asan:
 	@$(MAKE) --no-print-directory VARIANT=asan test
 
-valgrind: $(BIN) $(UNIT_BINS)
+valgrind: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 	@scripts/run-tests --build $(BUILD) --valgrind $(UNIT_BINS)
 
 install: $(BIN)
@@ -113,4 +127,4 @@ install: $(BIN)
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(TEST_HELP_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(SIM_OBJS:.o=.d) $(BUILD)/sim/main.d $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(TEST_HELP_OBJS:.o=.d)
