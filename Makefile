@@ -75,6 +75,9 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELP_SRCS := $(wildcard tests/unit/helpers/*.c)
 TEST_HELP_OBJS := $(TEST_HELP_SRCS:%.c=$(BUILD)/%.o)
 
+# Keep object files of pattern-built test binaries.
+.SECONDARY:
+
 .PHONY: all test unit e2e check-banned asan test-asan valgrind install clean
 all: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 
