@@ -1,12 +1,43 @@
-/* Placeholder until the module lands: keeps the command table linkable. */
+/*
+ * mlc config check FILE: loads FILE as the daemon would and reports every
+ * error (file:line: key: problem) on stderr. Exit 0 valid, 1 invalid, 2 usage.
+ */
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/config.h"
+
+static void print_error(const char *msg, void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", msg);
+}
+
+static int usage(FILE *out)
+{
+    fprintf(out, "usage: mlc config check FILE\n");
+    return out == stdout ? 0 : 2;
+}
+
+static int config_check(const char *path)
+{
+    struct mlc_config *cfg = NULL;
+    struct mlc_err e;
+
+    mlc_err_clear(&e);
+    if (cfg_load_report(path, print_error, NULL, &cfg, &e) != MLC_OK)
+        return 1;
+    cfg_unref(cfg);
+    printf("%s: configuration OK\n", path);
+    return 0;
+}
 
 int cmd_config(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "mlc config: not available in this build\n");
-    return 1;
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+        return usage(stdout);
+    if (argc != 3 || strcmp(argv[1], "check") != 0)
+        return usage(stderr);
+    return config_check(argv[2]);
 }

@@ -1,12 +1,144 @@
-/* Placeholder until the module lands: keeps the command table linkable. */
+/*
+ * mlc init [--force] [FILE]: writes the commented example configuration
+ * (cfg_example_yaml) to FILE (default mlc.yaml) with mode 0600. An existing
+ * file is kept unless --force, which replaces it atomically (temp + rename).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/config.h"
+
+#define INIT_DEFAULT_FILE "mlc.yaml"
+
+static int usage(FILE *out)
+{
+    fprintf(out, "usage: mlc init [--force] [FILE]   (default FILE: %s)\n",
+            INIT_DEFAULT_FILE);
+    return out == stdout ? 0 : 2;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Fills fd (already open on a new file) with text, mode 0600, synced. */
+static int fill(int fd, const char *text)
+{
+    if (fchmod(fd, 0600) != 0 || write_all(fd, text, strlen(text)) != 0 ||
+        fsync(fd) != 0)
+        return -1;
+    return 0;
+}
+
+/* New file only: O_EXCL refuses an existing file (or a symlink) atomically. */
+static int write_new(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int saved;
+
+    if (fd < 0)
+        return -1;
+    if (fill(fd, text) != 0) {
+        saved = errno;
+        close(fd);
+        unlink(path);
+        errno = saved;
+        return -1;
+    }
+    return close(fd);
+}
+
+/* Replaces path atomically: a reader sees the old file or the new one. */
+static int write_replace(const char *path, const char *text)
+{
+    size_t n = strlen(path) + sizeof(".tmp.XXXXXX");
+    char *tmp = malloc(n);
+    int fd, saved, rc = -1;
+
+    if (tmp == NULL)
+        return -1;
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    if ((fd = mkstemp(tmp)) < 0)
+        goto out;
+    if (fill(fd, text) != 0) {
+        saved = errno;
+        close(fd);
+        goto fail;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        saved = errno;
+        goto fail;
+    }
+    rc = 0;
+    goto out;
+fail:
+    unlink(tmp);
+    errno = saved;
+out:
+    free(tmp);
+    return rc;
+}
 
 int cmd_init(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "mlc init: not available in this build\n");
-    return 1;
+    const char *path = NULL;
+    bool force = false, opts = true;
+    char ebuf[128];
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (opts && strcmp(argv[i], "--force") == 0) {
+            force = true;
+        } else if (opts && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
+            return usage(stdout);
+        } else if (opts && strcmp(argv[i], "--") == 0) {
+            opts = false;
+        } else if (opts && argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "mlc init: unknown option %s\n", argv[i]);
+            return usage(stderr);
+        } else if (path == NULL) {
+            path = argv[i];
+        } else {
+            return usage(stderr);
+        }
+    }
+    if (path == NULL)
+        path = INIT_DEFAULT_FILE;
+
+    rc = force ? write_replace(path, cfg_example_yaml()) : write_new(path, cfg_example_yaml());
+    if (rc != 0) {
+        if (!force && errno == EEXIST)
+            fprintf(stderr, "mlc init: %s already exists (use --force to overwrite)\n", path);
+        else
+            fprintf(stderr, "mlc init: cannot write %s: %s\n", path,
+                    strerror_r(errno, ebuf, sizeof(ebuf)));
+        return 1;
+    }
+
+    /* Issue 4: create the master key file (store.master_key_file) here,
+     * without overwriting an existing key. Not done yet: `mlc init` writes
+     * only the configuration. */
+
+    printf("wrote %s (mode 0600)\n"
+           "next: fill in the Required keys, store each credential it names with\n"
+           "  mlc credentials set NAME\n"
+           "then run: mlc config check %s\n", path, path);
+    return 0;
 }

@@ -12,6 +12,15 @@
  * cfg_unref drops one and frees at zero. A loaded config is never modified,
  * so threads may read it freely while they hold a reference; SIGHUP swaps in
  * a new one at job boundaries.
+ *
+ * Conventions of a loaded config:
+ *  - an optional string that is not set is NULL;
+ *  - an optional account that is not set has an empty bu (bu[0] == '\0'):
+ *    an order that needs it is held, never posted to a guess;
+ *  - maps are sorted by match (strcmp order, no duplicates), so callers may
+ *    bsearch them; an empty map is NULL with a count of 0;
+ *  - bigcommerce.api_base_url has {store_hash} substituted, and neither base
+ *    URL ends with '/'.
  */
 #ifndef MLC_CORE_CONFIG_H
 #define MLC_CORE_CONFIG_H
@@ -48,7 +57,7 @@ enum cfg_sku_source { CFG_SKU_LITM = 0, CFG_SKU_AITM };
 
 struct cfg_bigcommerce {
     char *store_hash;
-    char *api_base_url;        /* default https://api.bigcommerce.com/stores/{hash} */
+    char *api_base_url;        /* default https://api.bigcommerce.com/stores/{store_hash}, substituted */
     char *token_ref;           /* credential name of the X-Auth-Token */
     char *webhook_public_url;  /* https://host/webhooks/bigcommerce */
     char *webhook_secret_ref;  /* credential name: custom header secret */
@@ -178,6 +187,22 @@ int cfg_load(const char *path, struct mlc_config **out, struct mlc_err *e);
 /* Same from a memory buffer; name is used in messages. */
 int cfg_load_buffer(const char *name, const char *text, size_t len,
                     struct mlc_config **out, struct mlc_err *e);
+
+/* At most this many errors are collected from one file. */
+#define CFG_MAX_ERRORS 20
+
+/* Receives each error message ("FILE:LINE: KEY: problem"), in the order
+ * found, during a load. */
+typedef void (*cfg_report_fn)(const char *msg, void *ctx);
+
+/* cfg_load / cfg_load_buffer that keep going after the first error and pass
+ * every error (up to CFG_MAX_ERRORS, then one "too many errors" line) to
+ * report (may be NULL). e and the return value describe the first error. */
+int cfg_load_report(const char *path, cfg_report_fn report, void *ctx,
+                    struct mlc_config **out, struct mlc_err *e);
+int cfg_load_buffer_report(const char *name, const char *text, size_t len,
+                           cfg_report_fn report, void *ctx,
+                           struct mlc_config **out, struct mlc_err *e);
 
 struct mlc_config *cfg_ref(struct mlc_config *c);
 void cfg_unref(struct mlc_config *c); /* NULL-safe */
