@@ -37,9 +37,15 @@ void store_close(struct store *st); /* NULL-safe; rolls back an open tx */
 
 void store_set_clock(struct store *st, store_clock_fn fn, void *ctx);
 int64_t store_now_ms(struct store *st);
+/* Retry delays for store_job_retry (defaults: 1 s doubling up to 15 min).
+ * Values <= 0 keep the current setting. */
+void store_set_backoff(struct store *st, int64_t base_ms, int64_t cap_ms);
 /* Schema version after migrations (tests, `mlc status`). */
 int store_schema_version(struct store *st, int *out, struct mlc_err *e);
 
+/* Inside an open transaction, store_tx_begin nests (a savepoint): its
+ * rollback undoes only what came after it. A call that fails inside the
+ * caller's transaction undoes only its own changes. */
 int store_tx_begin(struct store *st, struct mlc_err *e); /* write tx (IMMEDIATE) */
 int store_tx_commit(struct store *st, struct mlc_err *e);
 void store_tx_rollback(struct store *st);
@@ -109,7 +115,16 @@ int store_job_claim(struct store *st, const char *owner,
                     struct store_job *out, struct mlc_err *e);
 
 /* The following act only while owner still holds the lease on job id;
- * otherwise MLC_ESTATE (the lease expired and someone else took it). */
+ * otherwise MLC_ESTATE (the lease expired and someone else took it).
+ * A lease that expired but was not yet claimed by another owner still
+ * belongs to its owner: finishing late beats doing the work twice. Owner
+ * names must therefore be unique per worker and process. MLC_ENOTFOUND for
+ * an unknown id.
+ *
+ * There is at most one READY job per (kind, key): a job going back to READY
+ * (retry, replay) absorbs a READY one enqueued meanwhile, keeping the earlier
+ * run_at. Jobs with the same kind and key never run at the same time: a
+ * READY one is not claimed while another holds a live lease on that key. */
 int store_job_extend(struct store *st, int64_t id, const char *owner,
                      int64_t lease_ms, struct mlc_err *e);
 int store_job_done(struct store *st, int64_t id, const char *owner,
@@ -122,12 +137,16 @@ int store_job_retry(struct store *st, int64_t id, const char *owner,
 int store_job_hold(struct store *st, int64_t id, const char *owner,
                    const char *reason, struct mlc_err *e);
 
-/* HELD or FAILED -> READY now, attempts reset. MLC_ESTATE otherwise. */
+/* HELD or FAILED -> READY now, attempts reset. MLC_ESTATE otherwise.
+ * last_error keeps the old reason until the next retry or hold overwrites
+ * it; done clears it. */
 int store_job_replay(struct store *st, int64_t id, struct mlc_err *e);
 int store_job_get(struct store *st, int64_t id, struct store_job *out,
                   struct mlc_err *e);
 /* Calls fn for each job in state (or every job when state < 0), oldest first,
- * at most limit (0 = no limit). fn returning non-zero stops the walk. */
+ * at most limit (0 = no limit). fn returning non-zero stops the walk.
+ * In every *_list callback fn may read through st but must not write:
+ * collect ids and act after the walk. */
 int store_job_list(struct store *st, int state, size_t limit,
                    int (*fn)(const struct store_job *j, void *ctx), void *ctx,
                    struct mlc_err *e);
@@ -181,6 +200,8 @@ int store_ledger_get(struct store *st, const char *key,
 int store_ledger_begin(struct store *st, const char *key, const char *kind,
                        const char *entity, const char *request,
                        struct mlc_err *e);
+/* PENDING/UNKNOWN -> UNKNOWN or POSTED; MLC_ESTATE on a POSTED row (a
+ * document number is never overwritten), MLC_ENOTFOUND without a row. */
 int store_ledger_mark_unknown(struct store *st, const char *key,
                               struct mlc_err *e);
 int store_ledger_mark_posted(struct store *st, const char *key,
@@ -189,6 +210,7 @@ int store_ledger_mark_posted(struct store *st, const char *key,
                              struct mlc_err *e);
 /* Removes a PENDING/UNKNOWN row once JDE said the document does not exist. */
 int store_ledger_forget(struct store *st, const char *key, struct mlc_err *e);
+/* Rows of entity (NULL = all), oldest first. */
 int store_ledger_list(struct store *st, const char *entity,
                       int (*fn)(const struct store_ledger *l, void *ctx),
                       void *ctx, struct mlc_err *e);

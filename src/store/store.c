@@ -1,0 +1,635 @@
+/*
+ * store: backend choice, argument checks and dispatch, plus the parts every
+ * backend shares (state names, backoff, clock).
+ */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "store/store_impl.h"
+
+/* ---- shared helpers ---------------------------------------------------- */
+
+static int64_t realtime_ms(void *ctx)
+{
+    struct timespec ts;
+
+    (void)ctx;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void store_base_init(struct store *st, const struct store_ops *ops)
+{
+    st->ops = ops;
+    st->clock = realtime_ms;
+    st->clock_ctx = NULL;
+    st->backoff_base_ms = STORE_BACKOFF_BASE_MS;
+    st->backoff_cap_ms = STORE_BACKOFF_CAP_MS;
+    st->tx_depth = 0;
+}
+
+/* Jitter only spreads retries out; if getrandom fails we still want some
+ * spread, so fall back to the clock's nanoseconds. */
+uint32_t store_random_u32(void)
+{
+    uint32_t r;
+    struct timespec ts;
+
+    if (getrandom(&r, sizeof(r), 0) == (ssize_t)sizeof(r))
+        return r;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec;
+}
+
+int64_t store_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms,
+                         uint32_t rnd)
+{
+    int64_t d, half;
+
+    if (base_ms <= 0 || cap_ms <= 0)
+        return 0;
+    d = base_ms < cap_ms ? base_ms : cap_ms;
+    /* Doubling stops at the cap, so the loop ends after ~63 rounds at most. */
+    for (int i = 1; i < attempt && d < cap_ms; i++)
+        d = d > cap_ms / 2 ? cap_ms : d * 2;
+    half = d / 2;
+    /* Equal jitter: d - half fixed, plus 0..half at random. */
+    return (d - half) + (int64_t)((uint64_t)rnd % ((uint64_t)half + 1));
+}
+
+static const char *const job_state_names[] = {
+    [STORE_JOB_READY]   = "ready",
+    [STORE_JOB_RUNNING] = "running",
+    [STORE_JOB_DONE]    = "done",
+    [STORE_JOB_HELD]    = "held",
+    [STORE_JOB_FAILED]  = "failed",
+};
+
+#define N_JOB_STATES (sizeof(job_state_names) / sizeof(job_state_names[0]))
+
+const char *store_job_state_name(enum store_job_state s)
+{
+    if ((unsigned)s >= N_JOB_STATES)
+        return "invalid";
+    return job_state_names[s];
+}
+
+int store_job_state_parse(const char *name, enum store_job_state *out)
+{
+    for (size_t i = 0; name != NULL && i < N_JOB_STATES; i++) {
+        if (strcmp(name, job_state_names[i]) == 0) {
+            *out = (enum store_job_state)i;
+            return MLC_OK;
+        }
+    }
+    return MLC_EINVAL;
+}
+
+static const char *const ledger_state_names[] = {
+    [STORE_LEDGER_PENDING] = "pending",
+    [STORE_LEDGER_POSTED]  = "posted",
+    [STORE_LEDGER_UNKNOWN] = "unknown",
+};
+
+#define N_LEDGER_STATES \
+    (sizeof(ledger_state_names) / sizeof(ledger_state_names[0]))
+
+const char *store_ledger_state_name(enum store_ledger_state s)
+{
+    if ((unsigned)s >= N_LEDGER_STATES)
+        return "invalid";
+    return ledger_state_names[s];
+}
+
+int store_ledger_state_parse(const char *name, enum store_ledger_state *out)
+{
+    for (size_t i = 0; name != NULL && i < N_LEDGER_STATES; i++) {
+        if (strcmp(name, ledger_state_names[i]) == 0) {
+            *out = (enum store_ledger_state)i;
+            return MLC_OK;
+        }
+    }
+    return MLC_EINVAL;
+}
+
+void store_job_clear(struct store_job *j)
+{
+    if (j == NULL)
+        return;
+    free(j->kind);
+    free(j->key);
+    free(j->payload);
+    free(j->owner);
+    free(j->last_error);
+    memset(j, 0, sizeof(*j));
+}
+
+void store_ledger_clear(struct store_ledger *l)
+{
+    if (l == NULL)
+        return;
+    free(l->key);
+    free(l->kind);
+    free(l->entity);
+    free(l->doc_type);
+    free(l->doc_company);
+    free(l->request);
+    memset(l, 0, sizeof(*l));
+}
+
+/* ---- argument checks --------------------------------------------------- */
+
+/* Fails with "store: <what> is required" when s is NULL or empty. */
+static int need_str(const char *s, const char *what, struct mlc_err *e)
+{
+    if (s == NULL || s[0] == '\0')
+        return mlc_err_set(e, MLC_EINVAL, "store: %s is required", what);
+    return MLC_OK;
+}
+
+static int need_store(const struct store *st, struct mlc_err *e)
+{
+    if (st == NULL)
+        return mlc_err_set(e, MLC_EINVAL, "store: no store");
+    return MLC_OK;
+}
+
+static int need_positive(int64_t v, const char *what, struct mlc_err *e)
+{
+    if (v <= 0)
+        return mlc_err_set(e, MLC_EINVAL, "store: %s must be positive (%lld)",
+                           what, (long long)v);
+    return MLC_OK;
+}
+
+/* Store, job id and owner: the checks of every lease operation. */
+static int need_lease(const struct store *st, int64_t id, const char *owner,
+                      struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_positive(id, "job id", e);
+    if (rc == MLC_OK)
+        rc = need_str(owner, "owner", e);
+    return rc;
+}
+
+/* ---- open, close, clock, transactions ---------------------------------- */
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The URL may carry a password: messages never repeat it. */
+int store_open(const char *url, struct store **out, struct mlc_err *e)
+{
+    const char *path = url;
+
+    if (out == NULL)
+        return mlc_err_set(e, MLC_EINVAL, "store: no output handle");
+    *out = NULL;
+    if (url == NULL || url[0] == '\0')
+        return mlc_err_set(e, MLC_EINVAL, "store: empty store URL");
+    if (has_prefix(url, "postgresql://") || has_prefix(url, "postgres://"))
+        return mlc_err_set(e, MLC_EINVAL,
+                           "store: PostgreSQL store not built yet");
+    if (has_prefix(url, "sqlite://"))
+        path = url + strlen("sqlite://");
+    else if (has_prefix(url, "sqlite:"))
+        path = url + strlen("sqlite:");
+    else if (strstr(url, "://") != NULL)
+        return mlc_err_set(e, MLC_EINVAL,
+                           "store: unknown store URL scheme (use a path, "
+                           "sqlite:PATH or postgresql://...)");
+    if (path[0] == '\0')
+        return mlc_err_set(e, MLC_EINVAL, "store: empty SQLite path");
+    return store_sqlite_open(path, out, e);
+}
+
+void store_close(struct store *st)
+{
+    if (st != NULL)
+        st->ops->close(st);
+}
+
+void store_set_clock(struct store *st, store_clock_fn fn, void *ctx)
+{
+    st->clock = fn != NULL ? fn : realtime_ms;
+    st->clock_ctx = fn != NULL ? ctx : NULL;
+}
+
+int64_t store_now_ms(struct store *st)
+{
+    return st->clock(st->clock_ctx);
+}
+
+void store_set_backoff(struct store *st, int64_t base_ms, int64_t cap_ms)
+{
+    if (base_ms > 0)
+        st->backoff_base_ms = base_ms;
+    if (cap_ms > 0)
+        st->backoff_cap_ms = cap_ms;
+}
+
+int store_schema_version(struct store *st, int *out, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && out == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no output");
+    return rc != MLC_OK ? rc : st->ops->schema_version(st, out, e);
+}
+
+int store_tx_begin(struct store *st, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    return rc != MLC_OK ? rc : st->ops->tx_begin(st, e);
+}
+
+int store_tx_commit(struct store *st, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    return rc != MLC_OK ? rc : st->ops->tx_commit(st, e);
+}
+
+void store_tx_rollback(struct store *st)
+{
+    if (st != NULL)
+        st->ops->tx_rollback(st);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+int store_event_ingest(struct store *st, const struct store_event *ev,
+                       const char *job_kind, bool *inserted,
+                       struct mlc_err *e)
+{
+    bool dummy;
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && ev == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no event");
+    if (rc == MLC_OK)
+        rc = need_str(ev->source, "event source", e);
+    if (rc == MLC_OK)
+        rc = need_str(ev->dedupe_key, "event dedupe key", e);
+    if (rc == MLC_OK)
+        rc = need_str(ev->kind, "event kind", e);
+    if (rc == MLC_OK && job_kind != NULL)
+        rc = need_str(ev->resource, "event resource (to enqueue a job)", e);
+    if (rc != MLC_OK)
+        return rc;
+    return st->ops->event_ingest(st, ev, job_kind,
+                                 inserted != NULL ? inserted : &dummy, e);
+}
+
+/* ---- jobs -------------------------------------------------------------- */
+
+int store_job_enqueue(struct store *st, const char *kind, const char *key,
+                      const char *payload, int64_t run_at, int64_t *id_out,
+                      bool *coalesced, struct mlc_err *e)
+{
+    int64_t id;
+    bool merged;
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(kind, "job kind", e);
+    if (rc == MLC_OK)
+        rc = need_str(key, "job key", e);
+    if (rc == MLC_OK && run_at < 0)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: negative run_at");
+    if (rc != MLC_OK)
+        return rc;
+    if (run_at == 0)
+        run_at = store_now_ms(st);
+    rc = st->ops->job_enqueue(st, kind, key, payload, run_at, &id, &merged, e);
+    if (rc == MLC_OK && id_out != NULL)
+        *id_out = id;
+    if (rc == MLC_OK && coalesced != NULL)
+        *coalesced = merged;
+    return rc;
+}
+
+int store_job_claim(struct store *st, const char *owner,
+                    const char *const *kinds, int64_t lease_ms,
+                    struct store_job *out, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(owner, "owner", e);
+    if (rc == MLC_OK)
+        rc = need_positive(lease_ms, "lease", e);
+    if (rc == MLC_OK && out == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no output job");
+    for (size_t i = 0; rc == MLC_OK && kinds != NULL && kinds[i]; i++)
+        rc = need_str(kinds[i], "job kind", e);
+    if (rc != MLC_OK)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    return st->ops->job_claim(st, owner, kinds, lease_ms, out, e);
+}
+
+int store_job_extend(struct store *st, int64_t id, const char *owner,
+                     int64_t lease_ms, struct mlc_err *e)
+{
+    int rc = need_lease(st, id, owner, e);
+
+    if (rc == MLC_OK)
+        rc = need_positive(lease_ms, "lease", e);
+    return rc != MLC_OK ? rc : st->ops->job_extend(st, id, owner, lease_ms, e);
+}
+
+int store_job_done(struct store *st, int64_t id, const char *owner,
+                   struct mlc_err *e)
+{
+    int rc = need_lease(st, id, owner, e);
+
+    return rc != MLC_OK ? rc : st->ops->job_done(st, id, owner, e);
+}
+
+int store_job_retry(struct store *st, int64_t id, const char *owner,
+                    const char *error, int max_attempts, bool *failed,
+                    struct mlc_err *e)
+{
+    bool dummy;
+    int rc = need_lease(st, id, owner, e);
+
+    if (rc == MLC_OK)
+        rc = need_positive(max_attempts, "max_attempts", e);
+    if (rc != MLC_OK)
+        return rc;
+    return st->ops->job_retry(st, id, owner, error, max_attempts,
+                              failed != NULL ? failed : &dummy, e);
+}
+
+int store_job_hold(struct store *st, int64_t id, const char *owner,
+                   const char *reason, struct mlc_err *e)
+{
+    int rc = need_lease(st, id, owner, e);
+
+    /* A missing reason must not leave the job running: hold it anyway. */
+    if (reason == NULL || reason[0] == '\0')
+        reason = "(no reason given)";
+    return rc != MLC_OK ? rc : st->ops->job_hold(st, id, owner, reason, e);
+}
+
+int store_job_replay(struct store *st, int64_t id, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_positive(id, "job id", e);
+    return rc != MLC_OK ? rc : st->ops->job_replay(st, id, e);
+}
+
+int store_job_get(struct store *st, int64_t id, struct store_job *out,
+                  struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && out == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no output job");
+    if (rc != MLC_OK)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    return st->ops->job_get(st, id, out, e);
+}
+
+static int need_state(int state, struct mlc_err *e)
+{
+    if (state < 0 || (size_t)state >= N_JOB_STATES)
+        return mlc_err_set(e, MLC_EINVAL, "store: invalid job state %d",
+                           state);
+    return MLC_OK;
+}
+
+int store_job_list(struct store *st, int state, size_t limit,
+                   int (*fn)(const struct store_job *j, void *ctx), void *ctx,
+                   struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && state >= 0)
+        rc = need_state(state, e);
+    if (rc == MLC_OK && fn == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no callback");
+    return rc != MLC_OK ? rc
+                        : st->ops->job_list(st, state < 0 ? -1 : state, limit,
+                                            fn, ctx, e);
+}
+
+int store_job_count(struct store *st, enum store_job_state state,
+                    int64_t *out, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_state((int)state, e);
+    if (rc == MLC_OK && out == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no output");
+    return rc != MLC_OK ? rc : st->ops->job_count(st, state, out, e);
+}
+
+/* ---- watermarks -------------------------------------------------------- */
+
+int store_watermark_get(struct store *st, const char *name, char *buf,
+                        size_t cap, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(name, "watermark name", e);
+    if (rc == MLC_OK && (buf == NULL || cap == 0))
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no watermark buffer");
+    return rc != MLC_OK ? rc : st->ops->watermark_get(st, name, buf, cap, e);
+}
+
+int store_watermark_set(struct store *st, const char *name,
+                        const char *value, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(name, "watermark name", e);
+    if (rc == MLC_OK && value == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no watermark value");
+    return rc != MLC_OK ? rc : st->ops->watermark_set(st, name, value, e);
+}
+
+/* ---- ledger ------------------------------------------------------------ */
+
+static int need_key(const struct store *st, const char *key,
+                    struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    return rc != MLC_OK ? rc : need_str(key, "ledger key", e);
+}
+
+int store_ledger_get(struct store *st, const char *key,
+                     struct store_ledger *out, struct mlc_err *e)
+{
+    int rc = need_key(st, key, e);
+
+    if (rc == MLC_OK && out == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no output ledger row");
+    if (rc != MLC_OK)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    return st->ops->ledger_get(st, key, out, e);
+}
+
+int store_ledger_begin(struct store *st, const char *key, const char *kind,
+                       const char *entity, const char *request,
+                       struct mlc_err *e)
+{
+    int rc = need_key(st, key, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(kind, "ledger kind", e);
+    if (rc == MLC_OK)
+        rc = need_str(entity, "ledger entity", e);
+    return rc != MLC_OK ? rc
+                        : st->ops->ledger_begin(st, key, kind, entity,
+                                                request, e);
+}
+
+int store_ledger_mark_unknown(struct store *st, const char *key,
+                              struct mlc_err *e)
+{
+    int rc = need_key(st, key, e);
+
+    return rc != MLC_OK ? rc : st->ops->ledger_mark_unknown(st, key, e);
+}
+
+int store_ledger_mark_posted(struct store *st, const char *key,
+                             const char *doc_type, const char *doc_company,
+                             int64_t doc_number, int64_t batch,
+                             struct mlc_err *e)
+{
+    int rc = need_key(st, key, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(doc_type, "document type", e);
+    if (rc == MLC_OK)
+        rc = need_str(doc_company, "document company", e);
+    if (rc == MLC_OK)
+        rc = need_positive(doc_number, "document number", e);
+    if (rc == MLC_OK && batch < 0)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: negative batch number");
+    return rc != MLC_OK ? rc
+                        : st->ops->ledger_mark_posted(st, key, doc_type,
+                                                      doc_company, doc_number,
+                                                      batch, e);
+}
+
+int store_ledger_forget(struct store *st, const char *key, struct mlc_err *e)
+{
+    int rc = need_key(st, key, e);
+
+    return rc != MLC_OK ? rc : st->ops->ledger_forget(st, key, e);
+}
+
+int store_ledger_list(struct store *st, const char *entity,
+                      int (*fn)(const struct store_ledger *l, void *ctx),
+                      void *ctx, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && fn == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no callback");
+    return rc != MLC_OK ? rc : st->ops->ledger_list(st, entity, fn, ctx, e);
+}
+
+/* ---- audit ------------------------------------------------------------- */
+
+int store_audit_add(struct store *st, const struct store_audit *a,
+                    struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && a == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no audit row");
+    if (rc == MLC_OK)
+        rc = need_str(a->actor, "audit actor", e);
+    if (rc == MLC_OK)
+        rc = need_str(a->entity, "audit entity", e);
+    if (rc == MLC_OK)
+        rc = need_str(a->action, "audit action", e);
+    if (rc == MLC_OK)
+        rc = need_str(a->outcome, "audit outcome", e);
+    return rc != MLC_OK ? rc : st->ops->audit_add(st, a, e);
+}
+
+int store_audit_list(struct store *st, const char *entity, size_t limit,
+                     int (*fn)(const struct store_audit *a, void *ctx),
+                     void *ctx, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && fn == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no callback");
+    return rc != MLC_OK ? rc
+                        : st->ops->audit_list(st, entity, limit, fn, ctx, e);
+}
+
+/* ---- secrets ----------------------------------------------------------- */
+
+int store_secret_put(struct store *st, const char *name, const void *blob,
+                     size_t len, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(name, "secret name", e);
+    if (rc == MLC_OK && blob == NULL && len > 0)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no secret blob");
+    return rc != MLC_OK ? rc : st->ops->secret_put(st, name, blob, len, e);
+}
+
+int store_secret_get(struct store *st, const char *name, void **blob,
+                     size_t *len, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(name, "secret name", e);
+    if (rc == MLC_OK && (blob == NULL || len == NULL))
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no output blob");
+    if (rc != MLC_OK)
+        return rc;
+    *blob = NULL;
+    *len = 0;
+    return st->ops->secret_get(st, name, blob, len, e);
+}
+
+int store_secret_delete(struct store *st, const char *name, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(name, "secret name", e);
+    return rc != MLC_OK ? rc : st->ops->secret_delete(st, name, e);
+}
+
+int store_secret_list(struct store *st,
+                      int (*fn)(const char *name, int64_t updated_at,
+                                void *ctx),
+                      void *ctx, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && fn == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no callback");
+    return rc != MLC_OK ? rc : st->ops->secret_list(st, fn, ctx, e);
+}

@@ -1,0 +1,130 @@
+/*
+ * store_impl: what a store backend implements (internal to src/store/).
+ *
+ * store.c checks arguments once and dispatches every public store_* call
+ * through struct store_ops, so a backend sees only valid input (non-NULL
+ * required strings, positive leases, run_at already resolved from 0 to now)
+ * and a new backend plugs in without any caller change.
+ *
+ * A backend allocates its own struct that embeds struct store as its first
+ * member, fills it with store_base_init and returns &impl->base; its close
+ * op frees the whole thing. Output structs (store_job, store_ledger) arrive
+ * zeroed; a backend clears them again when it fails. Every write runs in
+ * its own transaction, or in a savepoint when tx_depth > 0.
+ */
+#ifndef MLC_STORE_STORE_IMPL_H
+#define MLC_STORE_STORE_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "store/store.h"
+
+/* Retry delays used by store_job_retry until store_set_backoff says else. */
+#define STORE_BACKOFF_BASE_MS 1000
+#define STORE_BACKOFF_CAP_MS  (15 * 60 * 1000)
+
+struct store_ops {
+    const char *name; /* "sqlite" */
+
+    void (*close)(struct store *st); /* rolls back, frees st */
+    int (*schema_version)(struct store *st, int *out, struct mlc_err *e);
+
+    int (*tx_begin)(struct store *st, struct mlc_err *e);
+    int (*tx_commit)(struct store *st, struct mlc_err *e);
+    void (*tx_rollback)(struct store *st);
+
+    int (*event_ingest)(struct store *st, const struct store_event *ev,
+                        const char *job_kind, bool *inserted,
+                        struct mlc_err *e);
+
+    int (*job_enqueue)(struct store *st, const char *kind, const char *key,
+                       const char *payload, int64_t run_at, int64_t *id_out,
+                       bool *coalesced, struct mlc_err *e);
+    int (*job_claim)(struct store *st, const char *owner,
+                     const char *const *kinds, int64_t lease_ms,
+                     struct store_job *out, struct mlc_err *e);
+    int (*job_extend)(struct store *st, int64_t id, const char *owner,
+                      int64_t lease_ms, struct mlc_err *e);
+    int (*job_done)(struct store *st, int64_t id, const char *owner,
+                    struct mlc_err *e);
+    int (*job_retry)(struct store *st, int64_t id, const char *owner,
+                     const char *error, int max_attempts, bool *failed,
+                     struct mlc_err *e);
+    int (*job_hold)(struct store *st, int64_t id, const char *owner,
+                    const char *reason, struct mlc_err *e);
+    int (*job_replay)(struct store *st, int64_t id, struct mlc_err *e);
+    int (*job_get)(struct store *st, int64_t id, struct store_job *out,
+                   struct mlc_err *e);
+    int (*job_list)(struct store *st, int state, size_t limit,
+                    int (*fn)(const struct store_job *j, void *ctx),
+                    void *ctx, struct mlc_err *e);
+    int (*job_count)(struct store *st, enum store_job_state state,
+                     int64_t *out, struct mlc_err *e);
+
+    int (*watermark_get)(struct store *st, const char *name, char *buf,
+                         size_t cap, struct mlc_err *e);
+    int (*watermark_set)(struct store *st, const char *name,
+                         const char *value, struct mlc_err *e);
+
+    int (*ledger_get)(struct store *st, const char *key,
+                      struct store_ledger *out, struct mlc_err *e);
+    int (*ledger_begin)(struct store *st, const char *key, const char *kind,
+                        const char *entity, const char *request,
+                        struct mlc_err *e);
+    int (*ledger_mark_unknown)(struct store *st, const char *key,
+                               struct mlc_err *e);
+    int (*ledger_mark_posted)(struct store *st, const char *key,
+                              const char *doc_type, const char *doc_company,
+                              int64_t doc_number, int64_t batch,
+                              struct mlc_err *e);
+    int (*ledger_forget)(struct store *st, const char *key,
+                         struct mlc_err *e);
+    int (*ledger_list)(struct store *st, const char *entity,
+                       int (*fn)(const struct store_ledger *l, void *ctx),
+                       void *ctx, struct mlc_err *e);
+
+    int (*audit_add)(struct store *st, const struct store_audit *a,
+                     struct mlc_err *e);
+    int (*audit_list)(struct store *st, const char *entity, size_t limit,
+                      int (*fn)(const struct store_audit *a, void *ctx),
+                      void *ctx, struct mlc_err *e);
+
+    int (*secret_put)(struct store *st, const char *name, const void *blob,
+                      size_t len, struct mlc_err *e);
+    int (*secret_get)(struct store *st, const char *name, void **blob,
+                      size_t *len, struct mlc_err *e);
+    int (*secret_delete)(struct store *st, const char *name,
+                         struct mlc_err *e);
+    int (*secret_list)(struct store *st,
+                       int (*fn)(const char *name, int64_t updated_at,
+                                 void *ctx),
+                       void *ctx, struct mlc_err *e);
+};
+
+/* The part every backend shares; embedded first in the backend's struct. */
+struct store {
+    const struct store_ops *ops;
+    store_clock_fn          clock;       /* never NULL */
+    void                   *clock_ctx;
+    int64_t                 backoff_base_ms;
+    int64_t                 backoff_cap_ms;
+    int                     tx_depth;    /* 0: no transaction; >1: nested */
+};
+
+/* Sets ops, the realtime clock and the default backoff. */
+void store_base_init(struct store *st, const struct store_ops *ops);
+
+/* A uniformly random 32-bit value for backoff jitter (getrandom). */
+uint32_t store_random_u32(void);
+
+/* "pending"/"posted"/"unknown" -> state; MLC_EINVAL otherwise. */
+int store_ledger_state_parse(const char *name, enum store_ledger_state *out);
+
+/* Backends. path: a file path (":memory:" for a private in-memory db). */
+int store_sqlite_open(const char *path, struct store **out,
+                      struct mlc_err *e);
+
+#endif
