@@ -1,12 +1,324 @@
-/* Placeholder until the module lands: keeps the command table linkable. */
+/*
+ * mlc jobs list|enqueue|show: the job queue seen through the store, the only
+ * state shared with a running daemon. Nothing here talks to the daemon.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "cmd/cmd.h"
+#include "core/config.h"
+#include "store/store.h"
+
+struct jobs_args {
+    const char *config;
+    const char *state;
+    bool        json;
+    long long   limit;
+    int         npos;
+    char      **pos;      /* positional arguments after the subcommand */
+};
+
+static int jobs_usage(void)
+{
+    fprintf(stderr,
+            "usage: mlc jobs list --config FILE [--state ready|running|done|held|failed]"
+            " [--limit N] [--json]\n"
+            "       mlc jobs enqueue --config FILE KIND KEY [PAYLOAD_JSON] [--json]\n"
+            "       mlc jobs show --config FILE ID [--json]\n");
+    return 2;
+}
+
+static int parse_ll(const char *s, long long *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtoll(s, &end, 10);
+    return (errno == 0 && end != s && *end == '\0') ? MLC_OK : MLC_EINVAL;
+}
+
+/* argv[0] is the subcommand. */
+static int parse_args(int argc, char **argv, struct jobs_args *a)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "state", required_argument, NULL, 's' },
+        { "limit", required_argument, NULL, 'n' },
+        { "json", no_argument, NULL, 'j' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    memset(a, 0, sizeof(*a));
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "c:s:n:j", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': a->config = optarg; break;
+        case 's': a->state = optarg; break;
+        case 'j': a->json = true; break;
+        case 'n':
+            if (parse_ll(optarg, &a->limit) != MLC_OK || a->limit < 0) {
+                fprintf(stderr, "mlc jobs: --limit needs a number >= 0\n");
+                return MLC_EINVAL;
+            }
+            break;
+        default: return MLC_EINVAL;
+        }
+    }
+    if (a->config == NULL) {
+        fprintf(stderr, "mlc jobs: --config FILE is required\n");
+        return MLC_EINVAL;
+    }
+    a->npos = argc - optind;
+    a->pos = argv + optind;
+    return MLC_OK;
+}
+
+static int open_store(const char *config, struct store **st)
+{
+    struct mlc_config *cfg = NULL;
+    struct mlc_err e;
+    int rc;
+
+    mlc_err_clear(&e);
+    rc = cfg_load(config, &cfg, &e);
+    if (rc == MLC_OK)
+        rc = store_open(cfg->store.url, st, &e);
+    cfg_unref(cfg);
+    if (rc != MLC_OK)
+        fprintf(stderr, "mlc jobs: %s\n", e.msg);
+    return rc;
+}
+
+static void fmt_time(int64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    if (ms <= 0 || gmtime_r(&t, &tm) == NULL) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *job_json(const struct store_job *j)
+{
+    json_t *o = json_object(), *payload = NULL;
+
+    if (o == NULL)
+        return NULL;
+    json_object_set_new(o, "id", json_integer(j->id));
+    json_object_set_new(o, "kind", json_string(j->kind));
+    json_object_set_new(o, "key", json_string(j->key));
+    json_object_set_new(o, "state", json_string(store_job_state_name(j->state)));
+    json_object_set_new(o, "attempts", json_integer(j->attempts));
+    if (j->payload != NULL) {
+        payload = json_loads(j->payload, JSON_DECODE_ANY, NULL);
+        if (payload == NULL)
+            payload = json_string(j->payload);
+    }
+    json_object_set_new(o, "payload", payload != NULL ? payload : json_null());
+    json_object_set_new(o, "run_at", json_integer(j->run_at));
+    json_object_set_new(o, "owner", j->owner ? json_string(j->owner) : json_null());
+    json_object_set_new(o, "lease_until", json_integer(j->lease_until));
+    json_object_set_new(o, "last_error",
+                        j->last_error ? json_string(j->last_error) : json_null());
+    json_object_set_new(o, "created_at", json_integer(j->created_at));
+    json_object_set_new(o, "updated_at", json_integer(j->updated_at));
+    return o;
+}
+
+static int print_json(json_t *o)
+{
+    char *s = o != NULL ? json_dumps(o, JSON_INDENT(2)) : NULL;
+
+    if (s == NULL) {
+        fprintf(stderr, "mlc jobs: out of memory\n");
+        return 1;
+    }
+    printf("%s\n", s);
+    free(s);
+    return 0;
+}
+
+/* ---- list --------------------------------------------------------------- */
+
+static int list_json_cb(const struct store_job *j, void *ctx)
+{
+    json_t *o = job_json(j);
+
+    return (o == NULL || json_array_append_new(ctx, o) != 0) ? 1 : 0;
+}
+
+static int list_text_cb(const struct store_job *j, void *ctx)
+{
+    char upd[32];
+
+    (void)ctx;
+    fmt_time(j->updated_at, upd, sizeof(upd));
+    printf("%-8" PRId64 " %-8s %-24s %-24s %3d  %s  %s\n", j->id,
+           store_job_state_name(j->state), j->kind, j->key, j->attempts, upd,
+           j->last_error != NULL ? j->last_error : "");
+    return 0;
+}
+
+static int jobs_list(const struct jobs_args *a, struct store *st)
+{
+    enum store_job_state state;
+    json_t *arr = NULL;
+    struct mlc_err e;
+    int filter = -1, rc;
+
+    if (a->npos != 0)
+        return jobs_usage();
+    if (a->state != NULL) {
+        if (store_job_state_parse(a->state, &state) != MLC_OK) {
+            fprintf(stderr, "mlc jobs: unknown state '%s'\n", a->state);
+            return 2;
+        }
+        filter = (int)state;
+    }
+    if (a->json) {
+        arr = json_array();
+        if (arr == NULL)
+            return 1;
+        rc = store_job_list(st, filter, (size_t)a->limit, list_json_cb, arr, &e);
+    } else {
+        printf("%-8s %-8s %-24s %-24s %3s  %-20s  %s\n", "ID", "STATE", "KIND",
+               "KEY", "TRY", "UPDATED", "ERROR");
+        rc = store_job_list(st, filter, (size_t)a->limit, list_text_cb, NULL, &e);
+    }
+    if (rc != MLC_OK) {
+        json_decref(arr);
+        fprintf(stderr, "mlc jobs: %s\n", e.msg);
+        return 1;
+    }
+    if (arr != NULL) {
+        rc = print_json(arr);
+        json_decref(arr);
+        return rc;
+    }
+    return 0;
+}
+
+/* ---- enqueue ------------------------------------------------------------ */
+
+static int jobs_enqueue(const struct jobs_args *a, struct store *st)
+{
+    const char *payload = a->npos == 3 ? a->pos[2] : NULL;
+    bool coalesced = false;
+    int64_t id = 0;
+    struct mlc_err e;
+
+    if (a->npos != 2 && a->npos != 3)
+        return jobs_usage();
+    if (payload != NULL) {
+        json_error_t je;
+        json_t *p = json_loads(payload, JSON_REJECT_DUPLICATES, &je);
+
+        if (p == NULL) {
+            fprintf(stderr, "mlc jobs: payload is not valid JSON: %s (column %d)\n",
+                    je.text, je.column);
+            return 1;
+        }
+        json_decref(p);
+    }
+    if (store_job_enqueue(st, a->pos[0], a->pos[1], payload, 0, &id, &coalesced,
+                          &e) != MLC_OK) {
+        fprintf(stderr, "mlc jobs: %s\n", e.msg);
+        return 1;
+    }
+    if (a->json) {
+        json_t *o = json_pack("{s:I, s:b}", "id", (json_int_t)id,
+                              "coalesced", coalesced);
+        int rc = print_json(o);
+
+        json_decref(o);
+        return rc;
+    }
+    printf("%" PRId64 " %s\n", id, coalesced ? "coalesced" : "enqueued");
+    return 0;
+}
+
+/* ---- show --------------------------------------------------------------- */
+
+static int jobs_show(const struct jobs_args *a, struct store *st)
+{
+    struct store_job j;
+    struct mlc_err e;
+    long long id;
+    char t1[32], t2[32], t3[32], t4[32];
+    int rc;
+
+    if (a->npos != 1)
+        return jobs_usage();
+    if (parse_ll(a->pos[0], &id) != MLC_OK || id <= 0) {
+        fprintf(stderr, "mlc jobs: '%s' is not a job id\n", a->pos[0]);
+        return 2;
+    }
+    memset(&j, 0, sizeof(j));
+    rc = store_job_get(st, id, &j, &e);
+    if (rc != MLC_OK) {
+        fprintf(stderr, "mlc jobs: %s\n", e.msg);
+        return 1;
+    }
+    if (a->json) {
+        json_t *o = job_json(&j);
+
+        rc = print_json(o);
+        json_decref(o);
+        store_job_clear(&j);
+        return rc;
+    }
+    fmt_time(j.created_at, t1, sizeof(t1));
+    fmt_time(j.updated_at, t2, sizeof(t2));
+    fmt_time(j.run_at, t3, sizeof(t3));
+    fmt_time(j.lease_until, t4, sizeof(t4));
+    printf("id:          %" PRId64 "\nkind:        %s\nkey:         %s\n"
+           "state:       %s\nattempts:    %d\npayload:     %s\nrun_at:      %s\n"
+           "owner:       %s\nlease_until: %s\nlast_error:  %s\ncreated_at:  %s\n"
+           "updated_at:  %s\n",
+           j.id, j.kind, j.key, store_job_state_name(j.state), j.attempts,
+           j.payload ? j.payload : "-", t3, j.owner ? j.owner : "-", t4,
+           j.last_error ? j.last_error : "-", t1, t2);
+    store_job_clear(&j);
+    return 0;
+}
 
 int cmd_jobs(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "mlc jobs: not available in this build\n");
-    return 1;
+    struct jobs_args a;
+    struct store *st = NULL;
+    const char *sub;
+    int status;
+
+    if (argc < 2)
+        return jobs_usage();
+    sub = argv[1];
+    if (strcmp(sub, "list") != 0 && strcmp(sub, "enqueue") != 0 &&
+        strcmp(sub, "show") != 0) {
+        fprintf(stderr, "mlc jobs: unknown subcommand '%s'\n", sub);
+        return jobs_usage();
+    }
+    if (parse_args(argc - 1, argv + 1, &a) != MLC_OK)
+        return jobs_usage();
+    if (open_store(a.config, &st) != MLC_OK)
+        return 1;
+    if (strcmp(sub, "list") == 0)
+        status = jobs_list(&a, st);
+    else if (strcmp(sub, "enqueue") == 0)
+        status = jobs_enqueue(&a, st);
+    else
+        status = jobs_show(&a, st);
+    store_close(st);
+    return status;
 }

@@ -1,12 +1,74 @@
-/* Placeholder until the module lands: keeps the command table linkable. */
+/*
+ * mlc run --config FILE [--log-level L]: the daemon in the foreground.
+ * Exit status: 0 after a clean stop, 1 on a start error or when the drain
+ * deadline passed, 2 on a usage error.
+ */
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "cmd/cmd.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "daemon/daemon.h"
+
+static int run_usage(void)
+{
+    fprintf(stderr, "usage: mlc run --config FILE [--log-level error|warn|info|debug]\n");
+    return 2;
+}
 
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "mlc run: not available in this build\n");
-    return 1;
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "log-level", required_argument, NULL, 'l' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *path = NULL, *level = NULL;
+    struct mlc_config *cfg = NULL;
+    struct daemon *d = NULL;
+    enum log_level lvl;
+    struct mlc_err e;
+    int c, status = 1;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "c:l:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 'l': level = optarg; break;
+        default: return run_usage();
+        }
+    }
+    if (path == NULL || optind != argc)
+        return run_usage();
+    if (level != NULL) {
+        if (log_parse_level(level, &lvl) != MLC_OK) {
+            fprintf(stderr, "mlc run: unknown log level '%s'\n", level);
+            return 2;
+        }
+        log_set_level(lvl);
+    }
+    mlc_err_clear(&e);
+    if (cfg_load(path, &cfg, &e) != MLC_OK) {
+        fprintf(stderr, "mlc run: %s\n", e.msg);
+        return 1;
+    }
+    if (level == NULL && cfg->log_level != NULL &&
+        log_parse_level(cfg->log_level, &lvl) == MLC_OK)
+        log_set_level(lvl);
+    /* Before any thread exists, so that only sigtimedwait sees them. */
+    if (daemon_block_signals(&e) != MLC_OK ||
+        daemon_new(path, cfg, level != NULL, &d, &e) != MLC_OK ||
+        daemon_start(d, &e) != MLC_OK) {
+        log_error("daemon", "start failed", LF_ERR(&e));
+        fprintf(stderr, "mlc run: %s\n", e.msg);
+        goto out;
+    }
+    status = daemon_loop(d);
+out:
+    daemon_free(d);
+    cfg_unref(cfg);
+    return status;
 }

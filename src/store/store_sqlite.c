@@ -12,6 +12,7 @@
  * unique index, the claim is one UPDATE ... WHERE id = (SELECT ...)
  * RETURNING inside the write lock.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
@@ -552,9 +553,15 @@ static int create_private(const char *path, struct mlc_err *e)
 
     if (strcmp(path, ":memory:") == 0)
         return MLC_OK;
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* Only ever create: closing a descriptor of an existing database would
+     * drop the POSIX locks of every SQLite connection this process holds on
+     * it (fcntl locks are per process), and another process could then
+     * checkpoint and delete the WAL under them. */
+    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST)
+        return MLC_OK;
     if (fd < 0)
-        return mlc_err_set(e, MLC_EIO, "store: cannot open %s: %m", path);
+        return mlc_err_set(e, MLC_EIO, "store: cannot create %s: %m", path);
     close(fd);
     return MLC_OK;
 }

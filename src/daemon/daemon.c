@@ -1,0 +1,371 @@
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "net/httpd.h"
+#include "store/store.h"
+
+#define LOOP_MAX_WAIT_MS 1000 /* longest sigtimedwait between scheduler ticks */
+
+struct daemon {
+    char              *config_path;
+    struct mlc_config *cfg;          /* main thread's current config */
+    bool               log_level_fixed;
+    struct workers    *workers;
+    struct sched      *sched;
+    struct httpd      *httpd;
+    /* /readyz probes through this connection, one handler at a time. */
+    pthread_mutex_t    probe_mu;
+    struct store      *probe;
+    atomic_bool        stopping;
+    _Atomic uint64_t   reloads;
+    _Atomic uint64_t   reloads_rejected;
+    _Atomic(struct httpd *) httpd_pub; /* for /metrics, set once serving */
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void signal_set(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+}
+
+int daemon_block_signals(struct mlc_err *e)
+{
+    sigset_t set;
+    int rc;
+
+    signal_set(&set);
+    rc = pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (rc != 0)
+        return mlc_err_set(e, MLC_EIO, "cannot block signals: %s", strerror(rc));
+    return MLC_OK;
+}
+
+/* A store URL for the log: a DSN may hold a password, so only its scheme. */
+static void store_label(const char *url, char *buf, size_t cap)
+{
+    const char *sep = url != NULL ? strstr(url, "://") : NULL;
+
+    if (url == NULL)
+        snprintf(buf, cap, "(none)");
+    else if (sep != NULL)
+        snprintf(buf, cap, "%.*s://[redacted]", (int)(sep - url), url);
+    else
+        snprintf(buf, cap, "%s", url);
+}
+
+static void apply_log_level(const struct daemon *d, const struct mlc_config *cfg)
+{
+    enum log_level lvl;
+
+    if (d->log_level_fixed || cfg->log_level == NULL)
+        return;
+    if (log_parse_level(cfg->log_level, &lvl) == MLC_OK)
+        log_set_level(lvl);
+}
+
+/* ---- HTTP handlers ------------------------------------------------------ */
+
+static void h_healthz(const struct httpd_request *rq, struct httpd_response *rs,
+                      void *ctx)
+{
+    (void)rq;
+    (void)ctx;
+    httpd_resp_static(rs, 200, "application/json", "{\"status\":\"ok\"}");
+}
+
+static void h_readyz(const struct httpd_request *rq, struct httpd_response *rs,
+                     void *ctx)
+{
+    struct daemon *d = ctx;
+    int version = 0, running, rc;
+    struct mlc_err e;
+
+    (void)rq;
+    if (atomic_load(&d->stopping)) {
+        httpd_resp_static(rs, 503, "application/json",
+                          "{\"status\":\"unavailable\",\"reason\":\"stopping\"}");
+        return;
+    }
+    pthread_mutex_lock(&d->probe_mu);
+    rc = store_schema_version(d->probe, &version, &e);
+    pthread_mutex_unlock(&d->probe_mu);
+    if (rc != MLC_OK) {
+        log_warn("daemon", "readiness: store not answering", LF_ERR(&e));
+        httpd_resp_static(rs, 503, "application/json",
+                          "{\"status\":\"unavailable\",\"reason\":\"store not answering\"}");
+        return;
+    }
+    running = workers_running(d->workers);
+    if (running < workers_count(d->workers)) {
+        char buf[128];
+        int n = snprintf(buf, sizeof(buf), "{\"status\":\"unavailable\","
+                         "\"reason\":\"workers running: %d of %d\"}",
+                         running, workers_count(d->workers));
+
+        httpd_resp_copy(rs, 503, "application/json", buf, (size_t)n);
+        return;
+    }
+    httpd_resp_static(rs, 200, "application/json", "{\"status\":\"ready\"}");
+}
+
+/* Appends one metric (HELP, TYPE, value) to buf. */
+static size_t metric(char *buf, size_t cap, size_t len, const char *name,
+                     const char *type, const char *help, uint64_t v)
+{
+    if (len >= cap)
+        return len;
+    return len + (size_t)snprintf(buf + len, cap - len,
+                                  "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
+                                  name, help, name, type, name,
+                                  (unsigned long long)v);
+}
+
+static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
+                      void *ctx)
+{
+    struct daemon *d = ctx;
+    struct httpd *h = atomic_load(&d->httpd_pub);
+    struct workers_stats st;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+
+    (void)rq;
+    if (buf == NULL) {
+        httpd_resp_static(rs, 500, "text/plain", "out of memory\n");
+        return;
+    }
+    workers_stats(d->workers, &st);
+    len = metric(buf, cap, len, "mlc_jobs_done_total", "counter",
+                 "Jobs finished successfully.", st.done);
+    len = metric(buf, cap, len, "mlc_jobs_retried_total", "counter",
+                 "Job attempts that will be retried.", st.retried);
+    len = metric(buf, cap, len, "mlc_jobs_held_total", "counter",
+                 "Jobs held for an operator (dead letter).", st.held);
+    len = metric(buf, cap, len, "mlc_jobs_failed_total", "counter",
+                 "Jobs that gave up after the maximum attempts.", st.failed);
+    len = metric(buf, cap, len, "mlc_worker_store_errors_total", "counter",
+                 "Store errors seen by workers.", st.errors);
+    len = metric(buf, cap, len, "mlc_http_requests_total", "counter",
+                 "HTTP requests answered before this one.",
+                 h != NULL ? httpd_requests_total(h) : 0);
+    len = metric(buf, cap, len, "mlc_config_reloads_total", "counter",
+                 "Configuration reloads applied.", atomic_load(&d->reloads));
+    len = metric(buf, cap, len, "mlc_config_reload_errors_total", "counter",
+                 "Configuration reloads rejected.", atomic_load(&d->reloads_rejected));
+    len = metric(buf, cap, len, "mlc_workers_running", "gauge",
+                 "Worker threads running with a store connection.",
+                 (uint64_t)workers_running(d->workers));
+    if (len >= cap)
+        len = cap - 1;
+    httpd_resp_take(rs, 200, "text/plain; version=0.0.4", buf, len);
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+int daemon_new(const char *config_path, struct mlc_config *cfg,
+               bool log_level_fixed, struct daemon **out, struct mlc_err *e)
+{
+    struct daemon *d;
+    int rc;
+
+    *out = NULL;
+    d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "daemon: out of memory");
+    pthread_mutex_init(&d->probe_mu, NULL);
+    d->cfg = cfg_ref(cfg);
+    d->log_level_fixed = log_level_fixed;
+    d->config_path = strdup(config_path);
+    if (d->config_path == NULL) {
+        rc = mlc_err_set(e, MLC_ENOMEM, "daemon: out of memory");
+        goto fail;
+    }
+    rc = workers_new(cfg, &d->workers, e);
+    if (rc == MLC_OK)
+        rc = sched_new(&d->sched, e);
+    if (rc != MLC_OK)
+        goto fail;
+    *out = d;
+    return MLC_OK;
+fail:
+    daemon_free(d);
+    return rc;
+}
+
+struct workers *daemon_workers(struct daemon *d) { return d->workers; }
+struct sched *daemon_sched(struct daemon *d) { return d->sched; }
+uint16_t daemon_port(const struct daemon *d)
+{
+    return d->httpd != NULL ? httpd_port(d->httpd) : 0;
+}
+
+int daemon_start(struct daemon *d, struct mlc_err *e)
+{
+    static const char *const fmt_routes = "healthz readyz metrics";
+    const struct cfg_server *sv = &d->cfg->server;
+    struct httpd_route routes[] = {
+        { "GET", "/healthz", h_healthz, d },
+        { "GET", "/readyz", h_readyz, d },
+        { "GET", "/metrics", h_metrics, d },
+    };
+    struct httpd_opts ho = {
+        .listen = sv->listen,
+        .threads = sv->threads > 0 ? (unsigned)sv->threads : 1,
+        .max_connections = sv->max_connections > 0 ? (unsigned)sv->max_connections : 0,
+        .per_ip_limit = 0,
+        .connection_timeout_s = sv->connection_timeout_s > 0
+                                ? (unsigned)sv->connection_timeout_s : 30,
+        .max_body_bytes = sv->max_body_bytes,
+    };
+    char label[256];
+    int rc;
+
+    store_label(d->cfg->store.url, label, sizeof(label));
+    log_info("daemon", "starting", LF_STR("version", MLC_VERSION),
+             LF_STR("config", d->config_path), LF_STR("listen", sv->listen),
+             LF_INT("workers", d->cfg->workers.count), LF_STR("store", label));
+    /* Migrations run here, once, before any worker opens its connection. */
+    rc = store_open(d->cfg->store.url, &d->probe, e);
+    if (rc != MLC_OK)
+        return mlc_err_wrap(e, "store %s", label);
+    rc = workers_start(d->workers, e);
+    if (rc != MLC_OK)
+        return rc;
+    rc = httpd_start(&ho, routes, sizeof(routes) / sizeof(routes[0]), &d->httpd, e);
+    if (rc != MLC_OK)
+        return rc;
+    atomic_store(&d->httpd_pub, d->httpd);
+    log_info("daemon", "ready", LF_STR("listen", sv->listen),
+             LF_UINT("port", httpd_port(d->httpd)), LF_STR("routes", fmt_routes),
+             LF_INT("workers", workers_count(d->workers)),
+             LF_INT("tasks", (long long)sched_count(d->sched)));
+    return MLC_OK;
+}
+
+/* Settings read once at start: say so when a reload changes them. */
+static void warn_restart_needed(const struct mlc_config *o, const struct mlc_config *n)
+{
+    const char *what = NULL;
+
+    if (strcmp(o->server.listen, n->server.listen) != 0 ||
+        o->server.threads != n->server.threads ||
+        o->server.max_connections != n->server.max_connections ||
+        o->server.max_body_bytes != n->server.max_body_bytes ||
+        o->server.connection_timeout_s != n->server.connection_timeout_s)
+        what = "server";
+    else if (o->workers.count != n->workers.count)
+        what = "workers.count";
+    else if (strcmp(o->store.url, n->store.url) != 0)
+        what = "store.url";
+    if (what != NULL)
+        log_warn("daemon", "config change needs a restart to apply",
+                 LF_STR("setting", what));
+}
+
+static void reload(struct daemon *d)
+{
+    struct mlc_config *ncfg = NULL;
+    struct mlc_err e;
+
+    log_info("daemon", "config reload requested", LF_STR("config", d->config_path));
+    if (cfg_load(d->config_path, &ncfg, &e) != MLC_OK) {
+        atomic_fetch_add(&d->reloads_rejected, 1);
+        log_error("daemon", "config reload rejected", LF_STR("config", d->config_path),
+                  LF_ERR(&e));
+        return;
+    }
+    warn_restart_needed(d->cfg, ncfg);
+    workers_set_config(d->workers, ncfg);
+    cfg_unref(d->cfg);
+    d->cfg = ncfg; /* our load reference becomes the main thread's */
+    apply_log_level(d, ncfg);
+    atomic_fetch_add(&d->reloads, 1);
+    log_info("daemon", "config reloaded", LF_STR("config", d->config_path));
+}
+
+static int shutdown_all(struct daemon *d, int sig)
+{
+    int64_t drain_ms = (int64_t)d->cfg->workers.drain_timeout_s * 1000;
+    int64_t t0 = mono_ms();
+    struct workers_stats st;
+    struct mlc_err e;
+    int rc;
+
+    log_info("daemon", "stopping", LF_STR("signal", sigabbrev_np(sig)),
+             LF_INT("drain_timeout_s", d->cfg->workers.drain_timeout_s));
+    atomic_store(&d->stopping, true);
+    atomic_store(&d->httpd_pub, NULL);
+    httpd_stop(d->httpd);
+    rc = workers_stop(d->workers, drain_ms, &e);
+    workers_stats(d->workers, &st);
+    if (rc != MLC_OK) {
+        log_error("daemon", "stopped, drain incomplete", LF_ERR(&e),
+                  LF_UINT("jobs_done", st.done), LF_UINT("jobs_retried", st.retried),
+                  LF_UINT("jobs_held", st.held), LF_UINT("jobs_failed", st.failed));
+        return 1;
+    }
+    log_info("daemon", "stopped", LF_INT("drain_ms", mono_ms() - t0),
+             LF_UINT("jobs_done", st.done), LF_UINT("jobs_retried", st.retried),
+             LF_UINT("jobs_held", st.held), LF_UINT("jobs_failed", st.failed),
+             LF_UINT("reloads", atomic_load(&d->reloads)));
+    return 0;
+}
+
+int daemon_loop(struct daemon *d)
+{
+    sigset_t set;
+
+    signal_set(&set);
+    for (;;) {
+        int64_t wait;
+        struct timespec ts;
+        int sig;
+
+        sched_run_due(d->sched, mono_ms());
+        wait = sched_next_due(d->sched, mono_ms());
+        if (wait < 0 || wait > LOOP_MAX_WAIT_MS)
+            wait = LOOP_MAX_WAIT_MS;
+        ts.tv_sec = (time_t)(wait / 1000);
+        ts.tv_nsec = (long)(wait % 1000) * 1000000L;
+        sig = sigtimedwait(&set, NULL, &ts);
+        if (sig < 0)
+            continue; /* EAGAIN: timeout, time to tick; EINTR: retry */
+        if (sig == SIGHUP)
+            reload(d);
+        else
+            return shutdown_all(d, sig);
+    }
+}
+
+void daemon_free(struct daemon *d)
+{
+    if (d == NULL)
+        return;
+    atomic_store(&d->httpd_pub, NULL);
+    httpd_free(d->httpd); /* first: handlers use the pool and the probe */
+    workers_free(d->workers);
+    sched_free(d->sched);
+    store_close(d->probe);
+    cfg_unref(d->cfg);
+    free(d->config_path);
+    pthread_mutex_destroy(&d->probe_mu);
+    free(d);
+}

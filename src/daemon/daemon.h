@@ -1,0 +1,66 @@
+/*
+ * daemon: `mlc run` — the worker pool, the HTTP server and the scheduler
+ * under one main thread that owns signals and configuration reloads.
+ *
+ * Threads: the caller blocks SIGTERM, SIGINT and SIGHUP (daemon_block_signals)
+ * before any thread exists, so every thread inherits the mask and only the
+ * main thread takes them, synchronously, with sigtimedwait in daemon_loop. It
+ * also ticks the scheduler between signals. No signal handlers exist.
+ *
+ *   SIGTERM/SIGINT  stop accepting HTTP, drain the workers within
+ *                   workers.drain_timeout_s, log a summary; exit status 0, or
+ *                   1 when the drain deadline passed.
+ *   SIGHUP          reload the config file; a broken file is logged
+ *                   ("config reload rejected") and the old config stays.
+ *                   Jobs pick the new config up at their next start.
+ *                   server.*, workers.count and store.url need a restart.
+ *
+ * HTTP: GET /healthz (200 while serving), GET /readyz (200 when the store
+ * answers and all workers run, else 503 with a reason), GET /metrics
+ * (Prometheus text).
+ *
+ * Usage: daemon_block_signals; daemon_new; register job handlers on
+ * daemon_workers and tasks on daemon_sched; daemon_start; daemon_loop;
+ * daemon_free.
+ */
+#ifndef MLC_DAEMON_DAEMON_H
+#define MLC_DAEMON_DAEMON_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "daemon/sched.h"
+#include "daemon/workers.h"
+
+struct daemon;
+
+/* Blocks the signals the daemon waits for in the calling thread (and so in
+ * every thread created after). */
+int daemon_block_signals(struct mlc_err *e);
+
+/* cfg: takes its own reference. config_path is reloaded on SIGHUP.
+ * log_level_fixed: true when the command line set the level (a reload then
+ * keeps it). *out: caller frees with daemon_free. */
+int daemon_new(const char *config_path, struct mlc_config *cfg,
+               bool log_level_fixed, struct daemon **out, struct mlc_err *e);
+
+/* Registration points for flows, valid between daemon_new and daemon_start. */
+struct workers *daemon_workers(struct daemon *d);
+struct sched *daemon_sched(struct daemon *d);
+
+/* Opens the store once (migrations, fail fast), starts the workers and the
+ * HTTP server, and logs "ready". */
+int daemon_start(struct daemon *d, struct mlc_err *e);
+/* The bound HTTP port (after daemon_start). */
+uint16_t daemon_port(const struct daemon *d);
+
+/* Waits for signals and ticks the scheduler until SIGTERM/SIGINT, then stops.
+ * Returns the process exit status (0, or 1 when the drain timed out). */
+int daemon_loop(struct daemon *d);
+
+void daemon_free(struct daemon *d); /* NULL-safe; stops what still runs */
+
+#endif

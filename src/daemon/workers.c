@@ -1,0 +1,604 @@
+#include "daemon/workers.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "core/log.h"
+
+#define IDLE_POLL_MS      200   /* sleep between empty claims */
+#define ERROR_BACKOFF_MS  1000  /* sleep after a store error */
+#define NOOP_MAX_SLEEP_MS 10000
+
+struct handler {
+    char              *kind;
+    workers_handler_fn fn;
+    void              *arg;
+};
+
+struct worker {
+    struct workers  *pool;
+    int              index;        /* 1-based */
+    pthread_t        thread;
+    bool             joined;
+    char             name[16];     /* "w3" */
+    char             actor[24];    /* "worker:3" */
+    char             owner[320];   /* "<host>:<pid>:w3" */
+    _Atomic int64_t  current_job;  /* 0 when idle */
+};
+
+struct workers {
+    pthread_mutex_t    mu;
+    pthread_cond_t     wake;      /* idle sleep; broadcast on stop */
+    pthread_cond_t     exited;    /* a thread ended */
+    struct mlc_config *cfg;       /* current config, under mu */
+    struct handler    *handlers;
+    size_t             n_handlers;
+    const char       **kinds;     /* NULL-terminated view of handler kinds */
+    struct worker     *w;
+    int                n;         /* threads started */
+    int                n_alive;   /* under mu */
+    bool               started;
+    atomic_bool        stopping;
+    atomic_int         running;   /* threads with an open store */
+    _Atomic uint64_t   done, retried, held, failed, errors;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct timespec mono_deadline(int64_t ms_from_now)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(ms_from_now / 1000);
+    ts.tv_nsec += (long)(ms_from_now % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* ---- job context -------------------------------------------------------- */
+
+bool workers_job_cancelled(const struct workers_job_ctx *ctx)
+{
+    return ctx->cancel != NULL && atomic_load(ctx->cancel);
+}
+
+int workers_job_extend(struct workers_job_ctx *ctx, struct mlc_err *e)
+{
+    return store_job_extend(ctx->store, ctx->job_id, ctx->owner, ctx->lease_ms, e);
+}
+
+/* ---- noop --------------------------------------------------------------- */
+
+/* Sleeps ms on the monotonic clock, renewing the lease at a third of it. */
+static int noop_sleep(struct workers_job_ctx *ctx, int64_t ms, struct mlc_err *e)
+{
+    int64_t end = mono_ms() + ms;
+    int64_t every = ctx->lease_ms / 3 > 100 ? ctx->lease_ms / 3 : 100;
+    int64_t next_extend = mono_ms() + every;
+    int64_t now;
+
+    while ((now = mono_ms()) < end) {
+        int64_t slice = end - now < 100 ? end - now : 100;
+        struct timespec ts = { 0, (long)slice * 1000000L };
+
+        if (now >= next_extend) {
+            int rc = workers_job_extend(ctx, e);
+
+            if (rc != MLC_OK)
+                return rc;
+            next_extend = now + every;
+        }
+        nanosleep(&ts, NULL);
+    }
+    return MLC_OK;
+}
+
+enum job_result workers_noop(struct workers_job_ctx *ctx,
+                             const struct store_job *job, struct mlc_err *e)
+{
+    enum job_result res = WORKERS_DONE;
+    json_t *root = NULL, *v;
+    json_error_t je;
+    int64_t sleep_ms = 0;
+    const char *fail = NULL;
+
+    if (job->payload == NULL || job->payload[0] == '\0')
+        return WORKERS_DONE;
+    root = json_loads(job->payload, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL || !json_is_object(root)) {
+        mlc_err_set(e, MLC_EINVAL, "noop: payload must be a JSON object");
+        res = WORKERS_HOLD;
+        goto out;
+    }
+    v = json_object_get(root, "sleep_ms");
+    if (v != NULL) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            json_integer_value(v) > NOOP_MAX_SLEEP_MS) {
+            mlc_err_set(e, MLC_EINVAL, "noop: sleep_ms must be an integer "
+                        "from 0 to %d", NOOP_MAX_SLEEP_MS);
+            res = WORKERS_HOLD;
+            goto out;
+        }
+        sleep_ms = (int64_t)json_integer_value(v);
+    }
+    v = json_object_get(root, "fail");
+    if (v != NULL) {
+        fail = json_string_value(v);
+        if (fail == NULL || (strcmp(fail, "hold") != 0 && strcmp(fail, "retry") != 0)) {
+            mlc_err_set(e, MLC_EINVAL, "noop: fail must be \"hold\" or \"retry\"");
+            res = WORKERS_HOLD;
+            goto out;
+        }
+    }
+    if (sleep_ms > 0 && noop_sleep(ctx, sleep_ms, e) != MLC_OK) {
+        mlc_err_wrap(e, "noop: lease");
+        res = WORKERS_RETRY;
+        goto out;
+    }
+    if (fail != NULL && strcmp(fail, "hold") == 0) {
+        mlc_err_set(e, MLC_ESTATE, "noop: asked to hold");
+        res = WORKERS_HOLD;
+    } else if (fail != NULL) {
+        mlc_err_set(e, MLC_EIO, "noop: asked to retry");
+        res = WORKERS_RETRY;
+    }
+out:
+    json_decref(root);
+    return res;
+}
+
+/* ---- pool --------------------------------------------------------------- */
+
+int workers_new(struct mlc_config *cfg, struct workers **out, struct mlc_err *e)
+{
+    struct workers *p;
+    pthread_condattr_t ca;
+    int rc;
+
+    *out = NULL;
+    p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "workers: out of memory");
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->wake, &ca);
+    pthread_cond_init(&p->exited, &ca);
+    pthread_condattr_destroy(&ca);
+    p->cfg = cfg_ref(cfg);
+    rc = workers_register(p, "noop", workers_noop, NULL, e);
+    if (rc != MLC_OK) {
+        workers_free(p);
+        return rc;
+    }
+    *out = p;
+    return MLC_OK;
+}
+
+int workers_register(struct workers *p, const char *kind,
+                     workers_handler_fn fn, void *arg, struct mlc_err *e)
+{
+    struct handler *nh;
+    char *k;
+
+    if (p->started)
+        return mlc_err_set(e, MLC_ESTATE, "workers: register '%s' before start", kind);
+    if (kind == NULL || kind[0] == '\0' || fn == NULL)
+        return mlc_err_set(e, MLC_EINVAL, "workers: a handler needs a kind and a function");
+    for (size_t i = 0; i < p->n_handlers; i++)
+        if (strcmp(p->handlers[i].kind, kind) == 0)
+            return mlc_err_set(e, MLC_EEXIST, "workers: kind '%s' has a handler", kind);
+    nh = realloc(p->handlers, (p->n_handlers + 1) * sizeof(*nh));
+    if (nh == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "workers: out of memory");
+    p->handlers = nh;
+    k = strdup(kind);
+    if (k == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "workers: out of memory");
+    p->handlers[p->n_handlers++] = (struct handler){ k, fn, arg };
+    return MLC_OK;
+}
+
+void workers_set_config(struct workers *p, struct mlc_config *cfg)
+{
+    struct mlc_config *old;
+
+    cfg_ref(cfg);
+    pthread_mutex_lock(&p->mu);
+    old = p->cfg;
+    p->cfg = cfg;
+    pthread_mutex_unlock(&p->mu);
+    cfg_unref(old); /* freed now, or when the last job holding it ends */
+}
+
+struct mlc_config *workers_config(struct workers *p)
+{
+    struct mlc_config *c;
+
+    pthread_mutex_lock(&p->mu);
+    c = cfg_ref(p->cfg);
+    pthread_mutex_unlock(&p->mu);
+    return c;
+}
+
+int workers_running(struct workers *p)
+{
+    return atomic_load(&p->stopping) ? 0 : atomic_load(&p->running);
+}
+
+int workers_count(const struct workers *p) { return p->n; }
+
+void workers_stats(struct workers *p, struct workers_stats *out)
+{
+    out->done = atomic_load(&p->done);
+    out->retried = atomic_load(&p->retried);
+    out->held = atomic_load(&p->held);
+    out->failed = atomic_load(&p->failed);
+    out->errors = atomic_load(&p->errors);
+}
+
+/* Sleeps up to ms, returning early when the pool stops. */
+static void idle_wait(struct workers *p, int64_t ms)
+{
+    struct timespec until = mono_deadline(ms);
+
+    pthread_mutex_lock(&p->mu);
+    if (!atomic_load(&p->stopping))
+        pthread_cond_timedwait(&p->wake, &p->mu, &until);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static const struct handler *find_handler(const struct workers *p, const char *kind)
+{
+    for (size_t i = 0; i < p->n_handlers; i++)
+        if (strcmp(p->handlers[i].kind, kind) == 0)
+            return &p->handlers[i];
+    return NULL;
+}
+
+/* {"job_id":N,"attempt":N,"error":"..."}; NULL on allocation failure. */
+static char *audit_detail(const struct store_job *job, const char *error)
+{
+    json_t *o = json_pack("{s:I, s:i}", "job_id", (json_int_t)job->id,
+                          "attempt", job->attempts);
+    char *s;
+
+    if (o == NULL)
+        return NULL;
+    if (error != NULL && error[0] != '\0') {
+        json_t *m = json_string(error); /* NULL if not UTF-8: left out */
+
+        if (m != NULL)
+            json_object_set_new(o, "error", m);
+    }
+    s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+static void audit(struct worker *w, struct store *st, const struct store_job *job,
+                  const char *outcome, const char *error)
+{
+    char *detail = audit_detail(job, error);
+    struct store_audit a = {
+        .actor = w->actor, .entity = job->key, .action = job->kind,
+        .outcome = outcome, .detail = detail,
+    };
+    struct mlc_err e;
+
+    if (store_audit_add(st, &a, &e) != MLC_OK) {
+        atomic_fetch_add(&w->pool->errors, 1);
+        log_error("workers", "cannot write audit row", LF_STR("worker", w->name),
+                  LF_INT("job", job->id), LF_ERR(&e));
+    }
+    free(detail);
+}
+
+/* Records the handler's result in the store, the counters, the log and the
+ * audit trail. */
+static void finish(struct worker *w, struct store *st, const struct mlc_config *cfg,
+                   const struct store_job *job, enum job_result res,
+                   const struct mlc_err *he)
+{
+    struct workers *p = w->pool;
+    const char *msg = he->msg[0] != '\0' ? he->msg : NULL;
+    const char *outcome;
+    bool failed = false;
+    struct mlc_err se;
+    int rc;
+
+    mlc_err_clear(&se);
+    if (res == WORKERS_DONE) {
+        rc = store_job_done(st, job->id, w->owner, &se);
+        outcome = "done";
+    } else if (res == WORKERS_HOLD) {
+        if (msg == NULL)
+            msg = "held by handler";
+        rc = store_job_hold(st, job->id, w->owner, msg, &se);
+        outcome = "held";
+    } else {
+        if (msg == NULL)
+            msg = "retry requested by handler";
+        rc = store_job_retry(st, job->id, w->owner, msg, cfg->workers.max_attempts,
+                             &failed, &se);
+        outcome = failed ? "failed" : "retry";
+    }
+    if (rc != MLC_OK) {
+        /* Most likely the lease ran out and another worker owns the job now:
+         * its outcome is theirs to record. */
+        atomic_fetch_add(&p->errors, 1);
+        log_warn("workers", "job outcome not recorded", LF_STR("worker", w->name),
+                 LF_INT("job", job->id), LF_STR("kind", job->kind),
+                 LF_STR("outcome", outcome), LF_ERR(&se));
+        audit(w, st, job, rc == MLC_ESTATE ? "lease_lost" : "error", se.msg);
+        return;
+    }
+    if (res == WORKERS_DONE)
+        atomic_fetch_add(&p->done, 1);
+    else if (res == WORKERS_HOLD)
+        atomic_fetch_add(&p->held, 1);
+    else if (failed)
+        atomic_fetch_add(&p->failed, 1);
+    else
+        atomic_fetch_add(&p->retried, 1);
+    if (res == WORKERS_DONE)
+        log_info("workers", "job done", LF_STR("worker", w->name),
+                 LF_INT("job", job->id), LF_STR("kind", job->kind),
+                 LF_STR("key", job->key), LF_INT("attempt", job->attempts));
+    else
+        log_warn("workers", res == WORKERS_HOLD ? "job held"
+                            : failed ? "job failed" : "job will retry",
+                 LF_STR("worker", w->name), LF_INT("job", job->id),
+                 LF_STR("kind", job->kind), LF_STR("key", job->key),
+                 LF_INT("attempt", job->attempts), LF_STR("error", msg));
+    audit(w, st, job, outcome, msg);
+}
+
+static void execute(struct worker *w, struct store *st, const struct mlc_config *cfg,
+                    const struct store_job *job)
+{
+    struct workers *p = w->pool;
+    const struct handler *h = find_handler(p, job->kind);
+    struct workers_job_ctx ctx = {
+        .store = st, .cfg = cfg, .worker = w->name, .owner = w->owner,
+        .job_id = job->id, .lease_ms = (int64_t)cfg->workers.lease_s * 1000,
+        .arg = h != NULL ? h->arg : NULL, .cancel = &p->stopping,
+    };
+    enum job_result res;
+    struct mlc_err he;
+
+    mlc_err_clear(&he);
+    if (h == NULL) {
+        /* Claims filter on our kinds, so this is a store bug: keep the job. */
+        mlc_err_set(&he, MLC_ESTATE, "no handler for kind '%s'", job->kind);
+        res = WORKERS_HOLD;
+    } else {
+        log_debug("workers", "job start", LF_STR("worker", w->name),
+                  LF_INT("job", job->id), LF_STR("kind", job->kind),
+                  LF_INT("attempt", job->attempts));
+        res = h->fn(&ctx, job, &he);
+        if (res != WORKERS_DONE && res != WORKERS_HOLD)
+            res = WORKERS_RETRY;
+    }
+    finish(w, st, cfg, job, res, &he);
+}
+
+/* Claims and runs one job. MLC_ENOTFOUND when idle, another code after a
+ * store error. The config reference spans exactly one job. */
+static int run_one(struct worker *w, struct store *st)
+{
+    struct workers *p = w->pool;
+    struct mlc_config *cfg = workers_config(p);
+    struct store_job job;
+    struct mlc_err e;
+    int rc;
+
+    memset(&job, 0, sizeof(job));
+    rc = store_job_claim(st, w->owner, p->kinds,
+                         (int64_t)cfg->workers.lease_s * 1000, &job, &e);
+    if (rc == MLC_OK) {
+        /* The job starts now: it runs under the config current at this point,
+         * even if a reload landed while we were claiming. */
+        cfg_unref(cfg);
+        cfg = workers_config(p);
+        store_set_backoff(st, cfg->workers.retry_base_ms, cfg->workers.retry_cap_ms);
+        atomic_store(&w->current_job, job.id);
+        execute(w, st, cfg, &job);
+        atomic_store(&w->current_job, 0);
+    } else if (rc != MLC_ENOTFOUND) {
+        atomic_fetch_add(&p->errors, 1);
+        log_warn("workers", "claim failed", LF_STR("worker", w->name), LF_ERR(&e));
+    }
+    store_job_clear(&job);
+    cfg_unref(cfg);
+    return rc;
+}
+
+static struct store *open_store(struct worker *w)
+{
+    struct mlc_config *cfg = workers_config(w->pool);
+    struct store *st = NULL;
+    struct mlc_err e;
+
+    if (store_open(cfg->store.url, &st, &e) != MLC_OK) {
+        atomic_fetch_add(&w->pool->errors, 1);
+        log_error("workers", "cannot open store", LF_STR("worker", w->name), LF_ERR(&e));
+        st = NULL;
+    }
+    cfg_unref(cfg);
+    return st;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct workers *p = w->pool;
+    struct store *st = NULL;
+
+    while (!atomic_load(&p->stopping)) {
+        int rc;
+
+        if (st == NULL) {
+            st = open_store(w);
+            if (st == NULL) {
+                idle_wait(p, ERROR_BACKOFF_MS);
+                continue;
+            }
+            atomic_fetch_add(&p->running, 1);
+        }
+        rc = run_one(w, st);
+        if (rc == MLC_ENOTFOUND)
+            idle_wait(p, IDLE_POLL_MS);
+        else if (rc != MLC_OK)
+            idle_wait(p, ERROR_BACKOFF_MS);
+    }
+    if (st != NULL) {
+        atomic_fetch_sub(&p->running, 1);
+        store_close(st);
+    }
+    pthread_mutex_lock(&p->mu);
+    p->n_alive--;
+    pthread_cond_broadcast(&p->exited);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void worker_names(struct worker *w, int index, const char *host)
+{
+    w->index = index;
+    snprintf(w->name, sizeof(w->name), "w%d", index);
+    snprintf(w->actor, sizeof(w->actor), "worker:%d", index);
+    snprintf(w->owner, sizeof(w->owner), "%s:%ld:w%d", host, (long)getpid(), index);
+}
+
+int workers_start(struct workers *p, struct mlc_err *e)
+{
+    char host[256];
+    int count, rc = MLC_OK;
+
+    if (p->started)
+        return mlc_err_set(e, MLC_ESTATE, "workers: already started");
+    count = p->cfg->workers.count;
+    if (count < 1)
+        return mlc_err_set(e, MLC_EINVAL, "workers: count must be at least 1");
+    p->kinds = calloc(p->n_handlers + 1, sizeof(*p->kinds));
+    p->w = calloc((size_t)count, sizeof(*p->w));
+    if (p->kinds == NULL || p->w == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "workers: out of memory");
+    for (size_t i = 0; i < p->n_handlers; i++)
+        p->kinds[i] = p->handlers[i].kind;
+    if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    p->started = true;
+    for (int i = 0; i < count; i++) {
+        struct worker *w = &p->w[i];
+
+        w->pool = p;
+        worker_names(w, i + 1, host);
+        pthread_mutex_lock(&p->mu);
+        p->n_alive++;
+        pthread_mutex_unlock(&p->mu);
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            pthread_mutex_lock(&p->mu);
+            p->n_alive--;
+            pthread_mutex_unlock(&p->mu);
+            rc = mlc_err_set(e, MLC_EIO, "workers: cannot create thread %d: %s",
+                             i + 1, strerror(errno));
+            break;
+        }
+        p->n++;
+    }
+    return rc;
+}
+
+/* "w1 (job 12), w3 (job 40)" for the workers still running. */
+static void busy_list(struct workers *p, char *buf, size_t cap)
+{
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < p->n && len < cap; i++) {
+        int64_t job = atomic_load(&p->w[i].current_job);
+
+        if (job == 0)
+            continue;
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s (job %lld)",
+                                len > 0 ? ", " : "", p->w[i].name, (long long)job);
+    }
+}
+
+static int stop_wait(struct workers *p, int64_t timeout_ms, bool log,
+                     struct mlc_err *e)
+{
+    struct timespec until = mono_deadline(timeout_ms > 0 ? timeout_ms : 0);
+    int alive;
+
+    pthread_mutex_lock(&p->mu);
+    atomic_store(&p->stopping, true);
+    pthread_cond_broadcast(&p->wake);
+    while (p->n_alive > 0)
+        if (pthread_cond_timedwait(&p->exited, &p->mu, &until) == ETIMEDOUT)
+            break;
+    alive = p->n_alive;
+    pthread_mutex_unlock(&p->mu);
+    if (alive > 0) {
+        char busy[256];
+
+        busy_list(p, busy, sizeof(busy));
+        if (log)
+            log_warn("workers", "drain deadline passed", LF_INT("still_running", alive),
+                     LF_STR("busy", busy));
+        return mlc_err_set(e, MLC_ETIMEOUT, "%d worker(s) still running after "
+                           "%lld ms: %s", alive, (long long)timeout_ms, busy);
+    }
+    for (int i = 0; i < p->n; i++) {
+        if (!p->w[i].joined) {
+            pthread_join(p->w[i].thread, NULL);
+            p->w[i].joined = true;
+        }
+    }
+    return MLC_OK;
+}
+
+int workers_stop(struct workers *p, int64_t timeout_ms, struct mlc_err *e)
+{
+    return stop_wait(p, timeout_ms, true, e);
+}
+
+void workers_free(struct workers *p)
+{
+    if (p == NULL)
+        return;
+    /* A stop that already timed out is not waited for again. */
+    if (p->started && stop_wait(p, atomic_load(&p->stopping) ? 0 : 3600 * 1000,
+                                false, NULL) != MLC_OK)
+        return; /* threads still use the pool: left to process exit */
+    for (size_t i = 0; i < p->n_handlers; i++)
+        free(p->handlers[i].kind);
+    free(p->handlers);
+    free(p->kinds);
+    free(p->w);
+    cfg_unref(p->cfg);
+    pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->exited);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}

@@ -1,0 +1,117 @@
+/*
+ * workers: the pool of threads that claim and run jobs.
+ *
+ * Each worker thread opens its own store connection (store_open of the
+ * config's store.url), claims jobs of the registered kinds with a lease
+ * (owner "<hostname>:<pid>:w<N>"), and calls the handler registered for the
+ * job's kind. The handler's result decides what happens to the job:
+ *   WORKERS_DONE  -> store_job_done
+ *   WORKERS_RETRY -> store_job_retry (backoff from workers.retry_base_ms and
+ *                    retry_cap_ms; FAILED once workers.max_attempts is reached)
+ *   WORKERS_HOLD  -> store_job_hold, e->msg as the reason
+ * and every outcome is appended to the audit trail (actor "worker:N", entity
+ * the job key, action the job kind, outcome done/retry/held/failed, detail
+ * {"job_id", "attempt", "error"}). Handler messages must never hold secrets
+ * (the err.h convention); they end up in the store and the log.
+ *
+ * Configuration reload: the pool keeps the "current" config. A worker takes a
+ * reference to it when a job starts and drops it when the job ends, so a new
+ * config set by workers_set_config applies from the next job on, and an old
+ * one is freed when the last job using it ends. store.url and workers.count
+ * are read once at workers_start (a reload does not reopen connections).
+ *
+ * Leases: a handler doing long work calls workers_job_extend before (and
+ * between) its long steps; a lease that runs out lets another worker take the
+ * job (at-least-once delivery: handlers must be idempotent). The pool does
+ * not extend leases behind the handler's back: a handler stuck forever must
+ * lose its job rather than hold it.
+ *
+ * Built-in kind "noop" (a diagnostic, used by tests and `mlc jobs enqueue`):
+ * succeeds; its payload may ask {"sleep_ms": N} (at most 10 s, lease extended
+ * while sleeping, not cut short by a stop: it shows draining) and
+ * {"fail": "hold"} or {"fail": "retry"}.
+ *
+ * Threads: workers_register before workers_start, from one thread;
+ * workers_set_config, workers_stats and workers_running from any thread.
+ */
+#ifndef MLC_DAEMON_WORKERS_H
+#define MLC_DAEMON_WORKERS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "store/store.h"
+
+enum job_result {
+    WORKERS_DONE = 0,
+    WORKERS_RETRY,
+    WORKERS_HOLD
+};
+
+/* What a handler gets besides the job; valid during the call only. */
+struct workers_job_ctx {
+    struct store             *store;   /* this worker's own connection */
+    const struct mlc_config  *cfg;     /* config current at job start */
+    const char               *worker;  /* "w3" */
+    const char               *owner;   /* lease owner "<host>:<pid>:w3" */
+    int64_t                   job_id;
+    int64_t                   lease_ms;
+    void                     *arg;     /* given to workers_register */
+    const atomic_bool        *cancel;  /* true once the pool is stopping */
+};
+
+typedef enum job_result (*workers_handler_fn)(struct workers_job_ctx *ctx,
+                                              const struct store_job *job,
+                                              struct mlc_err *e);
+
+/* True once the pool is stopping: a handler may stop at a safe point and
+ * return WORKERS_RETRY (the job then runs again later). */
+bool workers_job_cancelled(const struct workers_job_ctx *ctx);
+/* Renews the lease for another lease_ms. MLC_ESTATE when it was lost. */
+int workers_job_extend(struct workers_job_ctx *ctx, struct mlc_err *e);
+
+/* The built-in noop handler (registered by workers_new). */
+enum job_result workers_noop(struct workers_job_ctx *ctx,
+                             const struct store_job *job, struct mlc_err *e);
+
+struct workers;
+
+struct workers_stats {
+    uint64_t done;
+    uint64_t retried;
+    uint64_t held;
+    uint64_t failed;    /* gave up after max_attempts */
+    uint64_t errors;    /* store errors around claims and outcomes */
+};
+
+/* A pool for cfg (takes its own reference). *out: caller frees with
+ * workers_free. "noop" is registered already. */
+int workers_new(struct mlc_config *cfg, struct workers **out, struct mlc_err *e);
+/* Adds a handler for kind (copied); MLC_EEXIST when taken, MLC_ESTATE after
+ * workers_start. */
+int workers_register(struct workers *p, const char *kind,
+                     workers_handler_fn fn, void *arg, struct mlc_err *e);
+/* Starts cfg->workers.count threads. Threads open their store themselves and
+ * retry that until stopped: see workers_running for readiness. */
+int workers_start(struct workers *p, struct mlc_err *e);
+/* Makes cfg (new reference taken) the config of the jobs that start next. */
+void workers_set_config(struct workers *p, struct mlc_config *cfg);
+/* The current config, with a new reference (caller drops with cfg_unref). */
+struct mlc_config *workers_config(struct workers *p);
+/* Threads that are up with an open store connection. */
+int workers_running(struct workers *p);
+int workers_count(const struct workers *p);
+void workers_stats(struct workers *p, struct workers_stats *out);
+/* Asks every thread to finish its current job and exit; waits at most
+ * timeout_ms. MLC_OK when all exited (and were joined); MLC_ETIMEOUT when
+ * some are still busy (their names and jobs are logged and in e). */
+int workers_stop(struct workers *p, int64_t timeout_ms, struct mlc_err *e);
+/* NULL-safe. After a stop that timed out, threads still running keep the
+ * pool alive: it is then left to process exit instead of freed. */
+void workers_free(struct workers *p);
+
+#endif

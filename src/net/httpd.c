@@ -1,0 +1,507 @@
+#include "net/httpd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "core/log.h"
+
+/* A body over the cap is read and thrown away up to this many times the cap
+ * (so a well-behaved client reads our 413), then the connection is dropped. */
+#define DISCARD_FACTOR 4
+
+struct httpd {
+    struct MHD_Daemon  *mhd;
+    struct httpd_route *routes;
+    size_t              n_routes;
+    size_t              max_body;
+    uint16_t            port;
+    _Atomic uint64_t    requests;
+};
+
+/* Per-request state, hung on MHD's *req_cls and freed in on_completed. */
+struct httpd_request {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    char       *body;
+    size_t      len;
+    size_t      cap;
+    size_t      discarded;
+    bool        too_big;
+    char        client[INET6_ADDRSTRLEN];
+};
+
+const char *httpd_req_method(const struct httpd_request *r) { return r->method; }
+const char *httpd_req_path(const struct httpd_request *r) { return r->path; }
+const char *httpd_req_client(const struct httpd_request *r) { return r->client; }
+
+const char *httpd_req_header(const struct httpd_request *r, const char *name)
+{
+    /* MHD compares header names case-insensitively. */
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *httpd_req_query(const struct httpd_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *httpd_req_body(const struct httpd_request *r, size_t *len)
+{
+    if (len != NULL)
+        *len = r->len;
+    return r->body != NULL ? r->body : "";
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+static void resp_drop_body(struct httpd_response *rs)
+{
+    if (rs->body_owned)
+        free((char *)rs->body);
+    rs->body = NULL;
+    rs->body_len = 0;
+    rs->body_owned = false;
+}
+
+void httpd_resp_static(struct httpd_response *rs, int status,
+                       const char *content_type, const char *body)
+{
+    resp_drop_body(rs);
+    rs->status = status;
+    rs->content_type = content_type;
+    rs->body = body;
+    rs->body_len = body != NULL ? strlen(body) : 0;
+}
+
+void httpd_resp_take(struct httpd_response *rs, int status,
+                     const char *content_type, char *body, size_t len)
+{
+    resp_drop_body(rs);
+    rs->status = status;
+    rs->content_type = content_type;
+    rs->body = body;
+    rs->body_len = len;
+    rs->body_owned = body != NULL;
+}
+
+int httpd_resp_copy(struct httpd_response *rs, int status,
+                    const char *content_type, const char *body, size_t len)
+{
+    char *copy = malloc(len + 1);
+
+    if (copy == NULL) {
+        httpd_resp_static(rs, 500, "application/json",
+                          "{\"error\":\"out of memory\"}");
+        return MLC_ENOMEM;
+    }
+    memcpy(copy, body, len);
+    copy[len] = '\0';
+    httpd_resp_take(rs, status, content_type, copy, len);
+    return MLC_OK;
+}
+
+int httpd_resp_header(struct httpd_response *rs, const char *name,
+                      const char *value)
+{
+    char *n, *v;
+
+    if (rs->n_headers >= HTTPD_MAX_HEADERS)
+        return MLC_ERANGE;
+    n = strdup(name);
+    v = strdup(value);
+    if (n == NULL || v == NULL) {
+        free(n);
+        free(v);
+        return MLC_ENOMEM;
+    }
+    rs->headers[rs->n_headers].name = n;
+    rs->headers[rs->n_headers].value = v;
+    rs->n_headers++;
+    return MLC_OK;
+}
+
+static void resp_clear(struct httpd_response *rs)
+{
+    resp_drop_body(rs);
+    for (size_t i = 0; i < rs->n_headers; i++) {
+        free(rs->headers[i].name);
+        free(rs->headers[i].value);
+    }
+    rs->n_headers = 0;
+}
+
+/* Hands rs to MHD (body ownership moves to MHD) and clears rs. */
+static enum MHD_Result send_resp(struct httpd *h, struct MHD_Connection *c,
+                                 struct httpd_response *rs)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    if (rs->body_owned) {
+        r = MHD_create_response_from_buffer_with_free_callback(
+            rs->body_len, (void *)rs->body, free);
+        if (r != NULL)
+            rs->body_owned = false; /* MHD frees it now */
+    } else {
+        r = MHD_create_response_from_buffer(rs->body_len,
+                                            (void *)(rs->body != NULL ? rs->body : ""),
+                                            MHD_RESPMEM_PERSISTENT);
+    }
+    if (r == NULL) {
+        resp_clear(rs);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            rs->content_type != NULL ? rs->content_type
+                                                     : "application/json");
+    for (size_t i = 0; i < rs->n_headers; i++)
+        MHD_add_response_header(r, rs->headers[i].name, rs->headers[i].value);
+    ret = MHD_queue_response(c, (unsigned)rs->status, r);
+    MHD_destroy_response(r);
+    atomic_fetch_add(&h->requests, 1);
+    rs->body = NULL;
+    resp_clear(rs);
+    return ret;
+}
+
+static enum MHD_Result send_static(struct httpd *h, struct MHD_Connection *c,
+                                   int status, const char *body)
+{
+    struct httpd_response rs = { 0 };
+
+    httpd_resp_static(&rs, status, "application/json", body);
+    return send_resp(h, c, &rs);
+}
+
+/* ---- request handling --------------------------------------------------- */
+
+/* Appends an upload chunk under the cap; over it, counts discarded bytes.
+ * Returns false when the client sent far too much and must be dropped. */
+static bool absorb(struct httpd *h, struct httpd_request *rq,
+                   const char *data, size_t n)
+{
+    if (!rq->too_big && n > h->max_body - rq->len)
+        rq->too_big = true;
+    if (rq->too_big) {
+        rq->discarded += n;
+        return rq->discarded / DISCARD_FACTOR <= h->max_body;
+    }
+    if (rq->len + n + 1 > rq->cap) {
+        size_t ncap = rq->cap == 0 ? 1024 : rq->cap;
+        char *nb;
+
+        while (ncap < rq->len + n + 1)
+            ncap *= 2;
+        nb = realloc(rq->body, ncap);
+        if (nb == NULL)
+            return false;
+        rq->body = nb;
+        rq->cap = ncap;
+    }
+    memcpy(rq->body + rq->len, data, n);
+    rq->len += n;
+    rq->body[rq->len] = '\0';
+    return true;
+}
+
+/* True when the declared Content-Length already exceeds the cap. */
+static bool declared_too_big(const struct httpd *h, struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long v;
+    char *end;
+
+    if (cl == NULL)
+        return false;
+    errno = 0;
+    v = strtoull(cl, &end, 10);
+    if (errno != 0 || end == cl)
+        return false; /* MHD itself rejects a malformed length */
+    return v > h->max_body;
+}
+
+static void fill_client(struct httpd_request *rq, struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+
+    rq->client[0] = '\0';
+    if (sa == NULL)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+                  rq->client, sizeof(rq->client));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                  rq->client, sizeof(rq->client));
+}
+
+/* A route path matches exactly, or, when it ends in '*', as a prefix
+ * (the part before the asterisk must start the request path). */
+static bool route_path_matches(const char *pattern, const char *path)
+{
+    size_t n = strlen(pattern);
+
+    if (n > 0 && pattern[n - 1] == '*')
+        return strncmp(pattern, path, n - 1) == 0;
+    return strcmp(pattern, path) == 0;
+}
+
+/* Routing in table order: the first route whose path matches and whose
+ * method is the request's (or "*") handles it; else 404/405. */
+static enum MHD_Result dispatch(struct httpd *h, struct httpd_request *rq)
+{
+    struct httpd_response rs = { .status = 200 };
+    char allow[128] = "";
+    bool path_known = false;
+
+    for (size_t i = 0; i < h->n_routes; i++) {
+        const struct httpd_route *rt = &h->routes[i];
+
+        if (!route_path_matches(rt->path, rq->path))
+            continue;
+        if (strcmp(rt->method, "*") == 0 || strcmp(rt->method, rq->method) == 0) {
+            rs.content_type = "application/json";
+            rt->fn(rq, &rs, rt->ctx);
+            return send_resp(h, rq->conn, &rs);
+        }
+        path_known = true;
+        snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+                 allow[0] != '\0' ? ", " : "", rt->method);
+    }
+    if (!path_known)
+        return send_static(h, rq->conn, 404, "{\"error\":\"not found\"}");
+    httpd_resp_static(&rs, 405, "application/json",
+                      "{\"error\":\"method not allowed\"}");
+    httpd_resp_header(&rs, "Allow", allow);
+    return send_resp(h, rq->conn, &rs);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    struct httpd *h = cls;
+    struct httpd_request *rq = *req_cls;
+
+    (void)version;
+    if (rq == NULL) {
+        /* First call: headers only. */
+        rq = calloc(1, sizeof(*rq));
+        if (rq == NULL)
+            return MHD_NO;
+        rq->conn = c;
+        rq->method = method;
+        rq->path = url;
+        fill_client(rq, c);
+        *req_cls = rq;
+        if (declared_too_big(h, c)) {
+            /* Answer before reading the body (clean with Expect: 100-continue). */
+            rq->too_big = true;
+            return send_static(h, c, 413, "{\"error\":\"request body too large\"}");
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        bool ok = absorb(h, rq, upload_data, *upload_data_size);
+
+        *upload_data_size = 0;
+        return ok ? MHD_YES : MHD_NO;
+    }
+    if (rq->too_big)
+        return send_static(h, c, 413, "{\"error\":\"request body too large\"}");
+    return dispatch(h, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct httpd_request *rq = *req_cls;
+
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (rq == NULL)
+        return;
+    free(rq->body);
+    free(rq);
+    *req_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char buf[512];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    log_warn("httpd", "mhd", LF_STR("detail", buf));
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static int parse_port(const char *s, uint16_t *out)
+{
+    char *end;
+    long v;
+
+    if (*s < '0' || *s > '9')
+        return MLC_EINVAL;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 0 || v > 65535)
+        return MLC_EINVAL;
+    *out = (uint16_t)v;
+    return MLC_OK;
+}
+
+int httpd_parse_listen(const char *s, struct sockaddr_storage *ss,
+                       socklen_t *len, struct mlc_err *e)
+{
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *colon, *port_s;
+    uint16_t port;
+    size_t hl;
+
+    memset(ss, 0, sizeof(*ss));
+    if (s == NULL || *s == '\0')
+        return mlc_err_set(e, MLC_EINVAL, "listen address is empty");
+    if (s[0] == '[') {
+        const char *rb = strchr(s, ']');
+
+        if (rb == NULL || rb[1] != ':')
+            return mlc_err_set(e, MLC_EINVAL,
+                               "listen address '%s': expected [IPv6]:PORT", s);
+        hl = (size_t)(rb - s - 1);
+        if (hl >= sizeof(host))
+            return mlc_err_set(e, MLC_EINVAL, "listen address '%s': bad host", s);
+        memcpy(host, s + 1, hl);
+        host[hl] = '\0';
+        port_s = rb + 2;
+    } else {
+        colon = strrchr(s, ':');
+        if (colon == NULL || (hl = (size_t)(colon - s)) >= sizeof(host))
+            return mlc_err_set(e, MLC_EINVAL,
+                               "listen address '%s': expected HOST:PORT", s);
+        memcpy(host, s, hl);
+        host[hl] = '\0';
+        port_s = colon + 1;
+    }
+    if (parse_port(port_s, &port) != MLC_OK)
+        return mlc_err_set(e, MLC_EINVAL, "listen address '%s': bad port", s);
+    if (s[0] == '[') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)ss;
+
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(port);
+        if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+            return mlc_err_set(e, MLC_EINVAL,
+                               "listen address '%s': not an IPv6 literal", s);
+        *len = sizeof(*a6);
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)ss;
+
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons(port);
+        if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+            return mlc_err_set(e, MLC_EINVAL,
+                               "listen address '%s': not an IPv4 literal", s);
+        *len = sizeof(*a4);
+    }
+    return MLC_OK;
+}
+
+int httpd_start(const struct httpd_opts *o, const struct httpd_route *routes,
+                size_t n_routes, struct httpd **out, struct mlc_err *e)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_USE_ERROR_LOG;
+    const union MHD_DaemonInfo *di;
+    struct httpd *h;
+    int rc;
+
+    *out = NULL;
+    if (o->max_body_bytes == 0 || o->max_body_bytes > SIZE_MAX / (DISCARD_FACTOR + 1))
+        return mlc_err_set(e, MLC_EINVAL, "httpd: bad max_body_bytes");
+    rc = httpd_parse_listen(o->listen, &ss, &sl, e);
+    if (rc != MLC_OK)
+        return rc;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "httpd: out of memory");
+    h->routes = calloc(n_routes > 0 ? n_routes : 1, sizeof(*h->routes));
+    if (h->routes == NULL) {
+        free(h);
+        return mlc_err_set(e, MLC_ENOMEM, "httpd: out of memory");
+    }
+    if (n_routes > 0)
+        memcpy(h->routes, routes, n_routes * sizeof(*routes));
+    h->n_routes = n_routes;
+    h->max_body = o->max_body_bytes;
+    h->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, h,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : 1),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->connection_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)(o->max_connections > 0 ? o->max_connections : 1000),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->per_ip_limit,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_END);
+    if (h->mhd == NULL) {
+        free(h->routes);
+        free(h);
+        return mlc_err_set(e, MLC_EIO, "httpd: cannot listen on %s "
+                           "(address in use or not available)", o->listen);
+    }
+    di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = di != NULL ? di->port : 0;
+    *out = h;
+    return MLC_OK;
+}
+
+uint16_t httpd_port(const struct httpd *h) { return h->port; }
+
+uint64_t httpd_requests_total(const struct httpd *h)
+{
+    return atomic_load(&h->requests);
+}
+
+void httpd_stop(struct httpd *h)
+{
+    if (h == NULL || h->mhd == NULL)
+        return;
+    /* MHD_stop_daemon joins its threads: no handler runs after this. */
+    MHD_stop_daemon(h->mhd);
+    h->mhd = NULL;
+}
+
+void httpd_free(struct httpd *h)
+{
+    if (h == NULL)
+        return;
+    httpd_stop(h);
+    free(h->routes);
+    free(h);
+}

@@ -1,0 +1,478 @@
+/* Unit tests: daemon/workers against a real SQLite store in a temp dir. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "daemon/workers.h"
+#include "store/store.h"
+
+#define N_JOBS 120
+
+struct fx {
+    char               dir[64];
+    char               db[128];
+    struct mlc_config *cfg;
+    struct store      *st;
+    struct workers    *pool;
+};
+
+static const char cfg_fmt[] =
+    "log:\n  level: %s\n"
+    "bigcommerce:\n  store_hash: abc123def4\n  token_ref: bigcommerce_token\n"
+    "jde:\n  ais_base_url: https://jde-ais.example.com:9300\n"
+    "  user: MLCSVC\n  password_ref: jde_password\n"
+    "posting:\n  company: \"00001\"\n  accounts:\n"
+    "    revenue: \"100.4010\"\n    discounts: \"100.4090\"\n"
+    "    shipping: \"100.4020\"\n    tax: \"1.2310\"\n"
+    "    clearing: \"1.1150\"\n    rounding: \"100.8990\"\n"
+    "store:\n  url: %s\n"
+    "workers:\n  count: 4\n  lease_s: 30\n  max_attempts: %d\n"
+    "  retry_base_ms: 10\n  retry_cap_ms: 20\n  drain_timeout_s: 5\n";
+
+static struct mlc_config *load_cfg(const struct fx *f, const char *level,
+                                   int max_attempts)
+{
+    char text[2048];
+    struct mlc_config *c = NULL;
+    struct mlc_err e;
+    int n = snprintf(text, sizeof(text), cfg_fmt, level, f->db, max_attempts);
+
+    if (cfg_load_buffer("test.yaml", text, (size_t)n, &c, &e) != MLC_OK) {
+        fprintf(stderr, "config: %s\n", e.msg);
+        return NULL;
+    }
+    return c;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct mlc_err e;
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/mlc-workers-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->db, sizeof(f->db), "%s/mlc.db", f->dir);
+    f->cfg = load_cfg(f, "error", 3);
+    if (f->cfg == NULL)
+        return -1;
+    if (store_open(f->db, &f->st, &e) != MLC_OK) {
+        fprintf(stderr, "store: %s\n", e.msg);
+        return -1;
+    }
+    if (workers_new(f->cfg, &f->pool, &e) != MLC_OK)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    char path[160];
+
+    workers_free(f->pool);
+    store_close(f->st);
+    cfg_unref(f->cfg);
+    for (const char *const *sfx = (const char *const[]){ "", "-wal", "-shm", NULL };
+         *sfx != NULL; sfx++) {
+        snprintf(path, sizeof(path), "%s%s", f->db, *sfx);
+        unlink(path);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void nap(void)
+{
+    struct timespec ts = { 0, 20 * 1000000L };
+
+    nanosleep(&ts, NULL);
+}
+
+static int64_t count_state(struct fx *f, enum store_job_state s)
+{
+    int64_t n = -1;
+
+    assert_int_equal(store_job_count(f->st, s, &n, NULL), MLC_OK);
+    return n;
+}
+
+/* Waits (bounded: ~30 s) until n jobs are in state s. */
+static bool wait_count(struct fx *f, enum store_job_state s, int64_t n)
+{
+    for (int i = 0; i < 1500; i++) {
+        if (count_state(f, s) == n)
+            return true;
+        nap();
+    }
+    return false;
+}
+
+static enum store_job_state job_state(struct fx *f, int64_t id, struct store_job *out)
+{
+    enum store_job_state s_;
+    struct store_job j;
+
+    memset(&j, 0, sizeof(j));
+    assert_int_equal(store_job_get(f->st, id, &j, NULL), MLC_OK);
+    if (out != NULL) {
+        *out = j;
+        return out->state;
+    }
+    s_ = j.state;
+    store_job_clear(&j);
+    return s_;
+}
+
+static bool wait_state(struct fx *f, int64_t id, enum store_job_state s)
+{
+    for (int i = 0; i < 1500; i++) {
+        if (job_state(f, id, NULL) == s)
+            return true;
+        nap();
+    }
+    return false;
+}
+
+static int64_t enqueue(struct fx *f, const char *kind, const char *key,
+                       const char *payload)
+{
+    int64_t id = 0;
+    struct mlc_err e;
+
+    assert_int_equal(store_job_enqueue(f->st, kind, key, payload, 0, &id, NULL, &e),
+                     MLC_OK);
+    return id;
+}
+
+/* Audit rows of one entity as "outcome,outcome,..." */
+struct audit_acc {
+    char out[512];
+    char last_detail[512];
+    char actor[32];
+};
+
+static int audit_cb(const struct store_audit *a, void *ctx)
+{
+    struct audit_acc *acc = ctx;
+    size_t n = strlen(acc->out);
+
+    snprintf(acc->out + n, sizeof(acc->out) - n, "%s%s", n ? "," : "", a->outcome);
+    snprintf(acc->last_detail, sizeof(acc->last_detail), "%s",
+             a->detail != NULL ? a->detail : "");
+    snprintf(acc->actor, sizeof(acc->actor), "%s", a->actor);
+    return 0;
+}
+
+static void audit_of(struct fx *f, const char *entity, struct audit_acc *acc)
+{
+    memset(acc, 0, sizeof(*acc));
+    assert_int_equal(store_audit_list(f->st, entity, 0, audit_cb, acc, NULL), MLC_OK);
+}
+
+/* ---- handlers ----------------------------------------------------------- */
+
+static _Atomic int runs[N_JOBS];
+
+static enum job_result h_count(struct workers_job_ctx *ctx,
+                               const struct store_job *job, struct mlc_err *e)
+{
+    long idx = strtol(job->key + 2, NULL, 10); /* "k:NN" */
+
+    (void)ctx;
+    (void)e;
+    if (idx >= 0 && idx < N_JOBS)
+        atomic_fetch_add(&runs[idx], 1);
+    return WORKERS_DONE;
+}
+
+/* Retries until the third attempt. */
+static enum job_result h_flaky(struct workers_job_ctx *ctx,
+                               const struct store_job *job, struct mlc_err *e)
+{
+    (void)ctx;
+    if (job->attempts < 3) {
+        mlc_err_set(e, MLC_EIO, "flaky: attempt %d failed", job->attempts);
+        return WORKERS_RETRY;
+    }
+    return WORKERS_DONE;
+}
+
+static _Atomic int never_calls;
+
+static enum job_result h_never(struct workers_job_ctx *ctx,
+                               const struct store_job *job, struct mlc_err *e)
+{
+    (void)ctx;
+    (void)job;
+    (void)e;
+    atomic_fetch_add(&never_calls, 1);
+    return WORKERS_DONE;
+}
+
+/* Records the log level of the config the job saw. */
+static char seen_level[16];
+
+static enum job_result h_cfg(struct workers_job_ctx *ctx,
+                             const struct store_job *job, struct mlc_err *e)
+{
+    (void)job;
+    (void)e;
+    snprintf(seen_level, sizeof(seen_level), "%s", ctx->cfg->log_level);
+    assert_non_null(ctx->store);
+    assert_non_null(strstr(ctx->owner, ctx->worker));
+    assert_false(workers_job_cancelled(ctx));
+    assert_int_equal(workers_job_extend(ctx, NULL), MLC_OK);
+    return WORKERS_DONE;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_each_job_once(void **state)
+{
+    struct fx *f = *state;
+    struct workers_stats s;
+    struct audit_acc acc;
+    char key[16];
+
+    for (int i = 0; i < N_JOBS; i++)
+        atomic_store(&runs[i], 0);
+    assert_int_equal(workers_register(f->pool, "count", h_count, NULL, NULL), MLC_OK);
+    for (int i = 0; i < N_JOBS; i++) {
+        snprintf(key, sizeof(key), "k:%d", i);
+        enqueue(f, "count", key, NULL);
+    }
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_int_equal(workers_count(f->pool), 4);
+    assert_true(wait_count(f, STORE_JOB_DONE, N_JOBS));
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    for (int i = 0; i < N_JOBS; i++)
+        assert_int_equal(atomic_load(&runs[i]), 1);
+    workers_stats(f->pool, &s);
+    assert_int_equal(s.done, N_JOBS);
+    assert_int_equal(s.retried + s.held + s.failed, 0);
+    audit_of(f, "k:7", &acc);
+    assert_string_equal(acc.out, "done");
+    assert_non_null(strstr(acc.actor, "worker:"));
+    assert_non_null(strstr(acc.last_detail, "\"attempt\":1"));
+    assert_int_equal(workers_running(f->pool), 0);
+}
+
+static void test_retry_then_done(void **state)
+{
+    struct fx *f = *state;
+    struct workers_stats s;
+    struct audit_acc acc;
+    struct store_job j;
+    struct mlc_config *c5;
+    int64_t id;
+
+    /* Five attempts allowed: the third one succeeds. */
+    c5 = load_cfg(f, "error", 5);
+    assert_non_null(c5);
+    workers_set_config(f->pool, c5);
+    cfg_unref(c5);
+    assert_int_equal(workers_register(f->pool, "flaky", h_flaky, NULL, NULL), MLC_OK);
+    id = enqueue(f, "flaky", "order:1", NULL);
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_state(f, id, STORE_JOB_DONE));
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    job_state(f, id, &j);
+    assert_int_equal(j.attempts, 3);
+    store_job_clear(&j);
+    workers_stats(f->pool, &s);
+    assert_int_equal(s.retried, 2);
+    assert_int_equal(s.done, 1);
+    audit_of(f, "order:1", &acc);
+    assert_string_equal(acc.out, "retry,retry,done");
+}
+
+static void test_retry_until_failed(void **state)
+{
+    struct fx *f = *state;
+    struct workers_stats s;
+    struct audit_acc acc;
+    struct store_job j;
+    int64_t id;
+
+    /* max_attempts 3 (the fixture's config): noop asked to retry gives up. */
+    id = enqueue(f, "noop", "diag:retry", "{\"fail\":\"retry\"}");
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_state(f, id, STORE_JOB_FAILED));
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    job_state(f, id, &j);
+    assert_int_equal(j.attempts, 3);
+    assert_string_equal(j.last_error, "noop: asked to retry");
+    store_job_clear(&j);
+    workers_stats(f->pool, &s);
+    assert_int_equal(s.retried, 2);
+    assert_int_equal(s.failed, 1);
+    audit_of(f, "diag:retry", &acc);
+    assert_string_equal(acc.out, "retry,retry,failed");
+    assert_non_null(strstr(acc.last_detail, "\"error\":\"noop: asked to retry\""));
+}
+
+static void test_hold(void **state)
+{
+    struct fx *f = *state;
+    struct audit_acc acc;
+    struct store_job j;
+    int64_t id, bad;
+
+    id = enqueue(f, "noop", "diag:hold", "{\"fail\":\"hold\"}");
+    bad = enqueue(f, "noop", "diag:bad", "{\"sleep_ms\": 99999}");
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_state(f, id, STORE_JOB_HELD));
+    assert_true(wait_state(f, bad, STORE_JOB_HELD));
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    job_state(f, id, &j);
+    assert_string_equal(j.last_error, "noop: asked to hold");
+    assert_int_equal(j.attempts, 1);
+    store_job_clear(&j);
+    job_state(f, bad, &j);
+    assert_non_null(strstr(j.last_error, "sleep_ms"));
+    store_job_clear(&j);
+    audit_of(f, "diag:hold", &acc);
+    assert_string_equal(acc.out, "held");
+    assert_non_null(strstr(acc.last_detail, "asked to hold"));
+}
+
+static void test_unregistered_kind(void **state)
+{
+    struct fx *f = *state;
+    struct store_job j;
+    int64_t other, probe;
+
+    atomic_store(&never_calls, 0);
+    /* Enqueued first, so it would be claimed first if kinds were ignored. */
+    other = enqueue(f, "other", "x:1", NULL);
+    probe = enqueue(f, "noop", "x:2", NULL);
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_state(f, probe, STORE_JOB_DONE));
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    job_state(f, other, &j);
+    assert_int_equal(j.state, STORE_JOB_READY);
+    assert_int_equal(j.attempts, 0);
+    store_job_clear(&j);
+    assert_int_equal(atomic_load(&never_calls), 0);
+}
+
+static void test_register_errors(void **state)
+{
+    struct fx *f = *state;
+
+    assert_int_equal(workers_register(f->pool, "noop", h_never, NULL, NULL), MLC_EEXIST);
+    assert_int_equal(workers_register(f->pool, "", h_never, NULL, NULL), MLC_EINVAL);
+    assert_int_equal(workers_register(f->pool, "x", NULL, NULL, NULL), MLC_EINVAL);
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_int_equal(workers_start(f->pool, NULL), MLC_ESTATE);
+    assert_int_equal(workers_register(f->pool, "late", h_never, NULL, NULL), MLC_ESTATE);
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+}
+
+static void test_stop_drains(void **state)
+{
+    struct fx *f = *state;
+    int64_t id;
+
+    id = enqueue(f, "noop", "diag:sleep", "{\"sleep_ms\": 700}");
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_state(f, id, STORE_JOB_RUNNING));
+    /* The running job finishes; nothing new is claimed. */
+    enqueue(f, "noop", "diag:after", NULL);
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    assert_int_equal(job_state(f, id, NULL), STORE_JOB_DONE);
+    assert_int_equal(workers_running(f->pool), 0);
+}
+
+static void test_stop_deadline(void **state)
+{
+    struct fx *f = *state;
+    struct mlc_err e;
+    int64_t id;
+
+    id = enqueue(f, "noop", "diag:long", "{\"sleep_ms\": 1500}");
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_state(f, id, STORE_JOB_RUNNING));
+    assert_int_equal(workers_stop(f->pool, 50, &e), MLC_ETIMEOUT);
+    assert_non_null(strstr(e.msg, "still running"));
+    assert_non_null(strstr(e.msg, "job"));
+    /* A second stop with room waits for it and joins. */
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    assert_int_equal(job_state(f, id, NULL), STORE_JOB_DONE);
+}
+
+static void test_config_swap(void **state)
+{
+    struct fx *f = *state;
+    struct mlc_config *dbg, *cur;
+    int64_t a, b;
+
+    assert_int_equal(workers_register(f->pool, "cfg", h_cfg, NULL, NULL), MLC_OK);
+    a = enqueue(f, "cfg", "c:1", NULL);
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_state(f, a, STORE_JOB_DONE));
+    assert_string_equal(seen_level, "error");
+    dbg = load_cfg(f, "warn", 3);
+    assert_non_null(dbg);
+    workers_set_config(f->pool, dbg);
+    cfg_unref(dbg); /* the pool holds its own reference */
+    cur = workers_config(f->pool);
+    assert_string_equal(cur->log_level, "warn");
+    cfg_unref(cur);
+    b = enqueue(f, "cfg", "c:2", NULL);
+    assert_true(wait_state(f, b, STORE_JOB_DONE));
+    assert_string_equal(seen_level, "warn");
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+}
+
+static void test_free_unstarted(void **state)
+{
+    struct fx *f = *state;
+    struct workers *p = NULL;
+
+    assert_int_equal(workers_new(f->cfg, &p, NULL), MLC_OK);
+    workers_free(p);
+    workers_free(NULL);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_each_job_once),
+        T(test_retry_then_done),
+        T(test_retry_until_failed),
+        T(test_hold),
+        T(test_unregistered_kind),
+        T(test_register_errors),
+        T(test_stop_drains),
+        T(test_stop_deadline),
+        T(test_config_swap),
+        T(test_free_unstarted),
+    };
+#undef T
+    enum log_level lvl = LOG_LVL_ERROR;
+
+    /* MLC_TEST_LOG=debug shows the workers' lines while debugging a test. */
+    if (getenv("MLC_TEST_LOG") != NULL)
+        log_parse_level(getenv("MLC_TEST_LOG"), &lvl);
+    log_set_level(lvl);
+    if (getenv("MLC_TEST_ONLY") != NULL)
+        cmocka_set_test_filter(getenv("MLC_TEST_ONLY"));
+    return cmocka_run_group_tests_name("workers", tests, NULL, NULL);
+}
