@@ -68,12 +68,24 @@ static void h_count(const struct httpd_request *rq, struct httpd_response *rs,
     httpd_resp_static(rs, 200, "application/json", "{\"ok\":true}");
 }
 
+/* Answers with the request's method and path (prefix routes). */
+static void h_path(const struct httpd_request *rq, struct httpd_response *rs,
+                   void *ctx)
+{
+    char buf[256];
+
+    (void)ctx;
+    snprintf(buf, sizeof(buf), "%s %s", httpd_req_method(rq), httpd_req_path(rq));
+    httpd_resp_copy(rs, 200, "text/plain", buf, strlen(buf));
+}
+
 static const struct httpd_route routes[] = {
     { "GET", "/hello", h_hello, NULL },
     { "GET", "/headers", h_headers, NULL },
     { "POST", "/echo", h_echo, &echo_calls },
     { "PUT", "/echo", h_echo, &echo_calls },
     { "GET", "/count", h_count, NULL },
+    { "*", "/any/*", h_path, NULL },
 };
 
 /* ---- client ------------------------------------------------------------- */
@@ -252,6 +264,24 @@ static void test_404_405(void **state)
     assert_non_null(strstr(r.headers, "Allow: POST, PUT"));
     assert_int_equal(req(httpd_port(h), "POST", "/hello", "x", 1, false, NULL, &r), CURLE_OK);
     assert_int_equal(r.status, 405);
+}
+
+static void test_prefix_route(void **state)
+{
+    struct httpd *h = *state;
+    struct reply r;
+
+    assert_int_equal(req(httpd_port(h), "GET", "/any/stores/abc/v2/orders", NULL, 0, false, NULL, &r), CURLE_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "GET /any/stores/abc/v2/orders");
+    assert_int_equal(req(httpd_port(h), "DELETE", "/any/x", NULL, 0, false, NULL, &r), CURLE_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "DELETE /any/x");
+    /* The prefix includes its slash: "/any" alone and "/anything" are other paths. */
+    assert_int_equal(req(httpd_port(h), "GET", "/anything", NULL, 0, false, NULL, &r), CURLE_OK);
+    assert_int_equal(r.status, 404);
+    assert_int_equal(req(httpd_port(h), "GET", "/any", NULL, 0, false, NULL, &r), CURLE_OK);
+    assert_int_equal(r.status, 404);
 }
 
 static void test_headers_query(void **state)
@@ -439,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_parse_listen),
         cmocka_unit_test_setup_teardown(test_route_ok, setup, teardown),
         cmocka_unit_test_setup_teardown(test_404_405, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefix_route, setup, teardown),
         cmocka_unit_test_setup_teardown(test_headers_query, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_echo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_413, setup, teardown),
