@@ -83,7 +83,7 @@ all: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(if $(filter tests/%,$<),$(TEST_CFLAGS) -Itests/unit) -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(if $(filter sim/% tests/%,$<),-Isim) $(if $(filter tests/%,$<),$(TEST_CFLAGS) -Itests/unit) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
