@@ -2,6 +2,11 @@
  * mlc init [--force] [FILE]: writes the commented example configuration
  * (cfg_example_yaml) to FILE (default mlc.yaml) with mode 0600. An existing
  * file is kept unless --force, which replaces it atomically (temp + rename).
+ * It also creates the master key file (mlc.key, the default of
+ * store.master_key_file, which is relative to the configuration's
+ * directory) next to FILE, mode 0600, unless one exists: a key is never
+ * replaced, not even with --force, because credentials sealed with it would
+ * become unreadable.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +19,8 @@
 
 #include "cmd/cmd.h"
 #include "core/config.h"
+#include "core/vault.h"
+#include "daemon/credentials.h"
 
 #define INIT_DEFAULT_FILE "mlc.yaml"
 
@@ -96,6 +103,38 @@ out:
     return rc;
 }
 
+/* Creates the master key next to the configuration at cfg_path, or keeps
+ * the one there. Prints what it did; returns 0 or 1. */
+static int init_master_key(const char *cfg_path)
+{
+    const char *slash = strrchr(cfg_path, '/');
+    int dir_len = slash == NULL ? 0 : (int)(slash - cfg_path) + 1;
+    size_t n = (size_t)dir_len + sizeof(CREDENTIALS_DEFAULT_KEY_FILE);
+    char *key_path = malloc(n);
+    struct mlc_err e;
+    int rc;
+
+    if (key_path == NULL) {
+        fprintf(stderr, "mlc init: out of memory\n");
+        return 1;
+    }
+    snprintf(key_path, n, "%.*s%s", dir_len, cfg_path, CREDENTIALS_DEFAULT_KEY_FILE);
+    mlc_err_clear(&e);
+    rc = vault_create_keyfile(key_path, &e);
+    if (rc == MLC_OK)
+        printf("created master key %s (mode 0600): back it up, credentials "
+               "stored with it cannot be read without it\n", key_path);
+    else if (rc == MLC_EEXIST)
+        printf("kept the existing master key %s\n", key_path);
+    else
+        fprintf(stderr, "mlc init: %s\n", e.msg);
+    if (rc == MLC_OK && getenv(VAULT_ENV) != NULL)
+        printf("note: %s is set and takes precedence over %s\n", VAULT_ENV,
+               key_path);
+    free(key_path);
+    return (rc == MLC_OK || rc == MLC_EEXIST) ? 0 : 1;
+}
+
 int cmd_init(int argc, char **argv)
 {
     const char *path = NULL;
@@ -132,13 +171,11 @@ int cmd_init(int argc, char **argv)
         return 1;
     }
 
-    /* Issue 4: create the master key file (store.master_key_file) here,
-     * without overwriting an existing key. Not done yet: `mlc init` writes
-     * only the configuration. */
-
-    printf("wrote %s (mode 0600)\n"
-           "next: fill in the Required keys, store each credential it names with\n"
-           "  mlc credentials set NAME\n"
+    printf("wrote %s (mode 0600)\n", path);
+    if (init_master_key(path) != 0)
+        return 1;
+    printf("next: fill in the Required keys, then store each credential it names with\n"
+           "  mlc credentials set bigcommerce|jde|webhook|client-secret --config %s\n"
            "then run: mlc config check %s\n", path, path);
     return 0;
 }

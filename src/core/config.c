@@ -317,9 +317,9 @@ static const struct field fields[] = {
         "300", 10, 86400, "Seconds between keep-alive calls of an idle AIS session."),
 
     F_STR("store.url", store.url, "mlc.db", chk_store_url, 0, NULL,
-        "State store: a SQLite file, or a postgresql:// URL (no password in it)."),
+        "State store: a SQLite file (relative to this file's directory), or a postgresql:// URL (no password in it)."),
     F_STR("store.master_key_file", store.master_key_file, "mlc.key", chk_path, 0,
-        NULL, "File holding the key that encrypts stored credentials (mode 0400)."),
+        NULL, "File holding the key that encrypts stored credentials (mode 0600 or 0400; relative to this file's directory)."),
 
     F_STR("server.listen", server.listen, "127.0.0.1:8080", chk_listen, 0, NULL,
         "Address and port of the webhook, health and metrics server (host:port)."),
@@ -1758,6 +1758,68 @@ out:
     return rc;
 }
 
+/* Makes *field absolute against dir when it is a relative file path, so the
+ * daemon and the CLI find the same files whatever their working directory.
+ * A "sqlite:" prefix is kept; URLs and ":memory:" are left alone. */
+static int resolve_path(char **field, const char *dir)
+{
+    const char *v = *field, *prefix = "";
+    size_t len;
+    char *abs;
+
+    if (v == NULL || strstr(v, "://") != NULL || strcmp(v, ":memory:") == 0)
+        return MLC_OK;
+    if (strncmp(v, "sqlite:", 7) == 0) {
+        prefix = "sqlite:";
+        v += 7;
+    }
+    if (v[0] == '/' || v[0] == '\0')
+        return MLC_OK;
+    len = strlen(prefix) + strlen(dir) + 1 + strlen(v) + 1;
+    if ((abs = malloc(len)) == NULL)
+        return MLC_ENOMEM;
+    snprintf(abs, len, "%s%s/%s", prefix, dir, v);
+    free(*field);
+    *field = abs;
+    return MLC_OK;
+}
+
+/* The directory of path, absolute ("." resolved by realpath). */
+static int config_dir(const char *path, char **out)
+{
+    char *copy = strdup(path), *slash;
+    char *dir;
+
+    if (copy == NULL)
+        return MLC_ENOMEM;
+    slash = strrchr(copy, '/');
+    if (slash == copy)
+        slash[1] = '\0';
+    else if (slash != NULL)
+        *slash = '\0';
+    dir = realpath(slash != NULL ? copy : ".", NULL);
+    free(copy);
+    if (dir == NULL)
+        return MLC_EIO;
+    *out = dir;
+    return MLC_OK;
+}
+
+static int resolve_paths(struct mlc_config *c, struct mlc_err *e)
+{
+    char *dir = NULL;
+    int rc = config_dir(c->path, &dir);
+
+    if (rc == MLC_OK)
+        rc = resolve_path(&c->store.url, dir);
+    if (rc == MLC_OK)
+        rc = resolve_path(&c->store.master_key_file, dir);
+    free(dir);
+    if (rc != MLC_OK)
+        return mlc_err_set(e, rc, "%s: cannot resolve the directory of the file", c->path);
+    return MLC_OK;
+}
+
 int cfg_load_report(const char *path, cfg_report_fn report, void *ctx,
                     struct mlc_config **out, struct mlc_err *e)
 {
@@ -1779,6 +1841,12 @@ int cfg_load_report(const char *path, cfg_report_fn report, void *ctx,
     }
     rc = cfg_load_buffer_report(path, text, len, report, ctx, out, e);
     free(text);
+    if (rc == MLC_OK && (rc = resolve_paths(*out, e)) != MLC_OK) {
+        if (report != NULL)
+            report(e->msg, ctx);
+        cfg_unref(*out);
+        *out = NULL;
+    }
     return rc;
 }
 

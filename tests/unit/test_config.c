@@ -903,8 +903,41 @@ static void test_cmd_init_and_check(void **state)
     assert_int_equal(cmd_config(3, argv_check), 0);
 
     assert_int_equal(cmd_config(3, argv_check_bad), 1); /* does not exist */
+    snprintf(bad, sizeof(bad), "%s/mlc.key", dir); /* master key written by mlc init */
+    unlink(bad);
     unlink(path);
     assert_int_equal(rmdir(dir), 0);                    /* no temp file left */
+}
+
+/* Relative store and key paths are taken from the config file's directory,
+ * so the daemon and the CLI agree whatever their working directory. */
+static void test_relative_paths(void **state)
+{
+    char dir[] = "/tmp/mlc-cfg-rel-XXXXXX", path[512], want[600];
+    struct mlc_config *c = NULL;
+    struct mlc_err e;
+    FILE *f;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/mlc.yaml", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(cfg_example_yaml(), f);
+    fclose(f);
+    assert_int_equal(cfg_load(path, &c, &e), MLC_OK);
+    snprintf(want, sizeof(want), "%s/mlc.db", dir);
+    assert_string_equal(c->store.url, want);
+    snprintf(want, sizeof(want), "%s/mlc.key", dir);
+    assert_string_equal(c->store.master_key_file, want);
+    cfg_unref(c);
+    /* Buffers have no directory: paths stay as written. */
+    assert_int_equal(cfg_load_buffer("mem.yaml", cfg_example_yaml(),
+                                     strlen(cfg_example_yaml()), &c, &e), MLC_OK);
+    assert_string_equal(c->store.url, "mlc.db");
+    cfg_unref(c);
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_cmd_usage(void **state)
@@ -956,6 +989,7 @@ int main(void)
         cmocka_unit_test(test_refcount),
         cmocka_unit_test(test_account_parse_format),
         cmocka_unit_test(test_cmd_init_and_check),
+        cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_cmd_usage),
     };
 
