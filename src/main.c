@@ -8,18 +8,22 @@
 
 #include "cmd/cmd.h"
 #include "core/secret.h"
+#include "net/httpc.h"
 
 int main(int argc, char **argv)
 {
     const struct cmd_def *c;
     struct rlimit no_core = { 0, 0 };
+    struct mlc_err err = { 0 };
 
     /* No core dumps: they would hold decrypted credentials. */
     setrlimit(RLIMIT_CORE, &no_core);
     /* libcurl runs with NOSIGNAL; a peer closing a socket must not kill us. */
     signal(SIGPIPE, SIG_IGN);
-    if (secret_lib_init() != 0) {
-        fprintf(stderr, "mlc: libsodium failed to initialize\n");
+    /* libcurl and libsodium global state, once, before any thread starts. */
+    if (secret_lib_init() != 0 || httpc_global_init(&err) != 0) {
+        fprintf(stderr, "mlc: library initialization failed%s%s\n",
+                err.msg[0] ? ": " : "", err.msg);
         return 1;
     }
     if (argc < 2) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -81,6 +82,12 @@ int httpc_new(const struct httpc_opts *o, struct httpc **out,
         return rc;
     if (o->connect_timeout_ms < 0 || o->timeout_ms < 0)
         return mlc_err_set(e, MLC_EINVAL, "HTTP client timeouts must not be negative");
+    if (o->ca_file != NULL && access(o->ca_file, R_OK) != 0) {
+        char buf[128];
+
+        return mlc_err_set(e, MLC_EIO, "CA file %s cannot be read: %s", o->ca_file,
+                           strerror_r(errno, buf, sizeof(buf)));
+    }
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         return mlc_err_set(e, MLC_ENOMEM, "out of memory for an HTTP client");
@@ -672,6 +679,8 @@ static int default_sleep(void *ctx, long ms)
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
     (void)ctx;
+    if (ms <= 0)
+        return 0;
     while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
         ;
     return 0;
@@ -798,7 +807,7 @@ int httpc_do_retry(struct httpc *c, const struct httpc_request *rq,
         log_debug("httpc", "retrying", LF_STR("method", rq->method),
                   LF_INT("attempt", attempt + 1), LF_INT("delay_ms", delay),
                   LF_INT("status", out->status));
-        if (delay > 0 && r.sleep_fn(r.sleep_ctx, delay) != 0)
+        if (r.sleep_fn(r.sleep_ctx, delay) != 0)
             break;
     }
     if (e != NULL)

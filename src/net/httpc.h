@@ -54,7 +54,8 @@ struct httpc_opts {
     long        timeout_ms;     /* whole transfer; 0: HTTPC_DEFAULT_TIMEOUT_MS */
     size_t      max_response_bytes; /* body + headers; 0: HTTPC_DEFAULT_MAX_RESPONSE */
     /* PEM bundle trusted instead of the system bundle file; the system CA
-     * directory (/etc/ssl/certs on Debian) stays trusted. NULL: system only. */
+     * directory (/etc/ssl/certs on Debian) stays trusted. NULL: system only.
+     * httpc_new fails (MLC_EIO) when it cannot be read. */
     const char *ca_file;
 };
 
@@ -183,8 +184,9 @@ struct httpc_retry {
     enum httpc_jitter jitter;
     httpc_hook_fn     hook;          /* optional */
     void             *hook_ctx;
-    /* Optional sleep (default: clock_nanosleep on CLOCK_MONOTONIC); return
-     * non-zero to cancel: httpc_do_retry then returns the last result. */
+    /* Optional sleep before every retry, even of 0 ms (default:
+     * clock_nanosleep on CLOCK_MONOTONIC); return non-zero to cancel:
+     * httpc_do_retry then returns the last attempt's result. */
     int             (*sleep_fn)(void *ctx, long ms);
     void             *sleep_ctx;
 };
