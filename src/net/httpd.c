@@ -140,6 +140,12 @@ static void resp_clear(struct httpd_response *rs)
     rs->n_headers = 0;
 }
 
+void httpd_resp_drop(struct httpd_response *rs)
+{
+    resp_clear(rs);
+    rs->drop = true;
+}
+
 /* Hands rs to MHD (body ownership moves to MHD) and clears rs. */
 static enum MHD_Result send_resp(struct httpd *h, struct MHD_Connection *c,
                                  struct httpd_response *rs)
@@ -147,6 +153,12 @@ static enum MHD_Result send_resp(struct httpd *h, struct MHD_Connection *c,
     struct MHD_Response *r;
     enum MHD_Result ret;
 
+    if (rs->drop) {
+        /* MHD_NO from the access handler closes the connection unanswered. */
+        atomic_fetch_add(&h->requests, 1);
+        resp_clear(rs);
+        return MHD_NO;
+    }
     if (rs->body_owned) {
         r = MHD_create_response_from_buffer_with_free_callback(
             rs->body_len, (void *)rs->body, free);

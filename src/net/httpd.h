@@ -47,6 +47,7 @@ struct httpd_response {
     const char *body;          /* owned when body_owned, else static */
     size_t      body_len;
     bool        body_owned;
+    bool        drop;          /* close the connection without an answer */
     size_t      n_headers;
     struct { char *name; char *value; } headers[HTTPD_MAX_HEADERS];
 };
@@ -60,6 +61,9 @@ void httpd_resp_take(struct httpd_response *rs, int status,
 /* Copies body. MLC_ENOMEM on failure (the response becomes a 500). */
 int httpd_resp_copy(struct httpd_response *rs, int status,
                     const char *content_type, const char *body, size_t len);
+/* Closes the connection without sending any answer (a simulator's "reply
+ * lost" fault). */
+void httpd_resp_drop(struct httpd_response *rs);
 /* Adds a header (copied). MLC_ERANGE when HTTPD_MAX_HEADERS are set. */
 int httpd_resp_header(struct httpd_response *rs, const char *name,
                       const char *value);

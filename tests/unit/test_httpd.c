@@ -79,6 +79,15 @@ static void h_path(const struct httpd_request *rq, struct httpd_response *rs,
     httpd_resp_copy(rs, 200, "text/plain", buf, strlen(buf));
 }
 
+static void h_drop(const struct httpd_request *rq, struct httpd_response *rs,
+                   void *ctx)
+{
+    (void)rq;
+    (void)ctx;
+    httpd_resp_static(rs, 200, "text/plain", "never sent");
+    httpd_resp_drop(rs);
+}
+
 static const struct httpd_route routes[] = {
     { "GET", "/hello", h_hello, NULL },
     { "GET", "/headers", h_headers, NULL },
@@ -86,6 +95,7 @@ static const struct httpd_route routes[] = {
     { "PUT", "/echo", h_echo, &echo_calls },
     { "GET", "/count", h_count, NULL },
     { "*", "/any/*", h_path, NULL },
+    { "GET", "/drop", h_drop, NULL },
 };
 
 /* ---- client ------------------------------------------------------------- */
@@ -284,6 +294,18 @@ static void test_prefix_route(void **state)
     assert_int_equal(r.status, 404);
 }
 
+/* A dropped reply closes the connection with nothing sent. */
+static void test_drop(void **state)
+{
+    struct httpd *h = *state;
+    struct reply r;
+
+    assert_int_equal(req(httpd_port(h), "GET", "/drop", NULL, 0, false, NULL, &r), CURLE_GOT_NOTHING);
+    /* The server goes on serving. */
+    assert_int_equal(req(httpd_port(h), "GET", "/hello", NULL, 0, false, NULL, &r), CURLE_OK);
+    assert_int_equal(r.status, 200);
+}
+
 static void test_headers_query(void **state)
 {
     struct httpd *h = *state;
@@ -470,6 +492,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_route_ok, setup, teardown),
         cmocka_unit_test_setup_teardown(test_404_405, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefix_route, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_headers_query, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_echo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_413, setup, teardown),
