@@ -587,11 +587,10 @@ static void h_jderest(const struct httpd_request *rq, struct httpd_response *rs,
     aissim_sessions_end_temporary(s);
     pthread_mutex_unlock(&s->mu);
     if (hang_s > 0) {
-        /* The write is committed; the reply is withheld, then the connection
-         * is dropped: an HTTP status MHD refuses to queue makes the request
-         * handler fail, and MHD closes the connection without a response. */
+        /* The write is committed; the reply is withheld, then the
+         * connection is closed without an answer. */
         wait_ms(s, hang_s * 1000);
-        httpd_resp_static(rs, 0, "application/json", "");
+        httpd_resp_drop(rs);
     }
 }
 
