@@ -78,7 +78,7 @@ TEST_HELP_OBJS := $(TEST_HELP_SRCS:%.c=$(BUILD)/%.o)
 # Keep object files of pattern-built test binaries.
 .SECONDARY:
 
-.PHONY: all test unit e2e check-banned asan test-asan valgrind install clean
+.PHONY: all test unit e2e check-banned asan test-asan valgrind contract install clean
 all: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -121,6 +121,11 @@ test-asan:
 
 valgrind: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 	@scripts/run-tests --build $(BUILD) --valgrind $(UNIT_BINS)
+
+# Every BigCommerce body the simulator serves, checked against the official
+# specs with ../shared/tools/bc-spec-check (MLC_SHARED_DIR overrides).
+contract: $(SIM_BIN)
+	@scripts/contract-check --build $(BUILD)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/ml-connector
