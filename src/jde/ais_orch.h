@@ -1,0 +1,120 @@
+/*
+ * ais_orch: orchestration calls (POST /jderest/v3/orchestrator/{name}) in
+ * the "JDE Standard" input format, and orchestration discovery.
+ *
+ * An input set is built with the small builder below: header inputs, and
+ * rows of named grids (detailInputs[].repeatingInputs[].inputs[]). Every
+ * value is sent as a string. Names are the contract's (jde-contract §1);
+ * cfg_jde.inputs renames them (inputs, grids and outputs alike) to the
+ * customer's names. Dates are kept as calendar days and written in the
+ * login's simpleDateFormat when the call is made; amounts are written as
+ * plain decimals at the given exponent ("-105.00").
+ *
+ * Outcome of ais_orch_call:
+ *   MLC_OK        HTTP 200 without any error in the body; res->out holds
+ *                 the outputs (DocumentNumber, BatchNumber, AddressNumber).
+ *   MLC_EPROTO    with res->rejected: JDE refused the call (HTTP 200 with
+ *                 jde__status "ERROR" or a non-empty error list, HTTP 500
+ *                 ServiceErrorResponse, or a 4xx); e holds JDE's message.
+ *   MLC_ENOTFOUND the orchestration does not exist (HTTP 404).
+ *   MLC_EAUTH     with res->reauth: the token was refused, the session
+ *                 logged in again and the call was NOT sent again: run the
+ *                 idempotency check (ais_data.h) before calling again.
+ *                 Without reauth: the login itself failed.
+ *   MLC_ETIMEOUT / MLC_EIO with res->outcome_unknown: the request was sent
+ *                 and no answer came; the write may have committed. Never
+ *                 repeat it before the existence lookup says it is absent.
+ *                 (A 5xx answer that is not AIS's JSON, e.g. from a proxy,
+ *                 is reported as MLC_EIO with outcome_unknown too.)
+ * A rejection from a multi-step orchestration can in principle follow a
+ * committed step: the orchestrations of the contract are single writes.
+ */
+#ifndef MLC_JDE_AIS_ORCH_H
+#define MLC_JDE_AIS_ORCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "core/jdate.h"
+
+struct ais_session;
+struct ais_orch_in;
+
+enum ais_orch_kind {
+    AIS_ORCH_JOURNAL = 0,     /* cfg orch.add_journal_entry */
+    AIS_ORCH_VOUCHER,         /* orch.add_voucher */
+    AIS_ORCH_ADD_CUSTOMER,    /* orch.add_customer */
+    AIS_ORCH_UPDATE_CUSTOMER  /* orch.update_customer */
+};
+
+/* The configured name of an orchestration (falls back to the contract's
+ * default name when the configuration has none). */
+const char *ais_orch_name(const struct ais_session *s, enum ais_orch_kind k);
+
+/* ---- inputs ---------------------------------------------------------------- */
+
+/* New empty input set (*out; caller frees with ais_orch_in_free). */
+int ais_orch_in_new(struct ais_orch_in **out, struct mlc_err *e);
+void ais_orch_in_free(struct ais_orch_in *in);
+
+/* Header inputs (inputs[]). Values are copied. */
+int ais_orch_in_str(struct ais_orch_in *in, const char *name, const char *value,
+                    struct mlc_err *e);
+int ais_orch_in_i64(struct ais_orch_in *in, const char *name, int64_t v,
+                    struct mlc_err *e);
+int ais_orch_in_date(struct ais_orch_in *in, const char *name, const struct jdate_civil *d,
+                     struct mlc_err *e);
+/* minor units at exponent places: (-10500, 2) -> "-105.00". */
+int ais_orch_in_amount(struct ais_orch_in *in, const char *name, int64_t minor,
+                       int exponent, struct mlc_err *e);
+
+/* Starts a new row of grid ("Lines"); the ais_orch_row_* setters then fill
+ * the latest row. */
+int ais_orch_in_row(struct ais_orch_in *in, const char *grid, struct mlc_err *e);
+int ais_orch_row_str(struct ais_orch_in *in, const char *name, const char *value,
+                     struct mlc_err *e);
+int ais_orch_row_date(struct ais_orch_in *in, const char *name, const struct jdate_civil *d,
+                      struct mlc_err *e);
+int ais_orch_row_amount(struct ais_orch_in *in, const char *name, int64_t minor,
+                        int exponent, struct mlc_err *e);
+
+/* The request body for simpleDateFormat sdf with the renames of cfg
+ * (may be NULL). *out: caller decrefs. */
+int ais_orch_in_json(const struct ais_orch_in *in, const struct cfg_jde *cfg,
+                     const char *sdf, json_t **out, struct mlc_err *e);
+
+/* ---- calls --------------------------------------------------------------------- */
+
+struct ais_orch_result {
+    int     status;           /* HTTP status, 0 when none */
+    json_t *out;              /* the answer body (outputs), NULL when none */
+    bool    rejected;         /* JDE answered and refused */
+    bool    outcome_unknown;  /* sent, no answer: may have committed */
+    bool    reauth;           /* token refused, not sent again */
+    const struct cfg_jde *cfg; /* renames for the accessors (borrowed) */
+};
+
+/* Runs orchestration name with in. res: zeroed by the caller; release with
+ * ais_orch_result_clear. */
+int ais_orch_call(struct ais_session *s, const char *name, const struct ais_orch_in *in,
+                  struct ais_orch_result *res, struct mlc_err *e);
+void ais_orch_result_clear(struct ais_orch_result *res);
+
+/* An output by its contract name, as text (numbers are formatted) or as an
+ * integer. MLC_ENOTFOUND when absent. */
+int ais_orch_out_str(const struct ais_orch_result *res, const char *name, char *buf,
+                     size_t cap, struct mlc_err *e);
+int ais_orch_out_i64(const struct ais_orch_result *res, const char *name, int64_t *out,
+                     struct mlc_err *e);
+
+/* GET /jderest/discover (name NULL: the list) or /jderest/discover/{name};
+ * MLC_ENOTFOUND when name is not available to the user. *out: caller
+ * decrefs. */
+int ais_discover(struct ais_session *s, const char *name, json_t **out, struct mlc_err *e);
+
+#endif

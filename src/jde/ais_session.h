@@ -1,0 +1,136 @@
+/*
+ * ais_session: one logged-in JD Edwards AIS session shared by every thread.
+ *
+ * The session logs in with POST /jderest/v2/tokenrequest (username,
+ * password, environment, role and the configured fixed deviceName) and keeps
+ * the token in a struct mlc_secret. Every call sends it as jde-AIS-Auth
+ * (a secret header: never logged) with jde-AIS-Auth-Device. HTTP handles
+ * come from a small pool (one struct httpc is used by one thread at a time).
+ *
+ * Single-flight re-login: each token carries a generation number. A call
+ * that fails with 444, a 403 saying the token is invalid, or a 500 whose
+ * body says so, re-logs in only when the token generation it used is still
+ * the current one and no login is running; otherwise it waits for the
+ * running login or just uses the newer token. So N threads that hit one
+ * expired token cause one login. After a failed login, further attempts
+ * wait AIS_LOGIN_COOLDOWN_MS (the failure is returned meanwhile) so that a
+ * wrong password cannot lock the JDE account out.
+ *
+ * Replay after a re-login: a read (AIS_CALL_READ) is replayed once with the
+ * new token. A write (AIS_CALL_WRITE) is not: ais_call returns MLC_EAUTH
+ * with resp->reauth set, and the caller runs its idempotency check (the
+ * existence lookups of ais_data.h) before calling again. A data-service
+ * next page (AIS_CALL_NEXT) is not replayed either: its result set belonged
+ * to the old token, the data layer re-runs the query.
+ *
+ * Status codes of ais_call: MLC_OK whenever AIS answered (the caller judges
+ * the status), else MLC_EAUTH (login failed, or reauth as above), or the
+ * transport code of httpc (MLC_ETIMEOUT, MLC_EIO, ...). For a write without
+ * an answer resp->outcome_unknown is set: the write may have committed.
+ *
+ * Messages never hold the password or the token.
+ */
+#ifndef MLC_JDE_AIS_SESSION_H
+#define MLC_JDE_AIS_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/config.h"
+#include "core/err.h"
+
+struct mlc_secret;
+struct ais_session;
+
+#define AIS_LOGIN_COOLDOWN_MS 5000L
+#define AIS_DEVICE_DEFAULT "ml-connector"
+#define AIS_SDF_MAX 33
+
+/* Tunables; zero fields take the defaults. */
+struct ais_session_opts {
+    long     timeout_ms;          /* per call; 0: cfg timeout_ms, else 120000 */
+    long     connect_timeout_ms;  /* 0: 10000 */
+    unsigned read_attempts;       /* reads retried on 5xx/timeouts [3] */
+    long     retry_base_ms;       /* [500] */
+    long     login_cooldown_ms;   /* [AIS_LOGIN_COOLDOWN_MS]; < 0: none */
+    unsigned pool_max;            /* idle HTTP handles kept [16] */
+};
+
+/* Facts from the last login (copied out). */
+struct ais_login_info {
+    char    username[64];
+    char    environment[32];
+    char    role[32];
+    char    jasserver[128];
+    char    sdf[AIS_SDF_MAX];     /* simpleDateFormat, "MM/dd/yyyy" */
+    char    tz_offset[16];        /* "UTC-05:00" */
+    int64_t address_number;
+    uint64_t generation;          /* 0 before the first login */
+};
+
+/* New session (*out; caller frees with ais_session_free). cfg is copied;
+ * the password is copied into the session's own guarded memory, the
+ * caller keeps and frees its secret. Does not log in yet. o may be NULL. */
+int ais_session_new(const struct cfg_jde *cfg, const struct mlc_secret *password,
+                    const struct ais_session_opts *o, struct ais_session **out,
+                    struct mlc_err *e);
+/* Frees without logging out (see ais_session_logout); NULL-safe. */
+void ais_session_free(struct ais_session *s);
+
+/* Logs in now unless a valid token is held. */
+int ais_session_login(struct ais_session *s, struct mlc_err *e);
+/* Keep-alive: validate with touch:true; an invalid token is replaced by a
+ * fresh login (single-flight). */
+int ais_session_touch(struct ais_session *s, struct mlc_err *e);
+/* Ends the AIS session (logout) and drops the token; MLC_OK when none. */
+int ais_session_logout(struct ais_session *s, struct mlc_err *e);
+
+/* Copies the facts of the last login (zeroed when none). */
+void ais_session_info(struct ais_session *s, struct ais_login_info *out);
+/* Logins performed so far (successful or not): for tests and benchmarks. */
+uint64_t ais_session_login_count(struct ais_session *s);
+/* The copied configuration (valid while s lives). */
+const struct cfg_jde *ais_session_cfg(const struct ais_session *s);
+
+enum ais_call_kind {
+    AIS_CALL_READ = 0, /* replayed after a re-login; retried on 5xx */
+    AIS_CALL_WRITE,    /* never replayed nor retried */
+    AIS_CALL_NEXT,     /* a data-service next page: not replayed */
+    AIS_CALL_NOAUTH    /* no token (defaultconfig) */
+};
+
+/* One call. path is relative to ais_base_url ("/jderest/v2/dataservice")
+ * and may carry a query string. Everything is borrowed. */
+struct ais_request {
+    const char        *method;   /* "GET", "POST" */
+    const char        *path;
+    const char        *body;     /* JSON text or NULL */
+    size_t             body_len;
+    enum ais_call_kind kind;
+    long               timeout_ms; /* 0: the session's */
+};
+
+/* The answer; zero it before the call, release with ais_response_clear. */
+struct ais_response {
+    int     status;          /* HTTP status, 0 when none */
+    json_t *json;            /* parsed body when it is JSON, else NULL */
+    bool    reauth;          /* MLC_EAUTH: re-logged in, call not replayed */
+    bool    outcome_unknown; /* write sent without a complete answer */
+};
+
+int ais_call(struct ais_session *s, const struct ais_request *rq,
+             struct ais_response *out, struct mlc_err *e);
+void ais_response_clear(struct ais_response *r);
+
+/* The message AIS put in an error body: message, jde__simpleMessage,
+ * sysErrors[0].TITLE, errors[0].TITLE/DESC; NULL when none (borrowed). */
+const char *ais_error_text(const json_t *body);
+
+/* GET /jderest/v2/defaultconfig (no authentication). *out: caller
+ * decrefs. */
+int ais_defaultconfig(struct ais_session *s, json_t **out, struct mlc_err *e);
+
+#endif
