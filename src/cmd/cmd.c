@@ -7,6 +7,7 @@ const struct cmd_def cmd_table[] = {
     { "run",     cmd_run,     "--config FILE", "run the daemon (webhooks, scheduler, workers)" },
     { "init",    cmd_init,    "[--force] [FILE]", "write a commented example configuration (default mlc.yaml) and a master key" },
     { "config",  cmd_config,  "check FILE", "validate a configuration file (exit 0 valid, 1 invalid)" },
+    { "ping",    cmd_ping,    "--config FILE [--json]", "test the connection to BigCommerce and JD Edwards, step by step" },
     { "credentials", cmd_credentials, "set|list|delete ... --config FILE", "store credentials encrypted in the state store" },
     { "jobs",    cmd_jobs,    "list|enqueue|show ... --config FILE", "inspect and enqueue jobs in the state store" },
     { "version", cmd_version, "", "print the version" },

@@ -26,6 +26,7 @@ int cmd_init(int argc, char **argv);   /* cmd_init.c */
 int cmd_config(int argc, char **argv); /* cmd_config.c */
 int cmd_jobs(int argc, char **argv);   /* cmd_jobs.c */
 int cmd_credentials(int argc, char **argv); /* cmd_credentials.c */
+int cmd_ping(int argc, char **argv);   /* cmd_ping.c */
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
