@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "daemon/webhook.h"
 #include "net/httpd.h"
 #include "store/store.h"
 
@@ -21,6 +22,7 @@ struct daemon {
     struct workers    *workers;
     struct sched      *sched;
     struct httpd      *httpd;
+    struct webhook    *webhook;      /* NULL when no webhook secret is configured */
     /* /readyz probes through this connection, one handler at a time. */
     pthread_mutex_t    probe_mu;
     struct store      *probe;
@@ -173,6 +175,7 @@ static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
     len = metric(buf, cap, len, "mlc_workers_running", "gauge",
                  "Worker threads running with a store connection.",
                  (uint64_t)workers_running(d->workers));
+    len = webhook_metrics(d->webhook, buf, cap, len);
     if (len >= cap)
         len = cap - 1;
     httpd_resp_take(rs, 200, "text/plain; version=0.0.4", buf, len);
@@ -217,15 +220,36 @@ uint16_t daemon_port(const struct daemon *d)
     return d->httpd != NULL ? httpd_port(d->httpd) : 0;
 }
 
+/* The webhook endpoint with its secrets, or a log line saying it is off. */
+static int start_webhook(struct daemon *d, struct mlc_err *e)
+{
+    const struct cfg_bigcommerce *bc = &d->cfg->bigcommerce;
+    int rc;
+
+    if (!webhook_enabled(d->cfg)) {
+        log_info("daemon", "webhooks disabled: no bigcommerce.webhook_secret_ref "
+                 "or client_secret_ref configured");
+        return MLC_OK;
+    }
+    rc = webhook_from_config(d->cfg, d->probe, &d->webhook, e);
+    if (rc != MLC_OK)
+        return rc;
+    log_info("daemon", "webhooks enabled", LF_STR("path", WEBHOOK_PATH),
+             LF_BOOL("custom_header", bc->webhook_secret_ref != NULL),
+             LF_BOOL("signature", bc->client_secret_ref != NULL));
+    return MLC_OK;
+}
+
 int daemon_start(struct daemon *d, struct mlc_err *e)
 {
-    static const char *const fmt_routes = "healthz readyz metrics";
     const struct cfg_server *sv = &d->cfg->server;
     struct httpd_route routes[] = {
         { "GET", "/healthz", h_healthz, d },
         { "GET", "/readyz", h_readyz, d },
         { "GET", "/metrics", h_metrics, d },
+        { "POST", WEBHOOK_PATH, webhook_handle, NULL }, /* last: only when enabled */
     };
+    size_t n_routes = sizeof(routes) / sizeof(routes[0]);
     struct httpd_opts ho = {
         .listen = sv->listen,
         .threads = sv->threads > 0 ? (unsigned)sv->threads : 1,
@@ -246,18 +270,31 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     rc = store_open(d->cfg->store.url, &d->probe, e);
     if (rc != MLC_OK)
         return mlc_err_wrap(e, "store %s", label);
+    rc = start_webhook(d, e);
+    if (rc != MLC_OK)
+        return rc;
+    routes[n_routes - 1].ctx = d->webhook;
+    if (d->webhook == NULL)
+        n_routes--;
     rc = workers_start(d->workers, e);
     if (rc != MLC_OK)
         return rc;
-    rc = httpd_start(&ho, routes, sizeof(routes) / sizeof(routes[0]), &d->httpd, e);
+    rc = httpd_start(&ho, routes, n_routes, &d->httpd, e);
     if (rc != MLC_OK)
         return rc;
     atomic_store(&d->httpd_pub, d->httpd);
     log_info("daemon", "ready", LF_STR("listen", sv->listen),
-             LF_UINT("port", httpd_port(d->httpd)), LF_STR("routes", fmt_routes),
+             LF_UINT("port", httpd_port(d->httpd)),
+             LF_STR("routes", d->webhook != NULL ? "healthz readyz metrics webhooks"
+                                                 : "healthz readyz metrics"),
              LF_INT("workers", workers_count(d->workers)),
              LF_INT("tasks", (long long)sched_count(d->sched)));
     return MLC_OK;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
 }
 
 /* Settings read once at start: say so when a reload changes them. */
@@ -275,6 +312,9 @@ static void warn_restart_needed(const struct mlc_config *o, const struct mlc_con
         what = "workers.count";
     else if (strcmp(o->store.url, n->store.url) != 0)
         what = "store.url";
+    else if (!same_str(o->bigcommerce.webhook_secret_ref, n->bigcommerce.webhook_secret_ref) ||
+             !same_str(o->bigcommerce.client_secret_ref, n->bigcommerce.client_secret_ref))
+        what = "bigcommerce webhook secrets";
     if (what != NULL)
         log_warn("daemon", "config change needs a restart to apply",
                  LF_STR("setting", what));
@@ -361,6 +401,7 @@ void daemon_free(struct daemon *d)
         return;
     atomic_store(&d->httpd_pub, NULL);
     httpd_free(d->httpd); /* first: handlers use the pool and the probe */
+    webhook_free(d->webhook);
     workers_free(d->workers);
     sched_free(d->sched);
     store_close(d->probe);

@@ -17,7 +17,8 @@
  *
  * HTTP: GET /healthz (200 while serving), GET /readyz (200 when the store
  * answers and all workers run, else 503 with a reason), GET /metrics
- * (Prometheus text).
+ * (Prometheus text), and POST /webhooks/bigcommerce (daemon/webhook.h) when
+ * a webhook secret is configured; its secrets are loaded at start.
  *
  * Usage: daemon_block_signals; daemon_new; register job handlers on
  * daemon_workers and tasks on daemon_sched; daemon_start; daemon_loop;

@@ -1,0 +1,255 @@
+#include "daemon/webhook.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "bc/bc_webhook.h"
+#include "core/log.h"
+#include "core/vault.h"
+#include "daemon/credentials.h"
+
+struct webhook {
+    struct mlc_secret *header_secret; /* NULL: custom header not checked */
+    struct mlc_secret *sign_key;      /* NULL: signature not checked */
+    webhook_clock_fn   clock;
+    void              *clock_ctx;
+    pthread_mutex_t    mu;            /* guards st */
+    struct store      *st;
+    _Atomic uint64_t   n_stored, n_duplicate, n_unauthorized, n_malformed,
+                       n_error;
+};
+
+static int64_t wall_clock_s(void *ctx)
+{
+    (void)ctx;
+    return (int64_t)time(NULL);
+}
+
+bool webhook_enabled(const struct mlc_config *cfg)
+{
+    return cfg->bigcommerce.webhook_secret_ref != NULL ||
+           cfg->bigcommerce.client_secret_ref != NULL;
+}
+
+int webhook_new(const char *store_url, struct mlc_secret *header_secret,
+                struct mlc_secret *sign_key, struct webhook **out,
+                struct mlc_err *e)
+{
+    struct webhook *w = NULL;
+    int rc;
+
+    *out = NULL;
+    if (header_secret == NULL && sign_key == NULL) {
+        rc = mlc_err_set(e, MLC_EINVAL, "webhook: no secret to verify deliveries");
+        goto fail;
+    }
+    w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        rc = mlc_err_set(e, MLC_ENOMEM, "webhook: out of memory");
+        goto fail;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    w->header_secret = header_secret;
+    w->sign_key = sign_key;
+    header_secret = sign_key = NULL;
+    w->clock = wall_clock_s;
+    rc = store_open(store_url, &w->st, e);
+    if (rc != MLC_OK)
+        goto fail;
+    *out = w;
+    return MLC_OK;
+fail:
+    secret_free(header_secret);
+    secret_free(sign_key);
+    webhook_free(w);
+    return rc;
+}
+
+int webhook_from_config(const struct mlc_config *cfg, struct store *st,
+                        struct webhook **out, struct mlc_err *e)
+{
+    const struct cfg_bigcommerce *bc = &cfg->bigcommerce;
+    struct mlc_secret *hs = NULL, *sk = NULL;
+    struct vault *v = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = credentials_open_vault(cfg, &v, e);
+    if (rc == MLC_OK && bc->webhook_secret_ref != NULL)
+        rc = credentials_load(v, st, bc->webhook_secret_ref, &hs, e);
+    if (rc == MLC_OK && bc->client_secret_ref != NULL)
+        rc = credentials_load(v, st, bc->client_secret_ref, &sk, e);
+    vault_free(v);
+    if (rc != MLC_OK) {
+        secret_free(hs);
+        secret_free(sk);
+        return mlc_err_wrap(e, "webhooks");
+    }
+    return webhook_new(cfg->store.url, hs, sk, out, e);
+}
+
+void webhook_set_clock(struct webhook *w, webhook_clock_fn fn, void *ctx)
+{
+    w->clock = fn != NULL ? fn : wall_clock_s;
+    w->clock_ctx = fn != NULL ? ctx : NULL;
+}
+
+/* ---- the handler -------------------------------------------------------- */
+
+/* Both configured checks; MLC_OK or the first failure in e. */
+static int authenticate(struct webhook *w, const struct httpd_request *rq,
+                        const char *body, size_t len, struct mlc_err *e)
+{
+    int rc = MLC_OK;
+
+    if (w->header_secret != NULL)
+        rc = bcwh_check_header(w->header_secret,
+                               httpd_req_header(rq, BCWH_SECRET_HEADER), e);
+    if (rc == MLC_OK && w->sign_key != NULL)
+        rc = bcwh_verify_signature(w->sign_key,
+                                   httpd_req_header(rq, BCWH_HDR_ID),
+                                   httpd_req_header(rq, BCWH_HDR_TIMESTAMP),
+                                   httpd_req_header(rq, BCWH_HDR_SIGNATURE),
+                                   body, len, w->clock(w->clock_ctx), e);
+    return rc;
+}
+
+static void reply_malformed(struct httpd_response *rs, const char *detail)
+{
+    json_t *o = json_pack("{s:s, s:s}", "error", "malformed payload",
+                          "detail", detail);
+    char *txt = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+
+    json_decref(o);
+    if (txt == NULL) {
+        httpd_resp_static(rs, 400, "application/json",
+                          "{\"error\":\"malformed payload\"}");
+        return;
+    }
+    httpd_resp_take(rs, 400, "application/json", txt, strlen(txt));
+}
+
+/* Stores ev under the store mutex; *inserted false for a duplicate. */
+static int ingest(struct webhook *w, const struct bcwh_event *ev,
+                  const char *key, const char *body, bool *inserted,
+                  struct mlc_err *e)
+{
+    const struct store_event sev = {
+        .source = WEBHOOK_SOURCE,
+        .dedupe_key = key,
+        .kind = ev->scope,
+        .resource = ev->resource,
+        .payload = body,
+    };
+    int rc;
+
+    pthread_mutex_lock(&w->mu);
+    rc = store_event_ingest(w->st, &sev, ev->job_kind, inserted, e);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+void webhook_handle(const struct httpd_request *rq, struct httpd_response *rs,
+                    void *ctx)
+{
+    struct webhook *w = ctx;
+    const char *wid = httpd_req_header(rq, BCWH_HDR_ID);
+    char key[BCWH_KEY_MAX];
+    struct bcwh_event ev;
+    struct mlc_err e;
+    bool inserted = false;
+    size_t len = 0;
+    const char *body = httpd_req_body(rq, &len);
+
+    mlc_err_clear(&e);
+    if (authenticate(w, rq, body, len, &e) != MLC_OK) {
+        atomic_fetch_add(&w->n_unauthorized, 1);
+        log_warn("webhook", "delivery rejected", LF_INT("status", 401),
+                 LF_STR("reason", e.msg), LF_STR("client", httpd_req_client(rq)),
+                 LF_STR("webhook_id", wid));
+        httpd_resp_static(rs, 401, "application/json", "{\"error\":\"unauthorized\"}");
+        return;
+    }
+    if (bcwh_parse(body, len, &ev, &e) != MLC_OK ||
+        bcwh_dedupe_key(wid, &ev, key, sizeof(key), &e) != MLC_OK) {
+        atomic_fetch_add(&w->n_malformed, 1);
+        log_warn("webhook", "delivery rejected", LF_INT("status", 400),
+                 LF_STR("reason", e.msg), LF_STR("client", httpd_req_client(rq)),
+                 LF_STR("webhook_id", wid));
+        reply_malformed(rs, e.msg);
+        return;
+    }
+    if (ingest(w, &ev, key, body, &inserted, &e) != MLC_OK) {
+        atomic_fetch_add(&w->n_error, 1);
+        log_error("webhook", "delivery not stored, answering 503", LF_ERR(&e),
+                  LF_STR("scope", ev.scope), LF_STR("resource", ev.resource),
+                  LF_STR("dedupe_key", key));
+        httpd_resp_static(rs, 503, "application/json",
+                          "{\"error\":\"store unavailable, retry later\"}");
+        return;
+    }
+    atomic_fetch_add(inserted ? &w->n_stored : &w->n_duplicate, 1);
+    log_info("webhook", inserted ? "delivery stored" : "duplicate delivery",
+             LF_STR("scope", ev.scope), LF_STR("resource", ev.resource),
+             LF_STR("store_id", ev.store_id), LF_STR("dedupe_key", key),
+             LF_STR("job", ev.job_kind != NULL ? ev.job_kind : "none"));
+    httpd_resp_static(rs, 200, "application/json",
+                      inserted ? "{\"status\":\"stored\"}"
+                               : "{\"status\":\"duplicate\"}");
+}
+
+/* ---- counters ----------------------------------------------------------- */
+
+void webhook_stats(const struct webhook *w, struct webhook_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (w == NULL)
+        return;
+    out->stored = atomic_load(&w->n_stored);
+    out->duplicate = atomic_load(&w->n_duplicate);
+    out->unauthorized = atomic_load(&w->n_unauthorized);
+    out->malformed = atomic_load(&w->n_malformed);
+    out->error = atomic_load(&w->n_error);
+}
+
+size_t webhook_metrics(const struct webhook *w, char *buf, size_t cap,
+                       size_t len)
+{
+    static const char *const outcomes[] = {
+        "stored", "duplicate", "unauthorized", "malformed", "error",
+    };
+    struct webhook_stats s;
+
+    webhook_stats(w, &s);
+    const uint64_t vals[] = {
+        s.stored, s.duplicate, s.unauthorized, s.malformed, s.error,
+    };
+
+    if (len < cap)
+        len += (size_t)snprintf(buf + len, cap - len,
+                                "# HELP mlc_webhooks_total BigCommerce webhook "
+                                "deliveries by outcome.\n"
+                                "# TYPE mlc_webhooks_total counter\n");
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]) && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len,
+                                "mlc_webhooks_total{outcome=\"%s\"} %llu\n",
+                                outcomes[i], (unsigned long long)vals[i]);
+    return len;
+}
+
+void webhook_free(struct webhook *w)
+{
+    if (w == NULL)
+        return;
+    store_close(w->st);
+    secret_free(w->header_secret);
+    secret_free(w->sign_key);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# End-to-end: POST /webhooks/bigcommerce on the real `mlc run` (127.0.0.1,
+# temp SQLite store), signed here with openssl as BigCommerce would sign:
+# stored -> 200 and one READY order.sync job; duplicate and coalesced
+# deliveries; 401 for a wrong signature, a missing custom header and a stale
+# timestamp (nothing stored); 400 malformed; 413 over max_body_bytes;
+# /metrics counters; SIGTERM; no secret in the log.
+# Prints TAP lines; every wait is bounded; sleeps only pace polling.
+set -u
+
+MLC="${MLC:?MLC must point at the mlc binary}"
+case "$MLC" in /*) ;; *) MLC="$PWD/$MLC" ;; esac
+
+tmp=$(mktemp -d /tmp/mlc-e2e-webhooks.XXXXXX)
+pid=""
+cleanup() {
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    fi
+    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+n=0
+ok()     { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
+check()  { local d="$1"; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+
+cfg="$tmp/mlc.yaml"
+log="$tmp/daemon.log"
+db="$tmp/mlc.db"
+HDR_SECRET="hdr-CANARY-$$-7c1f"
+CLIENT_SECRET="cs-CANARY-$$-0b9e"
+
+wait_until() {
+    local tenths="$1"; shift
+    for _ in $(seq 1 "$tenths"); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
+healthy()   { [ "$(http_code "http://127.0.0.1:$port/healthz")" = 200 ]; }
+in_log()    { grep -q -- "$1" "$log"; }
+alive()     { kill -0 "$pid" 2>/dev/null; }
+gone()      { ! alive; }
+
+free_port() {
+    local p
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"; return 0
+        fi
+    done
+    return 1
+}
+
+write_config() {
+    sed -e "s|^\(  url: \).*|\1\"$db\"|" \
+        -e "s|^\(  listen: \).*|\1\"127.0.0.1:$port\"|" \
+        -e "s|^\(  count: \).*|\12|" \
+        -e "s|^\(  max_body_bytes: \).*|\11024|" \
+        -e "s|^\(  drain_timeout_s: \).*|\110|" \
+        -e "s|^\(  api_base_url: \).*|\1\"http://127.0.0.1:9/stores/{store_hash}\"|" \
+        -e "s|^  # \(webhook_public_url: \).*|  \1\"http://127.0.0.1:$port/webhooks/bigcommerce\"|" \
+        -e "s|^  # \(webhook_secret_ref: \).*|  \1\"bc_webhook_secret\"|" \
+        -e "s|^  # \(client_secret_ref: \).*|  \1\"bc_client_secret\"|" \
+        "$tmp/base.yaml" > "$cfg.new" && mv "$cfg.new" "$cfg"
+}
+
+# ---- Standard Webhooks signing, as BigCommerce does it --------------------
+# sig ID TS FILE: "v1,<base64 HMAC-SHA256(client secret bytes, ID.TS.body)>"
+sig() {
+    printf 'v1,%s' "$({ printf '%s.%s.' "$1" "$2"; cat "$3"; } |
+        openssl dgst -sha256 -hmac "${4:-$CLIENT_SECRET}" -binary | base64 -w0)"
+}
+now() { date +%s; }
+
+# deliver FILE ID [TS] [SIG] [HEADER_SECRET|-]: POSTs, prints the status code.
+deliver() {
+    local file="$1" id="$2" ts="${3:-$(now)}" s="${4:-}" hs="${5:-$HDR_SECRET}"
+    [ -n "$s" ] || s=$(sig "$id" "$ts" "$file")
+    local args=(-H "Content-Type: application/json" -H "webhook-id: $id"
+                -H "webhook-timestamp: $ts" -H "webhook-signature: $s")
+    [ "$hs" = - ] || args+=(-H "X-MLC-Webhook-Secret: $hs")
+    curl -s -o "$tmp/reply" -w '%{http_code}' --max-time 10 "${args[@]}" \
+        --data-binary @"$file" "http://127.0.0.1:$port/webhooks/bigcommerce"
+}
+reply_has() { grep -q -- "$1" "$tmp/reply"; }
+
+order_event() { # FILE ORDER_ID CREATED_AT
+    printf '{"scope":"store/order/updated","store_id":"1025646","data":{"type":"order","id":%s},"hash":"9d0f2c7e1b","created_at":%s,"producer":"stores/abc123def4"}' \
+        "$2" "$3" > "$1"
+}
+
+# Counts via the store itself (python3's sqlite3 reads the WAL database).
+events() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from events").fetchone()[0])' "$db"; }
+# ready_jobs KIND KEY: how many READY jobs `mlc jobs list --json` shows.
+ready_jobs() {
+    "$MLC" jobs list --config "$cfg" --state ready --json 2>/dev/null |
+        python3 -c 'import json,sys; k,key=sys.argv[1:3]; print(sum(1 for j in json.load(sys.stdin) if j["kind"]==k and j["key"]==key and j["state"]=="ready"))' "$1" "$2"
+}
+all_jobs() { "$MLC" jobs list --config "$cfg" --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+metric() { curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | grep -q "^mlc_webhooks_total{outcome=\"$1\"} $2\$"; }
+
+# ---- configuration, credentials, start ------------------------------------
+if "$MLC" init "$tmp/base.yaml" >/dev/null 2>&1; then
+    ok "mlc init writes a base config"
+else
+    not_ok "mlc init writes a base config"; exit 1
+fi
+port=$(free_port) || { not_ok "a free port"; exit 1; }
+write_config
+check "config check accepts the webhook settings" sh -c "\"\$0\" config check \"\$1\" >/dev/null" "$MLC" "$cfg"
+if printf '%s' "$HDR_SECRET" | "$MLC" credentials set --name bc_webhook_secret --config "$cfg" >/dev/null 2>&1 &&
+   printf '%s' "$CLIENT_SECRET" | "$MLC" credentials set --name bc_client_secret --config "$cfg" >/dev/null 2>&1; then
+    ok "both webhook secrets stored"
+else
+    not_ok "both webhook secrets stored"; exit 1
+fi
+
+started=0
+for _ in 1 2 3 4 5; do
+    "$MLC" run --config "$cfg" >"$log" 2>&1 &
+    pid=$!
+    if wait_until 150 healthy; then started=1; break; fi
+    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
+    port=$(free_port) || break
+    write_config
+done
+if [ "$started" = 1 ]; then
+    ok "daemon serves on 127.0.0.1:$port"
+else
+    not_ok "daemon serves"; cat "$log" 2>/dev/null; exit 1
+fi
+check "log says webhooks are enabled with both checks" \
+    in_log 'msg="webhooks enabled" path=/webhooks/bigcommerce custom_header=true signature=true'
+check "GET on the endpoint answers 405" \
+    test "$(http_code "http://127.0.0.1:$port/webhooks/bigcommerce")" = 405
+
+# ---- accepted deliveries ---------------------------------------------------
+order_event "$tmp/e1.json" 105 1700000000
+check "valid delivery answers 200" test "$(deliver "$tmp/e1.json" msg_e2e_1)" = 200
+check "reply says stored" reply_has '"status":"stored"'
+check "one event stored" test "$(events)" = 1
+check "one READY order.sync job for order:105" test "$(ready_jobs order.sync order:105)" = 1
+check "the same delivery again answers 200" test "$(deliver "$tmp/e1.json" msg_e2e_1)" = 200
+check "reply says duplicate" reply_has '"status":"duplicate"'
+check "still one event" test "$(events)" = 1
+order_event "$tmp/e2.json" 105 1700000060
+check "a second update of order 105 answers 200" test "$(deliver "$tmp/e2.json" msg_e2e_2)" = 200
+check "two events stored" test "$(events)" = 2
+check "coalesced: still one READY job for order:105" test "$(ready_jobs order.sync order:105)" = 1
+check "and no other job" test "$(all_jobs)" = 1
+
+# ---- rejected deliveries: nothing stored -----------------------------------
+order_event "$tmp/e3.json" 106 1700000100
+check "wrong signature answers 401" \
+    test "$(deliver "$tmp/e3.json" msg_e2e_3 "$(now)" "$(sig msg_e2e_3 "$(now)" "$tmp/e3.json" wrong-secret)")" = 401
+check "401 body says unauthorized" reply_has '"error":"unauthorized"'
+cp "$tmp/e3.json" "$tmp/e3x.json"; sed -i 's/106/107/' "$tmp/e3x.json"
+ts=$(now)
+check "body altered after signing answers 401" \
+    test "$(deliver "$tmp/e3x.json" msg_e2e_3 "$ts" "$(sig msg_e2e_3 "$ts" "$tmp/e3.json")")" = 401
+check "missing custom header answers 401" test "$(deliver "$tmp/e3.json" msg_e2e_4 "" "" -)" = 401
+check "wrong custom header answers 401" test "$(deliver "$tmp/e3.json" msg_e2e_4 "" "" wrong)" = 401
+check "stale timestamp (-10 min) answers 401" test "$(deliver "$tmp/e3.json" msg_e2e_5 $(( $(now) - 600 )))" = 401
+check "future timestamp (+10 min) answers 401" test "$(deliver "$tmp/e3.json" msg_e2e_6 $(( $(now) + 600 )))" = 401
+printf '{"scope":"store/order/updated","data":' > "$tmp/bad.json"
+check "malformed JSON answers 400" test "$(deliver "$tmp/bad.json" msg_e2e_7)" = 400
+check "400 body says malformed payload" reply_has '"error":"malformed payload"'
+printf '{"scope":"store/order/updated","store_id":"1","data":{"type":"order"},"hash":"h","created_at":1}' > "$tmp/noid.json"
+check "payload without data.id answers 400" test "$(deliver "$tmp/noid.json" msg_e2e_8)" = 400
+check "400 detail names the path" reply_has 'data.id: missing'
+head -c 4096 /dev/zero | tr '\0' ' ' > "$tmp/big.json"
+check "body over max_body_bytes answers 413" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Expect: 100-continue' \
+            -H "X-MLC-Webhook-Secret: $HDR_SECRET" --data-binary @"$tmp/big.json" \
+            "http://127.0.0.1:$port/webhooks/bigcommerce")" = 413
+check "nothing stored by the rejected deliveries" test "$(events)" = 2
+check "and no job for order 106" test "$(ready_jobs order.sync order:106)" = 0
+check "rejections are logged at warn with a reason" \
+    in_log 'lvl=warn mod=webhook msg="delivery rejected" status=401 reason="header webhook-signature: no v1 signature matches"'
+check "missing header reason logged" in_log 'reason="header X-MLC-Webhook-Secret missing"'
+check "stale timestamp reason logged" in_log 'reason="header webhook-timestamp [0-9]* is 60[0-9] s away'
+check "malformed reason logged" in_log 'status=400 reason="webhook payload: data.id: missing"'
+
+# ---- metrics ---------------------------------------------------------------
+check "/metrics counts stored" metric stored 2
+check "/metrics counts duplicate" metric duplicate 1
+check "/metrics counts unauthorized" metric unauthorized 6
+check "/metrics counts malformed" metric malformed 2
+check "/metrics counts error" metric error 0
+
+# ---- stop -------------------------------------------------------------------
+kill -TERM "$pid"
+if wait_until 200 gone; then
+    wait "$pid"; rc=$?; pid=""
+    ok "daemon exits after SIGTERM"
+    check "exit status is 0" test "$rc" = 0
+else
+    not_ok "daemon exits after SIGTERM"
+    not_ok "exit status is 0"
+fi
+check "the log never holds the custom header secret" sh -c "! grep -q -- '$HDR_SECRET' '$log'"
+check "the log never holds the client secret" sh -c "! grep -q -- '$CLIENT_SECRET' '$log'"
+check "the log never holds a signature" sh -c "! grep -q -- 'v1,' '$log'"
+
+# ---- disabled without secrets ----------------------------------------------
+sed -e 's|^\(  webhook_public_url: \)|  # \1|' -e 's|^\(  webhook_secret_ref: \)|  # \1|' \
+    -e 's|^\(  client_secret_ref: \)|  # \1|' "$cfg" > "$tmp/nowh.yaml"
+log="$tmp/daemon-nowebhooks.log"
+"$MLC" run --config "$tmp/nowh.yaml" >"$log" 2>&1 &
+pid=$!
+if wait_until 150 healthy; then
+    ok "daemon without webhook secrets serves"
+    check "log says webhooks are disabled" in_log 'msg="webhooks disabled'
+    check "the endpoint is not served (404)" \
+        test "$(http_code -X POST -d '{}' "http://127.0.0.1:$port/webhooks/bigcommerce")" = 404
+else
+    not_ok "daemon without webhook secrets serves"; cat "$log"
+fi
+kill -TERM "$pid" 2>/dev/null
+wait_until 200 gone && { wait "$pid"; pid=""; }
+
+# ---- a named secret that is not stored: no start -----------------------------
+sed -e 's|^\(  webhook_secret_ref: \).*|\1"never_stored"|' "$cfg" > "$tmp/missing.yaml"
+timeout 20 "$MLC" run --config "$tmp/missing.yaml" >"$tmp/missing.log" 2>&1
+check "a webhook secret named but not stored stops the start (exit 1)" test "$?" = 1
+check "the error says how to store it" \
+    grep -q "webhooks: credential 'never_stored' is not stored (store it with: mlc credentials set --name never_stored" "$tmp/missing.log"
+
+echo "1..$n"

@@ -1,0 +1,754 @@
+/*
+ * Unit tests: bc/bc_webhook (signature, custom header, payload, dedupe key)
+ * and daemon/webhook (the handler behind a real httpd on 127.0.0.1:0, a
+ * temporary SQLite store, libcurl as BigCommerce).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <sqlite3.h>
+
+#include "bc/bc_webhook.h"
+#include "core/log.h"
+#include "core/secret.h"
+#include "daemon/webhook.h"
+#include "net/httpd.h"
+#include "store/store.h"
+
+#define KEY    "cs_test_9f8e7d"
+#define HDRSEC "hdr-secret-5b1c0e"
+#define ID     "msg_2Lh9KqQ"
+#define TS     "1700000000"
+#define NOW    INT64_C(1700000000)
+#define BODY   "{\"scope\":\"store/order/created\"}"
+/* openssl: printf 'ID.TS.BODY' | openssl dgst -sha256 -hmac KEY -binary | base64 */
+#define SIG_OPENSSL "v1,sLImQWzQtlIl+rbneXlGNd8RjGW+9Qag/fSSgEe7sfY="
+/* The same HMAC keyed by base64(KEY) instead of KEY's raw bytes. */
+#define SIG_B64KEY  "v1,YfBq7eDAr6noYSDyN4MzPeq+JuoBAzSOmHSJH2LLUM4="
+
+static struct mlc_secret *mk_secret(const char *s)
+{
+    struct mlc_secret *sec = NULL;
+
+    assert_int_equal(secret_new(s, strlen(s), &sec, NULL), MLC_OK);
+    return sec;
+}
+
+static int verify(const char *key, const char *id, const char *ts,
+                  const char *sig, const char *body, int64_t now,
+                  struct mlc_err *e)
+{
+    struct mlc_secret *k = mk_secret(key);
+    int rc;
+
+    mlc_err_clear(e);
+    rc = bcwh_verify_signature(k, id, ts, sig, body, body != NULL ? strlen(body) : 0,
+                               now, e);
+    secret_free(k);
+    return rc;
+}
+
+static void sign(const char *key, const char *id, const char *ts,
+                 const char *body, char out[BCWH_SIG_MAX])
+{
+    struct mlc_secret *k = mk_secret(key);
+
+    assert_int_equal(bcwh_sign(k, id, ts, body, strlen(body), out, NULL), MLC_OK);
+    secret_free(k);
+}
+
+/* No message may carry the key, the header secret or a signature. */
+static void assert_clean(const struct mlc_err *e)
+{
+    assert_null(strstr(e->msg, KEY));
+    assert_null(strstr(e->msg, HDRSEC));
+    assert_null(strstr(e->msg, "sLImQWzQ"));
+    assert_null(strstr(e->msg, "YfBq7eDA"));
+}
+
+/* ---- signature ---------------------------------------------------------- */
+
+static void t_sig_known_vector(void **state)
+{
+    struct mlc_err e;
+    char sig[BCWH_SIG_MAX];
+
+    (void)state;
+    assert_int_equal(verify(KEY, ID, TS, SIG_OPENSSL, BODY, NOW, &e), MLC_OK);
+    sign(KEY, ID, TS, BODY, sig);
+    assert_string_equal(sig, SIG_OPENSSL);
+}
+
+/* The key is the client secret's raw bytes, not its base64 form. */
+static void t_sig_key_is_raw_bytes(void **state)
+{
+    struct mlc_err e;
+
+    (void)state;
+    assert_int_equal(verify(KEY, ID, TS, SIG_B64KEY, BODY, NOW, &e), MLC_ECRYPTO);
+    assert_clean(&e);
+}
+
+static void t_sig_several_one_matches(void **state)
+{
+    struct mlc_err e;
+    char hdr[512];
+
+    (void)state;
+    snprintf(hdr, sizeof(hdr), "v1,AAAA v1a,xyz %s v2,%s garbage", SIG_B64KEY,
+             SIG_OPENSSL + 3);
+    assert_int_equal(verify(KEY, ID, TS, hdr, BODY, NOW, &e), MLC_ECRYPTO);
+    snprintf(hdr, sizeof(hdr), "v1,AAAA  v1a,xyz %s %s v2,zz", SIG_B64KEY, SIG_OPENSSL);
+    assert_int_equal(verify(KEY, ID, TS, hdr, BODY, NOW, &e), MLC_OK);
+    snprintf(hdr, sizeof(hdr), "%s v1,AAAA", SIG_OPENSSL);
+    assert_int_equal(verify(KEY, ID, TS, hdr, BODY, NOW, &e), MLC_OK);
+}
+
+static void t_sig_wrong_secret(void **state)
+{
+    struct mlc_err e;
+
+    (void)state;
+    assert_int_equal(verify("cs_test_9f8e7e", ID, TS, SIG_OPENSSL, BODY, NOW, &e),
+                     MLC_ECRYPTO);
+    assert_non_null(strstr(e.msg, "webhook-signature: no v1 signature matches"));
+    assert_clean(&e);
+}
+
+static void t_sig_body_altered(void **state)
+{
+    char body[] = BODY;
+    struct mlc_err e;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(body) - 1; i++) {
+        body[i] ^= 0x01;
+        assert_int_equal(verify(KEY, ID, TS, SIG_OPENSSL, body, NOW, &e), MLC_ECRYPTO);
+        body[i] ^= 0x01;
+    }
+    /* id and timestamp are signed too */
+    assert_int_equal(verify(KEY, "msg_2Lh9KqR", TS, SIG_OPENSSL, BODY, NOW, &e),
+                     MLC_ECRYPTO);
+    assert_int_equal(verify(KEY, ID, "1700000001", SIG_OPENSSL, BODY, NOW, &e),
+                     MLC_ECRYPTO);
+    /* a truncated body */
+    assert_int_equal(verify(KEY, ID, TS, SIG_OPENSSL, "{\"scope\":\"store/order/created\"",
+                            NOW, &e), MLC_ECRYPTO);
+}
+
+static void t_sig_timestamp_window(void **state)
+{
+    struct mlc_err e;
+
+    (void)state;
+    /* the signed timestamp is fixed; move "now" around it */
+    assert_int_equal(verify(KEY, ID, TS, SIG_OPENSSL, BODY, NOW + 300, &e), MLC_OK);
+    assert_int_equal(verify(KEY, ID, TS, SIG_OPENSSL, BODY, NOW - 300, &e), MLC_OK);
+    assert_int_equal(verify(KEY, ID, TS, SIG_OPENSSL, BODY, NOW + 301, &e), MLC_ETIMEOUT);
+    assert_non_null(strstr(e.msg, "301 s away"));
+    assert_int_equal(verify(KEY, ID, TS, SIG_OPENSSL, BODY, NOW - 301, &e), MLC_ETIMEOUT);
+    assert_int_equal(verify(KEY, ID, TS, SIG_OPENSSL, BODY, NOW + 86400, &e), MLC_ETIMEOUT);
+    assert_int_equal(verify(KEY, ID, TS, SIG_OPENSSL, BODY, 0, &e), MLC_ETIMEOUT);
+    assert_clean(&e);
+}
+
+static void t_sig_missing_headers(void **state)
+{
+    struct mlc_err e;
+
+    (void)state;
+    assert_int_equal(verify(KEY, NULL, TS, SIG_OPENSSL, BODY, NOW, &e), MLC_EAUTH);
+    assert_string_equal(e.msg, "header webhook-id missing");
+    assert_int_equal(verify(KEY, ID, NULL, SIG_OPENSSL, BODY, NOW, &e), MLC_EAUTH);
+    assert_string_equal(e.msg, "header webhook-timestamp missing");
+    assert_int_equal(verify(KEY, ID, TS, NULL, BODY, NOW, &e), MLC_EAUTH);
+    assert_string_equal(e.msg, "header webhook-signature missing");
+}
+
+static void t_sig_malformed_headers(void **state)
+{
+    static const char *const bad_ts[] = {
+        "", "17e8", "-1700000000", " 1700000000", "1700000000 ", "0x10",
+        "1700000000.5", "9999999999999999999999",
+    };
+    static const char *const bad_sig[] = {
+        "", " ", "v1,", "v1", "v1,!!!!", "V1,sLImQWzQtlIl+rbneXlGNd8RjGW+9Qag/fSSgEe7sfY=",
+        "v1,sLImQWzQtlIl+rbneXlGNd8RjGW+9Qag/fSSgEe7sfY", /* no padding */
+        "v1,sLImQWzQtlIl+rbneXlGNd8RjGW+9Qag/fSSgEe7sQ==", /* 31 bytes */
+        "v1,sLImQWzQtlIl+rbneXlGNd8RjGW+9Qag/fSSgEe7sfY=AAAA",
+        "v1:sLImQWzQtlIl+rbneXlGNd8RjGW+9Qag/fSSgEe7sfY=",
+    };
+    struct mlc_err e;
+    char long_id[BCWH_ID_MAX + 2];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad_ts) / sizeof(bad_ts[0]); i++) {
+        assert_int_equal(verify(KEY, ID, bad_ts[i], SIG_OPENSSL, BODY, NOW, &e),
+                         MLC_EAUTH);
+        assert_string_equal(e.msg, "header webhook-timestamp is not a Unix time in seconds");
+    }
+    for (size_t i = 0; i < sizeof(bad_sig) / sizeof(bad_sig[0]); i++)
+        assert_int_equal(verify(KEY, ID, TS, bad_sig[i], BODY, NOW, &e), MLC_ECRYPTO);
+    assert_int_equal(verify(KEY, "", TS, SIG_OPENSSL, BODY, NOW, &e), MLC_EAUTH);
+    assert_int_equal(verify(KEY, "msg 1", TS, SIG_OPENSSL, BODY, NOW, &e), MLC_EAUTH);
+    memset(long_id, 'a', sizeof(long_id) - 1);
+    long_id[sizeof(long_id) - 1] = '\0';
+    assert_int_equal(verify(KEY, long_id, TS, SIG_OPENSSL, BODY, NOW, &e), MLC_EAUTH);
+    assert_non_null(strstr(e.msg, "webhook-id"));
+}
+
+static void t_sig_roundtrip(void **state)
+{
+    const char *body = "{\"scope\":\"store/customer/updated\",\"data\":{\"id\":7}}";
+    char sig[BCWH_SIG_MAX];
+    struct mlc_err e;
+
+    (void)state;
+    sign("another secret with spaces", "msg_99", "1800000000", body, sig);
+    assert_int_equal(strncmp(sig, "v1,", 3), 0);
+    assert_int_equal(strlen(sig), 3 + 44);
+    assert_int_equal(verify("another secret with spaces", "msg_99", "1800000000",
+                            sig, body, 1800000123, &e), MLC_OK);
+}
+
+/* ---- custom header ------------------------------------------------------ */
+
+static void t_header_check(void **state)
+{
+    struct mlc_secret *s = mk_secret(HDRSEC);
+    struct mlc_err e;
+
+    (void)state;
+    assert_int_equal(bcwh_check_header(s, HDRSEC, &e), MLC_OK);
+    assert_int_equal(bcwh_check_header(s, NULL, &e), MLC_EAUTH);
+    assert_string_equal(e.msg, "header X-MLC-Webhook-Secret missing");
+    assert_int_equal(bcwh_check_header(s, "", &e), MLC_EAUTH);
+    assert_int_equal(bcwh_check_header(s, "hdr-secret-5b1c0", &e), MLC_EAUTH);
+    assert_int_equal(bcwh_check_header(s, HDRSEC "x", &e), MLC_EAUTH);
+    assert_int_equal(bcwh_check_header(s, "HDR-SECRET-5B1C0E", &e), MLC_EAUTH);
+    assert_string_equal(e.msg, "header X-MLC-Webhook-Secret does not match the "
+                        "stored webhook secret");
+    assert_clean(&e);
+    secret_free(s);
+}
+
+/* ---- payload ------------------------------------------------------------ */
+
+static int parse(const char *body, struct bcwh_event *ev, struct mlc_err *e)
+{
+    mlc_err_clear(e);
+    return bcwh_parse(body, strlen(body), ev, e);
+}
+
+static void t_parse_order(void **state)
+{
+    const char *body =
+        "{\"scope\":\"store/order/statusUpdated\",\"store_id\":\"1025646\","
+        "\"data\":{\"type\":\"order\",\"id\":105,\"status\":{\"previous_status_id\":0,"
+        "\"new_status_id\":11}},\"hash\":\"7ee67cd1cf2ca60bc1aa9e5fe957d2de373be4ca\","
+        "\"created_at\":1561479335,\"producer\":\"stores/abc123\"}";
+    struct bcwh_event ev;
+    struct mlc_err e;
+
+    (void)state;
+    assert_int_equal(parse(body, &ev, &e), MLC_OK);
+    assert_string_equal(ev.scope, "store/order/statusUpdated");
+    assert_string_equal(ev.store_id, "1025646");
+    assert_string_equal(ev.type, "order");
+    assert_string_equal(ev.id, "105");
+    assert_string_equal(ev.resource, "order:105");
+    assert_string_equal(ev.hash, "7ee67cd1cf2ca60bc1aa9e5fe957d2de373be4ca");
+    assert_int_equal(ev.created_at, 1561479335);
+    assert_string_equal(ev.job_kind, "order.sync");
+}
+
+static void t_parse_kinds(void **state)
+{
+    static const struct {
+        const char *data;
+        const char *resource;
+        const char *job; /* NULL: no job */
+    } cases[] = {
+        { "{\"type\":\"customer\",\"id\":7}", "customer:7", "customer.sync" },
+        { "{\"type\":\"customer\",\"id\":60,\"address\":{\"customer_id\":7}}",
+          "customer:7", "customer.sync" },
+        { "{\"type\":\"product\",\"id\":12}", "product:12", "catalog.sync" },
+        { "{\"type\":\"product\",\"id\":12,\"inventory\":{\"product_id\":12,"
+          "\"method\":\"relative\",\"value\":-2}}", "product:12", "catalog.sync" },
+        { "{\"type\":\"sku\",\"id\":34,\"sku\":{\"product_id\":12,\"variant_id\":5}}",
+          "sku:34", "catalog.sync" },
+        { "{\"type\":\"order\",\"id\":250,\"refund\":{\"refund_id\":3}}",
+          "order:250", "order.sync" },
+        { "{\"type\":\"transaction\",\"order_id\":\"250\",\"transaction_id\":\"x\"}",
+          "order:250", "order.sync" },
+        { "{\"type\":\"transaction\",\"order_id\":251}", "order:251", "order.sync" },
+        { "{\"type\":\"cart\",\"id\":\"09346904-4175-44fd-be53-f7e598531b6c\"}",
+          "cart:09346904-4175-44fd-be53-f7e598531b6c", NULL },
+        { "{\"type\":\"app\",\"id\":0}", "app:0", NULL },
+    };
+    char body[512];
+    struct bcwh_event ev;
+    struct mlc_err e;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(body, sizeof(body), "{\"scope\":\"store/x/y\",\"store_id\":1025646,"
+                 "\"data\":%s,\"hash\":\"h1\",\"created_at\":1}", cases[i].data);
+        assert_int_equal(parse(body, &ev, &e), MLC_OK);
+        assert_string_equal(ev.resource, cases[i].resource);
+        assert_string_equal(ev.store_id, "1025646"); /* a number, normalised */
+        if (cases[i].job == NULL)
+            assert_null(ev.job_kind);
+        else
+            assert_string_equal(ev.job_kind, cases[i].job);
+    }
+}
+
+static void t_parse_errors(void **state)
+{
+    static const struct {
+        const char *body;
+        int         rc;
+        const char *msg;
+    } cases[] = {
+        { "", MLC_EPARSE, "webhook payload: empty body" },
+        { "{\"scope\":", MLC_EPARSE, "webhook payload: JSON error" },
+        { "[1]", MLC_EPROTO, "webhook payload: <root>: expected object, got array" },
+        { "{\"store_id\":\"1\",\"data\":{\"type\":\"order\",\"id\":1},\"hash\":\"h\","
+          "\"created_at\":1}", MLC_ENOTFOUND, "webhook payload: scope: missing" },
+        { "{\"scope\":\"order/updated\",\"store_id\":\"1\",\"data\":{\"type\":\"order\","
+          "\"id\":1},\"hash\":\"h\",\"created_at\":1}", MLC_EINVAL,
+          "webhook payload: scope: expected store/..." },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":\"abc\",\"data\":{\"type\":"
+          "\"order\",\"id\":1},\"hash\":\"h\",\"created_at\":1}", MLC_EINVAL,
+          "webhook payload: store_id: expected decimal digits" },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":-4,\"data\":{\"type\":"
+          "\"order\",\"id\":1},\"hash\":\"h\",\"created_at\":1}", MLC_EINVAL,
+          "webhook payload: store_id: negative" },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":1.5,\"data\":{\"type\":"
+          "\"order\",\"id\":1},\"hash\":\"h\",\"created_at\":1}", MLC_EPROTO,
+          "webhook payload: store_id: expected string or integer, got number" },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":\"1\",\"hash\":\"h\","
+          "\"created_at\":1}", MLC_ENOTFOUND, "webhook payload: data: missing" },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":\"1\",\"data\":[],"
+          "\"hash\":\"h\",\"created_at\":1}", MLC_EPROTO,
+          "webhook payload: data: expected object, got array" },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":\"1\",\"data\":{\"type\":3,"
+          "\"id\":1},\"hash\":\"h\",\"created_at\":1}", MLC_EPROTO,
+          "webhook payload: data.type: expected string, got number" },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":\"1\",\"data\":{\"type\":"
+          "\"order\"},\"hash\":\"h\",\"created_at\":1}", MLC_ENOTFOUND,
+          "webhook payload: data.id: missing" },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":\"1\",\"data\":{\"type\":"
+          "\"order\",\"id\":\"1 OR 1\"},\"hash\":\"h\",\"created_at\":1}", MLC_EINVAL,
+          "webhook payload: data.id: expected letters, digits" },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":\"1\",\"data\":{\"type\":"
+          "\"order\",\"id\":-1},\"hash\":\"h\",\"created_at\":1}", MLC_EINVAL,
+          "webhook payload: data.id: negative" },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":\"1\",\"data\":{\"type\":"
+          "\"order\",\"id\":null},\"hash\":\"h\",\"created_at\":1}", MLC_EPROTO,
+          "webhook payload: data.id: expected string or integer, got null" },
+        { "{\"scope\":\"store/order/transaction/created\",\"store_id\":\"1\",\"data\":"
+          "{\"type\":\"transaction\",\"id\":9},\"hash\":\"h\",\"created_at\":1}",
+          MLC_ENOTFOUND, "webhook payload: data.order_id: missing" },
+        { "{\"scope\":\"store/customer/address/created\",\"store_id\":\"1\",\"data\":"
+          "{\"type\":\"customer\",\"id\":9,\"address\":{}},\"hash\":\"h\","
+          "\"created_at\":1}", MLC_ENOTFOUND,
+          "webhook payload: data.address.customer_id: missing" },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":\"1\",\"data\":{\"type\":"
+          "\"order\",\"id\":1},\"created_at\":1}", MLC_ENOTFOUND,
+          "webhook payload: hash: missing" },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":\"1\",\"data\":{\"type\":"
+          "\"order\",\"id\":1},\"hash\":\"\",\"created_at\":1}", MLC_EINVAL,
+          "webhook payload: hash: empty" },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":\"1\",\"data\":{\"type\":"
+          "\"order\",\"id\":1},\"hash\":\"h\",\"created_at\":\"1561479335\"}", MLC_EPROTO,
+          "webhook payload: created_at: expected integer" },
+        { "{\"scope\":\"store/order/updated\",\"store_id\":\"1\",\"data\":{\"type\":"
+          "\"order\",\"id\":1},\"hash\":\"h\"}", MLC_ENOTFOUND,
+          "webhook payload: created_at: missing" },
+        { "{\"scope\":\"store/order/updated\",\"scope\":\"store/x\",\"store_id\":\"1\","
+          "\"data\":{\"type\":\"order\",\"id\":1},\"hash\":\"h\",\"created_at\":1}",
+          MLC_EPARSE, "webhook payload: JSON error" },
+    };
+    struct bcwh_event ev;
+    struct mlc_err e;
+    char body[1024];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = parse(cases[i].body, &ev, &e);
+
+        if (rc != cases[i].rc || strncmp(e.msg, cases[i].msg, strlen(cases[i].msg)) != 0)
+            fail_msg("case %zu: rc %d msg '%s'", i, rc, e.msg);
+        assert_string_equal(ev.resource, ""); /* cleared on failure */
+        assert_null(ev.job_kind);
+    }
+    /* a scope longer than the buffer */
+    snprintf(body, sizeof(body), "{\"scope\":\"store/%0200d\",\"store_id\":\"1\","
+             "\"data\":{\"type\":\"order\",\"id\":1},\"hash\":\"h\",\"created_at\":1}", 0);
+    assert_int_equal(parse(body, &ev, &e), MLC_EINVAL);
+    assert_string_equal(e.msg, "webhook payload: scope: longer than 127 characters");
+}
+
+/* ---- dedupe key --------------------------------------------------------- */
+
+static void t_dedupe_key(void **state)
+{
+    struct bcwh_event a = { .hash = "7ee67cd1", .created_at = 1561479335 };
+    struct bcwh_event b = { .hash = "7ee67cd1", .created_at = 1561479399 };
+    char k1[BCWH_KEY_MAX], k2[BCWH_KEY_MAX], small[12];
+    struct mlc_err e;
+
+    (void)state;
+    assert_int_equal(bcwh_dedupe_key("msg_1", &a, k1, sizeof(k1), &e), MLC_OK);
+    assert_string_equal(k1, "bc:id:msg_1");
+    /* the webhook-id wins: a retry with another timestamp is the same key */
+    assert_int_equal(bcwh_dedupe_key("msg_1", &b, k2, sizeof(k2), &e), MLC_OK);
+    assert_string_equal(k1, k2);
+    /* without it: hash + created_at; two updates sharing a hash differ */
+    assert_int_equal(bcwh_dedupe_key(NULL, &a, k1, sizeof(k1), &e), MLC_OK);
+    assert_string_equal(k1, "bc:hash:7ee67cd1:1561479335");
+    assert_int_equal(bcwh_dedupe_key(NULL, &b, k2, sizeof(k2), &e), MLC_OK);
+    assert_string_not_equal(k1, k2);
+    assert_int_equal(bcwh_dedupe_key("", &a, k1, sizeof(k1), &e), MLC_EINVAL);
+    assert_int_equal(bcwh_dedupe_key("a\tb", &a, k1, sizeof(k1), &e), MLC_EINVAL);
+    assert_int_equal(bcwh_dedupe_key("msg_123456", &a, small, sizeof(small), &e),
+                     MLC_ERANGE);
+}
+
+/* ---- the handler over HTTP ---------------------------------------------- */
+
+struct hfix {
+    char            dir[64];
+    char            db[128];
+    struct webhook *w;
+    struct httpd   *h;
+    struct store   *st;   /* a reader of our own */
+    int64_t         now;
+};
+
+static int64_t fix_clock(void *ctx)
+{
+    return ((struct hfix *)ctx)->now;
+}
+
+/* header_secret / sign_key: which checks the endpoint runs. */
+static struct hfix *hfix_new(bool header_secret, bool sign_key)
+{
+    struct hfix *f = calloc(1, sizeof(*f));
+    struct httpd_route route = { "POST", WEBHOOK_PATH, webhook_handle, NULL };
+    struct httpd_opts o = {
+        .listen = "127.0.0.1:0", .threads = 2, .connection_timeout_s = 10,
+        .max_body_bytes = 2048,
+    };
+    struct mlc_err e;
+
+    assert_non_null(f);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/mlc-webhook-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->db, sizeof(f->db), "%s/mlc.db", f->dir);
+    if (webhook_new(f->db, header_secret ? mk_secret(HDRSEC) : NULL,
+                    sign_key ? mk_secret(KEY) : NULL, &f->w, &e) != MLC_OK)
+        fail_msg("webhook_new: %s", e.msg);
+    f->now = NOW;
+    webhook_set_clock(f->w, fix_clock, f);
+    route.ctx = f->w;
+    if (httpd_start(&o, &route, 1, &f->h, &e) != MLC_OK)
+        fail_msg("httpd_start: %s", e.msg);
+    assert_int_equal(store_open(f->db, &f->st, NULL), MLC_OK);
+    return f;
+}
+
+static void hfix_free(struct hfix *f)
+{
+    char p[192];
+
+    httpd_free(f->h);
+    webhook_free(f->w);
+    store_close(f->st);
+    snprintf(p, sizeof(p), "%s/mlc.db-wal", f->dir);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s/mlc.db-shm", f->dir);
+    unlink(p);
+    unlink(f->db);
+    rmdir(f->dir);
+    free(f);
+}
+
+struct reply {
+    long   status;
+    char   body[1024];
+    size_t len;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    struct reply *r = ud;
+    size_t k = sz * n, room = sizeof(r->body) - 1 - r->len;
+
+    if (k > room)
+        k = room;
+    memcpy(r->body + r->len, p, k);
+    r->len += k;
+    r->body[r->len] = '\0';
+    return sz * n;
+}
+
+/* POSTs body with the given headers (NULL-terminated) to the endpoint. */
+static long post(struct hfix *f, const char *body, const char *const *hdrs,
+                 struct reply *r)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *sl = curl_slist_append(NULL, "Content-Type: application/json");
+    char url[128];
+
+    memset(r, 0, sizeof(*r));
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", (unsigned)httpd_port(f->h),
+             WEBHOOK_PATH);
+    for (; hdrs != NULL && *hdrs != NULL; hdrs++)
+        sl = curl_slist_append(sl, *hdrs);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 15000L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(sl);
+    curl_easy_cleanup(c);
+    return r->status;
+}
+
+#define ORDER_BODY(id, created) \
+    "{\"scope\":\"store/order/updated\",\"store_id\":\"1025646\",\"data\":" \
+    "{\"type\":\"order\",\"id\":" #id "},\"hash\":\"3f1c\",\"created_at\":" #created "}"
+
+/* A signed delivery: fills hdr storage and returns the header list. */
+struct delivery {
+    char        id[64], ts[32], sig[BCWH_SIG_MAX + 32], sec[64], idh[80], tsh[64];
+    const char *list[5];
+};
+
+static const char *const *signed_hdrs(struct delivery *d, const char *id,
+                                      int64_t ts, const char *body, const char *key,
+                                      bool with_header)
+{
+    char s[BCWH_SIG_MAX], tsv[24];
+    size_t n = 0;
+
+    snprintf(tsv, sizeof(tsv), "%lld", (long long)ts);
+    sign(key, id, tsv, body, s);
+    snprintf(d->idh, sizeof(d->idh), "webhook-id: %s", id);
+    snprintf(d->tsh, sizeof(d->tsh), "webhook-timestamp: %s", tsv);
+    snprintf(d->sig, sizeof(d->sig), "webhook-signature: %s", s);
+    snprintf(d->sec, sizeof(d->sec), "X-MLC-Webhook-Secret: %s", HDRSEC);
+    d->list[n++] = d->idh;
+    d->list[n++] = d->tsh;
+    d->list[n++] = d->sig;
+    if (with_header)
+        d->list[n++] = d->sec;
+    d->list[n] = NULL;
+    return d->list;
+}
+
+static int64_t count_jobs(struct hfix *f, enum store_job_state s)
+{
+    int64_t n = -1;
+
+    assert_int_equal(store_job_count(f->st, s, &n, NULL), MLC_OK);
+    return n;
+}
+
+struct jobs_seen { int n; char key[64]; char kind[32]; };
+
+static int on_job(const struct store_job *j, void *ctx)
+{
+    struct jobs_seen *s = ctx;
+
+    s->n++;
+    snprintf(s->key, sizeof(s->key), "%s", j->key);
+    snprintf(s->kind, sizeof(s->kind), "%s", j->kind);
+    return 0;
+}
+
+static void t_handler_flow(void **state)
+{
+    struct hfix *f = hfix_new(true, true);
+    struct delivery d;
+    struct reply r;
+    struct jobs_seen seen = { 0 };
+    struct webhook_stats s;
+    const char *b1 = ORDER_BODY(105, 1700000000);
+    const char *b2 = ORDER_BODY(105, 1700000050);
+    char metrics[2048];
+    size_t mlen;
+
+    (void)state;
+    /* valid -> 200 stored, one READY order.sync job for order:105 */
+    assert_int_equal(post(f, b1, signed_hdrs(&d, "msg_1", NOW, b1, KEY, true), &r), 200);
+    assert_string_equal(r.body, "{\"status\":\"stored\"}");
+    assert_int_equal(store_job_list(f->st, STORE_JOB_READY, 0, on_job, &seen, NULL), MLC_OK);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.key, "order:105");
+    assert_string_equal(seen.kind, "order.sync");
+    /* the same delivery retried later (new timestamp, same id) -> duplicate */
+    f->now += 60;
+    assert_int_equal(post(f, b1, signed_hdrs(&d, "msg_1", f->now, b1, KEY, true), &r), 200);
+    assert_string_equal(r.body, "{\"status\":\"duplicate\"}");
+    /* another update of the order while its job waits -> coalesced */
+    assert_int_equal(post(f, b2, signed_hdrs(&d, "msg_2", f->now, b2, KEY, true), &r), 200);
+    assert_string_equal(r.body, "{\"status\":\"stored\"}");
+    assert_int_equal(count_jobs(f, STORE_JOB_READY), 1);
+    /* wrong key, missing custom header, stale timestamp -> 401 */
+    assert_int_equal(post(f, b2, signed_hdrs(&d, "msg_3", f->now, b2, "nope", true), &r), 401);
+    assert_string_equal(r.body, "{\"error\":\"unauthorized\"}");
+    assert_int_equal(post(f, b2, signed_hdrs(&d, "msg_4", f->now, b2, KEY, false), &r), 401);
+    assert_int_equal(post(f, b2, signed_hdrs(&d, "msg_5", f->now - 400, b2, KEY, true), &r), 401);
+    /* malformed -> 400 with the path */
+    assert_int_equal(post(f, "{\"scope\":\"store/order/updated\"}",
+                          signed_hdrs(&d, "msg_6", f->now, "{\"scope\":\"store/order/updated\"}",
+                                      KEY, true), &r), 400);
+    assert_non_null(strstr(r.body, "\"error\":\"malformed payload\""));
+    assert_non_null(strstr(r.body, "store_id: missing"));
+    /* a job for another order */
+    assert_int_equal(post(f, ORDER_BODY(106, 1), signed_hdrs(&d, "msg_7", f->now,
+                          ORDER_BODY(106, 1), KEY, true), &r), 200);
+    assert_int_equal(count_jobs(f, STORE_JOB_READY), 2);
+
+    webhook_stats(f->w, &s);
+    assert_int_equal(s.stored, 3);
+    assert_int_equal(s.duplicate, 1);
+    assert_int_equal(s.unauthorized, 3);
+    assert_int_equal(s.malformed, 1);
+    assert_int_equal(s.error, 0);
+    mlen = webhook_metrics(f->w, metrics, sizeof(metrics), 0);
+    assert_true(mlen < sizeof(metrics));
+    assert_non_null(strstr(metrics, "# TYPE mlc_webhooks_total counter\n"));
+    assert_non_null(strstr(metrics, "mlc_webhooks_total{outcome=\"stored\"} 3\n"));
+    assert_non_null(strstr(metrics, "mlc_webhooks_total{outcome=\"unauthorized\"} 3\n"));
+    assert_non_null(strstr(metrics, "mlc_webhooks_total{outcome=\"error\"} 0\n"));
+    hfix_free(f);
+}
+
+/* A job that is RUNNING does not absorb a new stub: the change is fetched again. */
+static void t_handler_running_job_enqueues_again(void **state)
+{
+    struct hfix *f = hfix_new(false, true);
+    const char *b1 = ORDER_BODY(7, 1700000000), *b2 = ORDER_BODY(7, 1700000001);
+    struct store_job j;
+    struct delivery d;
+    struct reply r;
+
+    (void)state;
+    assert_int_equal(post(f, b1, signed_hdrs(&d, "m1", NOW, b1, KEY, false), &r), 200);
+    memset(&j, 0, sizeof(j));
+    assert_int_equal(store_job_claim(f->st, "test:w1", NULL, 60000, &j, NULL), MLC_OK);
+    assert_string_equal(j.key, "order:7");
+    store_job_clear(&j);
+    assert_int_equal(post(f, b2, signed_hdrs(&d, "m2", NOW, b2, KEY, false), &r), 200);
+    assert_int_equal(count_jobs(f, STORE_JOB_RUNNING), 1);
+    assert_int_equal(count_jobs(f, STORE_JOB_READY), 1);
+    hfix_free(f);
+}
+
+/* Only the custom header configured: no signature needed, and the dedupe
+ * key falls back to hash + created_at. */
+static void t_handler_header_only(void **state)
+{
+    struct hfix *f = hfix_new(true, false);
+    const char *ok[] = { "X-MLC-Webhook-Secret: " HDRSEC, NULL };
+    const char *bad[] = { "X-MLC-Webhook-Secret: wrong", NULL };
+    struct reply r;
+
+    (void)state;
+    assert_int_equal(post(f, ORDER_BODY(9, 100), ok, &r), 200);
+    assert_string_equal(r.body, "{\"status\":\"stored\"}");
+    assert_int_equal(post(f, ORDER_BODY(9, 100), ok, &r), 200);
+    assert_string_equal(r.body, "{\"status\":\"duplicate\"}");
+    /* same hash, later created_at: a new event, coalesced into the job */
+    assert_int_equal(post(f, ORDER_BODY(9, 101), ok, &r), 200);
+    assert_string_equal(r.body, "{\"status\":\"stored\"}");
+    assert_int_equal(post(f, ORDER_BODY(9, 102), bad, &r), 401);
+    assert_int_equal(post(f, ORDER_BODY(9, 102), NULL, &r), 401);
+    assert_int_equal(count_jobs(f, STORE_JOB_READY), 1);
+    hfix_free(f);
+}
+
+/* A store that fails answers 503, never 200. */
+static void t_handler_store_failure(void **state)
+{
+    struct hfix *f = hfix_new(true, false);
+    const char *ok[] = { "X-MLC-Webhook-Secret: " HDRSEC, NULL };
+    struct webhook_stats s;
+    struct reply r;
+    sqlite3 *db = NULL;
+
+    (void)state;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE events", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(post(f, ORDER_BODY(5, 1), ok, &r), 503);
+    webhook_stats(f->w, &s);
+    assert_int_equal(s.error, 1);
+    assert_int_equal(s.stored, 0);
+    hfix_free(f);
+}
+
+static void t_handler_new_needs_a_secret(void **state)
+{
+    struct webhook *w = (struct webhook *)&w;
+    struct mlc_err e;
+
+    (void)state;
+    assert_int_equal(webhook_new("/nonexistent/x.db", NULL, NULL, &w, &e), MLC_EINVAL);
+    assert_null(w);
+    /* a secret given to a failing webhook_new is freed (valgrind checks) */
+    assert_int_not_equal(webhook_new("/nonexistent/dir/x.db", mk_secret("x"), NULL, &w, &e),
+                         MLC_OK);
+    assert_null(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_sig_known_vector),
+        cmocka_unit_test(t_sig_key_is_raw_bytes),
+        cmocka_unit_test(t_sig_several_one_matches),
+        cmocka_unit_test(t_sig_wrong_secret),
+        cmocka_unit_test(t_sig_body_altered),
+        cmocka_unit_test(t_sig_timestamp_window),
+        cmocka_unit_test(t_sig_missing_headers),
+        cmocka_unit_test(t_sig_malformed_headers),
+        cmocka_unit_test(t_sig_roundtrip),
+        cmocka_unit_test(t_header_check),
+        cmocka_unit_test(t_parse_order),
+        cmocka_unit_test(t_parse_kinds),
+        cmocka_unit_test(t_parse_errors),
+        cmocka_unit_test(t_dedupe_key),
+        cmocka_unit_test(t_handler_flow),
+        cmocka_unit_test(t_handler_running_job_enqueues_again),
+        cmocka_unit_test(t_handler_header_only),
+        cmocka_unit_test(t_handler_store_failure),
+        cmocka_unit_test(t_handler_new_needs_a_secret),
+    };
+
+    log_set_level(LOG_LVL_ERROR);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = cmocka_run_group_tests_name("bc_webhook", tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
