@@ -100,6 +100,7 @@ struct cfg_posting {
     int    *paid_statuses;
     size_t  n_paid_statuses;
     enum cfg_cancel on_cancel;
+    bool strict_sku_mapping;   /* hold a product no SKU/category map names */
     char *default_supplier;    /* voucher mode AN8 */
     char *balance_sheet_bu;    /* BU of payment, tax, unmatched lines */
     char *default_bu;          /* BU of revenue-type lines */
