@@ -122,10 +122,11 @@ test-asan:
 valgrind: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 	@scripts/run-tests --build $(BUILD) --valgrind $(UNIT_BINS)
 
-# Every BigCommerce body the simulator serves, checked against the official
-# specs with ../shared/tools/bc-spec-check (MLC_SHARED_DIR overrides).
-contract: $(SIM_BIN)
-	@scripts/contract-check --build $(BUILD)
+# Every BigCommerce body the simulator serves and every request our client
+# sends, checked against the official specs with ../shared/tools/bc-spec-check
+# (MLC_SHARED_DIR overrides).
+contract: $(SIM_BIN) $(LIB)
+	@scripts/contract-check --build $(BUILD) && tests/contract/client.sh --build $(BUILD)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/ml-connector

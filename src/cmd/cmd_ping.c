@@ -1,12 +1,818 @@
-/* Placeholder until the module lands: keeps the command table linkable. */
+/*
+ * mlc ping --config FILE [--json]: a real connection test of BigCommerce and
+ * JD Edwards, one verdict per step, in this order:
+ *
+ *   bigcommerce reach        DNS, TCP and TLS to the API base URL
+ *   bigcommerce credentials  the API token decrypts from the store
+ *   bigcommerce store        store information (name, currency)
+ *   bigcommerce <resource>   one read of every resource the flows use
+ *                            (bc_probe: a missing token scope shows by name)
+ *   jde reach / credentials  the same for the AIS server and the password
+ *   jde defaultconfig        the AIS server answers (version)
+ *   jde login / validate     a session for the configured user
+ *   jde orchestration        each configured orchestration exists (discover)
+ *   jde F0901                the chart of accounts is readable
+ *   jde logout               the session is ended again
+ *
+ * Every verdict is ok, FAIL or skip. A read the configuration does not need
+ * (customers with customers.enabled false, ...) that fails is a skip that
+ * says so; a step that cannot run because an earlier one failed is a skip
+ * too. Exit 0 when no step failed, 1 otherwise, 2 on a usage error.
+ *
+ * The reach step connects with libcurl's connect-only mode using the same
+ * TLS settings as the clients (verification always on, the configured CA
+ * file), so that DNS, TCP and TLS failures are told apart before any API
+ * call. Messages come from the clients, which never put a secret in one.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "bc/bc_client.h"
+#include "bc/pacer.h"
 #include "cmd/cmd.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/secret.h"
+#include "core/vault.h"
+#include "daemon/credentials.h"
+#include "jde/ais_data.h"
+#include "jde/ais_orch.h"
+#include "jde/ais_session.h"
+#include "store/store.h"
+
+#define PROG "mlc ping"
+#define PING_MSG_MAX 1024
+/* Longest wait for a TCP connection or TLS handshake in the reach step. */
+#define PING_CONNECT_MS 10000L
+/* F0901 rows read to show that the chart of accounts is readable. */
+#define PING_F0901_SAMPLE 5
+
+enum verdict { V_OK = 0, V_FAIL, V_SKIP };
+
+struct ping {
+    const struct mlc_config *cfg;
+    const char *cfg_path;
+    bool        json;
+    json_t     *steps;     /* --json: every verdict, printed at the end */
+    unsigned    failures;
+    int64_t     t0;        /* start of the current step (monotonic ms) */
+};
+
+/* What both systems share: the vault and the store the credentials live in
+ * (either may be NULL, with the reason in *_err). */
+struct cred_src {
+    struct vault  *vault;
+    struct store  *store;
+    struct mlc_err vault_err;
+    struct mlc_err store_err;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void step_start(struct ping *p)
+{
+    p->t0 = mono_ms();
+}
+
+static const char *verdict_word(enum verdict v)
+{
+    return v == V_OK ? "ok" : v == V_FAIL ? "FAIL" : "skip";
+}
+
+/* Remote messages end up on a terminal: no control characters. With ascii,
+ * bytes outside ASCII go too (for JSON, when the text is not valid UTF-8). */
+static void scrub(char *s, bool ascii)
+{
+    for (unsigned char *c = (unsigned char *)s; *c != '\0'; c++)
+        if (*c < 0x20 || *c == 0x7f || (ascii && *c >= 0x80))
+            *c = *c >= 0x80 ? '?' : ' ';
+}
+
+static void add_json(struct ping *p, const char *sys, const char *step, enum verdict v,
+                     char *msg, int64_t ms)
+{
+    json_t *m = json_string(msg);
+
+    if (m == NULL) { /* not UTF-8 */
+        scrub(msg, true);
+        m = json_string(msg);
+    }
+    json_array_append_new(p->steps, json_pack("{s:s, s:s, s:b, s:s, s:o*, s:I}",
+        "system", sys, "step", step, "ok", v == V_OK,
+        "status", v == V_OK ? "ok" : v == V_FAIL ? "fail" : "skip",
+        "message", m, "ms", (json_int_t)ms));
+}
+
+/* Reports one step: the time since step_start, then the next step starts. */
+__attribute__((format(printf, 5, 6)))
+static void verdict(struct ping *p, const char *sys, const char *step, enum verdict v,
+                    const char *fmt, ...)
+{
+    char msg[PING_MSG_MAX];
+    int64_t ms = mono_ms() - p->t0;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    scrub(msg, false);
+    if (v == V_FAIL)
+        p->failures++;
+    if (p->json) {
+        add_json(p, sys, step, v, msg, ms);
+    } else {
+        printf("%-5s %-11s %-14s %s  [%lld ms]\n", verdict_word(v), sys, step, msg,
+               (long long)ms);
+        fflush(stdout);
+    }
+    step_start(p);
+}
+
+/* ---- reach: DNS, TCP, TLS ------------------------------------------------ */
+
+static int64_t us_to_ms(curl_off_t us)
+{
+    return us > 0 ? (int64_t)(us / 1000) : 0;
+}
+
+/* Host and port of url (port defaulted from the scheme). */
+static void url_host_port(const char *url, char *host, size_t cap, long *port, bool *tls)
+{
+    CURLU *u = curl_url();
+    char *h = NULL, *pt = NULL, *sch = NULL;
+
+    snprintf(host, cap, "?");
+    *port = 0;
+    *tls = strncmp(url, "https://", 8) == 0;
+    if (u == NULL)
+        return;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+        if (curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
+            snprintf(host, cap, "%s", h);
+        if (curl_url_get(u, CURLUPART_PORT, &pt, CURLU_DEFAULT_PORT) == CURLUE_OK)
+            *port = strtol(pt, NULL, 10);
+        if (curl_url_get(u, CURLUPART_SCHEME, &sch, 0) == CURLUE_OK)
+            *tls = strcmp(sch, "https") == 0;
+    }
+    curl_free(h);
+    curl_free(pt);
+    curl_free(sch);
+    curl_url_cleanup(u);
+}
+
+static bool is_ip_literal(const char *host)
+{
+    return strspn(host, "0123456789.") == strlen(host) || strchr(host, ':') != NULL ||
+           host[0] == '[';
+}
+
+/* The CA hint of a certificate failure. */
+static void ca_hint(char *buf, size_t cap, const char *ca_key, const char *ca_file)
+{
+    if (ca_file == NULL)
+        snprintf(buf, cap, "if the server's certificate comes from a private CA, set %s "
+                 "to that CA's PEM bundle", ca_key);
+    else
+        snprintf(buf, cap, "check that %s (%s) holds the CA that issued the server's "
+                 "certificate", ca_key, ca_file);
+}
+
+/* What one connect-only attempt found. */
+struct reach_try {
+    const char *sys, *ca_file, *ca_key;
+    char        host[256];
+    long        port, connect_ms, os_err;
+    bool        tls;
+    curl_off_t  dns_us, tcp_us, tls_us;  /* since the start of the attempt */
+    char        errbuf[CURL_ERROR_SIZE];
+};
+
+/* Connects to base_url with the clients' TLS settings (verification always
+ * on, the configured CA file); no request is sent. */
+static CURLcode reach_connect(const char *base_url, struct reach_try *t)
+{
+    CURL *h = curl_easy_init();
+    CURLcode cc;
+
+    if (h == NULL) {
+        snprintf(t->errbuf, sizeof(t->errbuf), "out of memory");
+        return CURLE_OUT_OF_MEMORY;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, base_url);
+    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, t->connect_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, t->connect_ms);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (t->ca_file != NULL)
+        curl_easy_setopt(h, CURLOPT_CAINFO, t->ca_file);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
+    cc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_NAMELOOKUP_TIME_T, &t->dns_us);
+    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &t->tcp_us);
+    curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &t->tls_us);
+    curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &t->os_err);
+    curl_easy_cleanup(h);
+    if (t->errbuf[0] == '\0')
+        snprintf(t->errbuf, sizeof(t->errbuf), "%s", curl_easy_strerror(cc));
+    return cc;
+}
+
+static void reach_ok(struct ping *p, const struct reach_try *t)
+{
+    char dns_part[48] = "", tls_part[48];
+
+    if (!is_ip_literal(t->host))
+        snprintf(dns_part, sizeof(dns_part), "dns %lld ms, ", (long long)us_to_ms(t->dns_us));
+    if (t->tls)
+        snprintf(tls_part, sizeof(tls_part), ", tls %lld ms, certificate verified",
+                 (long long)(us_to_ms(t->tls_us) - us_to_ms(t->tcp_us)));
+    else
+        snprintf(tls_part, sizeof(tls_part), ", plain http");
+    verdict(p, t->sys, "reach", V_OK, "%s:%ld (%stcp %lld ms%s)", t->host, t->port, dns_part,
+            (long long)(us_to_ms(t->tcp_us) - us_to_ms(t->dns_us)), tls_part);
+}
+
+/* Says which layer failed: name resolution, TCP, or TLS (with the CA hint). */
+static void reach_fail(struct ping *p, const struct reach_try *t, CURLcode cc)
+{
+    const char *sys = t->sys, *host = t->host, *eb = t->errbuf;
+    char hint[256], ebuf[128];
+    long port = t->port;
+
+    ca_hint(hint, sizeof(hint), t->ca_key, t->ca_file);
+    switch (cc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        verdict(p, sys, "reach", V_FAIL, "DNS: cannot resolve %s (%s)", host, eb);
+        break;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        verdict(p, sys, "reach", V_FAIL, "DNS: cannot resolve the proxy (%s)", eb);
+        break;
+    case CURLE_COULDNT_CONNECT:
+        /* libcurl's text does not always say why; the socket error does. */
+        verdict(p, sys, "reach", V_FAIL, "TCP: cannot connect to %s:%ld: %s (is the server "
+                "running and the port right?)", host, port,
+                t->os_err != 0 ? strerror_r((int)t->os_err, ebuf, sizeof(ebuf)) : eb);
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        verdict(p, sys, "reach", V_FAIL, "%s: no answer from %s:%ld within %ld ms (%s)",
+                t->dns_us == 0 && !is_ip_literal(host) ? "DNS" : t->tcp_us == 0 ? "TCP" : "TLS",
+                host, port, t->connect_ms, eb);
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        verdict(p, sys, "reach", V_FAIL, "TLS: the certificate of %s:%ld is not trusted (%s); "
+                "%s", host, port, eb, hint);
+        break;
+    case CURLE_SSL_CACERT_BADFILE:
+        verdict(p, sys, "reach", V_FAIL, "TLS: the CA file %s (%s) cannot be used (%s)",
+                t->ca_file != NULL ? t->ca_file : "(system)", t->ca_key, eb);
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_USE_SSL_FAILED:
+        verdict(p, sys, "reach", V_FAIL, "TLS: handshake with %s:%ld failed (%s); %s", host,
+                port, eb, hint);
+        break;
+    default:
+        verdict(p, sys, "reach", V_FAIL, "%s:%ld: %s", host, port, eb);
+        break;
+    }
+}
+
+/* The reach step of one system; true when a connection (and TLS session)
+ * could be set up. */
+static bool reach(struct ping *p, const char *sys, const char *base_url, const char *ca_file,
+                  const char *ca_key, int timeout_ms)
+{
+    struct reach_try t = { .sys = sys, .ca_file = ca_file, .ca_key = ca_key,
+                           .connect_ms = PING_CONNECT_MS };
+    CURLcode cc;
+
+    step_start(p);
+    url_host_port(base_url, t.host, sizeof(t.host), &t.port, &t.tls);
+    if (timeout_ms > 0 && timeout_ms < t.connect_ms)
+        t.connect_ms = timeout_ms;
+    cc = reach_connect(base_url, &t);
+    if (cc == CURLE_OK)
+        reach_ok(p, &t);
+    else
+        reach_fail(p, &t, cc);
+    return cc == CURLE_OK;
+}
+
+/* ---- credentials ------------------------------------------------------- */
+
+/* Loads credential name (configuration key ref_key) into *out and reports
+ * the credentials verdict; kind is the word of `mlc credentials set KIND`. */
+static bool load_cred(struct ping *p, const char *sys, const char *kind, const char *name,
+                      const char *ref_key, struct cred_src *cs, struct mlc_secret **out)
+{
+    struct mlc_err e;
+    int rc;
+
+    *out = NULL;
+    mlc_err_clear(&e);
+    step_start(p);
+    if (name == NULL) {
+        verdict(p, sys, "credentials", V_FAIL, "%s is not set in %s", ref_key, p->cfg_path);
+        return false;
+    }
+    if (cs->vault == NULL) {
+        verdict(p, sys, "credentials", V_FAIL, "cannot open the credential store: %s",
+                cs->vault_err.msg);
+        return false;
+    }
+    if (cs->store == NULL) {
+        verdict(p, sys, "credentials", V_FAIL, "cannot open the state store: %s",
+                cs->store_err.msg);
+        return false;
+    }
+    rc = credentials_load(cs->vault, cs->store, name, out, &e);
+    if (rc == MLC_OK) {
+        verdict(p, sys, "credentials", V_OK, "%s (%s) decrypts", name, ref_key);
+        return true;
+    }
+    if (rc == MLC_ENOTFOUND)
+        verdict(p, sys, "credentials", V_FAIL, "credential %s (%s) is not stored: run "
+                "mlc credentials set %s --config %s", name, ref_key, kind, p->cfg_path);
+    else if (rc == MLC_ECRYPTO || rc == MLC_EINVAL)
+        verdict(p, sys, "credentials", V_FAIL, "credential %s (%s) does not decrypt with "
+                "the current master key (%s): use the right key, or store it again with "
+                "mlc credentials set %s --config %s", name, ref_key, e.msg, kind,
+                p->cfg_path);
+    else
+        verdict(p, sys, "credentials", V_FAIL, "credential %s (%s): %s", name, ref_key,
+                e.msg);
+    return false;
+}
+
+/* ---- BigCommerce --------------------------------------------------------- */
+
+/* Whether the configuration needs a probed resource. *why names the switch
+ * that makes it optional. */
+static bool bc_needed(const struct mlc_config *cfg, const char *resource, const char **why)
+{
+    *why = NULL;
+    if (strcmp(resource, "customers") == 0 && !cfg->customers.enabled)
+        *why = "customers.enabled is false";
+    else if ((strcmp(resource, "products") == 0 || strcmp(resource, "variants") == 0) &&
+             !cfg->catalog.enabled)
+        *why = "catalog.enabled is false";
+    else if (strcmp(resource, "hooks") == 0 && cfg->bigcommerce.webhook_public_url == NULL)
+        *why = "bigcommerce.webhook_public_url is not set";
+    return *why == NULL;
+}
+
+static void bc_report_probe(struct ping *p, const struct bc_probe_result *r, int64_t ms)
+{
+    const char *why;
+    bool needed = bc_needed(p->cfg, r->resource, &why);
+
+    p->t0 = mono_ms() - ms;
+    switch (r->verdict) {
+    case BC_PROBE_OK:
+        verdict(p, "bigcommerce", r->resource, V_OK, "read ok");
+        return;
+    case BC_PROBE_SKIPPED:
+        verdict(p, "bigcommerce", r->resource, V_SKIP, "%s", r->msg);
+        return;
+    default:
+        break;
+    }
+    if (!needed) {
+        verdict(p, "bigcommerce", r->resource, V_SKIP, "not needed (%s), but not readable: %s",
+                why, r->msg);
+        return;
+    }
+    if (r->verdict == BC_PROBE_UNAUTHORIZED)
+        verdict(p, "bigcommerce", r->resource, V_FAIL, "401 Unauthorized: %s", r->msg);
+    else if (r->verdict == BC_PROBE_FORBIDDEN)
+        verdict(p, "bigcommerce", r->resource, V_FAIL, "403 Forbidden: %s", r->msg);
+    else
+        verdict(p, "bigcommerce", r->resource, V_FAIL, "%s", r->msg);
+}
+
+/* The store information; false when the API did not answer at all (no
+ * point in probing every resource then). */
+static bool bc_store_step(struct ping *p, struct bc_client *c)
+{
+    struct bc_store_info si;
+    struct mlc_err e;
+    int rc;
+
+    mlc_err_clear(&e);
+    step_start(p);
+    rc = bc_store_info(c, &si, &e);
+    if (rc == MLC_OK) {
+        verdict(p, "bigcommerce", "store", V_OK, "%s (%s)", si.name ? si.name : "?",
+                si.currency ? si.currency : "?");
+        bc_store_info_clear(&si);
+        return true;
+    }
+    if (rc == MLC_EAUTH && strstr(e.msg, ": 401") != NULL)
+        verdict(p, "bigcommerce", "store", V_FAIL, "401 Unauthorized: the API token was "
+                "refused (%s); store the right one with mlc credentials set bigcommerce "
+                "--config %s", e.msg, p->cfg_path);
+    else if (rc == MLC_EAUTH)
+        verdict(p, "bigcommerce", "store", V_FAIL, "403 Forbidden: the API token lacks the "
+                "scope store_v2_information_read_only (%s)", e.msg);
+    else
+        verdict(p, "bigcommerce", "store", V_FAIL, "%s", e.msg);
+    return rc != MLC_ETIMEOUT && rc != MLC_ECRYPTO;
+}
+
+static void bc_skip_rest(struct ping *p, const char *why)
+{
+    step_start(p);
+    verdict(p, "bigcommerce", "store", V_SKIP, "not tried: %s", why);
+    verdict(p, "bigcommerce", "resources", V_SKIP, "not tried: %s", why);
+}
+
+static void ping_bigcommerce(struct ping *p, struct cred_src *cs)
+{
+    const struct cfg_bigcommerce *bc = &p->cfg->bigcommerce;
+    struct bc_probe_result res[BC_PROBE_MAX];
+    struct bc_client_tuning tune = {
+        .max_attempts = 4, .max_transient = 1, .base_delay_ms = 250,
+        .max_delay_ms = 1000, .max_total_ms = 30000, .max_pacer_wait_ms = 30000,
+    };
+    struct mlc_secret *token = NULL;
+    struct pacer *pacer = NULL;
+    struct bc_client *c = NULL;
+    struct mlc_err e;
+    bool reached, have_token;
+    size_t n = 0;
+    int64_t t;
+
+    mlc_err_clear(&e);
+    reached = reach(p, "bigcommerce", bc->api_base_url, bc->ca_file, "bigcommerce.ca_file",
+                    bc->timeout_ms);
+    have_token = load_cred(p, "bigcommerce", "bigcommerce", bc->token_ref,
+                           "bigcommerce.token_ref", cs, &token);
+    if (!reached || !have_token) {
+        bc_skip_rest(p, !reached ? "the API is not reachable" : "no API token");
+        goto out;
+    }
+    step_start(p);
+    if (pacer_new(&(struct pacer_opts){ .reserve = bc->rate_reserve }, &pacer, &e) != MLC_OK ||
+        bc_client_new(bc, token, pacer, &c, &e) != MLC_OK) {
+        verdict(p, "bigcommerce", "store", V_FAIL, "%s", e.msg);
+        goto out;
+    }
+    bc_client_tune(c, &tune);
+    if (!bc_store_step(p, c)) {
+        step_start(p);
+        verdict(p, "bigcommerce", "resources", V_SKIP, "not tried: the store did not answer");
+        goto out;
+    }
+    t = mono_ms();
+    bc_probe(c, res, &n, &e);
+    t = mono_ms() - t;
+    /* bc_probe does not time its reads one by one: share the time out. */
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(res[i].resource, "store") != 0)
+            bc_report_probe(p, &res[i], n > 0 ? t / (int64_t)n : 0);
+out:
+    bc_client_free(c);
+    pacer_free(pacer);
+    secret_free(token);
+}
+
+/* ---- JD Edwards ---------------------------------------------------------- */
+
+static void jde_defaultconfig(struct ping *p, struct ais_session *s)
+{
+    struct mlc_err e;
+    json_t *dc = NULL;
+    const char *ver, *env;
+
+    mlc_err_clear(&e);
+    step_start(p);
+    if (ais_defaultconfig(s, &dc, &e) != MLC_OK) {
+        verdict(p, "jde", "defaultconfig", V_FAIL, "%s", e.msg);
+        return;
+    }
+    ver = json_string_value(json_object_get(dc, "aisVersion"));
+    env = json_string_value(json_object_get(dc, "defaultEnvironment"));
+    verdict(p, "jde", "defaultconfig", V_OK, "%s%s%s", ver != NULL ? ver : "AIS answered",
+            env != NULL ? ", default environment " : "", env != NULL ? env : "");
+    json_decref(dc);
+}
+
+static bool jde_login(struct ping *p, struct ais_session *s)
+{
+    struct ais_login_info li;
+    struct mlc_err e;
+
+    mlc_err_clear(&e);
+    step_start(p);
+    if (ais_session_login(s, &e) != MLC_OK) {
+        if (e.code == MLC_EAUTH)
+            verdict(p, "jde", "login", V_FAIL, "%s: check jde.user, jde.environment, jde.role "
+                    "and the password (mlc credentials set jde --config %s)", e.msg,
+                    p->cfg_path);
+        else
+            verdict(p, "jde", "login", V_FAIL, "%s", e.msg);
+        return false;
+    }
+    ais_session_info(s, &li);
+    verdict(p, "jde", "login", V_OK, "%s in %s as %s (dates %s)", li.username,
+            li.environment[0] ? li.environment : "(default environment)",
+            li.role[0] ? li.role : "(default role)", li.sdf[0] ? li.sdf : "?");
+    return true;
+}
+
+static bool jde_validate(struct ping *p, struct ais_session *s)
+{
+    uint64_t before = ais_session_login_count(s);
+    struct mlc_err e;
+
+    mlc_err_clear(&e);
+    step_start(p);
+    if (ais_session_touch(s, &e) != MLC_OK) {
+        verdict(p, "jde", "validate", V_FAIL, "%s", e.msg);
+        return false;
+    }
+    if (ais_session_login_count(s) != before) {
+        verdict(p, "jde", "validate", V_FAIL, "the token from the login was not valid; "
+                "logged in again (is the AIS session timeout very short?)");
+        return false;
+    }
+    verdict(p, "jde", "validate", V_OK, "token valid");
+    return true;
+}
+
+struct orch_check {
+    enum ais_orch_kind kind;
+    const char        *key;   /* jde.orchestrations.<key> */
+};
+
+static const struct orch_check orch_checks[] = {
+    { AIS_ORCH_JOURNAL, "add_journal_entry" },
+    { AIS_ORCH_VOUCHER, "add_voucher" },
+    { AIS_ORCH_ADD_CUSTOMER, "add_customer" },
+    { AIS_ORCH_UPDATE_CUSTOMER, "update_customer" },
+};
+
+static bool orch_needed(const struct mlc_config *cfg, enum ais_orch_kind k, const char **why)
+{
+    switch (k) {
+    case AIS_ORCH_JOURNAL:
+        *why = "posting.mode is voucher";
+        return cfg->posting.mode == CFG_POST_JOURNAL;
+    case AIS_ORCH_VOUCHER:
+        *why = "posting.mode is journal";
+        return cfg->posting.mode == CFG_POST_VOUCHER;
+    default:
+        *why = "customers.enabled is false";
+        return cfg->customers.enabled;
+    }
+}
+
+static void jde_orchestrations(struct ping *p, struct ais_session *s)
+{
+    for (size_t i = 0; i < sizeof(orch_checks) / sizeof(orch_checks[0]); i++) {
+        const struct orch_check *oc = &orch_checks[i];
+        const char *name = ais_orch_name(s, oc->kind), *why;
+        bool needed = orch_needed(p->cfg, oc->kind, &why);
+        struct mlc_err e;
+        json_t *d = NULL;
+        int rc;
+
+        mlc_err_clear(&e);
+        step_start(p);
+        rc = ais_discover(s, name, &d, &e);
+        json_decref(d);
+        if (rc == MLC_OK)
+            verdict(p, "jde", "orchestration", V_OK, "%s found%s%s%s", name,
+                    needed ? "" : " (not needed: ", needed ? "" : why, needed ? "" : ")");
+        else if (!needed)
+            verdict(p, "jde", "orchestration", V_SKIP, "%s: not needed (%s), but: %s", name,
+                    why, rc == MLC_ENOTFOUND ? "not found on the AIS server" : e.msg);
+        else if (rc == MLC_ENOTFOUND)
+            verdict(p, "jde", "orchestration", V_FAIL, "%s not found on the AIS server for "
+                    "user %s (build it from docs/orchestrations.md, or correct "
+                    "jde.orchestrations.%s)", name, p->cfg->jde.user, oc->key);
+        else
+            verdict(p, "jde", "orchestration", V_FAIL, "%s: %s", name, e.msg);
+    }
+}
+
+static int count_row(void *ctx, const json_t *row, struct mlc_err *e)
+{
+    size_t *n = ctx;
+
+    (void)row;
+    (void)e;
+    /* A positive return stops the run early: a sample is enough. */
+    return ++*n >= PING_F0901_SAMPLE ? 1 : MLC_OK;
+}
+
+static void jde_f0901(struct ping *p, struct ais_session *s)
+{
+    struct ais_query *q = NULL;
+    struct mlc_err e;
+    size_t n = 0;
+    int rc;
+
+    mlc_err_clear(&e);
+    step_start(p);
+    rc = ais_query_new("F0901", &q, &e);
+    if (rc == MLC_OK)
+        rc = ais_query_columns(q, "MCU|OBJ|SUB|PEC", &e);
+    if (rc == MLC_OK) {
+        ais_query_page_size(q, PING_F0901_SAMPLE);
+        ais_query_max_reruns(q, 0);
+        rc = ais_query_run(s, q, count_row, &n, NULL, &e);
+    }
+    ais_query_free(q);
+    if (rc < 0)
+        verdict(p, "jde", "F0901", V_FAIL, "%s", e.msg);
+    else if (n == 0)
+        verdict(p, "jde", "F0901", V_FAIL, "F0901 returned no account: the chart of "
+                "accounts is empty or user %s may not read it", p->cfg->jde.user);
+    else
+        verdict(p, "jde", "F0901", V_OK, "chart of accounts readable (%zu accounts sampled)",
+                n);
+}
+
+static void jde_skip(struct ping *p, const char *from, const char *why)
+{
+    static const char *const steps[] = { "defaultconfig", "login", "validate",
+                                         "orchestration", "F0901" };
+    bool on = false;
+
+    step_start(p);
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        on = on || strcmp(steps[i], from) == 0;
+        if (on)
+            verdict(p, "jde", steps[i], V_SKIP, "not tried: %s", why);
+    }
+}
+
+static void ping_jde(struct ping *p, struct cred_src *cs)
+{
+    const struct cfg_jde *jc = &p->cfg->jde;
+    struct ais_session_opts opts = { .read_attempts = 1, .retry_base_ms = 250 };
+    struct mlc_secret *pw = NULL;
+    struct ais_session *s = NULL;
+    struct mlc_err e;
+    bool reached, have_pw;
+
+    mlc_err_clear(&e);
+    reached = reach(p, "jde", jc->ais_base_url, jc->ca_file, "jde.ca_file", jc->timeout_ms);
+    have_pw = load_cred(p, "jde", "jde", jc->password_ref, "jde.password_ref", cs, &pw);
+    if (!reached || !have_pw) {
+        jde_skip(p, "defaultconfig", !reached ? "the AIS server is not reachable"
+                                              : "no password");
+        goto out;
+    }
+    step_start(p);
+    if (ais_session_new(jc, pw, &opts, &s, &e) != MLC_OK) {
+        verdict(p, "jde", "defaultconfig", V_FAIL, "%s", e.msg);
+        goto out;
+    }
+    jde_defaultconfig(p, s);
+    if (!jde_login(p, s)) {
+        jde_skip(p, "validate", "the login failed");
+        goto out;
+    }
+    jde_validate(p, s);
+    jde_orchestrations(p, s);
+    jde_f0901(p, s);
+    step_start(p);
+    if (ais_session_logout(s, &e) != MLC_OK)
+        verdict(p, "jde", "logout", V_FAIL, "%s", e.msg);
+    else
+        verdict(p, "jde", "logout", V_OK, "session ended");
+out:
+    ais_session_free(s);
+    secret_free(pw);
+}
+
+/* ---- entry --------------------------------------------------------------- */
+
+static int ping_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mlc ping --config FILE [--json]\n"
+            "Tests the connection to BigCommerce and JD Edwards step by step: reach\n"
+            "(DNS, TCP, TLS), credentials, store information and one read of every\n"
+            "resource the flows use; AIS defaultconfig, login, validate, each needed\n"
+            "orchestration, F0901. One verdict per step (ok, FAIL, skip).\n"
+            "--json prints an array of {system, step, ok, status, message, ms}.\n"
+            "Exit status: 0 when every step the configuration needs works, 1 otherwise.\n");
+    return out == stdout ? 0 : 2;
+}
+
+/* Quiet below error: the verdicts carry every failure. Debug stays available. */
+static void ping_log_level(const struct mlc_config *cfg)
+{
+    enum log_level lvl = LOG_LVL_ERROR;
+
+    if (cfg->log_level != NULL && log_parse_level(cfg->log_level, &lvl) == MLC_OK &&
+        lvl == LOG_LVL_DEBUG)
+        log_set_level(LOG_LVL_DEBUG);
+    else
+        log_set_level(LOG_LVL_ERROR);
+}
+
+static void cred_src_open(struct cred_src *cs, const struct mlc_config *cfg)
+{
+    memset(cs, 0, sizeof(*cs));
+    if (credentials_open_vault(cfg, &cs->vault, &cs->vault_err) != MLC_OK)
+        cs->vault = NULL;
+    if (store_open(cfg->store.url, &cs->store, &cs->store_err) != MLC_OK)
+        cs->store = NULL;
+}
+
+static void cred_src_close(struct cred_src *cs)
+{
+    store_close(cs->store);
+    vault_free(cs->vault);
+    memset(cs, 0, sizeof(*cs));
+}
 
 int cmd_ping(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "mlc ping: not available in this build\n");
-    return 1;
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct ping p = { 0 };
+    struct mlc_config *cfg = NULL;
+    struct cred_src cs;
+    struct mlc_err e;
+    const char *path = NULL;
+    int c;
+
+    mlc_err_clear(&e);
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 'j': p.json = true; break;
+        case 'h': return ping_usage(stdout);
+        default: return ping_usage(stderr);
+        }
+    }
+    if (path == NULL || optind != argc)
+        return ping_usage(stderr);
+    if (cfg_load(path, &cfg, &e) != MLC_OK) {
+        fprintf(stderr, PROG ": %s\n", e.msg);
+        return 1;
+    }
+    ping_log_level(cfg);
+    p.cfg = cfg;
+    p.cfg_path = path;
+    if (p.json && (p.steps = json_array()) == NULL) {
+        cfg_unref(cfg);
+        fprintf(stderr, PROG ": out of memory\n");
+        return 1;
+    }
+    cred_src_open(&cs, cfg);
+    ping_bigcommerce(&p, &cs);
+    ping_jde(&p, &cs);
+    cred_src_close(&cs);
+    if (p.json) {
+        char *s = json_dumps(p.steps, JSON_INDENT(2));
+
+        if (s == NULL) {
+            fprintf(stderr, PROG ": out of memory\n");
+            p.failures++;
+        } else {
+            printf("%s\n", s);
+        }
+        free(s);
+        json_decref(p.steps);
+    } else {
+        printf("%s: %u step(s) failed\n", p.failures == 0 ? "ping ok" : "ping FAILED",
+               p.failures);
+    }
+    cfg_unref(cfg);
+    return p.failures == 0 ? 0 : 1;
 }
