@@ -78,7 +78,7 @@ TEST_HELP_OBJS := $(TEST_HELP_SRCS:%.c=$(BUILD)/%.o)
 # Keep object files of pattern-built test binaries.
 .SECONDARY:
 
-.PHONY: all test unit e2e check-banned asan test-asan valgrind contract install clean
+.PHONY: all test unit e2e check-banned asan test-asan valgrind contract demo install clean
 all: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -121,6 +121,11 @@ test-asan:
 
 valgrind: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 	@scripts/run-tests --build $(BUILD) --valgrind $(UNIT_BINS)
+
+# The README's first command: both simulators and the real daemon on
+# loopback, a seeded store posted into simulated JDE, and a report.
+demo: $(BIN) $(SIM_BIN)
+	@MLC=$(BIN) MLC_SIM=$(SIM_BIN) DEMO_DIR=$(BUILD)/demo scripts/demo
 
 # Every BigCommerce body the simulator serves and every request our client
 # sends, checked against the official specs with ../shared/tools/bc-spec-check

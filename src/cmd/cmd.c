@@ -10,6 +10,11 @@ const struct cmd_def cmd_table[] = {
     { "ping",    cmd_ping,    "--config FILE [--json]", "test the connection to BigCommerce and JD Edwards, step by step" },
     { "credentials", cmd_credentials, "set|list|delete ... --config FILE", "store credentials encrypted in the state store" },
     { "jobs",    cmd_jobs,    "list|enqueue|show ... --config FILE", "inspect and enqueue jobs in the state store" },
+    { "held",    cmd_held,    "--config FILE [--json]", "held and failed jobs, with the reason and what to do" },
+    { "replay",  cmd_replay,  "ID|KEY|--all --config FILE [--json]", "put held or failed jobs back in the queue after a fix" },
+    { "audit",   cmd_audit,   "--order ID|--entity KEY --config FILE", "the audit trail and JDE documents of one order" },
+    { "sync",    cmd_sync,    "orders --since DATE|--from-id N --config FILE", "backfill: enqueue an order.sync job for every order in a range (resumable)" },
+    { "orders",  cmd_orders,  "show ID --config FILE [--json]", "dry run: the documents an order would post, validated, nothing written" },
     { "version", cmd_version, "", "print the version" },
     { "help",    cmd_help,    "", "list the commands" },
     { NULL, NULL, NULL, NULL },
@@ -27,9 +32,9 @@ void cmd_print_usage(const char *prog)
 {
     fprintf(stderr, "usage: %s COMMAND [ARGS]\n\ncommands:\n", prog);
     for (const struct cmd_def *c = cmd_table; c->name != NULL; c++) {
-        char head[64];
+        char head[96];
         snprintf(head, sizeof(head), "%s %s", c->name, c->usage);
-        fprintf(stderr, "  %-36s %s\n", head, c->summary);
+        fprintf(stderr, "  %s\n      %s\n", head, c->summary);
     }
 }
 

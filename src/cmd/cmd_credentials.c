@@ -21,13 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_util.h"
 #include "core/config.h"
 #include "core/vault.h"
 #include "daemon/credentials.h"
@@ -94,18 +94,6 @@ static int fail(const struct mlc_err *e)
 {
     fprintf(stderr, PROG ": %s\n", e->msg);
     return 1;
-}
-
-static void fmt_time(int64_t ms, char *buf, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    if (ms <= 0 || gmtime_r(&t, &tm) == NULL) {
-        snprintf(buf, cap, "-");
-        return;
-    }
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* Configuration keys that name credential name, as a JSON array. */
@@ -497,7 +485,7 @@ static int list_rows(const struct mlc_config *cfg, const struct vault *v,
             break;
         if (strcmp(status, "ok") != 0)
             *all_ok = false;
-        fmt_time(l.v[i].updated_at, when, sizeof(when));
+        cmdu_fmt_time(l.v[i].updated_at, when, sizeof(when));
         json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:o}",
             "name", l.v[i].name, "updated_at", when, "status", status,
             "used_by", used_by(cfg, l.v[i].name)));

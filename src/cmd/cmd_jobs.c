@@ -2,18 +2,17 @@
  * mlc jobs list|enqueue|show: the job queue seen through the store, the only
  * state shared with a running daemon. Nothing here talks to the daemon.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_util.h"
 #include "core/config.h"
 #include "store/store.h"
 
@@ -36,15 +35,6 @@ static int jobs_usage(void)
     return 2;
 }
 
-static int parse_ll(const char *s, long long *out)
-{
-    char *end;
-
-    errno = 0;
-    *out = strtoll(s, &end, 10);
-    return (errno == 0 && end != s && *end == '\0') ? MLC_OK : MLC_EINVAL;
-}
-
 /* argv[0] is the subcommand. */
 static int parse_args(int argc, char **argv, struct jobs_args *a)
 {
@@ -65,7 +55,7 @@ static int parse_args(int argc, char **argv, struct jobs_args *a)
         case 's': a->state = optarg; break;
         case 'j': a->json = true; break;
         case 'n':
-            if (parse_ll(optarg, &a->limit) != MLC_OK || a->limit < 0) {
+            if (cmdu_parse_ll(optarg, &a->limit) != MLC_OK || a->limit < 0) {
                 fprintf(stderr, "mlc jobs: --limit needs a number >= 0\n");
                 return MLC_EINVAL;
             }
@@ -80,34 +70,6 @@ static int parse_args(int argc, char **argv, struct jobs_args *a)
     a->npos = argc - optind;
     a->pos = argv + optind;
     return MLC_OK;
-}
-
-static int open_store(const char *config, struct store **st)
-{
-    struct mlc_config *cfg = NULL;
-    struct mlc_err e;
-    int rc;
-
-    mlc_err_clear(&e);
-    rc = cfg_load(config, &cfg, &e);
-    if (rc == MLC_OK)
-        rc = store_open(cfg->store.url, st, &e);
-    cfg_unref(cfg);
-    if (rc != MLC_OK)
-        fprintf(stderr, "mlc jobs: %s\n", e.msg);
-    return rc;
-}
-
-static void fmt_time(int64_t ms, char *buf, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    if (ms <= 0 || gmtime_r(&t, &tm) == NULL) {
-        snprintf(buf, cap, "-");
-        return;
-    }
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static json_t *job_json(const struct store_job *j)
@@ -137,19 +99,6 @@ static json_t *job_json(const struct store_job *j)
     return o;
 }
 
-static int print_json(json_t *o)
-{
-    char *s = o != NULL ? json_dumps(o, JSON_INDENT(2)) : NULL;
-
-    if (s == NULL) {
-        fprintf(stderr, "mlc jobs: out of memory\n");
-        return 1;
-    }
-    printf("%s\n", s);
-    free(s);
-    return 0;
-}
-
 /* ---- list --------------------------------------------------------------- */
 
 static int list_json_cb(const struct store_job *j, void *ctx)
@@ -164,7 +113,7 @@ static int list_text_cb(const struct store_job *j, void *ctx)
     char upd[32];
 
     (void)ctx;
-    fmt_time(j->updated_at, upd, sizeof(upd));
+    cmdu_fmt_time(j->updated_at, upd, sizeof(upd));
     printf("%-8" PRId64 " %-8s %-24s %-24s %3d  %s  %s\n", j->id,
            store_job_state_name(j->state), j->kind, j->key, j->attempts, upd,
            j->last_error != NULL ? j->last_error : "");
@@ -203,7 +152,7 @@ static int jobs_list(const struct jobs_args *a, struct store *st)
         return 1;
     }
     if (arr != NULL) {
-        rc = print_json(arr);
+        rc = cmdu_print_json("mlc jobs", arr);
         json_decref(arr);
         return rc;
     }
@@ -240,7 +189,7 @@ static int jobs_enqueue(const struct jobs_args *a, struct store *st)
     if (a->json) {
         json_t *o = json_pack("{s:I, s:b}", "id", (json_int_t)id,
                               "coalesced", coalesced);
-        int rc = print_json(o);
+        int rc = cmdu_print_json("mlc jobs", o);
 
         json_decref(o);
         return rc;
@@ -261,7 +210,7 @@ static int jobs_show(const struct jobs_args *a, struct store *st)
 
     if (a->npos != 1)
         return jobs_usage();
-    if (parse_ll(a->pos[0], &id) != MLC_OK || id <= 0) {
+    if (cmdu_parse_ll(a->pos[0], &id) != MLC_OK || id <= 0) {
         fprintf(stderr, "mlc jobs: '%s' is not a job id\n", a->pos[0]);
         return 2;
     }
@@ -274,15 +223,15 @@ static int jobs_show(const struct jobs_args *a, struct store *st)
     if (a->json) {
         json_t *o = job_json(&j);
 
-        rc = print_json(o);
+        rc = cmdu_print_json("mlc jobs", o);
         json_decref(o);
         store_job_clear(&j);
         return rc;
     }
-    fmt_time(j.created_at, t1, sizeof(t1));
-    fmt_time(j.updated_at, t2, sizeof(t2));
-    fmt_time(j.run_at, t3, sizeof(t3));
-    fmt_time(j.lease_until, t4, sizeof(t4));
+    cmdu_fmt_time(j.created_at, t1, sizeof(t1));
+    cmdu_fmt_time(j.updated_at, t2, sizeof(t2));
+    cmdu_fmt_time(j.run_at, t3, sizeof(t3));
+    cmdu_fmt_time(j.lease_until, t4, sizeof(t4));
     printf("id:          %" PRId64 "\nkind:        %s\nkey:         %s\n"
            "state:       %s\nattempts:    %d\npayload:     %s\nrun_at:      %s\n"
            "owner:       %s\nlease_until: %s\nlast_error:  %s\ncreated_at:  %s\n"
@@ -311,7 +260,7 @@ int cmd_jobs(int argc, char **argv)
     }
     if (parse_args(argc - 1, argv + 1, &a) != MLC_OK)
         return jobs_usage();
-    if (open_store(a.config, &st) != MLC_OK)
+    if (cmdu_open("mlc jobs", a.config, NULL, &st) != MLC_OK)
         return 1;
     if (strcmp(sub, "list") == 0)
         status = jobs_list(&a, st);

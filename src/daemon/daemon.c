@@ -8,10 +8,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "bc/bc_client.h"
 #include "core/log.h"
+#include "core/tz.h"
+#include "daemon/credentials.h"
 #include "daemon/webhook.h"
 #include "net/httpd.h"
 #include "store/store.h"
+#include "sync/env.h"
+#include "sync/hooks.h"
+#include "sync/order_flow.h"
+#include "sync/reconcile.h"
 
 #define LOOP_MAX_WAIT_MS 1000 /* longest sigtimedwait between scheduler ticks */
 
@@ -23,6 +30,12 @@ struct daemon {
     struct sched      *sched;
     struct httpd      *httpd;
     struct webhook    *webhook;      /* NULL when no webhook secret is configured */
+    /* The flows' shared runtime (NULL when the BigCommerce or JDE credential
+     * is missing: the daemon then only takes webhooks in, jobs wait). */
+    struct env        *env;
+    struct store      *task_st;      /* the scheduler tasks' own connection */
+    struct mlc_secret *hook_secret;  /* custom header of our hooks, may be NULL */
+    bool               workers_stuck; /* the drain timed out: threads still run */
     /* /readyz probes through this connection, one handler at a time. */
     pthread_mutex_t    probe_mu;
     struct store      *probe;
@@ -181,6 +194,133 @@ static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
     httpd_resp_take(rs, 200, "text/plain; version=0.0.4", buf, len);
 }
 
+/* ---- flows --------------------------------------------------------------- */
+
+/* Between the long steps of a flow: stop at a safe point when the pool
+ * stops (the job runs again later), else renew the lease. */
+static int flow_checkpoint(void *ctx, struct mlc_err *e)
+{
+    struct workers_job_ctx *jc = ctx;
+
+    if (workers_job_cancelled(jc))
+        return mlc_err_set(e, MLC_ESTATE, "stopping: the job resumes later");
+    return workers_job_extend(jc, e);
+}
+
+static enum job_result h_order_sync(struct workers_job_ctx *ctx, const struct store_job *job,
+                                    struct mlc_err *e)
+{
+    struct flow_run r = {
+        .env = ctx->arg, .st = ctx->store, .cfg = ctx->cfg,
+        .checkpoint = flow_checkpoint, .checkpoint_ctx = ctx,
+    };
+    enum flow_result res = FLOW_RETRY;
+    char actor[24];
+    int64_t id;
+
+    /* "w3" -> "worker:3", the actor the pool audits under. */
+    snprintf(actor, sizeof(actor), "worker:%s",
+             ctx->worker[0] == 'w' ? ctx->worker + 1 : ctx->worker);
+    r.actor = actor;
+    if (flow_order_key_parse(job->key, &id, e) != MLC_OK ||
+        flow_order_sync(&r, id, &res, NULL, e) != MLC_OK)
+        return WORKERS_HOLD;
+    return res == FLOW_DONE ? WORKERS_DONE : res == FLOW_HOLD ? WORKERS_HOLD : WORKERS_RETRY;
+}
+
+static int task_hooks(void *ctx, struct mlc_err *e)
+{
+    struct daemon *d = ctx;
+    struct hooks_report rep;
+    struct bc_client *bc;
+    int rc;
+
+    if ((rc = env_bc(d->env, &bc, e)) != MLC_OK)
+        return rc;
+    rc = hooks_ensure(bc, d->cfg, d->hook_secret, d->task_st, &rep, e);
+    if (rc == MLC_OK && !rep.skipped && (rep.created || rep.reactivated || rep.updated ||
+                                          rep.deleted))
+        log_info("daemon", "hooks repaired", LF_UINT("created", rep.created),
+                 LF_UINT("reactivated", rep.reactivated), LF_UINT("updated", rep.updated),
+                 LF_UINT("deleted", rep.deleted));
+    return rc;
+}
+
+static int task_reconcile(void *ctx, struct mlc_err *e)
+{
+    struct daemon *d = ctx;
+    struct recon_stats stats;
+    struct bc_client *bc;
+    int rc;
+
+    if ((rc = env_bc(d->env, &bc, e)) != MLC_OK)
+        return rc;
+    rc = recon_sweep(bc, d->task_st, d->cfg, store_now_ms(d->task_st), &stats, e);
+    if (rc == MLC_OK && stats.enqueued > 0)
+        log_info("daemon", "reconcile enqueued orders", LF_UINT("enqueued", stats.enqueued),
+                 LF_UINT("orders_seen", stats.orders_seen),
+                 LF_UINT("refunds_seen", stats.refunds_seen));
+    return rc;
+}
+
+/* Registers one interval task (seconds; 0 disables it). */
+static int add_task(struct daemon *d, const char *name, int interval_s, sched_fn fn,
+                    void *ctx, struct mlc_err *e)
+{
+    if (interval_s <= 0)
+        return MLC_OK;
+    return sched_add(d->sched, name, (int64_t)interval_s * 1000, fn, ctx, e);
+}
+
+/* The order flow and its tasks. Missing credentials only disable the flows
+ * (logged): webhooks are still taken in and their jobs wait for a restart
+ * with the credentials stored. */
+static int start_flows(struct daemon *d, struct mlc_err *e)
+{
+    const struct mlc_config *cfg = d->cfg;
+    const struct cfg_schedule *sc = &cfg->schedule;
+    struct vault *v = NULL;
+    struct mlc_err fe;
+    int rc;
+
+    /* GL dates: the zone is process-wide, so before any thread starts. */
+    if ((rc = tz_init(cfg->posting.timezone != NULL ? cfg->posting.timezone : "UTC", e)) != MLC_OK)
+        return mlc_err_wrap(e, "posting.timezone");
+    mlc_err_clear(&fe);
+    if (env_new(d->cfg, d->probe, &d->env, &fe) != MLC_OK) {
+        log_error("daemon", "order flow disabled: credentials not available",
+                  LF_ERR(&fe));
+        return MLC_OK;
+    }
+    if ((rc = store_open(cfg->store.url, &d->task_st, e)) != MLC_OK)
+        return mlc_err_wrap(e, "scheduler store");
+    if (cfg->bigcommerce.webhook_secret_ref != NULL) {
+        rc = credentials_open_vault(cfg, &v, e);
+        if (rc == MLC_OK)
+            rc = credentials_load(v, d->probe, cfg->bigcommerce.webhook_secret_ref,
+                                  &d->hook_secret, e);
+        vault_free(v);
+        if (rc != MLC_OK)
+            return mlc_err_wrap(e, "hooks");
+    }
+    rc = workers_register(d->workers, FLOW_ORDER_JOB, h_order_sync, d->env, e);
+    if (rc == MLC_OK && hooks_enabled(cfg))
+        rc = add_task(d, "hooks", sc->hooks_interval, task_hooks, d, e);
+    if (rc == MLC_OK)
+        rc = add_task(d, "reconcile", sc->reconcile_interval, task_reconcile, d, e);
+    if (rc == MLC_OK)
+        rc = add_task(d, "ais_keepalive", sc->session_keepalive_interval,
+                      env_task_keepalive, d->env, e);
+    if (rc == MLC_OK)
+        rc = add_task(d, "accounts_refresh", sc->accounts_refresh_interval,
+                      env_task_accounts, d->env, e);
+    if (rc == MLC_OK)
+        log_info("daemon", "order flow enabled", LF_STR("job", FLOW_ORDER_JOB),
+                 LF_STR("timezone", cfg->posting.timezone),
+                 LF_BOOL("hooks", hooks_enabled(cfg)));
+    return rc;
+}
+
 /* ---- lifecycle ---------------------------------------------------------- */
 
 int daemon_new(const char *config_path, struct mlc_config *cfg,
@@ -276,6 +416,9 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     routes[n_routes - 1].ctx = d->webhook;
     if (d->webhook == NULL)
         n_routes--;
+    rc = start_flows(d, e);
+    if (rc != MLC_OK)
+        return rc;
     rc = workers_start(d->workers, e);
     if (rc != MLC_OK)
         return rc;
@@ -354,7 +497,9 @@ static int shutdown_all(struct daemon *d, int sig)
     atomic_store(&d->stopping, true);
     atomic_store(&d->httpd_pub, NULL);
     httpd_stop(d->httpd);
+    env_shutdown(d->env); /* a worker waiting for BigCommerce budget stops now */
     rc = workers_stop(d->workers, drain_ms, &e);
+    d->workers_stuck = rc != MLC_OK;
     workers_stats(d->workers, &st);
     if (rc != MLC_OK) {
         log_error("daemon", "stopped, drain incomplete", LF_ERR(&e),
@@ -403,7 +548,13 @@ void daemon_free(struct daemon *d)
     httpd_free(d->httpd); /* first: handlers use the pool and the probe */
     webhook_free(d->webhook);
     workers_free(d->workers);
+    /* After the workers: logs out of AIS and frees the clients. A pool that
+     * did not drain is left to process exit, and so is the env it uses. */
+    if (!d->workers_stuck)
+        env_free(d->env);
+    secret_free(d->hook_secret);
     sched_free(d->sched);
+    store_close(d->task_st);
     store_close(d->probe);
     cfg_unref(d->cfg);
     free(d->config_path);

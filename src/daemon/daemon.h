@@ -20,6 +20,16 @@
  * (Prometheus text), and POST /webhooks/bigcommerce (daemon/webhook.h) when
  * a webhook secret is configured; its secrets are loaded at start.
  *
+ * Flows: daemon_start sets the GL-date time zone (tz_init, before any
+ * thread), builds the flows' shared runtime (sync/env.h: credentials, the
+ * BigCommerce pacer, the AIS session, the accounts cache), registers the
+ * order.sync handler (sync/order_flow.h) and the scheduler tasks hooks
+ * (when a public webhook URL is set), reconcile, ais_keepalive and
+ * accounts_refresh. A missing BigCommerce or JDE credential disables the
+ * flows with an error in the log (webhooks are still stored; their jobs
+ * wait). On SIGTERM the pacer is shut first, so no worker waits for
+ * BigCommerce budget during the drain; the AIS session is logged out after.
+ *
  * Usage: daemon_block_signals; daemon_new; register job handlers on
  * daemon_workers and tasks on daemon_sched; daemon_start; daemon_loop;
  * daemon_free.

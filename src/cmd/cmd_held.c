@@ -1,0 +1,283 @@
+/*
+ * mlc held --config FILE [--json]: the dead letters. Every job in HELD (it
+ * waits for a fix: an unmapped SKU, a missing account, a closed period) and
+ * every FAILED one (it gave up after workers.max_attempts), oldest first in
+ * each group, with its resource key, since when, attempts, the full reason
+ * and what the ledger already holds for that resource, so that whoever
+ * reads it at 3 a.m. knows what to fix and how to replay.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "cmd/cmd_util.h"
+#include "store/store.h"
+
+#define PROG "mlc held"
+
+struct held_args {
+    const char *config;
+    bool        json;
+};
+
+static int held_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mlc held --config FILE [--json]\n"
+            "Lists held jobs (waiting for a fix) and failed ones (retries used\n"
+            "up), with the reason. After the fix: mlc replay ID|KEY|--all.\n");
+    return out == stdout ? 0 : 2;
+}
+
+/* 0 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct held_args *a)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    memset(a, 0, sizeof(*a));
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': a->config = optarg; break;
+        case 'j': a->json = true; break;
+        case 'h': return held_usage(stdout) == 0 ? -1 : 2;
+        default: return held_usage(stderr);
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+        return held_usage(stderr);
+    }
+    if (a->config == NULL) {
+        fprintf(stderr, PROG ": --config FILE is required\n");
+        return held_usage(stderr);
+    }
+    return 0;
+}
+
+/* ---- collecting ---------------------------------------------------------- */
+
+struct collect {
+    json_t *items;
+    int64_t now;
+    bool    oom;
+};
+
+static int collect_cb(const struct store_job *j, void *ctx)
+{
+    struct collect *c = ctx;
+    char since[32];
+    json_t *o;
+
+    cmdu_fmt_time(j->updated_at, since, sizeof(since));
+    o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:o}",
+                  "id", (json_int_t)j->id, "kind", j->kind, "key", j->key,
+                  "state", store_job_state_name(j->state), "since", since,
+                  "since_ms", (json_int_t)j->updated_at,
+                  "age_s", (json_int_t)((c->now - j->updated_at) / 1000),
+                  "attempts", j->attempts, "reason", cmdu_json_str(j->last_error));
+    if (o == NULL || json_array_append_new(c->items, o) != 0) {
+        c->oom = true;
+        return 1;
+    }
+    return 0;
+}
+
+static int ledger_cb(const struct store_ledger *l, void *ctx)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:I, s:I}",
+                          "key", l->key, "kind", l->kind,
+                          "state", store_ledger_state_name(l->state),
+                          "document_type", l->doc_type,
+                          "document_company", l->doc_company,
+                          "document_number", (json_int_t)l->doc_number,
+                          "batch", (json_int_t)l->batch);
+
+    return (o == NULL || json_array_append_new(ctx, o) != 0) ? 1 : 0;
+}
+
+/* Adds "ledger": what is already posted (or in doubt) for each item's
+ * resource, read after the job walk (list callbacks must not nest). */
+static int add_ledger(struct store *st, json_t *items, struct mlc_err *e)
+{
+    size_t i;
+    json_t *it;
+
+    json_array_foreach(items, i, it) {
+        const char *key = json_string_value(json_object_get(it, "key"));
+        json_t *rows = json_array();
+        int rc;
+
+        if (rows == NULL)
+            return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+        rc = store_ledger_list(st, key, ledger_cb, rows, e);
+        if (rc != MLC_OK) {
+            json_decref(rows);
+            return rc;
+        }
+        json_object_set_new(it, "ledger", rows);
+    }
+    return MLC_OK;
+}
+
+/* {"held": n, "failed": n, "items": [...]} or NULL (message printed). */
+static json_t *collect_all(struct store *st)
+{
+    struct collect c = { .items = json_array(), .now = store_now_ms(st) };
+    struct mlc_err e;
+    json_t *out;
+    size_t n_held;
+    int rc;
+
+    mlc_err_clear(&e);
+    if (c.items == NULL) {
+        fprintf(stderr, PROG ": out of memory\n");
+        return NULL;
+    }
+    rc = store_job_list(st, STORE_JOB_HELD, 0, collect_cb, &c, &e);
+    n_held = json_array_size(c.items);
+    if (rc == MLC_OK && !c.oom)
+        rc = store_job_list(st, STORE_JOB_FAILED, 0, collect_cb, &c, &e);
+    if (rc == MLC_OK && c.oom)
+        rc = mlc_err_set(&e, MLC_ENOMEM, "out of memory");
+    if (rc == MLC_OK)
+        rc = add_ledger(st, c.items, &e);
+    if (rc != MLC_OK) {
+        fprintf(stderr, PROG ": %s\n", e.msg);
+        json_decref(c.items);
+        return NULL;
+    }
+    out = json_pack("{s:I, s:I, s:o}", "held", (json_int_t)n_held,
+                    "failed", (json_int_t)(json_array_size(c.items) - n_held),
+                    "items", c.items);
+    if (out == NULL)
+        fprintf(stderr, PROG ": out of memory\n");
+    return out;
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+/* Prints "  label  text" with every further line of text indented alike. */
+static void print_block(const char *label, const char *text)
+{
+    const char *p = text;
+
+    printf("  %-8s ", label);
+    for (; *p != '\0'; p++) {
+        putchar(*p);
+        if (*p == '\n' && p[1] != '\0')
+            printf("  %-8s ", "");
+    }
+    putchar('\n');
+}
+
+static void print_ledger(const json_t *rows)
+{
+    size_t i;
+    json_t *r;
+
+    json_array_foreach(rows, i, r) {
+        const char *state = json_string_value(json_object_get(r, "state"));
+        const char *dct = json_string_value(json_object_get(r, "document_type"));
+        json_int_t doc = json_integer_value(json_object_get(r, "document_number"));
+        char line[160];
+
+        if (doc > 0)
+            snprintf(line, sizeof(line), "%s %s %s: JDE %s %" JSON_INTEGER_FORMAT,
+                     json_string_value(json_object_get(r, "key")),
+                     json_string_value(json_object_get(r, "kind")), state,
+                     dct != NULL ? dct : "", doc);
+        else
+            snprintf(line, sizeof(line), "%s %s %s%s",
+                     json_string_value(json_object_get(r, "key")),
+                     json_string_value(json_object_get(r, "kind")), state,
+                     strcmp(state, "unknown") == 0
+                         ? " (outcome unknown: the job looks it up in JDE first)" : "");
+        print_block(i == 0 ? "ledger" : "", line);
+    }
+}
+
+static void print_item(const json_t *it)
+{
+    const char *state = json_string_value(json_object_get(it, "state"));
+    const char *reason = json_string_value(json_object_get(it, "reason"));
+    json_int_t attempts = json_integer_value(json_object_get(it, "attempts"));
+    char age[32], when[96];
+
+    cmdu_fmt_age(json_integer_value(json_object_get(it, "age_s")) * 1000, age,
+                 sizeof(age));
+    printf("%-6s job %" JSON_INTEGER_FORMAT "  %s  (%s)\n",
+           strcmp(state, "held") == 0 ? "HELD" : "FAILED",
+           json_integer_value(json_object_get(it, "id")),
+           json_string_value(json_object_get(it, "key")),
+           json_string_value(json_object_get(it, "kind")));
+    snprintf(when, sizeof(when), "%s (%s ago), %s%" JSON_INTEGER_FORMAT " attempt%s",
+             json_string_value(json_object_get(it, "since")), age,
+             strcmp(state, "failed") == 0 ? "gave up after " : "",
+             attempts, attempts == 1 ? "" : "s");
+    print_block("since", when);
+    print_block(strcmp(state, "held") == 0 ? "reason" : "error",
+                reason != NULL && reason[0] != '\0' ? reason : "(none recorded)");
+    print_ledger(json_object_get(it, "ledger"));
+    putchar('\n');
+}
+
+static void print_text(const json_t *r, const char *config)
+{
+    json_int_t held = json_integer_value(json_object_get(r, "held"));
+    json_int_t failed = json_integer_value(json_object_get(r, "failed"));
+    const json_t *items = json_object_get(r, "items");
+    size_t i;
+    json_t *it;
+
+    if (held == 0 && failed == 0) {
+        printf("nothing held, nothing failed\n");
+        return;
+    }
+    printf("%" JSON_INTEGER_FORMAT " held, %" JSON_INTEGER_FORMAT " failed "
+           "(oldest first)\n\n", held, failed);
+    json_array_foreach(items, i, it)
+        print_item(it);
+    printf("Held: fix what the reason names (a mapping or an account in the\n"
+           "configuration: then reload the daemon with SIGHUP; a JDE period or\n"
+           "account: in JDE). Failed: the last error says what kept failing.\n"
+           "Then replay:   mlc replay ID|KEY|--all --config %s\n"
+           "One item's trail: mlc audit --entity KEY --config %s\n",
+           config, config);
+}
+
+int cmd_held(int argc, char **argv)
+{
+    struct held_args a;
+    struct store *st = NULL;
+    json_t *r;
+    int status;
+
+    status = parse_args(argc, argv, &a);
+    if (status != 0)
+        return status < 0 ? 0 : status;
+    if (cmdu_open(PROG, a.config, NULL, &st) != MLC_OK)
+        return 1;
+    r = collect_all(st);
+    store_close(st);
+    if (r == NULL)
+        return 1;
+    if (a.json)
+        status = cmdu_print_json(PROG, r);
+    else
+        print_text(r, a.config);
+    json_decref(r);
+    return status;
+}

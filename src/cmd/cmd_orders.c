@@ -1,0 +1,204 @@
+/*
+ * mlc orders show ID --config FILE [--json]: the dry run of one order.
+ *
+ * Fetches the order from BigCommerce, reads the ledger, decides, builds the
+ * document(s) with the posting engine and validates every account and
+ * business unit against JD Edwards (F0901 / F0006), exactly as the
+ * order.sync job would, then prints what would be posted: key, GL date,
+ * every line with its account and amount, totals and the balance, and the
+ * validation result or the hold reason. Nothing is written: no ledger row,
+ * no job, no audit row, no orchestration call.
+ *
+ * Exit status: 0 when the order would post (or has nothing to post), 1 when
+ * it would be held or could not be checked (the reason is printed), 2 on a
+ * usage error.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "cmd/cmd_util.h"
+#include "core/tz.h"
+#include "store/store.h"
+#include "sync/env.h"
+#include "sync/order_flow.h"
+
+#define PROG "mlc orders"
+
+static int orders_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mlc orders show ID --config FILE [--json]\n"
+            "Dry run: the document(s) order ID would post into JD Edwards, their\n"
+            "lines and accounts, and the validation result. Writes nothing.\n");
+    return out == stdout ? 0 : 2;
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+
+    return s != NULL ? s : "";
+}
+
+static void print_lines(const json_t *doc)
+{
+    const json_t *lines = json_object_get(doc, "lines"), *l;
+    size_t i;
+
+    printf("    %-22s %16s  %-10s %s\n", "account", "amount", "role", "remark");
+    json_array_foreach(lines, i, l)
+        printf("    %-22s %16s  %-10s %s\n", jstr(l, "account"), jstr(l, "amount"),
+               jstr(l, "role"), jstr(l, "remark"));
+}
+
+static void print_doc(const json_t *d)
+{
+    const json_t *doc = json_object_get(d, "document");
+    const json_t *val = json_object_get(d, "validation");
+    const json_t *num = json_object_get(d, "doc_number");
+
+    printf("  %-18s %-9s %s", jstr(d, "key"), jstr(d, "kind"), jstr(d, "action"));
+    if (json_is_integer(num))
+        printf(" (JDE document %" JSON_INTEGER_FORMAT ")", json_integer_value(num));
+    printf("\n");
+    if (jstr(d, "why")[0] != '\0')
+        printf("    %s\n", jstr(d, "why"));
+    if (doc != NULL) {
+        bool voucher = strcmp(jstr(doc, "mode"), "voucher") == 0;
+
+        printf("    %s, company %s, type %s, GL date %s, %s, \"%s\"\n",
+               voucher ? "voucher" : "journal", jstr(doc, "company"),
+               jstr(doc, "document_type"), jstr(doc, "gl_date"), jstr(doc, "currency"),
+               jstr(doc, "explanation"));
+        if (voucher)
+            printf("    supplier %s, gross %s\n", jstr(doc, "supplier"), jstr(doc, "gross"));
+        print_lines(doc);
+        printf("    total %s (%s)\n", jstr(doc, "total"),
+               voucher ? "distribution = gross" : "balanced: lines sum to zero");
+    }
+    if (val != NULL) {
+        if (json_is_true(json_object_get(val, "ok")))
+            printf("    validation: ok (%" JSON_INTEGER_FORMAT " accounts, %"
+                   JSON_INTEGER_FORMAT " business units in JDE)\n",
+                   json_integer_value(json_object_get(val, "accounts")),
+                   json_integer_value(json_object_get(val, "business_units")));
+        else
+            printf("    validation: FAILED: %s\n", jstr(val, "problem"));
+    }
+}
+
+static void print_report(const json_t *rep)
+{
+    const json_t *dec = json_object_get(rep, "decision");
+    const json_t *docs = json_object_get(rep, "documents"), *d;
+    size_t i;
+
+    printf("order %" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(rep, "order_id")));
+    if (json_object_get(rep, "status_id") != NULL)
+        printf(": status %" JSON_INTEGER_FORMAT ", %s, %" JSON_INTEGER_FORMAT " refund(s)",
+               json_integer_value(json_object_get(rep, "status_id")), jstr(rep, "currency"),
+               json_integer_value(json_object_get(rep, "refunds")));
+    printf(" (dry run: nothing written)\n");
+    if (dec != NULL)
+        printf("decision: %s: %s\n", jstr(dec, "action"), jstr(dec, "why"));
+    json_array_foreach(docs, i, d)
+        print_doc(d);
+    if (json_array_size(docs) == 0)
+        printf("  no document\n");
+    if (strcmp(jstr(rep, "result"), "done") == 0)
+        printf("result: ok\n");
+    else if (strcmp(jstr(rep, "result"), "hold") == 0)
+        printf("result: would be HELD: %s\n", jstr(rep, "reason"));
+    else
+        printf("result: could not be checked: %s\n", jstr(rep, "reason"));
+}
+
+static int show(const char *config, int64_t id, bool json)
+{
+    struct mlc_config *cfg = NULL;
+    struct store *st = NULL;
+    struct env *env = NULL;
+    enum flow_result res = FLOW_RETRY;
+    json_t *rep = NULL;
+    struct mlc_err e;
+    int status = 1;
+
+    if (cmdu_open(PROG, config, &cfg, &st) != 0)
+        return 1;
+    mlc_err_clear(&e);
+    if (tz_init(cfg->posting.timezone != NULL ? cfg->posting.timezone : "UTC", &e) != MLC_OK ||
+        env_new(cfg, st, &env, &e) != MLC_OK) {
+        fprintf(stderr, PROG ": %s\n", e.msg);
+        goto out;
+    }
+    {
+        struct flow_run r = { .env = env, .st = st, .cfg = cfg, .actor = "cli",
+                              .dry_run = true };
+
+        if (flow_order_sync(&r, id, &res, &rep, &e) != MLC_OK) {
+            fprintf(stderr, PROG ": %s\n", e.msg);
+            goto out;
+        }
+    }
+    if (json)
+        status = cmdu_print_json(PROG, rep);
+    else
+        print_report(rep);
+    if (status == 0 || !json)
+        status = res == FLOW_DONE ? 0 : 1;
+out:
+    json_decref(rep);
+    env_free(env);
+    store_close(st);
+    cfg_unref(cfg);
+    return status;
+}
+
+int cmd_orders(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *config = NULL;
+    bool json = false;
+    long long id = 0;
+    int c;
+
+    if (argc < 2)
+        return orders_usage(stderr);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return orders_usage(stdout);
+    if (strcmp(argv[1], "show") != 0) {
+        fprintf(stderr, PROG ": unknown subcommand '%s'\n", argv[1]);
+        return orders_usage(stderr);
+    }
+    argc--;
+    argv++;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'j': json = true; break;
+        case 'h': return orders_usage(stdout);
+        default: return orders_usage(stderr);
+        }
+    }
+    if (optind != argc - 1 || cmdu_parse_ll(argv[optind], &id) != MLC_OK || id <= 0) {
+        fprintf(stderr, PROG ": show needs one order id (a positive number)\n");
+        return orders_usage(stderr);
+    }
+    if (config == NULL) {
+        fprintf(stderr, PROG ": --config FILE is required\n");
+        return orders_usage(stderr);
+    }
+    return show(config, (int64_t)id, json);
+}

@@ -1,0 +1,372 @@
+/*
+ * mlc replay ID|KEY... | --all  --config FILE [--json]: puts held and failed
+ * jobs back in the queue (READY now, attempts reset) once their cause is
+ * fixed. A target is a job id ("12") or a resource key ("order:104", every
+ * held or failed job of that resource). Each replay is one transaction with
+ * its audit row (actor "cli", action "replay"); a running daemon picks the
+ * job up at its next claim.
+ *
+ * Every target is resolved before anything changes: one unknown id or a job
+ * that is not held stops the command with nothing replayed.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "cmd/cmd_util.h"
+#include "store/store.h"
+
+#define PROG "mlc replay"
+
+struct replay_args {
+    const char *config;
+    bool        all;
+    bool        json;
+    int         npos;
+    char      **pos;
+};
+
+static int replay_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mlc replay ID|KEY... --config FILE [--json]\n"
+            "       mlc replay --all --config FILE [--json]\n"
+            "Moves held or failed jobs back to ready. ID is a job id, KEY a\n"
+            "resource key such as order:104 (all its held or failed jobs).\n"
+            "See them with: mlc held --config FILE\n");
+    return out == stdout ? 0 : 2;
+}
+
+/* 0 to go on, -1 after --help, else the exit status. */
+static int parse_args(int argc, char **argv, struct replay_args *a)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "all", no_argument, NULL, 'a' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    memset(a, 0, sizeof(*a));
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "c:ajh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': a->config = optarg; break;
+        case 'a': a->all = true; break;
+        case 'j': a->json = true; break;
+        case 'h': replay_usage(stdout); return -1;
+        default: return replay_usage(stderr);
+        }
+    }
+    a->npos = argc - optind;
+    a->pos = argv + optind;
+    if (a->config == NULL) {
+        fprintf(stderr, PROG ": --config FILE is required\n");
+        return replay_usage(stderr);
+    }
+    if (a->all == (a->npos > 0)) {
+        fprintf(stderr, PROG ": give job ids or keys, or --all (not both)\n");
+        return replay_usage(stderr);
+    }
+    return 0;
+}
+
+/* ---- resolving targets to job ids ------------------------------------------ */
+
+struct ids {
+    int64_t *v;
+    size_t   n, cap;
+    bool     oom;
+};
+
+static void ids_add(struct ids *l, int64_t id)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i] == id)
+            return; /* named twice (an id and its key) */
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        int64_t *v = realloc(l->v, cap * sizeof(*v));
+
+        if (v == NULL) {
+            l->oom = true;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = id;
+}
+
+struct key_walk {
+    struct ids *ids;
+    const char *key;  /* NULL: every job of the walk */
+    size_t      found;
+};
+
+static int key_cb(const struct store_job *j, void *ctx)
+{
+    struct key_walk *w = ctx;
+
+    if (w->key != NULL && strcmp(j->key, w->key) != 0)
+        return 0;
+    w->found++;
+    ids_add(w->ids, j->id);
+    return w->ids->oom ? 1 : 0;
+}
+
+/* Held and failed jobs of key (every one when key is NULL) into ids. */
+static int add_replayable(struct store *st, const char *key, struct ids *ids,
+                          size_t *found, struct mlc_err *e)
+{
+    struct key_walk w = { .ids = ids, .key = key };
+    int rc = store_job_list(st, STORE_JOB_HELD, 0, key_cb, &w, e);
+
+    if (rc == MLC_OK && !ids->oom)
+        rc = store_job_list(st, STORE_JOB_FAILED, 0, key_cb, &w, e);
+    if (rc == MLC_OK && ids->oom)
+        rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    *found = w.found;
+    return rc;
+}
+
+static bool replayable(enum store_job_state s)
+{
+    return s == STORE_JOB_HELD || s == STORE_JOB_FAILED;
+}
+
+/* Why key has nothing to replay: its pending jobs, if any, say it. */
+static void explain_key(struct store *st, const char *key)
+{
+    struct ids pending = { 0 };
+    struct key_walk w = { .ids = &pending, .key = key };
+    struct mlc_err e;
+
+    store_job_list(st, STORE_JOB_READY, 0, key_cb, &w, &e);
+    store_job_list(st, STORE_JOB_RUNNING, 0, key_cb, &w, &e);
+    if (pending.n > 0)
+        fprintf(stderr, PROG ": %s has no held or failed job (job %" PRId64
+                " for it is waiting or running)\n", key, pending.v[0]);
+    else
+        fprintf(stderr, PROG ": %s has no held or failed job (see: mlc held)\n",
+                key);
+    free(pending.v);
+}
+
+/* One target into ids; prints why it cannot be replayed. 0 or exit status. */
+static int resolve_one(struct store *st, const char *t, struct ids *ids)
+{
+    struct store_job j;
+    struct mlc_err e;
+    long long id;
+    size_t found = 0;
+    int rc;
+
+    mlc_err_clear(&e);
+    if (cmdu_parse_ll(t, &id) == MLC_OK) {
+        if (id <= 0) {
+            fprintf(stderr, PROG ": '%s' is not a job id\n", t);
+            return 2;
+        }
+        memset(&j, 0, sizeof(j));
+        rc = store_job_get(st, id, &j, &e);
+        if (rc == MLC_ENOTFOUND) {
+            fprintf(stderr, PROG ": no job %lld (see: mlc held)\n", id);
+            return 1;
+        }
+        if (rc != MLC_OK) {
+            fprintf(stderr, PROG ": %s\n", e.msg);
+            return 1;
+        }
+        if (!replayable(j.state))
+            fprintf(stderr, PROG ": job %lld (%s %s) is %s, not held or failed: "
+                    "nothing to replay\n", id, j.kind, j.key,
+                    store_job_state_name(j.state));
+        else
+            ids_add(ids, j.id);
+        rc = replayable(j.state) ? 0 : 1;
+        store_job_clear(&j);
+        return ids->oom ? 1 : rc;
+    }
+    if (strchr(t, ':') == NULL || t[0] == ':') {
+        fprintf(stderr, PROG ": '%s' is neither a job id nor a key like "
+                "order:104\n", t);
+        return 2;
+    }
+    if (add_replayable(st, t, ids, &found, &e) != MLC_OK) {
+        fprintf(stderr, PROG ": %s\n", e.msg);
+        return 1;
+    }
+    if (found == 0) {
+        explain_key(st, t);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- replaying ------------------------------------------------------------- */
+
+static char *audit_detail(const struct store_job *j)
+{
+    json_t *d = json_pack("{s:I, s:s, s:s, s:i, s:o}", "job_id", (json_int_t)j->id,
+                          "kind", j->kind, "previous_state",
+                          store_job_state_name(j->state), "attempts", j->attempts,
+                          "reason", cmdu_json_str(j->last_error));
+    char *s = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+
+    json_decref(d);
+    return s;
+}
+
+/* Replays job id and audits it, in one transaction. *done: the job as it
+ * was (caller clears). */
+static int replay_one(struct store *st, int64_t id, struct store_job *was,
+                      struct mlc_err *e)
+{
+    char *detail = NULL;
+    int rc = store_tx_begin(st, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    rc = store_job_get(st, id, was, e);
+    if (rc == MLC_OK && !replayable(was->state))
+        rc = mlc_err_set(e, MLC_ESTATE, "job %" PRId64 " is %s now, not held or "
+                         "failed", id, store_job_state_name(was->state));
+    if (rc == MLC_OK)
+        rc = store_job_replay(st, id, e);
+    if (rc == MLC_OK) {
+        detail = audit_detail(was);
+        if (detail == NULL)
+            rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    }
+    if (rc == MLC_OK)
+        rc = store_audit_add(st, &(struct store_audit){
+            .actor = "cli", .entity = was->key, .action = "replay",
+            .outcome = "ok", .detail = detail }, e);
+    if (rc == MLC_OK)
+        rc = store_tx_commit(st, e);
+    if (rc != MLC_OK)
+        store_tx_rollback(st);
+    free(detail);
+    return rc;
+}
+
+static json_t *replayed_json(const struct store_job *j)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:i, s:o}", "id", (json_int_t)j->id,
+                     "kind", j->kind, "key", j->key,
+                     "previous_state", store_job_state_name(j->state),
+                     "attempts", j->attempts, "reason", cmdu_json_str(j->last_error));
+}
+
+/* Replays every id; reports in text as it goes, or fills out. Exit status. */
+static int replay_ids(struct store *st, const struct ids *ids, bool json,
+                      json_t *out)
+{
+    int status = 0;
+
+    for (size_t i = 0; i < ids->n; i++) {
+        struct store_job was;
+        struct mlc_err e;
+
+        memset(&was, 0, sizeof(was));
+        mlc_err_clear(&e);
+        if (replay_one(st, ids->v[i], &was, &e) != MLC_OK) {
+            fprintf(stderr, PROG ": job %" PRId64 ": %s\n", ids->v[i], e.msg);
+            if (json)
+                json_array_append_new(json_object_get(out, "errors"),
+                                      json_pack("{s:I, s:s}", "id",
+                                                (json_int_t)ids->v[i], "error", e.msg));
+            status = 1;
+        } else if (json) {
+            json_array_append_new(json_object_get(out, "replayed"), replayed_json(&was));
+        } else {
+            printf("replayed job %" PRId64 "  %s  (%s, was %s after %d attempt%s)\n",
+                   was.id, was.key, was.kind, store_job_state_name(was.state),
+                   was.attempts, was.attempts == 1 ? "" : "s");
+        }
+        store_job_clear(&was);
+    }
+    return status;
+}
+
+static int resolve(struct store *st, const struct replay_args *a, struct ids *ids)
+{
+    struct mlc_err e;
+    size_t found;
+    int status = 0;
+
+    mlc_err_clear(&e);
+    if (a->all) {
+        if (add_replayable(st, NULL, ids, &found, &e) != MLC_OK) {
+            fprintf(stderr, PROG ": %s\n", e.msg);
+            return 1;
+        }
+        return 0;
+    }
+    for (int i = 0; i < a->npos; i++) {
+        int s = resolve_one(st, a->pos[i], ids);
+
+        if (s > status)
+            status = s;
+    }
+    if (ids->oom) {
+        fprintf(stderr, PROG ": out of memory\n");
+        status = 1;
+    }
+    return status;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    struct replay_args a;
+    struct store *st = NULL;
+    struct ids ids = { 0 };
+    json_t *out = NULL;
+    int status;
+
+    status = parse_args(argc, argv, &a);
+    if (status != 0)
+        return status < 0 ? 0 : status;
+    if (cmdu_open(PROG, a.config, NULL, &st) != MLC_OK)
+        return 1;
+    status = resolve(st, &a, &ids);
+    if (status != 0) {
+        fprintf(stderr, PROG ": nothing replayed\n");
+        goto out;
+    }
+    if (a.json) {
+        out = json_pack("{s:[], s:[]}", "replayed", "errors");
+        if (out == NULL) {
+            fprintf(stderr, PROG ": out of memory\n");
+            status = 1;
+            goto out;
+        }
+    }
+    status = replay_ids(st, &ids, a.json, out);
+    if (a.json) {
+        json_object_set_new(out, "count",
+                            json_integer((json_int_t)json_array_size(
+                                json_object_get(out, "replayed"))));
+        if (cmdu_print_json(PROG, out) != 0)
+            status = 1;
+    } else if (ids.n == 0) {
+        printf("nothing held or failed: nothing to replay\n");
+    } else if (status == 0) {
+        printf("%zu job%s back in the queue; a running daemon picks %s up now\n",
+               ids.n, ids.n == 1 ? "" : "s", ids.n == 1 ? "it" : "them");
+    }
+out:
+    json_decref(out);
+    free(ids.v);
+    store_close(st);
+    return status;
+}

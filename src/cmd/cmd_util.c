@@ -1,0 +1,115 @@
+#include "cmd/cmd_util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int cmdu_open(const char *prog, const char *config_path,
+              struct mlc_config **cfg, struct store **st)
+{
+    struct mlc_config *c = NULL;
+    struct mlc_err e;
+    int rc;
+
+    mlc_err_clear(&e);
+    *st = NULL;
+    if (cfg != NULL)
+        *cfg = NULL;
+    rc = cfg_load(config_path, &c, &e);
+    if (rc == MLC_OK)
+        rc = store_open(c->store.url, st, &e);
+    if (rc != MLC_OK) {
+        fprintf(stderr, "%s: %s\n", prog, e.msg);
+        cfg_unref(c);
+        return rc;
+    }
+    if (cfg != NULL)
+        *cfg = c;
+    else
+        cfg_unref(c);
+    return MLC_OK;
+}
+
+int cmdu_print_json(const char *prog, const json_t *o)
+{
+    char *s = o != NULL ? json_dumps(o, JSON_INDENT(2)) : NULL;
+
+    if (s == NULL) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return 1;
+    }
+    printf("%s\n", s);
+    free(s);
+    return 0;
+}
+
+void cmdu_fmt_time(int64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    if (ms <= 0 || gmtime_r(&t, &tm) == NULL) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void cmdu_fmt_age(int64_t ms, char *buf, size_t cap)
+{
+    int64_t s = ms > 0 ? ms / 1000 : 0;
+
+    if (s < 60)
+        snprintf(buf, cap, "%llds", (long long)s);
+    else if (s < 3600)
+        snprintf(buf, cap, "%lldm %02llds", (long long)(s / 60), (long long)(s % 60));
+    else if (s < 86400)
+        snprintf(buf, cap, "%lldh %02lldm", (long long)(s / 3600),
+                 (long long)(s % 3600 / 60));
+    else
+        snprintf(buf, cap, "%lldd %lldh", (long long)(s / 86400),
+                 (long long)(s % 86400 / 3600));
+}
+
+int cmdu_parse_ll(const char *s, long long *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtoll(s, &end, 10);
+    return (errno == 0 && end != s && *end == '\0') ? MLC_OK : MLC_EINVAL;
+}
+
+json_t *cmdu_json_str(const char *s)
+{
+    json_t *j;
+    char *copy;
+
+    if (s == NULL)
+        return json_null();
+    j = json_string(s);
+    if (j != NULL)
+        return j;
+    /* Not UTF-8 (a raw upstream message, say): keep the ASCII readable. */
+    copy = strdup(s);
+    if (copy == NULL)
+        return NULL;
+    for (char *p = copy; *p != '\0'; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
+json_t *cmdu_json_doc(const char *s)
+{
+    json_t *j;
+
+    if (s == NULL)
+        return json_null();
+    j = json_loads(s, JSON_DECODE_ANY, NULL);
+    return j != NULL ? j : cmdu_json_str(s);
+}

@@ -1,0 +1,473 @@
+#include "sync/reconcile.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "bc/bc_client.h"
+#include "core/log.h"
+#include "core/order.h"
+#include "sync/posting.h"
+
+#define MOD   "reconcile"
+#define ACTOR "scheduler"
+
+bool recon_order_needs_sync(int64_t status_id, bool sale_posted, bool reversal_posted,
+                            const struct cfg_posting *cfg)
+{
+    struct post_facts f = { .sale_posted = sale_posted, .reversal_posted = reversal_posted };
+
+    return post_decide(status_id, &f, cfg).action != POST_ACT_NOTHING;
+}
+
+/* ---- small collections ------------------------------------------------------ */
+
+struct ids {
+    int64_t *v;
+    size_t   n, cap;
+};
+
+static int ids_push(struct ids *s, int64_t id, struct mlc_err *e)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        int64_t *v = realloc(s->v, cap * sizeof(*v));
+
+        if (v == NULL)
+            return mlc_err_set(e, MLC_ENOMEM, "out of memory for %zu order ids", cap);
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = id;
+    return MLC_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+static void ids_sort_unique(struct ids *s)
+{
+    size_t k = 0;
+
+    if (s->n == 0)
+        return;
+    qsort(s->v, s->n, sizeof(*s->v), cmp_i64);
+    for (size_t i = 1; i < s->n; i++)
+        if (s->v[i] != s->v[k])
+            s->v[++k] = s->v[i];
+    s->n = k + 1;
+}
+
+/* Keys of the HELD order.sync jobs, sorted. */
+struct held {
+    char **v;
+    size_t n, cap;
+    bool   oom;
+};
+
+static int held_cb(const struct store_job *j, void *ctx)
+{
+    struct held *h = ctx;
+
+    if (strcmp(j->kind, RECON_JOB_KIND) != 0 || j->key == NULL)
+        return 0;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 16;
+        char **v = realloc(h->v, cap * sizeof(*v));
+
+        if (v == NULL) {
+            h->oom = true;
+            return 1;
+        }
+        h->v = v;
+        h->cap = cap;
+    }
+    h->v[h->n] = strdup(j->key);
+    if (h->v[h->n] == NULL) {
+        h->oom = true;
+        return 1;
+    }
+    h->n++;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void held_free(struct held *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        free(h->v[i]);
+    free(h->v);
+    memset(h, 0, sizeof(*h));
+}
+
+static int held_load(struct store *st, struct held *h, struct mlc_err *e)
+{
+    int rc = store_job_list(st, STORE_JOB_HELD, 0, held_cb, h, e);
+
+    if (rc == MLC_OK && h->oom)
+        rc = mlc_err_set(e, MLC_ENOMEM, "out of memory for held jobs");
+    if (rc == MLC_OK && h->n > 1)
+        qsort(h->v, h->n, sizeof(*h->v), cmp_str);
+    return rc;
+}
+
+static bool held_has(const struct held *h, int64_t order_id)
+{
+    char key[32];
+    const char *k = key;
+
+    snprintf(key, sizeof(key), "order:%" PRId64, order_id);
+    return h->n > 0 && bsearch(&k, h->v, h->n, sizeof(*h->v), cmp_str) != NULL;
+}
+
+/* ---- one sweep ----------------------------------------------------------------- */
+
+struct sweep {
+    struct store             *st;
+    const struct mlc_config  *cfg;
+    struct recon_stats       *out;
+    struct held               held;
+    struct ids                todo;      /* order ids to enqueue */
+    int64_t                   orders_max, refunds_max;  /* newest seen, Unix s; -1 none */
+};
+
+/* Whether the ledger has a POSTED row for key. */
+static int ledger_posted(struct store *st, const char *key, bool *posted, struct mlc_err *e)
+{
+    struct store_ledger l;
+    int rc;
+
+    memset(&l, 0, sizeof(l));
+    *posted = false;
+    rc = store_ledger_get(st, key, &l, e);
+    if (rc == MLC_ENOTFOUND) {
+        mlc_err_clear(e);
+        return MLC_OK;
+    }
+    if (rc == MLC_OK)
+        *posted = l.state == STORE_LEDGER_POSTED;
+    store_ledger_clear(&l);
+    return rc;
+}
+
+static int key_posted(struct sweep *s, int64_t order_id, enum post_kind kind, int64_t refund_id,
+                      bool *posted, struct mlc_err *e)
+{
+    char key[POST_KEY_MAX + 1];
+
+    if (post_key(s->cfg->posting.key_prefix, order_id, kind, refund_id, key, sizeof(key)) !=
+        MLC_OK)
+        return mlc_err_set(e, MLC_ETOOBIG, "order %" PRId64 ": idempotency key too long",
+                           order_id);
+    return ledger_posted(s->st, key, posted, e);
+}
+
+/* Queues order_id unless its job is held. */
+static int want(struct sweep *s, int64_t order_id, struct mlc_err *e)
+{
+    if (held_has(&s->held, order_id)) {
+        s->out->held_skipped++;
+        return MLC_OK;
+    }
+    return ids_push(&s->todo, order_id, e);
+}
+
+static int on_order(struct sweep *s, const json_t *o, struct mlc_err *e)
+{
+    json_t *jid = json_object_get(o, "id"), *jst = json_object_get(o, "status_id");
+    const char *mod = json_string_value(json_object_get(o, "date_modified"));
+    int64_t id, status, t;
+    bool sale = false, rev = false;
+    struct mlc_err pe;
+    int rc;
+
+    if (!json_is_integer(jid) || json_integer_value(jid) <= 0 || !json_is_integer(jst))
+        return mlc_err_set(e, MLC_EPROTO, "orders list: an order without a valid id or "
+                           "status_id");
+    id = json_integer_value(jid);
+    status = json_integer_value(jst);
+    s->out->orders_seen++;
+    mlc_err_clear(&pe);
+    if (jdate_rfc2822_parse(mod, &t, &pe) == MLC_OK) {
+        if (t > s->orders_max)
+            s->orders_max = t;
+    } else {
+        log_warn(MOD, "order date_modified unreadable: not used for the watermark",
+                 LF_INT("order", id), LF_ERR(&pe));
+    }
+    if (status == ORDER_STATUS_CANCELLED || post_is_paid(status, &s->cfg->posting)) {
+        rc = key_posted(s, id, POST_KIND_SALE, 0, &sale, e);
+        if (rc == MLC_OK)
+            rc = key_posted(s, id, POST_KIND_REVERSAL, 0, &rev, e);
+        if (rc != MLC_OK)
+            return rc;
+    }
+    if (!recon_order_needs_sync(status, sale, rev, &s->cfg->posting)) {
+        s->out->reflected++;
+        return MLC_OK;
+    }
+    return want(s, id, e);
+}
+
+static int on_refund(struct sweep *s, const json_t *r, struct mlc_err *e)
+{
+    json_t *jid = json_object_get(r, "id"), *joid = json_object_get(r, "order_id");
+    const char *created = json_string_value(json_object_get(r, "created"));
+    int64_t id, oid, t;
+    bool posted = false, rev = false;
+    struct mlc_err pe;
+    int rc;
+
+    if (!json_is_integer(jid) || !json_is_integer(joid) || json_integer_value(joid) <= 0)
+        return mlc_err_set(e, MLC_EPROTO, "refunds list: a refund without a valid id or "
+                           "order_id");
+    id = json_integer_value(jid);
+    oid = json_integer_value(joid);
+    s->out->refunds_seen++;
+    mlc_err_clear(&pe);
+    if (jdate_iso8601_parse(created, &t, &pe) == MLC_OK) {
+        if (t > s->refunds_max)
+            s->refunds_max = t;
+    } else {
+        log_warn(MOD, "refund created date unreadable: not used for the watermark",
+                 LF_INT("refund", id), LF_INT("order", oid), LF_ERR(&pe));
+    }
+    rc = key_posted(s, oid, POST_KIND_REFUND, id, &posted, e);
+    if (rc == MLC_OK && !posted)
+        rc = key_posted(s, oid, POST_KIND_REVERSAL, 0, &rev, e);
+    if (rc != MLC_OK)
+        return rc;
+    /* After a reversal the order nets to zero: the flow holds such a refund
+     * when it runs for another reason, the sweep does not chase it. */
+    if (posted || rev) {
+        s->out->reflected++;
+        return MLC_OK;
+    }
+    return want(s, oid, e);
+}
+
+/* Reads every page of p through fn. */
+static int walk(struct sweep *s, struct bc_pager *p, size_t *seen,
+                int (*fn)(struct sweep *, const json_t *, struct mlc_err *),
+                struct mlc_err *e)
+{
+    json_t *items = NULL;
+    int rc;
+
+    for (;;) {
+        size_t i;
+        json_t *it;
+
+        rc = bc_pager_next(p, &items, e);
+        if (rc != MLC_OK || items == NULL)
+            return rc;
+        json_array_foreach(items, i, it) {
+            rc = fn(s, it, e);
+            if (rc != MLC_OK)
+                break;
+        }
+        json_decref(items);
+        if (rc != MLC_OK)
+            return rc;
+        if (*seen > RECON_MAX_ITEMS)
+            return mlc_err_set(e, MLC_ETOOBIG, "more than %d items in one sweep window: "
+                               "enqueue the backlog with `mlc sync orders --since`",
+                               RECON_MAX_ITEMS);
+    }
+}
+
+/* The watermark name's value in Unix seconds, or *found false. */
+static int wm_get(struct store *st, const char *name, int64_t *out, bool *found,
+                  struct mlc_err *e)
+{
+    char buf[64];
+    int rc = store_watermark_get(st, name, buf, sizeof(buf), e);
+
+    *found = false;
+    if (rc == MLC_ENOTFOUND) {
+        mlc_err_clear(e);
+        return MLC_OK;
+    }
+    if (rc != MLC_OK)
+        return rc;
+    if (jdate_iso8601_parse(buf, out, e) != MLC_OK)
+        return mlc_err_wrap(e, "watermark %s", name);
+    *found = true;
+    return MLC_OK;
+}
+
+/* The window start of one list and the watermark it ends with. */
+struct window {
+    const char *name;
+    bool        found;
+    int64_t     wm;     /* current watermark (or the first window's base) */
+    int64_t     since;
+};
+
+static int window_open(struct store *st, const char *name, int64_t now_s, int overlap,
+                       struct window *w, char since_iso[JDATE_ISO8601_SIZE],
+                       struct mlc_err *e)
+{
+    int rc;
+
+    memset(w, 0, sizeof(*w));
+    w->name = name;
+    rc = wm_get(st, name, &w->wm, &w->found, e);
+    if (rc != MLC_OK)
+        return rc;
+    if (!w->found)
+        w->wm = now_s - RECON_FIRST_LOOKBACK_S;
+    w->since = w->wm - overlap;
+    return jdate_iso8601_format(w->since, since_iso, JDATE_ISO8601_SIZE, e);
+}
+
+static int read_orders(struct sweep *s, struct bc_client *bc, struct mlc_err *e)
+{
+    struct bc_order_filter f = BC_ORDER_FILTER_INIT;
+    struct bc_pager p;
+    int rc;
+
+    f.line_items = false;
+    f.min_date_modified = s->out->orders_since;
+    rc = bc_orders_pager(bc, &f, BC_V2_LIMIT_MAX, &p, e);
+    if (rc != MLC_OK)
+        return rc;
+    rc = walk(s, &p, &s->out->orders_seen, on_order, e);
+    bc_pager_free(&p);
+    return rc;
+}
+
+static int read_refunds(struct sweep *s, struct bc_client *bc, struct mlc_err *e)
+{
+    struct bc_refund_filter f = { .created_min = s->out->refunds_since };
+    struct bc_pager p;
+    int rc;
+
+    rc = bc_refunds_pager(bc, &f, BC_V3_LIMIT_MAX, &p, e);
+    if (rc != MLC_OK)
+        return rc;
+    rc = walk(s, &p, &s->out->refunds_seen, on_refund, e);
+    bc_pager_free(&p);
+    return rc;
+}
+
+static int audit_sweep(struct sweep *s, struct mlc_err *e)
+{
+    const struct recon_stats *o = s->out;
+    json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s}",
+                          "orders_seen", (json_int_t)o->orders_seen,
+                          "refunds_seen", (json_int_t)o->refunds_seen,
+                          "reflected", (json_int_t)o->reflected,
+                          "held_skipped", (json_int_t)o->held_skipped,
+                          "enqueued", (json_int_t)o->enqueued,
+                          "coalesced", (json_int_t)o->coalesced,
+                          "orders_since", o->orders_since,
+                          "refunds_since", o->refunds_since,
+                          "orders_watermark", o->orders_watermark,
+                          "refunds_watermark", o->refunds_watermark);
+    char *text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+    int rc;
+
+    json_decref(d);
+    if (text == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory for the sweep audit");
+    rc = store_audit_add(s->st, &(struct store_audit){
+        .actor = ACTOR, .entity = "reconcile", .action = "sweep", .outcome = "ok",
+        .detail = text }, e);
+    free(text);
+    return rc;
+}
+
+/* Jobs, watermarks and the audit row in one transaction. */
+static int commit(struct sweep *s, const struct window *wo, const struct window *wr,
+                  struct mlc_err *e)
+{
+    int64_t om = s->orders_max > wo->wm ? s->orders_max : wo->wm;
+    int64_t rm = s->refunds_max > wr->wm ? s->refunds_max : wr->wm;
+    int rc;
+
+    rc = jdate_iso8601_format(om, s->out->orders_watermark, JDATE_ISO8601_SIZE, e);
+    if (rc == MLC_OK)
+        rc = jdate_iso8601_format(rm, s->out->refunds_watermark, JDATE_ISO8601_SIZE, e);
+    if (rc != MLC_OK)
+        return rc;
+    rc = store_tx_begin(s->st, e);
+    if (rc != MLC_OK)
+        return rc;
+    for (size_t i = 0; rc == MLC_OK && i < s->todo.n; i++) {
+        char key[32];
+        bool coalesced = false;
+
+        snprintf(key, sizeof(key), "order:%" PRId64, s->todo.v[i]);
+        rc = store_job_enqueue(s->st, RECON_JOB_KIND, key, NULL, 0, NULL, &coalesced, e);
+        if (rc == MLC_OK && coalesced)
+            s->out->coalesced++;
+        else if (rc == MLC_OK)
+            s->out->enqueued++;
+    }
+    if (rc == MLC_OK)
+        rc = store_watermark_set(s->st, RECON_WM_ORDERS, s->out->orders_watermark, e);
+    if (rc == MLC_OK)
+        rc = store_watermark_set(s->st, RECON_WM_REFUNDS, s->out->refunds_watermark, e);
+    if (rc == MLC_OK)
+        rc = audit_sweep(s, e);
+    if (rc == MLC_OK)
+        rc = store_tx_commit(s->st, e);
+    if (rc != MLC_OK) {
+        store_tx_rollback(s->st);
+        s->out->enqueued = s->out->coalesced = 0;
+    }
+    return rc;
+}
+
+int recon_sweep(struct bc_client *bc, struct store *st, const struct mlc_config *cfg,
+                int64_t now_ms, struct recon_stats *out, struct mlc_err *e)
+{
+    struct sweep s;
+    struct window wo, wr;
+    int64_t now_s = now_ms / 1000;
+    int overlap;
+    int rc;
+
+    if (bc == NULL || st == NULL || cfg == NULL || out == NULL)
+        return mlc_err_set(e, MLC_EINVAL, "recon_sweep: missing argument");
+    memset(out, 0, sizeof(*out));
+    memset(&s, 0, sizeof(s));
+    s.st = st;
+    s.cfg = cfg;
+    s.out = out;
+    s.orders_max = s.refunds_max = -1;
+    overlap = cfg->schedule.reconcile_overlap > 0 ? cfg->schedule.reconcile_overlap : 0;
+
+    rc = window_open(st, RECON_WM_ORDERS, now_s, overlap, &wo, out->orders_since, e);
+    if (rc == MLC_OK)
+        rc = window_open(st, RECON_WM_REFUNDS, now_s, overlap, &wr, out->refunds_since, e);
+    if (rc == MLC_OK)
+        rc = held_load(st, &s.held, e);
+    if (rc == MLC_OK && (rc = read_orders(&s, bc, e)) != MLC_OK)
+        mlc_err_wrap(e, "reconcile: orders modified since %s", out->orders_since);
+    if (rc == MLC_OK && (rc = read_refunds(&s, bc, e)) != MLC_OK)
+        mlc_err_wrap(e, "reconcile: refunds created since %s", out->refunds_since);
+    if (rc == MLC_OK) {
+        ids_sort_unique(&s.todo);
+        rc = commit(&s, &wo, &wr, e);
+    }
+    if (rc == MLC_OK)
+        log_debug(MOD, "sweep done", LF_UINT("enqueued", out->enqueued),
+                  LF_UINT("coalesced", out->coalesced), LF_UINT("orders", out->orders_seen),
+                  LF_UINT("refunds", out->refunds_seen), LF_STR("since", out->orders_since));
+    held_free(&s.held);
+    free(s.todo.v);
+    return rc;
+}

@@ -1,0 +1,79 @@
+/*
+ * reconcile: the sweep that catches what webhooks missed.
+ *
+ * Every schedule.reconcile_interval, recon_sweep lists
+ *  - orders modified since the watermark RECON_WM_ORDERS minus
+ *    schedule.reconcile_overlap (GET /v2/orders?min_date_modified, 250 per
+ *    page, no line items: id, status_id and date_modified are enough), and
+ *  - refunds across orders created since RECON_WM_REFUNDS minus the overlap
+ *    (GET /v3/orders/payment_actions/refunds?created:min),
+ * and enqueues order.sync (key "order:<id>", coalesced) only for what the
+ * ledger does not reflect yet (recon_order_needs_sync, and a refund whose
+ * key has no POSTED row while the order is not reversed). An order whose
+ * order.sync job is HELD is skipped: it waits for a fix and a replay, and
+ * another job would only be held again.
+ *
+ * Everything is read before anything is written; then one transaction
+ * enqueues the jobs, moves both watermarks (ISO 8601 UTC text of the newest
+ * date_modified / created seen; never backwards) and adds the summary audit
+ * row (actor "scheduler", entity "reconcile", action "sweep"). A crash or a
+ * BigCommerce error anywhere leaves the watermarks where they were, so the
+ * next sweep reads the same window again.
+ *
+ * The overlap covers clock skew and listing delays; orders re-read inside it
+ * cost nothing more than a ledger lookup when posted, and coalesce with a
+ * waiting job when not. Sorting by id (the default) keeps paging stable
+ * while orders change during a sweep: a change only adds orders to the
+ * filtered set, and an order changed mid-sweep is newer than the watermark.
+ *
+ * First sweep (no watermark): the window starts RECON_FIRST_LOOKBACK_S
+ * before now; older history is `mlc sync orders`'s job.
+ */
+#ifndef MLC_SYNC_RECONCILE_H
+#define MLC_SYNC_RECONCILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "core/jdate.h"
+#include "store/store.h"
+
+struct bc_client;
+
+#define RECON_WM_ORDERS        "recon.orders"
+#define RECON_WM_REFUNDS       "recon.refunds"
+#define RECON_JOB_KIND         "order.sync"
+#define RECON_FIRST_LOOKBACK_S 86400
+/* Guard against a runaway list: a sweep that sees more orders (or refunds)
+ * fails with MLC_ETOOBIG and moves nothing; such a backlog is a job for
+ * `mlc sync orders` (an operator decision, hence no silent truncation). */
+#define RECON_MAX_ITEMS        1000000
+
+struct recon_stats {
+    size_t orders_seen;
+    size_t refunds_seen;
+    size_t reflected;     /* already reflected by the ledger (or nothing to post) */
+    size_t held_skipped;  /* order.sync job held: left for the operator */
+    size_t enqueued;      /* new jobs */
+    size_t coalesced;     /* a job was already waiting */
+    char   orders_since[JDATE_ISO8601_SIZE];    /* window start used */
+    char   refunds_since[JDATE_ISO8601_SIZE];
+    char   orders_watermark[JDATE_ISO8601_SIZE];  /* after the sweep */
+    char   refunds_watermark[JDATE_ISO8601_SIZE];
+};
+
+/* Whether an order in status status_id needs an order.sync run, given what
+ * the ledger holds: a paid order without a POSTED sale, a cancelled one
+ * whose sale is POSTED without a POSTED reversal, and the other cases
+ * post_decide would hold (which a run makes visible). Pure. */
+bool recon_order_needs_sync(int64_t status_id, bool sale_posted, bool reversal_posted,
+                            const struct cfg_posting *cfg);
+
+/* One sweep (see above). now_ms: Unix milliseconds (the first window). */
+int recon_sweep(struct bc_client *bc, struct store *st, const struct mlc_config *cfg,
+                int64_t now_ms, struct recon_stats *out, struct mlc_err *e);
+
+#endif

@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# End-to-end: the order flow of the real `mlc run` against both simulators
+# (mlc-sim with the shipped seeds) on 127.0.0.1, temp SQLite store.
+# Seeded orders enqueued as order.sync jobs -> every paid order posted exactly
+# once and balanced, the unmapped-SKU order held with its reason, the unpaid
+# order not posted, the refund posted; hooks registered by the daemon, a new
+# order delivered by webhook -> posted; duplicate webhooks -> still one
+# document; `mlc orders show` dry run. Prints TAP lines; every wait is bounded.
+set -u
+
+MLC="${MLC:?MLC must point at the mlc binary}"
+case "$MLC" in /*) ;; *) MLC="$PWD/$MLC" ;; esac
+BUILD="${BUILD:-$(dirname "$MLC")}"
+SIM="$BUILD/mlc-sim"
+case "$SIM" in /*) ;; *) SIM="$PWD/$SIM" ;; esac
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+
+tmp=$(mktemp -d /tmp/mlc-e2e-orders.XXXXXX)
+pid=""
+simpid=""
+cleanup() {
+    for p in "$pid" "$simpid"; do
+        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+            kill -KILL "$p" 2>/dev/null
+            wait "$p" 2>/dev/null
+        fi
+    done
+    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+n=0
+ok()     { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
+check()  { local d="$1"; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+
+cfg="$tmp/mlc.yaml"
+log="$tmp/daemon.log"
+HDR_SECRET="hdr-CANARY-$$-51d2"
+CLIENT_SECRET="sim-secret-northwind"   # the simulator's client_secret (seed)
+BC_TOKEN="sim-token-northwind"
+JDE_PASSWORD="mlcint-pass"
+
+wait_until() {
+    local tenths="$1"; shift
+    for _ in $(seq 1 "$tenths"); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
+healthy()   { [ "$(http_code "http://127.0.0.1:$port/healthz")" = 200 ]; }
+alive()     { kill -0 "$pid" 2>/dev/null; }
+
+free_port() {
+    local p
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"; return 0
+        fi
+    done
+    return 1
+}
+
+bc_ctl()  { curl -s --max-time 10 -H 'Content-Type: application/json' -X "$1" "http://127.0.0.1:$BCP/__sim/$2" ${3:+--data-binary "$3"}; }
+ais_get() { curl -s --max-time 10 "http://127.0.0.1:$AISP/__sim/$1"; }
+
+# F0911 facts per reference, exactly (amounts parsed as Decimal, never float):
+# prints "REF DOCS SUM_IS_ZERO(1/0)" for every VINV starting with $1.
+f0911() {
+    ais_get table/F0911 | python3 -c '
+import json, sys
+from decimal import Decimal
+rows = json.load(sys.stdin, parse_float=Decimal)["rows"]
+acc = {}
+for r in rows:
+    v = str(r.get("F0911_VINV") or "").strip()
+    if not v.startswith(sys.argv[1]):
+        continue
+    d = acc.setdefault(v, [set(), Decimal(0)])
+    d[0].add(r["F0911_DOC"]); d[1] += Decimal(str(r["F0911_AA"]))
+for v in sorted(acc):
+    print(v, len(acc[v][0]), 1 if acc[v][1] == 0 else 0)
+' "$1"
+}
+docs_of()    { f0911 "$1" | awk -v k="$1" '$1 == k { print $2 }'; }
+one_doc()    { [ "$(docs_of "$1")" = 1 ]; }
+balanced()   { f0911 "$1" | awk 'BEGIN { ok = 1; n = 0 } { n++; if ($3 != 1) ok = 0 } END { exit !(ok && n > 0) }'; }
+no_rows()    { [ -z "$(f0911 "$1")" ]; }
+refund_docs() { f0911 "$1" | awk '{ s += $2 } END { print s + 0 }'; }
+
+jobs_in() { "$MLC" jobs list --config "$cfg" --state "$1" --json 2>/dev/null; }
+busy() {
+    local r u
+    r=$(jobs_in ready | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null) || return 0
+    u=$(jobs_in running | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null) || return 0
+    [ "$r" != 0 ] || [ "$u" != 0 ]
+}
+idle() { ! busy; }
+held_reason() { # KEY: the hold reason of the held job with that key
+    jobs_in held | python3 -c 'import json,sys; k=sys.argv[1]; print(next((j.get("last_error") or "" for j in json.load(sys.stdin) if j["key"]==k), ""))' "$1"
+}
+
+# ---- simulators ----------------------------------------------------------------
+"$SIM" --bigcommerce 127.0.0.1:0 --jde 127.0.0.1:0 --seed "$ROOT/sim/seed/bigcommerce.json" \
+       --seed "$ROOT/sim/seed/jde.json" --ready-file "$tmp/ports.env" >"$tmp/sim.log" 2>&1 &
+simpid=$!
+if wait_until 100 test -s "$tmp/ports.env"; then
+    BCP=$(sed -n 's/^bigcommerce=//p' "$tmp/ports.env")
+    AISP=$(sed -n 's/^jde=//p' "$tmp/ports.env")
+    ok "mlc-sim serves BigCommerce on $BCP and AIS on $AISP"
+else
+    not_ok "mlc-sim starts"; cat "$tmp/sim.log"; exit 1
+fi
+
+# ---- configuration, credentials -------------------------------------------------
+"$MLC" init "$tmp/base.yaml" >/dev/null 2>&1 || { not_ok "mlc init"; exit 1; }
+
+write_config() {
+    cat >"$cfg" <<EOF
+log:
+  level: info
+bigcommerce:
+  store_hash: "nwhg42"
+  api_base_url: "http://127.0.0.1:$BCP/stores/{store_hash}"
+  token_ref: "bc_token"
+  webhook_public_url: "http://127.0.0.1:$port/webhooks/bigcommerce"
+  webhook_secret_ref: "bc_webhook_secret"
+  client_secret_ref: "bc_client_secret"
+  rate_reserve: 10
+  timeout_ms: 10000
+jde:
+  ais_base_url: "http://127.0.0.1:$AISP"
+  environment: "JDV920"
+  role: "*ALL"
+  device_name: "mlc-e2e-orders"
+  user: "MLCINT"
+  password_ref: "jde_password"
+  timeout_ms: 10000
+posting:
+  mode: journal
+  company: "00001"
+  gl_date: created
+  timezone: "UTC"
+  strict_sku_mapping: true
+  accounts:
+    revenue: "100.4010"
+    discounts: "100.4020"
+    shipping: "100.4030"
+    handling: "100.4040"
+    wrapping: "100.4050"
+    fees: "100.4060"
+    tax: "1.2310"
+    clearing: "1.1110"
+    gift_certificate: "1.2410"
+    store_credit: "1.2420"
+    rounding: "100.7990"
+  revenue_by_sku:
+    "NW-SOAP-6PK": "100.4010"
+    "NW-DISH-1L": "100.4010"
+    "NW-TOWEL-12": "100.4010.APPAREL"
+    "NW-POD-42": "100.4010"
+    "NW-CANDLE-CED": "110.4010"
+    "NW-NEW-1": "100.4010"
+  clearing_by_gateway:
+    stripe: "1.1110.STRIPE"
+    braintree: "1.1110.BRAINTRE"
+    paypal: "1.1110.PAYPAL"
+schedule:
+  reconcile_interval: 604800
+  hooks_interval: 3600
+  accounts_refresh_interval: 3600
+  session_keepalive_interval: 300
+store:
+  url: "$tmp/mlc.db"
+  master_key_file: "mlc.key"
+server:
+  listen: "127.0.0.1:$port"
+workers:
+  count: 2
+  lease_s: 60
+  retry_base_ms: 200
+  retry_cap_ms: 2000
+  drain_timeout_s: 20
+EOF
+}
+port=$(free_port) || { not_ok "a free port"; exit 1; }
+write_config
+check "config check accepts the order flow configuration" \
+    sh -c "\"\$0\" config check \"\$1\" >/dev/null" "$MLC" "$cfg"
+if printf '%s' "$BC_TOKEN" | "$MLC" credentials set --name bc_token --config "$cfg" >/dev/null 2>&1 &&
+   printf '%s' "$JDE_PASSWORD" | "$MLC" credentials set --name jde_password --config "$cfg" >/dev/null 2>&1 &&
+   printf '%s' "$HDR_SECRET" | "$MLC" credentials set --name bc_webhook_secret --config "$cfg" >/dev/null 2>&1 &&
+   printf '%s' "$CLIENT_SECRET" | "$MLC" credentials set --name bc_client_secret --config "$cfg" >/dev/null 2>&1; then
+    ok "credentials stored"
+else
+    not_ok "credentials stored"; exit 1
+fi
+
+# ---- dry run before anything ------------------------------------------------------
+"$MLC" orders show 100 --config "$cfg" >"$tmp/show100.txt" 2>"$tmp/show100.err"
+rc=$?
+check "orders show 100 exits 0 and prints the document" \
+    sh -c "[ $rc = 0 ] && grep -q 'BC100S' '$tmp/show100.txt' && grep -q 'would post' '$tmp/show100.txt' && grep -q '1.1110.STRIPE' '$tmp/show100.txt'"
+"$MLC" orders show 104 --config "$cfg" --json >"$tmp/show104.json" 2>/dev/null
+rc=$?
+check "orders show 104 (unmapped SKU) exits 1 naming the SKU" \
+    sh -c "[ $rc = 1 ] && grep -q 'NW-LEGACY-OLIVE' '$tmp/show104.json'"
+check "the dry run wrote nothing to JDE" no_rows "BC10"
+
+# ---- daemon ---------------------------------------------------------------------------
+started=0
+for _ in 1 2 3 4 5; do
+    "$MLC" run --config "$cfg" >"$log" 2>&1 &
+    pid=$!
+    if wait_until 150 healthy; then started=1; break; fi
+    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
+    port=$(free_port) || break
+    write_config
+done
+if [ "$started" = 1 ]; then
+    ok "daemon serves on 127.0.0.1:$port"
+else
+    not_ok "daemon serves"; cat "$log" 2>/dev/null; exit 1
+fi
+check "log says the order flow is enabled" grep -q "order flow enabled" "$log"
+
+for id in 100 101 102 103 104 105; do
+    "$MLC" jobs enqueue --config "$cfg" order.sync "order:$id" >/dev/null 2>&1
+done
+check "the daemon goes idle (no READY or RUNNING jobs)" wait_until 600 idle
+
+for id in 100 101 102 105; do
+    check "paid order $id posted exactly once" one_doc "BC${id}S"
+    check "journal of order $id balances to the cent" balanced "BC${id}S"
+done
+check "the refund of order 101 is one document" sh -c "[ '$(refund_docs BC101R)' = 1 ]"
+check "the refund of order 101 balances" balanced "BC101R"
+check "unpaid order 103 not posted" no_rows "BC103"
+check "unmapped-SKU order 104 not posted" no_rows "BC104"
+reason=$(held_reason order:104)
+check "order 104 is held with the unmapped SKU in the reason" \
+    sh -c "printf '%s' \"\$1\" | grep -q 'NW-LEGACY-OLIVE'" _ "$reason"
+
+# ---- webhooks: hooks registered by the daemon, a new order arrives -------------------------
+hooked() { curl -s --max-time 5 -H "X-Auth-Token: $BC_TOKEN" -H 'Accept: application/json' \
+               "http://127.0.0.1:$BCP/stores/nwhg42/v3/hooks" | grep -q "127.0.0.1:$port/webhooks"; }
+check "the daemon registered its hook at the store" wait_until 100 hooked
+bc_ctl POST orders '{"id":300,"customer_id":0,"status_id":11,"currency":"USD","date_created":"2026-11-28T09:00:00Z","payment_method":"Credit Card","payment_provider_id":"stripe","products":[{"product_id":0,"sku":"NW-NEW-1","name":"New thing","quantity":3,"price_ex_tax":"5.00","tax":"1.20"}],"transactions":[{"event":"purchase","method":"credit_card","amount":"16.20","gateway":"stripe"}]}' >/dev/null
+posted300() { one_doc BC300S; }
+check "an order created at the store is posted through its webhook" wait_until 300 posted300
+check "its journal balances" balanced "BC300S"
+
+# duplicate deliveries of a change to an already posted order
+bc_ctl POST faults '{"webhook_duplicate_next":4}' >/dev/null
+bc_ctl POST orders/100 '{"staff_notes":"touched"}' >/dev/null
+bc_ctl POST orders/300 '{"staff_notes":"touched"}' >/dev/null
+sleep 1
+check "the daemon is idle again after the duplicates" wait_until 300 idle
+check "order 100 still has exactly one document" one_doc "BC100S"
+check "order 300 still has exactly one document" one_doc "BC300S"
+
+# dry run of a posted order: it says so, and exits 0
+"$MLC" orders show 100 --config "$cfg" >"$tmp/show100b.txt" 2>/dev/null
+check "orders show 100 reports the sale as already posted" grep -q "already posted" "$tmp/show100b.txt"
+
+# ---- shutdown ------------------------------------------------------------------------
+kill -TERM "$pid"
+stopped() { ! alive; }
+check "SIGTERM stops the daemon" wait_until 300 stopped
+wait "$pid" 2>/dev/null
+rc=$?
+pid=""
+check "exit status 0" [ "$rc" = 0 ]
+check "AIS session logged out at shutdown" \
+    sh -c "curl -s --max-time 5 http://127.0.0.1:$AISP/__sim/counters | grep -q 'tokenrequest/logout'"
+check "no secret in the log" \
+    sh -c "! grep -q -e '$HDR_SECRET' -e '$BC_TOKEN' -e '$JDE_PASSWORD' '$log'"
+
+echo "1..$n"

@@ -1,0 +1,738 @@
+/* Unit tests: the order flow (sync/order_flow) against the real BigCommerce
+ * and AIS simulators in-process, with a temporary SQLite store per case.
+ * Run from the repository root (seeds in sim/seed/). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ais/aissim.h"
+#include "bc/bcsim.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/money.h"
+#include "core/secret.h"
+#include "core/tz.h"
+#include "jde/ais_data.h"
+#include "net/httpc.h"
+#include "store/store.h"
+#include "sync/accounts.h"
+#include "sync/env.h"
+#include "sync/order_flow.h"
+
+#define BC_SEED  "sim/seed/bigcommerce.json"
+#define AIS_SEED "sim/seed/jde.json"
+#define BC_TOKEN "sim-token-northwind"
+#define JDE_PWD  "mlcint-pass"
+#define JE_CALLS "POST /jderest/v3/orchestrator/MLC_AddJournalEntry"
+#define PV_CALLS "POST /jderest/v3/orchestrator/MLC_AddVoucher"
+
+/* ---- fixture ------------------------------------------------------------------ */
+
+struct tf {
+    struct bcsim      *bc;
+    struct aissim     *ais;
+    char               bc_base[64];   /* http://127.0.0.1:P */
+    char               ais_base[64];
+    struct httpc      *ctl;
+    char               dir[64];
+    int                n_stores;
+    struct mlc_secret *tok, *pwd;
+};
+
+static struct tf TF;
+
+static int group_setup(void **state)
+{
+    struct tf *f = &TF;
+    json_error_t je;
+    json_t *bdoc = json_load_file(BC_SEED, 0, &je), *adoc = json_load_file(AIS_SEED, 0, &je);
+    json_t *bseed = json_object_get(bdoc, "bigcommerce");
+    json_t *set = json_object_get(bseed, "settings");
+    struct mlc_err e = { 0 };
+
+    (void)state;
+    memset(f, 0, sizeof(*f));
+    if (set == NULL || adoc == NULL) {
+        fprintf(stderr, "seeds: %s\n", je.text);
+        return -1;
+    }
+    log_set_level(LOG_LVL_ERROR);
+    json_object_set_new(set, "rate_quota", json_integer(100000));
+    json_object_set_new(set, "rate_window_ms", json_integer(600000));
+    if (bcsim_start("127.0.0.1:0", bseed, &f->bc, &e) != MLC_OK ||
+        aissim_start("127.0.0.1:0", json_object_get(adoc, "jde"), &f->ais, &e) != MLC_OK) {
+        fprintf(stderr, "simulators: %s\n", e.msg);
+        return -1;
+    }
+    json_decref(bdoc);
+    json_decref(adoc);
+    snprintf(f->bc_base, sizeof(f->bc_base), "http://127.0.0.1:%u", (unsigned)bcsim_port(f->bc));
+    snprintf(f->ais_base, sizeof(f->ais_base), "http://127.0.0.1:%u",
+             (unsigned)aissim_port(f->ais));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/mlc-flow-test.XXXXXX");
+    if (mkdtemp(f->dir) == NULL || httpc_new(NULL, &f->ctl, NULL) != MLC_OK ||
+        tz_init("UTC", &e) != MLC_OK ||
+        secret_new(BC_TOKEN, strlen(BC_TOKEN), &f->tok, &e) != MLC_OK ||
+        secret_new(JDE_PWD, strlen(JDE_PWD), &f->pwd, &e) != MLC_OK)
+        return -1;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    struct tf *f = &TF;
+    char path[128];
+
+    (void)state;
+    for (int i = 1; i <= f->n_stores; i++) {
+        static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+
+        for (size_t k = 0; k < 4; k++) {
+            snprintf(path, sizeof(path), "%s/s%d.db%s", f->dir, i, sfx[k]);
+            unlink(path);
+        }
+    }
+    rmdir(f->dir);
+    httpc_free(f->ctl);
+    bcsim_free(f->bc);
+    aissim_free(f->ais);
+    secret_free(f->tok);
+    secret_free(f->pwd);
+    return 0;
+}
+
+/* A control call on a simulator; the parsed answer (caller decrefs). */
+static json_t *ctl(const char *base, const char *method, const char *path, const char *body)
+{
+    struct httpc_header h[] = { { "Content-Type", "application/json" } };
+    struct httpc_request rq = { 0 };
+    struct httpc_response r = { 0 };
+    char url[256];
+    json_t *j;
+
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    rq.method = method;
+    rq.url = url;
+    rq.headers = h;
+    rq.n_headers = 1;
+    rq.body = body;
+    rq.body_len = body != NULL ? strlen(body) : 0;
+    assert_int_equal(httpc_do(TF.ctl, &rq, &r, NULL), MLC_OK);
+    if (r.status != 200 && r.status != 201)
+        fprintf(stderr, "%s %s: %d %.*s\n", method, path, r.status, (int)r.body_len, r.body);
+    assert_true(r.status == 200 || r.status == 201);
+    j = json_loads(r.body, 0, NULL);
+    httpc_response_clear(&r);
+    assert_non_null(j);
+    return j;
+}
+
+/* The order-product id of the first line of order id (BigCommerce API). */
+static int64_t first_item_id(int64_t id)
+{
+    struct httpc_header h[] = { { "X-Auth-Token", BC_TOKEN }, { "Accept", "application/json" } };
+    struct httpc_request rq = { 0 };
+    struct httpc_response r = { 0 };
+    char url[256];
+    json_t *j;
+    int64_t item;
+
+    snprintf(url, sizeof(url), "%s/stores/nwhg42/v2/orders/%" PRId64 "/products", TF.bc_base, id);
+    rq.method = "GET";
+    rq.url = url;
+    rq.headers = h;
+    rq.n_headers = 2;
+    assert_int_equal(httpc_do(TF.ctl, &rq, &r, NULL), MLC_OK);
+    assert_int_equal(r.status, 200);
+    j = json_loads(r.body, 0, NULL);
+    httpc_response_clear(&r);
+    item = json_integer_value(json_object_get(json_array_get(j, 0), "id"));
+    json_decref(j);
+    assert_true(item > 0);
+    return item;
+}
+
+static void ais_ctl(const char *path, const char *body)
+{
+    json_decref(ctl(TF.ais_base, "POST", path, body));
+}
+
+static long long ais_counter(const char *key)
+{
+    json_t *c = ctl(TF.ais_base, "GET", "/__sim/counters", NULL);
+    long long n = json_integer_value(json_object_get(c, key));
+
+    json_decref(c);
+    return n;
+}
+
+/* A paid order (or status) of two units of sku at 10.00 + 0.80 tax, paid
+ * 21.60 by card through stripe. */
+static void make_order(int64_t id, const char *sku, int status)
+{
+    char body[1024];
+
+    snprintf(body, sizeof(body),
+             "{\"id\":%" PRId64 ",\"customer_id\":0,\"status_id\":%d,\"currency\":\"USD\","
+             "\"date_created\":\"2026-11-27T10:00:00Z\",\"date_modified\":\"2026-11-27T10:05:00Z\","
+             "\"payment_method\":\"Credit Card\",\"payment_provider_id\":\"stripe\","
+             "\"products\":[{\"product_id\":0,\"sku\":\"%s\",\"name\":\"Thing\",\"quantity\":2,"
+             "\"price_ex_tax\":\"10.00\",\"tax\":\"1.60\"}],"
+             "\"transactions\":[{\"event\":\"purchase\",\"method\":\"credit_card\","
+             "\"amount\":\"21.60\",\"gateway\":\"stripe\"}]}",
+             id, status, sku);
+    json_decref(ctl(TF.bc_base, "POST", "/__sim/orders", body));
+}
+
+/* ---- configuration and runs ----------------------------------------------------- */
+
+struct run {
+    struct mlc_config *cfg;
+    struct store      *st;
+    struct env        *env;
+};
+
+/* A config with `posting_extra` appended to the posting section (indented
+ * two spaces) and the store at a fresh file. */
+static struct mlc_config *mkcfg(const char *mode, bool strict, const char *posting_extra,
+                                const char *store_path)
+{
+    char text[6144];
+    struct mlc_config *cfg = NULL;
+    struct mlc_err e = { 0 };
+    int n;
+
+    n = snprintf(text, sizeof(text),
+                 "log:\n  level: error\n"
+                 "bigcommerce:\n  store_hash: \"nwhg42\"\n"
+                 "  api_base_url: \"%s/stores/{store_hash}\"\n"
+                 "  token_ref: \"bc_token\"\n  rate_reserve: 0\n  timeout_ms: 10000\n"
+                 "jde:\n  ais_base_url: \"%s\"\n  environment: \"JDV920\"\n  role: \"*ALL\"\n"
+                 "  device_name: \"mlc-flow-test\"\n  user: \"MLCINT\"\n"
+                 "  password_ref: \"jde_password\"\n  timeout_ms: 4000\n"
+                 "posting:\n  mode: %s\n  company: \"00001\"\n  gl_date: created\n"
+                 "  timezone: \"UTC\"\n  strict_sku_mapping: %s\n"
+                 "  default_supplier: \"5001\"\n"
+                 "  accounts:\n    revenue: \"100.4010\"\n    discounts: \"100.4020\"\n"
+                 "    shipping: \"100.4030\"\n    handling: \"100.4040\"\n"
+                 "    wrapping: \"100.4050\"\n    fees: \"100.4060\"\n    tax: \"1.2310\"\n"
+                 "    clearing: \"1.1110\"\n    gift_certificate: \"1.2410\"\n"
+                 "    store_credit: \"1.2420\"\n    rounding: \"100.7990\"\n"
+                 "  clearing_by_gateway:\n    stripe: \"1.1110.STRIPE\"\n"
+                 "    braintree: \"1.1110.BRAINTRE\"\n    paypal: \"1.1110.PAYPAL\"\n"
+                 "  supplier_by_gateway:\n    stripe: \"5001\"\n    braintree: \"5003\"\n"
+                 "%s"
+                 "store:\n  url: \"%s\"\n",
+                 TF.bc_base, TF.ais_base, mode, strict ? "true" : "false",
+                 posting_extra != NULL ? posting_extra : "", store_path);
+    assert_true(n > 0 && (size_t)n < sizeof(text));
+    if (cfg_load_buffer("flow-test.yaml", text, (size_t)n, &cfg, &e) != MLC_OK)
+        fprintf(stderr, "config: %s\n", e.msg);
+    assert_non_null(cfg);
+    return cfg;
+}
+
+#define SKU_MAP \
+    "  revenue_by_sku:\n    \"NW-SOAP-6PK\": \"100.4010\"\n    \"NW-DISH-1L\": \"100.4010\"\n" \
+    "    \"NW-TOWEL-12\": \"100.4010.APPAREL\"\n    \"NW-POD-42\": \"100.4010\"\n" \
+    "    \"NW-CANDLE-CED\": \"110.4010\"\n    \"T-THING\": \"100.4010\"\n"
+
+static void run_open(struct run *r, const char *mode, bool strict, const char *extra)
+{
+    struct mlc_err e = { 0 };
+    char path[128];
+
+    memset(r, 0, sizeof(*r));
+    snprintf(path, sizeof(path), "%s/s%d.db", TF.dir, ++TF.n_stores);
+    r->cfg = mkcfg(mode, strict, extra, path);
+    assert_int_equal(store_open(path, &r->st, &e), MLC_OK);
+    if (env_new_with(r->cfg, TF.tok, TF.pwd, &r->env, &e) != MLC_OK)
+        fprintf(stderr, "env: %s\n", e.msg);
+    assert_non_null(r->env);
+}
+
+static void run_close(struct run *r)
+{
+    env_free(r->env);
+    store_close(r->st);
+    cfg_unref(r->cfg);
+}
+
+/* One flow run; reason (may be NULL) receives e.msg. */
+static enum flow_result sync_cfg(struct run *r, const struct mlc_config *cfg, int64_t id,
+                                 bool dry, json_t **report, char *reason, size_t cap)
+{
+    struct flow_run fr = { .env = r->env, .st = r->st, .cfg = cfg, .actor = "test",
+                           .dry_run = dry };
+    enum flow_result res = FLOW_RETRY;
+    struct mlc_err e = { 0 };
+
+    assert_int_equal(flow_order_sync(&fr, id, &res, report, &e), MLC_OK);
+    if (reason != NULL)
+        snprintf(reason, cap, "%s", e.msg);
+    return res;
+}
+
+static enum flow_result sync1(struct run *r, int64_t id, char *reason, size_t cap)
+{
+    return sync_cfg(r, r->cfg, id, false, NULL, reason, cap);
+}
+
+static void expect_done(struct run *r, int64_t id)
+{
+    char why[MLC_ERR_MSG_MAX];
+    enum flow_result res = sync1(r, id, why, sizeof(why));
+
+    if (res != FLOW_DONE)
+        fprintf(stderr, "order %" PRId64 ": %d %s\n", id, (int)res, why);
+    assert_int_equal(res, FLOW_DONE);
+}
+
+/* ---- JDE facts -------------------------------------------------------------------- */
+
+struct jfacts {
+    size_t  rows;
+    size_t  docs;          /* distinct DOC */
+    int64_t sum;           /* Σ AA, cents */
+    int64_t doc;           /* the first DOC */
+};
+
+static bool key_match(const char *vinv, const char *key, bool prefix)
+{
+    return prefix ? strncmp(vinv, key, strlen(key)) == 0 : strcmp(vinv, key) == 0;
+}
+
+/* F0911 rows whose VINV is key (or starts with it), optionally of one DCT. */
+static struct jfacts je_facts(const char *key, bool prefix, const char *dct)
+{
+    json_t *t = ctl(TF.ais_base, "GET", "/__sim/table/F0911", NULL), *row;
+    struct jfacts f = { 0 };
+    int64_t docs[64];
+    size_t i;
+
+    json_array_foreach(json_object_get(t, "rows"), i, row) {
+        char vinv[32], d[4];
+        int64_t doc = 0, aa = 0;
+        bool seen = false;
+
+        assert_int_equal(ais_row_str(row, "F0911_VINV", vinv, sizeof(vinv), NULL), MLC_OK);
+        assert_int_equal(ais_row_str(row, "F0911_DCT", d, sizeof(d), NULL), MLC_OK);
+        if (!key_match(vinv, key, prefix) || (dct != NULL && strcmp(d, dct) != 0))
+            continue;
+        assert_int_equal(ais_row_i64(row, "F0911_DOC", &doc, NULL), MLC_OK);
+        assert_int_equal(ais_row_amount(row, "F0911_AA", 2, MONEY_ROUND_EXACT, &aa, NULL),
+                         MLC_OK);
+        f.rows++;
+        f.sum += aa;
+        for (size_t k = 0; k < f.docs; k++)
+            seen = seen || docs[k] == doc;
+        if (!seen && f.docs < 64)
+            docs[f.docs++] = doc;
+        if (f.doc == 0)
+            f.doc = doc;
+    }
+    json_decref(t);
+    return f;
+}
+
+/* Σ AA per account over every F0911 row whose VINV starts with prefix:
+ * true when every account nets to zero. */
+static bool nets_to_zero(const char *prefix)
+{
+    json_t *t = ctl(TF.ais_base, "GET", "/__sim/table/F0911", NULL), *row;
+    char aids[64][16];
+    int64_t sums[64];
+    size_t n = 0, i;
+    bool zero = true;
+
+    json_array_foreach(json_object_get(t, "rows"), i, row) {
+        char vinv[32], aid[16];
+        int64_t aa = 0;
+        size_t k;
+
+        assert_int_equal(ais_row_str(row, "F0911_VINV", vinv, sizeof(vinv), NULL), MLC_OK);
+        if (!key_match(vinv, prefix, true))
+            continue;
+        assert_int_equal(ais_row_str(row, "F0911_AID", aid, sizeof(aid), NULL), MLC_OK);
+        assert_int_equal(ais_row_amount(row, "F0911_AA", 2, MONEY_ROUND_EXACT, &aa, NULL),
+                         MLC_OK);
+        for (k = 0; k < n && strcmp(aids[k], aid) != 0; k++)
+            ;
+        if (k == n) {
+            assert_true(n < 64);
+            snprintf(aids[n], sizeof(aids[n]), "%s", aid);
+            sums[n++] = 0;
+        }
+        sums[k] += aa;
+    }
+    json_decref(t);
+    for (size_t k = 0; k < n; k++)
+        zero = zero && sums[k] == 0;
+    return n > 0 && zero;
+}
+
+static enum store_ledger_state ledger_state(struct run *r, const char *key, int64_t *doc)
+{
+    struct store_ledger l = { 0 };
+    enum store_ledger_state s;
+
+    assert_int_equal(store_ledger_get(r->st, key, &l, NULL), MLC_OK);
+    s = l.state;
+    if (doc != NULL)
+        *doc = l.doc_number;
+    store_ledger_clear(&l);
+    return s;
+}
+
+static bool ledger_has(struct run *r, const char *key)
+{
+    struct store_ledger l = { 0 };
+    int rc = store_ledger_get(r->st, key, &l, NULL);
+
+    store_ledger_clear(&l);
+    return rc == MLC_OK;
+}
+
+/* ---- cases ------------------------------------------------------------------------- */
+
+static void test_key_parse(void **state)
+{
+    int64_t id = 0;
+
+    (void)state;
+    assert_int_equal(flow_order_key_parse("order:105", &id, NULL), MLC_OK);
+    assert_int_equal(id, 105);
+    assert_int_equal(flow_order_key_parse("order:", &id, NULL), MLC_EINVAL);
+    assert_int_equal(flow_order_key_parse("order:12x", &id, NULL), MLC_EINVAL);
+    assert_int_equal(flow_order_key_parse("customer:1", &id, NULL), MLC_EINVAL);
+    assert_int_equal(flow_order_key_parse("order:-4", &id, NULL), MLC_EINVAL);
+}
+
+/* A paid order posts one balanced journal keyed BC100S; a second run posts
+ * nothing (ledger), and neither does a run of an unpaid order. */
+static void test_paid_posts_once(void **state)
+{
+    struct run r;
+    struct jfacts j;
+    long long je0, je1;
+    int64_t doc = 0;
+
+    (void)state;
+    run_open(&r, "journal", false, SKU_MAP);
+    je0 = ais_counter(JE_CALLS);
+    expect_done(&r, 100);
+    j = je_facts("BC100S", false, "JE");
+    assert_int_equal(j.docs, 1);
+    assert_true(j.rows >= 4);
+    assert_int_equal(j.sum, 0);
+    assert_int_equal(ledger_state(&r, "BC100S", &doc), STORE_LEDGER_POSTED);
+    assert_int_equal(doc, j.doc);
+    je1 = ais_counter(JE_CALLS);
+    assert_int_equal(je1, je0 + 1);
+
+    expect_done(&r, 100);
+    assert_int_equal(ais_counter(JE_CALLS), je1);
+    assert_int_equal(je_facts("BC100S", false, NULL).docs, 1);
+
+    /* 103 is awaiting payment (status 7): nothing. */
+    expect_done(&r, 103);
+    assert_false(ledger_has(&r, "BC103S"));
+    assert_int_equal(je_facts("BC103", true, NULL).rows, 0);
+    assert_int_equal(ais_counter(JE_CALLS), je1);
+    run_close(&r);
+}
+
+/* A PENDING row whose document JDE has is adopted, not posted again; so is
+ * a document JDE has while the store has no row at all (restored store). */
+static void test_pending_adopted(void **state)
+{
+    struct run a, b, c;
+    long long je;
+    int64_t doc = 0;
+
+    (void)state;
+    run_open(&a, "journal", false, SKU_MAP);
+    expect_done(&a, 102);
+    assert_int_equal(je_facts("BC102S", false, NULL).docs, 1);
+    je = ais_counter(JE_CALLS);
+
+    run_open(&b, "journal", false, SKU_MAP);
+    assert_int_equal(store_ledger_begin(b.st, "BC102S", "sale", "order:102", "{}", NULL), MLC_OK);
+    expect_done(&b, 102);
+    assert_int_equal(ledger_state(&b, "BC102S", &doc), STORE_LEDGER_POSTED);
+    assert_int_equal(doc, je_facts("BC102S", false, NULL).doc);
+
+    run_open(&c, "journal", false, SKU_MAP);
+    expect_done(&c, 102);
+    assert_int_equal(ledger_state(&c, "BC102S", &doc), STORE_LEDGER_POSTED);
+    assert_int_equal(doc, je_facts("BC102S", false, NULL).doc);
+
+    assert_int_equal(ais_counter(JE_CALLS), je);
+    assert_int_equal(je_facts("BC102S", false, NULL).docs, 1);
+    run_close(&a);
+    run_close(&b);
+    run_close(&c);
+}
+
+/* The orchestration commits but never answers (longer than the client's
+ * 4 s timeout): the run retries with the row
+ * UNKNOWN; the next run finds the document and adopts it: one document. */
+static void test_commit_no_answer(void **state)
+{
+    struct run r;
+    char why[MLC_ERR_MSG_MAX];
+    long long je;
+
+    (void)state;
+    run_open(&r, "journal", false, SKU_MAP);
+    je = ais_counter(JE_CALLS);
+    ais_ctl("/__sim/faults", "{\"hang\":{\"orchestration\":\"MLC_AddJournalEntry\","
+                             "\"count\":1,\"hang_s\":6}}");
+    assert_int_equal(sync1(&r, 105, why, sizeof(why)), FLOW_RETRY);
+    assert_non_null(strstr(why, "BC105S"));
+    assert_int_equal(ledger_state(&r, "BC105S", NULL), STORE_LEDGER_UNKNOWN);
+    assert_int_equal(je_facts("BC105S", false, NULL).docs, 1);
+
+    expect_done(&r, 105);
+    assert_int_equal(ledger_state(&r, "BC105S", NULL), STORE_LEDGER_POSTED);
+    assert_int_equal(ais_counter(JE_CALLS), je + 1);
+    assert_int_equal(je_facts("BC105S", false, NULL).docs, 1);
+    assert_int_equal(je_facts("BC105S", false, NULL).sum, 0);
+    run_close(&r);
+}
+
+/* AIS restarts (every token dropped) between two jobs: the next still posts. */
+static void test_ais_restart(void **state)
+{
+    struct run r;
+
+    (void)state;
+    struct acct_stats a0, a1, a2;
+
+    run_open(&r, "journal", false, SKU_MAP);
+    make_order(210, "T-THING", 11);
+    make_order(211, "T-THING", 11);
+    make_order(212, "T-THING", 11);
+    expect_done(&r, 210);
+    acct_stats(env_accounts(r.env), &a0);
+    assert_true(a0.lookups > 0);
+    ais_ctl("/__sim/restart", "{}");
+    expect_done(&r, 211);
+    /* Same accounts: answered from the cache, no new F0901/F0006 read. */
+    acct_stats(env_accounts(r.env), &a1);
+    assert_int_equal(a1.lookups, a0.lookups);
+    assert_true(a1.hits > a0.hits);
+    /* The scheduled refresh makes them stale: read again on next use. */
+    assert_int_equal(env_task_accounts(r.env, NULL), MLC_OK);
+    expect_done(&r, 212);
+    acct_stats(env_accounts(r.env), &a2);
+    assert_int_equal(a2.lookups, a1.lookups + a0.entries);
+    assert_int_equal(je_facts("BC211S", false, NULL).docs, 1);
+    assert_int_equal(je_facts("BC211S", false, NULL).sum, 0);
+    run_close(&r);
+}
+
+/* Strict SKU mapping: the unmapped SKU holds with the reason, nothing is
+ * posted; the mapping is fixed (new config), the replay posts once. */
+static void test_unmapped_sku_held_then_fixed(void **state)
+{
+    struct run r;
+    struct mlc_config *fixed;
+    char why[MLC_ERR_MSG_MAX];
+    long long je;
+
+    (void)state;
+    run_open(&r, "journal", true, SKU_MAP);
+    je = ais_counter(JE_CALLS);
+    assert_int_equal(sync1(&r, 104, why, sizeof(why)), FLOW_HOLD);
+    assert_non_null(strstr(why, "NW-LEGACY-OLIVE"));
+    assert_false(ledger_has(&r, "BC104S"));
+    assert_int_equal(ais_counter(JE_CALLS), je);
+
+    fixed = mkcfg("journal", true, SKU_MAP "    \"NW-LEGACY-OLIVE\": \"100.4010\"\n",
+                  "/nonexistent/unused.db");
+    assert_int_equal(sync_cfg(&r, fixed, 104, false, NULL, why, sizeof(why)), FLOW_DONE);
+    assert_int_equal(sync_cfg(&r, fixed, 104, false, NULL, why, sizeof(why)), FLOW_DONE);
+    assert_int_equal(ais_counter(JE_CALLS), je + 1);
+    assert_int_equal(je_facts("BC104S", false, NULL).docs, 1);
+    assert_int_equal(je_facts("BC104S", false, NULL).sum, 0);
+    cfg_unref(fixed);
+    run_close(&r);
+}
+
+/* A SKU mapped to a header account (posting edit code N) holds, naming it. */
+static void test_non_postable_account_held(void **state)
+{
+    struct run r;
+    char why[MLC_ERR_MSG_MAX];
+    long long je;
+
+    (void)state;
+    run_open(&r, "journal", false, SKU_MAP "    \"T-HEADER\": \"110.4000\"\n");
+    make_order(220, "T-HEADER", 11);
+    je = ais_counter(JE_CALLS);
+    assert_int_equal(sync1(&r, 220, why, sizeof(why)), FLOW_HOLD);
+    assert_non_null(strstr(why, "110.4000"));
+    assert_non_null(strstr(why, "not postable"));
+    assert_false(ledger_has(&r, "BC220S"));
+    assert_int_equal(ais_counter(JE_CALLS), je);
+    assert_int_equal(je_facts("BC220", true, NULL).rows, 0);
+    run_close(&r);
+}
+
+/* The seeded refund of order 101 posts its own offsetting entry after the
+ * sale. */
+static void test_refund_offsets(void **state)
+{
+    struct run r;
+    struct jfacts s, rf;
+
+    (void)state;
+    run_open(&r, "journal", false, SKU_MAP);
+    expect_done(&r, 101);
+    s = je_facts("BC101S", false, NULL);
+    rf = je_facts("BC101R", true, NULL);
+    assert_int_equal(s.docs, 1);
+    assert_int_equal(s.sum, 0);
+    assert_int_equal(rf.docs, 1);
+    assert_int_equal(rf.sum, 0);
+    assert_true(rf.rows >= 2);
+    expect_done(&r, 101);
+    assert_int_equal(je_facts("BC101R", true, NULL).docs, 1);
+    run_close(&r);
+}
+
+/* Posted, refunded, then cancelled: the reversal makes every account of
+ * the order net to zero. */
+static void test_cancel_reversal(void **state)
+{
+    struct run r;
+    char body[512];
+
+    (void)state;
+    run_open(&r, "journal", false, SKU_MAP);
+    make_order(230, "T-THING", 11);
+    expect_done(&r, 230);
+    snprintf(body, sizeof(body),
+             "{\"order_id\":230,\"created\":\"2026-11-28T09:00:00Z\",\"tax\":\"0.80\","
+             "\"items\":[{\"item_type\":\"PRODUCT\",\"item_id\":%" PRId64 ",\"quantity\":1,"
+             "\"amount\":\"10.80\"}],"
+             "\"payments\":[{\"provider_id\":\"stripe\",\"amount\":\"10.80\"}]}",
+             first_item_id(230));
+    json_decref(ctl(TF.bc_base, "POST", "/__sim/refunds", body));
+    expect_done(&r, 230);
+    assert_int_equal(je_facts("BC230R", true, NULL).docs, 1);
+    json_decref(ctl(TF.bc_base, "POST", "/__sim/orders/230", "{\"status_id\":5}"));
+    expect_done(&r, 230);
+    assert_int_equal(ledger_state(&r, "BC230C", NULL), STORE_LEDGER_POSTED);
+    assert_int_equal(je_facts("BC230C", false, NULL).docs, 1);
+    assert_int_equal(je_facts("BC230C", false, NULL).sum, 0);
+    assert_true(nets_to_zero("BC230"));
+    /* Nothing more to do afterwards. */
+    expect_done(&r, 230);
+    assert_int_equal(je_facts("BC230C", false, NULL).docs, 1);
+    run_close(&r);
+}
+
+/* Voucher mode: one AP voucher (F0411) keyed by the sale, PV distribution
+ * rows in F0911, once. */
+static void test_voucher_mode(void **state)
+{
+    struct run r;
+    json_t *t, *row;
+    long long pv;
+    size_t i, n = 0;
+
+    (void)state;
+    run_open(&r, "voucher", false, SKU_MAP);
+    make_order(240, "T-THING", 11);
+    pv = ais_counter(PV_CALLS);
+    expect_done(&r, 240);
+    expect_done(&r, 240);
+    assert_int_equal(ais_counter(PV_CALLS), pv + 1);
+    t = ctl(TF.ais_base, "GET", "/__sim/table/F0411", NULL);
+    json_array_foreach(json_object_get(t, "rows"), i, row) {
+        char vinv[32];
+
+        assert_int_equal(ais_row_str(row, "F0411_VINV", vinv, sizeof(vinv), NULL), MLC_OK);
+        n += strcmp(vinv, "BC240S") == 0;
+    }
+    json_decref(t);
+    assert_int_equal(n, 1);
+    assert_int_equal(je_facts("BC240S", false, "PV").docs, 1);
+    assert_int_equal(je_facts("BC240S", false, "JE").rows, 0);
+    assert_int_equal(ledger_state(&r, "BC240S", NULL), STORE_LEDGER_POSTED);
+    run_close(&r);
+}
+
+static int count_audit(const struct store_audit *a, void *ctx)
+{
+    (void)a;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+/* Dry run: the document and its validation, nothing written anywhere. */
+static void test_dry_run(void **state)
+{
+    struct run r;
+    json_t *rep = NULL, *d;
+    long long je;
+    int64_t n = -1;
+
+    (void)state;
+    run_open(&r, "journal", false, SKU_MAP);
+    make_order(250, "T-THING", 11);
+    je = ais_counter(JE_CALLS);
+    assert_int_equal(sync_cfg(&r, r.cfg, 250, true, &rep, NULL, 0), FLOW_DONE);
+    assert_non_null(rep);
+    d = json_array_get(json_object_get(rep, "documents"), 0);
+    assert_string_equal(json_string_value(json_object_get(d, "key")), "BC250S");
+    assert_string_equal(json_string_value(json_object_get(d, "action")), "would post");
+    assert_true(json_is_true(json_object_get(json_object_get(d, "validation"), "ok")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(d, "document"),
+                                                          "total")), "0.00");
+    json_decref(rep);
+    assert_int_equal(ais_counter(JE_CALLS), je);
+    assert_false(ledger_has(&r, "BC250S"));
+    assert_int_equal(store_job_count(r.st, STORE_JOB_READY, &n, NULL), MLC_OK);
+    assert_int_equal(n, 0);
+    {
+        size_t rows = 0;
+
+        assert_int_equal(store_audit_list(r.st, NULL, 0, count_audit, &rows, NULL), MLC_OK);
+        assert_int_equal(rows, 0);
+    }
+    run_close(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_key_parse),
+        cmocka_unit_test(test_paid_posts_once),
+        cmocka_unit_test(test_pending_adopted),
+        cmocka_unit_test(test_commit_no_answer),
+        cmocka_unit_test(test_ais_restart),
+        cmocka_unit_test(test_unmapped_sku_held_then_fixed),
+        cmocka_unit_test(test_non_postable_account_held),
+        cmocka_unit_test(test_refund_offsets),
+        cmocka_unit_test(test_cancel_reversal),
+        cmocka_unit_test(test_voucher_mode),
+        cmocka_unit_test(test_dry_run),
+    };
+
+    return cmocka_run_group_tests_name("order_flow", tests, group_setup, group_teardown);
+}
