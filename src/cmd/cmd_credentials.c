@@ -30,7 +30,7 @@
 #include "cmd/cmd_util.h"
 #include "core/config.h"
 #include "core/vault.h"
-#include "daemon/credentials.h"
+#include "store/credentials.h"
 #include "store/store.h"
 
 #define PROG "mlc credentials"

@@ -20,7 +20,7 @@
 #include "cmd/cmd.h"
 #include "core/config.h"
 #include "core/vault.h"
-#include "daemon/credentials.h"
+#include "store/credentials.h"
 
 #define INIT_DEFAULT_FILE "mlc.yaml"
 

@@ -44,7 +44,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/vault.h"
-#include "daemon/credentials.h"
+#include "store/credentials.h"
 #include "jde/ais_data.h"
 #include "jde/ais_orch.h"
 #include "jde/ais_session.h"

@@ -42,7 +42,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/vault.h"
-#include "daemon/credentials.h"
+#include "store/credentials.h"
 #include "store/store.h"
 
 #define PROG      "mlc sync"

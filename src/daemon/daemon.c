@@ -11,7 +11,7 @@
 #include "bc/bc_client.h"
 #include "core/log.h"
 #include "core/tz.h"
-#include "daemon/credentials.h"
+#include "store/credentials.h"
 #include "daemon/webhook.h"
 #include "net/httpd.h"
 #include "store/store.h"

@@ -12,7 +12,7 @@
 #include "bc/bc_webhook.h"
 #include "core/log.h"
 #include "core/vault.h"
-#include "daemon/credentials.h"
+#include "store/credentials.h"
 
 struct webhook {
     struct mlc_secret *header_secret; /* NULL: custom header not checked */

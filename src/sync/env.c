@@ -10,7 +10,7 @@
 #include "core/log.h"
 /* The one include from daemon/: credentials glue the configuration, the
  * vault and the store (it depends on nothing else of the daemon). */
-#include "daemon/credentials.h"
+#include "store/credentials.h"
 #include "jde/ais_session.h"
 #include "sync/accounts.h"
 

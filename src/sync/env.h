@@ -18,7 +18,7 @@
  *
  * Secrets: env_new loads the BigCommerce token (bigcommerce.token_ref) and
  * the JDE password (jde.password_ref) from the store through the vault
- * (daemon/credentials.h; the key file or MLC_MASTER_KEY). They never leave
+ * (store/credentials.h; the key file or MLC_MASTER_KEY). They never leave
  * the env except as secret headers of the clients.
  */
 #ifndef MLC_SYNC_ENV_H

@@ -19,7 +19,7 @@
 #include "core/err.h"
 #include "core/secret.h"
 #include "core/vault.h"
-#include "daemon/credentials.h"
+#include "store/credentials.h"
 #include "store/store.h"
 
 /* Two fixed keys (base64 of 32 bytes) so tests are reproducible. */

@@ -1,4 +1,4 @@
-#include "daemon/credentials.h"
+#include "store/credentials.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,8 +9,8 @@
  * of the configuration file (not the working directory), so that `mlc init`
  * can put mlc.yaml and mlc.key side by side and any command finds them.
  */
-#ifndef MLC_DAEMON_CREDENTIALS_H
-#define MLC_DAEMON_CREDENTIALS_H
+#ifndef MLC_STORE_CREDENTIALS_H
+#define MLC_STORE_CREDENTIALS_H
 
 #include <stddef.h>
 
