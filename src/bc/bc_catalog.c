@@ -19,18 +19,6 @@
 
 /* ---- decoding ----------------------------------------------------------- */
 
-static void dup_str(struct jx_ctx *cx, const json_t *o, const char *path, char **out)
-{
-    const char *s = "";
-
-    jx_opt_str(cx, o, path, "", &s);
-    *out = strdup(s != NULL ? s : "");
-    if (*out == NULL && cx->rc == MLC_OK) {
-        cx->rc = MLC_ENOMEM;
-        mlc_err_set(cx->e, MLC_ENOMEM, "out of memory for a catalog item");
-    }
-}
-
 void bc_variant_clear(struct bc_variant *v)
 {
     if (v == NULL)
@@ -82,7 +70,7 @@ int bc_variant_decode(const json_t *j, struct bc_variant *out, struct mlc_err *e
     jx_ctx_init(&cx, where, e);
     jx_get_i64(&cx, j, "id", &out->id);
     jx_get_i64(&cx, j, "product_id", &out->product_id);
-    dup_str(&cx, j, "sku", &out->sku);
+    jx_opt_strdup(&cx, j, "sku", &out->sku);
     jx_opt_i64(&cx, j, "inventory_level", 0, &out->inventory_level);
     jx_opt_bool(&cx, j, "purchasing_disabled", false, &out->purchasing_disabled);
     if (cx.rc != MLC_OK) {
@@ -132,10 +120,10 @@ int bc_product_decode(const json_t *j, struct bc_product *out, struct mlc_err *e
              (int64_t)json_integer_value(json_object_get(j, "id")));
     jx_ctx_init(&cx, where, e);
     jx_get_i64(&cx, j, "id", &out->id);
-    dup_str(&cx, j, "name", &out->name);
-    dup_str(&cx, j, "sku", &out->sku);
-    dup_str(&cx, j, "type", &out->type);
-    dup_str(&cx, j, "inventory_tracking", &out->inventory_tracking);
+    jx_opt_strdup(&cx, j, "name", &out->name);
+    jx_opt_strdup(&cx, j, "sku", &out->sku);
+    jx_opt_strdup(&cx, j, "type", &out->type);
+    jx_opt_strdup(&cx, j, "inventory_tracking", &out->inventory_tracking);
     /* null for products with several variants */
     jx_opt_i64(&cx, j, "base_variant_id", 0, &out->base_variant_id);
     jx_opt_i64(&cx, j, "inventory_level", 0, &out->inventory_level);

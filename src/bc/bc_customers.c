@@ -13,18 +13,6 @@
 #define EMAILS_PER_CALL 25
 #define LIST_MAX        100000
 
-static void dup_str(struct jx_ctx *cx, const json_t *o, const char *path, char **out)
-{
-    const char *s = "";
-
-    jx_opt_str(cx, o, path, "", &s);
-    *out = strdup(s != NULL ? s : "");
-    if (*out == NULL && cx->rc == MLC_OK) {
-        cx->rc = MLC_ENOMEM;
-        mlc_err_set(cx->e, MLC_ENOMEM, "out of memory for a customer");
-    }
-}
-
 void bc_address_clear(struct bc_address *a)
 {
     if (a == NULL)
@@ -55,18 +43,18 @@ int bc_address_decode(const json_t *j, struct bc_address *out, struct mlc_err *e
     jx_ctx_init(&cx, where, e);
     jx_get_i64(&cx, j, "id", &out->id);
     jx_opt_i64(&cx, j, "customer_id", 0, &out->customer_id);
-    dup_str(&cx, j, "first_name", &out->first_name);
-    dup_str(&cx, j, "last_name", &out->last_name);
-    dup_str(&cx, j, "company", &out->company);
-    dup_str(&cx, j, "address1", &out->address1);
-    dup_str(&cx, j, "address2", &out->address2);
-    dup_str(&cx, j, "city", &out->city);
-    dup_str(&cx, j, "state_or_province", &out->state_or_province);
-    dup_str(&cx, j, "postal_code", &out->postal_code);
-    dup_str(&cx, j, "country_code", &out->country_code);
-    dup_str(&cx, j, "country", &out->country);
-    dup_str(&cx, j, "phone", &out->phone);
-    dup_str(&cx, j, "address_type", &out->address_type);
+    jx_opt_strdup(&cx, j, "first_name", &out->first_name);
+    jx_opt_strdup(&cx, j, "last_name", &out->last_name);
+    jx_opt_strdup(&cx, j, "company", &out->company);
+    jx_opt_strdup(&cx, j, "address1", &out->address1);
+    jx_opt_strdup(&cx, j, "address2", &out->address2);
+    jx_opt_strdup(&cx, j, "city", &out->city);
+    jx_opt_strdup(&cx, j, "state_or_province", &out->state_or_province);
+    jx_opt_strdup(&cx, j, "postal_code", &out->postal_code);
+    jx_opt_strdup(&cx, j, "country_code", &out->country_code);
+    jx_opt_strdup(&cx, j, "country", &out->country);
+    jx_opt_strdup(&cx, j, "phone", &out->phone);
+    jx_opt_strdup(&cx, j, "address_type", &out->address_type);
     if (cx.rc != MLC_OK)
         bc_address_clear(out);
     return cx.rc;
@@ -143,16 +131,16 @@ int bc_customer_decode(const json_t *j, struct bc_customer *out, struct mlc_err 
              (int64_t)json_integer_value(json_object_get(j, "id")));
     jx_ctx_init(&cx, where, e);
     jx_get_i64(&cx, j, "id", &out->id);
-    dup_str(&cx, j, "email", &out->email);
-    dup_str(&cx, j, "first_name", &out->first_name);
-    dup_str(&cx, j, "last_name", &out->last_name);
-    dup_str(&cx, j, "company", &out->company);
-    dup_str(&cx, j, "phone", &out->phone);
-    dup_str(&cx, j, "notes", &out->notes);
-    dup_str(&cx, j, "tax_exempt_category", &out->tax_exempt_category);
+    jx_opt_strdup(&cx, j, "email", &out->email);
+    jx_opt_strdup(&cx, j, "first_name", &out->first_name);
+    jx_opt_strdup(&cx, j, "last_name", &out->last_name);
+    jx_opt_strdup(&cx, j, "company", &out->company);
+    jx_opt_strdup(&cx, j, "phone", &out->phone);
+    jx_opt_strdup(&cx, j, "notes", &out->notes);
+    jx_opt_strdup(&cx, j, "tax_exempt_category", &out->tax_exempt_category);
     jx_opt_i64(&cx, j, "customer_group_id", 0, &out->customer_group_id);
-    dup_str(&cx, j, "date_created", &out->date_created);
-    dup_str(&cx, j, "date_modified", &out->date_modified);
+    jx_opt_strdup(&cx, j, "date_created", &out->date_created);
+    jx_opt_strdup(&cx, j, "date_modified", &out->date_modified);
     jx_opt_i64(&cx, j, "address_count", 0, &out->address_count);
     jx_opt_arr(&cx, j, "addresses", &addrs);
     if (cx.rc == MLC_OK && addrs != NULL)

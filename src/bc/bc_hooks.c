@@ -13,18 +13,6 @@
 #define LIST_MAX     10000
 #define CREATE_TRIES 3
 
-static void dup_str(struct jx_ctx *cx, const json_t *o, const char *path, char **out)
-{
-    const char *s = "";
-
-    jx_opt_str(cx, o, path, "", &s);
-    *out = strdup(s != NULL ? s : "");
-    if (*out == NULL && cx->rc == MLC_OK) {
-        cx->rc = MLC_ENOMEM;
-        mlc_err_set(cx->e, MLC_ENOMEM, "out of memory for a hook");
-    }
-}
-
 void bc_hook_clear(struct bc_hook *h)
 {
     if (h == NULL)
@@ -54,10 +42,10 @@ int bc_hook_decode(const json_t *j, struct bc_hook *out, struct mlc_err *e)
              (int64_t)json_integer_value(json_object_get(j, "id")));
     jx_ctx_init(&cx, where, e);
     jx_get_i64(&cx, j, "id", &out->id);
-    dup_str(&cx, j, "scope", &out->scope);
-    dup_str(&cx, j, "destination", &out->destination);
+    jx_opt_strdup(&cx, j, "scope", &out->scope);
+    jx_opt_strdup(&cx, j, "destination", &out->destination);
     jx_opt_bool(&cx, j, "is_active", false, &out->is_active);
-    dup_str(&cx, j, "status", &out->status);
+    jx_opt_strdup(&cx, j, "status", &out->status);
     jx_opt_i64(&cx, j, "created_at", 0, &out->created_at);
     jx_opt_i64(&cx, j, "updated_at", 0, &out->updated_at);
     if (cx.rc != MLC_OK)
@@ -306,9 +294,9 @@ static int decode_blocked(const json_t *arr, struct bc_hooks_admin *a, struct ml
 
         jx_ctx_init(&cx, "blocked domain", e);
         a->n_blocked++;
-        dup_str(&cx, it, "destination", &b->destination);
+        jx_opt_strdup(&cx, it, "destination", &b->destination);
         jx_opt_i64(&cx, it, "time_left", 0, &b->time_left_s);
-        dup_str(&cx, it, "reasons[0].failure_description", &b->reason);
+        jx_opt_strdup(&cx, it, "reasons[0].failure_description", &b->reason);
         if (cx.rc != MLC_OK)
             return cx.rc;
     }

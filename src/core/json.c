@@ -324,6 +324,24 @@ int jx_opt_str(struct jx_ctx *cx, const json_t *root, const char *path, const ch
     return as_str(cx, path, v, out);
 }
 
+int jx_opt_strdup(struct jx_ctx *cx, const json_t *root, const char *path,
+                  char **out)
+{
+    const char *s = NULL;
+    int rc = jx_opt_str(cx, root, path, "", &s);
+
+    *out = strdup(s != NULL ? s : "");
+    if (*out == NULL) {
+        rc = MLC_ENOMEM;
+        if (cx->rc == MLC_OK) {
+            cx->rc = rc;
+            mlc_err_set(cx->e, rc, "%s%s%s: out of memory", cx->where ? cx->where : "",
+                        cx->where ? ": " : "", path);
+        }
+    }
+    return rc;
+}
+
 int jx_get_i64(struct jx_ctx *cx, const json_t *root, const char *path, int64_t *out)
 {
     json_t *v;

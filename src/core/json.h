@@ -73,6 +73,10 @@ int jx_get(struct jx_ctx *cx, const json_t *root, const char *path, json_t **out
 int jx_get_str(struct jx_ctx *cx, const json_t *root, const char *path, const char **out);
 int jx_opt_str(struct jx_ctx *cx, const json_t *root, const char *path, const char *def,
                const char **out);
+/* Like jx_opt_str, but *out is a malloc'd copy ("" when absent; caller
+ * frees, also on failure). Out of memory is recorded in cx. */
+int jx_opt_strdup(struct jx_ctx *cx, const json_t *root, const char *path,
+                  char **out);
 
 /* Integers: a JSON integer, or a real with no fraction inside int64_t range
  * (5.0 -> 5); 1.5 gives MLC_EPROTO, 1e19 MLC_ERANGE. */
