@@ -355,6 +355,26 @@ static void test_scalars(void **state)
     (void)s;
 }
 
+static void test_opt_strdup(void **state)
+{
+    const json_t *o = *state;
+    struct mlc_err e;
+    struct jx_ctx cx;
+    char *s = NULL;
+
+    jx_ctx_init(&cx, "order 105", &e);
+    assert_int_equal(jx_opt_strdup(&cx, o, "billing_address.zip", &s), MLC_OK);
+    assert_string_equal(s, ""); /* absent: an empty copy, never NULL */
+    free(s);
+    assert_int_equal(jx_opt_strdup(&cx, o, "billing_address.first_name", &s), MLC_OK);
+    assert_string_equal(s, "Ann");
+    free(s);
+    assert_int_equal(jx_opt_strdup(&cx, o, "billing_address.email", &s), MLC_EPROTO); /* a number */
+    assert_non_null(s);
+    free(s);
+    assert_int_equal(cx.rc, MLC_EPROTO);
+}
+
 static void test_optionals(void **state)
 {
     const json_t *o = *state;
@@ -734,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_loads),
         cmocka_unit_test(test_type_name),
         cmocka_unit_test_setup_teardown(test_path_errors, load_order, free_order),
+        cmocka_unit_test_setup_teardown(test_opt_strdup, load_order, free_order),
         cmocka_unit_test_setup_teardown(test_path_arrays, load_order, free_order),
         cmocka_unit_test_setup_teardown(test_bad_paths, load_order, free_order),
         cmocka_unit_test_setup_teardown(test_nulls, load_order, free_order),
