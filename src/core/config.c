@@ -346,6 +346,8 @@ static const struct field fields[] = {
         "Longest retry delay in milliseconds."),
     F_INT("workers.drain_timeout_s", workers.drain_timeout_s, "30", 0, 3600,
         "Seconds running jobs get to finish at shutdown."),
+    F_INT("workers.batch_max", workers.batch_max, "100", 1, 1000,
+        "Order jobs one worker takes at once (calls are shared by the batch)."),
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))

@@ -166,6 +166,7 @@ struct cfg_workers {
     int retry_base_ms;
     int retry_cap_ms;
     int drain_timeout_s;
+    int batch_max;      /* order jobs claimed together by one worker */
 };
 
 struct mlc_config {

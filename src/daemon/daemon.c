@@ -196,36 +196,88 @@ static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
 
 /* ---- flows --------------------------------------------------------------- */
 
+/* The checkpoint state of one job or batch. */
+struct flow_cp {
+    struct workers_job_ctx *jc;
+    int64_t                 last_extend_ms; /* monotonic */
+};
+
 /* Between the long steps of a flow: stop at a safe point when the pool
- * stops (the job runs again later), else renew the lease. */
+ * stops (the job runs again later), else renew the lease once a quarter of
+ * it has passed (a batch renews every job's lease: not at every step). */
 static int flow_checkpoint(void *ctx, struct mlc_err *e)
 {
-    struct workers_job_ctx *jc = ctx;
+    struct flow_cp *cp = ctx;
+    int64_t now = mono_ms();
+    int rc;
 
-    if (workers_job_cancelled(jc))
+    if (workers_job_cancelled(cp->jc))
         return mlc_err_set(e, MLC_ESTATE, "stopping: the job resumes later");
-    return workers_job_extend(jc, e);
+    if (now - cp->last_extend_ms < cp->jc->lease_ms / 4)
+        return MLC_OK;
+    if ((rc = workers_job_extend(cp->jc, e)) == MLC_OK)
+        cp->last_extend_ms = now;
+    return rc;
 }
 
-static enum job_result h_order_sync(struct workers_job_ctx *ctx, const struct store_job *job,
-                                    struct mlc_err *e)
+static enum job_result job_result_of(enum flow_result r)
 {
+    return r == FLOW_DONE ? WORKERS_DONE : r == FLOW_HOLD ? WORKERS_HOLD : WORKERS_RETRY;
+}
+
+/* order.sync, in batches: every job whose key parses goes into one
+ * flow_orders_sync_batch; a key that does not holds its own job only. */
+static void h_order_sync(struct workers_job_ctx *ctx, const struct store_job *jobs, size_t n,
+                         enum job_result *res, struct mlc_err *errs)
+{
+    struct flow_cp cp = { .jc = ctx, .last_extend_ms = mono_ms() };
     struct flow_run r = {
         .env = ctx->arg, .st = ctx->store, .cfg = ctx->cfg,
-        .checkpoint = flow_checkpoint, .checkpoint_ctx = ctx,
+        .checkpoint = flow_checkpoint, .checkpoint_ctx = &cp,
     };
-    enum flow_result res = FLOW_RETRY;
+    int64_t *ids = calloc(n, sizeof(*ids));
+    size_t *at = calloc(n, sizeof(*at));
+    enum flow_result *fr = calloc(n, sizeof(*fr));
+    struct mlc_err *fe = calloc(n, sizeof(*fe));
+    struct mlc_err be;
     char actor[24];
-    int64_t id;
+    size_t k = 0;
 
+    if (ids == NULL || at == NULL || fr == NULL || fe == NULL) {
+        for (size_t i = 0; i < n; i++)
+            mlc_err_set(&errs[i], MLC_ENOMEM, "out of memory");
+        goto out;
+    }
     /* "w3" -> "worker:3", the actor the pool audits under. */
     snprintf(actor, sizeof(actor), "worker:%s",
              ctx->worker[0] == 'w' ? ctx->worker + 1 : ctx->worker);
     r.actor = actor;
-    if (flow_order_key_parse(job->key, &id, e) != MLC_OK ||
-        flow_order_sync(&r, id, &res, NULL, e) != MLC_OK)
-        return WORKERS_HOLD;
-    return res == FLOW_DONE ? WORKERS_DONE : res == FLOW_HOLD ? WORKERS_HOLD : WORKERS_RETRY;
+    for (size_t i = 0; i < n; i++) {
+        if (flow_order_key_parse(jobs[i].key, &ids[k], &errs[i]) != MLC_OK) {
+            res[i] = WORKERS_HOLD;
+            continue;
+        }
+        at[k++] = i;
+    }
+    if (k == 0)
+        goto out;
+    mlc_err_clear(&be);
+    if (flow_orders_sync_batch(&r, ids, k, fr, fe, &be) != MLC_OK) {
+        for (size_t j = 0; j < k; j++) {
+            errs[at[j]] = be;
+            res[at[j]] = WORKERS_HOLD;
+        }
+        goto out;
+    }
+    for (size_t j = 0; j < k; j++) {
+        res[at[j]] = job_result_of(fr[j]);
+        errs[at[j]] = fe[j];
+    }
+out:
+    free(ids);
+    free(at);
+    free(fr);
+    free(fe);
 }
 
 static int task_hooks(void *ctx, struct mlc_err *e)
@@ -303,7 +355,8 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
         if (rc != MLC_OK)
             return mlc_err_wrap(e, "hooks");
     }
-    rc = workers_register(d->workers, FLOW_ORDER_JOB, h_order_sync, d->env, e);
+    rc = workers_register_batch(d->workers, FLOW_ORDER_JOB, (size_t)cfg->workers.batch_max,
+                                h_order_sync, d->env, e);
     if (rc == MLC_OK && hooks_enabled(cfg))
         rc = add_task(d, "hooks", sc->hooks_interval, task_hooks, d, e);
     if (rc == MLC_OK)

@@ -15,10 +15,13 @@
 #define IDLE_POLL_MS      200   /* sleep between empty claims */
 #define ERROR_BACKOFF_MS  1000  /* sleep after a store error */
 #define NOOP_MAX_SLEEP_MS 10000
+#define BATCH_MAX         1000
 
 struct handler {
     char              *kind;
-    workers_handler_fn fn;
+    workers_handler_fn fn;       /* single jobs, or */
+    workers_batch_fn   batch;    /* batches of up to max_batch */
+    size_t             max_batch;
     void              *arg;
 };
 
@@ -81,7 +84,32 @@ bool workers_job_cancelled(const struct workers_job_ctx *ctx)
 
 int workers_job_extend(struct workers_job_ctx *ctx, struct mlc_err *e)
 {
-    return store_job_extend(ctx->store, ctx->job_id, ctx->owner, ctx->lease_ms, e);
+    struct mlc_err ce;
+    int rc = MLC_OK;
+
+    if (ctx->jobs == NULL || ctx->n_jobs == 0)
+        return store_job_extend(ctx->store, ctx->job_id, ctx->owner, ctx->lease_ms, e);
+    /* Every job of the batch, even past a lost one: the others go on. One
+     * transaction for all (a failed extend undoes only itself). */
+    if ((rc = store_tx_begin(ctx->store, e)) != MLC_OK)
+        return rc;
+    for (size_t i = 0; i < ctx->n_jobs; i++) {
+        struct mlc_err je;
+        int jrc = store_job_extend(ctx->store, ctx->jobs[i].id, ctx->owner,
+                                   ctx->lease_ms, &je);
+
+        if (jrc != MLC_OK && rc == MLC_OK) {
+            rc = jrc;
+            if (e != NULL)
+                *e = je;
+        }
+    }
+    if (store_tx_commit(ctx->store, &ce) != MLC_OK) {
+        if (e != NULL)
+            *e = ce;
+        return ce.code;
+    }
+    return rc;
 }
 
 /* ---- noop --------------------------------------------------------------- */
@@ -192,15 +220,15 @@ int workers_new(struct mlc_config *cfg, struct workers **out, struct mlc_err *e)
     return MLC_OK;
 }
 
-int workers_register(struct workers *p, const char *kind,
-                     workers_handler_fn fn, void *arg, struct mlc_err *e)
+static int add_handler(struct workers *p, const char *kind, const struct handler *h,
+                       struct mlc_err *e)
 {
     struct handler *nh;
     char *k;
 
     if (p->started)
         return mlc_err_set(e, MLC_ESTATE, "workers: register '%s' before start", kind);
-    if (kind == NULL || kind[0] == '\0' || fn == NULL)
+    if (kind == NULL || kind[0] == '\0' || (h->fn == NULL && h->batch == NULL))
         return mlc_err_set(e, MLC_EINVAL, "workers: a handler needs a kind and a function");
     for (size_t i = 0; i < p->n_handlers; i++)
         if (strcmp(p->handlers[i].kind, kind) == 0)
@@ -212,8 +240,28 @@ int workers_register(struct workers *p, const char *kind,
     k = strdup(kind);
     if (k == NULL)
         return mlc_err_set(e, MLC_ENOMEM, "workers: out of memory");
-    p->handlers[p->n_handlers++] = (struct handler){ k, fn, arg };
+    p->handlers[p->n_handlers] = *h;
+    p->handlers[p->n_handlers++].kind = k;
     return MLC_OK;
+}
+
+int workers_register(struct workers *p, const char *kind,
+                     workers_handler_fn fn, void *arg, struct mlc_err *e)
+{
+    struct handler h = { .fn = fn, .max_batch = 1, .arg = arg };
+
+    return add_handler(p, kind, &h, e);
+}
+
+int workers_register_batch(struct workers *p, const char *kind, size_t max_batch,
+                           workers_batch_fn fn, void *arg, struct mlc_err *e)
+{
+    struct handler h = { .batch = fn, .max_batch = max_batch, .arg = arg };
+
+    if (max_batch < 1 || max_batch > BATCH_MAX)
+        return mlc_err_set(e, MLC_EINVAL, "workers: batch size of '%s' must be 1 to %d",
+                           kind != NULL ? kind : "", BATCH_MAX);
+    return add_handler(p, kind, &h, e);
 }
 
 void workers_set_config(struct workers *p, struct mlc_config *cfg)
@@ -371,6 +419,42 @@ static void finish(struct worker *w, struct store *st, const struct mlc_config *
     audit(w, st, job, outcome, msg);
 }
 
+/* Runs a batch handler on jobs[0..n) and settles each job on its own. */
+static void execute_batch(struct worker *w, struct store *st, const struct mlc_config *cfg,
+                          const struct handler *h, const struct store_job *jobs, size_t n)
+{
+    struct workers *p = w->pool;
+    struct workers_job_ctx ctx = {
+        .store = st, .cfg = cfg, .worker = w->name, .owner = w->owner,
+        .job_id = jobs[0].id, .lease_ms = (int64_t)cfg->workers.lease_s * 1000,
+        .arg = h->arg, .cancel = &p->stopping, .jobs = jobs, .n_jobs = n,
+    };
+    enum job_result *res = calloc(n, sizeof(*res));
+    struct mlc_err *errs = calloc(n, sizeof(*errs));
+
+    for (size_t i = 0; res != NULL && errs != NULL && i < n; i++) {
+        res[i] = WORKERS_RETRY;
+        mlc_err_clear(&errs[i]);
+    }
+    if (res != NULL && errs != NULL) {
+        log_debug("workers", "batch start", LF_STR("worker", w->name),
+                  LF_STR("kind", jobs[0].kind), LF_UINT("jobs", n));
+        h->batch(&ctx, jobs, n, res, errs);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct mlc_err oom;
+        enum job_result r = res != NULL ? res[i] : WORKERS_RETRY;
+
+        if (res == NULL || errs == NULL)
+            mlc_err_set(&oom, MLC_ENOMEM, "workers: out of memory for a batch");
+        if (r != WORKERS_DONE && r != WORKERS_HOLD)
+            r = WORKERS_RETRY;
+        finish(w, st, cfg, &jobs[i], r, errs != NULL ? &errs[i] : &oom);
+    }
+    free(res);
+    free(errs);
+}
+
 static void execute(struct worker *w, struct store *st, const struct mlc_config *cfg,
                     const struct store_job *job)
 {
@@ -385,6 +469,10 @@ static void execute(struct worker *w, struct store *st, const struct mlc_config 
     struct mlc_err he;
 
     mlc_err_clear(&he);
+    if (h != NULL && h->batch != NULL) {
+        execute_batch(w, st, cfg, h, job, 1);
+        return;
+    }
     if (h == NULL) {
         /* Claims filter on our kinds, so this is a store bug: keep the job. */
         mlc_err_set(&he, MLC_ESTATE, "no handler for kind '%s'", job->kind);
@@ -400,33 +488,74 @@ static void execute(struct worker *w, struct store *st, const struct mlc_config 
     finish(w, st, cfg, job, res, &he);
 }
 
-/* Claims and runs one job. MLC_ENOTFOUND when idle, another code after a
- * store error. The config reference spans exactly one job. */
+/* After the first job of a batch kind: up to max_batch - 1 more of that
+ * kind into jobs[1..), with the same lease. Returns how many jobs there are
+ * now (1 when the extra claim fails: the first one runs alone). */
+static size_t claim_more(struct worker *w, struct store *st, const struct handler *h,
+                         int64_t lease_ms, struct store_job *jobs)
+{
+    const char *const kinds[] = { h->kind, NULL };
+    struct mlc_err e;
+    size_t n = 0;
+    int rc;
+
+    if (h->max_batch <= 1)
+        return 1;
+    rc = store_job_claim_batch(st, w->owner, kinds, lease_ms, h->max_batch - 1, jobs + 1,
+                               &n, &e);
+    if (rc != MLC_OK && rc != MLC_ENOTFOUND) {
+        atomic_fetch_add(&w->pool->errors, 1);
+        log_warn("workers", "batch claim failed", LF_STR("worker", w->name), LF_ERR(&e));
+    }
+    return 1 + (rc == MLC_OK ? n : 0);
+}
+
+/* Claims and runs one job, or one batch of a batch handler's kind.
+ * MLC_ENOTFOUND when idle, another code after a store error. The config
+ * reference spans exactly one job (batch). */
 static int run_one(struct worker *w, struct store *st)
 {
     struct workers *p = w->pool;
     struct mlc_config *cfg = workers_config(p);
-    struct store_job job;
+    int64_t lease_ms = (int64_t)cfg->workers.lease_s * 1000;
+    struct store_job one, *jobs = &one;
+    const struct handler *h;
     struct mlc_err e;
+    size_t n = 0;
     int rc;
 
-    memset(&job, 0, sizeof(job));
-    rc = store_job_claim(st, w->owner, p->kinds,
-                         (int64_t)cfg->workers.lease_s * 1000, &job, &e);
+    memset(&one, 0, sizeof(one));
+    rc = store_job_claim(st, w->owner, p->kinds, lease_ms, &one, &e);
     if (rc == MLC_OK) {
+        n = 1;
+        h = find_handler(p, one.kind);
+        if (h != NULL && h->batch != NULL && h->max_batch > 1 &&
+            (jobs = calloc(h->max_batch, sizeof(*jobs))) != NULL) {
+            jobs[0] = one;
+            memset(&one, 0, sizeof(one));
+            n = claim_more(w, st, h, lease_ms, jobs);
+        } else {
+            jobs = &one;
+        }
         /* The job starts now: it runs under the config current at this point,
          * even if a reload landed while we were claiming. */
         cfg_unref(cfg);
         cfg = workers_config(p);
         store_set_backoff(st, cfg->workers.retry_base_ms, cfg->workers.retry_cap_ms);
-        atomic_store(&w->current_job, job.id);
-        execute(w, st, cfg, &job);
+        atomic_store(&w->current_job, jobs[0].id);
+        if (n > 1)
+            execute_batch(w, st, cfg, h, jobs, n);
+        else
+            execute(w, st, cfg, &jobs[0]);
         atomic_store(&w->current_job, 0);
     } else if (rc != MLC_ENOTFOUND) {
         atomic_fetch_add(&p->errors, 1);
         log_warn("workers", "claim failed", LF_STR("worker", w->name), LF_ERR(&e));
     }
-    store_job_clear(&job);
+    for (size_t i = 0; i < n; i++)
+        store_job_clear(&jobs[i]);
+    if (jobs != &one)
+        free(jobs);
     cfg_unref(cfg);
     return rc;
 }

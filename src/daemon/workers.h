@@ -26,6 +26,13 @@
  * not extend leases behind the handler's back: a handler stuck forever must
  * lose its job rather than hold it.
  *
+ * Batch handlers (workers_register_batch): after claiming a job of such a
+ * kind, the worker claims up to max_batch - 1 more jobs of the same kind
+ * (store_job_claim_batch) and hands them all to one call; the handler sets
+ * one result and one message per job, and each job is then settled and
+ * audited on its own, exactly as a single job. While a batch runs,
+ * workers_job_extend renews the lease of every job of the batch.
+ *
  * Built-in kind "noop" (a diagnostic, used by tests and `mlc jobs enqueue`):
  * succeeds; its payload may ask {"sleep_ms": N} (at most 10 s, lease extended
  * while sleeping, not cut short by a stop: it shows draining) and
@@ -62,16 +69,27 @@ struct workers_job_ctx {
     int64_t                   lease_ms;
     void                     *arg;     /* given to workers_register */
     const atomic_bool        *cancel;  /* true once the pool is stopping */
+    const struct store_job   *jobs;    /* a batch handler's jobs (job_id: */
+    size_t                    n_jobs;  /* the first); NULL, 0 otherwise */
 };
 
 typedef enum job_result (*workers_handler_fn)(struct workers_job_ctx *ctx,
                                               const struct store_job *job,
                                               struct mlc_err *e);
 
+/* A batch handler: jobs[0..n) claimed together (n >= 1). It sets res[i]
+ * for every job (preset WORKERS_RETRY) and errs[i] (preset cleared) with the
+ * reason of a hold or retry. */
+typedef void (*workers_batch_fn)(struct workers_job_ctx *ctx,
+                                 const struct store_job *jobs, size_t n,
+                                 enum job_result *res, struct mlc_err *errs);
+
 /* True once the pool is stopping: a handler may stop at a safe point and
  * return WORKERS_RETRY (the job then runs again later). */
 bool workers_job_cancelled(const struct workers_job_ctx *ctx);
-/* Renews the lease for another lease_ms. MLC_ESTATE when it was lost. */
+/* Renews the lease for another lease_ms (every job of a batch). MLC_ESTATE
+ * when it was lost (for a batch: when any was lost; the others are still
+ * renewed). */
 int workers_job_extend(struct workers_job_ctx *ctx, struct mlc_err *e);
 
 /* The built-in noop handler (registered by workers_new). */
@@ -95,6 +113,10 @@ int workers_new(struct mlc_config *cfg, struct workers **out, struct mlc_err *e)
  * workers_start. */
 int workers_register(struct workers *p, const char *kind,
                      workers_handler_fn fn, void *arg, struct mlc_err *e);
+/* Adds a batch handler for kind: up to max_batch jobs (1..1000) per call.
+ * Same errors as workers_register. */
+int workers_register_batch(struct workers *p, const char *kind, size_t max_batch,
+                           workers_batch_fn fn, void *arg, struct mlc_err *e);
 /* Starts cfg->workers.count threads. Threads open their store themselves and
  * retry that until stopped: see workers_running for readiness. */
 int workers_start(struct workers *p, struct mlc_err *e);

@@ -1038,38 +1038,53 @@ int ais_bu_exists(struct ais_session *s, const char *bu, bool *exists, struct ml
     return rc;
 }
 
-/* Distinct documents of rows into out. */
-static int docs_of(const json_t *rows, const char *t, struct ais_docs *out, struct mlc_err *e)
+/* The document of one F0911 / F0411 row (t: the table). */
+static int row_doc(const json_t *r, const char *t, int64_t *doc, char dct[3], char kco[6],
+                   struct mlc_err *e)
 {
     char kd[24], kt[24], kk[24];
-    size_t i;
-    json_t *r;
     int rc;
 
     snprintf(kd, sizeof(kd), "%s_DOC", t);
     snprintf(kt, sizeof(kt), "%s_DCT", t);
     snprintf(kk, sizeof(kk), "%s_KCO", t);
+    if ((rc = ais_row_i64(r, kd, doc, e)) || (rc = ais_row_str(r, kt, dct, 3, e)) ||
+        (rc = ais_row_str(r, kk, kco, 6, e)))
+        return rc;
+    return MLC_OK;
+}
+
+/* Adds a document to out unless it is there already. */
+static void docs_add(struct ais_docs *out, int64_t doc, const char *dct, const char *kco)
+{
+    for (size_t j = 0; j < out->n; j++)
+        if (out->doc[j] == doc && strcmp(out->dct[j], dct) == 0 &&
+            strcmp(out->kco[j], kco) == 0)
+            return;
+    if (out->n == AIS_DOCS_MAX) {
+        out->truncated = true;
+        return;
+    }
+    out->doc[out->n] = doc;
+    snprintf(out->dct[out->n], sizeof(out->dct[0]), "%s", dct);
+    snprintf(out->kco[out->n], sizeof(out->kco[0]), "%s", kco);
+    out->n++;
+}
+
+/* Distinct documents of rows into out. */
+static int docs_of(const json_t *rows, const char *t, struct ais_docs *out, struct mlc_err *e)
+{
+    size_t i;
+    json_t *r;
+    int rc;
+
     json_array_foreach(rows, i, r) {
         int64_t doc;
         char dct[3], kco[6];
-        bool dup = false;
 
-        if ((rc = ais_row_i64(r, kd, &doc, e)) || (rc = ais_row_str(r, kt, dct, sizeof(dct), e)) ||
-            (rc = ais_row_str(r, kk, kco, sizeof(kco), e)))
+        if ((rc = row_doc(r, t, &doc, dct, kco, e)) != MLC_OK)
             return rc;
-        for (size_t j = 0; j < out->n && !dup; j++)
-            dup = out->doc[j] == doc && strcmp(out->dct[j], dct) == 0 &&
-                  strcmp(out->kco[j], kco) == 0;
-        if (dup)
-            continue;
-        if (out->n == AIS_DOCS_MAX) {
-            out->truncated = true;
-            continue;
-        }
-        out->doc[out->n] = doc;
-        snprintf(out->dct[out->n], sizeof(out->dct[0]), "%s", dct);
-        snprintf(out->kco[out->n], sizeof(out->kco[0]), "%s", kco);
-        out->n++;
+        docs_add(out, doc, dct, kco);
     }
     return MLC_OK;
 }
@@ -1108,6 +1123,98 @@ int ais_voucher_exists(struct ais_session *s, const char *company, const char *i
                        struct ais_docs *out, struct mlc_err *e)
 {
     return doc_lookup(s, "F0411", company, NULL, invoice, out, e);
+}
+
+/* Rows of a many-reference lookup, spread over the references they carry. */
+struct many_ctx {
+    const char        *table;
+    char               vinv_col[24];
+    const char *const *refs;
+    size_t             n;
+    struct ais_docs   *out;
+};
+
+static int many_row(void *ctx, const json_t *row, struct mlc_err *e)
+{
+    struct many_ctx *m = ctx;
+    char vinv[64], dct[3], kco[6];
+    int64_t doc;
+    int rc;
+
+    if ((rc = ais_row_str(row, m->vinv_col, vinv, sizeof(vinv), e)) != MLC_OK ||
+        (rc = row_doc(row, m->table, &doc, dct, kco, e)) != MLC_OK)
+        return rc;
+    /* Linear: a batch holds a few hundred references at most. */
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->refs[i], vinv) == 0)
+            docs_add(&m->out[i], doc, dct, kco);
+    return MLC_OK;
+}
+
+/* One query for refs[0..n) (n <= AIS_EXISTS_CHUNK). */
+static int many_chunk(struct ais_session *s, const char *table, const char *company,
+                      const char *dct, const char *const *refs, size_t n,
+                      struct ais_docs *out, struct mlc_err *e)
+{
+    struct many_ctx m = { .table = table, .refs = refs, .n = n, .out = out };
+    struct ais_value *vals = calloc(n, sizeof(*vals));
+    struct ais_query *q = NULL;
+    int rc;
+
+    if (vals == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    snprintf(m.vinv_col, sizeof(m.vinv_col), "%s_VINV", table);
+    for (size_t i = 0; i < n; i++)
+        vals[i] = AIS_LIT(refs[i]);
+    if ((rc = ais_query_new(table, &q, e)) == MLC_OK &&
+        (rc = ais_query_columns(q, "KCO|DCT|DOC|VINV", e)) == MLC_OK &&
+        (rc = ais_query_eq(q, "KCO", company, e)) == MLC_OK &&
+        (dct == NULL || dct[0] == '\0' || (rc = ais_query_eq(q, "DCT", dct, e)) == MLC_OK) &&
+        (rc = ais_query_where(q, "VINV", AIS_OP_LIST, vals, n, e)) == MLC_OK)
+        rc = ais_query_run(s, q, many_row, &m, NULL, e);
+    ais_query_free(q);
+    free(vals);
+    return rc;
+}
+
+static int doc_lookup_many(struct ais_session *s, const char *table, const char *company,
+                           const char *dct, const char *const *refs, size_t n,
+                           struct ais_docs *out, struct mlc_err *e)
+{
+    int rc = MLC_OK;
+
+    if (out == NULL || (n > 0 && refs == NULL))
+        return mlc_err_set(e, MLC_EINVAL, "%s lookup: no references", table);
+    memset(out, 0, n * sizeof(*out));
+    if (company == NULL || company[0] == '\0')
+        return mlc_err_set(e, MLC_EINVAL, "%s lookup: company is required", table);
+    for (size_t i = 0; i < n; i++)
+        if (refs[i] == NULL || refs[i][0] == '\0')
+            return mlc_err_set(e, MLC_EINVAL, "%s lookup: reference %zu is blank", table, i);
+    for (size_t at = 0; at < n && rc == MLC_OK; at += AIS_EXISTS_CHUNK) {
+        size_t k = n - at < AIS_EXISTS_CHUNK ? n - at : AIS_EXISTS_CHUNK;
+
+        rc = many_chunk(s, table, company, dct, refs + at, k, out + at, e);
+    }
+    if (rc != MLC_OK) {
+        memset(out, 0, n * sizeof(*out));
+        mlc_err_wrap(e, "%s lookup of %zu references", table, n);
+    }
+    return rc;
+}
+
+int ais_journal_exists_many(struct ais_session *s, const char *company, const char *dct,
+                            const char *const *refs, size_t n, struct ais_docs *out,
+                            struct mlc_err *e)
+{
+    return doc_lookup_many(s, "F0911", company, dct, refs, n, out, e);
+}
+
+int ais_voucher_exists_many(struct ais_session *s, const char *company,
+                            const char *const *refs, size_t n, struct ais_docs *out,
+                            struct mlc_err *e)
+{
+    return doc_lookup_many(s, "F0411", company, NULL, refs, n, out, e);
 }
 
 int ais_customer_exists(struct ais_session *s, const char *alky, bool *found, int64_t *an8,

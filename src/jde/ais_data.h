@@ -175,6 +175,18 @@ int ais_journal_exists(struct ais_session *s, const char *company, const char *d
 /* F0411 by RPKCO and RPVINV = invoice. */
 int ais_voucher_exists(struct ais_session *s, const char *company, const char *invoice,
                        struct ais_docs *out, struct mlc_err *e);
+/* The same lookups for many references at once: one query per
+ * AIS_EXISTS_CHUNK references (VINV in a LIST condition) instead of one per
+ * reference. out[i] (n entries, overwritten) receives the documents that
+ * carry refs[i]; an empty out[i] means JDE has none. Every reference must
+ * be non-blank. On error out is left zeroed. */
+#define AIS_EXISTS_CHUNK 500
+int ais_journal_exists_many(struct ais_session *s, const char *company, const char *dct,
+                            const char *const *refs, size_t n, struct ais_docs *out,
+                            struct mlc_err *e);
+int ais_voucher_exists_many(struct ais_session *s, const char *company,
+                            const char *const *refs, size_t n, struct ais_docs *out,
+                            struct mlc_err *e);
 /* F0101 by ABALKY = alky; *an8 = 0 when not found. */
 int ais_customer_exists(struct ais_session *s, const char *alky, bool *found, int64_t *an8,
                         struct mlc_err *e);

@@ -339,6 +339,60 @@ int store_job_claim(struct store *st, const char *owner,
     return st->ops->job_claim(st, owner, kinds, lease_ms, out, e);
 }
 
+/* For a backend without a batch claim: single claims inside one
+ * transaction (each claim sees the ones before, so keys stay unique). */
+static int claim_each(struct store *st, const char *owner,
+                      const char *const *kinds, int64_t lease_ms, size_t max,
+                      struct store_job *out, size_t *n, struct mlc_err *e)
+{
+    int rc = st->ops->tx_begin(st, e);
+
+    for (*n = 0; rc == MLC_OK && *n < max; (*n)++) {
+        rc = st->ops->job_claim(st, owner, kinds, lease_ms, &out[*n], e);
+        if (rc != MLC_OK)
+            break;
+    }
+    if (rc == MLC_ENOTFOUND && *n > 0)
+        rc = MLC_OK;
+    if (rc == MLC_OK)
+        rc = st->ops->tx_commit(st, e);
+    else
+        st->ops->tx_rollback(st);
+    if (rc != MLC_OK) {
+        for (size_t i = 0; i < *n; i++)
+            store_job_clear(&out[i]);
+        *n = 0;
+    }
+    if (rc == MLC_ENOTFOUND)
+        mlc_err_set(e, rc, "store: no job to claim");
+    return rc;
+}
+
+int store_job_claim_batch(struct store *st, const char *owner,
+                          const char *const *kinds, int64_t lease_ms,
+                          size_t max, struct store_job *out, size_t *n,
+                          struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (n != NULL)
+        *n = 0;
+    if (rc == MLC_OK)
+        rc = need_str(owner, "owner", e);
+    if (rc == MLC_OK)
+        rc = need_positive(lease_ms, "lease", e);
+    if (rc == MLC_OK && (out == NULL || n == NULL || max == 0))
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no room for claimed jobs");
+    for (size_t i = 0; rc == MLC_OK && kinds != NULL && kinds[i]; i++)
+        rc = need_str(kinds[i], "job kind", e);
+    if (rc != MLC_OK)
+        return rc;
+    memset(out, 0, max * sizeof(*out));
+    if (st->ops->job_claim_batch != NULL)
+        return st->ops->job_claim_batch(st, owner, kinds, lease_ms, max, out, n, e);
+    return claim_each(st, owner, kinds, lease_ms, max, out, n, e);
+}
+
 int store_job_extend(struct store *st, int64_t id, const char *owner,
                      int64_t lease_ms, struct mlc_err *e)
 {

@@ -113,6 +113,15 @@ int store_job_enqueue(struct store *st, const char *kind, const char *key,
 int store_job_claim(struct store *st, const char *owner,
                     const char *const *kinds, int64_t lease_ms,
                     struct store_job *out, struct mlc_err *e);
+/* Claims up to max claimable jobs of kinds (same rules and order as
+ * store_job_claim, never two live jobs of one kind and key) in one
+ * transaction: out[0..*n) is filled (max entries; each cleared with
+ * store_job_clear by the caller). MLC_ENOTFOUND with *n = 0 when there is
+ * nothing to do; on any other error nothing is claimed. */
+int store_job_claim_batch(struct store *st, const char *owner,
+                          const char *const *kinds, int64_t lease_ms,
+                          size_t max, struct store_job *out, size_t *n,
+                          struct mlc_err *e);
 
 /* The following act only while owner still holds the lease on job id;
  * otherwise MLC_ESTATE (the lease expired and someone else took it).

@@ -46,6 +46,11 @@ struct store_ops {
     int (*job_claim)(struct store *st, const char *owner,
                      const char *const *kinds, int64_t lease_ms,
                      struct store_job *out, struct mlc_err *e);
+    /* May be NULL: store.c then claims one at a time in a transaction. */
+    int (*job_claim_batch)(struct store *st, const char *owner,
+                           const char *const *kinds, int64_t lease_ms,
+                           size_t max, struct store_job *out, size_t *n,
+                           struct mlc_err *e);
     int (*job_extend)(struct store *st, int64_t id, const char *owner,
                       int64_t lease_ms, struct mlc_err *e);
     int (*job_done)(struct store *st, int64_t id, const char *owner,

@@ -1025,6 +1025,40 @@ static int sq_job_claim(struct store *st, const char *owner,
     return rc;
 }
 
+/* Claims one job after another inside one write transaction: each claim
+ * sees the leases taken before it, so one kind and key is claimed once. */
+static int sq_job_claim_batch(struct store *st, const char *owner,
+                              const char *const *kinds, int64_t lease_ms,
+                              size_t max, struct store_job *out, size_t *n,
+                              struct mlc_err *e)
+{
+    struct sq_store *s = sq_of(st);
+    char *json = NULL;
+    int rc;
+
+    *n = 0;
+    if (kinds != NULL && (json = kinds_json(kinds)) == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "store: out of memory");
+    rc = tx_enter(s, e);
+    if (rc == MLC_OK) {
+        int crc = MLC_OK;
+
+        while (*n < max &&
+               (crc = job_claim_tx(s, owner, json, lease_ms, &out[*n], e)) == MLC_OK)
+            (*n)++;
+        if (crc == MLC_ENOTFOUND && *n > 0)
+            crc = MLC_OK;
+        rc = tx_leave(s, crc, e);
+    }
+    if (rc != MLC_OK) {
+        for (size_t i = 0; i < *n; i++)
+            store_job_clear(&out[i]);
+        *n = 0;
+    }
+    free(json);
+    return rc;
+}
+
 static int job_extend_tx(struct sq_store *s, int64_t id, const char *owner,
                          int64_t lease_ms, struct mlc_err *e)
 {
@@ -1725,6 +1759,7 @@ static const struct store_ops sq_ops = {
     .event_ingest        = sq_event_ingest,
     .job_enqueue         = sq_job_enqueue,
     .job_claim           = sq_job_claim,
+    .job_claim_batch     = sq_job_claim_batch,
     .job_extend          = sq_job_extend,
     .job_done            = sq_job_done,
     .job_retry           = sq_job_retry,

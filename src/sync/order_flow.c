@@ -23,6 +23,33 @@
 /* Internal positive result: the run holds, the reason is in e. */
 #define FX_HOLD 1
 
+/* A batched existence answer is trusted this long; older, the key is
+ * looked up again right before its create (contract §3 wants the lookup
+ * close to the create). */
+#define LOOKUP_FRESH_MS 30000
+
+/* The JDE header facts of a document as stored in its ledger request. */
+struct docid {
+    bool voucher;
+    char company[6];
+    char dct[3];
+};
+
+/* One key's answer from a batched existence lookup. */
+struct lk_entry {
+    char            key[64];
+    struct docid    id;
+    bool            ok;      /* answered (false: its query failed) */
+    struct ais_docs docs;
+};
+
+/* The batch's existence answers (see prefetch). */
+struct lk_cache {
+    struct lk_entry *v;
+    size_t           n;
+    int64_t          at_ms;  /* monotonic time of the queries */
+};
+
 /* A ledger row of the order, copied out of the store's callback. */
 struct lrow {
     char                   *key;
@@ -51,6 +78,13 @@ struct fx {
     size_t                    n_ref_docs;
     json_t                   *report;  /* owned */
     json_t                   *docs;    /* borrowed from report */
+    /* Batch mode. */
+    struct lk_cache          *lk;      /* borrowed; NULL: every lookup live */
+    json_t                   *refund_objs; /* this order's refunds, raw (owned) */
+    bool                      found;   /* the list call returned the order */
+    bool                      pre_sale;/* the decision before resolve is a sale */
+    int                       rc;      /* MLC_OK while the run goes on */
+    struct mlc_err            err;     /* the reason of a hold or retry */
 };
 
 /* Sets the hold reason. Formatted into a buffer of its own first: the
@@ -272,53 +306,238 @@ out:
     return rc;
 }
 
-static int fetch(struct fx *x, struct mlc_err *e)
+static int64_t mono_ms(void)
 {
-    struct bc_client *c = NULL;
-    json_t *arr = NULL;
-    uint64_t before;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Ends the run of x with rc (a hold reason or an error already in x->err). */
+static void fx_stop(struct fx *x, int rc)
+{
+    if (x->rc == MLC_OK)
+        x->rc = rc;
+}
+
+static bool alive(const struct fx *x)
+{
+    return x->rc == MLC_OK;
+}
+
+/* An error of a call made for the whole batch, into every order it
+ * concerned (want: those found by the list call only). */
+static void batch_error(struct fx *xs, size_t n, bool want_found, int rc,
+                        const struct mlc_err *be)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct fx *x = &xs[i];
+
+        if (!alive(x) || (want_found && !x->found))
+            continue;
+        x->err = *be;
+        mlc_err_wrap(&x->err, "order %" PRId64 ": fetch", x->order_id);
+        audit(x, "fetch", "error", json_pack("{s:s}", "error", x->err.msg));
+        fx_stop(x, rc);
+    }
+}
+
+static struct fx *fx_find(struct fx *xs, size_t n, int64_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (xs[i].order_id == id)
+            return &xs[i];
+    return NULL;
+}
+
+/* The orders of the batch with products and fees embedded: ranged list
+ * calls (one per 250 ids close together). */
+static int fetch_orders(struct bc_client *c, struct fx *xs, size_t n, struct mlc_err *e)
+{
+    int64_t *ids = calloc(n + 1, sizeof(*ids));
+    json_t *arr = NULL, *o;
+    size_t k = 0, i;
     int rc;
 
-    if ((rc = env_bc(x->r->env, &c, e)) != MLC_OK)
-        return rc;
-    before = bc_client_requests(c);
-    /* A ranged list call embeds products and fees: one call, not three. */
-    rc = bc_orders_by_ids(c, &x->order_id, 1, true, &arr, e);
+    if (ids == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    for (i = 0; i < n; i++)
+        if (alive(&xs[i]))
+            ids[k++] = xs[i].order_id;
+    rc = k > 0 ? bc_orders_by_ids(c, ids, k, true, &arr, e) : MLC_OK;
+    free(ids);
     if (rc != MLC_OK)
-        goto out;
-    if (json_array_size(arr) == 0) {
-        rc = hold(e, "order %" PRId64 " not found in BigCommerce", x->order_id);
-        goto out;
+        return rc;
+    json_array_foreach(arr, i, o) {
+        struct fx *x = fx_find(xs, n, (int64_t)json_integer_value(json_object_get(o, "id")));
+
+        if (x == NULL || !alive(x) || x->found)
+            continue;
+        x->found = true;
+        if (bcd_order(o, &x->o, &x->err) != MLC_OK)
+            fx_stop(x, hold(&x->err, "order %" PRId64 " cannot be read: %s", x->order_id,
+                            x->err.msg));
     }
-    if (bcd_order(json_array_get(arr, 0), &x->o, e) != MLC_OK) {
-        rc = hold(e, "order %" PRId64 " cannot be read: %s", x->order_id, e->msg);
-        goto out;
+    json_decref(arr);
+    for (i = 0; i < n; i++)
+        if (alive(&xs[i]) && !xs[i].found)
+            fx_stop(&xs[i], hold(&xs[i].err, "order %" PRId64 " not found in BigCommerce",
+                                 xs[i].order_id));
+    return MLC_OK;
+}
+
+/* Gives one refund object to its order's list. */
+static int refund_to_order(struct fx *xs, size_t n, json_t *obj, struct mlc_err *e)
+{
+    struct fx *x = fx_find(xs, n, (int64_t)json_integer_value(json_object_get(obj, "order_id")));
+
+    if (x == NULL || !alive(x) || !x->found)
+        return MLC_OK; /* not asked for (or already stopped) */
+    if (x->refund_objs == NULL && (x->refund_objs = json_array()) == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    if (json_array_append(x->refund_objs, obj) != 0)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    return MLC_OK;
+}
+
+/* Every refund of the orders found: one cross-order list (order_id:in,
+ * paged) per 250 orders instead of one call per order. */
+static int fetch_refunds(struct bc_client *c, struct fx *xs, size_t n, struct mlc_err *e)
+{
+    int64_t *ids = calloc(n + 1, sizeof(*ids));
+    size_t k = 0;
+    int rc = MLC_OK;
+
+    if (ids == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (alive(&xs[i]) && xs[i].found)
+            ids[k++] = xs[i].order_id;
+    for (size_t at = 0; at < k && rc == MLC_OK; at += BC_V3_LIMIT_MAX) {
+        struct bc_refund_filter f = { .order_ids = ids + at,
+                                      .n_order_ids = k - at < BC_V3_LIMIT_MAX ? k - at
+                                                                            : BC_V3_LIMIT_MAX };
+        struct bc_pager pg;
+        json_t *items = NULL, *obj;
+        size_t i;
+
+        if ((rc = bc_refunds_pager(c, &f, BC_V3_LIMIT_MAX, &pg, e)) != MLC_OK)
+            break;
+        rc = bc_pager_collect(&pg, 100000, &items, e);
+        bc_pager_free(&pg);
+        json_array_foreach(items, i, obj) {
+            if (rc == MLC_OK)
+                rc = refund_to_order(xs, n, obj, e);
+        }
+        json_decref(items);
     }
+    free(ids);
+    return rc;
+}
+
+/* What the list did not embed, the refunds decoded, and the categories:
+ * per order, for one order found by the list. */
+static int fetch_rest(struct bc_client *c, struct fx *x, struct mlc_err *e)
+{
+    json_t *root;
+    int rc = MLC_OK;
+
     if (!x->o.have_products)
         rc = load_products(c, &x->o, e);
     if (rc == MLC_OK && !x->o.have_fees)
         rc = load_fees(c, &x->o, e);
-    if (rc == MLC_OK)
-        rc = bc_order_load_transactions(c, &x->o, e);
-    if (rc == MLC_OK)
-        rc = bc_order_load_refunds(c, &x->o, &x->refunds, &x->n_refunds, e);
+    if (rc == MLC_OK) {
+        json_t *arr = x->refund_objs != NULL ? json_incref(x->refund_objs) : json_array();
+
+        root = arr != NULL ? json_pack("{s:o}", "data", arr) : NULL; /* o: stolen */
+        rc = root == NULL ? mlc_err_set(e, MLC_ENOMEM, "out of memory")
+                          : bcd_refunds(root, &x->o, &x->refunds, &x->n_refunds, e);
+        json_decref(root);
+    }
     if (rc == MLC_OK && x->pc->n_revenue_by_category > 0)
         rc = load_categories(c, &x->o, e);
-out:
-    json_decref(arr);
-    if (rc < 0) {
-        mlc_err_wrap(e, "order %" PRId64 ": fetch", x->order_id);
+    return rc;
+}
+
+/* The BigCommerce side of the batch: its orders, then its refunds, then
+ * what each order still lacks. Transactions come later, for the orders
+ * whose sale is due (fetch_txns). */
+static void fetch_all(const struct flow_run *r, struct fx *xs, size_t n)
+{
+    struct bc_client *c = NULL;
+    struct mlc_err be;
+    uint64_t before;
+    size_t k = 0;
+    int rc;
+
+    for (size_t i = 0; i < n; i++)
+        k += alive(&xs[i]);
+    if (k == 0)
+        return;
+    mlc_err_clear(&be);
+    if ((rc = env_bc(r->env, &c, &be)) != MLC_OK) {
+        batch_error(xs, n, false, rc, &be);
+        return;
+    }
+    before = bc_client_requests(c);
+    if ((rc = fetch_orders(c, xs, n, &be)) != MLC_OK) {
+        batch_error(xs, n, false, rc, &be);
+        return;
+    }
+    if ((rc = fetch_refunds(c, xs, n, &be)) != MLC_OK) {
+        batch_error(xs, n, true, rc, &be);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct fx *x = &xs[i];
+        uint64_t own = bc_client_requests(c);
+
+        if (!alive(x))
+            continue;
+        if ((rc = fetch_rest(c, x, &x->err)) != MLC_OK) {
+            batch_error(x, 1, false, rc, &x->err);
+            continue;
+        }
+        audit(x, "fetch", "ok",
+              json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "status_id",
+                        (json_int_t)x->o.status_id, "currency", x->o.currency,
+                        "products", (json_int_t)x->o.n_products,
+                        "refunds", (json_int_t)x->n_refunds,
+                        "bc_calls", (json_int_t)(bc_client_requests(c) - own),
+                        "batch_orders", (json_int_t)k,
+                        "batch_bc_calls", (json_int_t)(own - before)));
+        json_object_set_new(x->report, "status_id", json_integer(x->o.status_id));
+        json_object_set_new(x->report, "currency", json_string(x->o.currency));
+        json_object_set_new(x->report, "refunds", json_integer((json_int_t)x->n_refunds));
+    }
+}
+
+/* The order's transactions (v3 has no cross-order list: one call). An
+ * order with nothing to pay has nothing to fetch, unless its GL date is
+ * the time it became paid. */
+static int fetch_txns(struct fx *x, struct mlc_err *e)
+{
+    struct bc_client *c = NULL;
+    int rc;
+
+    if (x->o.have_txns)
+        return MLC_OK;
+    if (x->o.total_inc_tax == 0 && x->pc->gl_date != CFG_GLDATE_PAID) {
+        x->o.have_txns = true;
+        return MLC_OK;
+    }
+    if ((rc = env_bc(x->r->env, &c, e)) == MLC_OK)
+        rc = bc_order_load_transactions(c, &x->o, e);
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, "order %" PRId64 ": fetch transactions", x->order_id);
         audit(x, "fetch", "error", json_pack("{s:s}", "error", e->msg));
         return rc;
     }
-    if (rc == MLC_OK)
-        audit(x, "fetch", "ok",
-              json_pack("{s:I, s:s, s:I, s:I, s:I, s:I}", "status_id", (json_int_t)x->o.status_id,
-                        "currency", x->o.currency, "products", (json_int_t)x->o.n_products,
-                        "transactions", (json_int_t)x->o.n_txns,
-                        "refunds", (json_int_t)x->n_refunds,
-                        "bc_calls", (json_int_t)(bc_client_requests(c) - before)));
-    return rc;
+    audit(x, "fetch", "ok", json_pack("{s:s, s:I, s:I}", "what", "transactions",
+                                      "transactions", (json_int_t)x->o.n_txns,
+                                      "bc_calls", (json_int_t)1));
+    return MLC_OK;
 }
 
 /* ---- ledger rows ------------------------------------------------------------ */
@@ -382,13 +601,6 @@ static int read_rows(struct fx *x, struct mlc_err *e)
     return rc;
 }
 
-/* The JDE header facts of a document as stored in its ledger request. */
-struct docid {
-    bool voucher;
-    char company[6];
-    char dct[3];
-};
-
 static void docid_of(const struct fx *x, const char *request, struct docid *out)
 {
     json_t *j = request != NULL ? json_loads(request, 0, NULL) : NULL;
@@ -406,13 +618,34 @@ static void docid_of(const struct fx *x, const char *request, struct docid *out)
 }
 
 /* The idempotency lookup (contract §3): documents in JDE with this key. */
+/* The batch's answer for key with the same header facts, if fresh. */
+static const struct lk_entry *lk_find(const struct lk_cache *lk, const struct docid *id,
+                                      const char *key)
+{
+    if (lk == NULL || mono_ms() - lk->at_ms > LOOKUP_FRESH_MS)
+        return NULL;
+    for (size_t i = 0; i < lk->n; i++) {
+        const struct lk_entry *en = &lk->v[i];
+
+        if (en->ok && en->id.voucher == id->voucher && strcmp(en->key, key) == 0 &&
+            strcmp(en->id.company, id->company) == 0 &&
+            (id->voucher || strcmp(en->id.dct, id->dct) == 0))
+            return en;
+    }
+    return NULL;
+}
+
 static int lookup(struct fx *x, const struct docid *id, const char *key, struct ais_docs *docs,
                   struct mlc_err *e)
 {
     struct ais_session *s = env_ais(x->r->env);
+    const struct lk_entry *en = lk_find(x->lk, id, key);
     int rc;
 
-    if (id->voucher)
+    if (en != NULL) {
+        *docs = en->docs;
+        rc = MLC_OK;
+    } else if (id->voucher)
         rc = ais_voucher_exists(s, id->company, key, docs, e);
     else
         rc = ais_journal_exists(s, id->company, id->dct, key, docs, e);
@@ -421,8 +654,8 @@ static int lookup(struct fx *x, const struct docid *id, const char *key, struct 
         return rc;
     }
     audit(x, "lookup", docs->n > 0 ? "found" : "absent",
-          json_pack("{s:s, s:s, s:I}", "key", key, "table", id->voucher ? "F0411" : "F0911",
-                    "documents", (json_int_t)docs->n));
+          json_pack("{s:s, s:s, s:I, s:b}", "key", key, "table", id->voucher ? "F0411" : "F0911",
+                    "documents", (json_int_t)docs->n, "batched", en != NULL));
     if (docs->n > 1)
         log_warn("flow", "several JDE documents carry one key", LF_STR("key", key),
                  LF_UINT("documents", docs->n));
@@ -852,13 +1085,16 @@ static int engine_result(struct fx *x, int rc, const char *key, const char *kind
 
 static int do_sale(struct fx *x, struct mlc_err *e)
 {
-    struct post_opts opts = opts_at(x, sale_time(x));
+    struct post_opts opts;
     struct post_hold h = { { 0 } };
     struct post_doc d = { 0 };
     char key[64];
     int rc;
 
     key_of(x, POST_KIND_SALE, 0, key, sizeof(key));
+    if ((rc = fetch_txns(x, e)) != MLC_OK)
+        return rc;
+    opts = opts_at(x, sale_time(x)); /* paid_at needs the transactions */
     rc = post_sale(&x->o, x->pc, &opts, &d, &h, e);
     rc = engine_result(x, rc, key, "sale", &h, e);
     if (rc != MLC_OK)
@@ -982,19 +1218,184 @@ static void fx_clear(struct fx *x)
         post_doc_clear(&x->ref_docs[i]);
     free(x->ref_docs);
     json_decref(x->report);
+    json_decref(x->refund_objs);
 }
 
-static int steps(struct fx *x, struct mlc_err *e)
+static int fx_init(struct fx *x, const struct flow_run *r, int64_t order_id, int64_t now,
+                   struct mlc_err *e)
+{
+    memset(x, 0, sizeof(*x));
+    x->r = r;
+    x->pc = &r->cfg->posting;
+    x->order_id = order_id;
+    x->now = now;
+    snprintf(x->entity, sizeof(x->entity), FLOW_ORDER_KEY "%" PRId64, order_id);
+    x->report = json_pack("{s:I, s:b, s:[]}", "order_id", (json_int_t)order_id,
+                          "dry_run", r->dry_run, "documents");
+    if (x->report == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    x->docs = json_object_get(x->report, "documents");
+    mlc_err_clear(&x->err);
+    return MLC_OK;
+}
+
+/* post_decide on the ledger as read, rows in doubt counting as not posted:
+ * a sale then is due exactly when it may be due after resolve. */
+static bool sale_due_before_resolve(const struct fx *x)
+{
+    struct post_facts f = { 0 };
+
+    for (size_t i = 0; i < x->n_rows; i++) {
+        if (x->rows[i].state != STORE_LEDGER_POSTED)
+            continue;
+        if (strcmp(x->rows[i].kind, "sale") == 0)
+            f.sale_posted = true;
+        else if (strcmp(x->rows[i].kind, "reversal") == 0)
+            f.reversal_posted = true;
+    }
+    return post_decide(x->o.status_id, &f, x->pc).action == POST_ACT_SALE;
+}
+
+static const struct lrow *row_of(const struct fx *x, const char *key)
+{
+    for (size_t i = 0; i < x->n_rows; i++)
+        if (strcmp(x->rows[i].key, key) == 0)
+            return &x->rows[i];
+    return NULL;
+}
+
+/* Appends (key, id) to the batch's list of keys to look up. */
+static int lk_push(struct lk_cache *lk, size_t *cap, const char *key, const struct docid *id,
+                   struct mlc_err *e)
+{
+    if (lk->n == *cap) {
+        size_t ncap = *cap > 0 ? *cap * 2 : 64;
+        struct lk_entry *nv = realloc(lk->v, ncap * sizeof(*nv));
+
+        if (nv == NULL)
+            return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+        lk->v = nv;
+        *cap = ncap;
+    }
+    memset(&lk->v[lk->n], 0, sizeof(lk->v[0]));
+    snprintf(lk->v[lk->n].key, sizeof(lk->v[0].key), "%s", key);
+    lk->v[lk->n].id = *id;
+    lk->n++;
+    return MLC_OK;
+}
+
+/* The keys of x JDE may be asked about in this run: rows left in doubt,
+ * and the documents that may be created (sale, refunds, reversal) without
+ * a ledger row yet. */
+static int lk_keys(struct fx *x, struct lk_cache *lk, size_t *cap, struct mlc_err *e)
+{
+    const struct lrow *sale_row;
+    struct docid id;
+    char key[64];
+    int rc = MLC_OK;
+
+    for (size_t i = 0; i < x->n_rows && rc == MLC_OK; i++) {
+        if (x->rows[i].state == STORE_LEDGER_POSTED)
+            continue;
+        docid_of(x, x->rows[i].request, &id);
+        rc = lk_push(lk, cap, x->rows[i].key, &id, e);
+    }
+    docid_of(x, NULL, &id);
+    key_of(x, POST_KIND_SALE, 0, key, sizeof(key));
+    sale_row = row_of(x, key);
+    if (rc == MLC_OK && x->pre_sale && sale_row == NULL)
+        rc = lk_push(lk, cap, key, &id, e);
+    for (size_t i = 0; i < x->n_refunds && rc == MLC_OK && (x->pre_sale || sale_row); i++) {
+        key_of(x, POST_KIND_REFUND, x->refunds[i].id, key, sizeof(key));
+        if (row_of(x, key) == NULL)
+            rc = lk_push(lk, cap, key, &id, e);
+    }
+    key_of(x, POST_KIND_REVERSAL, 0, key, sizeof(key));
+    if (rc == MLC_OK && sale_row != NULL && x->o.status_id == ORDER_STATUS_CANCELLED &&
+        row_of(x, key) == NULL)
+        rc = lk_push(lk, cap, key, &id, e);
+    return rc;
+}
+
+static int cmp_lk(const void *a, const void *b)
+{
+    const struct lk_entry *x = a, *y = b;
+    int c = (int)x->id.voucher - (int)y->id.voucher;
+
+    if (c == 0)
+        c = strcmp(x->id.company, y->id.company);
+    if (c == 0 && !x->id.voucher)
+        c = strcmp(x->id.dct, y->id.dct);
+    return c;
+}
+
+/* One query for lk->v[from..to) (same table, company and type). A failed
+ * query is logged and leaves its keys to the live lookup. */
+static void lk_query(const struct flow_run *r, struct lk_cache *lk, size_t from, size_t to)
+{
+    size_t k = to - from;
+    const char **refs = calloc(k, sizeof(*refs));
+    struct ais_docs *docs = calloc(k, sizeof(*docs));
+    const struct docid *id = &lk->v[from].id;
+    struct mlc_err e;
+    int rc;
+
+    if (refs == NULL || docs == NULL) {
+        free(refs);
+        free(docs);
+        return;
+    }
+    for (size_t i = 0; i < k; i++)
+        refs[i] = lk->v[from + i].key;
+    if (id->voucher)
+        rc = ais_voucher_exists_many(env_ais(r->env), id->company, refs, k, docs, &e);
+    else
+        rc = ais_journal_exists_many(env_ais(r->env), id->company, id->dct, refs, k, docs, &e);
+    if (rc == MLC_OK) {
+        for (size_t i = 0; i < k; i++) {
+            lk->v[from + i].docs = docs[i];
+            lk->v[from + i].ok = true;
+        }
+    } else {
+        log_warn("flow", "batched JDE lookup failed: keys are looked up one by one",
+                 LF_UINT("keys", k), LF_ERR(&e));
+    }
+    free(refs);
+    free(docs);
+}
+
+/* Contract §3's existence checks for the whole batch, asked at once: one
+ * F0911 / F0411 query per company and document type with every key in a
+ * LIST condition. The answers serve lookup() for LOOKUP_FRESH_MS. */
+static void prefetch(const struct flow_run *r, struct fx *xs, size_t n, struct lk_cache *lk)
+{
+    struct mlc_err e;
+    size_t cap = 0, from = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (alive(&xs[i]) && lk_keys(&xs[i], lk, &cap, &e) != MLC_OK) {
+            lk->n = 0; /* out of memory: every lookup goes live */
+            return;
+        }
+    }
+    if (lk->n == 0)
+        return;
+    qsort(lk->v, lk->n, sizeof(*lk->v), cmp_lk);
+    lk->at_ms = mono_ms();
+    for (size_t i = 1; i <= lk->n; i++) {
+        if (i == lk->n || cmp_lk(&lk->v[from], &lk->v[i]) != 0) {
+            lk_query(r, lk, from, i);
+            from = i;
+        }
+    }
+}
+
+/* The JDE side of one order: rows in doubt settled, then the decision and
+ * its documents. */
+static int post_steps(struct fx *x, struct mlc_err *e)
 {
     int rc;
 
-    if ((rc = read_rows(x, e)) != MLC_OK)
-        return rc;
-    if ((rc = fetch(x, e)) != MLC_OK)
-        return rc;
-    json_object_set_new(x->report, "status_id", json_integer(x->o.status_id));
-    json_object_set_new(x->report, "currency", json_string(x->o.currency));
-    json_object_set_new(x->report, "refunds", json_integer((json_int_t)x->n_refunds));
     if ((rc = checkpoint(x, e)) != MLC_OK)
         return rc;
     if ((rc = resolve(x, e)) != MLC_OK)
@@ -1004,47 +1405,126 @@ static int steps(struct fx *x, struct mlc_err *e)
     return decide_and_post(x, e);
 }
 
+/* Ends x's run: the result, the hold audit and the report. */
+static enum flow_result fx_result(struct fx *x)
+{
+    static const char *const names[] = { "done", "retry", "hold" };
+    enum flow_result res = x->rc == MLC_OK ? FLOW_DONE
+                         : x->rc == FX_HOLD ? FLOW_HOLD : FLOW_RETRY;
+
+    if (res == FLOW_HOLD)
+        audit(x, "hold", "held", json_pack("{s:s}", "reason", x->err.msg));
+    if (res == FLOW_DONE)
+        mlc_err_clear(&x->err);
+    json_object_set_new(x->report, "result", json_string(names[res]));
+    if (res != FLOW_DONE)
+        json_object_set_new(x->report, "reason", json_string(x->err.msg));
+    return res;
+}
+
+/*
+ * The run of a batch (one order is a batch of one). Orders stay independent:
+ * each carries its own result and reason, and a call made for the whole
+ * batch that fails stops only the orders it concerned.
+ *   1. ledger rows of every order;
+ *   2. BigCommerce: the orders (ranged list calls), their refunds (one
+ *      cross-order list), then per order what the list did not embed;
+ *   3. transactions of the orders whose sale is due;
+ *   4. JDE: every key that may be looked up, in one query per company and
+ *      type (prefetch), then per order: resolve, decide, post.
+ * The JDE phase comes last so the existence answers are fresh when the
+ * creates go out.
+ */
+static void run_batch(const struct flow_run *r, struct fx *xs, size_t n)
+{
+    struct lk_cache lk = { 0 };
+
+    for (size_t i = 0; i < n; i++)
+        fx_stop(&xs[i], read_rows(&xs[i], &xs[i].err));
+    fetch_all(r, xs, n);
+    for (size_t i = 0; i < n; i++) {
+        struct fx *x = &xs[i];
+
+        if (!alive(x))
+            continue;
+        fx_stop(x, checkpoint(x, &x->err));
+        x->pre_sale = alive(x) && sale_due_before_resolve(x);
+        if (x->pre_sale)
+            fx_stop(x, fetch_txns(x, &x->err));
+    }
+    prefetch(r, xs, n, &lk);
+    for (size_t i = 0; i < n; i++) {
+        struct fx *x = &xs[i];
+
+        x->lk = &lk;
+        if (alive(x))
+            fx_stop(x, post_steps(x, &x->err));
+        x->lk = NULL;
+    }
+    free(lk.v);
+}
+
+static bool run_ok(const struct flow_run *r)
+{
+    return r != NULL && r->env != NULL && r->st != NULL && r->cfg != NULL;
+}
+
 int flow_order_sync(const struct flow_run *r, int64_t order_id, enum flow_result *res,
                     json_t **report, struct mlc_err *e)
 {
-    static const char *const names[] = { "done", "retry", "hold" };
-    struct mlc_err local;
     struct fx x;
     int rc;
 
-    if (e == NULL)
-        e = &local; /* the steps read their own messages back */
-
     if (report != NULL)
         *report = NULL;
-    if (r == NULL || r->env == NULL || r->st == NULL || r->cfg == NULL || res == NULL ||
-        order_id <= 0)
+    if (!run_ok(r) || res == NULL || order_id <= 0)
         return mlc_err_set(e, MLC_EINVAL, "flow_order_sync: bad arguments");
-    memset(&x, 0, sizeof(x));
-    x.r = r;
-    x.pc = &r->cfg->posting;
-    x.order_id = order_id;
-    x.now = r->now > 0 ? r->now : (int64_t)time(NULL);
-    snprintf(x.entity, sizeof(x.entity), FLOW_ORDER_KEY "%" PRId64, order_id);
-    x.report = json_pack("{s:I, s:b, s:[]}", "order_id", (json_int_t)order_id,
-                         "dry_run", r->dry_run, "documents");
-    if (x.report == NULL)
-        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
-    x.docs = json_object_get(x.report, "documents");
-    mlc_err_clear(e);
-    rc = steps(&x, e);
-    *res = rc == MLC_OK ? FLOW_DONE : rc == FX_HOLD ? FLOW_HOLD : FLOW_RETRY;
-    if (*res == FLOW_HOLD)
-        audit(&x, "hold", "held", json_pack("{s:s}", "reason", e->msg));
-    if (*res == FLOW_DONE)
-        mlc_err_clear(e);
-    json_object_set_new(x.report, "result", json_string(names[*res]));
-    if (*res != FLOW_DONE)
-        json_object_set_new(x.report, "reason", json_string(e->msg));
+    if ((rc = fx_init(&x, r, order_id, r->now > 0 ? r->now : (int64_t)time(NULL), e)) != MLC_OK)
+        return rc;
+    run_batch(r, &x, 1);
+    *res = fx_result(&x);
+    if (e != NULL)
+        *e = x.err;
     if (report != NULL) {
         *report = x.report;
         x.report = NULL;
     }
     fx_clear(&x);
     return MLC_OK;
+}
+
+int flow_orders_sync_batch(const struct flow_run *r, const int64_t *ids, size_t n,
+                           enum flow_result *res, struct mlc_err *errs, struct mlc_err *e)
+{
+    int64_t now;
+    struct fx *xs;
+    int rc = MLC_OK;
+
+    if (!run_ok(r) || ids == NULL || res == NULL || n == 0 || n > FLOW_BATCH_MAX)
+        return mlc_err_set(e, MLC_EINVAL, "flow_orders_sync_batch: bad arguments");
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] <= 0)
+            return mlc_err_set(e, MLC_EINVAL, "flow_orders_sync_batch: bad order id");
+        for (size_t j = 0; j < i; j++)
+            if (ids[j] == ids[i])
+                return mlc_err_set(e, MLC_EINVAL, "flow_orders_sync_batch: order %" PRId64
+                                   " is twice in the batch", ids[i]);
+    }
+    if ((xs = calloc(n, sizeof(*xs))) == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    now = r->now > 0 ? r->now : (int64_t)time(NULL);
+    for (size_t i = 0; i < n && rc == MLC_OK; i++)
+        rc = fx_init(&xs[i], r, ids[i], now, e);
+    if (rc == MLC_OK) {
+        run_batch(r, xs, n);
+        for (size_t i = 0; i < n; i++) {
+            res[i] = fx_result(&xs[i]);
+            if (errs != NULL)
+                errs[i] = xs[i].err;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        fx_clear(&xs[i]);
+    free(xs);
+    return rc;
 }

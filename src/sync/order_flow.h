@@ -5,8 +5,10 @@
  *
  * One run:
  *  1. fetch   the order with products and fees embedded (one ranged list
- *             call), its transactions and its refunds (plus one catalog call
- *             when posting.revenue_by_category is set): 3 BigCommerce calls;
+ *             call), its refunds (the cross-order list) and, when its sale
+ *             is due, its transactions (plus one catalog call when
+ *             posting.revenue_by_category is set): 3 BigCommerce calls at
+ *             most, fewer per order in a batch (flow_orders_sync_batch);
  *  2. resolve every ledger row of the order left PENDING or UNKNOWN by an
  *             earlier attempt: looked up in JDE (F0911 / F0411 by key),
  *             adopted when found (audit "adopt"), forgotten when not;
@@ -39,6 +41,7 @@
 #define MLC_SYNC_ORDER_FLOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -80,6 +83,30 @@ struct flow_run {
  * and JDE document number (caller decrefs). */
 int flow_order_sync(const struct flow_run *r, int64_t order_id, enum flow_result *res,
                     json_t **report, struct mlc_err *e);
+
+/* The most orders one batch takes. */
+#define FLOW_BATCH_MAX 1000
+
+/* Runs the flow for the distinct orders ids[0..n) together (n 1..
+ * FLOW_BATCH_MAX), spending BigCommerce and AIS calls per batch where the
+ * APIs allow it:
+ *   - the orders with products and fees embedded: ranged v2 list calls
+ *     (bc_orders_by_ids: one per 250 ids close together);
+ *   - their refunds: one cross-order v3 list (order_id:in, paged) per 250
+ *     orders;
+ *   - transactions (v3 has no cross-order list): one call per order whose
+ *     sale is due, none for an order with nothing to post or nothing paid;
+ *   - the idempotency lookups of contract §3: one F0911 / F0411 query per
+ *     company and document type with every key of the batch in a LIST
+ *     condition (rows left in doubt and documents about to be created); an
+ *     answer older than 30 s is asked again before the create.
+ * Each order's steps, audit rows and result are those of flow_order_sync,
+ * independent of the others: res[i] and errs[i] (may be NULL; n entries,
+ * the reason of a HOLD or RETRY) belong to ids[i]. A call made for the
+ * whole batch that fails makes the orders it concerned RETRY. Returns
+ * MLC_OK, or MLC_EINVAL for bad arguments (a repeated id included). */
+int flow_orders_sync_batch(const struct flow_run *r, const int64_t *ids, size_t n,
+                           enum flow_result *res, struct mlc_err *errs, struct mlc_err *e);
 
 /* "order:105" -> 105; MLC_EINVAL for anything else. */
 int flow_order_key_parse(const char *key, int64_t *order_id, struct mlc_err *e);

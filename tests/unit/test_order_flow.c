@@ -718,6 +718,226 @@ static void test_dry_run(void **state)
     run_close(&r);
 }
 
+/* ---- batch mode ------------------------------------------------------------------- */
+
+/* Σ of a simulator's counters whose key contains part (NULL: all). */
+static long long counters_sum(const char *base, const char *part)
+{
+    json_t *c = ctl(base, "GET", "/__sim/counters", NULL), *v;
+    const char *k;
+    long long n = 0;
+
+    json_object_foreach(c, k, v) {
+        if (part == NULL || strstr(k, part) != NULL)
+            n += json_integer_value(v);
+    }
+    json_decref(c);
+    return n;
+}
+
+static long long bc_calls(void)
+{
+    return counters_sum(TF.bc_base, NULL);
+}
+
+static long long ais_calls(void)
+{
+    return counters_sum(TF.ais_base, "/jderest");
+}
+
+static void batch_run(struct run *r, const int64_t *ids, size_t n, enum flow_result *res,
+                      struct mlc_err *errs)
+{
+    struct flow_run fr = { .env = r->env, .st = r->st, .cfg = r->cfg, .actor = "test" };
+
+    assert_int_equal(flow_orders_sync_batch(&fr, ids, n, res, errs, NULL), MLC_OK);
+}
+
+static void expect_batch_done(struct run *r, const int64_t *ids, size_t n)
+{
+    enum flow_result res[64];
+    struct mlc_err errs[64];
+
+    assert_true(n <= 64);
+    batch_run(r, ids, n, res, errs);
+    for (size_t i = 0; i < n; i++) {
+        if (res[i] != FLOW_DONE)
+            fprintf(stderr, "order %" PRId64 ": %d %s\n", ids[i], (int)res[i], errs[i].msg);
+        assert_int_equal(res[i], FLOW_DONE);
+    }
+}
+
+static void sale_key(int64_t id, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "BC%" PRId64 "S", id);
+}
+
+/* A batch of paid orders posts each exactly once; BigCommerce calls are
+ * one per order (its transactions) plus a constant (list and refunds), AIS
+ * calls at most 1.1 per document once the accounts are cached; a second
+ * run of the batch spends the constant only and posts nothing. */
+static void test_batch_posts_each_once(void **state)
+{
+    enum { WARM = 8, N = 30 };
+    struct run r;
+    int64_t ids[WARM + N + 1];
+    long long bc0, ais0, je0, bc1, ais1, je1;
+    char key[32];
+
+    (void)state;
+    run_open(&r, "journal", false, SKU_MAP);
+    for (int i = 0; i < WARM + N; i++) {
+        ids[i] = 300 + i;
+        make_order(ids[i], "T-THING", 11);
+    }
+    ids[WARM + N] = 103;                     /* awaiting payment: nothing */
+    expect_batch_done(&r, ids, WARM);        /* warms the accounts cache */
+    bc0 = bc_calls();
+    ais0 = ais_calls();
+    je0 = ais_counter(JE_CALLS);
+    expect_batch_done(&r, ids + WARM, N + 1);
+    bc1 = bc_calls();
+    ais1 = ais_calls();
+    je1 = ais_counter(JE_CALLS);
+    if (getenv("MLC_TEST_VERBOSE") != NULL)
+        fprintf(stderr, "batch of %d: %lld BigCommerce calls, %lld AIS calls\n", N + 1,
+                bc1 - bc0, ais1 - ais0);
+    assert_int_equal(je1 - je0, N);
+    assert_true(bc1 - bc0 <= N + 3);
+    assert_true((ais1 - ais0) * 10 <= N * 11);
+    for (int i = 0; i < WARM + N; i++) {
+        struct jfacts j;
+
+        sale_key(ids[i], key, sizeof(key));
+        j = je_facts(key, false, "JE");
+        assert_int_equal(j.docs, 1);
+        assert_int_equal(j.sum, 0);
+        assert_int_equal(ledger_state(&r, key, NULL), STORE_LEDGER_POSTED);
+    }
+    assert_false(ledger_has(&r, "BC103S"));
+
+    /* Again: the ledger says posted; no transactions, no lookup, no create. */
+    expect_batch_done(&r, ids, WARM + N + 1);
+    assert_true(bc_calls() - bc1 <= 3);
+    assert_int_equal(ais_counter(JE_CALLS), je1);
+    assert_int_equal(ais_calls(), ais1);
+
+    /* A refund on one order of the batch: its own entry, once. */
+    {
+        char body[512];
+
+        snprintf(body, sizeof(body),
+                 "{\"order_id\":311,\"created\":\"2026-11-28T09:00:00Z\",\"tax\":\"0.80\","
+                 "\"items\":[{\"item_type\":\"PRODUCT\",\"item_id\":%" PRId64 ",\"quantity\":1,"
+                 "\"amount\":\"10.80\"}],"
+                 "\"payments\":[{\"provider_id\":\"stripe\",\"amount\":\"10.80\"}]}",
+                 first_item_id(311));
+        json_decref(ctl(TF.bc_base, "POST", "/__sim/refunds", body));
+    }
+    expect_batch_done(&r, ids + WARM, N + 1);
+    expect_batch_done(&r, ids + WARM, N + 1);
+    assert_int_equal(je_facts("BC311R", true, NULL).docs, 1);
+    assert_int_equal(je_facts("BC311R", true, NULL).sum, 0);
+    assert_int_equal(ais_counter(JE_CALLS), je1 + 1);
+    run_close(&r);
+}
+
+/* One order that holds (unmapped SKU) and one BigCommerce does not have do
+ * not stop the others of the batch; each carries its own reason. */
+static void test_batch_hold_independent(void **state)
+{
+    int64_t ids[] = { 350, 351, 352, 399999, 353 };
+    enum flow_result res[5];
+    struct mlc_err errs[5];
+    struct run r;
+
+    (void)state;
+    run_open(&r, "journal", true, SKU_MAP);
+    make_order(350, "T-THING", 11);
+    make_order(351, "T-NOPE", 11);
+    make_order(352, "T-THING", 11);
+    make_order(353, "T-THING", 9);
+    batch_run(&r, ids, 5, res, errs);
+    assert_int_equal(res[0], FLOW_DONE);
+    assert_int_equal(res[1], FLOW_HOLD);
+    assert_non_null(strstr(errs[1].msg, "T-NOPE"));
+    assert_int_equal(res[2], FLOW_DONE);
+    assert_int_equal(res[3], FLOW_HOLD);
+    assert_non_null(strstr(errs[3].msg, "not found"));
+    assert_int_equal(res[4], FLOW_DONE);
+    assert_string_equal(errs[0].msg, "");
+    assert_int_equal(je_facts("BC350S", false, NULL).docs, 1);
+    assert_int_equal(je_facts("BC352S", false, NULL).docs, 1);
+    assert_int_equal(je_facts("BC353S", false, NULL).docs, 1);
+    assert_int_equal(je_facts("BC351", true, NULL).rows, 0);
+    assert_false(ledger_has(&r, "BC351S"));
+    /* Bad arguments: a repeated id. */
+    {
+        int64_t dup[] = { 350, 350 };
+        struct flow_run fr = { .env = r.env, .st = r.st, .cfg = r.cfg, .actor = "test" };
+
+        assert_int_equal(flow_orders_sync_batch(&fr, dup, 2, res, errs, NULL), MLC_EINVAL);
+    }
+    run_close(&r);
+}
+
+/* Rows left PENDING are settled by the batch's lookup before anything is
+ * created: the one JDE has is adopted, the one it has not is posted once. */
+static void test_batch_pending_settled(void **state)
+{
+    int64_t ids[] = { 360, 361, 362, 363 };
+    struct run a, b;
+    long long je;
+    int64_t doc = 0;
+
+    (void)state;
+    for (size_t i = 0; i < 4; i++)
+        make_order(ids[i], "T-THING", 11);
+    run_open(&a, "journal", false, SKU_MAP);
+    expect_batch_done(&a, ids, 1);           /* JDE has 360 */
+    je = ais_counter(JE_CALLS);
+
+    run_open(&b, "journal", false, SKU_MAP);
+    assert_int_equal(store_ledger_begin(b.st, "BC360S", "sale", "order:360", "{}", NULL),
+                     MLC_OK);
+    assert_int_equal(store_ledger_begin(b.st, "BC361S", "sale", "order:361", "{}", NULL),
+                     MLC_OK);
+    assert_int_equal(store_ledger_mark_unknown(b.st, "BC361S", NULL), MLC_OK);
+    expect_batch_done(&b, ids, 4);
+    assert_int_equal(ais_counter(JE_CALLS), je + 3);
+    assert_int_equal(ledger_state(&b, "BC360S", &doc), STORE_LEDGER_POSTED);
+    assert_int_equal(doc, je_facts("BC360S", false, NULL).doc);
+    for (size_t i = 0; i < 4; i++) {
+        char key[32];
+
+        sale_key(ids[i], key, sizeof(key));
+        assert_int_equal(je_facts(key, false, NULL).docs, 1);
+        assert_int_equal(ledger_state(&b, key, NULL), STORE_LEDGER_POSTED);
+    }
+    run_close(&a);
+    run_close(&b);
+}
+
+/* Voucher mode batches its F0411 lookups the same way: once each. */
+static void test_batch_voucher(void **state)
+{
+    int64_t ids[] = { 370, 371, 372 };
+    struct run r;
+    long long pv;
+
+    (void)state;
+    run_open(&r, "voucher", false, SKU_MAP);
+    for (size_t i = 0; i < 3; i++)
+        make_order(ids[i], "T-THING", 11);
+    pv = ais_counter(PV_CALLS);
+    expect_batch_done(&r, ids, 3);
+    expect_batch_done(&r, ids, 3);
+    assert_int_equal(ais_counter(PV_CALLS), pv + 3);
+    assert_int_equal(je_facts("BC371S", false, "PV").docs, 1);
+    assert_int_equal(ledger_state(&r, "BC372S", NULL), STORE_LEDGER_POSTED);
+    run_close(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -732,6 +952,10 @@ int main(void)
         cmocka_unit_test(test_cancel_reversal),
         cmocka_unit_test(test_voucher_mode),
         cmocka_unit_test(test_dry_run),
+        cmocka_unit_test(test_batch_posts_each_once),
+        cmocka_unit_test(test_batch_hold_independent),
+        cmocka_unit_test(test_batch_pending_settled),
+        cmocka_unit_test(test_batch_voucher),
     };
 
     return cmocka_run_group_tests_name("order_flow", tests, group_setup, group_teardown);

@@ -1283,6 +1283,102 @@ static void test_crash_consistency(void **state)
     assert_int_equal(count(f, STORE_JOB_READY), expect);
 }
 
+/* ---- batch claims ------------------------------------------------------ */
+
+static void clear_jobs(struct store_job *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        store_job_clear(&v[i]);
+}
+
+/* Up to max jobs of the kinds asked, oldest first, in one call; future
+ * jobs, other kinds and live keys stay; nothing left gives ENOTFOUND. */
+static void test_claim_batch(void **state)
+{
+    struct fx *f = *state;
+    const char *const kinds[] = { "order.sync", NULL };
+    struct store_job v[8];
+    struct mlc_err e = {0};
+    int64_t a = enqueue_at(f, "order.sync", "order:1", T0 - 30, NULL);
+    int64_t b = enqueue_at(f, "order.sync", "order:2", T0 - 20, NULL);
+    int64_t c = enqueue_at(f, "order.sync", "order:3", T0 - 10, NULL);
+    int64_t other = enqueue(f, "noop", "x");
+    int64_t later = enqueue_at(f, "order.sync", "order:4", T0 + 60000, NULL);
+    size_t n = 99;
+
+    assert_int_equal(store_job_claim_batch(f->st, "w1", kinds, 1000, 2, v, &n, &e),
+                     MLC_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].id, a);
+    assert_int_equal(v[1].id, b);
+    assert_int_equal(v[0].state, STORE_JOB_RUNNING);
+    assert_string_equal(v[1].owner, "w1");
+    assert_int_equal(v[1].attempts, 1);
+    assert_int_equal(v[1].lease_until, T0 + 1000);
+    clear_jobs(v, n);
+    assert_int_equal(store_job_claim_batch(f->st, "w2", kinds, 1000, 8, v, &n, &e),
+                     MLC_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].id, c);
+    clear_jobs(v, n);
+    assert_int_equal(store_job_claim_batch(f->st, "w2", kinds, 1000, 8, v, &n, &e),
+                     MLC_ENOTFOUND);
+    assert_int_equal(n, 0);
+    assert_int_equal(job_state(f, other), STORE_JOB_READY);
+    assert_int_equal(job_state(f, later), STORE_JOB_READY);
+    /* Each job settles on its own. */
+    assert_int_equal(store_job_done(f->st, a, "w1", &e), MLC_OK);
+    assert_int_equal(store_job_hold(f->st, b, "w1", "why", &e), MLC_OK);
+    assert_int_equal(store_job_retry(f->st, c, "w2", "later", 5, NULL, &e), MLC_OK);
+    assert_int_equal(job_state(f, a), STORE_JOB_DONE);
+    assert_int_equal(job_state(f, b), STORE_JOB_HELD);
+    assert_int_equal(job_state(f, c), STORE_JOB_READY);
+    /* Any kind; bad arguments. */
+    assert_int_equal(store_job_claim_batch(f->st, "w3", NULL, 1000, 8, v, &n, &e), MLC_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].id, other);
+    clear_jobs(v, n);
+    assert_int_equal(store_job_claim_batch(f->st, "w3", NULL, 1000, 0, v, &n, &e),
+                     MLC_EINVAL);
+    assert_int_equal(store_job_claim_batch(f->st, "w3", NULL, 0, 8, v, &n, &e), MLC_EINVAL);
+    assert_int_equal(store_job_claim_batch(f->st, "w3", NULL, 1000, 8, NULL, &n, &e),
+                     MLC_EINVAL);
+}
+
+/* A READY job and an expired RUNNING one of the same key: one claim takes
+ * only one of them (never two live jobs of one key); the other waits. */
+static void test_claim_batch_one_per_key(void **state)
+{
+    struct fx *f = *state;
+    struct store_job v[4], j;
+    struct mlc_err e = {0};
+    int64_t first = enqueue(f, "order.sync", "order:7");
+    int64_t second, third;
+    size_t n = 0;
+
+    assert_int_equal(claim(f, "w1", NULL, 1000, &j), MLC_OK);
+    assert_int_equal(j.id, first);
+    store_job_clear(&j);
+    second = enqueue(f, "order.sync", "order:7"); /* RUNNING does not coalesce */
+    assert_int_not_equal(second, first);
+    third = enqueue(f, "order.sync", "order:8");
+    /* While the lease lives, only order:8 is claimable. */
+    assert_int_equal(store_job_claim_batch(f->st, "w2", NULL, 1000, 4, v, &n, &e), MLC_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].id, third);
+    clear_jobs(v, n);
+    /* Lease gone: the expired job or the ready one, not both. */
+    f->now += 1001;
+    assert_int_equal(store_job_claim_batch(f->st, "w2", NULL, 1000, 4, v, &n, &e), MLC_OK);
+    assert_int_equal(n, 2); /* one of order:7 and the expired order:8 */
+    assert_string_not_equal(v[0].key, v[1].key);
+    for (size_t i = 0; i < n; i++)
+        assert_true(v[i].id == first || v[i].id == second || v[i].id == third);
+    clear_jobs(v, n);
+    assert_int_equal(store_job_claim_batch(f->st, "w3", NULL, 1000, 4, v, &n, &e),
+                     MLC_ENOTFOUND);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1310,6 +1406,8 @@ int main(void)
         T(test_migrations),
         T(test_concurrent_claims),
         T(test_crash_consistency),
+        T(test_claim_batch),
+        T(test_claim_batch_one_per_key),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -450,6 +450,103 @@ static void test_free_unstarted(void **state)
     workers_free(NULL);
 }
 
+/* ---- batch handlers ------------------------------------------------------ */
+
+#define N_BATCH_JOBS 40
+
+static _Atomic int batch_runs[N_BATCH_JOBS];
+static _Atomic int batch_calls, batch_biggest, batch_extend_fails;
+
+/* Key "b:N": N % 10 == 3 holds, N % 10 == 5 retries on its first attempt,
+ * the rest are done. Renews the leases of the whole batch once. */
+static void h_batch(struct workers_job_ctx *ctx, const struct store_job *jobs, size_t n,
+                    enum job_result *res, struct mlc_err *errs)
+{
+    int big = atomic_load(&batch_biggest);
+
+    atomic_fetch_add(&batch_calls, 1);
+    while ((int)n > big && !atomic_compare_exchange_weak(&batch_biggest, &big, (int)n))
+        ;
+    if (ctx->n_jobs != n || ctx->jobs != jobs || ctx->job_id != jobs[0].id ||
+        workers_job_extend(ctx, NULL) != MLC_OK)
+        atomic_fetch_add(&batch_extend_fails, 1);
+    for (size_t i = 0; i < n; i++) {
+        long idx = strtol(jobs[i].key + 2, NULL, 10);
+
+        if (idx >= 0 && idx < N_BATCH_JOBS)
+            atomic_fetch_add(&batch_runs[idx], 1);
+        if (idx % 10 == 3) {
+            mlc_err_set(&errs[i], MLC_ESTATE, "batch: b:%ld needs a fix", idx);
+            res[i] = WORKERS_HOLD;
+        } else if (idx % 10 == 5 && jobs[i].attempts < 2) {
+            mlc_err_set(&errs[i], MLC_EIO, "batch: b:%ld later", idx);
+            res[i] = WORKERS_RETRY;
+        } else {
+            res[i] = WORKERS_DONE;
+        }
+    }
+}
+
+/* Jobs of a batch kind run in batches (more than one per call once a
+ * backlog is waiting), each settled and audited on its own; single and noop
+ * handlers keep working beside it. */
+static void test_batch_handler(void **state)
+{
+    struct fx *f = *state;
+    struct workers_stats s;
+    struct audit_acc acc;
+    int64_t noop, single;
+    char key[16];
+
+    for (int i = 0; i < N_BATCH_JOBS; i++)
+        atomic_store(&batch_runs[i], 0);
+    atomic_store(&batch_calls, 0);
+    atomic_store(&batch_biggest, 0);
+    atomic_store(&batch_extend_fails, 0);
+    atomic_store(&never_calls, 0);
+    assert_int_equal(workers_register_batch(f->pool, "batch", 10, h_batch, NULL, NULL),
+                     MLC_OK);
+    assert_int_equal(workers_register_batch(f->pool, "batch", 10, h_batch, NULL, NULL),
+                     MLC_EEXIST);
+    assert_int_equal(workers_register_batch(f->pool, "other", 0, h_batch, NULL, NULL),
+                     MLC_EINVAL);
+    assert_int_equal(workers_register_batch(f->pool, "other", 5, NULL, NULL, NULL),
+                     MLC_EINVAL);
+    assert_int_equal(workers_register(f->pool, "single", h_never, NULL, NULL), MLC_OK);
+    for (int i = 0; i < N_BATCH_JOBS; i++) {
+        snprintf(key, sizeof(key), "b:%d", i);
+        enqueue(f, "batch", key, NULL);
+    }
+    noop = enqueue(f, "noop", "n:1", NULL);
+    single = enqueue(f, "single", "s:1", NULL);
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    /* 4 held (3, 13, 23, 33), 36 done after the retries. */
+    assert_true(wait_count(f, STORE_JOB_DONE, N_BATCH_JOBS - 4 + 2));
+    assert_true(wait_count(f, STORE_JOB_HELD, 4));
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    assert_int_equal(job_state(f, noop, NULL), STORE_JOB_DONE);
+    assert_int_equal(job_state(f, single, NULL), STORE_JOB_DONE);
+    assert_int_equal(atomic_load(&never_calls), 1);
+    for (int i = 0; i < N_BATCH_JOBS; i++)
+        assert_int_equal(atomic_load(&batch_runs[i]), i % 10 == 5 ? 2 : 1);
+    assert_true(atomic_load(&batch_biggest) > 1);
+    assert_true(atomic_load(&batch_biggest) <= 10);
+    assert_true(atomic_load(&batch_calls) < N_BATCH_JOBS);
+    assert_int_equal(atomic_load(&batch_extend_fails), 0);
+    workers_stats(f->pool, &s);
+    assert_int_equal(s.held, 4);
+    assert_int_equal(s.retried, 4);
+    assert_int_equal(s.done, N_BATCH_JOBS - 4 + 2);
+    audit_of(f, "b:13", &acc);
+    assert_string_equal(acc.out, "held");
+    assert_non_null(strstr(acc.last_detail, "needs a fix"));
+    audit_of(f, "b:25", &acc);
+    assert_string_equal(acc.out, "retry,done");
+    audit_of(f, "b:7", &acc);
+    assert_string_equal(acc.out, "done");
+    assert_non_null(strstr(acc.actor, "worker:"));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -464,6 +561,7 @@ int main(void)
         T(test_stop_deadline),
         T(test_config_swap),
         T(test_free_unstarted),
+        T(test_batch_handler),
     };
 #undef T
     enum log_level lvl = LOG_LVL_ERROR;
