@@ -592,6 +592,32 @@ static void test_non_postable_account_held(void **state)
     run_close(&r);
 }
 
+/* JDE refuses the GL date (a closed period): the document is held with
+ * JDE's own message and no ledger row; once the period opens, a replay
+ * posts it exactly once. */
+static void test_closed_period_held(void **state)
+{
+    struct run r;
+    char why[MLC_ERR_MSG_MAX];
+
+    (void)state;
+    run_open(&r, "journal", false, SKU_MAP);
+    make_order(245, "T-THING", 11);
+    ais_ctl("/__sim/faults", "{\"orch_fail\":[{\"orchestration\":\"MLC_AddJournalEntry\","
+            "\"from\":\"20261101\",\"to\":\"20261130\",\"company\":\"00001\","
+            "\"message\":\"Period 11 of fiscal year 26 is closed\",\"style\":\"500\"}]}");
+    assert_int_equal(sync1(&r, 245, why, sizeof(why)), FLOW_HOLD);
+    assert_non_null(strstr(why, "Period 11 of fiscal year 26 is closed"));
+    assert_false(ledger_has(&r, "BC245S"));
+    assert_int_equal(je_facts("BC245S", false, NULL).docs, 0);
+
+    ais_ctl("/__sim/faults", "{\"orch_fail\":[]}");
+    expect_done(&r, 245);
+    assert_int_equal(je_facts("BC245S", false, NULL).docs, 1);
+    assert_int_equal(je_facts("BC245S", false, NULL).sum, 0);
+    run_close(&r);
+}
+
 /* The seeded refund of order 101 posts its own offsetting entry after the
  * sale. */
 static void test_refund_offsets(void **state)
@@ -948,6 +974,7 @@ int main(void)
         cmocka_unit_test(test_ais_restart),
         cmocka_unit_test(test_unmapped_sku_held_then_fixed),
         cmocka_unit_test(test_non_postable_account_held),
+        cmocka_unit_test(test_closed_period_held),
         cmocka_unit_test(test_refund_offsets),
         cmocka_unit_test(test_cancel_reversal),
         cmocka_unit_test(test_voucher_mode),
