@@ -513,7 +513,9 @@ static int dump_body(const json_t *body, const char *method, const struct bc_url
     *len = 0;
     if (body == NULL)
         return MLC_OK;
-    *out = json_dumps(body, JSON_COMPACT);
+    /* 15 significant digits: a price built from exact decimal text ("19.99")
+     * goes out as written, not as the double's 17-digit expansion. */
+    *out = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
     if (*out == NULL)
         return mlc_err_set(e, MLC_ENOMEM, "%s %.*s: cannot encode the request body", method,
                            (int)strcspn(url->s, "?"), url->s);

@@ -15,6 +15,8 @@
 #include "daemon/webhook.h"
 #include "net/httpd.h"
 #include "store/store.h"
+#include "sync/catalog_flow.h"
+#include "sync/customer_flow.h"
 #include "sync/env.h"
 #include "sync/hooks.h"
 #include "sync/order_flow.h"
@@ -280,6 +282,29 @@ out:
     free(fe);
 }
 
+/* customer.sync: one customer per job (sync/customer_flow.h). */
+static enum job_result h_customer_sync(struct workers_job_ctx *ctx, const struct store_job *job,
+                                       struct mlc_err *e)
+{
+    struct flow_cp cp = { .jc = ctx, .last_extend_ms = mono_ms() };
+    struct flow_run r = {
+        .env = ctx->arg, .st = ctx->store, .cfg = ctx->cfg,
+        .checkpoint = flow_checkpoint, .checkpoint_ctx = &cp,
+    };
+    enum flow_result fr = FLOW_RETRY;
+    char actor[24];
+    int64_t id;
+
+    if (cust_key_parse(job->key, &id, e) != MLC_OK)
+        return WORKERS_HOLD;
+    snprintf(actor, sizeof(actor), "worker:%s",
+             ctx->worker[0] == 'w' ? ctx->worker + 1 : ctx->worker);
+    r.actor = actor;
+    if (cust_sync(&r, id, &fr, e) != MLC_OK)
+        return WORKERS_HOLD;
+    return job_result_of(fr);
+}
+
 static int task_hooks(void *ctx, struct mlc_err *e)
 {
     struct daemon *d = ctx;
@@ -313,6 +338,15 @@ static int task_reconcile(void *ctx, struct mlc_err *e)
                  LF_UINT("orders_seen", stats.orders_seen),
                  LF_UINT("refunds_seen", stats.refunds_seen));
     return rc;
+}
+
+/* JDE items and prices -> BigCommerce (sync/catalog_flow.h). */
+static int task_catalog(void *ctx, struct mlc_err *e)
+{
+    struct daemon *d = ctx;
+    struct cat_stats stats;
+
+    return cat_poll(d->env, d->task_st, d->cfg, store_now_ms(d->task_st), &stats, e);
 }
 
 /* Registers one interval task (seconds; 0 disables it). */
@@ -357,6 +391,8 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
     }
     rc = workers_register_batch(d->workers, FLOW_ORDER_JOB, (size_t)cfg->workers.batch_max,
                                 h_order_sync, d->env, e);
+    if (rc == MLC_OK && cfg->customers.enabled)
+        rc = workers_register(d->workers, CUST_JOB, h_customer_sync, d->env, e);
     if (rc == MLC_OK && hooks_enabled(cfg))
         rc = add_task(d, "hooks", sc->hooks_interval, task_hooks, d, e);
     if (rc == MLC_OK)
@@ -367,10 +403,13 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
     if (rc == MLC_OK)
         rc = add_task(d, "accounts_refresh", sc->accounts_refresh_interval,
                       env_task_accounts, d->env, e);
+    if (rc == MLC_OK && cfg->catalog.enabled)
+        rc = add_task(d, "catalog_poll", sc->catalog_poll_interval, task_catalog, d, e);
     if (rc == MLC_OK)
         log_info("daemon", "order flow enabled", LF_STR("job", FLOW_ORDER_JOB),
                  LF_STR("timezone", cfg->posting.timezone),
-                 LF_BOOL("hooks", hooks_enabled(cfg)));
+                 LF_BOOL("hooks", hooks_enabled(cfg)),
+                 LF_BOOL("customers", cfg->customers.enabled));
     return rc;
 }
 
