@@ -13,7 +13,7 @@ const struct cmd_def cmd_table[] = {
     { "held",    cmd_held,    "--config FILE [--json]", "held and failed jobs, with the reason and what to do" },
     { "replay",  cmd_replay,  "ID|KEY|--all --config FILE [--json]", "put held or failed jobs back in the queue after a fix" },
     { "audit",   cmd_audit,   "--order ID|--entity KEY --config FILE", "the audit trail and JDE documents of one order" },
-    { "sync",    cmd_sync,    "orders --since DATE|--from-id N --config FILE", "backfill: enqueue an order.sync job for every order in a range (resumable)" },
+    { "sync",    cmd_sync,    "orders|customers --since DATE|--from-id N --config FILE | catalog --config FILE", "backfill orders or customers into jobs (resumable); run one catalog poll now" },
     { "orders",  cmd_orders,  "show ID --config FILE [--json]", "dry run: the documents an order would post, validated, nothing written" },
     { "version", cmd_version, "", "print the version" },
     { "help",    cmd_help,    "", "list the commands" },

@@ -1,4 +1,6 @@
 /*
+ * mlc sync: backfills and the catalog poll on demand.
+ *
  * mlc sync orders: the backfill. Enqueues one order.sync job per BigCommerce
  * order in a range, for the daemon to post; this command posts nothing and
  * talks to no daemon (the store is the only shared state).
@@ -20,6 +22,22 @@
  *
  * Progress on stderr: a bar on a terminal, one line per page otherwise.
  * Exit status: 0 done, 1 failure, 2 usage, 130 interrupted.
+ *
+ *   mlc sync customers --config FILE (--since DATE | --from-id N) [--to-id M]
+ *                      [--page-size N] [--restart]
+ *
+ * The same for customers: one customer.sync job (key "customer:<id>") per
+ * customer modified at or after DATE (date_modified:min), or with an id
+ * from N. The v3 customers list has no id filter nor an id order, so the
+ * ids are read first (all pages, ids only kept), sorted, and then enqueued
+ * in pages of --page-size with the checkpoint "backfill:customers:<args>"
+ * (last id done) in the page's transaction, exactly like the orders.
+ *
+ *   mlc sync catalog --config FILE [--json]
+ *
+ * One catalog poll (sync/catalog_flow.h) now, in the foreground, with the
+ * daemon's env; prints its counts and watermarks. Exit status 1 when the
+ * poll failed (the watermarks did not move) or catalog.enabled is false.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,6 +52,7 @@
 #include <jansson.h>
 
 #include "bc/bc_client.h"
+#include "bc/bc_customers.h"
 #include "bc/pacer.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_util.h"
@@ -41,12 +60,17 @@
 #include "core/jdate.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/tz.h"
 #include "core/vault.h"
 #include "store/credentials.h"
 #include "store/store.h"
+#include "sync/catalog_flow.h"
+#include "sync/customer_flow.h"
+#include "sync/env.h"
 
 #define PROG      "mlc sync"
-#define JOB_KIND  "order.sync"
+#define JOB_ORDER "order.sync"
+#define KEY_ORDER "order:"
 #define BAR_WIDTH 30
 #define EXIT_INTERRUPTED 130
 
@@ -60,7 +84,19 @@ static void on_signal(int sig)
     sync_stop = 1;
 }
 
+/* What a backfill walks: orders or customers. */
+struct bf_kind {
+    const char *noun;        /* "orders" */
+    const char *one;         /* "order" */
+    const char *job;         /* job kind */
+    const char *key_prefix;  /* job key before the id */
+};
+
+static const struct bf_kind BF_ORDERS = { "orders", "order", JOB_ORDER, KEY_ORDER };
+static const struct bf_kind BF_CUSTOMERS = { "customers", "customer", CUST_JOB, CUST_KEY };
+
 struct sync_args {
+    const struct bf_kind *kind;
     const char *config;
     const char *since;       /* as given */
     long long   from_id, to_id, page_size;
@@ -72,9 +108,14 @@ static int sync_usage(void)
     fprintf(stderr,
             "usage: mlc sync orders --config FILE (--since DATE | --from-id N) [--to-id M]\n"
             "                       [--page-size N] [--restart]\n"
-            "Enqueues an order.sync job for every BigCommerce order created since DATE\n"
-            "(ISO 8601, e.g. 2026-11-01) or with an id from N (to M); the daemon posts\n"
-            "them. Interrupted, the same command resumes; --restart starts over.\n");
+            "       mlc sync customers --config FILE (--since DATE | --from-id N) [--to-id M]\n"
+            "                          [--page-size N] [--restart]\n"
+            "       mlc sync catalog --config FILE [--json]\n"
+            "orders: enqueues an order.sync job for every BigCommerce order created since\n"
+            "DATE (ISO 8601, e.g. 2026-11-01) or with an id from N (to M); the daemon posts\n"
+            "them. customers: a customer.sync job for every customer modified since DATE\n"
+            "or with an id from N (to M). Interrupted, the same command resumes; --restart\n"
+            "starts over. catalog: one JDE -> BigCommerce catalog poll now, with its counts.\n");
     return 2;
 }
 
@@ -88,8 +129,8 @@ static int parse_num(const char *opt, const char *s, long long min, long long ma
     return MLC_OK;
 }
 
-/* argv[0] is "orders". */
-static int parse_args(int argc, char **argv, struct sync_args *a)
+/* argv[0] is "orders" or "customers". */
+static int parse_args(int argc, char **argv, const struct bf_kind *kind, struct sync_args *a)
 {
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' },
@@ -103,6 +144,7 @@ static int parse_args(int argc, char **argv, struct sync_args *a)
     int c, rc = MLC_OK;
 
     memset(a, 0, sizeof(*a));
+    a->kind = kind;
     a->page_size = BC_V2_LIMIT_MAX;
     optind = 0;
     while ((c = getopt_long(argc, argv, "c:s:f:t:p:r", opts, NULL)) != -1) {
@@ -163,9 +205,10 @@ static void progress(struct backfill *b, bool last)
             memset(bar, ' ', BAR_WIDTH);
             memset(bar, '#', (size_t)filled);
             bar[BAR_WIDTH] = '\0';
-            fprintf(stderr, "\r[%s] %" PRId64 "/%" PRId64 " orders", bar, b->seen, b->total);
+            fprintf(stderr, "\r[%s] %" PRId64 "/%" PRId64 " %s", bar, b->seen, b->total,
+                    b->a->kind->noun);
         } else {
-            fprintf(stderr, "\r%" PRId64 " orders", b->seen);
+            fprintf(stderr, "\r%" PRId64 " %s", b->seen, b->a->kind->noun);
         }
         if (last)
             fputc('\n', stderr);
@@ -173,11 +216,11 @@ static void progress(struct backfill *b, bool last)
         return;
     }
     if (b->total >= 0)
-        fprintf(stderr, PROG ": %" PRId64 "/%" PRId64 " orders (after order %" PRId64 ")\n",
-                b->seen, b->total, b->cursor);
+        fprintf(stderr, PROG ": %" PRId64 "/%" PRId64 " %s (after %s %" PRId64 ")\n",
+                b->seen, b->total, b->a->kind->noun, b->a->kind->one, b->cursor);
     else
-        fprintf(stderr, PROG ": %" PRId64 " orders (after order %" PRId64 ")\n", b->seen,
-                b->cursor);
+        fprintf(stderr, PROG ": %" PRId64 " %s (after %s %" PRId64 ")\n", b->seen,
+                b->a->kind->noun, b->a->kind->one, b->cursor);
 }
 
 static void filter_of(const struct backfill *b, struct bc_order_filter *f)
@@ -212,44 +255,38 @@ static int load_checkpoint(struct backfill *b, struct mlc_err *e)
     if (rc != MLC_OK)
         return rc;
     if (cmdu_parse_ll(buf, &v) != MLC_OK || v < 0)
-        return mlc_err_set(e, MLC_EINVAL, "checkpoint %s holds '%s', not an order id: "
+        return mlc_err_set(e, MLC_EINVAL, "checkpoint %s holds '%s', not an id: "
                            "use --restart", b->name, buf);
     b->cursor = v;
     return MLC_OK;
 }
 
-/* One page's jobs and the checkpoint, in one transaction. */
-static int commit_page(struct backfill *b, const json_t *orders, struct mlc_err *e)
+/* One page's jobs (ids ascending, all above the cursor) and the
+ * checkpoint, in one transaction. */
+static int commit_ids(struct backfill *b, const int64_t *ids, size_t n, struct mlc_err *e)
 {
+    const struct bf_kind *k = b->a->kind;
     int64_t last = b->cursor, n_enq = 0, n_coal = 0;
     char val[32];
-    size_t i;
-    json_t *o;
     int rc;
 
     rc = store_tx_begin(b->st, e);
     if (rc != MLC_OK)
         return rc;
-    json_array_foreach(orders, i, o) {
-        json_t *jid = json_object_get(o, "id");
-        char key[32];
+    for (size_t i = 0; i < n && rc == MLC_OK; i++) {
+        char key[64];
         bool coalesced = false;
 
-        if (!json_is_integer(jid) || json_integer_value(jid) <= b->cursor) {
-            rc = mlc_err_set(e, MLC_EPROTO, "orders list: an order without a valid id "
-                             "(after order %" PRId64 ")", b->cursor);
-            break;
-        }
-        snprintf(key, sizeof(key), "order:%" PRId64, (int64_t)json_integer_value(jid));
-        rc = store_job_enqueue(b->st, JOB_KIND, key, NULL, 0, NULL, &coalesced, e);
+        snprintf(key, sizeof(key), "%s%" PRId64, k->key_prefix, ids[i]);
+        rc = store_job_enqueue(b->st, k->job, key, NULL, 0, NULL, &coalesced, e);
         if (rc != MLC_OK)
             break;
         if (coalesced)
             n_coal++;
         else
             n_enq++;
-        if (json_integer_value(jid) > last)
-            last = json_integer_value(jid);
+        if (ids[i] > last)
+            last = ids[i];
     }
     if (rc == MLC_OK) {
         snprintf(val, sizeof(val), "%" PRId64, last);
@@ -264,12 +301,47 @@ static int commit_page(struct backfill *b, const json_t *orders, struct mlc_err 
     b->cursor = last;
     b->enqueued += n_enq;
     b->coalesced += n_coal;
-    b->seen += (int64_t)json_array_size(orders);
+    b->seen += (int64_t)n;
     b->pages++;
     return MLC_OK;
 }
 
-static int walk(struct backfill *b, bool *interrupted, struct mlc_err *e)
+/* The order ids of one page, each above the cursor. *ids: caller frees. */
+static int order_ids(const struct backfill *b, const json_t *orders, int64_t **ids,
+                     struct mlc_err *e)
+{
+    size_t i, n = json_array_size(orders);
+    json_t *o;
+
+    *ids = calloc(n > 0 ? n : 1, sizeof(**ids));
+    if (*ids == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    json_array_foreach(orders, i, o) {
+        json_t *jid = json_object_get(o, "id");
+
+        if (!json_is_integer(jid) || json_integer_value(jid) <= b->cursor) {
+            free(*ids);
+            *ids = NULL;
+            return mlc_err_set(e, MLC_EPROTO, "orders list: an order without a valid id "
+                               "(after order %" PRId64 ")", b->cursor);
+        }
+        (*ids)[i] = (int64_t)json_integer_value(jid);
+    }
+    return MLC_OK;
+}
+
+static int commit_page(struct backfill *b, const json_t *orders, struct mlc_err *e)
+{
+    int64_t *ids = NULL;
+    int rc = order_ids(b, orders, &ids, e);
+
+    if (rc == MLC_OK)
+        rc = commit_ids(b, ids, json_array_size(orders), e);
+    free(ids);
+    return rc;
+}
+
+static int walk_orders(struct backfill *b, bool *interrupted, struct mlc_err *e)
 {
     int64_t limit = b->a->page_size;
 
@@ -302,6 +374,148 @@ static int walk(struct backfill *b, bool *interrupted, struct mlc_err *e)
     }
 }
 
+static void count_orders(struct backfill *b)
+{
+    struct bc_order_filter f;
+    struct mlc_err ce;
+
+    filter_of(b, &f);
+    b->total = 0;
+    if (f.max_id != 0 && f.min_id > f.max_id)
+        return;
+    mlc_err_clear(&ce);
+    if (bc_orders_count(b->bc, &f, &b->total, &ce) != MLC_OK) {
+        fprintf(stderr, PROG ": cannot count the orders (%s): going on without a total\n",
+                ce.msg);
+        b->total = -1;
+    }
+}
+
+/* ---- customers ----------------------------------------------------------------- */
+
+/* A growable list of ids. */
+struct idv {
+    int64_t *v;
+    size_t   n, cap;
+};
+
+static int idv_push(struct idv *l, int64_t id, struct mlc_err *e)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap > 0 ? l->cap * 2 : 256;
+        int64_t *v = realloc(l->v, cap * sizeof(*v));
+
+        if (v == NULL)
+            return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = id;
+    return MLC_OK;
+}
+
+static int cmp_id(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+    return (a > b) - (a < b);
+}
+
+/* Whether a customer id is still to do: in the range and after the cursor. */
+static bool customer_wanted(const struct backfill *b, int64_t id)
+{
+    return id > b->cursor && id >= b->a->from_id &&
+           (b->a->to_id == 0 || id <= b->a->to_id);
+}
+
+/* The ids of one page of the customers list, the wanted ones kept. */
+static int customer_page_ids(const struct backfill *b, const json_t *page, struct idv *out,
+                             struct mlc_err *e)
+{
+    size_t i;
+    json_t *c;
+
+    json_array_foreach(page, i, c) {
+        json_t *jid = json_object_get(c, "id");
+
+        if (!json_is_integer(jid) || json_integer_value(jid) <= 0)
+            return mlc_err_set(e, MLC_EPROTO, "customers list: a customer without a valid id");
+        if (customer_wanted(b, (int64_t)json_integer_value(jid)) &&
+            idv_push(out, (int64_t)json_integer_value(jid), e) != MLC_OK)
+            return MLC_ENOMEM;
+    }
+    return MLC_OK;
+}
+
+/* Every wanted customer id, ascending and distinct. Only the ids are kept,
+ * page by page: the list has neither an id filter nor an id order. */
+static int customer_ids(struct backfill *b, struct idv *out, bool *interrupted,
+                        struct mlc_err *e)
+{
+    struct bc_pager p;
+    struct bc_url u;
+    size_t i, w = 0;
+    int rc;
+
+    *interrupted = false;
+    bc_url_init(&u, "/v3/customers");
+    if (b->since[0] != '\0')
+        bc_url_add(&u, "date_modified:min", b->since);
+    rc = bc_pager_init(&p, b->bc, BC_PAGER_V3, &u, BC_V3_LIMIT_MAX, e);
+    bc_url_free(&u);
+    if (rc != MLC_OK)
+        return rc;
+    for (;;) {
+        json_t *page = NULL;
+
+        if (sync_stop) {
+            *interrupted = true;
+            break;
+        }
+        rc = bc_pager_next(&p, &page, e);
+        if (rc != MLC_OK || page == NULL)
+            break;
+        rc = customer_page_ids(b, page, out, e);
+        json_decref(page);
+        if (rc != MLC_OK)
+            break;
+    }
+    bc_pager_free(&p);
+    if (rc != MLC_OK)
+        return mlc_err_wrap(e, "customers list");
+    if (out->n > 0)
+        qsort(out->v, out->n, sizeof(*out->v), cmp_id);
+    for (i = 0; i < out->n; i++)
+        if (w == 0 || out->v[i] != out->v[w - 1])
+            out->v[w++] = out->v[i];
+    out->n = w;
+    return MLC_OK;
+}
+
+static int walk_customers(struct backfill *b, bool *interrupted, struct mlc_err *e)
+{
+    struct idv ids = { 0 };
+    size_t at = 0, step = (size_t)b->a->page_size;
+    int rc;
+
+    rc = customer_ids(b, &ids, interrupted, e);
+    b->total = (int64_t)ids.n;
+    while (rc == MLC_OK && !*interrupted && at < ids.n) {
+        size_t n = ids.n - at < step ? ids.n - at : step;
+
+        if (sync_stop) {
+            *interrupted = true;
+            break;
+        }
+        rc = commit_ids(b, ids.v + at, n, e);
+        if (rc == MLC_OK)
+            progress(b, false);
+        at += n;
+    }
+    free(ids.v);
+    return rc;
+}
+
 static void audit_run(struct backfill *b, const char *outcome)
 {
     json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}", "enqueued", (json_int_t)b->enqueued,
@@ -323,7 +537,7 @@ static void audit_run(struct backfill *b, const char *outcome)
 
 static int run(struct backfill *b, struct mlc_err *e)
 {
-    struct bc_order_filter f;
+    const struct bf_kind *k = b->a->kind;
     bool interrupted = false;
     int rc;
 
@@ -332,23 +546,15 @@ static int run(struct backfill *b, struct mlc_err *e)
         return rc;
     b->resumed_after = b->cursor;
     if (b->cursor > 0)
-        fprintf(stderr, PROG ": resuming %s after order %" PRId64 " (--restart starts over)\n",
-                b->name, b->cursor);
-    filter_of(b, &f);
+        fprintf(stderr, PROG ": resuming %s after %s %" PRId64 " (--restart starts over)\n",
+                b->name, k->one, b->cursor);
     b->total = -1;
-    if (f.max_id == 0 || f.min_id <= f.max_id) {
-        struct mlc_err ce;
-
-        mlc_err_clear(&ce);
-        if (bc_orders_count(b->bc, &f, &b->total, &ce) != MLC_OK) {
-            fprintf(stderr, PROG ": cannot count the orders (%s): going on without a total\n",
-                    ce.msg);
-            b->total = -1;
-        }
+    if (k == &BF_ORDERS) {
+        count_orders(b);
+        rc = walk_orders(b, &interrupted, e);
     } else {
-        b->total = 0;
+        rc = walk_customers(b, &interrupted, e);
     }
-    rc = walk(b, &interrupted, e);
     if (b->tty && b->seen > 0)
         fputc('\n', stderr);
     if (rc != MLC_OK) {
@@ -357,14 +563,15 @@ static int run(struct backfill *b, struct mlc_err *e)
     }
     if (interrupted) {
         audit_run(b, "interrupted");
-        fprintf(stderr, PROG ": interrupted after order %" PRId64 " (%" PRId64
-                " enqueued): run the same command again to resume\n", b->cursor, b->enqueued);
+        fprintf(stderr, PROG ": interrupted after %s %" PRId64 " (%" PRId64
+                " enqueued): run the same command again to resume\n", k->one, b->cursor,
+                b->enqueued);
         return MLC_ESTATE;
     }
     audit_run(b, "ok");
-    printf("enqueued %" PRId64 " order.sync jobs (%" PRId64 " already waiting) from %" PRId64
-           " orders; checkpoint %s at order %" PRId64 "\n",
-           b->enqueued, b->coalesced, b->seen, b->name, b->cursor);
+    printf("enqueued %" PRId64 " %s jobs (%" PRId64 " already waiting) from %" PRId64
+           " %s; checkpoint %s at %s %" PRId64 "\n",
+           b->enqueued, k->job, b->coalesced, b->seen, k->noun, b->name, k->one, b->cursor);
     return MLC_OK;
 }
 
@@ -383,9 +590,11 @@ static int checkpoint_name(struct backfill *b, struct mlc_err *e)
             return mlc_err_wrap(e, "--since");
         if (jdate_iso8601_format(t, b->since, sizeof(b->since), e) != MLC_OK)
             return mlc_err_wrap(e, "--since");
-        snprintf(b->name, sizeof(b->name), "backfill:orders:since=%s%s", b->since, to);
+        snprintf(b->name, sizeof(b->name), "backfill:%s:since=%s%s", a->kind->noun, b->since,
+                 to);
     } else {
-        snprintf(b->name, sizeof(b->name), "backfill:orders:from=%lld%s", a->from_id, to);
+        snprintf(b->name, sizeof(b->name), "backfill:%s:from=%lld%s", a->kind->noun,
+                 a->from_id, to);
     }
     return MLC_OK;
 }
@@ -438,7 +647,126 @@ static void catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-int cmd_sync(int argc, char **argv)
+/* ---- catalog ---------------------------------------------------------------------- */
+
+static int catalog_usage_error(const char *msg, const char *arg)
+{
+    fprintf(stderr, PROG ": %s%s%s\n", msg, arg != NULL ? " " : "", arg != NULL ? arg : "");
+    return sync_usage();
+}
+
+static json_t *cat_stats_json(const struct cat_stats *s, bool ok, const char *error)
+{
+    json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:s, s:s}}",
+                          "ok", ok,
+                          "item_rows", (json_int_t)s->item_rows,
+                          "price_rows", (json_int_t)s->price_rows,
+                          "items", (json_int_t)s->items,
+                          "no_price", (json_int_t)s->no_price,
+                          "price_updates", (json_int_t)s->price_updates,
+                          "name_updates", (json_int_t)s->name_updates,
+                          "unchanged", (json_int_t)s->unchanged,
+                          "created", (json_int_t)s->created,
+                          "missing", (json_int_t)s->missing,
+                          "failed", (json_int_t)s->failed,
+                          "watermarks", CAT_WM_ITEMS, s->items_wm,
+                          CAT_WM_PRICES, s->prices_wm);
+
+    if (o != NULL && error != NULL)
+        json_object_set_new(o, "error", cmdu_json_str(error));
+    return o;
+}
+
+static void cat_stats_print(const struct cat_stats *s, bool ok)
+{
+    printf("catalog poll %s\n", ok ? "done" : "FAILED (watermarks unchanged)");
+    printf("  rows read      %zu F4101, %zu F4106\n", s->item_rows, s->price_rows);
+    printf("  items          %zu (%zu without an effective price)\n", s->items, s->no_price);
+    printf("  price updates  %zu\n", s->price_updates);
+    printf("  name updates   %zu\n", s->name_updates);
+    printf("  unchanged      %zu\n", s->unchanged);
+    printf("  created        %zu\n", s->created);
+    printf("  missing        %zu\n", s->missing);
+    printf("  failed         %zu\n", s->failed);
+    printf("  watermarks     %s=%s %s=%s\n", CAT_WM_ITEMS, s->items_wm[0] ? s->items_wm : "-",
+           CAT_WM_PRICES, s->prices_wm[0] ? s->prices_wm : "-");
+}
+
+/* The poll with an env built like the daemon's. 0 ok, 1 failed. */
+static int catalog_poll_now(const char *config, bool json)
+{
+    struct mlc_config *cfg = NULL;
+    struct store *st = NULL;
+    struct env *env = NULL;
+    struct cat_stats stats;
+    struct mlc_err e;
+    int rc, status = 1;
+
+    memset(&stats, 0, sizeof(stats));
+    if (cmdu_open(PROG, config, &cfg, &st) != 0)
+        return 1;
+    mlc_err_clear(&e);
+    if (!cfg->catalog.enabled) {
+        fprintf(stderr, PROG ": catalog.enabled is false in %s: set it to true to sync the "
+                "catalog\n", config);
+        goto out;
+    }
+    if (tz_init(cfg->posting.timezone != NULL ? cfg->posting.timezone : "UTC", &e) != MLC_OK ||
+        env_new(cfg, st, &env, &e) != MLC_OK) {
+        fprintf(stderr, PROG ": %s\n", e.msg);
+        goto out;
+    }
+    rc = cat_poll(env, st, cfg, store_now_ms(st), &stats, &e);
+    if (rc != MLC_OK)
+        fprintf(stderr, PROG ": catalog poll failed: %s\n", e.msg);
+    if (json) {
+        json_t *o = cat_stats_json(&stats, rc == MLC_OK, rc == MLC_OK ? NULL : e.msg);
+
+        status = cmdu_print_json(PROG, o);
+        json_decref(o);
+    } else {
+        cat_stats_print(&stats, rc == MLC_OK);
+        status = 0;
+    }
+    if (rc != MLC_OK)
+        status = 1;
+out:
+    env_free(env);
+    store_close(st);
+    cfg_unref(cfg);
+    return status;
+}
+
+/* argv[0] is "catalog". */
+static int sync_catalog(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "json", no_argument, NULL, 'j' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *config = NULL;
+    bool json = false;
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "c:j", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'j': json = true; break;
+        default: return sync_usage();
+        }
+    }
+    if (optind != argc)
+        return catalog_usage_error("unexpected argument", argv[optind]);
+    if (config == NULL)
+        return catalog_usage_error("--config FILE is required", NULL);
+    return catalog_poll_now(config, json);
+}
+
+/* ---- backfills -------------------------------------------------------------------- */
+
+static int sync_backfill(int argc, char **argv, const struct bf_kind *kind)
 {
     struct sync_args a;
     struct backfill b;
@@ -448,12 +776,7 @@ int cmd_sync(int argc, char **argv)
     struct mlc_err e;
     int rc, status = 1;
 
-    if (argc < 2 || strcmp(argv[1], "orders") != 0) {
-        if (argc >= 2)
-            fprintf(stderr, PROG ": unknown subcommand '%s'\n", argv[1]);
-        return sync_usage();
-    }
-    if (parse_args(argc - 1, argv + 1, &a) != MLC_OK)
+    if (parse_args(argc, argv, kind, &a) != MLC_OK)
         return sync_usage();
     mlc_err_clear(&e);
     memset(&b, 0, sizeof(b));
@@ -485,4 +808,17 @@ int cmd_sync(int argc, char **argv)
     store_close(st);
     cfg_unref(cfg);
     return status;
+}
+
+int cmd_sync(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "orders") == 0)
+        return sync_backfill(argc - 1, argv + 1, &BF_ORDERS);
+    if (argc >= 2 && strcmp(argv[1], "customers") == 0)
+        return sync_backfill(argc - 1, argv + 1, &BF_CUSTOMERS);
+    if (argc >= 2 && strcmp(argv[1], "catalog") == 0)
+        return sync_catalog(argc - 1, argv + 1);
+    if (argc >= 2)
+        fprintf(stderr, PROG ": unknown subcommand '%s'\n", argv[1]);
+    return sync_usage();
 }

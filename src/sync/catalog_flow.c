@@ -249,12 +249,13 @@ static int price_filters(struct poll *p, struct ais_query *q, struct mlc_err *e)
     return rc;
 }
 
-static int run_query(struct poll *p, struct ais_query *q, ais_row_fn fn, void *ctx,
+static int run_query(struct poll *p, struct ais_query **q, ais_row_fn fn, void *ctx,
                      const char *what, struct mlc_err *e)
 {
-    int rc = ais_query_run(env_ais(p->env), q, fn, ctx, NULL, e);
+    int rc = ais_query_run(env_ais(p->env), *q, fn, ctx, NULL, e);
 
-    ais_query_free(q);
+    ais_query_free(*q);
+    *q = NULL;
     return rc == MLC_OK ? MLC_OK : mlc_err_wrap(e, "%s", what);
 }
 
@@ -275,7 +276,7 @@ static int read_changes(struct poll *p, struct mlc_err *e)
         rc = ais_query_columns(q, "ITM|UPMJ|TDAY", e);
     if (rc == MLC_OK)
         rc = ais_query_watermark(q, "UPMJ", "TDAY", &p->wm_items, e);
-    if (rc != MLC_OK || (rc = run_query(p, q, on_changed, &ci, "F4101 changes", e)) != MLC_OK)
+    if (rc != MLC_OK || (rc = run_query(p, &q, on_changed, &ci, "F4101 changes", e)) != MLC_OK)
         goto fail;
     q = NULL;
     rc = ais_query_new("F4106", &q, e);
@@ -285,7 +286,7 @@ static int read_changes(struct poll *p, struct mlc_err *e)
         rc = price_filters(p, q, e);
     if (rc == MLC_OK)
         rc = ais_query_watermark(q, "UPMJ", "TDAY", &p->wm_prices, e);
-    if (rc != MLC_OK || (rc = run_query(p, q, on_changed, &cp, "F4106 changes", e)) != MLC_OK)
+    if (rc != MLC_OK || (rc = run_query(p, &q, on_changed, &cp, "F4106 changes", e)) != MLC_OK)
         goto fail;
     for (int k = 0; k < 2; k++) {
         q = NULL;
@@ -298,7 +299,7 @@ static int read_changes(struct poll *p, struct mlc_err *e)
             rc = k == 0 ? ais_query_where(q, "EFTJ", AIS_OP_EQUAL, &today, 1, e)
                         : ais_query_where(q, "EXDJ", AIS_OP_EQUAL, &yesterday, 1, e);
         if (rc != MLC_OK ||
-            (rc = run_query(p, q, on_changed, &cw, "F4106 windows of today", e)) != MLC_OK)
+            (rc = run_query(p, &q, on_changed, &cw, "F4106 windows of today", e)) != MLC_OK)
             goto fail;
     }
     return MLC_OK;
@@ -426,7 +427,7 @@ static int read_chunk(struct poll *p, size_t from, size_t to, struct mlc_err *e)
         rc = ais_query_columns(q, "ITM|LITM|AITM|DSC1|UOM1", e);
     if (rc == MLC_OK)
         rc = ais_query_where(q, "ITM", AIS_OP_LIST, vals, n, e);
-    if (rc != MLC_OK || (rc = run_query(p, q, on_master, p, "F4101 items", e)) != MLC_OK)
+    if (rc != MLC_OK || (rc = run_query(p, &q, on_master, p, "F4101 items", e)) != MLC_OK)
         goto out;
     for (int k = 0; k < 2; k++) {
         q = NULL;
@@ -442,7 +443,7 @@ static int read_chunk(struct poll *p, size_t from, size_t to, struct mlc_err *e)
         if (rc == MLC_OK)
             rc = k == 0 ? ais_query_where(q, "EXDJ", AIS_OP_GREATER_EQUAL, &today, 1, e)
                         : ais_query_where(q, "EXDJ", AIS_OP_STR_BLANK, NULL, 0, e);
-        if (rc != MLC_OK || (rc = run_query(p, q, on_price, p, "F4106 prices", e)) != MLC_OK)
+        if (rc != MLC_OK || (rc = run_query(p, &q, on_price, p, "F4106 prices", e)) != MLC_OK)
             goto out;
     }
     q = NULL;

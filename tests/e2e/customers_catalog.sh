@@ -1,0 +1,378 @@
+#!/usr/bin/env bash
+# End-to-end: the customer and catalog flows of the real `mlc run` against
+# both simulators (mlc-sim with the shipped seeds) on 127.0.0.1, temp SQLite
+# store. A customer created at the store arrives by webhook and gets exactly
+# one F0101 row (ALKY BC<id>); a name change is one update, a repeated
+# webhook writes nothing; `mlc sync customers` enqueues the seeded customers
+# and each lands once; a JDE price change reaches BigCommerce rounded after
+# `mlc sync catalog`, and a second poll updates nothing. Secrets never show.
+# Prints TAP lines; every wait is bounded; sleeps only pace polling.
+set -u
+
+MLC="${MLC:?MLC must point at the mlc binary}"
+case "$MLC" in /*) ;; *) MLC="$PWD/$MLC" ;; esac
+BUILD="${BUILD:-$(dirname "$MLC")}"
+SIM="$BUILD/mlc-sim"
+case "$SIM" in /*) ;; *) SIM="$PWD/$SIM" ;; esac
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+
+tmp=$(mktemp -d /tmp/mlc-e2e-custcat.XXXXXX)
+pid=""
+simpid=""
+cleanup() {
+    for p in "$pid" "$simpid"; do
+        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+            kill -KILL "$p" 2>/dev/null
+            wait "$p" 2>/dev/null
+        fi
+    done
+    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+n=0
+ok()     { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
+check()  { local d="$1"; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+
+cfg="$tmp/mlc.yaml"
+log="$tmp/daemon.log"
+HDR_SECRET="hdr-CANARY-$$-7c3e"
+CLIENT_SECRET="sim-secret-northwind"   # the simulator's client_secret (seed)
+BC_TOKEN="sim-token-northwind"
+JDE_PASSWORD="mlcint-pass"
+
+wait_until() {
+    local tenths="$1"; shift
+    for _ in $(seq 1 "$tenths"); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
+healthy()   { [ "$(http_code "http://127.0.0.1:$port/healthz")" = 200 ]; }
+alive()     { kill -0 "$pid" 2>/dev/null; }
+
+free_port() {
+    local p
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"; return 0
+        fi
+    done
+    return 1
+}
+
+bc_ctl()   { curl -s --max-time 10 -H 'Content-Type: application/json' -X "$1" "http://127.0.0.1:$BCP/__sim/$2" ${3:+--data-binary "$3"}; }
+ais_get()  { curl -s --max-time 10 "http://127.0.0.1:$AISP/__sim/$1"; }
+ais_post() { curl -s --max-time 10 -H 'Content-Type: application/json' -X POST "http://127.0.0.1:$AISP/__sim/$1" --data-binary "$2"; }
+
+# F0101 rows with ALKY $1: "<count> <ALPH of the first>".
+f0101() {
+    ais_get table/F0101 | python3 -c '
+import json, sys
+rows = [r for r in json.load(sys.stdin)["rows"] if str(r.get("F0101_ALKY") or "").strip() == sys.argv[1]]
+print(len(rows), str(rows[0].get("F0101_ALPH") or "").strip() if rows else "")' "$1"
+}
+f0101_count() { f0101 "$1" | awk '{ print $1 }'; }
+one_row()     { [ "$(f0101_count "$1")" = 1 ]; }
+# Calls of one orchestration answered by AIS so far (sum of matching counters).
+orch_calls() {
+    ais_get counters | python3 -c '
+import json, sys
+print(sum(v for k, v in json.load(sys.stdin).items() if isinstance(v, int) and k.endswith("/" + sys.argv[1])))' "$1"
+}
+# The BigCommerce price of SKU $1 (the variant's own price, else the product's).
+bc_price() {
+    bc_ctl GET catalog | python3 -c '
+import json, sys
+from decimal import Decimal
+for p in json.load(sys.stdin, parse_float=Decimal)["products"]:
+    for v in p.get("variants") or []:
+        if v.get("sku") == sys.argv[1]:
+            print(v.get("price") if v.get("price") is not None else p.get("price")); sys.exit(0)
+    if p.get("sku") == sys.argv[1]:
+        print(p.get("price")); sys.exit(0)
+print("none")' "$1"
+}
+delivered() { bc_ctl GET webhooks | python3 -c 'import json,sys; print(json.load(sys.stdin).get("delivered", 0))'; }
+
+jobs_in() { "$MLC" jobs list --config "$cfg" --state "$1" --json 2>/dev/null; }
+count_of() { python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null; }
+busy() {
+    local r u
+    r=$(jobs_in ready | count_of) || return 0
+    u=$(jobs_in running | count_of) || return 0
+    [ "$r" != 0 ] || [ "$u" != 0 ]
+}
+idle() { ! busy; }
+# The customer.sync jobs: "<jobs> <distinct keys>".
+cust_jobs() {
+    "$MLC" jobs list --config "$cfg" --json 2>/dev/null | python3 -c '
+import json, sys
+j = [x for x in json.load(sys.stdin) if x["kind"] == "customer.sync"]
+print(len(j), len({x["key"] for x in j}))'
+}
+json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2" 2>/dev/null; }
+# price_is SKU AMOUNT: equal as decimals (7 = 7.00), never through float.
+price_is()   { python3 -c 'import sys; from decimal import Decimal as D; sys.exit(0 if D(sys.argv[1]) == D(sys.argv[2]) else 1)' "$(bc_price "$1")" "$2" 2>/dev/null; }
+field_is()   { [ "$(json_field "$1" "$2")" = "$3" ]; }
+status_and() { local rc="$1"; shift; [ "$rc" = 0 ] && "$@"; }
+
+# ---- simulators ----------------------------------------------------------------
+"$SIM" --bigcommerce 127.0.0.1:0 --jde 127.0.0.1:0 --seed "$ROOT/sim/seed/bigcommerce.json" \
+       --seed "$ROOT/sim/seed/jde.json" --ready-file "$tmp/ports.env" >"$tmp/sim.log" 2>&1 &
+simpid=$!
+if wait_until 100 test -s "$tmp/ports.env"; then
+    BCP=$(sed -n 's/^bigcommerce=//p' "$tmp/ports.env")
+    AISP=$(sed -n 's/^jde=//p' "$tmp/ports.env")
+    ok "mlc-sim serves BigCommerce on $BCP and AIS on $AISP"
+else
+    not_ok "mlc-sim starts"; cat "$tmp/sim.log"; exit 1
+fi
+
+# ---- configuration, credentials -------------------------------------------------
+# mlc init writes the master key file next to the config (mlc.key).
+"$MLC" init "$tmp/base.yaml" >/dev/null 2>&1 || { not_ok "mlc init"; exit 1; }
+write_config() {
+    local catalog_enabled="${1:-true}"
+    cat >"$cfg" <<EOF
+log:
+  level: info
+bigcommerce:
+  store_hash: "nwhg42"
+  api_base_url: "http://127.0.0.1:$BCP/stores/{store_hash}"
+  token_ref: "bc_token"
+  webhook_public_url: "http://127.0.0.1:$port/webhooks/bigcommerce"
+  webhook_secret_ref: "bc_webhook_secret"
+  client_secret_ref: "bc_client_secret"
+  rate_reserve: 10
+  timeout_ms: 10000
+jde:
+  ais_base_url: "http://127.0.0.1:$AISP"
+  environment: "JDV920"
+  role: "*ALL"
+  device_name: "mlc-e2e-custcat"
+  user: "MLCINT"
+  password_ref: "jde_password"
+  timeout_ms: 10000
+posting:
+  mode: journal
+  company: "00001"
+  gl_date: created
+  timezone: "UTC"
+  accounts:
+    revenue: "100.4010"
+    discounts: "100.4020"
+    shipping: "100.4030"
+    handling: "100.4040"
+    wrapping: "100.4050"
+    fees: "100.4060"
+    tax: "1.2310"
+    clearing: "1.1110"
+    gift_certificate: "1.2410"
+    store_credit: "1.2420"
+    rounding: "100.7990"
+customers:
+  enabled: true
+catalog:
+  enabled: $catalog_enabled
+  sku_source: litm
+  sku_map:
+    "SKU-1001": "NW-SOAP-6PK"
+    "SKU-1002": "NW-DISH-1L"
+    "SKU-1003": "NW-CANDLE-CED"
+  price_currency: "USD"
+  sync_name: true
+  sync_price: true
+  create_missing: false
+schedule:
+  reconcile_interval: 604800
+  hooks_interval: 3600
+  catalog_poll_interval: 604800
+  accounts_refresh_interval: 3600
+  session_keepalive_interval: 300
+store:
+  url: "$tmp/mlc.db"
+  master_key_file: "mlc.key"
+server:
+  listen: "127.0.0.1:$port"
+workers:
+  count: 2
+  lease_s: 60
+  retry_base_ms: 200
+  retry_cap_ms: 2000
+  drain_timeout_s: 20
+EOF
+}
+port=$(free_port) || { not_ok "a free port"; exit 1; }
+write_config
+"$MLC" config check "$cfg" >"$tmp/check.out" 2>&1
+check "config check accepts the customer and catalog configuration" [ $? = 0 ]
+if printf '%s' "$BC_TOKEN" | "$MLC" credentials set --name bc_token --config "$cfg" >/dev/null 2>&1 &&
+   printf '%s' "$JDE_PASSWORD" | "$MLC" credentials set --name jde_password --config "$cfg" >/dev/null 2>&1 &&
+   printf '%s' "$HDR_SECRET" | "$MLC" credentials set --name bc_webhook_secret --config "$cfg" >/dev/null 2>&1 &&
+   printf '%s' "$CLIENT_SECRET" | "$MLC" credentials set --name bc_client_secret --config "$cfg" >/dev/null 2>&1; then
+    ok "credentials stored"
+else
+    not_ok "credentials stored"; exit 1
+fi
+
+# ---- catalog: refused when disabled, then the first poll (before the daemon) --------
+write_config false
+"$MLC" sync catalog --config "$cfg" >"$tmp/catoff.out" 2>"$tmp/catoff.err"; rc=$?
+check "sync catalog with catalog.enabled false is refused (exit 1, says why)" \
+    sh -c '[ "$0" = 1 ] && grep -q "catalog.enabled is false" "$1"' "$rc" "$tmp/catoff.err"
+write_config true
+
+"$MLC" sync catalog --config "$cfg" --json >"$tmp/cat1.json" 2>"$tmp/cat1.err"; rc=$?
+check "first sync catalog exits 0" [ "$rc" = 0 ]
+check "first poll reads the seeded items (3)" [ "$(json_field "$tmp/cat1.json" items)" = 3 ]
+check "first poll writes the two effective prices" [ "$(json_field "$tmp/cat1.json" price_updates)" = 2 ]
+check "SKU-1003 (price effective next month) has no price yet" [ "$(json_field "$tmp/cat1.json" no_price)" = 1 ]
+check "NW-DISH-1L carries the JDE price 5.25" price_is NW-DISH-1L 5.25
+"$MLC" sync catalog --config "$cfg" >"$tmp/cat1b.out" 2>&1; rc=$?
+check "human output names the counts and watermarks" \
+    sh -c '[ "$0" = 0 ] && grep -q "price updates  0" "$1" && grep -q "catalog.f4106=" "$1"' "$rc" "$tmp/cat1b.out"
+
+# ---- daemon ---------------------------------------------------------------------------
+started=0
+for _ in 1 2 3 4 5; do
+    "$MLC" run --config "$cfg" >"$log" 2>&1 &
+    pid=$!
+    if wait_until 150 healthy; then started=1; break; fi
+    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
+    port=$(free_port) || break
+    write_config
+done
+if [ "$started" = 1 ]; then
+    ok "daemon serves on 127.0.0.1:$port"
+else
+    not_ok "daemon serves"; cat "$log" 2>/dev/null; exit 1
+fi
+check "log says the customer flow is enabled" grep -q "customers=true" "$log"
+hooked() { curl -s --max-time 5 -H "X-Auth-Token: $BC_TOKEN" -H 'Accept: application/json' \
+               "http://127.0.0.1:$BCP/stores/nwhg42/v3/hooks" | grep -q "store/customer/"; }
+check "the daemon registered the customer hooks at the store" wait_until 100 hooked
+
+# ---- a customer created at the store arrives by webhook ---------------------------------
+bc_ctl POST customers '{"id":77,"email":"erin.new@example.com","first_name":"Erin","last_name":"Newcomb","phone":"555-0177","addresses":[{"first_name":"Erin","last_name":"Newcomb","address1":"1 Harbor Way","city":"Portland","state_or_province":"Oregon","postal_code":"97201","country_code":"US"}]}' >"$tmp/c77.json"
+check "the simulator created customer 77" grep -q '"id": *77' "$tmp/c77.json"
+created77() { one_row BC77; }
+check "customer 77 gets its F0101 row (ALKY BC77) by webhook" wait_until 300 created77
+check "the daemon is idle after the create" wait_until 300 idle
+check "exactly one F0101 row for BC77" one_row BC77
+alpha_is() { [ "$(f0101 "$1" | cut -d" " -f2-)" = "$2" ]; }
+check "its alpha name is \"Newcomb, Erin\"" alpha_is BC77 "Newcomb, Erin"
+
+# ---- a name change is one update ------------------------------------------------------
+upd0=$(orch_calls MLC_UpdateCustomer)
+add0=$(orch_calls MLC_AddCustomer)
+bc_ctl POST customers/77 '{"last_name":"Newcomb-Hale"}' >/dev/null
+renamed() { [ "$(f0101 BC77 | cut -d" " -f2-)" = "Newcomb-Hale, Erin" ]; }
+check "the name change reaches F0101" wait_until 300 renamed
+check "the daemon is idle after the update" wait_until 300 idle
+check "one MLC_UpdateCustomer call for the change" [ "$(orch_calls MLC_UpdateCustomer)" = "$((upd0 + 1))" ]
+check "still one F0101 row for BC77" one_row BC77
+
+# the same webhook again (an unchanged customer, delivered twice): nothing written
+d0=$(delivered)
+upd1=$(orch_calls MLC_UpdateCustomer)
+bc_ctl POST faults '{"webhook_duplicate_next":1}' >/dev/null
+bc_ctl POST customers/77 '{"last_name":"Newcomb-Hale"}' >/dev/null
+redelivered() { [ "$(delivered)" -ge "$((d0 + 2))" ]; }
+check "the repeated webhook is delivered (twice)" wait_until 100 redelivered
+sleep 0.5
+check "the daemon is idle after the repeats" wait_until 300 idle
+no_writes() { [ "$(orch_calls MLC_UpdateCustomer)" = "$1" ] && [ "$(orch_calls MLC_AddCustomer)" = "$2" ]; }
+check "the repeated webhook writes nothing (no update, no add)" no_writes "$upd1" "$add0"
+check "still one F0101 row for BC77 after the repeats" one_row BC77
+
+# ---- backfill: the seeded customers ------------------------------------------------------
+"$MLC" sync customers --from-id 1 --config "$cfg" >"$tmp/bf1.out" 2>"$tmp/bf1.err"; rc=$?
+check "sync customers --from-id 1 exits 0" [ "$rc" = 0 ]
+check "it enqueues the four customers (1, 2, 3, 77)" \
+    grep -q "^enqueued [0-9]* customer.sync jobs ([0-9]* already waiting) from 4 customers; checkpoint backfill:customers:from=1 at customer 77" "$tmp/bf1.out"
+check "progress lines on a non-terminal" grep -q "customers (after customer" "$tmp/bf1.err"
+check "the daemon works the backfill off" wait_until 600 idle
+for id in 1 2 3; do
+    landed() { one_row "BC$1"; }
+    check "seeded customer $id has exactly one F0101 row" wait_until 100 landed "$id"
+done
+check "customer 77 still has exactly one F0101 row" one_row BC77
+none_held() { [ "$(jobs_in held | count_of)" = 0 ]; }
+check "no customer.sync job is held" none_held
+"$MLC" sync customers --from-id 1 --config "$cfg" >"$tmp/bf2.out" 2>"$tmp/bf2.err"; rc=$?
+check "re-run resumes after the last customer and enqueues nothing" \
+    sh -c '[ "$0" = 0 ] && grep -q "resuming backfill:customers:from=1 after customer 77" "$1" && grep -q "^enqueued 0 customer.sync jobs" "$2"' \
+    "$rc" "$tmp/bf2.err" "$tmp/bf2.out"
+"$MLC" sync customers --since 2000-01-01 --config "$cfg" >"$tmp/bf3.out" 2>&1; rc=$?
+check "sync customers --since reads the customers modified since the date" \
+    sh -c '[ "$0" = 0 ] && grep -q "from 4 customers; checkpoint backfill:customers:since=" "$1"' "$rc" "$tmp/bf3.out"
+check "the daemon is idle again" wait_until 600 idle
+for id in 1 2 3 77; do
+    check "customer $id still has exactly one F0101 row" one_row "BC$id"
+done
+"$MLC" sync customers --config "$cfg" >/dev/null 2>&1; rc=$?
+check "sync customers without a range: usage error (2)" [ "$rc" = 2 ]
+
+# ---- catalog: a JDE price change reaches BigCommerce --------------------------------------
+res=$(ais_post table/F4106 '{"rows":[{"ITM":60002,"LITM":"SKU-1002","AITM":"W-SMALL","MCU":"","CRCD":"USD","UOM":"EA","EFTJ":"20260101","EXDJ":"20401231","UPRC":"6.1250"}]}')
+check "F4106 price of SKU-1002 changed in JDE to 6.1250" sh -c 'printf "%s" "$0" | grep -q "\"changed\": *1"' "$res"
+"$MLC" sync catalog --config "$cfg" --json >"$tmp/cat2.json" 2>"$tmp/cat2.err"; rc=$?
+check "sync catalog after the change exits 0" [ "$rc" = 0 ]
+check "it writes one price" [ "$(json_field "$tmp/cat2.json" price_updates)" = 1 ]
+check "BigCommerce shows the price rounded half away from zero (6.13)" price_is NW-DISH-1L 6.13
+"$MLC" sync catalog --config "$cfg" --json >"$tmp/cat3.json" 2>"$tmp/cat3.err"; rc=$?
+check "a second sync catalog exits 0" [ "$rc" = 0 ]
+nothing_written() { field_is "$1" price_updates 0 && field_is "$1" name_updates 0; }
+check "the second poll updates nothing" nothing_written "$tmp/cat3.json"
+check "the price is still 6.13" price_is NW-DISH-1L 6.13
+
+wm_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["watermarks"]["catalog.f4106"])' "$1" 2>/dev/null; }
+
+# BigCommerce does not answer the push: the poll fails, the watermarks stay,
+# and the next poll pushes the same change
+ais_post table/F4106 '{"rows":[{"ITM":60002,"MCU":"","CRCD":"USD","UOM":"EA","EFTJ":"20260101","UPRC":"7.0000"}]}' >/dev/null
+check "BigCommerce answers every API call 503 (fault set)" sh -c 'printf "%s" "$0" | grep -q "error_rate"' "$(bc_ctl POST faults '{"error_rate": 1, "error_status": 503}')"
+"$MLC" sync catalog --config "$cfg" --json >"$tmp/catbc.json" 2>"$tmp/catbc.err"; rc=$?
+bc_ctl POST faults '{"reset": true}' >/dev/null
+check "a poll whose push gets no answer exits 1 with ok=false" \
+    sh -c '[ "$0" = 1 ] && grep -q "\"ok\": false" "$1"' "$rc" "$tmp/catbc.json"
+check "it keeps the F4106 watermark" [ "$(wm_of "$tmp/catbc.json")" = "$(wm_of "$tmp/cat3.json")" ]
+check "BigCommerce still shows 6.13" price_is NW-DISH-1L 6.13
+"$MLC" sync catalog --config "$cfg" --json >"$tmp/catbc2.json" 2>"$tmp/catbc2.err"; rc=$?
+check "the next poll pushes the change (exit 0, one price)" \
+    sh -c '[ "$0" = 0 ] && grep -q "\"price_updates\": 1," "$1"' "$rc" "$tmp/catbc2.json"
+check "BigCommerce shows 7.00" price_is NW-DISH-1L 7.00
+
+# JDE fails while the changes are read: exit 1, watermarks kept
+wm_before=$(wm_of "$tmp/catbc2.json")
+curl -s --max-time 10 -H 'Content-Type: application/json' -X POST "http://127.0.0.1:$AISP/__sim/faults" \
+    --data-binary '{"fail_next": 50}' >/dev/null
+"$MLC" sync catalog --config "$cfg" --json >"$tmp/cat4.json" 2>"$tmp/cat4.err"; rc=$?
+curl -s --max-time 10 -H 'Content-Type: application/json' -X POST "http://127.0.0.1:$AISP/__sim/faults" \
+    --data-binary '{"fail_next": 0}' >/dev/null
+check "a poll whose JDE reads fail exits 1 with ok=false" \
+    sh -c '[ "$0" = 1 ] && grep -q "\"ok\": false" "$1"' "$rc" "$tmp/cat4.json"
+"$MLC" sync catalog --config "$cfg" --json >"$tmp/cat5.json" 2>"$tmp/cat5.err"; rc=$?
+check "after the failure the watermark had not moved" \
+    sh -c '[ "$0" = 0 ] && python3 -c "import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))[\"watermarks\"][\"catalog.f4106\"] == sys.argv[2] else 1)" "$1" "$2"' \
+    "$rc" "$tmp/cat5.json" "$wm_before"
+
+# ---- shutdown, secrets -------------------------------------------------------------------
+kill -TERM "$pid"
+stopped() { ! alive; }
+check "SIGTERM stops the daemon" wait_until 300 stopped
+wait "$pid" 2>/dev/null
+rc=$?
+pid=""
+check "exit status 0" [ "$rc" = 0 ]
+check "no secret in any output" \
+    sh -c '! grep -rq -e "$1" -e "$2" -e "$3" -e "$4" "$0"/*.log "$0"/*.out "$0"/*.err "$0"/*.json' \
+    "$tmp" "$HDR_SECRET" "$BC_TOKEN" "$JDE_PASSWORD" "$CLIENT_SECRET"
+
+echo "1..$n"
