@@ -585,6 +585,35 @@ static void test_watermark_after_success(void **state)
     assert_string_equal(wm, "126332/100000");
 }
 
+/* JDE failing while changes are read (after a good poll, so the session is
+ * up): the poll fails cleanly (an error, no crash, no double free) and
+ * keeps the watermark; once JDE answers, the next poll catches up. */
+static void test_jde_read_fails(void **state)
+{
+    struct cat_stats s;
+    struct mlc_err e = { 0 };
+    char wm[64];
+
+    (void)state;
+    open_run("  sync_name: false\n  sku_map:\n" MAP_11);
+    assert_int_equal(poll_ok(&s), MLC_OK);
+    assert_int_equal(wm_get(CAT_WM_PRICES, wm, sizeof(wm)), MLC_OK);
+    assert_string_equal(wm, "126331/080000");
+    json_decref(ctl(T.ais_base, "POST", "/__sim/table/F4106",
+                    "{\"rows\":[{\"ITM\":60002,\"LITM\":\"SKU-1002\",\"AITM\":\"W-SMALL\","
+                    "\"MCU\":\"\",\"CRCD\":\"USD\",\"UOM\":\"EA\",\"EFTJ\":\"20260101\","
+                    "\"EXDJ\":\"20401231\",\"UPRC\":\"6.0000\"}]}"));
+    json_decref(ctl(T.ais_base, "POST", "/__sim/faults", "{\"fail_next\":50}"));
+    assert_int_not_equal(cat_poll(T.env, T.st, T.cfg, 0, &s, &e), MLC_OK);
+    assert_true(e.msg[0] != '\0');
+    assert_int_equal(wm_get(CAT_WM_PRICES, wm, sizeof(wm)), MLC_OK);
+    assert_string_equal(wm, "126331/080000");
+    assert_int_equal(variant_cents(1141), 525);
+    json_decref(ctl(T.ais_base, "POST", "/__sim/faults", "{\"fail_next\":0}"));
+    assert_int_equal(poll_ok(&s), MLC_OK);
+    assert_int_equal(variant_cents(1141), 600);
+}
+
 /* sku_source aitm: the third item number goes through the SKU map. */
 static void test_aitm_source(void **state)
 {
@@ -624,6 +653,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_sku, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watermark_after_success, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jde_read_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aitm_source, setup, teardown),
     };
 
