@@ -28,12 +28,9 @@
 # lines. Prints TAP lines; every wait is bounded; KEEP=1 keeps the temp dir.
 set -u
 
-MLC="${MLC:?MLC must point at the mlc binary}"
-case "$MLC" in /*) ;; *) MLC="$PWD/$MLC" ;; esac
-BUILD="${BUILD:-$(dirname "$MLC")}"
-SIM="$BUILD/mlc-sim"
-case "$SIM" in /*) ;; *) SIM="$PWD/$SIM" ;; esac
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$(dirname "$0")/lib/common.bash"
+e2e_init chaos
+need_py   # $PY: the interpreter, resolved once
 SEED_BC="$ROOT/sim/seed/demo-bigcommerce.json"
 SEED_JDE="$ROOT/sim/seed/demo-jde.json"
 
@@ -47,26 +44,6 @@ UNPAID_ORDER=1016
 WORKERS=4
 BATCH_MAX=100
 
-tmp=$(mktemp -d /tmp/mlc-e2e-chaos.XXXXXX)
-pid=""
-simpid=""
-cleanup() {
-    for p in "$pid" "$simpid"; do
-        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-            kill -KILL "$p" 2>/dev/null
-            wait "$p" 2>/dev/null
-        fi
-    done
-    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check()  { local d="$1"; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-note()   { echo "# $*"; }
-
 cfg="$tmp/mlc.yaml"
 logs="$tmp/logs"          # one file per `mlc run` process
 mkdir -p "$logs"
@@ -76,39 +53,7 @@ CLIENT_SECRET="sim-secret-northwind-demo"
 JDE_PASSWORD="northwind-demo-pass"
 HDR_SECRET="hdr-CANARY-$$-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
 t_start=$SECONDS
-# The interpreter itself, not a version-manager shim (which costs ~0.2 s a call).
-PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
-[ -x "$PY" ] || PY=python3
 
-wait_until() { # TENTHS CMD...
-    local tenths="$1"; shift
-    for _ in $(seq 1 "$tenths"); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-free_port() {
-    local p
-    for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"; return 0
-        fi
-    done
-    return 1
-}
-
-http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
-healthy()   { [ "$(http_code "http://127.0.0.1:$port/healthz")" = 200 ]; }
-alive()     { [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
-stopped()   { ! alive; }
-
-bc_ctl()  { curl -s --max-time 10 -H 'Content-Type: application/json' -X "$1" \
-                "http://127.0.0.1:$BCP/__sim/$2" ${3:+--data-binary "$3"}; }
-ais_ctl() { curl -s --max-time 10 -H 'Content-Type: application/json' -X "$1" \
-                "http://127.0.0.1:$AISP/__sim/$2" ${3:+--data-binary "$3"}; }
 jq_py()   { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # A paid (or not) card order of the demo catalog, 33.28 USD.
@@ -157,17 +102,7 @@ all_one()  { local i; for i in "$@"; do one_doc "BC${i}S" || return 1; done; }
 all_balanced() { local i; for i in "$@"; do balanced "BC${i}S" || return 1; done; }
 
 # ---- the queue -------------------------------------------------------------------
-jobs_json() { "$MLC" jobs list --config "$cfg" --json ${1:+--state "$1"} 2>/dev/null; }
-count_in()  { jobs_json "$1" | jq_py 'len(d)' 2>/dev/null; }
-busy() {
-    local r u
-    r=$(count_in ready) || return 0
-    u=$(count_in running) || return 0
-    [ -n "$r" ] && [ -n "$u" ] || return 0
-    [ "$r" != 0 ] || [ "$u" != 0 ]
-}
-idle()  { ! busy; }
-idle2() { idle && sleep 0.3 && idle; }   # twice: a follow-up may be on its way
+idle2() { queue_idle && sleep 0.3 && queue_idle; }   # twice: a follow-up may be on its way
 # Every job of these orders is done (at least one, none open, held or failed).
 jobs_done() { # ID...
     jobs_json | "$PY" -c '
@@ -183,22 +118,14 @@ no_webhook_pending() { [ "$(hooks_pending)" = 0 ]; }
 in_logs() { grep -q -- "$1" "$logs"/*.log 2>/dev/null; }
 
 # ---- simulators ------------------------------------------------------------------
-"$SIM" --bigcommerce 127.0.0.1:0 --jde 127.0.0.1:0 --seed "$SEED_BC" --seed "$SEED_JDE" \
-       --ready-file "$tmp/ports.env" >"$tmp/sim.log" 2>&1 &
-simpid=$!
-sim_ready() { [ -s "$tmp/ports.env" ] && grep -q '^jde=' "$tmp/ports.env"; }
-if wait_until 100 sim_ready; then
-    BCP=$(sed -n 's/^bigcommerce=//p' "$tmp/ports.env")
-    AISP=$(sed -n 's/^jde=//p' "$tmp/ports.env")
-    ok "mlc-sim serves BigCommerce on $BCP and AIS on $AISP (demo seeds)"
-else
-    not_ok "mlc-sim starts"; cat "$tmp/sim.log"; exit 1
-fi
+require "mlc-sim serves BigCommerce and AIS (demo seeds)" \
+    sim_start --bigcommerce 127.0.0.1:0 --jde 127.0.0.1:0 --seed "$SEED_BC" --seed "$SEED_JDE"
+note "mlc-sim: BigCommerce on $BCP, AIS on $AISP"
 # The quota is not under test here: unlimited keeps the run short.
 bc_ctl POST rate '{"quota":0,"window_ms":30000}' >/dev/null
 
 # ---- configuration, credentials ------------------------------------------------------
-"$MLC" init "$tmp/base.yaml" >/dev/null 2>&1 || { not_ok "mlc init"; exit 1; }
+mlc_init_base || { not_ok "mlc init"; exit 1; }
 write_config() {
     cat >"$cfg" <<EOF
 log:
@@ -290,38 +217,22 @@ port=$(free_port) || { not_ok "a free port"; exit 1; }
 write_config
 check "config check accepts the chaos configuration (lease 10 s, reconcile every 10 s)" \
     sh -c '"$0" config check "$1" >/dev/null' "$MLC" "$cfg"
-set_cred() { printf '%s' "$2" | "$MLC" credentials set --name "$1" --config "$cfg" >/dev/null 2>&1; }
-if set_cred bc_token "$BC_TOKEN" && set_cred jde_password "$JDE_PASSWORD" &&
-   set_cred bc_webhook_secret "$HDR_SECRET" && set_cred bc_client_secret "$CLIENT_SECRET"; then
-    ok "credentials stored"
-else
-    not_ok "credentials stored"; exit 1
-fi
+store_credentials() {
+    cred_set "$BC_TOKEN" --name bc_token && cred_set "$JDE_PASSWORD" --name jde_password &&
+        cred_set "$HDR_SECRET" --name bc_webhook_secret && cred_set "$CLIENT_SECRET" --name bc_client_secret
+}
+require "credentials stored" store_credentials
 
 # ---- daemon ---------------------------------------------------------------------------
 runs=0
-launch() { # starts `mlc run` in the background, its log in $logs
-    runs=$((runs + 1))
-    "$MLC" run --config "$cfg" >"$logs/run-$runs.log" 2>&1 &
+launch() { # starts `mlc run` in the background, its log ($log) in $logs
+    runs=$((runs + 1)); log="$logs/run-$runs.log"
+    "$MLC" run --config "$cfg" >"$log" 2>&1 &
     pid=$!
 }
-started=0
-for _ in 1 2 3 4 5; do
-    launch
-    if wait_until 150 healthy; then started=1; break; fi
-    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
-    port=$(free_port) || break
-    write_config
-done
-if [ "$started" = 1 ]; then
-    ok "daemon serves on 127.0.0.1:$port"
-else
-    not_ok "daemon serves"; tail -n 20 "$logs"/*.log; exit 1
-fi
-log="$logs/run-$runs.log"
-hooked() { curl -s --max-time 5 -H "X-Auth-Token: $BC_TOKEN" -H 'Accept: application/json' \
-               "http://127.0.0.1:$BCP/stores/$STORE_HASH/v3/hooks" | grep -q "127.0.0.1:$port/webhooks"; }
-check "the daemon registered its hook at the store" wait_until 100 hooked
+require "daemon serves on 127.0.0.1" daemon_start write_config launch
+note "daemon on 127.0.0.1:$port"
+check "the daemon registered its hook at the store" wait_until 100 bc_hooked "$STORE_HASH" "$BC_TOKEN"
 
 # ---- 1. webhooks -> posted -------------------------------------------------------------
 if new_order 2001 11 && new_order 2002 10 && new_order 2003 7; then
@@ -419,12 +330,8 @@ sys.exit(0 if ("adopt", "ok") in acts[i:] and ("post", "ok") not in acts else 1)
 ais_ctl POST faults '{"hang":null}' >/dev/null
 
 # ---- stop ---------------------------------------------------------------------------------------
-kill -TERM "$pid"
-check "SIGTERM stops the daemon" wait_until 300 stopped
-wait "$pid" 2>/dev/null
-rc=$?
-pid=""
-check "exit status 0" [ "$rc" = 0 ]
+check "SIGTERM stops the daemon" daemon_term 300
+check "exit status 0" [ "$daemon_rc" = 0 ]
 PHASE1=(2001 2002 2003 2011 2021 2022 $S4 2041)
 check "phase 1: all ${#PHASE1[@]} orders still one document each" all_one "${PHASE1[@]}"
 note "phases 1-5: $((SECONDS - t_start)) s"
@@ -489,7 +396,6 @@ ais_ctl POST faults '{"latency_ms":0,"hang":null}' >/dev/null
 # workers run out in 10 s, then their batches are taken again).
 WORKERS=4; BATCH_MAX=100; write_config
 launch
-log="$logs/run-$runs.log"
 check "the daemon starts after the last kill" wait_until 150 healthy
 t_drain=$SECONDS
 check "it drains the backlog until idle" wait_until 1200 idle2
@@ -622,12 +528,8 @@ else
     not_ok "the verdict script ran"
 fi
 
-kill -TERM "$pid"
-check "SIGTERM stops the last daemon" wait_until 300 stopped
-wait "$pid" 2>/dev/null
-rc=$?
-pid=""
-check "exit status 0" [ "$rc" = 0 ]
+check "SIGTERM stops the last daemon" daemon_term 300
+check "exit status 0" [ "$daemon_rc" = 0 ]
 
 # ---- 7. logs -------------------------------------------------------------------------------------------
 check "no secret in any of the $runs daemon logs" \
@@ -639,4 +541,4 @@ check "no worker store error in the logs" \
     sh -c '! grep -q "lvl=error mod=workers" "$0"/*.log' "$logs"
 note "total $((SECONDS - t_start)) s"
 
-echo "1..$n"
+e2e_done

@@ -5,60 +5,31 @@
 # "cannot decrypt", never show garbage. Prints TAP lines.
 set -u
 
-MLC="${MLC:?MLC must point at the mlc binary}"
-case "$MLC" in /*) ;; *) MLC="$PWD/$MLC" ;; esac
+. "$(dirname "$0")/lib/common.bash"
+e2e_init cred
 unset MLC_MASTER_KEY
-
-tmp=$(mktemp -d /tmp/mlc-e2e-cred.XXXXXX)
-cleanup() { [ -n "${KEEP:-}" ] || rm -rf "$tmp"; }
-trap cleanup EXIT
-
-n=0
-failed=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check()  { local d="$1"; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 
 CANARY="s3cret-CANARY-$$"
 cfg="$tmp/mlc.yaml"
 key="$tmp/mlc.key"
-all="$tmp/all.out"   # everything any command printed
-out="$tmp/last.out"  # stdout of the last command
-err="$tmp/last.err"  # stderr of the last command
-: > "$all"
-
-# Runs mlc with "$@", keeps stdout/stderr, returns mlc's status.
-run() {
-    local rc
-    "$MLC" "$@" >"$out" 2>"$err"
-    rc=$?
-    cat "$out" "$err" >> "$all"
-    return $rc
-}
-# Same, with the secret on stdin (printf, no trailing newline).
-run_in() {
-    local input="$1" rc; shift
-    printf '%s' "$input" | "$MLC" "$@" >"$out" 2>"$err"
-    rc=$?
-    cat "$out" "$err" >> "$all"
-    return $rc
-}
+capture_init   # $all: everything any command printed; $out/$err: the last one's
+# run / run_in (lib): mlc with output kept, its status returned.
 status_of() { "$@"; echo $?; }
 out_has()   { grep -q -- "$1" "$out"; }
 err_has()   { grep -q -- "$1" "$err"; }
 list_line() { grep -E "^$1 " "$out"; }
 
 # ---- init ------------------------------------------------------------------
-if run init "$cfg"; then ok "mlc init writes the config"; else not_ok "mlc init writes the config"; cat "$err"; exit 1; fi
+require "mlc init writes the config" run init "$cfg"
 check "mlc init creates the master key file" test -f "$key"
 check "the key file has mode 600" test "$(stat -c %a "$key")" = 600
 check "mlc init says it created the key" out_has "created master key"
-sed -i -e "s|^\(  url: \).*|\1\"$tmp/mlc.db\"|" "$cfg"
+yaml_set "$cfg" "$cfg" url="\"$tmp/mlc.db\""
 cp "$key" "$tmp/key.before"
 run init --force "$cfg"
 check "mlc init --force keeps the existing key" cmp -s "$key" "$tmp/key.before"
 check "mlc init --force says it kept the key" out_has "kept the existing master key"
-sed -i -e "s|^\(  url: \).*|\1\"$tmp/mlc.db\"|" "$cfg"
+yaml_set "$cfg" "$cfg" url="\"$tmp/mlc.db\""
 
 # ---- set ---------------------------------------------------------------------
 if run_in "$CANARY" credentials set jde --config "$cfg"; then
@@ -138,5 +109,4 @@ check "the audit trail is still free of the canary" test "$(count_canary)" = 0
 # ---- nothing printed -------------------------------------------------------------------
 check "no command printed the canary" eval '! grep -q -- "$CANARY" "$all"'
 
-echo "1..$n"
-[ "$failed" = 0 ]
+e2e_done

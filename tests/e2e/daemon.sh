@@ -5,89 +5,26 @@
 # Prints TAP lines; every wait is bounded; sleeps only pace polling.
 set -u
 
-MLC="${MLC:?MLC must point at the mlc binary}"
-case "$MLC" in /*) ;; *) MLC="$PWD/$MLC" ;; esac
-
-tmp=$(mktemp -d /tmp/mlc-e2e-daemon.XXXXXX)
-pid=""
-cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    fi
-    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check()  { local d="$1"; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+. "$(dirname "$0")/lib/common.bash"
+e2e_init daemon
 
 cfg="$tmp/mlc.yaml"
 log="$tmp/daemon.log"
 
-# Polls "$@" every 0.1 s until it succeeds, at most $1 tenths of a second.
-wait_until() {
-    local tenths="$1"; shift
-    for _ in $(seq 1 "$tenths"); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
-healthy()   { [ "$(http_code "http://127.0.0.1:$port/healthz")" = 200 ]; }
 in_log()    { grep -q -- "$1" "$log"; }
 job_json()  { "$MLC" jobs show --config "$cfg" "$1" --json 2>/dev/null; }
 job_state() { job_json "$1" | grep -q "\"state\": \"$2\""; }
-alive()     { kill -0 "$pid" 2>/dev/null; }
-gone()      { ! alive; }
-
-# A port nobody listens on (a bind race is handled by retrying the start).
-free_port() {
-    local p
-    for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"; return 0
-        fi
-    done
-    return 1
-}
 
 write_config() { # $1 = log level
-    sed -e "s|^\(  url: \).*|\1\"$tmp/mlc.db\"|" \
-        -e "s|^\(  listen: \).*|\1\"127.0.0.1:$port\"|" \
-        -e "s|^\(  count: \).*|\12|" \
-        -e "s|^\(  max_body_bytes: \).*|\11024|" \
-        -e "s|^\(  drain_timeout_s: \).*|\120|" \
-        -e "s|^\(  level: \).*|\1$1|" \
-        "$tmp/base.yaml" > "$cfg.new" && mv "$cfg.new" "$cfg"
+    yaml_set "$tmp/base.yaml" "$cfg" url="\"$tmp/mlc.db\"" listen="\"127.0.0.1:$port\"" \
+        count=2 max_body_bytes=1024 drain_timeout_s=20 level="${1:-info}"
 }
 
 # ---- configuration and start --------------------------------------------
-if "$MLC" init "$tmp/base.yaml" >/dev/null 2>&1; then
-    ok "mlc init writes a base config"
-else
-    not_ok "mlc init writes a base config"; exit 1
-fi
+require "mlc init writes a base config" mlc_init_base
 
-started=0
-for _ in 1 2 3 4 5; do
-    port=$(free_port) || break
-    write_config info
-    "$MLC" run --config "$cfg" >"$log" 2>&1 &
-    pid=$!
-    if wait_until 150 healthy; then started=1; break; fi
-    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
-done
-if [ "$started" = 1 ]; then
-    ok "daemon serves /healthz on 127.0.0.1:$port"
-else
-    not_ok "daemon serves /healthz"; cat "$log" 2>/dev/null; exit 1
-fi
+require "daemon serves /healthz on 127.0.0.1" daemon_start write_config
+note "daemon on 127.0.0.1:$port"
 
 check "log has the ready line" in_log 'msg=ready'
 check "/healthz body" test "$(curl -s --max-time 5 "http://127.0.0.1:$port/healthz")" = '{"status":"ok"}'
@@ -125,16 +62,9 @@ check "jobs still run after the reload" wait_until 150 job_state "$idd" done
 # ---- SIGTERM drains -----------------------------------------------------
 idl=$("$MLC" jobs enqueue --config "$cfg" noop e2e:long '{"sleep_ms": 1500}' | awk '{print $1}')
 check "long job starts running" wait_until 150 job_state "$idl" running
-kill -TERM "$pid"
-if wait_until 250 gone; then
-    wait "$pid"; rc=$?; pid=""
-    ok "daemon exits after SIGTERM within the drain timeout"
-    check "exit status is 0" test "$rc" = 0
-else
-    not_ok "daemon exits after SIGTERM within the drain timeout"
-    not_ok "exit status is 0"
-fi
+check "daemon exits after SIGTERM within the drain timeout" daemon_term 250
+check "exit status is 0" test "$daemon_rc" = 0
 check "the running job finished during the drain" job_state "$idl" done
 check "log has the stop summary" in_log 'msg=stopped'
 
-echo "1..$n"
+e2e_done

@@ -8,56 +8,16 @@
 # parses. Prints TAP lines; every wait is bounded; sleeps only pace polling.
 set -u
 
-MLC="${MLC:?MLC must point at the mlc binary}"
-case "$MLC" in /*) ;; *) MLC="$PWD/$MLC" ;; esac
-
-tmp=$(mktemp -d /tmp/mlc-e2e-ops.XXXXXX)
-pid=""
-stop_daemon() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    fi
-    pid=""
-}
-cleanup() {
-    stop_daemon
-    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check()  { local d="$1"; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+. "$(dirname "$0")/lib/common.bash"
+e2e_init ops
 
 cfg="$tmp/mlc.yaml"
 log="$tmp/daemon.log"
 out="$tmp/out"
 
-wait_until() {
-    local tenths="$1"; shift
-    for _ in $(seq 1 "$tenths"); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
-healthy()   { [ "$(http_code "http://127.0.0.1:$port/healthz")" = 200 ]; }
-
-free_port() {
-    local p
-    for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"; return 0
-        fi
-    done
-    return 1
+write_config() {
+    yaml_set "$tmp/base.yaml" "$cfg" url="\"$tmp/mlc.db\"" listen="\"127.0.0.1:$port\"" \
+        count=2 max_attempts=2 retry_base_ms=20 retry_cap_ms=50 drain_timeout_s=5
 }
 
 # Runs python3 code on the JSON in file $1 (as `d`); true when it exits 0.
@@ -75,30 +35,9 @@ enqueue() { # KEY PAYLOAD -> prints the job id
 mlc() { "$MLC" "$@" > "$out" 2> "$out.err"; }
 
 # ---- daemon ---------------------------------------------------------------
-if ! "$MLC" init "$tmp/base.yaml" >/dev/null 2>&1; then
-    not_ok "mlc init writes a base config"; echo "1..$n"; exit 1
-fi
-started=0
-for _ in 1 2 3 4 5; do
-    port=$(free_port) || break
-    sed -e "s|^\(  url: \).*|\1\"$tmp/mlc.db\"|" \
-        -e "s|^\(  listen: \).*|\1\"127.0.0.1:$port\"|" \
-        -e "s|^\(  count: \).*|\12|" \
-        -e "s|^\(  max_attempts: \).*|\12|" \
-        -e "s|^\(  retry_base_ms: \).*|\120|" \
-        -e "s|^\(  retry_cap_ms: \).*|\150|" \
-        -e "s|^\(  drain_timeout_s: \).*|\15|" \
-        "$tmp/base.yaml" > "$cfg"
-    "$MLC" run --config "$cfg" >"$log" 2>&1 &
-    pid=$!
-    if wait_until 150 healthy; then started=1; break; fi
-    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
-done
-if [ "$started" = 1 ]; then
-    ok "daemon serves on 127.0.0.1:$port"
-else
-    not_ok "daemon serves"; cat "$log" 2>/dev/null; echo "1..$n"; exit 1
-fi
+mlc_init_base || { not_ok "mlc init writes a base config"; bail; }
+require "daemon serves on 127.0.0.1" daemon_start write_config
+note "daemon on 127.0.0.1:$port"
 
 # ---- nothing held ---------------------------------------------------------
 check "mlc held with nothing held exits 0" mlc held --config "$cfg"
@@ -170,7 +109,7 @@ check "replay by key --json lists the job" \
 check "the job replayed by key ends done or held again" \
     wait_until 150 eval 'job_state "$id2" done || job_state "$id2" held'
 
-stop_daemon   # from here on states stay where replay puts them
+daemon_stop   # from here on states stay where replay puts them
 check "replay --all exits 0" mlc replay --config "$cfg" --all --json
 check "replay --all --json parses and lists every held and failed job" \
     pyj "$out" "ids=sorted(x['id'] for x in d['replayed']); sys.exit(0 if $id3 in ids and $id4 in ids and $id1 in ids and d['errors']==[] else 1)"
@@ -205,4 +144,4 @@ check "mlc audit of an unknown order says there is nothing" sh -c \
 mlc held --config "$tmp/missing.yaml"; rc=$?
 check "a missing config file exits 1 with a message" sh -c "test $rc = 1 && grep -q 'missing.yaml' '$out.err'"
 
-echo "1..$n"
+e2e_done

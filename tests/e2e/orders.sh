@@ -8,31 +8,8 @@
 # document; `mlc orders show` dry run. Prints TAP lines; every wait is bounded.
 set -u
 
-MLC="${MLC:?MLC must point at the mlc binary}"
-case "$MLC" in /*) ;; *) MLC="$PWD/$MLC" ;; esac
-BUILD="${BUILD:-$(dirname "$MLC")}"
-SIM="$BUILD/mlc-sim"
-case "$SIM" in /*) ;; *) SIM="$PWD/$SIM" ;; esac
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-
-tmp=$(mktemp -d /tmp/mlc-e2e-orders.XXXXXX)
-pid=""
-simpid=""
-cleanup() {
-    for p in "$pid" "$simpid"; do
-        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-            kill -KILL "$p" 2>/dev/null
-            wait "$p" 2>/dev/null
-        fi
-    done
-    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check()  { local d="$1"; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+. "$(dirname "$0")/lib/common.bash"
+e2e_init orders
 
 cfg="$tmp/mlc.yaml"
 log="$tmp/daemon.log"
@@ -41,37 +18,10 @@ CLIENT_SECRET="sim-secret-northwind"   # the simulator's client_secret (seed)
 BC_TOKEN="sim-token-northwind"
 JDE_PASSWORD="mlcint-pass"
 
-wait_until() {
-    local tenths="$1"; shift
-    for _ in $(seq 1 "$tenths"); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
-healthy()   { [ "$(http_code "http://127.0.0.1:$port/healthz")" = 200 ]; }
-alive()     { kill -0 "$pid" 2>/dev/null; }
-
-free_port() {
-    local p
-    for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"; return 0
-        fi
-    done
-    return 1
-}
-
-bc_ctl()  { curl -s --max-time 10 -H 'Content-Type: application/json' -X "$1" "http://127.0.0.1:$BCP/__sim/$2" ${3:+--data-binary "$3"}; }
-ais_get() { curl -s --max-time 10 "http://127.0.0.1:$AISP/__sim/$1"; }
-
 # F0911 facts per reference, exactly (amounts parsed as Decimal, never float):
 # prints "REF DOCS SUM_IS_ZERO(1/0)" for every VINV starting with $1.
 f0911() {
-    ais_get table/F0911 | python3 -c '
+    ais_ctl GET table/F0911 | python3 -c '
 import json, sys
 from decimal import Decimal
 rows = json.load(sys.stdin, parse_float=Decimal)["rows"]
@@ -92,32 +42,17 @@ balanced()   { f0911 "$1" | awk 'BEGIN { ok = 1; n = 0 } { n++; if ($3 != 1) ok 
 no_rows()    { [ -z "$(f0911 "$1")" ]; }
 refund_docs() { f0911 "$1" | awk '{ s += $2 } END { print s + 0 }'; }
 
-jobs_in() { "$MLC" jobs list --config "$cfg" --state "$1" --json 2>/dev/null; }
-busy() {
-    local r u
-    r=$(jobs_in ready | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null) || return 0
-    u=$(jobs_in running | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null) || return 0
-    [ "$r" != 0 ] || [ "$u" != 0 ]
-}
-idle() { ! busy; }
 held_reason() { # KEY: the hold reason of the held job with that key
-    jobs_in held | python3 -c 'import json,sys; k=sys.argv[1]; print(next((j.get("last_error") or "" for j in json.load(sys.stdin) if j["key"]==k), ""))' "$1"
+    jobs_json held | python3 -c 'import json,sys; k=sys.argv[1]; print(next((j.get("last_error") or "" for j in json.load(sys.stdin) if j["key"]==k), ""))' "$1"
 }
 
 # ---- simulators ----------------------------------------------------------------
-"$SIM" --bigcommerce 127.0.0.1:0 --jde 127.0.0.1:0 --seed "$ROOT/sim/seed/bigcommerce.json" \
-       --seed "$ROOT/sim/seed/jde.json" --ready-file "$tmp/ports.env" >"$tmp/sim.log" 2>&1 &
-simpid=$!
-if wait_until 100 test -s "$tmp/ports.env"; then
-    BCP=$(sed -n 's/^bigcommerce=//p' "$tmp/ports.env")
-    AISP=$(sed -n 's/^jde=//p' "$tmp/ports.env")
-    ok "mlc-sim serves BigCommerce on $BCP and AIS on $AISP"
-else
-    not_ok "mlc-sim starts"; cat "$tmp/sim.log"; exit 1
-fi
+require "mlc-sim serves BigCommerce and AIS" sim_start --bigcommerce 127.0.0.1:0 --jde 127.0.0.1:0 \
+    --seed "$ROOT/sim/seed/bigcommerce.json" --seed "$ROOT/sim/seed/jde.json"
+note "mlc-sim: BigCommerce on $BCP, AIS on $AISP"
 
 # ---- configuration, credentials -------------------------------------------------
-"$MLC" init "$tmp/base.yaml" >/dev/null 2>&1 || { not_ok "mlc init"; exit 1; }
+mlc_init_base || { not_ok "mlc init"; exit 1; }
 
 write_config() {
     cat >"$cfg" <<EOF
@@ -191,14 +126,11 @@ port=$(free_port) || { not_ok "a free port"; exit 1; }
 write_config
 check "config check accepts the order flow configuration" \
     sh -c "\"\$0\" config check \"\$1\" >/dev/null" "$MLC" "$cfg"
-if printf '%s' "$BC_TOKEN" | "$MLC" credentials set --name bc_token --config "$cfg" >/dev/null 2>&1 &&
-   printf '%s' "$JDE_PASSWORD" | "$MLC" credentials set --name jde_password --config "$cfg" >/dev/null 2>&1 &&
-   printf '%s' "$HDR_SECRET" | "$MLC" credentials set --name bc_webhook_secret --config "$cfg" >/dev/null 2>&1 &&
-   printf '%s' "$CLIENT_SECRET" | "$MLC" credentials set --name bc_client_secret --config "$cfg" >/dev/null 2>&1; then
-    ok "credentials stored"
-else
-    not_ok "credentials stored"; exit 1
-fi
+store_credentials() {
+    cred_set "$BC_TOKEN" --name bc_token && cred_set "$JDE_PASSWORD" --name jde_password &&
+        cred_set "$HDR_SECRET" --name bc_webhook_secret && cred_set "$CLIENT_SECRET" --name bc_client_secret
+}
+require "credentials stored" store_credentials
 
 # ---- dry run before anything ------------------------------------------------------
 "$MLC" orders show 100 --config "$cfg" >"$tmp/show100.txt" 2>"$tmp/show100.err"
@@ -212,26 +144,14 @@ check "orders show 104 (unmapped SKU) exits 1 naming the SKU" \
 check "the dry run wrote nothing to JDE" no_rows "BC10"
 
 # ---- daemon ---------------------------------------------------------------------------
-started=0
-for _ in 1 2 3 4 5; do
-    "$MLC" run --config "$cfg" >"$log" 2>&1 &
-    pid=$!
-    if wait_until 150 healthy; then started=1; break; fi
-    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
-    port=$(free_port) || break
-    write_config
-done
-if [ "$started" = 1 ]; then
-    ok "daemon serves on 127.0.0.1:$port"
-else
-    not_ok "daemon serves"; cat "$log" 2>/dev/null; exit 1
-fi
+require "daemon serves on 127.0.0.1" daemon_start write_config
+note "daemon on 127.0.0.1:$port"
 check "log says the order flow is enabled" grep -q "order flow enabled" "$log"
 
 for id in 100 101 102 103 104 105; do
     "$MLC" jobs enqueue --config "$cfg" order.sync "order:$id" >/dev/null 2>&1
 done
-check "the daemon goes idle (no READY or RUNNING jobs)" wait_until 600 idle
+check "the daemon goes idle (no READY or RUNNING jobs)" wait_until 600 queue_idle
 
 for id in 100 101 102 105; do
     check "paid order $id posted exactly once" one_doc "BC${id}S"
@@ -246,9 +166,7 @@ check "order 104 is held with the unmapped SKU in the reason" \
     sh -c "printf '%s' \"\$1\" | grep -q 'NW-LEGACY-OLIVE'" _ "$reason"
 
 # ---- webhooks: hooks registered by the daemon, a new order arrives -------------------------
-hooked() { curl -s --max-time 5 -H "X-Auth-Token: $BC_TOKEN" -H 'Accept: application/json' \
-               "http://127.0.0.1:$BCP/stores/nwhg42/v3/hooks" | grep -q "127.0.0.1:$port/webhooks"; }
-check "the daemon registered its hook at the store" wait_until 100 hooked
+check "the daemon registered its hook at the store" wait_until 100 bc_hooked nwhg42 "$BC_TOKEN"
 bc_ctl POST orders '{"id":300,"customer_id":0,"status_id":11,"currency":"USD","date_created":"2026-11-28T09:00:00Z","payment_method":"Credit Card","payment_provider_id":"stripe","products":[{"product_id":0,"sku":"NW-NEW-1","name":"New thing","quantity":3,"price_ex_tax":"5.00","tax":"1.20"}],"transactions":[{"event":"purchase","method":"credit_card","amount":"16.20","gateway":"stripe"}]}' >/dev/null
 posted300() { one_doc BC300S; }
 check "an order created at the store is posted through its webhook" wait_until 300 posted300
@@ -259,7 +177,7 @@ bc_ctl POST faults '{"webhook_duplicate_next":4}' >/dev/null
 bc_ctl POST orders/100 '{"staff_notes":"touched"}' >/dev/null
 bc_ctl POST orders/300 '{"staff_notes":"touched"}' >/dev/null
 sleep 1
-check "the daemon is idle again after the duplicates" wait_until 300 idle
+check "the daemon is idle again after the duplicates" wait_until 300 queue_idle
 check "order 100 still has exactly one document" one_doc "BC100S"
 check "order 300 still has exactly one document" one_doc "BC300S"
 
@@ -268,16 +186,11 @@ check "order 300 still has exactly one document" one_doc "BC300S"
 check "orders show 100 reports the sale as already posted" grep -q "already posted" "$tmp/show100b.txt"
 
 # ---- shutdown ------------------------------------------------------------------------
-kill -TERM "$pid"
-stopped() { ! alive; }
-check "SIGTERM stops the daemon" wait_until 300 stopped
-wait "$pid" 2>/dev/null
-rc=$?
-pid=""
-check "exit status 0" [ "$rc" = 0 ]
+check "SIGTERM stops the daemon" daemon_term 300
+check "exit status 0" [ "$daemon_rc" = 0 ]
 check "AIS session logged out at shutdown" \
     sh -c "curl -s --max-time 5 http://127.0.0.1:$AISP/__sim/counters | grep -q 'tokenrequest/logout'"
 check "no secret in the log" \
     sh -c "! grep -q -e '$HDR_SECRET' -e '$BC_TOKEN' -e '$JDE_PASSWORD' '$log'"
 
-echo "1..$n"
+e2e_done

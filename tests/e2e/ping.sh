@@ -6,75 +6,32 @@
 # appear in any output. Loopback only, bounded waits. Prints TAP lines.
 set -u
 
-MLC="${MLC:?MLC must point at the mlc binary}"
-BUILD="${BUILD:-$(dirname "$MLC")}"
-case "$MLC" in /*) ;; *) MLC="$PWD/$MLC" ;; esac
-SIM="$BUILD/mlc-sim"
-case "$SIM" in /*) ;; *) SIM="$PWD/$SIM" ;; esac
+. "$(dirname "$0")/lib/common.bash"
+e2e_init ping
 unset MLC_MASTER_KEY
-
-tmp=$(mktemp -d /tmp/mlc-e2e-ping.XXXXXX)
-sim_pid=""; tls_pid=""
-cleanup() {
-    [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
-    [ -n "$tls_pid" ] && kill "$tls_pid" 2>/dev/null && wait "$tls_pid" 2>/dev/null
-    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-n=0
-failed=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check()  { local d="$1"; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 
 TOKEN=sim-token-northwind
 PASSWORD=mlcint-pass
 BAD_TOKEN="wrong-token-CANARY-$$"
 BAD_PASSWORD="wrong-pass-CANARY-$$"
-all="$tmp/all.out"; out="$tmp/last.out"; err="$tmp/last.err"
-: > "$all"
+capture_init   # run / run_in (lib) keep the last output and set $rc
 
-# run ARGS...: mlc with stdout/stderr kept; sets $rc.
-run() {
-    "$MLC" "$@" >"$out" 2>"$err"
-    rc=$?
-    cat "$out" "$err" >> "$all"
-}
-# run_in SECRET ARGS...: the same with SECRET on stdin.
-run_in() {
-    local input="$1"; shift
-    printf '%s' "$input" | "$MLC" "$@" >"$out" 2>"$err"
-    rc=$?
-    cat "$out" "$err" >> "$all"
-}
 out_has() { grep -q -- "$1" "$out"; }
 line_of() { grep -E "^[a-zA-Z]+ +$1 +$2 " "$out"; }    # system step
 line_has() { line_of "$1" "$2" | grep -q -- "$3"; }
 
 # ---- simulators -------------------------------------------------------------
-"$SIM" --bigcommerce 127.0.0.1:0 --jde 127.0.0.1:0 --seed sim/seed/bigcommerce.json \
-    --seed sim/seed/jde.json --ready-file "$tmp/ports" --log-level error \
-    >"$tmp/sim.out" 2>&1 &
-sim_pid=$!
-for _ in $(seq 1 100); do [ -s "$tmp/ports" ] && break; sleep 0.1; done
-bc=$(sed -n 's/^bigcommerce=//p' "$tmp/ports" 2>/dev/null)
-jde=$(sed -n 's/^jde=//p' "$tmp/ports" 2>/dev/null)
-if [ -z "$bc" ] || [ -z "$jde" ]; then
-    not_ok "mlc-sim starts with both simulators"; cat "$tmp/sim.out"; echo "1..$n"; exit 1
-fi
-ok "mlc-sim starts with both simulators"
+require "mlc-sim starts with both simulators" sim_start --bigcommerce 127.0.0.1:0 --jde 127.0.0.1:0 \
+    --seed "$ROOT/sim/seed/bigcommerce.json" --seed "$ROOT/sim/seed/jde.json" --log-level error
+bc="$BCP"; jde="$AISP"
 
 # ---- configuration and credentials -----------------------------------------
 cfg="$tmp/mlc.yaml"
 run init "$cfg"
 check "mlc init writes a configuration" test "$rc" = 0
-sed -i -e 's|^\(  store_hash: \).*|\1"nwhg42"|' \
-       -e "s|^\(  api_base_url: \).*|\1\"http://127.0.0.1:$bc/stores/{store_hash}\"|" \
-       -e "s|^\(  ais_base_url: \).*|\1\"http://127.0.0.1:$jde\"|" \
-       -e 's|^\(  user: \).*|\1"MLCINT"|' \
-       -e "s|^\(  url: \).*|\1\"$tmp/mlc.db\"|" "$cfg"
+yaml_set "$cfg" "$cfg" store_hash='"nwhg42"' \
+    api_base_url="\"http://127.0.0.1:$bc/stores/{store_hash}\"" ais_base_url="\"http://127.0.0.1:$jde\"" \
+    user='"MLCINT"' url="\"$tmp/mlc.db\""
 run config check "$cfg"
 check "the adjusted configuration is valid" test "$rc" = 0
 run_in "$TOKEN" credentials set bigcommerce --config "$cfg"
@@ -164,10 +121,7 @@ check "a credential not stored: FAIL naming mlc credentials set jde" \
     line_has jde credentials "^FAIL .*mlc credentials set jde"
 
 # ---- simulator stopped -----------------------------------------------------------------
-kill "$sim_pid" 2>/dev/null
-for _ in $(seq 1 100); do kill -0 "$sim_pid" 2>/dev/null || break; sleep 0.1; done
-wait "$sim_pid" 2>/dev/null
-sim_pid=""
+sim_stop
 run ping --config "$cfg"
 check "simulator stopped: exit 1" test "$rc" = 1
 check "simulator stopped: bigcommerce reach FAIL (TCP)" line_has bigcommerce reach "^FAIL .*TCP: cannot connect to 127.0.0.1:$bc"
@@ -180,7 +134,7 @@ if command -v openssl >/dev/null &&
        -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1; then
     openssl s_server -accept 127.0.0.1:0 -cert "$tmp/tls.crt" -key "$tmp/tls.key" -www \
         >"$tmp/tls.out" 2>&1 &
-    tls_pid=$!
+    tls_pid=$!; e2e_track "$tls_pid"
     tport=""
     for _ in $(seq 1 50); do
         tport=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/tls.out")
@@ -205,5 +159,4 @@ for s in "$TOKEN" "$PASSWORD" "$BAD_TOKEN" "$BAD_PASSWORD"; do
     check "no output holds the secret ${s:0:6}..." bash -c "! grep -qF -- '$s' '$all'"
 done
 
-echo "1..$n"
-[ "$failed" = 0 ]
+e2e_done

@@ -7,60 +7,28 @@
 # Prints TAP lines; every wait is bounded; sleeps only pace polling.
 set -u
 
-MLC="${MLC:?MLC must point at the mlc binary}"
-case "$MLC" in /*) ;; *) MLC="$PWD/$MLC" ;; esac
-BUILD="${BUILD:-$(dirname "$MLC")}"
-SIM="$BUILD/mlc-sim"
-case "$SIM" in /*) ;; *) SIM="$PWD/$SIM" ;; esac
-SEED="$PWD/sim/seed/bigcommerce.json"
-
-tmp=$(mktemp -d /tmp/mlc-e2e-sync.XXXXXX)
-simpid=""
-cleanup() {
-    if [ -n "$simpid" ] && kill -0 "$simpid" 2>/dev/null; then
-        kill -TERM "$simpid" 2>/dev/null
-        wait "$simpid" 2>/dev/null
-    fi
-    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check()  { local d="$1"; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+. "$(dirname "$0")/lib/common.bash"
+e2e_init sync
+SEED="$ROOT/sim/seed/bigcommerce.json"
 
 cfg="$tmp/mlc.yaml"
 db="$tmp/mlc.db"
 N_ORDERS=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["bigcommerce"]["orders"]))' "$SEED")
 
 # ---- simulator ----------------------------------------------------------------
-"$SIM" --bigcommerce 127.0.0.1:0 --seed "$SEED" --ready-file "$tmp/ports" \
-    --log-level warn >"$tmp/sim.log" 2>&1 &
-simpid=$!
-for _ in $(seq 1 100); do [ -s "$tmp/ports" ] && break; sleep 0.1; done
-port=$(sed -n 's/^bigcommerce=//p' "$tmp/ports" 2>/dev/null)
-if [ -n "$port" ]; then ok "mlc-sim is up (port $port)"; else not_ok "mlc-sim is up"; exit 1; fi
+require "mlc-sim is up" sim_start --bigcommerce 127.0.0.1:0 --seed "$SEED" --log-level warn
+port="$BCP"
+note "mlc-sim: BigCommerce on $port"
 ctl() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Content-Type: application/json' \
             -X "$1" -d "$3" "http://127.0.0.1:$port/__sim$2"; }
 
 # ---- configuration and token --------------------------------------------------
-if "$MLC" init "$tmp/base.yaml" >/dev/null 2>&1; then
-    ok "mlc init writes a base config"
-else
-    not_ok "mlc init writes a base config"; exit 1
-fi
-sed -e "s|^\(  store_hash: \).*|\1\"nwhg42\"|" \
-    -e "s|^\(  api_base_url: \).*|\1\"http://127.0.0.1:$port/stores/{store_hash}\"|" \
-    -e "s|^\(  url: \).*|\1\"$db\"|" \
-    "$tmp/base.yaml" > "$cfg"
+require "mlc init writes a base config" mlc_init_base
+yaml_set "$tmp/base.yaml" "$cfg" store_hash='"nwhg42"' \
+    api_base_url="\"http://127.0.0.1:$port/stores/{store_hash}\"" url="\"$db\""
 check "config check accepts the simulator settings" \
     sh -c '"$0" config check "$1" >/dev/null 2>&1' "$MLC" "$cfg"
-if printf '%s' "sim-token-northwind" | "$MLC" credentials set bigcommerce --config "$cfg" >/dev/null 2>&1; then
-    ok "BigCommerce token stored"
-else
-    not_ok "BigCommerce token stored"; exit 1
-fi
+require "BigCommerce token stored" cred_set sim-token-northwind bigcommerce
 
 # jobs_summary: "<jobs> <distinct keys>" of order.sync jobs in the store.
 jobs_summary() {
@@ -105,7 +73,7 @@ check "a bad --since is refused (2)" sh -c '[ "$0" = 2 ] && grep -q -- "--since"
 
 # ---- --since (fresh store) ----------------------------------------------------
 rm -f "$db" "$db-wal" "$db-shm"
-printf '%s' "sim-token-northwind" | "$MLC" credentials set bigcommerce --config "$cfg" >/dev/null 2>&1
+cred_set sim-token-northwind bigcommerce
 backfill --since 2026-11-27 >"$tmp/since.out" 2>&1; rc=$?
 check "sync --since 2026-11-27 exits 0" [ "$rc" = 0 ]
 # Created on or after 2026-11-27: 103, 104, 105.
@@ -114,11 +82,11 @@ check "--since: 103, 104 and 105" has_keys order:103 order:104 order:105
 
 # ---- interrupted, then resumed (fresh store) ------------------------------------
 rm -f "$db" "$db-wal" "$db-shm"
-printf '%s' "sim-token-northwind" | "$MLC" credentials set bigcommerce --config "$cfg" >/dev/null 2>&1
+cred_set sim-token-northwind bigcommerce
 check "latency fault set" [ "$(ctl POST /faults '{"latency_ms": 400}')" = 200 ]
 # Run mlc itself in the background (not a shell function: $! must be mlc).
 "$MLC" sync orders --config "$cfg" --from-id 1 --page-size 1 >"$tmp/int.out" 2>"$tmp/int.err" &
-bpid=$!
+bpid=$!; e2e_track "$bpid"
 # Wait for the first committed page, then interrupt.
 for _ in $(seq 1 100); do grep -q "orders (after order" "$tmp/int.err" 2>/dev/null && break; sleep 0.1; done
 kill -INT "$bpid" 2>/dev/null
@@ -127,7 +95,7 @@ for _ in $(seq 1 150); do
     if ! kill -0 "$bpid" 2>/dev/null; then wait "$bpid"; rc=$?; break; fi
     sleep 0.1
 done
-[ -n "$rc" ] || { kill -KILL "$bpid" 2>/dev/null; wait "$bpid" 2>/dev/null; rc=timeout; }
+[ -n "$rc" ] || { kill_wait "$bpid"; rc=timeout; }
 check "SIGINT stops the backfill with status 130" [ "$rc" = 130 ]
 check "it says how to resume" grep -q "run the same command again to resume" "$tmp/int.err"
 read -r jobs keys <<<"$(jobs_summary)"
@@ -144,4 +112,4 @@ check "the re-run enqueued only the rest" \
 # ---- the token never shows ------------------------------------------------------
 check "no token in any output" sh -c '! grep -rq "sim-token-northwind" "$0"/*.out "$0"/*.err' "$tmp"
 
-echo "1..$n"
+e2e_done

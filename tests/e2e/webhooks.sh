@@ -8,24 +8,8 @@
 # Prints TAP lines; every wait is bounded; sleeps only pace polling.
 set -u
 
-MLC="${MLC:?MLC must point at the mlc binary}"
-case "$MLC" in /*) ;; *) MLC="$PWD/$MLC" ;; esac
-
-tmp=$(mktemp -d /tmp/mlc-e2e-webhooks.XXXXXX)
-pid=""
-cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    fi
-    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check()  { local d="$1"; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+. "$(dirname "$0")/lib/common.bash"
+e2e_init webhooks
 
 cfg="$tmp/mlc.yaml"
 log="$tmp/daemon.log"
@@ -33,43 +17,14 @@ db="$tmp/mlc.db"
 HDR_SECRET="hdr-CANARY-$$-7c1f"
 CLIENT_SECRET="cs-CANARY-$$-0b9e"
 
-wait_until() {
-    local tenths="$1"; shift
-    for _ in $(seq 1 "$tenths"); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
-healthy()   { [ "$(http_code "http://127.0.0.1:$port/healthz")" = 200 ]; }
 in_log()    { grep -q -- "$1" "$log"; }
-alive()     { kill -0 "$pid" 2>/dev/null; }
-gone()      { ! alive; }
-
-free_port() {
-    local p
-    for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"; return 0
-        fi
-    done
-    return 1
-}
 
 write_config() {
-    sed -e "s|^\(  url: \).*|\1\"$db\"|" \
-        -e "s|^\(  listen: \).*|\1\"127.0.0.1:$port\"|" \
-        -e "s|^\(  count: \).*|\12|" \
-        -e "s|^\(  max_body_bytes: \).*|\11024|" \
-        -e "s|^\(  drain_timeout_s: \).*|\110|" \
-        -e "s|^\(  api_base_url: \).*|\1\"http://127.0.0.1:9/stores/{store_hash}\"|" \
-        -e "s|^  # \(webhook_public_url: \).*|  \1\"http://127.0.0.1:$port/webhooks/bigcommerce\"|" \
-        -e "s|^  # \(webhook_secret_ref: \).*|  \1\"bc_webhook_secret\"|" \
-        -e "s|^  # \(client_secret_ref: \).*|  \1\"bc_client_secret\"|" \
-        "$tmp/base.yaml" > "$cfg.new" && mv "$cfg.new" "$cfg"
+    yaml_set "$tmp/base.yaml" "$cfg" url="\"$db\"" listen="\"127.0.0.1:$port\"" \
+        count=2 max_body_bytes=1024 drain_timeout_s=10 \
+        api_base_url='"http://127.0.0.1:9/stores/{store_hash}"' \
+        '#webhook_public_url'="\"http://127.0.0.1:$port/webhooks/bigcommerce\"" \
+        '#webhook_secret_ref'='"bc_webhook_secret"' '#client_secret_ref'='"bc_client_secret"'
 }
 
 # ---- Standard Webhooks signing, as BigCommerce does it --------------------
@@ -108,35 +63,17 @@ all_jobs() { "$MLC" jobs list --config "$cfg" --json 2>/dev/null | python3 -c 'i
 metric() { curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | grep -q "^mlc_webhooks_total{outcome=\"$1\"} $2\$"; }
 
 # ---- configuration, credentials, start ------------------------------------
-if "$MLC" init "$tmp/base.yaml" >/dev/null 2>&1; then
-    ok "mlc init writes a base config"
-else
-    not_ok "mlc init writes a base config"; exit 1
-fi
+require "mlc init writes a base config" mlc_init_base
 port=$(free_port) || { not_ok "a free port"; exit 1; }
 write_config
 check "config check accepts the webhook settings" sh -c "\"\$0\" config check \"\$1\" >/dev/null" "$MLC" "$cfg"
-if printf '%s' "$HDR_SECRET" | "$MLC" credentials set --name bc_webhook_secret --config "$cfg" >/dev/null 2>&1 &&
-   printf '%s' "$CLIENT_SECRET" | "$MLC" credentials set --name bc_client_secret --config "$cfg" >/dev/null 2>&1; then
-    ok "both webhook secrets stored"
-else
-    not_ok "both webhook secrets stored"; exit 1
-fi
+webhook_secrets() {
+    cred_set "$HDR_SECRET" --name bc_webhook_secret && cred_set "$CLIENT_SECRET" --name bc_client_secret
+}
+require "both webhook secrets stored" webhook_secrets
 
-started=0
-for _ in 1 2 3 4 5; do
-    "$MLC" run --config "$cfg" >"$log" 2>&1 &
-    pid=$!
-    if wait_until 150 healthy; then started=1; break; fi
-    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
-    port=$(free_port) || break
-    write_config
-done
-if [ "$started" = 1 ]; then
-    ok "daemon serves on 127.0.0.1:$port"
-else
-    not_ok "daemon serves"; cat "$log" 2>/dev/null; exit 1
-fi
+require "daemon serves on 127.0.0.1" daemon_start write_config
+note "daemon on 127.0.0.1:$port"
 check "log says webhooks are enabled with both checks" \
     in_log 'msg="webhooks enabled" path=/webhooks/bigcommerce custom_header=true signature=true'
 check "GET on the endpoint answers 405" \
@@ -197,15 +134,8 @@ check "/metrics counts malformed" metric malformed 2
 check "/metrics counts error" metric error 0
 
 # ---- stop -------------------------------------------------------------------
-kill -TERM "$pid"
-if wait_until 200 gone; then
-    wait "$pid"; rc=$?; pid=""
-    ok "daemon exits after SIGTERM"
-    check "exit status is 0" test "$rc" = 0
-else
-    not_ok "daemon exits after SIGTERM"
-    not_ok "exit status is 0"
-fi
+check "daemon exits after SIGTERM" daemon_term 200
+check "exit status is 0" test "$daemon_rc" = 0
 check "the log never holds the custom header secret" sh -c "! grep -q -- '$HDR_SECRET' '$log'"
 check "the log never holds the client secret" sh -c "! grep -q -- '$CLIENT_SECRET' '$log'"
 check "the log never holds a signature" sh -c "! grep -q -- 'v1,' '$log'"
@@ -224,8 +154,7 @@ if wait_until 150 healthy; then
 else
     not_ok "daemon without webhook secrets serves"; cat "$log"
 fi
-kill -TERM "$pid" 2>/dev/null
-wait_until 200 gone && { wait "$pid"; pid=""; }
+daemon_term 200
 
 # ---- a named secret that is not stored: no start -----------------------------
 sed -e 's|^\(  webhook_secret_ref: \).*|\1"never_stored"|' "$cfg" > "$tmp/missing.yaml"
@@ -234,4 +163,4 @@ check "a webhook secret named but not stored stops the start (exit 1)" test "$?"
 check "the error says how to store it" \
     grep -q "webhooks: credential 'never_stored' is not stored (store it with: mlc credentials set --name never_stored" "$tmp/missing.log"
 
-echo "1..$n"
+e2e_done
