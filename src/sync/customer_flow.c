@@ -336,26 +336,9 @@ static int hold(struct mlc_err *e, const char *fmt, ...)
     return CX_HOLD;
 }
 
-/* One audit row (detail stolen); nothing in a dry run. A failed audit
- * write is logged: the ledger, not the audit, guards against doubles. */
 static void audit(struct cx *x, const char *action, const char *outcome, json_t *detail)
 {
-    struct store_audit a = {
-        .actor = x->r->actor != NULL ? x->r->actor : "flow",
-        .entity = x->entity, .action = action, .outcome = outcome,
-    };
-    char *s = NULL;
-    struct mlc_err ae;
-
-    if (!x->r->dry_run) {
-        s = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
-        a.detail = s;
-        if (store_audit_add(x->r->st, &a, &ae) != MLC_OK)
-            log_warn("customer", "cannot write audit row", LF_STR("entity", x->entity),
-                     LF_STR("action", action), LF_ERR(&ae));
-    }
-    free(s);
-    json_decref(detail);
+    flow_audit(x->r, x->entity, action, outcome, detail);
 }
 
 static int checkpoint(struct cx *x, struct mlc_err *e)

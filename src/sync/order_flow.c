@@ -122,26 +122,30 @@ int flow_order_key_parse(const char *key, int64_t *order_id, struct mlc_err *e)
 
 /* ---- audit and report ---------------------------------------------------- */
 
-/* Appends one audit row (detail is stolen). Nothing in a dry run. A failed
- * audit write is logged: the ledger, not the audit, guards the money. */
-static void audit(struct fx *x, const char *action, const char *outcome, json_t *detail)
+void flow_audit(const struct flow_run *r, const char *entity, const char *action,
+                const char *outcome, json_t *detail)
 {
     struct store_audit a = {
-        .actor = x->r->actor != NULL ? x->r->actor : "flow",
-        .entity = x->entity, .action = action, .outcome = outcome,
+        .actor = r->actor != NULL ? r->actor : "flow",
+        .entity = entity, .action = action, .outcome = outcome,
     };
     char *s = NULL;
     struct mlc_err ae;
 
-    if (!x->r->dry_run) {
+    if (!r->dry_run) {
         s = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
         a.detail = s;
-        if (store_audit_add(x->r->st, &a, &ae) != MLC_OK)
-            log_warn("flow", "cannot write audit row", LF_STR("entity", x->entity),
+        if (store_audit_add(r->st, &a, &ae) != MLC_OK)
+            log_warn("flow", "cannot write audit row", LF_STR("entity", entity),
                      LF_STR("action", action), LF_ERR(&ae));
     }
     free(s);
     json_decref(detail);
+}
+
+static void audit(struct fx *x, const char *action, const char *outcome, json_t *detail)
+{
+    flow_audit(x->r, x->entity, action, outcome, detail);
 }
 
 /* A new report entry for a document (borrowed: owned by the report). */

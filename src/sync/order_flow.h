@@ -76,6 +76,13 @@ struct flow_run {
     int64_t                  now;      /* Unix seconds; 0: the clock */
 };
 
+/* Appends one audit row for entity as r's actor (detail is stolen; may be
+ * NULL). Nothing in a dry run. A failed audit write is logged, not
+ * returned: the ledger, not the audit, guards the money. Shared by the
+ * flows. */
+void flow_audit(const struct flow_run *r, const char *entity, const char *action,
+                const char *outcome, json_t *detail);
+
 /* Runs the flow for order_id. Returns MLC_OK with *res set (e->msg holds the
  * reason of a HOLD or RETRY), or a negative code for a caller error (bad
  * arguments). report (may be NULL) receives a new JSON object describing the
