@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "helpers/simctl.h"
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -286,27 +288,7 @@ static int group_teardown(void **state)
 /* A control call on a simulator; the parsed answer (caller decrefs). */
 static json_t *ctl(const char *base, const char *method, const char *path, const char *body)
 {
-    struct httpc_header h[] = { { "Content-Type", "application/json" } };
-    struct httpc_request rq = { 0 };
-    struct httpc_response r = { 0 };
-    char url[256];
-    json_t *j;
-
-    snprintf(url, sizeof(url), "%s%s", base, path);
-    rq.method = method;
-    rq.url = url;
-    rq.headers = h;
-    rq.n_headers = 1;
-    rq.body = body;
-    rq.body_len = body != NULL ? strlen(body) : 0;
-    assert_int_equal(httpc_do(TF.ctl, &rq, &r, NULL), MLC_OK);
-    if (r.status != 200 && r.status != 201)
-        fprintf(stderr, "%s %s: %d %.*s\n", method, path, r.status, (int)r.body_len, r.body);
-    assert_true(r.status == 200 || r.status == 201);
-    j = json_loads(r.body, 0, NULL);
-    httpc_response_clear(&r);
-    assert_non_null(j);
-    return j;
+    return simctl(TF.ctl, base, method, path, body);
 }
 
 static long long ais_counter(const char *key)
