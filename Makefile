@@ -5,6 +5,7 @@
 #   make asan          the same sources with ASan+UBSan in build/asan
 #   make test-asan     the suite under ASan+UBSan
 #   make valgrind      the unit tests under valgrind (release build)
+#   make test-ahead    the suite again with every clock a year ahead (faketime)
 #   make install       PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -78,7 +79,7 @@ TEST_HELP_OBJS := $(TEST_HELP_SRCS:%.c=$(BUILD)/%.o)
 # Keep object files of pattern-built test binaries.
 .SECONDARY:
 
-.PHONY: all test unit e2e check-banned asan test-asan valgrind contract demo install clean
+.PHONY: all test unit e2e check-banned asan test-asan valgrind test-ahead contract demo install clean
 all: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -121,6 +122,15 @@ test-asan:
 
 valgrind: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 	@scripts/run-tests --build $(BUILD) --valgrind $(UNIT_BINS)
+
+# The suite with the wall clock of every process (the simulators, mlc, the
+# test scripts) moved AHEAD (default a year) by libfaketime: a seed, fixture
+# or test that depends on today's date fails here first.
+AHEAD ?= +365d
+test-ahead: $(BIN) $(SIM_BIN) $(UNIT_BINS)
+	@command -v faketime >/dev/null || { echo "test-ahead needs faketime: scripts/install-deps"; exit 1; }
+	@faketime -m -f '$(AHEAD)' date -u '+clock moved $(AHEAD): %F %T UTC'
+	@faketime -m -f '$(AHEAD)' scripts/run-tests --build $(BUILD) $(UNIT_BINS)
 
 # The README's first command: both simulators and the real daemon on
 # loopback, a seeded store posted into simulated JDE, and a report.

@@ -44,7 +44,7 @@ static json_t *table_json(const struct aissim_table *t)
 
 /* Index of the row matching obj on the table's key columns, -1 if none (or
  * when obj does not carry the whole key). */
-static long find_by_key(const struct aissim_table *t, const json_t *obj)
+static long find_by_key(const struct aissim_table *t, const json_t *obj, int32_t today)
 {
     const struct aissim_tdef *d = t->def;
     struct aissim_cell *probe = aissim_row_new(d);
@@ -64,7 +64,7 @@ static long find_by_key(const struct aissim_table *t, const json_t *obj)
         snprintf(full, sizeof(full), "%s_%s", d->name, k);
         if (v == NULL)
             v = json_object_get(obj, full);
-        if (v == NULL || i < 0 || aissim_cell_set_json(&d->cols[i], &probe[i], v, NULL) != MLC_OK)
+        if (v == NULL || i < 0 || aissim_cell_set_json(&d->cols[i], &probe[i], v, today, NULL) != MLC_OK)
             goto out;
         idx[nk++] = i;
     }
@@ -97,7 +97,7 @@ static int table_upsert(struct aissim *s, struct aissim_table *t, const json_t *
 
     aissim_stamp(s, &jul, &hms);
     json_array_foreach(rows, i, r) {
-        long at = json_is_object(r) ? find_by_key(t, r) : -1;
+        long at = json_is_object(r) ? find_by_key(t, r, jul) : -1;
         struct aissim_cell *row = at >= 0 ? t->rows[at] : aissim_row_new(d);
         int rc;
 
@@ -107,7 +107,7 @@ static int table_upsert(struct aissim *s, struct aissim_table *t, const json_t *
             row[iu].n = jul;
         if (it >= 0)
             row[it].n = hms;
-        rc = aissim_row_set_json(d, row, r, e);
+        rc = aissim_row_set_json(d, row, r, jul, e);
         if (rc != MLC_OK) {
             if (at < 0)
                 aissim_row_free(d, row);

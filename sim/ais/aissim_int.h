@@ -88,13 +88,20 @@ int aissim_table_append(struct aissim_table *t, struct aissim_cell *row,
 int aissim_cell_set_str(const struct aissim_col *c, struct aissim_cell *cell,
                         const char *v, struct mlc_err *e);
 /* Sets one cell from JSON: a string as above, an integer for NUM and DATE
- * (a Julian value) columns. */
+ * (a Julian value) columns. A DATE column also takes a date relative to
+ * today (a Julian value, the simulated clock's JDE date): "today",
+ * "today+30", "today-400" (days), so seeds and tests never expire; with
+ * today 0 such a value is MLC_EINVAL. */
 int aissim_cell_set_json(const struct aissim_col *c, struct aissim_cell *cell,
-                         const json_t *v, struct mlc_err *e);
+                         const json_t *v, int32_t today, struct mlc_err *e);
 /* Applies every member of obj (keys are aliases, optionally prefixed) to
- * row; unknown columns are MLC_EINVAL. */
+ * row; unknown columns are MLC_EINVAL. today: as aissim_cell_set_json. */
 int aissim_row_set_json(const struct aissim_tdef *d, struct aissim_cell *row,
-                        const json_t *obj, struct mlc_err *e);
+                        const json_t *obj, int32_t today, struct mlc_err *e);
+/* "today", "today+N", "today-N" (N days) -> Julian date, from today's
+ * Julian date. MLC_ENOTFOUND when s is not of that form (a plain date);
+ * MLC_EINVAL when it is but cannot be resolved. */
+int aissim_date_relative(const char *s, int32_t today, int32_t *out, struct mlc_err *e);
 /* The cell as AIS serves it: "YYYYMMDD" (null when blank), a number, an
  * amount as an exact decimal number (see aissim_json_dec), or a string.
  * New reference; NULL on OOM. */

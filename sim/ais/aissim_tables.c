@@ -331,9 +331,45 @@ int aissim_cell_set_str(const struct aissim_col *c, struct aissim_cell *cell,
     return mlc_err_set(e, MLC_EINVAL, "%s: bad column type", c->alias);
 }
 
-int aissim_cell_set_json(const struct aissim_col *c, struct aissim_cell *cell,
-                         const json_t *v, struct mlc_err *e)
+int aissim_date_relative(const char *s, int32_t today, int32_t *out, struct mlc_err *e)
 {
+    struct jdate_civil d, r;
+    long long n = 0;
+    char *end = NULL;
+
+    if (s == NULL || strncmp(s, "today", 5) != 0)
+        return MLC_ENOTFOUND;
+    if (s[5] != '\0') {
+        if (s[5] != '+' && s[5] != '-')
+            return mlc_err_set(e, MLC_EINVAL, "'%s': expected today, today+N or today-N", s);
+        errno = 0;
+        n = strtoll(s + 6, &end, 10);
+        if (errno != 0 || end == s + 6 || *end != '\0' || n > 100000)
+            return mlc_err_set(e, MLC_EINVAL, "'%s': expected today, today+N or today-N", s);
+        if (s[5] == '-')
+            n = -n;
+    }
+    if (today <= 0)
+        return mlc_err_set(e, MLC_EINVAL, "'%s': no clock to resolve a relative date", s);
+    if (jdate_julian_to_civil(today, &d, e) != MLC_OK ||
+        jdate_civil_add_days(&d, n, &r, e) != MLC_OK ||
+        jdate_julian_from_civil(&r, out, e) < 0)
+        return mlc_err_wrap(e, "'%s'", s);
+    return MLC_OK;
+}
+
+int aissim_cell_set_json(const struct aissim_col *c, struct aissim_cell *cell,
+                         const json_t *v, int32_t today, struct mlc_err *e)
+{
+    if (json_is_string(v) && c->type == AISSIM_C_DATE) {
+        int32_t jul;
+        int rc = aissim_date_relative(json_string_value(v), today, &jul, e);
+
+        if (rc == MLC_OK)
+            cell->n = jul;
+        if (rc != MLC_ENOTFOUND)
+            return rc == MLC_OK ? MLC_OK : mlc_err_wrap(e, "%s", c->alias);
+    }
     if (json_is_string(v))
         return aissim_cell_set_str(c, cell, json_string_value(v), e);
     if (json_is_integer(v) && (c->type == AISSIM_C_NUM || c->type == AISSIM_C_DATE)) {
@@ -358,7 +394,7 @@ int aissim_cell_set_json(const struct aissim_col *c, struct aissim_cell *cell,
 }
 
 int aissim_row_set_json(const struct aissim_tdef *d, struct aissim_cell *row,
-                        const json_t *obj, struct mlc_err *e)
+                        const json_t *obj, int32_t today, struct mlc_err *e)
 {
     const char *k;
     json_t *v;
@@ -371,7 +407,7 @@ int aissim_row_set_json(const struct aissim_tdef *d, struct aissim_cell *row,
 
         if (i < 0)
             return mlc_err_set(e, MLC_EINVAL, "%s: unknown column '%s'", d->name, k);
-        rc = aissim_cell_set_json(&d->cols[i], &row[i], v, e);
+        rc = aissim_cell_set_json(&d->cols[i], &row[i], v, today, e);
         if (rc != MLC_OK)
             return mlc_err_wrap(e, "%s", d->name);
     }
@@ -438,7 +474,7 @@ static int load_row(struct aissim_table *t, const json_t *obj, int32_t upmj,
         row[iu].n = upmj;
     if (it >= 0)
         row[it].n = upmt;
-    rc = aissim_row_set_json(d, row, obj, e);
+    rc = aissim_row_set_json(d, row, obj, upmj, e);
     if (rc != MLC_OK) {
         aissim_row_free(d, row);
         return rc;

@@ -232,8 +232,10 @@ write_config true
 check "first sync catalog exits 0" [ "$rc" = 0 ]
 check "first poll reads the seeded items (3)" [ "$(json_field "$tmp/cat1.json" items)" = 3 ]
 check "first poll writes the two effective prices" [ "$(json_field "$tmp/cat1.json" price_updates)" = 2 ]
-check "SKU-1003 (price effective next month) has no price yet" [ "$(json_field "$tmp/cat1.json" no_price)" = 1 ]
+check "SKU-1003 (price effective in 3 days) has no price yet" [ "$(json_field "$tmp/cat1.json" no_price)" = 1 ]
+check "NW-SOAP-6PK carries the JDE price in force today 19.99" price_is NW-SOAP-6PK 19.99
 check "NW-DISH-1L carries the JDE price 5.25" price_is NW-DISH-1L 5.25
+check "NW-CANDLE-CED keeps its store price 8.00 (its JDE price starts in 3 days)" price_is NW-CANDLE-CED 8.00
 "$MLC" sync catalog --config "$cfg" >"$tmp/cat1b.out" 2>&1; rc=$?
 check "human output names the counts and watermarks" \
     sh -c '[ "$0" = 0 ] && grep -q "price updates  0" "$1" && grep -q "catalog.f4106=" "$1"' "$rc" "$tmp/cat1b.out"
@@ -320,7 +322,7 @@ done
 check "sync customers without a range: usage error (2)" [ "$rc" = 2 ]
 
 # ---- catalog: a JDE price change reaches BigCommerce --------------------------------------
-res=$(ais_post table/F4106 '{"rows":[{"ITM":60002,"LITM":"SKU-1002","AITM":"W-SMALL","MCU":"","CRCD":"USD","UOM":"EA","EFTJ":"20260101","EXDJ":"20401231","UPRC":"6.1250"}]}')
+res=$(ais_post table/F4106 '{"rows":[{"ITM":60002,"LITM":"SKU-1002","AITM":"W-SMALL","MCU":"","CRCD":"USD","UOM":"EA","EFTJ":"today-331","EXDJ":"today+5147","UPRC":"6.1250"}]}')
 check "F4106 price of SKU-1002 changed in JDE to 6.1250" sh -c 'printf "%s" "$0" | grep -q "\"changed\": *1"' "$res"
 "$MLC" sync catalog --config "$cfg" --json >"$tmp/cat2.json" 2>"$tmp/cat2.err"; rc=$?
 check "sync catalog after the change exits 0" [ "$rc" = 0 ]
@@ -336,7 +338,7 @@ wm_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["water
 
 # BigCommerce does not answer the push: the poll fails, the watermarks stay,
 # and the next poll pushes the same change
-ais_post table/F4106 '{"rows":[{"ITM":60002,"MCU":"","CRCD":"USD","UOM":"EA","EFTJ":"20260101","UPRC":"7.0000"}]}' >/dev/null
+ais_post table/F4106 '{"rows":[{"ITM":60002,"MCU":"","CRCD":"USD","UOM":"EA","EFTJ":"today-331","UPRC":"7.0000"}]}' >/dev/null
 check "BigCommerce answers every API call 503 (fault set)" sh -c 'printf "%s" "$0" | grep -q "error_rate"' "$(bc_ctl POST faults '{"error_rate": 1, "error_status": 503}')"
 "$MLC" sync catalog --config "$cfg" --json >"$tmp/catbc.json" 2>"$tmp/catbc.err"; rc=$?
 bc_ctl POST faults '{"reset": true}' >/dev/null

@@ -18,6 +18,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "ais/aissim.h"
+#include "ais/aissim_int.h"
 
 #define SEED "sim/seed/jde.json"
 #define DEV "mlc-test-device"
@@ -914,6 +915,56 @@ static void t_commit_no_answer(void **state)
     resp_free(&r);
 }
 
+/* Dates relative to the simulated clock keep seeds and tests from expiring:
+ * the seed's windows resolve against the clock at start (2026-11-28 here),
+ * and a control upsert resolves against the clock of the moment. */
+static void t_relative_dates(void **state)
+{
+    struct fx *f = *state;
+    struct mlc_err e = { 0 };
+    struct resp r = { 0 };
+    int32_t j = 0;
+
+    assert_int_equal(aissim_date_relative("today", 126332, &j, &e), MLC_OK);
+    assert_int_equal(j, 126332);
+    assert_int_equal(aissim_date_relative("today+3", 126332, &j, &e), MLC_OK);
+    assert_int_equal(j, 126335);                      /* 2026-12-01 */
+    assert_int_equal(aissim_date_relative("today-331", 126332, &j, &e), MLC_OK);
+    assert_int_equal(j, 126001);                      /* 2026-01-01 */
+    assert_int_equal(aissim_date_relative("today+34", 126332, &j, &e), MLC_OK);
+    assert_int_equal(j, 127001);                      /* across the year */
+    assert_int_equal(aissim_date_relative("20261201", 126332, &j, &e), MLC_ENOTFOUND);
+    assert_int_equal(aissim_date_relative("today+", 126332, &j, &e), MLC_EINVAL);
+    assert_int_equal(aissim_date_relative("today*2", 126332, &j, &e), MLC_EINVAL);
+    assert_int_equal(aissim_date_relative("today+1x", 126332, &j, &e), MLC_EINVAL);
+    assert_int_equal(aissim_date_relative("today+1", 0, &j, &e), MLC_EINVAL);
+
+    /* The seed's price windows, resolved at start. */
+    ctl(f, "GET", "/__sim/table/F4106", NULL, &r);
+    assert_non_null(strstr(r.body, "\"F4106_EFTJ\":\"20261201\""));  /* SKU-1003: today+3 */
+    assert_non_null(strstr(r.body, "\"F4106_EXDJ\":\"20261231\""));  /* SKU-1001: today+33 */
+    resp_free(&r);
+    /* An upsert keyed on a relative EFTJ finds the seeded row (no new row). */
+    ctl_ok(f, "POST", "/__sim/table/F4106",
+           json_pack("{s:[{s:i, s:s, s:s, s:s, s:s, s:s}]}", "rows", "ITM", 60002, "MCU", "",
+                     "CRCD", "USD", "UOM", "EA", "EFTJ", "today-331", "UPRC", "6.5000"));
+    ctl(f, "GET", "/__sim/table/F4106", NULL, &r);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "count")), 4);
+    assert_non_null(strstr(r.body, "\"F4106_UPRC\":6.5000"));
+    resp_free(&r);
+    /* A bad relative date is refused with the column named. */
+    {
+        const char *h[] = { "Content-Type: application/json", NULL };
+
+        call(f, "POST", "/__sim/table/F4106",
+             "{\"rows\":[{\"ITM\":60002,\"MCU\":\"\",\"CRCD\":\"USD\",\"UOM\":\"EA\","
+             "\"EFTJ\":\"today+soon\",\"UPRC\":\"1.0000\"}]}", h, 0, &r);
+    }
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "EFTJ"));
+    resp_free(&r);
+}
+
 static void t_control(void **state)
 {
     struct fx *f = *state;
@@ -1119,6 +1170,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_voucher, setup, teardown),
         cmocka_unit_test_setup_teardown(t_customer, setup, teardown),
         cmocka_unit_test_setup_teardown(t_commit_no_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_relative_dates, setup, teardown),
         cmocka_unit_test_setup_teardown(t_control, setup, teardown),
         cmocka_unit_test_setup_teardown(t_stateless_and_misc, setup, teardown),
         cmocka_unit_test_setup_teardown(t_concurrent, setup, teardown),
