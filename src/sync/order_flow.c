@@ -20,9 +20,6 @@
 #include "sync/accounts.h"
 #include "sync/posting.h"
 
-/* Internal positive result: the run holds, the reason is in e. */
-#define FX_HOLD 1
-
 /* A batched existence answer is trusted this long; older, the key is
  * looked up again right before its create (contract §3 wants the lookup
  * close to the create). */
@@ -87,61 +84,12 @@ struct fx {
     struct mlc_err            err;     /* the reason of a hold or retry */
 };
 
-/* Sets the hold reason. Formatted into a buffer of its own first: the
- * arguments may point into e->msg itself. */
-__attribute__((format(printf, 2, 3)))
-static int hold(struct mlc_err *e, const char *fmt, ...)
-{
-    char buf[MLC_ERR_MSG_MAX];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    mlc_err_set(e, MLC_ESTATE, "%s", buf);
-    return FX_HOLD;
-}
-
 int flow_order_key_parse(const char *key, int64_t *order_id, struct mlc_err *e)
 {
-    size_t n = strlen(FLOW_ORDER_KEY);
-    char *end = NULL;
-    long long v;
-
-    *order_id = 0;
-    if (key == NULL || strncmp(key, FLOW_ORDER_KEY, n) != 0 || key[n] < '0' || key[n] > '9')
-        return mlc_err_set(e, MLC_EINVAL, "job key '%s' is not " FLOW_ORDER_KEY "<id>",
-                           key != NULL ? key : "");
-    errno = 0;
-    v = strtoll(key + n, &end, 10);
-    if (errno != 0 || end == NULL || *end != '\0' || v <= 0)
-        return mlc_err_set(e, MLC_EINVAL, "job key '%s' is not " FLOW_ORDER_KEY "<id>", key);
-    *order_id = (int64_t)v;
-    return MLC_OK;
+    return flow_key_parse(key, FLOW_ORDER_KEY, order_id, e);
 }
 
 /* ---- audit and report ---------------------------------------------------- */
-
-void flow_audit(const struct flow_run *r, const char *entity, const char *action,
-                const char *outcome, json_t *detail)
-{
-    struct store_audit a = {
-        .actor = r->actor != NULL ? r->actor : "flow",
-        .entity = entity, .action = action, .outcome = outcome,
-    };
-    char *s = NULL;
-    struct mlc_err ae;
-
-    if (!r->dry_run) {
-        s = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
-        a.detail = s;
-        if (store_audit_add(r->st, &a, &ae) != MLC_OK)
-            log_warn("flow", "cannot write audit row", LF_STR("entity", entity),
-                     LF_STR("action", action), LF_ERR(&ae));
-    }
-    free(s);
-    json_decref(detail);
-}
 
 static void audit(struct fx *x, const char *action, const char *outcome, json_t *detail)
 {
@@ -169,27 +117,6 @@ static void set_str(json_t *o, const char *k, const char *v)
 }
 
 /* ---- helpers -------------------------------------------------------------- */
-
-static int checkpoint(struct fx *x, struct mlc_err *e)
-{
-    if (x->r->checkpoint == NULL || x->r->checkpoint(x->r->checkpoint_ctx, e) == 0)
-        return MLC_OK;
-    return e != NULL && e->code < 0 ? e->code : MLC_ESTATE;
-}
-
-/* KCO as JDE stores it: zero-padded to 5 digits. */
-static void kco_pad(const char *co, char out[6])
-{
-    size_t n = co != NULL ? strlen(co) : 0;
-    bool digits = n > 0 && n <= 5;
-
-    for (size_t i = 0; digits && i < n; i++)
-        digits = co[i] >= '0' && co[i] <= '9';
-    if (digits)
-        snprintf(out, 6, "%.*s%s", (int)(5 - n), "00000", co);
-    else
-        snprintf(out, 6, "%s", co != NULL ? co : "");
-}
 
 /* When the order became paid: its first settled transaction (0: unknown). */
 static int64_t paid_at(const struct order *o)
@@ -380,14 +307,14 @@ static int fetch_orders(struct bc_client *c, struct fx *xs, size_t n, struct mlc
             continue;
         x->found = true;
         if (bcd_order(o, &x->o, &x->err) != MLC_OK)
-            fx_stop(x, hold(&x->err, "order %" PRId64 " cannot be read: %s", x->order_id,
-                            x->err.msg));
+            fx_stop(x, flow_hold(&x->err, "order %" PRId64 " cannot be read: %s",
+                                 x->order_id, x->err.msg));
     }
     json_decref(arr);
     for (i = 0; i < n; i++)
         if (alive(&xs[i]) && !xs[i].found)
-            fx_stop(&xs[i], hold(&xs[i].err, "order %" PRId64 " not found in BigCommerce",
-                                 xs[i].order_id));
+            fx_stop(&xs[i], flow_hold(&xs[i].err, "order %" PRId64
+                                      " not found in BigCommerce", xs[i].order_id));
     return MLC_OK;
 }
 
@@ -614,7 +541,7 @@ static void docid_of(const struct fx *x, const char *request, struct docid *out)
 
     out->voucher = mode != NULL ? strcmp(mode, "voucher") == 0
                                 : x->pc->mode == CFG_POST_VOUCHER;
-    kco_pad(co != NULL ? co : x->pc->company, out->company);
+    flow_kco_pad(co != NULL ? co : x->pc->company, out->company);
     snprintf(out->dct, sizeof(out->dct), "%s",
              dct != NULL ? dct : out->voucher ? "PV"
              : x->pc->document_type != NULL ? x->pc->document_type : "JE");
@@ -697,7 +624,7 @@ static int resolve(struct fx *x, struct mlc_err *e)
 
         if (r->state == STORE_LEDGER_POSTED)
             continue;
-        if ((rc = checkpoint(x, e)) != MLC_OK)
+        if ((rc = flow_run_checkpoint(x->r, e)) != MLC_OK)
             return rc;
         docid_of(x, r->request, &id);
         if ((rc = lookup(x, &id, r->key, &docs, e)) != MLC_OK)
@@ -827,7 +754,7 @@ static int orch_inputs(const struct post_doc *d, struct ais_orch_in **out, struc
     *out = NULL;
     if ((rc = ais_orch_in_new(&in, e)) != MLC_OK)
         return rc;
-    kco_pad(d->company, kco);
+    flow_kco_pad(d->company, kco);
     rc = ais_orch_in_str(in, "Company", kco, e);
     if (d->mode == CFG_POST_VOUCHER) {
         if (rc == MLC_OK) rc = ais_orch_in_str(in, "SupplierNumber", d->supplier, e);
@@ -877,7 +804,7 @@ static int created_of(const struct ais_orch_result *res, const struct post_doc *
     if (ais_orch_out_str(res, "DocumentType", out->dct, sizeof(out->dct), &ie) != MLC_OK)
         snprintf(out->dct, sizeof(out->dct), "%s", d->doc_type);
     if (ais_orch_out_str(res, "DocumentCompany", out->kco, sizeof(out->kco), &ie) != MLC_OK)
-        kco_pad(d->company, out->kco);
+        flow_kco_pad(d->company, out->kco);
     return MLC_OK;
 }
 
@@ -896,7 +823,7 @@ static int create(struct fx *x, const struct post_doc *d, json_t *rd, struct mlc
 
     if ((rc = orch_inputs(d, &in, e)) != MLC_OK) {
         store_ledger_forget(x->r->st, d->key, &le); /* nothing was sent */
-        return hold(e, "%s: cannot build the orchestration inputs: %s", d->key, e->msg);
+        return flow_hold(e, "%s: cannot build the orchestration inputs: %s", d->key, e->msg);
     }
     rc = ais_orch_call(s, ais_orch_name(s, k), in, &res, e);
     ais_orch_in_free(in);
@@ -930,7 +857,8 @@ static int create(struct fx *x, const struct post_doc *d, json_t *rd, struct mlc
         store_ledger_forget(x->r->st, d->key, &le);
         audit(x, "post", "rejected", json_pack("{s:s, s:s}", "key", d->key, "error", msg));
         set_str(rd, "action", "rejected");
-        rc = hold(e, "%s: JD Edwards refused the %s: %s", d->key, post_kind_name(d->kind), msg);
+        rc = flow_hold(e, "%s: JD Edwards refused the %s: %s", d->key, post_kind_name(d->kind),
+                       msg);
         goto out;
     }
     /* No answer, a re-login, or a transport error: it may have committed. */
@@ -961,7 +889,7 @@ static int post_idempotent(struct fx *x, const struct post_doc *d, json_t *rd,
     char *req = NULL;
     int rc;
 
-    if ((rc = checkpoint(x, e)) != MLC_OK)
+    if ((rc = flow_run_checkpoint(x->r, e)) != MLC_OK)
         return rc;
     rc = store_ledger_get(x->r->st, d->key, &row, e);
     if (rc == MLC_OK && row.state == STORE_LEDGER_POSTED) {
@@ -976,7 +904,7 @@ static int post_idempotent(struct fx *x, const struct post_doc *d, json_t *rd,
      * connector, a crash after the create). */
     docid_of(x, NULL, &id);
     id.voucher = d->mode == CFG_POST_VOUCHER;
-    kco_pad(d->company, id.company);
+    flow_kco_pad(d->company, id.company);
     snprintf(id.dct, sizeof(id.dct), "%s", d->doc_type);
     if ((rc = lookup(x, &id, d->key, &docs, e)) != MLC_OK)
         goto out;
@@ -1052,7 +980,7 @@ static int emit(struct fx *x, const struct post_doc *d, struct mlc_err *e)
     audit(x, "validate", ok ? "ok" : "held", val);
     if (!ok) {
         set_str(rd, "action", "held");
-        return hold(e, "%s: %s", d->key, problem);
+        return flow_hold(e, "%s: %s", d->key, problem);
     }
     if (x->r->dry_run) {
         set_str(rd, "action", "would post");
@@ -1067,7 +995,7 @@ static int engine_hold(struct fx *x, const char *key, const char *kind, const ch
                        struct mlc_err *e)
 {
     report_doc(x, key, kind, "held", reason);
-    return hold(e, "%s: %s", key, reason);   /* audited once, by the run */
+    return flow_hold(e, "%s: %s", key, reason);   /* audited once, by the run */
 }
 
 /* rc of the engine into the run's result; d is cleared unless MLC_OK. */
@@ -1191,7 +1119,7 @@ static int decide_and_post(struct fx *x, struct mlc_err *e)
                     "action", act[dec.action], "why", dec.why, "sale_posted", x->sale_posted,
                     "reversal_posted", x->reversal_posted));
     if (dec.action == POST_ACT_HOLD)
-        return hold(e, "order %" PRId64 ": %s", x->order_id, dec.why);
+        return flow_hold(e, "order %" PRId64 ": %s", x->order_id, dec.why);
     if (dec.action == POST_ACT_SALE)
         rc = do_sale(x, e);
     else if (x->sale_posted) {
@@ -1202,7 +1130,7 @@ static int decide_and_post(struct fx *x, struct mlc_err *e)
     }
     /* Refunds after the sale; each its own document (contract §5). */
     for (size_t i = 0; i < x->n_refunds && rc == MLC_OK; i++) {
-        if ((rc = checkpoint(x, e)) == MLC_OK)
+        if ((rc = flow_run_checkpoint(x->r, e)) == MLC_OK)
             rc = do_refund(x, &x->refunds[i], e);
     }
     if (rc == MLC_OK && dec.action == POST_ACT_REVERSAL)
@@ -1400,7 +1328,7 @@ static int post_steps(struct fx *x, struct mlc_err *e)
 {
     int rc;
 
-    if ((rc = checkpoint(x, e)) != MLC_OK)
+    if ((rc = flow_run_checkpoint(x->r, e)) != MLC_OK)
         return rc;
     if ((rc = resolve(x, e)) != MLC_OK)
         return rc;
@@ -1414,7 +1342,7 @@ static enum flow_result fx_result(struct fx *x)
 {
     static const char *const names[] = { "done", "retry", "hold" };
     enum flow_result res = x->rc == MLC_OK ? FLOW_DONE
-                         : x->rc == FX_HOLD ? FLOW_HOLD : FLOW_RETRY;
+                         : x->rc == FLOW_HELD ? FLOW_HOLD : FLOW_RETRY;
 
     if (res == FLOW_HOLD)
         audit(x, "hold", "held", json_pack("{s:s}", "reason", x->err.msg));
@@ -1451,7 +1379,7 @@ static void run_batch(const struct flow_run *r, struct fx *xs, size_t n)
 
         if (!alive(x))
             continue;
-        fx_stop(x, checkpoint(x, &x->err));
+        fx_stop(x, flow_run_checkpoint(x->r, &x->err));
         x->pre_sale = alive(x) && sale_due_before_resolve(x);
         if (x->pre_sale)
             fx_stop(x, fetch_txns(x, &x->err));
