@@ -36,6 +36,12 @@
  * Dry run: the same steps without any write (no ledger row, no audit, no
  * orchestration call); the report says what would be posted. Rows left
  * PENDING/UNKNOWN are looked up and reported, not changed.
+ *
+ * The run context, results and audit writer are the flows' shared ones
+ * (sync/flow.h). The code: order_flow.c (decide, the documents, the batch
+ * driver), order_fetch.c (step 1), order_ledger.c (step 2 and every JDE
+ * lookup), order_post.c (validate and create); order_flow_int.h holds
+ * what they share.
  */
 #ifndef MLC_SYNC_ORDER_FLOW_H
 #define MLC_SYNC_ORDER_FLOW_H
