@@ -1,8 +1,6 @@
 #include "sync/customer_flow.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +14,6 @@
 #include "jde/ais_orch.h"
 #include "store/store.h"
 #include "sync/env.h"
-
-/* Internal positive result: the run holds, the reason is in e. */
-#define CX_HOLD 1
 
 #define CUST_KIND    "customer"
 #define CUST_DCT     "AB"               /* address book: the ledger's doc type */
@@ -66,20 +61,7 @@ bool cust_field_from_config(enum cust_field f)
 
 int cust_key_parse(const char *key, int64_t *customer_id, struct mlc_err *e)
 {
-    size_t n = strlen(CUST_KEY);
-    char *end = NULL;
-    long long v;
-
-    *customer_id = 0;
-    if (key == NULL || strncmp(key, CUST_KEY, n) != 0 || key[n] < '0' || key[n] > '9')
-        return mlc_err_set(e, MLC_EINVAL, "job key '%s' is not " CUST_KEY "<id>",
-                           key != NULL ? key : "");
-    errno = 0;
-    v = strtoll(key + n, &end, 10);
-    if (errno != 0 || end == NULL || *end != '\0' || v <= 0)
-        return mlc_err_set(e, MLC_EINVAL, "job key '%s' is not " CUST_KEY "<id>", key);
-    *customer_id = (int64_t)v;
-    return MLC_OK;
+    return flow_key_parse(key, CUST_KEY, customer_id, e);
 }
 
 /* ---- mapping (pure) ------------------------------------------------------ */
@@ -101,20 +83,6 @@ struct cust_opts cust_opts_of(const struct mlc_config *cfg)
     };
 
     return o;
-}
-
-/* KCO as JDE stores it: zero-padded to 5 digits. */
-static void kco_pad(const char *co, char out[6])
-{
-    size_t n = co != NULL ? strlen(co) : 0;
-    bool digits = n > 0 && n <= 5;
-
-    for (size_t i = 0; digits && i < n; i++)
-        digits = co[i] >= '0' && co[i] <= '9';
-    if (digits)
-        snprintf(out, 6, "%.*s%s", (int)(5 - n), "00000", co);
-    else
-        snprintf(out, 6, "%s", co != NULL ? co : "");
 }
 
 /* The longest prefix of s of at most max bytes that does not split a UTF-8
@@ -232,7 +200,7 @@ static int map_config(const struct cust_opts *o, struct cust_map *m, struct mlc_
     char kco[6];
     int rc;
 
-    kco_pad(o->company, kco);
+    flow_kco_pad(o->company, kco);
     if ((rc = set_field(m, CUST_F_SEARCH_TYPE, !blank(o->search_type) ? o->search_type : "C",
                         e)) != MLC_OK ||
         (rc = set_field(m, CUST_F_COMPANY, kco, e)) != MLC_OK ||
@@ -322,30 +290,9 @@ struct cx {
     bool                   created;   /* by this run: nothing to update */
 };
 
-/* Sets the hold reason (formatted first: arguments may point into e). */
-__attribute__((format(printf, 2, 3)))
-static int hold(struct mlc_err *e, const char *fmt, ...)
-{
-    char buf[MLC_ERR_MSG_MAX];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    mlc_err_set(e, MLC_ESTATE, "%s", buf);
-    return CX_HOLD;
-}
-
 static void audit(struct cx *x, const char *action, const char *outcome, json_t *detail)
 {
     flow_audit(x->r, x->entity, action, outcome, detail);
-}
-
-static int checkpoint(struct cx *x, struct mlc_err *e)
-{
-    if (x->r->checkpoint == NULL || x->r->checkpoint(x->r->checkpoint_ctx, e) == 0)
-        return MLC_OK;
-    return e != NULL && e->code < 0 ? e->code : MLC_ESTATE;
 }
 
 /* The customer with its addresses; *found false when BigCommerce has none. */
@@ -371,7 +318,7 @@ static int map(struct cx *x, const struct bc_customer *c, struct mlc_err *e)
     int rc = cust_map_build(c, &o, &x->m, e);
 
     if (rc == MLC_EINVAL)
-        return hold(e, "%s", e->msg);
+        return flow_hold(e, "%s", e->msg);
     if (rc != MLC_OK)
         return rc;
     x->key = x->m.v[CUST_F_LONG_ADDRESS];
@@ -383,7 +330,7 @@ static int map(struct cx *x, const struct bc_customer *c, struct mlc_err *e)
             audit(x, "truncate", "ok",
                   json_pack("{s:s, s:s, s:I, s:I}", "key", x->key, "field", fields[i].name,
                             "length", (json_int_t)x->m.cut[i], "max", (json_int_t)fields[i].max));
-    kco_pad(x->m.v[CUST_F_COMPANY], x->kco);
+    flow_kco_pad(x->m.v[CUST_F_COMPANY], x->kco);
     if ((rc = cust_map_json(&x->m, &x->req, e)) != MLC_OK)
         return rc;
     sha256_hex(x->req, x->hash);
@@ -472,7 +419,7 @@ static int create(struct cx *x, struct mlc_err *e)
         snprintf(msg, sizeof(msg), "%s", e->msg);
         store_ledger_forget(x->r->st, x->key, &le);
         audit(x, "create", "rejected", json_pack("{s:s, s:s}", "key", x->key, "error", msg));
-        rc = hold(e, "%s: JD Edwards refused the customer: %s", x->key, msg);
+        rc = flow_hold(e, "%s: JD Edwards refused the customer: %s", x->key, msg);
         goto out;
     }
     /* No answer, a re-login or a transport error: it may have committed. */
@@ -532,7 +479,7 @@ static int ensure(struct cx *x, struct mlc_err *e)
     if (rc != MLC_OK && rc != MLC_ENOTFOUND)
         goto out;
     have_row = rc == MLC_OK;
-    if ((rc = checkpoint(x, e)) != MLC_OK)
+    if ((rc = flow_run_checkpoint(x->r, e)) != MLC_OK)
         goto out;
     rc = ais_customer_exists(env_ais(x->r->env), x->key, &found, &x->an8, e);
     if (rc != MLC_OK) {
@@ -578,7 +525,7 @@ static int update(struct cx *x, struct mlc_err *e)
     }
     if (x->r->dry_run || x->an8 <= 0)
         return MLC_OK;
-    if ((rc = checkpoint(x, e)) != MLC_OK)
+    if ((rc = flow_run_checkpoint(x->r, e)) != MLC_OK)
         return rc;
     if ((rc = inputs(x, true, &in, e)) != MLC_OK)
         return rc;
@@ -594,8 +541,8 @@ static int update(struct cx *x, struct mlc_err *e)
         snprintf(msg, sizeof(msg), "%s", e->msg);
         audit(x, "update", "rejected", json_pack("{s:s, s:I, s:s}", "key", x->key,
                                                  "an8", (json_int_t)x->an8, "error", msg));
-        rc = hold(e, "%s: JD Edwards refused the update of address number %" PRId64 ": %s",
-                  x->key, x->an8, msg);
+        rc = flow_hold(e, "%s: JD Edwards refused the update of address number %" PRId64
+                       ": %s", x->key, x->an8, msg);
     } else {
         /* An update is safe to send again: the retry does. */
         audit(x, "update", "unknown", json_pack("{s:s, s:I, s:s}", "key", x->key,
@@ -614,7 +561,7 @@ static int run(struct cx *x, struct mlc_err *e)
     size_t n = 0;
     int rc;
 
-    if ((rc = checkpoint(x, e)) != MLC_OK)
+    if ((rc = flow_run_checkpoint(x->r, e)) != MLC_OK)
         return rc;
     if ((rc = fetch(x, &cs, &n, e)) != MLC_OK)
         return rc;
@@ -645,7 +592,7 @@ int cust_sync(const struct flow_run *r, int64_t customer_id, enum flow_result *r
     snprintf(x.entity, sizeof(x.entity), CUST_KEY "%" PRId64, customer_id);
     mlc_err_clear(&err);
     rc = run(&x, &err);
-    *res = rc == MLC_OK ? FLOW_DONE : rc == CX_HOLD ? FLOW_HOLD : FLOW_RETRY;
+    *res = rc == MLC_OK ? FLOW_DONE : rc == FLOW_HELD ? FLOW_HOLD : FLOW_RETRY;
     if (*res == FLOW_HOLD)
         audit(&x, "hold", "held", json_pack("{s:s}", "reason", err.msg));
     if (*res == FLOW_DONE)

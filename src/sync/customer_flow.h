@@ -45,7 +45,7 @@
 #include "bc/bc_customers.h"
 #include "core/config.h"
 #include "core/err.h"
-#include "sync/order_flow.h"
+#include "sync/flow.h"
 
 #define CUST_JOB "customer.sync"
 #define CUST_KEY "customer:"

@@ -36,6 +36,12 @@
  * Dry run: the same steps without any write (no ledger row, no audit, no
  * orchestration call); the report says what would be posted. Rows left
  * PENDING/UNKNOWN are looked up and reported, not changed.
+ *
+ * The run context, results and audit writer are the flows' shared ones
+ * (sync/flow.h). The code: order_flow.c (decide, the documents, the batch
+ * driver), order_fetch.c (step 1), order_ledger.c (step 2 and every JDE
+ * lookup), order_post.c (validate and create); order_flow_int.h holds
+ * what they share.
  */
 #ifndef MLC_SYNC_ORDER_FLOW_H
 #define MLC_SYNC_ORDER_FLOW_H
@@ -46,42 +52,12 @@
 
 #include <jansson.h>
 
-#include "core/config.h"
 #include "core/err.h"
-#include "store/store.h"
-#include "sync/env.h"
+#include "sync/flow.h"
 
 /* The job kind and the key prefix of its resources. */
 #define FLOW_ORDER_JOB  "order.sync"
 #define FLOW_ORDER_KEY  "order:"
-
-enum flow_result {
-    FLOW_DONE = 0, /* finished: everything due is posted (or nothing was due) */
-    FLOW_RETRY,    /* try again later (transport, JDE outcome unknown, ...) */
-    FLOW_HOLD      /* needs an operator: e->msg is the reason */
-};
-
-/* Called before each long step; a non-zero return (lease lost, shutdown)
- * stops the run at that safe point with FLOW_RETRY. */
-typedef int (*flow_checkpoint_fn)(void *ctx, struct mlc_err *e);
-
-struct flow_run {
-    struct env              *env;
-    struct store            *st;       /* ledger and audit (read only when dry) */
-    const struct mlc_config *cfg;      /* posting rules (the job's current config) */
-    const char              *actor;    /* audit actor: "worker:3", "cli" */
-    bool                     dry_run;
-    flow_checkpoint_fn       checkpoint; /* may be NULL */
-    void                    *checkpoint_ctx;
-    int64_t                  now;      /* Unix seconds; 0: the clock */
-};
-
-/* Appends one audit row for entity as r's actor (detail is stolen; may be
- * NULL). Nothing in a dry run. A failed audit write is logged, not
- * returned: the ledger, not the audit, guards the money. Shared by the
- * flows. */
-void flow_audit(const struct flow_run *r, const char *entity, const char *action,
-                const char *outcome, json_t *detail);
 
 /* Runs the flow for order_id. Returns MLC_OK with *res set (e->msg holds the
  * reason of a HOLD or RETRY), or a negative code for a caller error (bad

@@ -1,0 +1,80 @@
+#include "sync/flow.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+void flow_audit(const struct flow_run *r, const char *entity, const char *action,
+                const char *outcome, json_t *detail)
+{
+    struct store_audit a = {
+        .actor = r->actor != NULL ? r->actor : "flow",
+        .entity = entity, .action = action, .outcome = outcome,
+    };
+    char *s = NULL;
+    struct mlc_err ae;
+
+    if (!r->dry_run) {
+        s = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
+        a.detail = s;
+        if (store_audit_add(r->st, &a, &ae) != MLC_OK)
+            log_warn("flow", "cannot write audit row", LF_STR("entity", entity),
+                     LF_STR("action", action), LF_ERR(&ae));
+    }
+    free(s);
+    json_decref(detail);
+}
+
+int flow_run_checkpoint(const struct flow_run *r, struct mlc_err *e)
+{
+    if (r->checkpoint == NULL || r->checkpoint(r->checkpoint_ctx, e) == 0)
+        return MLC_OK;
+    return e != NULL && e->code < 0 ? e->code : MLC_ESTATE;
+}
+
+int flow_hold(struct mlc_err *e, const char *fmt, ...)
+{
+    char buf[MLC_ERR_MSG_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    mlc_err_set(e, MLC_ESTATE, "%s", buf);
+    return FLOW_HELD;
+}
+
+void flow_kco_pad(const char *co, char out[6])
+{
+    size_t n = co != NULL ? strlen(co) : 0;
+    bool digits = n > 0 && n <= 5;
+
+    for (size_t i = 0; digits && i < n; i++)
+        digits = co[i] >= '0' && co[i] <= '9';
+    if (digits)
+        snprintf(out, 6, "%.*s%s", (int)(5 - n), "00000", co);
+    else
+        snprintf(out, 6, "%s", co != NULL ? co : "");
+}
+
+int flow_key_parse(const char *key, const char *prefix, int64_t *id, struct mlc_err *e)
+{
+    size_t n = strlen(prefix);
+    char *end = NULL;
+    long long v;
+
+    *id = 0;
+    if (key == NULL || strncmp(key, prefix, n) != 0 || key[n] < '0' || key[n] > '9')
+        return mlc_err_set(e, MLC_EINVAL, "job key '%s' is not %s<id>",
+                           key != NULL ? key : "", prefix);
+    errno = 0;
+    v = strtoll(key + n, &end, 10);
+    if (errno != 0 || end == NULL || *end != '\0' || v <= 0)
+        return mlc_err_set(e, MLC_EINVAL, "job key '%s' is not %s<id>", key, prefix);
+    *id = (int64_t)v;
+    return MLC_OK;
+}

@@ -1,0 +1,70 @@
+/*
+ * flow: what the sync flows (order_flow, customer_flow) share: the run
+ * context and result of one job, the audit writer, the checkpoint call,
+ * the hold reason, the padded JDE company and "<prefix><id>" job keys.
+ * Stateless; safe from any thread on the caller's own flow_run.
+ */
+#ifndef MLC_SYNC_FLOW_H
+#define MLC_SYNC_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "store/store.h"
+#include "sync/env.h"
+
+enum flow_result {
+    FLOW_DONE = 0, /* finished: everything due is posted (or nothing was due) */
+    FLOW_RETRY,    /* try again later (transport, JDE outcome unknown, ...) */
+    FLOW_HOLD      /* needs an operator: e->msg is the reason */
+};
+
+/* Called before each long step; a non-zero return (lease lost, shutdown)
+ * stops the run at that safe point with FLOW_RETRY. */
+typedef int (*flow_checkpoint_fn)(void *ctx, struct mlc_err *e);
+
+struct flow_run {
+    struct env              *env;
+    struct store            *st;       /* ledger and audit (read only when dry) */
+    const struct mlc_config *cfg;      /* posting rules (the job's current config) */
+    const char              *actor;    /* audit actor: "worker:3", "cli" */
+    bool                     dry_run;
+    flow_checkpoint_fn       checkpoint; /* may be NULL */
+    void                    *checkpoint_ctx;
+    int64_t                  now;      /* Unix seconds; 0: the clock */
+};
+
+/* Appends one audit row for entity as r's actor (detail is stolen; may be
+ * NULL). Nothing in a dry run. A failed audit write is logged, not
+ * returned: the ledger, not the audit, guards the money. */
+void flow_audit(const struct flow_run *r, const char *entity, const char *action,
+                const char *outcome, json_t *detail);
+
+/* Calls r's checkpoint (none: MLC_OK). When it says stop: e's code if
+ * negative, else MLC_ESTATE. */
+int flow_run_checkpoint(const struct flow_run *r, struct mlc_err *e);
+
+/* The flows' internal "the run holds" result (positive, never an MLC_E*
+ * code): returned by flow_hold, mapped to FLOW_HOLD at the end of a run. */
+#define FLOW_HELD 1
+
+/* Sets e to the hold reason (MLC_ESTATE) and returns FLOW_HELD. The text is
+ * formatted into a buffer of its own first: the arguments may point into
+ * e->msg itself. */
+__attribute__((format(printf, 2, 3)))
+int flow_hold(struct mlc_err *e, const char *fmt, ...);
+
+/* KCO as JDE stores it: a company of 1 to 5 digits zero-padded to 5;
+ * anything else copied as is (cut to 5). co may be NULL (""). */
+void flow_kco_pad(const char *co, char out[6]);
+
+/* "<prefix><id>" -> id, for a job key such as "order:105" (prefix
+ * "order:"); MLC_EINVAL, *id = 0, unless the rest is a positive decimal
+ * number. */
+int flow_key_parse(const char *key, const char *prefix, int64_t *id, struct mlc_err *e);
+
+#endif
