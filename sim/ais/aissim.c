@@ -381,10 +381,39 @@ json_t *aissim_settings_json(const struct aissim *s)
     return o;
 }
 
+/* Sets *slot from a rule {"orchestration": NAME|"*", "count": N, secs: S}
+ * (and, for the hang, an optional gateway "status" 502/503/504); null
+ * clears it. */
+static int fault_rule(json_t **slot, json_t *rule, const char *what, const char *secs,
+                      bool status_ok, struct mlc_err *e)
+{
+    json_t *sv = json_object_get(rule, secs), *st = json_object_get(rule, "status");
+    json_int_t code = json_integer_value(st);
+
+    if (json_is_null(rule)) {
+        json_decref(*slot);
+        *slot = NULL;
+        return MLC_OK;
+    }
+    if (!json_is_object(rule) || !json_is_string(json_object_get(rule, "orchestration")) ||
+        !json_is_integer(json_object_get(rule, "count")) ||
+        (sv != NULL && (!json_is_integer(sv) || json_integer_value(sv) < 0 ||
+                        json_integer_value(sv) > AISSIM_HANG_MAX_S)) ||
+        (st != NULL && (!status_ok || !json_is_integer(st) ||
+                        (code != 502 && code != 503 && code != 504))))
+        return mlc_err_set(e, MLC_EINVAL, "%s: {\"orchestration\":NAME|\"*\", \"count\":N, "
+                           "\"%s\":0..%d%s}", what, secs, AISSIM_HANG_MAX_S,
+                           status_ok ? ", \"status\":502|503|504" : "");
+    json_decref(*slot);
+    *slot = json_deep_copy(rule);
+    return MLC_OK;
+}
+
 int aissim_faults_apply(struct aissim *s, const json_t *o, struct mlc_err *e)
 {
     struct aissim_faults *f = &s->faults;
     json_t *hang = json_object_get(o, "hang"), *of = json_object_get(o, "orch_fail");
+    json_t *dc = json_object_get(o, "delay_commit");
     int rc;
 
     if (!json_is_object(o))
@@ -393,23 +422,11 @@ int aissim_faults_apply(struct aissim *s, const json_t *o, struct mlc_err *e)
         (rc = set_int(o, "error_pct", 0, 100, &f->error_pct, e)) ||
         (rc = set_i64(o, "fail_next", 0, INT64_C(1) << 40, &f->fail_next, e)))
         return rc;
-    if (hang != NULL) {
-        json_t *hs = json_object_get(hang, "hang_s");
-
-        if (json_is_null(hang)) {
-            json_decref(f->hang);
-            f->hang = NULL;
-        } else if (!json_is_object(hang) || !json_is_string(json_object_get(hang, "orchestration")) ||
-                   !json_is_integer(json_object_get(hang, "count")) ||
-                   (hs != NULL && (!json_is_integer(hs) || json_integer_value(hs) < 0 ||
-                                   json_integer_value(hs) > AISSIM_HANG_MAX_S))) {
-            return mlc_err_set(e, MLC_EINVAL, "hang: {\"orchestration\":NAME|\"*\", "
-                               "\"count\":N, \"hang_s\":0..%d}", AISSIM_HANG_MAX_S);
-        } else {
-            json_decref(f->hang);
-            f->hang = json_deep_copy(hang);
-        }
-    }
+    if (hang != NULL && (rc = fault_rule(&f->hang, hang, "hang", "hang_s", true, e)) != MLC_OK)
+        return rc;
+    if (dc != NULL &&
+        (rc = fault_rule(&f->delay_commit, dc, "delay_commit", "delay_s", false, e)) != MLC_OK)
+        return rc;
     if (of != NULL) {
         if (!json_is_array(of))
             return mlc_err_set(e, MLC_EINVAL, "orch_fail must be an array");
@@ -423,9 +440,10 @@ json_t *aissim_faults_json(const struct aissim *s)
 {
     const struct aissim_faults *f = &s->faults;
 
-    return json_pack("{s:I, s:i, s:I, s:O?, s:O?}", "latency_ms", (json_int_t)f->latency_ms,
-                     "error_pct", f->error_pct, "fail_next", (json_int_t)f->fail_next,
-                     "hang", f->hang, "orch_fail", f->orch_fail);
+    return json_pack("{s:I, s:i, s:I, s:O?, s:O?, s:O?}", "latency_ms",
+                     (json_int_t)f->latency_ms, "error_pct", f->error_pct, "fail_next",
+                     (json_int_t)f->fail_next, "hang", f->hang, "delay_commit",
+                     f->delay_commit, "orch_fail", f->orch_fail);
 }
 
 static bool draw_pct(struct aissim *s, int pct)
@@ -494,7 +512,7 @@ static const char *tail(const char *path, const char *prefix)
 
 static void route_jderest(struct aissim *s, const struct httpd_request *rq,
                           struct httpd_response *rs, const char *p, const char *m,
-                          int64_t *hang_s)
+                          struct aissim_after *after)
 {
     char key[200];
     const char *name;
@@ -520,7 +538,7 @@ static void route_jderest(struct aissim *s, const struct httpd_request *rq,
         return;
     if (ver > 0) {
         if (method_ok(s, rs, m, "POST", NULL))
-            aissim_ep_orchestrate(s, rq, rs, name, ver, hang_s);
+            aissim_ep_orchestrate(s, rq, rs, name, ver, after);
     } else if (name != NULL) {
         if (method_ok(s, rs, m, "GET", NULL))
             aissim_ep_discover(s, rq, rs, name);
@@ -571,27 +589,52 @@ static void wait_ms(struct aissim *s, int64_t ms)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* The orchestration a /jderest path names (NULL for other paths). */
+static const char *orch_of(const char *p)
+{
+    const char *n = tail(p, "/v3/orchestrator/");
+
+    if (n == NULL)
+        n = tail(p, "/v2/orchestrator/");
+    if (n == NULL)
+        n = tail(p, "/orchestrator/");
+    return n;
+}
+
+/* A gateway's answer in place of the committed reply (the hang fault's
+ * "status"): what a proxy in front of AIS says when it gave up waiting. */
+static void gateway_reply(struct httpd_response *rs, int status)
+{
+    const char *m = status == 502 ? "Bad Gateway"
+                  : status == 503 ? "Service Unavailable" : "Gateway Timeout";
+
+    aissim_reply(rs, status, json_pack("{s:s}", "message", m));
+}
+
 static void h_jderest(const struct httpd_request *rq, struct httpd_response *rs, void *ctx)
 {
     struct aissim *s = ctx;
-    int64_t latency, hang_s = 0;
+    struct aissim_after after = { 0, 0 };
+    const char *p = httpd_req_path(rq) + strlen("/jderest"), *orch = orch_of(p);
+    int64_t latency, delay = 0;
 
     pthread_mutex_lock(&s->mu);
     latency = s->faults.latency_ms;
+    if (orch != NULL)
+        delay = aissim_delay_commit_take(s, orch);
     pthread_mutex_unlock(&s->mu);
-    if (latency > 0)
-        wait_ms(s, latency);
+    if (latency + delay > 0)
+        wait_ms(s, latency + delay); /* a delayed commit runs after its caller gave up */
     pthread_mutex_lock(&s->mu);
-    route_jderest(s, rq, rs, httpd_req_path(rq) + strlen("/jderest"), httpd_req_method(rq),
-                  &hang_s);
+    route_jderest(s, rq, rs, p, httpd_req_method(rq), &after);
     aissim_sessions_end_temporary(s);
     pthread_mutex_unlock(&s->mu);
-    if (hang_s > 0) {
-        /* The write is committed; the reply is withheld, then the
-         * connection is closed without an answer. */
-        wait_ms(s, hang_s * 1000);
-        httpd_resp_drop(rs);
-    }
+    if (after.hang_ms > 0)
+        wait_ms(s, after.hang_ms);    /* committed; the reply is withheld */
+    if (after.status != 0)
+        gateway_reply(rs, after.status);
+    else if (after.hang_ms > 0)
+        httpd_resp_drop(rs);          /* ...then the connection closes unanswered */
 }
 
 /* ---- lifecycle -------------------------------------------------------------- */
@@ -725,6 +768,7 @@ void aissim_free(struct aissim *s)
     aissim_db_free(s->db);
     json_decref(s->set.error_style);
     json_decref(s->faults.hang);
+    json_decref(s->faults.delay_commit);
     json_decref(s->faults.orch_fail);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);

@@ -210,7 +210,8 @@ struct aissim_faults {
     int64_t latency_ms;          /* added before every /jderest/ call */
     int     error_pct;           /* share of /jderest/ calls answered 500 */
     int64_t fail_next;           /* the next N /jderest/ calls answer 500 */
-    json_t *hang;                /* {"orchestration","count","hang_s"} or NULL */
+    json_t *hang;                /* {"orchestration","count","hang_s","status"} or NULL */
+    json_t *delay_commit;        /* {"orchestration","count","delay_s"} or NULL */
     json_t *orch_fail;           /* array of forced-failure rules */
 };
 
@@ -328,12 +329,24 @@ void aissim_rsets_drop(struct aissim *s, const char *token);
 
 /* ---- orchestrations (aissim_orch.c) ------------------------------------ */
 
-/* Runs orchestration name (version 1, 2 or 3). *hang_s > 0 asks the caller
- * to withhold the (already committed) reply for that many seconds and then
- * drop the connection. */
+/* What the request handler does after a committed orchestration (the
+ * "hang" fault): withhold the reply hang_ms, then drop the connection
+ * without a byte, or (status != 0) replace the reply with that status and
+ * a gateway's JSON body, as a proxy in front of AIS answers. */
+struct aissim_after {
+    int64_t hang_ms;
+    int     status;     /* 0: drop; 502, 503, 504: a gateway's answer */
+};
+
+/* Runs orchestration name (version 1, 2 or 3); after (zeroed by the
+ * caller) says what to do with the reply of a committed call. */
 void aissim_ep_orchestrate(struct aissim *s, const struct httpd_request *rq,
                            struct httpd_response *rs, const char *name,
-                           int version, int64_t *hang_s);
+                           int version, struct aissim_after *after);
+
+/* The "delay_commit" fault for orchestration name: the milliseconds to
+ * wait before running it (0: none); counts the use. Lock held. */
+int64_t aissim_delay_commit_take(struct aissim *s, const char *name);
 void aissim_ep_discover(struct aissim *s, const struct httpd_request *rq,
                         struct httpd_response *rs, const char *name);
 /* Kind of the configured orchestration name, -1 when unknown. */

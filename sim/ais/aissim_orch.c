@@ -829,22 +829,46 @@ static void reply_fail(struct octx *c, struct httpd_response *rs, const char *st
                                     "jde__status", "ERROR", "jde__simpleMessage", c->fail_msg));
 }
 
-static int64_t hang_after(struct aissim *s, const char *name)
+/* Takes one use of a fault rule {"orchestration", "count", ...} that
+ * matches name; false when none is left. */
+static bool fault_take(json_t *rule, const char *name)
 {
-    json_t *h = s->faults.hang, *cnt = json_object_get(h, "count");
-    const char *o = json_string_value(json_object_get(h, "orchestration"));
-    json_t *hs = json_object_get(h, "hang_s");
+    json_t *cnt = json_object_get(rule, "count");
+    const char *o = json_string_value(json_object_get(rule, "orchestration"));
 
-    if (h == NULL || o == NULL || (strcmp(o, "*") != 0 && strcmp(o, name) != 0) ||
+    if (rule == NULL || o == NULL || (strcmp(o, "*") != 0 && strcmp(o, name) != 0) ||
         json_integer_value(cnt) <= 0)
-        return 0;
+        return false;
     json_integer_set(cnt, json_integer_value(cnt) - 1);
-    return json_is_integer(hs) && json_integer_value(hs) > 0 ? json_integer_value(hs) : 30;
+    return true;
+}
+
+static void hang_after(struct aissim *s, const char *name, struct aissim_after *after)
+{
+    json_t *h = s->faults.hang, *hs = json_object_get(h, "hang_s");
+    json_t *st = json_object_get(h, "status");
+
+    if (!fault_take(h, name))
+        return;
+    after->status = json_is_integer(st) ? (int)json_integer_value(st) : 0;
+    after->hang_ms = 1000 * (json_is_integer(hs) ? json_integer_value(hs)
+                             : after->status != 0 ? 0 : 30);
+    if (after->hang_ms == 0 && after->status == 0)
+        after->hang_ms = 30000;
+}
+
+int64_t aissim_delay_commit_take(struct aissim *s, const char *name)
+{
+    json_t *d = s->faults.delay_commit;
+
+    if (!fault_take(d, name))
+        return 0;
+    return 1000 * json_integer_value(json_object_get(d, "delay_s"));
 }
 
 void aissim_ep_orchestrate(struct aissim *s, const struct httpd_request *rq,
                            struct httpd_response *rs, const char *name, int version,
-                           int64_t *hang_s)
+                           struct aissim_after *after)
 {
     static int (*const run[AISSIM_ORCH_COUNT])(struct octx *, json_t *) = {
         run_je, run_voucher, run_addcust, run_updcust
@@ -886,7 +910,7 @@ void aissim_ep_orchestrate(struct aissim *s, const struct httpd_request *rq,
     json_object_set_new(out, "jde__endTimestamp", json_string(start));
     json_object_set_new(out, "jde__serverExecutionSeconds", aissim_json_dec("0.01"));
     aissim_reply(rs, 200, out);
-    *hang_s = hang_after(s, name);
+    hang_after(s, name, after);
 out:
     json_decref(body);
 }

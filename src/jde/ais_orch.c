@@ -352,6 +352,18 @@ static const char *find_error(const json_t *v, int depth)
     return NULL;
 }
 
+/* A status that says nothing about whether the orchestration ran. AIS
+ * reports an orchestration's own failure as a 500 ServiceErrorResponse (or
+ * a 200 with jde__status ERROR). A 502/503/504, whatever its body, comes
+ * from whatever stands in front of AIS (proxy, load balancer) and may
+ * follow a commit; so may a 500 that is not AIS's, a 408 and a 429. */
+static bool status_proves_nothing(int status, const char *ais_msg)
+{
+    if (status == 500)
+        return ais_msg == NULL;
+    return status > 500 || status == 408 || status == 429;
+}
+
 static int judge(const char *name, struct ais_orch_result *res, struct mlc_err *e)
 {
     const json_t *b = res->out;
@@ -374,11 +386,11 @@ static int judge(const char *name, struct ais_orch_result *res, struct mlc_err *
     if (res->status == 404)
         return mlc_err_set(e, MLC_ENOTFOUND, "orchestration %s not found on AIS (HTTP 404)",
                            name);
-    if (res->status >= 500 && msg == NULL) {
-        /* Not AIS's own answer (a proxy or gateway): it may have run. */
+    if (status_proves_nothing(res->status, msg)) {
         res->outcome_unknown = true;
-        return mlc_err_set(e, MLC_EIO, "orchestration %s: HTTP %d without an AIS error "
-                           "body; outcome unknown", name, res->status);
+        return mlc_err_set(e, MLC_EIO, "orchestration %s: HTTP %d%s%s%s; outcome unknown",
+                           name, res->status, msg != NULL ? " (" : " without an AIS error body",
+                           msg != NULL ? msg : "", msg != NULL ? ")" : "");
     }
     res->rejected = true;
     return mlc_err_set(e, res->status == 403 ? MLC_EAUTH : MLC_EPROTO,

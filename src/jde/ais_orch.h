@@ -15,7 +15,8 @@
  *                 the outputs (DocumentNumber, BatchNumber, AddressNumber).
  *   MLC_EPROTO    with res->rejected: JDE refused the call (HTTP 200 with
  *                 jde__status "ERROR" or a non-empty error list, HTTP 500
- *                 ServiceErrorResponse, or a 4xx); e holds JDE's message.
+ *                 with AIS's ServiceErrorResponse, or a 4xx other than 408,
+ *                 429 and 444); e holds JDE's message.
  *   MLC_ENOTFOUND the orchestration does not exist (HTTP 404).
  *   MLC_EAUTH     with res->reauth: the token was refused, the session
  *                 logged in again and the call was NOT sent again: run the
@@ -23,9 +24,13 @@
  *                 Without reauth: the login itself failed.
  *   MLC_ETIMEOUT / MLC_EIO with res->outcome_unknown: the request was sent
  *                 and no answer came; the write may have committed. Never
- *                 repeat it before the existence lookup says it is absent.
- *                 (A 5xx answer that is not AIS's JSON, e.g. from a proxy,
- *                 is reported as MLC_EIO with outcome_unknown too.)
+ *                 repeat it before the existence lookup says it is absent
+ *                 (contract §3: and only once the create can no longer land).
+ *                 Answers that prove nothing about the write are reported
+ *                 the same way (MLC_EIO, outcome_unknown): every 502, 503
+ *                 and 504 whatever its body (a gateway or load balancer in
+ *                 front of AIS answers them while the orchestration may
+ *                 commit), a 500 without AIS's error body, a 408 and a 429.
  * A rejection from a multi-step orchestration can in principle follow a
  * committed step: the orchestrations of the contract are single writes.
  */

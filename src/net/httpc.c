@@ -503,6 +503,14 @@ static bool valid_method(const char *m)
     return true;
 }
 
+/* A request that is not safe twice, and every PUT/PATCH/DELETE: whether to
+ * repeat those is the caller's decision (httpc_do_retry), never libcurl's. */
+static bool needs_fresh_connection(const struct httpc_request *rq)
+{
+    return !rq->idempotent || strcmp(rq->method, "PUT") == 0 ||
+           strcmp(rq->method, "PATCH") == 0 || strcmp(rq->method, "DELETE") == 0;
+}
+
 /* Sets every option for one request on a freshly reset handle. */
 static int setup_handle(struct httpc *c, const struct httpc_request *rq,
                         struct curl_slist *sl, struct xfer *x)
@@ -528,6 +536,12 @@ static int setup_handle(struct httpc *c, const struct httpc_request *rq,
     if (c->ca_file != NULL)
         SET(CURLOPT_CAINFO, c->ca_file);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    /* libcurl resends a request by itself when a reused connection dies
+     * before the first response byte, POST included: the server may have
+     * committed it and only the reply was lost. On a fresh connection it
+     * never does, so every write gets one of its own (see httpc.h). */
+    if (needs_fresh_connection(rq))
+        SET(CURLOPT_FRESH_CONNECT, 1L);
     SET(CURLOPT_ACCEPT_ENCODING, "");
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_response);
     SET(CURLOPT_WRITEFUNCTION, on_body);

@@ -82,7 +82,12 @@ struct httpc_request {
     long                              timeout_ms; /* 0: the client's */
     /* Safe to send twice (GET, PUT of a full state, DELETE, or a write the
      * server deduplicates). Only idempotent requests are retried on 5xx,
-     * timeouts and connection errors. */
+     * timeouts and connection errors (by httpc_do_retry, after a backoff).
+     * libcurl itself silently resends a request whose reused keep-alive
+     * connection dies before any response byte; so a request that is not
+     * idempotent, and every PUT, PATCH and DELETE, opens a fresh connection
+     * and reaches the server at most once per httpc_do. Idempotent GETs and
+     * POSTs (AIS reads are POSTs) reuse connections. */
     bool                              idempotent;
 };
 

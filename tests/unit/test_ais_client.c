@@ -722,6 +722,81 @@ static void test_orch_timeout_unknown(void **state)
     ais_session_free(s);
 }
 
+/* A gateway in front of AIS answers 502/503/504, with a JSON message, after
+ * the orchestration committed: that proves nothing about the write. The
+ * call is an unknown outcome (looked up before anything is sent again),
+ * never a refusal. AIS's own 500 ServiceErrorResponse stays a refusal. */
+static void test_orch_gateway_status_is_unknown(void **state)
+{
+    static const int codes[] = { 504, 502, 503 };
+    struct fx *f = *state;
+    struct ais_session *s = session(f);
+    struct ais_orch_result res = { 0 };
+    struct ais_docs d;
+    struct mlc_err e = { 0 };
+
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        char key[16], fault[160];
+        struct ais_orch_in *in;
+
+        snprintf(key, sizeof(key), "BC12%zuS", i);
+        in = je_input(key, 0, NULL);
+        snprintf(fault, sizeof(fault), "{\"hang\":{\"orchestration\":\"MLC_AddJournalEntry\","
+                 "\"count\":1,\"hang_s\":0,\"status\":%d}}", codes[i]);
+        ctl_post(f, "/__sim/faults", fault);
+        assert_int_equal(ais_orch_call(s, "MLC_AddJournalEntry", in, &res, &e), MLC_EIO);
+        assert_int_equal(res.status, codes[i]);
+        assert_true(res.outcome_unknown);
+        assert_false(res.rejected);
+        assert_non_null(strstr(e.msg, "outcome unknown"));
+        ais_orch_result_clear(&res);
+        assert_int_equal(ais_journal_exists(s, "00001", "JE", key, &d, &e), MLC_OK);
+        assert_int_equal(d.n, 1); /* it did commit */
+        ais_orch_in_free(in);
+    }
+    /* AIS's own failure (500 with a ServiceErrorResponse): refused. */
+    {
+        struct ais_orch_in *in = je_input("BC129S", 0, NULL);
+
+        ctl_post(f, "/__sim/faults", "{\"fail_next\":1}");
+        assert_int_equal(ais_orch_call(s, "MLC_AddJournalEntry", in, &res, &e), MLC_EPROTO);
+        assert_true(res.rejected);
+        assert_false(res.outcome_unknown);
+        ais_orch_result_clear(&res);
+        ais_orch_in_free(in);
+    }
+    ais_session_free(s);
+}
+
+/* The orchestration commits and its reply is lost on a connection that
+ * already served the session's reads: the create reached AIS once (no
+ * resend below us), and the caller learns the outcome is unknown. */
+static void test_orch_lost_reply_not_resent(void **state)
+{
+    struct fx *f = *state;
+    struct ais_session *s = session(f);
+    struct ais_orch_in *in = je_input("BC130S", 0, NULL);
+    struct ais_orch_result res = { 0 };
+    struct ais_docs d;
+    struct mlc_err e = { 0 };
+    long before;
+
+    /* Reads first: the client keeps that connection alive. */
+    assert_int_equal(ais_journal_exists(s, "00001", "JE", "BC130S", &d, &e), MLC_OK);
+    assert_int_equal(d.n, 0);
+    before = counter(f, JE_CALLS);
+    ctl_post(f, "/__sim/faults",
+             "{\"hang\":{\"orchestration\":\"MLC_AddJournalEntry\",\"count\":1,\"hang_s\":1}}");
+    assert_int_equal(ais_orch_call(s, "MLC_AddJournalEntry", in, &res, &e), MLC_EIO);
+    assert_true(res.outcome_unknown);
+    ais_orch_result_clear(&res);
+    assert_int_equal(counter(f, JE_CALLS) - before, 1);
+    assert_int_equal(ais_journal_exists(s, "00001", "JE", "BC130S", &d, &e), MLC_OK);
+    assert_int_equal(d.n, 1);
+    ais_orch_in_free(in);
+    ais_session_free(s);
+}
+
 static void test_write_not_replayed(void **state)
 {
     struct fx *f = *state;
@@ -1058,6 +1133,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_orch_200_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orch_500_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orch_timeout_unknown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orch_gateway_status_is_unknown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orch_lost_reply_not_resent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_not_replayed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_voucher_and_discover, setup, teardown),
         cmocka_unit_test(test_token_refusal_variants),

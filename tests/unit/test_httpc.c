@@ -23,6 +23,8 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include "core/log.h"
 #include "core/secret.h"
@@ -875,6 +877,190 @@ static void test_tls_self_signed_refused_then_trusted(void **state)
     drop_cert(&t);
 }
 
+/* ---- a write is never resent below the caller ----------------------------
+ * A raw keep-alive server that answers GETs and takes every write in (it
+ * "commits"); while drop_writes is set it then closes the connection
+ * without a byte: the reply was lost. libcurl silently resends a request
+ * whose reused connection died before any response byte; a write must
+ * reach the server exactly once. One thread per connection. */
+
+struct lossy {
+    int         fd;          /* listening socket */
+    uint16_t    port;
+    pthread_t   th;
+    atomic_bool stop;
+    atomic_bool drop_writes;
+    _Atomic int writes;      /* POST/PUT received (committed) */
+    _Atomic int conns;       /* connections accepted */
+    _Atomic int live;        /* connection threads running */
+};
+
+struct lossy_conn {
+    struct lossy *L;
+    int           fd;
+};
+
+/* Reads one request head and its Content-Length body; the method into m. */
+static bool lossy_read(int c, char m[16])
+{
+    char buf[8192];
+    size_t n = 0;
+    char *end = NULL, *cl;
+    long body = 0;
+
+    while (end == NULL) {
+        ssize_t k = read(c, buf + n, sizeof(buf) - 1 - n);
+
+        if (k <= 0)
+            return false;
+        n += (size_t)k;
+        buf[n] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+        if (end == NULL && n >= sizeof(buf) - 1)
+            return false;
+    }
+    if (sscanf(buf, "%15s", m) != 1)
+        return false;
+    if ((cl = strcasestr(buf, "\r\nContent-Length:")) != NULL)
+        body = strtol(cl + 17, NULL, 10);
+    body -= (long)(n - (size_t)(end + 4 - buf));
+    while (body > 0) {
+        ssize_t k = read(c, buf, sizeof(buf));
+
+        if (k <= 0)
+            return false;
+        body -= k;
+    }
+    return true;
+}
+
+static void *lossy_conn_main(void *arg)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    struct lossy_conn *cn = arg;
+    struct lossy *L = cn->L;
+    char m[16];
+
+    while (!atomic_load(&L->stop) && lossy_read(cn->fd, m)) {
+        if (strcmp(m, "GET") != 0) {
+            atomic_fetch_add(&L->writes, 1);
+            if (atomic_load(&L->drop_writes))
+                break;              /* committed; the reply is lost */
+        }
+        if (write(cn->fd, ok, sizeof(ok) - 1) < 0)
+            break;
+    }
+    close(cn->fd);
+    free(cn);
+    atomic_fetch_sub(&L->live, 1);
+    return NULL;
+}
+
+static void *lossy_main(void *arg)
+{
+    struct lossy *L = arg;
+
+    while (!atomic_load(&L->stop)) {
+        struct pollfd p = { .fd = L->fd, .events = POLLIN };
+        struct lossy_conn *cn;
+        pthread_t th;
+        int c;
+
+        if (poll(&p, 1, 50) <= 0 || (c = accept(L->fd, NULL, NULL)) < 0)
+            continue;
+        atomic_fetch_add(&L->conns, 1);
+        cn = malloc(sizeof(*cn));
+        assert_non_null(cn);
+        cn->L = L;
+        cn->fd = c;
+        atomic_fetch_add(&L->live, 1);
+        assert_int_equal(pthread_create(&th, NULL, lossy_conn_main, cn), 0);
+        pthread_detach(th);
+    }
+    return NULL;
+}
+
+static void lossy_start(struct lossy *L)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+
+    memset(L, 0, sizeof(*L));
+    L->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(L->fd >= 0);
+    assert_int_equal(bind(L->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(L->fd, 16), 0);
+    assert_int_equal(getsockname(L->fd, (struct sockaddr *)&a, &len), 0);
+    L->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&L->th, NULL, lossy_main, L), 0);
+}
+
+/* Stops accepting; the client must have been freed (its connections closed)
+ * so the connection threads end. */
+static void lossy_stop(struct lossy *L)
+{
+    atomic_store(&L->stop, true);
+    pthread_join(L->th, NULL);
+    close(L->fd);
+    for (int i = 0; i < 200 && atomic_load(&L->live) > 0; i++)
+        usleep(10000);
+}
+
+static int lossy_call(struct httpc *c, uint16_t port, const char *method, bool idem)
+{
+    struct httpc_request rq = { .method = method, .idempotent = idem };
+    struct httpc_response r = { 0 };
+    struct mlc_err e;
+    char url[128];
+    int rc;
+
+    url_of(url, sizeof(url), port, "/x");
+    rq.url = url;
+    if (strcmp(method, "GET") != 0) {
+        rq.body = "{}";
+        rq.body_len = 2;
+    }
+    rc = httpc_do(c, &rq, &r, &e);
+    httpc_response_clear(&r);
+    return rc;
+}
+
+static void test_write_never_resent_on_reused_connection(void **state)
+{
+    struct httpc *c = client(0, 5000);
+    struct lossy L;
+
+    (void)state;
+    lossy_start(&L);
+    /* A GET leaves a keep-alive connection behind; the POST after it
+     * commits and loses its reply. It reached the server once: the caller
+     * gets the lost reply (and looks the write up), libcurl resent nothing. */
+    assert_int_equal(lossy_call(c, L.port, "GET", true), MLC_OK);
+    atomic_store(&L.drop_writes, true);
+    assert_int_equal(lossy_call(c, L.port, "POST", false), MLC_EIO);
+    assert_int_equal(atomic_load(&L.writes), 1);
+    /* A PUT, even one the caller may retry itself (a catalog price, a
+     * hook): repeating it is the caller's decision, never libcurl's. */
+    atomic_store(&L.drop_writes, false);
+    assert_int_equal(lossy_call(c, L.port, "GET", true), MLC_OK);
+    atomic_store(&L.drop_writes, true);
+    assert_int_equal(lossy_call(c, L.port, "PUT", true), MLC_EIO);
+    assert_int_equal(atomic_load(&L.writes), 2);
+    /* Answered writes work as before, and reads keep reusing connections. */
+    atomic_store(&L.drop_writes, false);
+    assert_int_equal(lossy_call(c, L.port, "POST", false), MLC_OK);
+    assert_int_equal(atomic_load(&L.writes), 3);
+    {
+        int before = atomic_load(&L.conns);
+
+        assert_int_equal(lossy_call(c, L.port, "GET", true), MLC_OK);
+        assert_int_equal(lossy_call(c, L.port, "GET", true), MLC_OK);
+        assert_true(atomic_load(&L.conns) - before <= 1);
+    }
+    httpc_free(c);
+    lossy_stop(&L);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -893,6 +1079,7 @@ int main(void)
         cmocka_unit_test(test_redact_url),
         cmocka_unit_test(test_secret_header_sent_never_logged),
         cmocka_unit_test(test_tls_self_signed_refused_then_trusted),
+        cmocka_unit_test(test_write_never_resent_on_reused_connection),
     };
 
     return cmocka_run_group_tests_name("httpc", tests, setup, teardown);
