@@ -187,6 +187,10 @@ static const struct field fields[] = {
         "Extra CA bundle (PEM) for the AIS server's TLS certificate."),
     F_INT("jde.timeout_ms", jde.timeout_ms, "60000", 100, 600000,
         "Timeout of one AIS call, in milliseconds."),
+    F_INT("jde.server_timeout_s", jde.server_timeout_s, "0", 0, 86400,
+        "The AIS server's own request timeout in seconds, if your JDE team set one (0: unknown)."),
+    F_INT("jde.settle_s", jde.settle_s, "0", 0, 86400,
+        "Seconds before a create with a lost answer may be found absent (0: auto, see docs)."),
     F_STR("jde.orchestrations.add_journal_entry", jde.orch.add_journal_entry,
         "MLC_AddJournalEntry", chk_orch, 0, NULL,
         "Orchestration that adds a GL journal entry."),
@@ -336,8 +340,8 @@ static const struct field fields[] = {
 
     F_INT("workers.count", workers.count, "4", 1, 256,
         "Worker threads that run jobs."),
-    F_INT("workers.lease_s", workers.lease_s, "300", 10, 86400,
-        "Seconds a claimed job stays leased before another worker may retry it."),
+    F_INT("workers.lease_s", workers.lease_s, "120", 10, 86400,
+        "Seconds a job's lease lasts; renewed while it runs. At least 2x jde.timeout_ms."),
     F_INT("workers.max_attempts", workers.max_attempts, "10", 1, 1000,
         "Attempts before a job is held for review."),
     F_INT("workers.retry_base_ms", workers.retry_base_ms, "1000", 10, 3600000,
@@ -1553,6 +1557,14 @@ static int line_of(const struct loader *L, const char *key)
     return (fi >= 0 && L->line[fi] != 0) ? L->line[fi] : section_line(L, key);
 }
 
+/* Whether the file set key (rather than its default). */
+static bool key_set(const struct loader *L, const char *key)
+{
+    int fi = field_find(key);
+
+    return fi >= 0 && L->line[fi] != 0;
+}
+
 /* Rules between several keys. */
 static void cross_check(struct loader *L)
 {
@@ -1567,6 +1579,26 @@ static void cross_check(struct loader *L)
         ld_err(L, MLC_EINVAL, line_of(L, "bigcommerce.webhook_public_url"),
                "bigcommerce.webhook_public_url",
                "needs bigcommerce.client_secret_ref or webhook_secret_ref to verify deliveries");
+    /* A create must end well inside its job's lease even if a heartbeat
+     * is late: another worker never sees its ledger row mid-call. */
+    if ((int64_t)c->jde.timeout_ms * 2 > (int64_t)c->workers.lease_s * 1000) {
+        if (key_set(L, "workers.lease_s"))
+            ld_err(L, MLC_EINVAL, line_of(L, "workers.lease_s"), "workers.lease_s",
+                   "must be at least twice jde.timeout_ms (%d ms): a call to JD Edwards "
+                   "must end well inside the lease of its job", c->jde.timeout_ms);
+        else
+            ld_err(L, MLC_EINVAL, line_of(L, "jde.timeout_ms"), "jde.timeout_ms",
+                   "must be at most half of workers.lease_s (%d s): a call to JD Edwards "
+                   "must end well inside the lease of its job", c->workers.lease_s);
+    }
+    if (c->jde.settle_s != 0 &&
+        ((int64_t)c->jde.settle_s * 1000 < (int64_t)c->jde.timeout_ms * 2 ||
+         c->jde.settle_s < c->jde.server_timeout_s))
+        ld_err(L, MLC_EINVAL, line_of(L, "jde.settle_s"), "jde.settle_s",
+               "must be at least twice jde.timeout_ms (%d ms) and at least "
+               "jde.server_timeout_s (%d s), or 0 for that automatically: a create whose "
+               "answer was lost may still land until then", c->jde.timeout_ms,
+               c->jde.server_timeout_s);
     if (c->workers.retry_base_ms > c->workers.retry_cap_ms)
         ld_err(L, MLC_EINVAL, line_of(L, "workers.retry_base_ms"), "workers.retry_base_ms",
                "must not exceed workers.retry_cap_ms (%d)", c->workers.retry_cap_ms);
@@ -2035,4 +2067,14 @@ const char *cfg_example_yaml(void)
 {
     pthread_once(&example_once, example_build);
     return example_text;
+}
+
+int64_t cfg_settle_ms(const struct mlc_config *c)
+{
+    int64_t twice = (int64_t)c->jde.timeout_ms * 2;
+    int64_t server = (int64_t)c->jde.server_timeout_s * 1000;
+
+    if (c->jde.settle_s > 0)
+        return (int64_t)c->jde.settle_s * 1000;
+    return twice > server ? twice : server;
 }

@@ -83,6 +83,8 @@ struct cfg_jde {
     char *password_ref;        /* credential name */
     char *ca_file;
     int   timeout_ms;
+    int   server_timeout_s;    /* AIS server's own request timeout, 0: unknown */
+    int   settle_s;            /* 0: auto (cfg_settle_ms) */
     struct cfg_orchestrations orch;
     struct cfg_str_map *inputs;   /* contract input name -> customer's name */
     size_t              n_inputs;
@@ -212,6 +214,12 @@ void cfg_unref(struct mlc_config *c); /* NULL-safe */
 /* The fully commented example configuration (what `mlc init` writes and
  * etc/mlc.example.yaml holds). Static storage. */
 const char *cfg_example_yaml(void);
+
+/* How long after a create was sent JDE's "not found" may be believed
+ * (contract §3): jde.settle_s, or when 0 the larger of twice jde.timeout_ms
+ * and jde.server_timeout_s. AIS keeps running an orchestration after its
+ * caller gave up; until then a lookup can miss a commit that is coming. */
+int64_t cfg_settle_ms(const struct mlc_config *c);
 
 /* "100.4410.01" -> account; MLC_EINVAL when malformed. */
 int cfg_account_parse(const char *s, struct cfg_account *out);

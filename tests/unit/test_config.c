@@ -254,7 +254,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->server.connection_timeout_s, 30);
     assert_int_equal(cfg->server.max_body_bytes, 1048576);
     assert_int_equal(cfg->workers.count, 4);
-    assert_int_equal(cfg->workers.lease_s, 300);
+    assert_int_equal(cfg->workers.lease_s, 120);
     assert_int_equal(cfg->workers.max_attempts, 10);
     assert_int_equal(cfg->workers.retry_base_ms, 1000);
     assert_int_equal(cfg->workers.retry_cap_ms, 300000);
@@ -753,6 +753,56 @@ static void test_err_cross_checks(void **state)
     expect_err(BASE "workers:\n  retry_base_ms: 5000\n  retry_cap_ms: 1000\n",
                "mlc.yaml:18: workers.retry_base_ms: must not exceed workers.retry_cap_ms "
                "(1000)");
+    /* An AIS call must end well inside its job's lease. */
+    expect_err(BASE "workers:\n  lease_s: 100\n",
+               "mlc.yaml:18: workers.lease_s: must be at least twice jde.timeout_ms "
+               "(60000 ms): a call to JD Edwards must end well inside the lease of its job");
+    expect_err_replaced("  password_ref: jde_pw\n",
+                        "  password_ref: jde_pw\n  timeout_ms: 300000\n",
+                        "mlc.yaml:8: jde.timeout_ms: must be at most half of "
+                        "workers.lease_s (120 s): a call to JD Edwards must end well "
+                        "inside the lease of its job");
+    cfg_unref(load_ok(BASE "workers:\n  lease_s: 120\n"));
+    /* A settle time shorter than a create can still land is refused. */
+    expect_err_replaced("  password_ref: jde_pw\n",
+                        "  password_ref: jde_pw\n  settle_s: 100\n",
+                        "mlc.yaml:8: jde.settle_s: must be at least twice jde.timeout_ms "
+                        "(60000 ms) and at least jde.server_timeout_s (0 s), or 0 for that "
+                        "automatically: a create whose answer was lost may still land until "
+                        "then");
+    expect_err_replaced("  password_ref: jde_pw\n",
+                        "  password_ref: jde_pw\n  server_timeout_s: 900\n  settle_s: 600\n",
+                        "mlc.yaml:9: jde.settle_s: must be at least twice jde.timeout_ms "
+                        "(60000 ms) and at least jde.server_timeout_s (900 s), or 0 for that "
+                        "automatically: a create whose answer was lost may still land until "
+                        "then");
+}
+
+/* The settle time of contract §3: explicit, or the larger of twice the
+ * AIS timeout and the AIS server's own timeout. */
+static void test_settle_time(void **state)
+{
+    static const struct { const char *jde; int64_t want; } cases[] = {
+        { "", 120000 },                                     /* 2 x 60 s */
+        { "  timeout_ms: 5000\n", 10000 },
+        { "  server_timeout_s: 900\n", 900000 },            /* AIS runs it longer */
+        { "  timeout_ms: 5000\n  server_timeout_s: 3\n", 10000 },
+        { "  server_timeout_s: 900\n  settle_s: 1800\n", 1800000 },
+    };
+    char to[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct mlc_config *cfg;
+        char *text;
+
+        snprintf(to, sizeof(to), "  password_ref: jde_pw\n%s", cases[i].jde);
+        text = base_with("  password_ref: jde_pw\n", to);
+        cfg = load_ok(text);
+        assert_int_equal(cfg_settle_ms(cfg), cases[i].want);
+        cfg_unref(cfg);
+        free(text);
+    }
 }
 
 /* ---- several errors ---- */
@@ -984,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_err_lists),
         cmocka_unit_test(test_err_maps),
         cmocka_unit_test(test_err_cross_checks),
+        cmocka_unit_test(test_settle_time),
         cmocka_unit_test(test_reports_every_error),
         cmocka_unit_test(test_too_many_errors),
         cmocka_unit_test(test_refcount),
