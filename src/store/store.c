@@ -214,8 +214,24 @@ int store_open(const char *url, struct store **out, struct mlc_err *e)
 
 void store_close(struct store *st)
 {
-    if (st != NULL)
+    if (st != NULL) {
+        free(st->fence_owner);
         st->ops->close(st);
+    }
+}
+
+int store_fence(struct store *st, const char *owner, struct mlc_err *e)
+{
+    char *copy = NULL;
+    int rc = need_store(st, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    if (owner != NULL && (copy = strdup(owner)) == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "store: out of memory");
+    free(st->fence_owner);
+    st->fence_owner = copy;
+    return MLC_OK;
 }
 
 void store_set_clock(struct store *st, store_clock_fn fn, void *ctx)
@@ -435,6 +451,24 @@ int store_job_hold(struct store *st, int64_t id, const char *owner,
     if (reason == NULL || reason[0] == '\0')
         reason = "(no reason given)";
     return rc != MLC_OK ? rc : st->ops->job_hold(st, id, owner, reason, e);
+}
+
+int store_job_defer(struct store *st, int64_t id, const char *owner,
+                    int64_t run_at, const char *reason, struct mlc_err *e)
+{
+    int rc = need_lease(st, id, owner, e);
+
+    if (rc == MLC_OK && run_at <= 0)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: defer needs a time");
+    return rc != MLC_OK ? rc : st->ops->job_defer(st, id, owner, run_at, reason, e);
+}
+
+int store_job_release_leases(struct store *st, int64_t *n, struct mlc_err *e)
+{
+    int64_t dummy = 0;
+    int rc = need_store(st, e);
+
+    return rc != MLC_OK ? rc : st->ops->job_release_leases(st, n != NULL ? n : &dummy, e);
 }
 
 int store_job_replay(struct store *st, int64_t id, struct mlc_err *e)

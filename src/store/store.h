@@ -146,6 +146,19 @@ int store_job_retry(struct store *st, int64_t id, const char *owner,
 int store_job_hold(struct store *st, int64_t id, const char *owner,
                    const char *reason, struct mlc_err *e);
 
+/* Back to READY at run_at (Unix ms) without spending an attempt: the job
+ * could not be decided yet (e.g. a create in doubt that may still land in
+ * JDE) and says when to look again. reason goes to last_error. */
+int store_job_defer(struct store *st, int64_t id, const char *owner,
+                    int64_t run_at, const char *reason, struct mlc_err *e);
+
+/* Every RUNNING job back to READY now, its lease gone (*n: how many; may
+ * be NULL). Only for a process that knows no other one uses the store (an
+ * SQLite file held by one daemon, see store_lock): leases left by a
+ * crashed predecessor are then dead, and waiting them out would stall
+ * posting for a whole lease. Attempts are kept: the crash counted. */
+int store_job_release_leases(struct store *st, int64_t *n, struct mlc_err *e);
+
 /* HELD or FAILED -> READY now, attempts reset. MLC_ESTATE otherwise.
  * last_error keeps the old reason until the next retry or hold overwrites
  * it; done clears it. */
@@ -196,11 +209,21 @@ struct store_ledger {
     int64_t                 doc_number; /* JDE DOC, 0 until posted */
     int64_t                 batch;      /* JDE ICU, 0 until posted */
     char                   *request;    /* JSON document sent (lines, totals) */
-    int64_t                 created_at;
+    int64_t                 created_at; /* begin: when its create was sent */
     int64_t                 updated_at;
 };
 
 void store_ledger_clear(struct store_ledger *l);
+
+/* Fencing. After store_fence(st, owner), every ledger write through st
+ * (begin, mark_unknown, mark_posted, forget) is made only while a RUNNING
+ * job whose key is the row's entity ("order:105") is leased to owner, in
+ * the same transaction; otherwise nothing is written and the call fails
+ * with MLC_ESTATE ("lease lost"). A worker whose job was taken over (its
+ * lease ran out while it was stalled) can then never record a document
+ * the new owner is also handling. owner NULL lifts the fence. Workers fence
+ * their own connection once; the CLI, which holds no lease, does not. */
+int store_fence(struct store *st, const char *owner, struct mlc_err *e);
 
 /* MLC_ENOTFOUND when the key has no row. */
 int store_ledger_get(struct store *st, const char *key,

@@ -60,6 +60,9 @@ struct store_ops {
                      struct mlc_err *e);
     int (*job_hold)(struct store *st, int64_t id, const char *owner,
                     const char *reason, struct mlc_err *e);
+    int (*job_defer)(struct store *st, int64_t id, const char *owner,
+                     int64_t run_at, const char *reason, struct mlc_err *e);
+    int (*job_release_leases)(struct store *st, int64_t *n, struct mlc_err *e);
     int (*job_replay)(struct store *st, int64_t id, struct mlc_err *e);
     int (*job_get)(struct store *st, int64_t id, struct store_job *out,
                    struct mlc_err *e);
@@ -117,6 +120,7 @@ struct store {
     int64_t                 backoff_base_ms;
     int64_t                 backoff_cap_ms;
     int                     tx_depth;    /* 0: no transaction; >1: nested */
+    char                   *fence_owner; /* store_fence; NULL: no fence */
 };
 
 /* Sets ops, the realtime clock and the default backoff. */

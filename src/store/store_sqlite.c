@@ -130,10 +130,10 @@ enum sq_id {
     SQ_EVENT_INSERT,
     SQ_JOB_FIND_READY, SQ_JOB_INSERT, SQ_JOB_PULL_RUN_AT, SQ_JOB_CLAIM,
     SQ_JOB_EXTEND, SQ_JOB_SETTLE, SQ_JOB_DELETE, SQ_JOB_GET, SQ_JOB_LIST,
-    SQ_JOB_LIST_STATE, SQ_JOB_COUNT,
+    SQ_JOB_LIST_STATE, SQ_JOB_COUNT, SQ_JOB_RUNNING_IDS, SQ_JOB_FENCE,
     SQ_WM_GET, SQ_WM_SET,
     SQ_LEDGER_GET, SQ_LEDGER_INSERT, SQ_LEDGER_STATE, SQ_LEDGER_UNKNOWN,
-    SQ_LEDGER_POSTED, SQ_LEDGER_DELETE, SQ_LEDGER_LIST,
+    SQ_LEDGER_POSTED, SQ_LEDGER_DELETE, SQ_LEDGER_LIST, SQ_LEDGER_ENTITY,
     SQ_LEDGER_LIST_ENTITY,
     SQ_AUDIT_INSERT, SQ_AUDIT_LIST, SQ_AUDIT_LIST_ENTITY,
     SQ_SECRET_PUT, SQ_SECRET_GET, SQ_SECRET_DELETE, SQ_SECRET_LIST,
@@ -219,6 +219,11 @@ static const char *const sq_sql[SQ_COUNT] = {
         "SELECT " JOB_COLS " FROM jobs WHERE state = :state"
         " ORDER BY id LIMIT :limit",
     [SQ_JOB_COUNT] = "SELECT count(*) FROM jobs WHERE state = :state",
+    [SQ_JOB_RUNNING_IDS] = "SELECT id FROM jobs WHERE state = 'running' ORDER BY id",
+    /* The fence of a ledger write: a live claim of the entity's job. */
+    [SQ_JOB_FENCE] =
+        "SELECT count(*) FROM jobs"
+        " WHERE key = :key AND state = 'running' AND owner = :owner",
 
     [SQ_WM_GET] = "SELECT value FROM watermarks WHERE name = :name",
     [SQ_WM_SET] =
@@ -234,6 +239,7 @@ static const char *const sq_sql[SQ_COUNT] = {
         " VALUES (:key, :kind, :entity, 'pending', :request, :now, :now)"
         " ON CONFLICT (key) DO NOTHING",
     [SQ_LEDGER_STATE] = "SELECT state FROM ledger WHERE key = :key",
+    [SQ_LEDGER_ENTITY] = "SELECT entity FROM ledger WHERE key = :key",
     [SQ_LEDGER_UNKNOWN] =
         "UPDATE ledger SET state = 'unknown', updated_at = :now"
         " WHERE key = :key",
@@ -1174,6 +1180,93 @@ static int sq_job_retry(struct store *st, int64_t id, const char *owner,
     return tx_leave(s, rc, e);
 }
 
+/* READY at run_at, the claim's attempt given back. */
+static int job_defer_tx(struct sq_store *s, int64_t id, const char *owner, int64_t run_at,
+                        const char *reason, struct mlc_err *e)
+{
+    struct store_job j = {0};
+    struct settle to;
+    int rc = job_load_owned(s, id, owner, &j, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    to = (struct settle){ .run_at = run_at, .attempts = j.attempts > 0 ? j.attempts - 1 : 0,
+                          .last_error = reason };
+    rc = job_requeue(s, &j, &to, e);
+    store_job_clear(&j);
+    return rc;
+}
+
+static int sq_job_defer(struct store *st, int64_t id, const char *owner, int64_t run_at,
+                        const char *reason, struct mlc_err *e)
+{
+    struct sq_store *s = sq_of(st);
+    int rc = tx_enter(s, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    return tx_leave(s, job_defer_tx(s, id, owner, run_at, reason, e), e);
+}
+
+/* The ids of every RUNNING job (*ids: caller frees). */
+static int running_ids(struct sq_store *s, int64_t **ids, size_t *n, struct mlc_err *e)
+{
+    struct sq_q q;
+    size_t cap = 0;
+    int rc = q_begin(&q, s, SQ_JOB_RUNNING_IDS, "job release", e);
+
+    *ids = NULL;
+    *n = 0;
+    while (rc == MLC_OK && q_step(&q) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t ncap = cap > 0 ? cap * 2 : 16;
+            int64_t *nv = realloc(*ids, ncap * sizeof(*nv));
+
+            if (nv == NULL) {
+                rc = mlc_err_set(e, MLC_ENOMEM, "store: out of memory");
+                break;
+            }
+            *ids = nv;
+            cap = ncap;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(q.stmt, 0);
+    }
+    return q_end(&q, e) != MLC_OK ? MLC_EIO : rc;
+}
+
+static int job_release_tx(struct sq_store *s, int64_t *released, struct mlc_err *e)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    int rc = running_ids(s, &ids, &n, e);
+
+    for (size_t i = 0; rc == MLC_OK && i < n; i++) {
+        struct store_job j = {0};
+        struct settle to;
+
+        if ((rc = job_load(s, ids[i], &j, e)) != MLC_OK)
+            break;
+        to = (struct settle){ .run_at = now_ms(s), .attempts = j.attempts,
+                              .last_error = j.last_error };
+        rc = job_requeue(s, &j, &to, e);
+        store_job_clear(&j);
+    }
+    if (rc == MLC_OK)
+        *released = (int64_t)n;
+    free(ids);
+    return rc;
+}
+
+static int sq_job_release_leases(struct store *st, int64_t *n, struct mlc_err *e)
+{
+    struct sq_store *s = sq_of(st);
+    int rc = tx_enter(s, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    return tx_leave(s, job_release_tx(s, n, e), e);
+}
+
 static int job_replay_tx(struct sq_store *s, int64_t id, struct mlc_err *e)
 {
     struct store_job j = {0};
@@ -1402,6 +1495,53 @@ static int sq_ledger_get(struct store *st, const char *key,
     return rc;
 }
 
+/* The fence of store_fence: MLC_OK when no fence is set, or a RUNNING
+ * job whose key is entity is leased to the fence's owner. */
+static int ledger_fenced(struct sq_store *s, const char *entity, struct mlc_err *e)
+{
+    const char *owner = s->base.fence_owner;
+    struct sq_q q;
+    int64_t live = 0;
+    int rc;
+
+    if (owner == NULL)
+        return MLC_OK;
+    if ((rc = q_begin(&q, s, SQ_JOB_FENCE, "ledger fence", e)) != MLC_OK)
+        return rc;
+    q_text(&q, ":key", entity);
+    q_text(&q, ":owner", owner);
+    if (q_step(&q) == SQLITE_ROW)
+        live = sqlite3_column_int64(q.stmt, 0);
+    if ((rc = q_end(&q, e)) != MLC_OK)
+        return rc;
+    if (live == 0)
+        return mlc_err_set(e, MLC_ESTATE, "store: lease lost: the job of %s is no longer "
+                           "held by %s; the ledger was not written", entity, owner);
+    return MLC_OK;
+}
+
+/* The fence for an existing row: its entity's job (a missing row passes:
+ * the write itself reports it). */
+static int ledger_fenced_key(struct sq_store *s, const char *key, struct mlc_err *e)
+{
+    struct sq_q q;
+    char *entity = NULL;
+    int rc;
+
+    if (s->base.fence_owner == NULL)
+        return MLC_OK;
+    if ((rc = q_begin(&q, s, SQ_LEDGER_ENTITY, "ledger fence", e)) != MLC_OK)
+        return rc;
+    q_text(&q, ":key", key);
+    if (q_step(&q) == SQLITE_ROW && (entity = strdup(col_text(q.stmt, 0))) == NULL)
+        q.rc = SQLITE_NOMEM;
+    rc = q_end(&q, e);
+    if (rc == MLC_OK && entity != NULL)
+        rc = ledger_fenced(s, entity, e);
+    free(entity);
+    return rc;
+}
+
 static int ledger_insert(struct sq_store *s, const char *key,
                          const char *kind, const char *entity,
                          const char *request, struct mlc_err *e)
@@ -1434,7 +1574,9 @@ static int sq_ledger_begin(struct store *st, const char *key,
 
     if (rc != MLC_OK)
         return rc;
-    rc = ledger_insert(s, key, kind, entity, request, e);
+    rc = ledger_fenced(s, entity, e);
+    if (rc == MLC_OK)
+        rc = ledger_insert(s, key, kind, entity, request, e);
     return tx_leave(s, rc, e);
 }
 
@@ -1446,8 +1588,10 @@ static int ledger_check_open(struct sq_store *s, const char *key,
     struct sq_q q;
     enum store_ledger_state state = STORE_LEDGER_PENDING;
     bool found = false;
-    int rc = q_begin(&q, s, SQ_LEDGER_STATE, "ledger update", e);
+    int rc = ledger_fenced_key(s, key, e);
 
+    if (rc == MLC_OK)
+        rc = q_begin(&q, s, SQ_LEDGER_STATE, "ledger update", e);
     if (rc != MLC_OK)
         return rc;
     q_text(&q, ":key", key);
@@ -1763,6 +1907,8 @@ static const struct store_ops sq_ops = {
     .job_extend          = sq_job_extend,
     .job_done            = sq_job_done,
     .job_retry           = sq_job_retry,
+    .job_defer           = sq_job_defer,
+    .job_release_leases  = sq_job_release_leases,
     .job_hold            = sq_job_hold,
     .job_replay          = sq_job_replay,
     .job_get             = sq_job_get,

@@ -1379,6 +1379,107 @@ static void test_claim_batch_one_per_key(void **state)
                      MLC_ENOTFOUND);
 }
 
+/* Fencing: with a fence, ledger writes need a live claim of the entity's
+ * job by the fence's owner, checked in the write's own transaction. A
+ * worker whose job was taken over cannot record anything any more. */
+static void test_ledger_fence(void **state)
+{
+    struct fx *f = *state;
+    struct store_ledger l;
+    struct store_job j;
+    struct mlc_err e = {0};
+    int64_t id = enqueue(f, "order.sync", "order:7");
+
+    assert_int_equal(store_fence(f->st, "w1", &e), MLC_OK);
+    /* No claim yet: nothing may be written. */
+    assert_int_equal(store_ledger_begin(f->st, "BC7S", "sale", "order:7", "{}", &e),
+                     MLC_ESTATE);
+    assert_non_null(strstr(e.msg, "lease lost"));
+    assert_int_equal(store_ledger_get(f->st, "BC7S", &l, &e), MLC_ENOTFOUND);
+    /* w1 holds the job: it writes. */
+    assert_int_equal(claim(f, "w1", NULL, 1000, &j), MLC_OK);
+    assert_int_equal(j.id, id);
+    store_job_clear(&j);
+    assert_int_equal(store_ledger_begin(f->st, "BC7S", "sale", "order:7", "{}", &e), MLC_OK);
+    assert_int_equal(store_ledger_mark_unknown(f->st, "BC7S", &e), MLC_OK);
+    /* w1 stalls past its lease; w2 takes the job over. */
+    f->now += 1001;
+    assert_int_equal(claim(f, "w2", NULL, 1000, &j), MLC_OK);
+    store_job_clear(&j);
+    assert_int_equal(store_ledger_mark_posted(f->st, "BC7S", "JE", "00001", 1, 1, &e),
+                     MLC_ESTATE);
+    assert_int_equal(store_ledger_forget(f->st, "BC7S", &e), MLC_ESTATE);
+    assert_int_equal(store_ledger_mark_unknown(f->st, "BC7S", &e), MLC_ESTATE);
+    assert_int_equal(store_ledger_begin(f->st, "BC7R1", "refund", "order:7", "{}", &e),
+                     MLC_ESTATE);
+    assert_int_equal(store_ledger_get(f->st, "BC7S", &l, &e), MLC_OK);
+    assert_int_equal(l.state, STORE_LEDGER_UNKNOWN); /* untouched */
+    store_ledger_clear(&l);
+    /* The new owner's writes go through. */
+    assert_int_equal(store_fence(f->st, "w2", &e), MLC_OK);
+    assert_int_equal(store_ledger_mark_posted(f->st, "BC7S", "JE", "00001", 1, 1, &e), MLC_OK);
+    /* Another entity's job does not open this one. */
+    assert_int_equal(store_ledger_begin(f->st, "BC8S", "sale", "order:8", "{}", &e),
+                     MLC_ESTATE);
+    /* Without a fence (the CLI) nothing is checked. */
+    assert_int_equal(store_fence(f->st, NULL, &e), MLC_OK);
+    assert_int_equal(store_ledger_begin(f->st, "BC8S", "sale", "order:8", "{}", &e), MLC_OK);
+}
+
+/* A deferred job waits until its time and keeps its attempt. */
+static void test_defer(void **state)
+{
+    struct fx *f = *state;
+    struct store_job j;
+    struct mlc_err e = {0};
+    int64_t id = enqueue(f, "k", "x");
+
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(claim(f, "w1", NULL, 1000, &j), MLC_OK);
+        assert_int_equal(j.attempts, 1);
+        store_job_clear(&j);
+        assert_int_equal(store_job_defer(f->st, id, "w1", f->now + 5000, "in doubt", &e),
+                         MLC_OK);
+        assert_int_equal(job_state(f, id), STORE_JOB_READY);
+        f->now += 4999;
+        assert_int_equal(claim(f, "w1", NULL, 1000, &j), MLC_ENOTFOUND);
+        f->now += 1;
+    }
+    assert_int_equal(store_job_get(f->st, id, &j, &e), MLC_OK);
+    assert_string_equal(j.last_error, "in doubt");
+    store_job_clear(&j);
+    /* Only the lease holder defers. */
+    assert_int_equal(claim(f, "w1", NULL, 1000, &j), MLC_OK);
+    store_job_clear(&j);
+    assert_int_equal(store_job_defer(f->st, id, "w2", f->now + 10, "x", &e), MLC_ESTATE);
+}
+
+/* A restarted daemon frees the leases its dead predecessor left: the jobs
+ * are claimable at once, not after a whole lease. */
+static void test_release_leases(void **state)
+{
+    struct fx *f = *state;
+    struct store_job j;
+    struct mlc_err e = {0};
+    int64_t n = -1, a = enqueue(f, "k", "a"), b = enqueue(f, "k", "b");
+
+    enqueue(f, "k", "c");
+    assert_int_equal(claim(f, "dead:1:w1", NULL, 300000, &j), MLC_OK);
+    store_job_clear(&j);
+    assert_int_equal(claim(f, "dead:1:w2", NULL, 300000, &j), MLC_OK);
+    store_job_clear(&j);
+    /* A READY twin of a running job is absorbed, never duplicated. */
+    enqueue(f, "k", "a");
+    assert_int_equal(store_job_release_leases(f->st, &n, &e), MLC_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(count(f, STORE_JOB_RUNNING), 0);
+    assert_int_equal(count(f, STORE_JOB_READY), 3);
+    assert_int_equal(claim(f, "new:2:w1", NULL, 1000, &j), MLC_OK);
+    assert_true(j.id == a || j.id == b);
+    assert_int_equal(j.attempts, 2);   /* the crash counted */
+    store_job_clear(&j);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1408,6 +1509,9 @@ int main(void)
         T(test_crash_consistency),
         T(test_claim_batch),
         T(test_claim_batch_one_per_key),
+        T(test_ledger_fence),
+        T(test_defer),
+        T(test_release_leases),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
