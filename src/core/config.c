@@ -348,6 +348,8 @@ static const struct field fields[] = {
         "First retry delay in milliseconds; doubles each attempt, with jitter."),
     F_INT("workers.retry_cap_ms", workers.retry_cap_ms, "300000", 10, 86400000,
         "Longest retry delay in milliseconds."),
+    F_INT("workers.job_max_s", workers.job_max_s, "3600", 60, 86400,
+        "Seconds a job may run before its lease is no longer renewed (a stuck job)."),
     F_INT("workers.drain_timeout_s", workers.drain_timeout_s, "30", 0, 3600,
         "Seconds running jobs get to finish at shutdown."),
     F_INT("workers.batch_max", workers.batch_max, "100", 1, 1000,

@@ -164,6 +164,7 @@ struct cfg_server {
 struct cfg_workers {
     int count;
     int lease_s;
+    int job_max_s;      /* leases of a longer job are no longer renewed */
     int max_attempts;
     int retry_base_ms;
     int retry_cap_ms;

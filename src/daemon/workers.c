@@ -13,6 +13,7 @@
 #include "core/log.h"
 
 #define IDLE_POLL_MS      200   /* sleep between empty claims */
+#define HEARTBEAT_MIN_MS  100   /* the heartbeat never ticks faster */
 #define ERROR_BACKOFF_MS  1000  /* sleep after a store error */
 #define NOOP_MAX_SLEEP_MS 10000
 #define BATCH_MAX         1000
@@ -34,6 +35,15 @@ struct worker {
     char             actor[24];    /* "worker:3" */
     char             owner[320];   /* "<host>:<pid>:w3" */
     _Atomic int64_t  current_job;  /* 0 when idle */
+    /* What the heartbeat renews, under hb_mu: the ids of the jobs running
+     * now (n 0 when idle), their lease, since when they run; lease_lost is
+     * set when a renewal found a job taken over. */
+    pthread_mutex_t  hb_mu;
+    int64_t         *hb_ids;
+    size_t           hb_n;
+    int64_t          hb_lease_ms;
+    int64_t          hb_since_ms;  /* monotonic */
+    atomic_bool      lease_lost;
 };
 
 struct workers {
@@ -46,11 +56,13 @@ struct workers {
     const char       **kinds;     /* NULL-terminated view of handler kinds */
     struct worker     *w;
     int                n;         /* threads started */
+    pthread_t          hb_thread; /* the heartbeat (see heartbeat_main) */
+    bool               hb_started;
     int                n_alive;   /* under mu */
     bool               started;
     atomic_bool        stopping;
     atomic_int         running;   /* threads with an open store */
-    _Atomic uint64_t   done, retried, held, failed, errors;
+    _Atomic uint64_t   done, retried, held, deferred, failed, errors;
 };
 
 static int64_t mono_ms(void)
@@ -80,6 +92,11 @@ static struct timespec mono_deadline(int64_t ms_from_now)
 bool workers_job_cancelled(const struct workers_job_ctx *ctx)
 {
     return ctx->cancel != NULL && atomic_load(ctx->cancel);
+}
+
+bool workers_job_lease_lost(const struct workers_job_ctx *ctx)
+{
+    return ctx->lease_lost != NULL && atomic_load(ctx->lease_lost);
 }
 
 int workers_job_extend(struct workers_job_ctx *ctx, struct mlc_err *e)
@@ -298,6 +315,7 @@ void workers_stats(struct workers *p, struct workers_stats *out)
     out->done = atomic_load(&p->done);
     out->retried = atomic_load(&p->retried);
     out->held = atomic_load(&p->held);
+    out->deferred = atomic_load(&p->deferred);
     out->failed = atomic_load(&p->failed);
     out->errors = atomic_load(&p->errors);
 }
@@ -362,7 +380,7 @@ static void audit(struct worker *w, struct store *st, const struct store_job *jo
 /* Records the handler's result in the store, the counters, the log and the
  * audit trail. */
 static void finish(struct worker *w, struct store *st, const struct mlc_config *cfg,
-                   const struct store_job *job, enum job_result res,
+                   const struct store_job *job, enum job_result res, int64_t defer_until,
                    const struct mlc_err *he)
 {
     struct workers *p = w->pool;
@@ -381,6 +399,11 @@ static void finish(struct worker *w, struct store *st, const struct mlc_config *
             msg = "held by handler";
         rc = store_job_hold(st, job->id, w->owner, msg, &se);
         outcome = "held";
+    } else if (res == WORKERS_DEFER) {
+        if (msg == NULL)
+            msg = "deferred by handler";
+        rc = store_job_defer(st, job->id, w->owner, defer_until, msg, &se);
+        outcome = "deferred";
     } else {
         if (msg == NULL)
             msg = "retry requested by handler";
@@ -402,6 +425,8 @@ static void finish(struct worker *w, struct store *st, const struct mlc_config *
         atomic_fetch_add(&p->done, 1);
     else if (res == WORKERS_HOLD)
         atomic_fetch_add(&p->held, 1);
+    else if (res == WORKERS_DEFER)
+        atomic_fetch_add(&p->deferred, 1);
     else if (failed)
         atomic_fetch_add(&p->failed, 1);
     else
@@ -412,11 +437,39 @@ static void finish(struct worker *w, struct store *st, const struct mlc_config *
                  LF_STR("key", job->key), LF_INT("attempt", job->attempts));
     else
         log_warn("workers", res == WORKERS_HOLD ? "job held"
+                            : res == WORKERS_DEFER ? "job deferred"
                             : failed ? "job failed" : "job will retry",
                  LF_STR("worker", w->name), LF_INT("job", job->id),
                  LF_STR("kind", job->kind), LF_STR("key", job->key),
                  LF_INT("attempt", job->attempts), LF_STR("error", msg));
     audit(w, st, job, outcome, msg);
+}
+
+/* A handler's answer, anything unknown (or a DEFER without a time) read as
+ * RETRY. */
+static enum job_result valid_result(enum job_result r, int64_t defer_until)
+{
+    if (r == WORKERS_DONE || r == WORKERS_HOLD || (r == WORKERS_DEFER && defer_until > 0))
+        return r;
+    return WORKERS_RETRY;
+}
+
+/* Publishes jobs[0..n) to the heartbeat (n 0: idle again). */
+static void hb_set(struct worker *w, const struct store_job *jobs, size_t n, int64_t lease_ms)
+{
+    int64_t *ids = n > 0 ? calloc(n, sizeof(*ids)) : NULL;
+
+    for (size_t i = 0; ids != NULL && i < n; i++)
+        ids[i] = jobs[i].id;
+    pthread_mutex_lock(&w->hb_mu);
+    free(w->hb_ids);
+    w->hb_ids = ids;
+    w->hb_n = ids != NULL ? n : 0;
+    w->hb_lease_ms = lease_ms;
+    w->hb_since_ms = mono_ms();
+    pthread_mutex_unlock(&w->hb_mu);
+    if (n > 0)
+        atomic_store(&w->lease_lost, false);
 }
 
 /* Runs a batch handler on jobs[0..n) and settles each job on its own. */
@@ -427,32 +480,38 @@ static void execute_batch(struct worker *w, struct store *st, const struct mlc_c
     struct workers_job_ctx ctx = {
         .store = st, .cfg = cfg, .worker = w->name, .owner = w->owner,
         .job_id = jobs[0].id, .lease_ms = (int64_t)cfg->workers.lease_s * 1000,
-        .arg = h->arg, .cancel = &p->stopping, .jobs = jobs, .n_jobs = n,
+        .arg = h->arg, .cancel = &p->stopping, .lease_lost = &w->lease_lost,
+        .jobs = jobs, .n_jobs = n,
     };
     enum job_result *res = calloc(n, sizeof(*res));
     struct mlc_err *errs = calloc(n, sizeof(*errs));
+    int64_t *until = calloc(n, sizeof(*until));
 
     for (size_t i = 0; res != NULL && errs != NULL && i < n; i++) {
         res[i] = WORKERS_RETRY;
         mlc_err_clear(&errs[i]);
     }
-    if (res != NULL && errs != NULL) {
+    ctx.defer_until = until;
+    if (res != NULL && errs != NULL && until != NULL) {
         log_debug("workers", "batch start", LF_STR("worker", w->name),
                   LF_STR("kind", jobs[0].kind), LF_UINT("jobs", n));
+        hb_set(w, jobs, n, ctx.lease_ms);
         h->batch(&ctx, jobs, n, res, errs);
+        hb_set(w, NULL, 0, 0);
     }
     for (size_t i = 0; i < n; i++) {
         struct mlc_err oom;
-        enum job_result r = res != NULL ? res[i] : WORKERS_RETRY;
+        enum job_result r = res != NULL && until != NULL ? res[i] : WORKERS_RETRY;
 
-        if (res == NULL || errs == NULL)
+        if (res == NULL || errs == NULL || until == NULL)
             mlc_err_set(&oom, MLC_ENOMEM, "workers: out of memory for a batch");
-        if (r != WORKERS_DONE && r != WORKERS_HOLD)
-            r = WORKERS_RETRY;
-        finish(w, st, cfg, &jobs[i], r, errs != NULL ? &errs[i] : &oom);
+        r = valid_result(r, until != NULL ? until[i] : 0);
+        finish(w, st, cfg, &jobs[i], r, until != NULL ? until[i] : 0,
+               errs != NULL ? &errs[i] : &oom);
     }
     free(res);
     free(errs);
+    free(until);
 }
 
 static void execute(struct worker *w, struct store *st, const struct mlc_config *cfg,
@@ -464,9 +523,11 @@ static void execute(struct worker *w, struct store *st, const struct mlc_config 
         .store = st, .cfg = cfg, .worker = w->name, .owner = w->owner,
         .job_id = job->id, .lease_ms = (int64_t)cfg->workers.lease_s * 1000,
         .arg = h != NULL ? h->arg : NULL, .cancel = &p->stopping,
+        .lease_lost = &w->lease_lost,
     };
     enum job_result res;
     struct mlc_err he;
+    int64_t until = 0;
 
     mlc_err_clear(&he);
     if (h != NULL && h->batch != NULL) {
@@ -481,11 +542,13 @@ static void execute(struct worker *w, struct store *st, const struct mlc_config 
         log_debug("workers", "job start", LF_STR("worker", w->name),
                   LF_INT("job", job->id), LF_STR("kind", job->kind),
                   LF_INT("attempt", job->attempts));
+        ctx.defer_until = &until;
+        hb_set(w, job, 1, ctx.lease_ms);
         res = h->fn(&ctx, job, &he);
-        if (res != WORKERS_DONE && res != WORKERS_HOLD)
-            res = WORKERS_RETRY;
+        res = valid_result(res, until);
+        hb_set(w, NULL, 0, 0);
     }
-    finish(w, st, cfg, job, res, &he);
+    finish(w, st, cfg, job, res, until, &he);
 }
 
 /* After the first job of a batch kind: up to max_batch - 1 more of that
@@ -560,19 +623,108 @@ static int run_one(struct worker *w, struct store *st)
     return rc;
 }
 
+/* The worker's own connection, fenced by its owner name: its ledger
+ * writes land only while it holds the job of the row's entity. */
 static struct store *open_store(struct worker *w)
 {
     struct mlc_config *cfg = workers_config(w->pool);
     struct store *st = NULL;
     struct mlc_err e;
 
-    if (store_open(cfg->store.url, &st, &e) != MLC_OK) {
+    if (store_open(cfg->store.url, &st, &e) != MLC_OK ||
+        store_fence(st, w->owner, &e) != MLC_OK) {
         atomic_fetch_add(&w->pool->errors, 1);
         log_error("workers", "cannot open store", LF_STR("worker", w->name), LF_ERR(&e));
+        store_close(st);
         st = NULL;
     }
     cfg_unref(cfg);
     return st;
+}
+
+/* ---- heartbeat ------------------------------------------------------------ */
+
+/* Renews w's running jobs (one transaction). A job another owner took is
+ * flagged: the handler stops at its next checkpoint, and the store's fence
+ * refuses its ledger writes meanwhile. */
+static void hb_renew(struct worker *w, struct store *st, int64_t job_max_ms)
+{
+    int64_t *ids = NULL, lease_ms, since;
+    size_t n;
+    struct mlc_err e;
+    int rc = MLC_OK;
+
+    pthread_mutex_lock(&w->hb_mu);
+    n = w->hb_n;
+    lease_ms = w->hb_lease_ms;
+    since = w->hb_since_ms;
+    if (n > 0 && (ids = malloc(n * sizeof(*ids))) != NULL)
+        memcpy(ids, w->hb_ids, n * sizeof(*ids));
+    pthread_mutex_unlock(&w->hb_mu);
+    if (ids == NULL)
+        return;
+    if (mono_ms() - since > job_max_ms) {
+        /* Stuck: let the lease run out so the job is not held forever. */
+        log_error("workers", "job runs past workers.job_max_s: its lease is no longer renewed",
+                  LF_STR("worker", w->name), LF_INT("job", ids[0]), LF_UINT("jobs", n));
+        free(ids);
+        return;
+    }
+    if (store_tx_begin(st, &e) == MLC_OK) {
+        for (size_t i = 0; i < n; i++) {
+            struct mlc_err je;
+            int jrc = store_job_extend(st, ids[i], w->owner, lease_ms, &je);
+
+            if (jrc == MLC_ESTATE && !atomic_exchange(&w->lease_lost, true))
+                log_warn("workers", "lease lost: the job was taken over",
+                         LF_STR("worker", w->name), LF_INT("job", ids[i]), LF_ERR(&je));
+            else if (jrc != MLC_OK && jrc != MLC_ESTATE && rc == MLC_OK) {
+                rc = jrc;
+                e = je;
+            }
+        }
+        if (store_tx_commit(st, rc == MLC_OK ? &e : NULL) != MLC_OK && rc == MLC_OK)
+            rc = MLC_EIO;
+    } else {
+        rc = e.code;
+    }
+    if (rc != MLC_OK) {
+        store_tx_rollback(st);
+        atomic_fetch_add(&w->pool->errors, 1);
+        log_warn("workers", "lease renewal failed", LF_STR("worker", w->name), LF_ERR(&e));
+    }
+    free(ids);
+}
+
+/* Renews the leases of every busy worker at a third of the lease, so a
+ * lease can be short without a slow call (a create that waits for JDE)
+ * ever losing its job to another worker while its worker lives. */
+static void *heartbeat_main(void *arg)
+{
+    struct workers *p = arg;
+    struct mlc_config *cfg = workers_config(p);
+    struct store *st = NULL;
+    struct mlc_err e;
+
+    if (store_open(cfg->store.url, &st, &e) != MLC_OK) {
+        log_error("workers", "heartbeat: cannot open store; leases are renewed only at "
+                  "checkpoints", LF_ERR(&e));
+        cfg_unref(cfg);
+        return NULL;
+    }
+    while (!atomic_load(&p->stopping)) {
+        int64_t every = (int64_t)cfg->workers.lease_s * 1000 / 3;
+        int64_t job_max_ms = (int64_t)cfg->workers.job_max_s * 1000;
+
+        idle_wait(p, every > HEARTBEAT_MIN_MS ? every : HEARTBEAT_MIN_MS);
+        for (int i = 0; i < p->n; i++)
+            hb_renew(&p->w[i], st, job_max_ms);
+        cfg_unref(cfg);
+        cfg = workers_config(p);
+    }
+    store_close(st);
+    cfg_unref(cfg);
+    return NULL;
 }
 
 static void *worker_main(void *arg)
@@ -641,6 +793,7 @@ int workers_start(struct workers *p, struct mlc_err *e)
         struct worker *w = &p->w[i];
 
         w->pool = p;
+        pthread_mutex_init(&w->hb_mu, NULL);
         worker_names(w, i + 1, host);
         pthread_mutex_lock(&p->mu);
         p->n_alive++;
@@ -654,6 +807,13 @@ int workers_start(struct workers *p, struct mlc_err *e)
             break;
         }
         p->n++;
+    }
+    if (rc == MLC_OK) {
+        if (pthread_create(&p->hb_thread, NULL, heartbeat_main, p) != 0)
+            rc = mlc_err_set(e, MLC_EIO, "workers: cannot create the heartbeat thread: %s",
+                             strerror(errno));
+        else
+            p->hb_started = true;
     }
     return rc;
 }
@@ -704,6 +864,10 @@ static int stop_wait(struct workers *p, int64_t timeout_ms, bool log,
             p->w[i].joined = true;
         }
     }
+    if (p->hb_started) {
+        pthread_join(p->hb_thread, NULL);
+        p->hb_started = false;
+    }
     return MLC_OK;
 }
 
@@ -722,6 +886,10 @@ void workers_free(struct workers *p)
         return; /* threads still use the pool: left to process exit */
     for (size_t i = 0; i < p->n_handlers; i++)
         free(p->handlers[i].kind);
+    for (int i = 0; i < p->n; i++) {
+        free(p->w[i].hb_ids);
+        pthread_mutex_destroy(&p->w[i].hb_mu);
+    }
     free(p->handlers);
     free(p->kinds);
     free(p->w);

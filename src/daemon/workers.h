@@ -9,10 +9,13 @@
  *   WORKERS_RETRY -> store_job_retry (backoff from workers.retry_base_ms and
  *                    retry_cap_ms; FAILED once workers.max_attempts is reached)
  *   WORKERS_HOLD  -> store_job_hold, e->msg as the reason
+ *   WORKERS_DEFER -> store_job_defer at the handler's ctx->defer_until[i]
+ *                    (Unix ms; not an attempt: the job could not be decided
+ *                    yet, e.g. a create in doubt that may still land)
  * and every outcome is appended to the audit trail (actor "worker:N", entity
- * the job key, action the job kind, outcome done/retry/held/failed, detail
- * {"job_id", "attempt", "error"}). Handler messages must never hold secrets
- * (the err.h convention); they end up in the store and the log.
+ * the job key, action the job kind, outcome done/retry/held/deferred/failed,
+ * detail {"job_id", "attempt", "error"}). Handler messages must never hold
+ * secrets (the err.h convention); they end up in the store and the log.
  *
  * Configuration reload: the pool keeps the "current" config. A worker takes a
  * reference to it when a job starts and drops it when the job ends, so a new
@@ -20,11 +23,17 @@
  * one is freed when the last job using it ends. store.url and workers.count
  * are read once at workers_start (a reload does not reopen connections).
  *
- * Leases: a handler doing long work calls workers_job_extend before (and
- * between) its long steps; a lease that runs out lets another worker take the
- * job (at-least-once delivery: handlers must be idempotent). The pool does
- * not extend leases behind the handler's back: a handler stuck forever must
- * lose its job rather than hold it.
+ * Leases: a heartbeat thread (its own store connection) renews the lease
+ * of every running job at a third of workers.lease_s, so a slow call (a
+ * create waiting for JDE) never loses its job to another worker while its
+ * worker lives, and a lease can be short. Past workers.job_max_s a job's
+ * lease is no longer renewed: a handler stuck forever loses its job rather
+ * than hold it. A renewal that finds the job taken over (the process was
+ * stalled past the lease) sets the lease-lost flag: the handler stops at its
+ * next checkpoint (workers_job_lease_lost). Meanwhile the fence keeps it
+ * from writing: every worker's connection is fenced by its owner name
+ * (store_fence), so its ledger writes need the live lease of the row's
+ * entity. Handlers may still call workers_job_extend themselves.
  *
  * Batch handlers (workers_register_batch): after claiming a job of such a
  * kind, the worker claims up to max_batch - 1 more jobs of the same kind
@@ -56,7 +65,8 @@
 enum job_result {
     WORKERS_DONE = 0,
     WORKERS_RETRY,
-    WORKERS_HOLD
+    WORKERS_HOLD,
+    WORKERS_DEFER     /* again at ctx->defer_until[i], no attempt spent */
 };
 
 /* What a handler gets besides the job; valid during the call only. */
@@ -69,8 +79,12 @@ struct workers_job_ctx {
     int64_t                   lease_ms;
     void                     *arg;     /* given to workers_register */
     const atomic_bool        *cancel;  /* true once the pool is stopping */
+    const atomic_bool        *lease_lost; /* a renewal found a job taken over */
     const struct store_job   *jobs;    /* a batch handler's jobs (job_id: */
     size_t                    n_jobs;  /* the first); NULL, 0 otherwise */
+    /* Out: for a WORKERS_DEFER answer, when to run again (Unix ms): one
+     * entry per job of a batch (index as jobs), else one. Preset 0. */
+    int64_t                  *defer_until;
 };
 
 typedef enum job_result (*workers_handler_fn)(struct workers_job_ctx *ctx,
@@ -87,6 +101,10 @@ typedef void (*workers_batch_fn)(struct workers_job_ctx *ctx,
 /* True once the pool is stopping: a handler may stop at a safe point and
  * return WORKERS_RETRY (the job then runs again later). */
 bool workers_job_cancelled(const struct workers_job_ctx *ctx);
+/* True once the heartbeat found one of the handler's jobs taken over by
+ * another worker: stop at the next safe point (the fence refuses ledger
+ * writes anyway). */
+bool workers_job_lease_lost(const struct workers_job_ctx *ctx);
 /* Renews the lease for another lease_ms (every job of a batch). MLC_ESTATE
  * when it was lost (for a batch: when any was lost; the others are still
  * renewed). */
@@ -102,6 +120,7 @@ struct workers_stats {
     uint64_t done;
     uint64_t retried;
     uint64_t held;
+    uint64_t deferred;  /* not decidable yet, back later (no attempt spent) */
     uint64_t failed;    /* gave up after max_attempts */
     uint64_t errors;    /* store errors around claims and outcomes */
 };

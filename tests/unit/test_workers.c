@@ -31,7 +31,7 @@ static const char cfg_fmt[] =
     "log:\n  level: %s\n"
     "bigcommerce:\n  store_hash: abc123def4\n  token_ref: bigcommerce_token\n"
     "jde:\n  ais_base_url: https://jde-ais.example.com:9300\n"
-    "  user: MLCSVC\n  password_ref: jde_password\n"
+    "  user: MLCSVC\n  password_ref: jde_password\n  timeout_ms: 10000\n"
     "posting:\n  company: \"00001\"\n  accounts:\n"
     "    revenue: \"100.4010\"\n    discounts: \"100.4090\"\n"
     "    shipping: \"100.4020\"\n    tax: \"1.2310\"\n"
@@ -547,6 +547,112 @@ static void test_batch_handler(void **state)
     assert_non_null(strstr(acc.actor, "worker:"));
 }
 
+/* ---- leases: heartbeat, fence, defer --------------------------------------- */
+
+static _Atomic int slow_runs, slow_lost;
+
+/* A call slower than the lease that never renews it itself (a create
+ * waiting for JDE): the heartbeat must keep the job. */
+static enum job_result h_slow(struct workers_job_ctx *ctx, const struct store_job *job,
+                              struct mlc_err *e)
+{
+    struct timespec ts = { 3, 500 * 1000000L };
+
+    (void)job;
+    (void)e;
+    atomic_fetch_add(&slow_runs, 1);
+    nanosleep(&ts, NULL);
+    if (workers_job_lease_lost(ctx))
+        atomic_fetch_add(&slow_lost, 1);
+    return WORKERS_DONE;
+}
+
+static void test_heartbeat_keeps_slow_job(void **state)
+{
+    struct fx *f = *state;
+    struct audit_acc acc;
+    struct store_job j;
+    int64_t id;
+
+    f->cfg->workers.lease_s = 1;        /* below the config minimum, for speed */
+    atomic_store(&slow_runs, 0);
+    atomic_store(&slow_lost, 0);
+    assert_int_equal(workers_register(f->pool, "slow", h_slow, NULL, NULL), MLC_OK);
+    id = enqueue(f, "slow", "s:1", NULL);
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_state(f, id, STORE_JOB_DONE));
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    assert_int_equal(atomic_load(&slow_runs), 1);  /* no other worker took it */
+    assert_int_equal(atomic_load(&slow_lost), 0);
+    job_state(f, id, &j);
+    assert_int_equal(j.attempts, 1);
+    store_job_clear(&j);
+    audit_of(f, "s:1", &acc);
+    assert_string_equal(acc.out, "done");
+}
+
+static _Atomic int fence_own, fence_other, defer_runs;
+
+/* A worker's ledger writes need the live lease of the row's entity. */
+static enum job_result h_fenced(struct workers_job_ctx *ctx, const struct store_job *job,
+                                struct mlc_err *e)
+{
+    struct mlc_err le;
+
+    (void)e;
+    atomic_store(&fence_own, store_ledger_begin(ctx->store, "K1S", "sale", job->key, "{}",
+                                                &le));
+    atomic_store(&fence_other, store_ledger_begin(ctx->store, "K2S", "sale", "order:2", "{}",
+                                                  &le));
+    return WORKERS_DONE;
+}
+
+/* Not decidable on the first run: back 300 ms later, no attempt spent. */
+static enum job_result h_defer(struct workers_job_ctx *ctx, const struct store_job *job,
+                               struct mlc_err *e)
+{
+    struct timespec ts;
+
+    (void)job;
+    if (atomic_fetch_add(&defer_runs, 1) > 0)
+        return WORKERS_DONE;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ctx->defer_until[0] = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 300;
+    mlc_err_set(e, MLC_ESTATE, "in doubt: looked up again later");
+    return WORKERS_DEFER;
+}
+
+static void test_fence_and_defer(void **state)
+{
+    struct fx *f = *state;
+    struct workers_stats s;
+    struct audit_acc acc;
+    struct store_job j;
+    int64_t fid, did;
+
+    atomic_store(&defer_runs, 0);
+    assert_int_equal(workers_register(f->pool, "fenced", h_fenced, NULL, NULL), MLC_OK);
+    assert_int_equal(workers_register(f->pool, "defer", h_defer, NULL, NULL), MLC_OK);
+    fid = enqueue(f, "fenced", "order:1", NULL);
+    did = enqueue(f, "defer", "d:1", NULL);
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_state(f, fid, STORE_JOB_DONE));
+    assert_true(wait_state(f, did, STORE_JOB_DONE));
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    assert_int_equal(atomic_load(&fence_own), MLC_OK);
+    assert_int_equal(atomic_load(&fence_other), MLC_ESTATE);
+    assert_int_equal(atomic_load(&defer_runs), 2);
+    job_state(f, did, &j);
+    assert_int_equal(j.attempts, 1);             /* the deferral was not an attempt */
+    store_job_clear(&j);
+    workers_stats(f->pool, &s);
+    assert_int_equal(s.deferred, 1);
+    assert_int_equal(s.retried, 0);
+    audit_of(f, "d:1", &acc);
+    assert_string_equal(acc.out, "deferred,done");
+    assert_non_null(strstr(acc.last_detail, "\"attempt\":1"));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -562,6 +668,8 @@ int main(void)
         T(test_config_swap),
         T(test_free_unstarted),
         T(test_batch_handler),
+        T(test_heartbeat_keeps_slow_job),
+        T(test_fence_and_defer),
     };
 #undef T
     enum log_level lvl = LOG_LVL_ERROR;
