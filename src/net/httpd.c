@@ -42,15 +42,27 @@
  * The reaper touches a socket only under h->lock, and a watch leaves the list
  * under the same lock in NOTIFY_CLOSED, which MHD calls before it closes the
  * socket: the descriptor shut down is always still this connection's, never
- * one reused by a newer connection. A read ends when the final call of the
- * access handler starts (the handler's own time is not bounded) and a new one
- * starts when the answer has gone out (NOTIFY_COMPLETED).
+ * one reused by a newer connection.
+ *
+ * A read starts when the connection opens or when the previous answer has
+ * gone out (NOTIFY_COMPLETED), and ends when the final call of the access
+ * handler starts: the handler's own time is not bounded. Until the request
+ * line has arrived (MHD's URI callback) the connection is idle: one closed
+ * then is a kept-alive or preconnected connection nobody used (or a request
+ * line dribbled byte by byte), counted apart and logged at debug only, so
+ * that a monitoring client's kept-alive connections do not read as attacks.
  */
+enum watch_phase {
+    W_IDLE,      /* no request line yet */
+    W_REQUEST,   /* request line in, headers and body being read */
+    W_HANDLER    /* the handler runs, then its answer goes out: not bounded */
+};
+
 struct conn_watch {
     struct conn_watch *prev, *next;
     int      fd;          /* the connection's socket, open while linked */
     int64_t  since_ms;    /* start of the current read (monotonic clock) */
-    bool     reading;     /* false while a handler runs and its answer goes out */
+    enum watch_phase phase;
     bool     cut;         /* over the bound: counted, closed or being closed */
     char     client[INET6_ADDRSTRLEN];
 };
@@ -63,7 +75,8 @@ struct httpd {
     int64_t             request_timeout_ms; /* 0 = no read bound */
     uint16_t            port;
     _Atomic uint64_t    requests;
-    _Atomic uint64_t    cut;
+    _Atomic uint64_t    cut;         /* requests cut (W_REQUEST) */
+    _Atomic uint64_t    idle_cut;    /* idle connections closed (W_IDLE) */
     pthread_mutex_t     lock;        /* guards every field below */
     pthread_cond_t      wake;        /* the reaper's sleep (monotonic clock) */
     struct conn_watch  *watch;       /* open connections */
@@ -322,45 +335,59 @@ static int64_t mono_ms(void)
 }
 
 /* With h->lock held: true when w's read has outlasted the bound (or was cut
- * before). The first time, counts the cut. */
+ * before). The first time, counts the cut by phase. */
 static bool watch_over_locked(struct httpd *h, struct conn_watch *w, int64_t now)
 {
     if (w->cut)
         return true;
-    if (h->request_timeout_ms == 0 || !w->reading ||
+    if (h->request_timeout_ms == 0 || w->phase == W_HANDLER ||
         now - w->since_ms < h->request_timeout_ms)
         return false;
     w->cut = true;
-    atomic_fetch_add(&h->cut, 1);
-    memcpy(h->last_cut, w->client, sizeof(h->last_cut));
+    if (w->phase == W_IDLE) {
+        atomic_fetch_add(&h->idle_cut, 1);
+    } else {
+        atomic_fetch_add(&h->cut, 1);
+        memcpy(h->last_cut, w->client, sizeof(h->last_cut));
+    }
     return true;
 }
 
-/* On every access handler call: false when the read is over the bound (the
- * caller answers MHD_NO). done: this is the final call, the read ends. */
-static bool watch_in_time(struct httpd *h, struct conn_watch *w, bool done)
+/* The connection w (NULL when not watched) enters phase p; when entering
+ * W_HANDLER, first checks the read is in time. False when it is over the
+ * bound: the caller answers MHD_NO. */
+static bool watch_phase(struct httpd *h, struct conn_watch *w, enum watch_phase p)
 {
-    bool over;
+    bool over = false;
 
     if (w == NULL)
         return true;
     pthread_mutex_lock(&h->lock);
-    over = watch_over_locked(h, w, mono_ms());
-    if (!over && done)
-        w->reading = false;
+    if (p == W_IDLE)
+        w->since_ms = mono_ms(); /* the next read starts now */
+    else
+        over = watch_over_locked(h, w, mono_ms());
+    if (!over)
+        w->phase = p;
     pthread_mutex_unlock(&h->lock);
     return !over;
 }
 
-/* The answer has gone out: the connection's next read starts now. */
-static void watch_restart(struct httpd *h, struct conn_watch *w)
+static struct conn_watch *watch_of(struct MHD_Connection *c)
 {
-    if (w == NULL)
-        return;
-    pthread_mutex_lock(&h->lock);
-    w->since_ms = mono_ms();
-    w->reading = true;
-    pthread_mutex_unlock(&h->lock);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* MHD's URI callback: the request line is in. Returns NULL, so the access
+ * handler still sees *req_cls == NULL on its first call. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)uri;
+    watch_phase(cls, watch_of(c), W_REQUEST);
+    return NULL;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c,
@@ -398,7 +425,7 @@ static void on_connection(void *cls, struct MHD_Connection *c,
     }
     w->fd = ci->connect_fd;
     w->since_ms = mono_ms();
-    w->reading = true;
+    w->phase = W_IDLE;
     client_text(c, w->client);
     pthread_mutex_lock(&h->lock);
     w->next = h->watch;
@@ -424,7 +451,7 @@ static void *reaper_main(void *arg)
 {
     struct httpd *h = arg;
     int64_t tick = h->request_timeout_ms / 4;
-    uint64_t logged = 0, n;
+    uint64_t logged = 0, idle_logged = 0, n, idle;
     char client[INET6_ADDRSTRLEN];
     struct timespec ts;
 
@@ -446,15 +473,21 @@ static void *reaper_main(void *arg)
             break;
         reap_locked(h);
         n = atomic_load(&h->cut);
-        if (n == logged)
+        idle = atomic_load(&h->idle_cut);
+        if (n == logged && idle == idle_logged)
             continue;
         memcpy(client, h->last_cut, sizeof(client));
         pthread_mutex_unlock(&h->lock);
-        log_warn("httpd", "requests cut: not read whole in time",
-                 LF_UINT("count", n - logged), LF_UINT("total", n),
-                 LF_STR("last_client", client),
-                 LF_INT("request_timeout_ms", h->request_timeout_ms));
+        if (n != logged)
+            log_warn("httpd", "requests cut: not read whole in time",
+                     LF_UINT("count", n - logged), LF_UINT("total", n),
+                     LF_STR("last_client", client),
+                     LF_INT("request_timeout_ms", h->request_timeout_ms));
+        if (idle != idle_logged)
+            log_debug("httpd", "idle connections closed",
+                      LF_UINT("count", idle - idle_logged), LF_UINT("total", idle));
         logged = n;
+        idle_logged = idle;
         pthread_mutex_lock(&h->lock);
     }
     pthread_mutex_unlock(&h->lock);
@@ -513,19 +546,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     (void)version;
     if (rq == NULL) {
         /* First call: headers only. */
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-
         rq = calloc(1, sizeof(*rq));
         if (rq == NULL)
             return MHD_NO;
         rq->conn = c;
         rq->method = method;
         rq->path = url;
-        rq->watch = ci != NULL ? ci->socket_context : NULL;
+        rq->watch = watch_of(c);
         client_text(c, rq->client);
         *req_cls = rq;
-        if (!watch_in_time(h, rq->watch, false))
+        if (!watch_phase(h, rq->watch, W_REQUEST))
             return MHD_NO;
         if (declared_too_big(h, c)) {
             /* Answer before reading the body (clean with Expect: 100-continue). */
@@ -538,9 +568,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         bool ok = absorb(h, rq, upload_data, *upload_data_size);
 
         *upload_data_size = 0;
-        return ok && watch_in_time(h, rq->watch, false) ? MHD_YES : MHD_NO;
+        return ok && watch_phase(h, rq->watch, W_REQUEST) ? MHD_YES : MHD_NO;
     }
-    if (!watch_in_time(h, rq->watch, true))
+    if (!watch_phase(h, rq->watch, W_HANDLER))
         return MHD_NO;
     if (rq->too_big)
         return send_static(h, c, 413, "{\"error\":\"request body too large\"}");
@@ -556,7 +586,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)toe;
     if (rq == NULL)
         return;
-    watch_restart(cls, rq->watch);
+    watch_phase(cls, rq->watch, W_IDLE);
     free(rq->body);
     free(rq);
     *req_cls = NULL;
@@ -760,6 +790,7 @@ int httpd_start(const struct httpd_opts *o, const struct httpd_route *routes,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, h,
         MHD_OPTION_END);
     if (h->mhd == NULL) {
         h_destroy(h);
@@ -790,6 +821,11 @@ uint64_t httpd_requests_total(const struct httpd *h)
 uint64_t httpd_requests_cut(const struct httpd *h)
 {
     return atomic_load(&h->cut);
+}
+
+uint64_t httpd_idle_cut(const struct httpd *h)
+{
+    return atomic_load(&h->idle_cut);
 }
 
 void httpd_stop(struct httpd *h)

@@ -14,7 +14,8 @@
  * request instead: from the connection's opening, or from the end of the
  * previous answer on a kept-alive connection, to the last byte of the body.
  * A request still incomplete then is cut (the connection is closed unanswered)
- * and its slot is free again; the time a handler runs does not count.
+ * and its slot is free again; the time a handler runs does not count. A
+ * connection that has not sent a request line by then is closed as idle.
  * per_ip_limit caps the connections one client address holds, so a single
  * address cannot take every slot of max_connections. Both are counted (see
  * httpd_requests_cut); MHD's own warnings are rate-limited so a flood of
@@ -117,6 +118,8 @@ uint16_t httpd_port(const struct httpd *h);
 uint64_t httpd_requests_total(const struct httpd *h);
 /* Requests cut because they were not read whole within request_timeout_ms. */
 uint64_t httpd_requests_cut(const struct httpd *h);
+/* Connections closed because no request line came within request_timeout_ms. */
+uint64_t httpd_idle_cut(const struct httpd *h);
 /* Stops listening and waits for handlers to return; idempotent. */
 void httpd_stop(struct httpd *h);
 /* Stops if needed and frees; NULL-safe. */

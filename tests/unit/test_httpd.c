@@ -698,6 +698,25 @@ static void test_stalled_body_cut(void **state)
     assert_int_equal(httpd_requests_cut(h), 1);
 }
 
+/* A connection that never sends a request line, and a kept-alive one left
+ * unused after its answer, are closed at the bound too, counted as idle
+ * (not as requests cut). */
+static void test_idle_closed(void **state)
+{
+    struct httpd *h = *state;
+    int mute = raw_connect(httpd_port(h), "127.0.0.1");
+    int kept = raw_connect(httpd_port(h), "127.0.0.1");
+
+    assert_true(mute >= 0 && kept >= 0);
+    assert_true(raw_request(kept, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", "\r\n\r\nhello"));
+    assert_true(raw_closed(mute, 6000, NULL, 0));
+    assert_true(raw_closed(kept, 6000, NULL, 0));
+    close(mute);
+    close(kept);
+    assert_int_equal(httpd_idle_cut(h), 2);
+    assert_int_equal(httpd_requests_cut(h), 0);
+}
+
 /* Neither a handler slower than the bound nor a kept-alive connection that
  * sends its next request in time is cut: the bound counts reading only, and
  * restarts after each answer. */
@@ -714,6 +733,7 @@ static void test_handler_and_keepalive_not_cut(void **state)
     assert_true(raw_request(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", "\r\n\r\nhello"));
     close(fd);
     assert_int_equal(httpd_requests_cut(h), 0);
+    assert_int_equal(httpd_idle_cut(h), 0);
 }
 
 /* One address holds at most PER_IP connections; another address still
@@ -878,6 +898,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_slow_headers_cut, slow_setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_body_cut, slow_setup, teardown),
         cmocka_unit_test_setup_teardown(test_stalled_body_cut, slow_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_closed, slow_setup, teardown),
         cmocka_unit_test_setup_teardown(test_handler_and_keepalive_not_cut, slow_setup, teardown),
         cmocka_unit_test_setup_teardown(test_per_ip_limit, ip_setup, teardown),
         cmocka_unit_test_setup_teardown(test_attack_from_one_address, slow_setup, teardown),
