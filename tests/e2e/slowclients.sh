@@ -24,7 +24,7 @@ CLIENT_SECRET="cs-slow-$$-9a07"
 MAXCONN=64        # server.max_connections
 PER_IP=8          # server.max_connections_per_ip
 BOUND=2           # server.request_timeout_s
-ATTACK_S=14       # how long the header attack lasts
+ATTACK_S=120      # the header attack's own limit (it is stopped before)
 ATTACKERS=$((MAXCONN * 2))
 
 in_log() { grep -q -- "$1" "$log"; }
@@ -98,7 +98,7 @@ check "a signed webhook from 127.0.0.1 is accepted during the attack" \
     test "$(deliver "$tmp/e1.json" msg_slow_1)" = 200
 check "and stored" grep -q '"status":"stored"' "$tmp/reply"
 check "one event in the store" test "$(events)" = 1
-check "the attack is still running while these were served" kill -0 "$attack"
+check "the attack was still running while these were served" kill -0 "$attack"
 check "/metrics counts requests cut" wait_until 50 metric_pos mlc_http_requests_cut_total
 
 # ---- the attackers' view -------------------------------------------------------
@@ -110,7 +110,8 @@ check "after some of its bytes were taken (a cut, not a refusal)" \
 check "never before the bound" \
     "$PY" -c "import sys; sys.exit(float(sys.argv[1]) < $BOUND)" "$(field "$tmp/body.json" after_s)"
 check "and unanswered" test -z "$(field "$tmp/body.json" reply)"
-check "the header attack ends" wait_until $(((ATTACK_S + 10) * 10)) test -s "$tmp/headers.json"
+kill -TERM "$attack" 2>/dev/null
+check "the header attack stops" wait_until 100 test -s "$tmp/headers.json"
 note "header attack: $(cat "$tmp/headers.json" 2>/dev/null)"
 check "the attackers opened more connections than they may hold" \
     test "$(field "$tmp/headers.json" opened)" -gt "$PER_IP"
@@ -129,8 +130,8 @@ check "and a webhook is still accepted" test "$(deliver "$tmp/e2.json" msg_slow_
 check "the log reports requests cut" in_log 'lvl=warn mod=httpd msg="requests cut: not read whole in time"'
 mhd_lines=$(grep -c 'mod=httpd msg=mhd ' "$log")
 note "MHD warnings logged: $mhd_lines"
-check "refused connections do not flood the log (at most 5 MHD lines per 10 s)" \
-    test "$mhd_lines" -le $(( (ATTACK_S / 10 + 3) * 5 ))
+check "refused connections do not flood the log (a few MHD lines, not one each)" \
+    test "$mhd_lines" -le 20
 check "daemon exits after SIGTERM" daemon_term 200
 check "exit status is 0" test "$daemon_rc" = 0
 check "the refusals left out of the log are counted" in_log 'msg="mhd warnings suppressed" count='

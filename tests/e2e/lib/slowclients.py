@@ -5,8 +5,9 @@
       Keeps CONNS connections from the local address SRC to 127.0.0.1:PORT.
       Each sends a request line, then one header line every INTERVAL seconds
       and never ends its headers. A connection the server closes (or refuses)
-      is opened again, at most once per INTERVAL. After SECONDS, writes to
-      OUT: {"opened", "closed_by_server", "connect_failed", "answered"}.
+      is opened again, at most once per INTERVAL. On SIGTERM, or after
+      SECONDS at most, writes to OUT: {"opened", "closed_by_server",
+      "connect_failed", "answered", "open_at_end"}.
 
   slowclients.py body PORT SRC LENGTH SECONDS INTERVAL OUT
       One POST from SRC declaring a LENGTH-byte body, sent one byte every
@@ -16,9 +17,12 @@
 """
 import json
 import select
+import signal
 import socket
 import sys
 import time
+
+STOP = []
 
 
 def connect(port, src):
@@ -54,7 +58,8 @@ def headers(port, src, conns, seconds, interval, out):
     retry_at = [0.0] * conns
     end = time.monotonic() + seconds
     line = 0
-    while time.monotonic() < end:
+    signal.signal(signal.SIGTERM, lambda *_: STOP.append(1))
+    while time.monotonic() < end and not STOP:
         now = time.monotonic()
         for k in range(conns):
             s = socks[k]
@@ -85,6 +90,7 @@ def headers(port, src, conns, seconds, interval, out):
                 socks[k] = None
         line += 1
         time.sleep(interval)
+    st["open_at_end"] = sum(1 for s in socks if s is not None)
     for s in socks:
         if s is not None:
             s.close()
