@@ -63,7 +63,8 @@ struct conn_watch {
     int      fd;          /* the connection's socket, open while linked */
     int64_t  since_ms;    /* start of the current read (monotonic clock) */
     enum watch_phase phase;
-    bool     cut;         /* over the bound: counted, closed or being closed */
+    bool     cut;         /* over the bound: counted */
+    bool     shut;        /* and shut down by the reaper */
     char     client[INET6_ADDRSTRLEN];
 };
 
@@ -353,9 +354,9 @@ static bool watch_over_locked(struct httpd *h, struct conn_watch *w, int64_t now
     return true;
 }
 
-/* The connection w (NULL when not watched) enters phase p; when entering
- * W_HANDLER, first checks the read is in time. False when it is over the
- * bound: the caller answers MHD_NO. */
+/* The connection w (NULL when not watched) enters phase p. W_IDLE starts
+ * its next read; W_REQUEST and W_HANDLER first check that the current read
+ * is in time. False when it is over the bound: the caller answers MHD_NO. */
 static bool watch_phase(struct httpd *h, struct conn_watch *w, enum watch_phase p)
 {
     bool over = false;
@@ -436,21 +437,27 @@ static void on_connection(void *cls, struct MHD_Connection *c,
     *socket_context = w;
 }
 
-/* With h->lock held: shuts down every connection whose read is over. */
+/* With h->lock held: shuts down every connection whose read is over,
+ * including those found over by a callback (which MHD may not close by
+ * itself: the URI callback cannot refuse a request). */
 static void reap_locked(struct httpd *h)
 {
     int64_t now = mono_ms();
 
-    for (struct conn_watch *w = h->watch; w != NULL; w = w->next)
-        if (!w->cut && watch_over_locked(h, w, now))
-            shutdown(w->fd, SHUT_RDWR);
+    for (struct conn_watch *w = h->watch; w != NULL; w = w->next) {
+        if (w->shut || !watch_over_locked(h, w, now))
+            continue;
+        shutdown(w->fd, SHUT_RDWR);
+        w->shut = true;
+    }
 }
 
-/* Wakes a few times per bound; logs the cuts since its last line. */
+/* Wakes a few times per bound; logs the cuts since its last line, once a
+ * second at most. */
 static void *reaper_main(void *arg)
 {
     struct httpd *h = arg;
-    int64_t tick = h->request_timeout_ms / 4;
+    int64_t tick = h->request_timeout_ms / 4, logged_ms = 0;
     uint64_t logged = 0, idle_logged = 0, n, idle;
     char client[INET6_ADDRSTRLEN];
     struct timespec ts;
@@ -474,8 +481,9 @@ static void *reaper_main(void *arg)
         reap_locked(h);
         n = atomic_load(&h->cut);
         idle = atomic_load(&h->idle_cut);
-        if (n == logged && idle == idle_logged)
+        if ((n == logged && idle == idle_logged) || mono_ms() - logged_ms < 1000)
             continue;
+        logged_ms = mono_ms();
         memcpy(client, h->last_cut, sizeof(client));
         pthread_mutex_unlock(&h->lock);
         if (n != logged)
