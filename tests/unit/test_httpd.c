@@ -727,9 +727,9 @@ static void test_handler_and_keepalive_not_cut(void **state)
 
     assert_true(fd >= 0);
     assert_true(raw_request(fd, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n", "\r\n\r\nslow"));
-    sleep_ms(READ_MS * 6 / 10);
+    sleep_ms(READ_MS * 4 / 10);
     assert_true(raw_request(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", "\r\n\r\nhello"));
-    sleep_ms(READ_MS * 6 / 10);
+    sleep_ms(READ_MS * 4 / 10);
     assert_true(raw_request(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", "\r\n\r\nhello"));
     close(fd);
     assert_int_equal(httpd_requests_cut(h), 0);
