@@ -333,8 +333,12 @@ static const struct field fields[] = {
         "HTTP server threads."),
     F_INT("server.max_connections", server.max_connections, "256", 1, 10000,
         "Concurrent HTTP connections accepted."),
+    F_INT("server.max_connections_per_ip", server.max_connections_per_ip, "32", 0, 10000,
+        "Concurrent HTTP connections from one client address, below max_connections (0 = no limit)."),
     F_INT("server.connection_timeout_s", server.connection_timeout_s, "30", 1, 3600,
         "Seconds before an idle HTTP connection is closed."),
+    F_INT("server.request_timeout_s", server.request_timeout_s, "10", 1, 3600,
+        "Seconds a client has to send a whole request, headers and body; a slower one is cut."),
     F_SIZE("server.max_body_bytes", server.max_body_bytes, "1048576", 1024, 67108864,
         "Largest request body accepted, in bytes."),
 
@@ -1601,6 +1605,11 @@ static void cross_check(struct loader *L)
                "jde.server_timeout_s (%d s), or 0 for that automatically: a create whose "
                "answer was lost may still land until then", c->jde.timeout_ms,
                c->jde.server_timeout_s);
+    if (c->server.max_connections_per_ip >= c->server.max_connections)
+        ld_err(L, MLC_EINVAL, line_of(L, "server.max_connections_per_ip"),
+               "server.max_connections_per_ip",
+               "must be below server.max_connections (%d), so that one address "
+               "cannot take every connection", c->server.max_connections);
     if (c->workers.retry_base_ms > c->workers.retry_cap_ms)
         ld_err(L, MLC_EINVAL, line_of(L, "workers.retry_base_ms"), "workers.retry_base_ms",
                "must not exceed workers.retry_cap_ms (%d)", c->workers.retry_cap_ms);

@@ -157,7 +157,9 @@ struct cfg_server {
     char *listen;              /* "127.0.0.1:8080" */
     int   threads;
     int   max_connections;
-    int   connection_timeout_s;
+    int   max_connections_per_ip;  /* 0 = no limit */
+    int   connection_timeout_s;    /* idle time */
+    int   request_timeout_s;       /* whole read of one request */
     size_t max_body_bytes;
 };
 

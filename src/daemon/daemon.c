@@ -183,6 +183,12 @@ static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
     len = metric(buf, cap, len, "mlc_http_requests_total", "counter",
                  "HTTP requests answered before this one.",
                  h != NULL ? httpd_requests_total(h) : 0);
+    len = metric(buf, cap, len, "mlc_http_requests_cut_total", "counter",
+                 "HTTP requests cut: not read whole within server.request_timeout_s.",
+                 h != NULL ? httpd_requests_cut(h) : 0);
+    len = metric(buf, cap, len, "mlc_http_idle_closed_total", "counter",
+                 "HTTP connections closed: no request within server.request_timeout_s.",
+                 h != NULL ? httpd_idle_cut(h) : 0);
     len = metric(buf, cap, len, "mlc_config_reloads_total", "counter",
                  "Configuration reloads applied.", atomic_load(&d->reloads));
     len = metric(buf, cap, len, "mlc_config_reload_errors_total", "counter",
@@ -486,9 +492,10 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
         .listen = sv->listen,
         .threads = sv->threads > 0 ? (unsigned)sv->threads : 1,
         .max_connections = sv->max_connections > 0 ? (unsigned)sv->max_connections : 0,
-        .per_ip_limit = 0,
+        .per_ip_limit = (unsigned)sv->max_connections_per_ip,
         .connection_timeout_s = sv->connection_timeout_s > 0
                                 ? (unsigned)sv->connection_timeout_s : 30,
+        .request_timeout_ms = (unsigned)sv->request_timeout_s * 1000u,
         .max_body_bytes = sv->max_body_bytes,
     };
     char label[256];
@@ -540,6 +547,8 @@ static void warn_restart_needed(const struct mlc_config *o, const struct mlc_con
     if (strcmp(o->server.listen, n->server.listen) != 0 ||
         o->server.threads != n->server.threads ||
         o->server.max_connections != n->server.max_connections ||
+        o->server.max_connections_per_ip != n->server.max_connections_per_ip ||
+        o->server.request_timeout_s != n->server.request_timeout_s ||
         o->server.max_body_bytes != n->server.max_body_bytes ||
         o->server.connection_timeout_s != n->server.connection_timeout_s)
         what = "server";

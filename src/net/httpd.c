@@ -4,11 +4,14 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -18,13 +21,73 @@
  * (so a well-behaved client reads our 413), then the connection is dropped. */
 #define DISCARD_FACTOR 4
 
+/* MHD warns once per refused connection: at most this many of its lines per
+ * window reach the log, the rest are counted and the count is logged with
+ * the next line after the window (or at stop). */
+#define MHD_LOG_BURST     5
+#define MHD_LOG_WINDOW_MS 10000
+
+/*
+ * The read bound. MHD has no option for the total time of a request, and it
+ * calls us nowhere while headers arrive, so each TCP connection gets a watch
+ * (MHD's socket context, NOTIFY_CONNECTION) holding its socket and the start
+ * of its current read. Two places cut a read that is over the bound:
+ * - on_request, at every call (headers complete, each body chunk, the final
+ *   call), answers MHD_NO: MHD closes the connection itself;
+ * - the reaper thread, a few times per bound, shuts the socket down
+ *   (shutdown(2), never close(2)): MHD then reads EOF on its own thread and
+ *   closes and frees the connection, its slot and its per-IP count as for a
+ *   client that went away. This is what catches headers dribbled line by line
+ *   and a body that stalls between two chunks.
+ * The reaper touches a socket only under h->lock, and a watch leaves the list
+ * under the same lock in NOTIFY_CLOSED, which MHD calls before it closes the
+ * socket: the descriptor shut down is always still this connection's, never
+ * one reused by a newer connection.
+ *
+ * A read starts when the connection opens or when the previous answer has
+ * gone out (NOTIFY_COMPLETED), and ends when the final call of the access
+ * handler starts: the handler's own time is not bounded. Until the request
+ * line has arrived (MHD's URI callback) the connection is idle: one closed
+ * then is a kept-alive or preconnected connection nobody used (or a request
+ * line dribbled byte by byte), counted apart and logged at debug only, so
+ * that a monitoring client's kept-alive connections do not read as attacks.
+ */
+enum watch_phase {
+    W_IDLE,      /* no request line yet */
+    W_REQUEST,   /* request line in, headers and body being read */
+    W_HANDLER    /* the handler runs, then its answer goes out: not bounded */
+};
+
+struct conn_watch {
+    struct conn_watch *prev, *next;
+    int      fd;          /* the connection's socket, open while linked */
+    int64_t  since_ms;    /* start of the current read (monotonic clock) */
+    enum watch_phase phase;
+    bool     cut;         /* over the bound: counted */
+    bool     shut;        /* and shut down by the reaper */
+    char     client[INET6_ADDRSTRLEN];
+};
+
 struct httpd {
     struct MHD_Daemon  *mhd;
     struct httpd_route *routes;
     size_t              n_routes;
     size_t              max_body;
+    int64_t             request_timeout_ms; /* 0 = no read bound */
     uint16_t            port;
     _Atomic uint64_t    requests;
+    _Atomic uint64_t    cut;         /* requests cut (W_REQUEST) */
+    _Atomic uint64_t    idle_cut;    /* idle connections closed (W_IDLE) */
+    pthread_mutex_t     lock;        /* guards every field below */
+    pthread_cond_t      wake;        /* the reaper's sleep (monotonic clock) */
+    struct conn_watch  *watch;       /* open connections */
+    bool                stopping;
+    bool                reaper_on;
+    pthread_t           reaper;
+    char                last_cut[INET6_ADDRSTRLEN]; /* client, for the log */
+    int64_t             log_window_ms;
+    unsigned            log_lines;   /* MHD lines logged in this window */
+    unsigned            log_dropped; /* and dropped */
 };
 
 /* Per-request state, hung on MHD's *req_cls and freed in on_completed. */
@@ -37,6 +100,7 @@ struct httpd_request {
     size_t      cap;
     size_t      discarded;
     bool        too_big;
+    struct conn_watch *watch; /* its connection's, NULL when not watched */
     char        client[INET6_ADDRSTRLEN];
 };
 
@@ -243,21 +307,199 @@ static bool declared_too_big(const struct httpd *h, struct MHD_Connection *c)
     return v > h->max_body;
 }
 
-static void fill_client(struct httpd_request *rq, struct MHD_Connection *c)
+/* The client's address as text into buf (INET6_ADDRSTRLEN), "" if unknown. */
+static void client_text(struct MHD_Connection *c, char *buf)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
 
-    rq->client[0] = '\0';
+    buf[0] = '\0';
     if (sa == NULL)
         return;
     if (sa->sa_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                  rq->client, sizeof(rq->client));
+                  buf, INET6_ADDRSTRLEN);
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                  rq->client, sizeof(rq->client));
+                  buf, INET6_ADDRSTRLEN);
+}
+
+/* ---- the read bound ----------------------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* With h->lock held: true when w's read has outlasted the bound (or was cut
+ * before). The first time, counts the cut by phase. */
+static bool watch_over_locked(struct httpd *h, struct conn_watch *w, int64_t now)
+{
+    if (w->cut)
+        return true;
+    if (h->request_timeout_ms == 0 || w->phase == W_HANDLER ||
+        now - w->since_ms < h->request_timeout_ms)
+        return false;
+    w->cut = true;
+    if (w->phase == W_IDLE) {
+        atomic_fetch_add(&h->idle_cut, 1);
+    } else {
+        atomic_fetch_add(&h->cut, 1);
+        memcpy(h->last_cut, w->client, sizeof(h->last_cut));
+    }
+    return true;
+}
+
+/* The connection w (NULL when not watched) enters phase p. W_IDLE starts
+ * its next read; W_REQUEST and W_HANDLER first check that the current read
+ * is in time. False when it is over the bound: the caller answers MHD_NO. */
+static bool watch_phase(struct httpd *h, struct conn_watch *w, enum watch_phase p)
+{
+    bool over = false;
+
+    if (w == NULL)
+        return true;
+    pthread_mutex_lock(&h->lock);
+    if (p == W_IDLE)
+        w->since_ms = mono_ms(); /* the next read starts now */
+    else
+        over = watch_over_locked(h, w, mono_ms());
+    if (!over)
+        w->phase = p;
+    pthread_mutex_unlock(&h->lock);
+    return !over;
+}
+
+static struct conn_watch *watch_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* MHD's URI callback: the request line is in. Returns NULL, so the access
+ * handler still sees *req_cls == NULL on its first call. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)uri;
+    watch_phase(cls, watch_of(c), W_REQUEST);
+    return NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct httpd *h = cls;
+    struct conn_watch *w = *socket_context;
+    const union MHD_ConnectionInfo *ci;
+
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        if (w == NULL)
+            return;
+        /* Unlinked before MHD closes the socket (see the top of the file). */
+        pthread_mutex_lock(&h->lock);
+        if (w->prev != NULL)
+            w->prev->next = w->next;
+        else
+            h->watch = w->next;
+        if (w->next != NULL)
+            w->next->prev = w->prev;
+        pthread_mutex_unlock(&h->lock);
+        free(w);
+        *socket_context = NULL;
+        return;
+    }
+    ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci == NULL)
+        return;
+    w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        /* Fail closed: a connection we cannot bound is not served. */
+        shutdown(ci->connect_fd, SHUT_RDWR);
+        return;
+    }
+    w->fd = ci->connect_fd;
+    w->since_ms = mono_ms();
+    w->phase = W_IDLE;
+    client_text(c, w->client);
+    pthread_mutex_lock(&h->lock);
+    w->next = h->watch;
+    if (h->watch != NULL)
+        h->watch->prev = w;
+    h->watch = w;
+    pthread_mutex_unlock(&h->lock);
+    *socket_context = w;
+}
+
+/* With h->lock held: shuts down every connection whose read is over,
+ * including those found over by a callback (which MHD may not close by
+ * itself: the URI callback cannot refuse a request). */
+static void reap_locked(struct httpd *h)
+{
+    int64_t now = mono_ms();
+
+    for (struct conn_watch *w = h->watch; w != NULL; w = w->next) {
+        if (w->shut || !watch_over_locked(h, w, now))
+            continue;
+        shutdown(w->fd, SHUT_RDWR);
+        w->shut = true;
+    }
+}
+
+/* Wakes a few times per bound; logs the cuts since its last line, once a
+ * second at most. */
+static void *reaper_main(void *arg)
+{
+    struct httpd *h = arg;
+    int64_t tick = h->request_timeout_ms / 4, logged_ms = 0;
+    uint64_t logged = 0, idle_logged = 0, n, idle;
+    char client[INET6_ADDRSTRLEN];
+    struct timespec ts;
+
+    if (tick < 50)
+        tick = 50;
+    if (tick > 1000)
+        tick = 1000;
+    pthread_mutex_lock(&h->lock);
+    while (!h->stopping) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += (time_t)(tick / 1000);
+        ts.tv_nsec += (long)(tick % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&h->wake, &h->lock, &ts);
+        if (h->stopping)
+            break;
+        reap_locked(h);
+        n = atomic_load(&h->cut);
+        idle = atomic_load(&h->idle_cut);
+        if ((n == logged && idle == idle_logged) || mono_ms() - logged_ms < 1000)
+            continue;
+        logged_ms = mono_ms();
+        memcpy(client, h->last_cut, sizeof(client));
+        pthread_mutex_unlock(&h->lock);
+        if (n != logged)
+            log_warn("httpd", "requests cut: not read whole in time",
+                     LF_UINT("count", n - logged), LF_UINT("total", n),
+                     LF_STR("last_client", client),
+                     LF_INT("request_timeout_ms", h->request_timeout_ms));
+        if (idle != idle_logged)
+            log_debug("httpd", "idle connections closed",
+                      LF_UINT("count", idle - idle_logged), LF_UINT("total", idle));
+        logged = n;
+        idle_logged = idle;
+        pthread_mutex_lock(&h->lock);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
 }
 
 /* A route path matches exactly, or, when it ends in '*', as a prefix
@@ -318,8 +560,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         rq->conn = c;
         rq->method = method;
         rq->path = url;
-        fill_client(rq, c);
+        rq->watch = watch_of(c);
+        client_text(c, rq->client);
         *req_cls = rq;
+        if (!watch_phase(h, rq->watch, W_REQUEST))
+            return MHD_NO;
         if (declared_too_big(h, c)) {
             /* Answer before reading the body (clean with Expect: 100-continue). */
             rq->too_big = true;
@@ -331,8 +576,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         bool ok = absorb(h, rq, upload_data, *upload_data_size);
 
         *upload_data_size = 0;
-        return ok ? MHD_YES : MHD_NO;
+        return ok && watch_phase(h, rq->watch, W_REQUEST) ? MHD_YES : MHD_NO;
     }
+    if (!watch_phase(h, rq->watch, W_HANDLER))
+        return MHD_NO;
     if (rq->too_big)
         return send_static(h, c, 413, "{\"error\":\"request body too large\"}");
     return dispatch(h, rq);
@@ -343,22 +590,56 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 {
     struct httpd_request *rq = *req_cls;
 
-    (void)cls;
     (void)c;
     (void)toe;
     if (rq == NULL)
         return;
+    watch_phase(cls, rq->watch, W_IDLE);
     free(rq->body);
     free(rq);
     *req_cls = NULL;
 }
 
+/* With h->lock held: MHD lines dropped in a window that is over (0 when
+ * none), and that window closed. */
+static unsigned log_window_close_locked(struct httpd *h, int64_t now, bool force)
+{
+    unsigned dropped = h->log_dropped;
+
+    if (!force && now - h->log_window_ms < MHD_LOG_WINDOW_MS)
+        return 0;
+    h->log_window_ms = now;
+    h->log_lines = 0;
+    h->log_dropped = 0;
+    return dropped;
+}
+
+static void log_dropped(unsigned dropped)
+{
+    if (dropped > 0)
+        log_warn("httpd", "mhd warnings suppressed", LF_UINT("count", dropped),
+                 LF_INT("window_s", MHD_LOG_WINDOW_MS / 1000));
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    struct httpd *h = cls;
     char buf[512];
     size_t n;
+    unsigned dropped;
+    bool emit;
 
-    (void)cls;
+    pthread_mutex_lock(&h->lock);
+    dropped = log_window_close_locked(h, mono_ms(), false);
+    emit = h->log_lines < MHD_LOG_BURST;
+    if (emit)
+        h->log_lines++;
+    else
+        h->log_dropped++;
+    pthread_mutex_unlock(&h->lock);
+    log_dropped(dropped);
+    if (!emit)
+        return;
     vsnprintf(buf, sizeof(buf), fmt, ap);
     n = strlen(buf);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
@@ -439,6 +720,36 @@ int httpd_parse_listen(const char *s, struct sockaddr_storage *ss,
     return MLC_OK;
 }
 
+/* h zeroed: its lock and the reaper's condition variable (monotonic). */
+static int sync_init(struct httpd *h)
+{
+    pthread_condattr_t ca;
+    int rc;
+
+    if (pthread_mutex_init(&h->lock, NULL) != 0)
+        return MLC_ENOMEM;
+    rc = pthread_condattr_init(&ca);
+    if (rc == 0) {
+        rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        if (rc == 0)
+            rc = pthread_cond_init(&h->wake, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    if (rc != 0) {
+        pthread_mutex_destroy(&h->lock);
+        return MLC_ENOMEM;
+    }
+    return MLC_OK;
+}
+
+static void h_destroy(struct httpd *h)
+{
+    pthread_cond_destroy(&h->wake);
+    pthread_mutex_destroy(&h->lock);
+    free(h->routes);
+    free(h);
+}
+
 int httpd_start(const struct httpd_opts *o, const struct httpd_route *routes,
                 size_t n_routes, struct httpd **out, struct mlc_err *e)
 {
@@ -461,31 +772,46 @@ int httpd_start(const struct httpd_opts *o, const struct httpd_route *routes,
     h = calloc(1, sizeof(*h));
     if (h == NULL)
         return mlc_err_set(e, MLC_ENOMEM, "httpd: out of memory");
+    if (sync_init(h) != MLC_OK) {
+        free(h);
+        return mlc_err_set(e, MLC_ENOMEM, "httpd: cannot create a lock");
+    }
     h->routes = calloc(n_routes > 0 ? n_routes : 1, sizeof(*h->routes));
     if (h->routes == NULL) {
-        free(h);
+        h_destroy(h);
         return mlc_err_set(e, MLC_ENOMEM, "httpd: out of memory");
     }
     if (n_routes > 0)
         memcpy(h->routes, routes, n_routes * sizeof(*routes));
     h->n_routes = n_routes;
     h->max_body = o->max_body_bytes;
+    h->request_timeout_ms = o->request_timeout_ms;
+    h->log_window_ms = mono_ms();
     h->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : 1),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->connection_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)(o->max_connections > 0 ? o->max_connections : 1000),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->per_ip_limit,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, h,
         MHD_OPTION_END);
     if (h->mhd == NULL) {
-        free(h->routes);
-        free(h);
+        h_destroy(h);
         return mlc_err_set(e, MLC_EIO, "httpd: cannot listen on %s "
                            "(address in use or not available)", o->listen);
+    }
+    if (h->request_timeout_ms > 0) {
+        if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0) {
+            MHD_stop_daemon(h->mhd);
+            h_destroy(h);
+            return mlc_err_set(e, MLC_ENOMEM, "httpd: cannot start the reaper thread");
+        }
+        h->reaper_on = true;
     }
     di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
     h->port = di != NULL ? di->port : 0;
@@ -500,13 +826,38 @@ uint64_t httpd_requests_total(const struct httpd *h)
     return atomic_load(&h->requests);
 }
 
+uint64_t httpd_requests_cut(const struct httpd *h)
+{
+    return atomic_load(&h->cut);
+}
+
+uint64_t httpd_idle_cut(const struct httpd *h)
+{
+    return atomic_load(&h->idle_cut);
+}
+
 void httpd_stop(struct httpd *h)
 {
+    unsigned dropped;
+
     if (h == NULL || h->mhd == NULL)
         return;
-    /* MHD_stop_daemon joins its threads: no handler runs after this. */
+    if (h->reaper_on) {
+        pthread_mutex_lock(&h->lock);
+        h->stopping = true;
+        pthread_cond_signal(&h->wake);
+        pthread_mutex_unlock(&h->lock);
+        pthread_join(h->reaper, NULL);
+        h->reaper_on = false;
+    }
+    /* MHD_stop_daemon joins its threads: no handler runs after this, and
+     * every connection's NOTIFY_CLOSED has emptied the watch list. */
     MHD_stop_daemon(h->mhd);
     h->mhd = NULL;
+    pthread_mutex_lock(&h->lock);
+    dropped = log_window_close_locked(h, mono_ms(), true);
+    pthread_mutex_unlock(&h->lock);
+    log_dropped(dropped);
 }
 
 void httpd_free(struct httpd *h)
@@ -514,6 +865,5 @@ void httpd_free(struct httpd *h)
     if (h == NULL)
         return;
     httpd_stop(h);
-    free(h->routes);
-    free(h);
+    h_destroy(h);
 }

@@ -8,6 +8,19 @@
  * The request body is collected under max_body_bytes before the handler is
  * called; a body over the cap is answered 413 and the handler never runs.
  *
+ * Slow and hostile clients. MHD's own timeout (connection_timeout_s) counts
+ * idle time only, so a client that sends one byte every few seconds would hold
+ * its connection for ever. request_timeout_ms bounds the whole read of a
+ * request instead: from the connection's opening, or from the end of the
+ * previous answer on a kept-alive connection, to the last byte of the body.
+ * A request still incomplete then is cut (the connection is closed unanswered)
+ * and its slot is free again; the time a handler runs does not count. A
+ * connection that has not sent a request line by then is closed as idle.
+ * per_ip_limit caps the connections one client address holds, so a single
+ * address cannot take every slot of max_connections. Both are counted (see
+ * httpd_requests_cut); MHD's own warnings are rate-limited so a flood of
+ * refused connections cannot flood the log.
+ *
  * Lifetime: httpd_start copies the route table; the handlers' ctx pointers
  * must stay valid until httpd_stop returns. After httpd_stop no handler runs
  * any more, so the caller may then free what the handlers use.
@@ -85,8 +98,9 @@ struct httpd_opts {
     const char *listen;           /* "127.0.0.1:8080", "[::1]:0" (0 = any free port) */
     unsigned    threads;          /* MHD pool size, >= 1 */
     unsigned    max_connections;  /* 0 = MHD default */
-    unsigned    per_ip_limit;     /* 0 = no limit */
+    unsigned    per_ip_limit;     /* connections from one address, 0 = no limit */
     unsigned    connection_timeout_s; /* idle timeout, 0 = never (avoid) */
+    unsigned    request_timeout_ms;   /* whole-request read bound, 0 = none */
     size_t      max_body_bytes;   /* request body cap */
 };
 
@@ -102,6 +116,10 @@ int httpd_start(const struct httpd_opts *o, const struct httpd_route *routes,
 uint16_t httpd_port(const struct httpd *h);
 /* Requests answered so far (all routes and errors). */
 uint64_t httpd_requests_total(const struct httpd *h);
+/* Requests cut because they were not read whole within request_timeout_ms. */
+uint64_t httpd_requests_cut(const struct httpd *h);
+/* Connections closed because no request line came within request_timeout_ms. */
+uint64_t httpd_idle_cut(const struct httpd *h);
 /* Stops listening and waits for handlers to return; idempotent. */
 void httpd_stop(struct httpd *h);
 /* Stops if needed and frees; NULL-safe. */

@@ -251,7 +251,9 @@ static void test_defaults(void **state)
     assert_string_equal(cfg->server.listen, "127.0.0.1:8080");
     assert_int_equal(cfg->server.threads, 4);
     assert_int_equal(cfg->server.max_connections, 256);
+    assert_int_equal(cfg->server.max_connections_per_ip, 32);
     assert_int_equal(cfg->server.connection_timeout_s, 30);
+    assert_int_equal(cfg->server.request_timeout_s, 10);
     assert_int_equal(cfg->server.max_body_bytes, 1048576);
     assert_int_equal(cfg->workers.count, 4);
     assert_int_equal(cfg->workers.lease_s, 120);
@@ -477,6 +479,11 @@ static void test_err_int_range(void **state)
                "mlc.yaml:18: server.threads: expected an integer from 1 to 64");
     expect_err(BASE "server:\n  threads: 99999999999999999999999\n",
                "mlc.yaml:18: server.threads: expected an integer from 1 to 64");
+    expect_err(BASE "server:\n  request_timeout_s: 0\n",
+               "mlc.yaml:18: server.request_timeout_s: expected an integer from 1 to 3600");
+    expect_err(BASE "server:\n  max_connections_per_ip: -1\n",
+               "mlc.yaml:18: server.max_connections_per_ip: expected an integer from 0 "
+               "to 10000");
     expect_err(BASE "server:\n  max_body_bytes: 1k\n",
                "mlc.yaml:18: server.max_body_bytes: expected an integer from 1024 "
                "to 67108864");
@@ -776,7 +783,26 @@ static void test_err_cross_checks(void **state)
                         "(60000 ms) and at least jde.server_timeout_s (900 s), or 0 for that "
                         "automatically: a create whose answer was lost may still land until "
                         "then");
+    /* One address may never hold every connection; 0 (no limit) is allowed. */
+    expect_err(BASE "server:\n  max_connections: 16\n  max_connections_per_ip: 16\n",
+               "mlc.yaml:19: server.max_connections_per_ip: must be below "
+               "server.max_connections (16), so that one address cannot take every "
+               "connection");
+    expect_err(BASE "server:\n  max_connections: 16\n",
+               "mlc.yaml:17: server.max_connections_per_ip: must be below "
+               "server.max_connections (16), so that one address cannot take every "
+               "connection");
+    {
+        struct mlc_config *cfg = load_ok(BASE "server:\n  max_connections: 16\n"
+                                         "  max_connections_per_ip: 0\n"
+                                         "  request_timeout_s: 2\n");
+
+        assert_int_equal(cfg->server.max_connections_per_ip, 0);
+        assert_int_equal(cfg->server.request_timeout_s, 2);
+        cfg_unref(cfg);
+    }
 }
+
 
 /* The settle time of contract §3: explicit, or the larger of twice the
  * AIS timeout and the AIS server's own timeout. */

@@ -13,7 +13,13 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "net/httpd.h"
@@ -88,6 +94,18 @@ static void h_drop(const struct httpd_request *rq, struct httpd_response *rs,
     httpd_resp_drop(rs);
 }
 
+/* A handler slower than the read bound of the slow-client fixture. */
+static void h_slow(const struct httpd_request *rq, struct httpd_response *rs,
+                   void *ctx)
+{
+    struct timespec ts = { .tv_sec = 1, .tv_nsec = 500 * 1000000L };
+
+    (void)rq;
+    (void)ctx;
+    nanosleep(&ts, NULL);
+    httpd_resp_static(rs, 200, "text/plain", "slow");
+}
+
 static const struct httpd_route routes[] = {
     { "GET", "/hello", h_hello, NULL },
     { "GET", "/headers", h_headers, NULL },
@@ -96,6 +114,7 @@ static const struct httpd_route routes[] = {
     { "GET", "/count", h_count, NULL },
     { "*", "/any/*", h_path, NULL },
     { "GET", "/drop", h_drop, NULL },
+    { "GET", "/slow", h_slow, NULL },
 };
 
 /* ---- client ------------------------------------------------------------- */
@@ -485,6 +504,382 @@ static void test_ipv6_loopback(void **state)
     httpd_free(h);
 }
 
+/* ---- slow and hostile clients ------------------------------------------ */
+
+/* The fixture's bounds: a request must be read whole within READ_MS. */
+#define READ_MS    1000
+#define PER_IP     4
+#define MAX_CONNS  16
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+    nanosleep(&ts, NULL);
+}
+
+static int limits_start(void **state, unsigned read_ms)
+{
+    struct httpd_opts o = {
+        .listen = "127.0.0.1:0", .threads = 2, .max_connections = MAX_CONNS,
+        .per_ip_limit = PER_IP, .connection_timeout_s = 10,
+        .request_timeout_ms = read_ms, .max_body_bytes = CAP,
+    };
+    struct httpd *h;
+    struct mlc_err e;
+
+    if (httpd_start(&o, routes, sizeof(routes) / sizeof(routes[0]), &h, &e) != MLC_OK) {
+        fprintf(stderr, "httpd_start: %s\n", e.msg);
+        return -1;
+    }
+    *state = h;
+    return 0;
+}
+
+/* Bounds short enough for the tests to see a cut. */
+static int slow_setup(void **state) { return limits_start(state, READ_MS); }
+/* The same per-IP limit with a read bound far off: whatever closes a
+ * connection here is not the bound. */
+static int ip_setup(void **state) { return limits_start(state, 30000); }
+
+/* A TCP connection to the server from src, a loopback address (all of
+ * 127/8 is local on Linux); -1 on failure. */
+static int raw_connect(uint16_t port, const char *src)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
+    inet_pton(AF_INET, src, &a.sin_addr);
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+        goto fail;
+    a.sin_port = htons(port);
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+        goto fail;
+    return fd;
+fail:
+    close(fd);
+    return -1;
+}
+
+static bool raw_send(int fd, const char *s)
+{
+    size_t n = strlen(s);
+
+    return send(fd, s, n, MSG_NOSIGNAL) == (ssize_t)n;
+}
+
+/* Waits up to wait_ms for the server to close fd (EOF or reset). Bytes it
+ * sends meanwhile are appended to got (cap bytes, NUL-terminated) when
+ * given. */
+static bool raw_closed(int fd, int wait_ms, char *got, size_t cap)
+{
+    int64_t end = now_ms() + wait_ms;
+    size_t len = got != NULL ? strlen(got) : 0;
+    char buf[1024];
+
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int64_t left = end - now_ms();
+        ssize_t n;
+
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+            return false;
+        n = recv(fd, buf, sizeof(buf), 0);
+        if (n == 0 || (n < 0 && errno == ECONNRESET))
+            return true;
+        if (n < 0)
+            continue;
+        if (got != NULL && len + 1 < cap) {
+            size_t k = (size_t)n < cap - 1 - len ? (size_t)n : cap - 1 - len;
+
+            memcpy(got + len, buf, k);
+            len += k;
+            got[len] = '\0';
+        }
+    }
+}
+
+/* Sends head, then one byte of tail every every_ms: true once the server
+ * has closed the connection, false if it still stood after max_ms. */
+static bool dribble(int fd, const char *head, const char *tail, int every_ms,
+                    int max_ms, char *got, size_t cap)
+{
+    int64_t end = now_ms() + max_ms;
+    char one[2] = "";
+
+    if (!raw_send(fd, head))
+        return true;
+    for (size_t i = 0; now_ms() < end; i = tail[i + 1] != '\0' ? i + 1 : 0) {
+        if (raw_closed(fd, every_ms, got, cap))
+            return true;
+        one[0] = tail[i];
+        if (!raw_send(fd, one))
+            return true;
+    }
+    return false;
+}
+
+/* Sends a whole request on fd and waits (5 s) until the reply holds want. */
+static bool raw_request(int fd, const char *request, const char *want)
+{
+    char got[2048] = "";
+    int64_t end = now_ms() + 5000;
+
+    if (!raw_send(fd, request))
+        return false;
+    while (strstr(got, want) == NULL && now_ms() < end)
+        if (raw_closed(fd, 100, got, sizeof(got)))
+            break;
+    return strstr(got, want) != NULL;
+}
+
+#define HEAD_LINE "GET /hello HTTP/1.1\r\nHost: t\r\n"
+
+/* Header lines dribbled, each well inside the idle timeout: cut once the
+ * read bound has passed, with nothing answered; the server goes on. */
+static void test_slow_headers_cut(void **state)
+{
+    struct httpd *h = *state;
+    char got[256] = "";
+    int64_t t0 = now_ms();
+    int fd = raw_connect(httpd_port(h), "127.0.0.1");
+    struct reply r;
+
+    assert_true(fd >= 0);
+    assert_true(dribble(fd, HEAD_LINE, "X-Slow: 1\r\n", 100, 8000, got, sizeof(got)));
+    assert_true(now_ms() - t0 >= READ_MS); /* never before the bound */
+    assert_string_equal(got, "");
+    close(fd);
+    assert_int_equal(httpd_requests_cut(h), 1);
+    assert_int_equal(req(httpd_port(h), "GET", "/hello", NULL, 0, false, NULL, &r), CURLE_OK);
+    assert_int_equal(r.status, 200);
+}
+
+/* A body dribbled one byte at a time: cut, and the handler never runs. */
+static void test_slow_body_cut(void **state)
+{
+    struct httpd *h = *state;
+    char got[256] = "";
+    int before = atomic_load(&echo_calls);
+    int fd = raw_connect(httpd_port(h), "127.0.0.1");
+
+    assert_true(fd >= 0);
+    assert_true(dribble(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n",
+                        "x", 100, 8000, got, sizeof(got)));
+    assert_string_equal(got, "");
+    close(fd);
+    assert_int_equal(httpd_requests_cut(h), 1);
+    assert_int_equal(atomic_load(&echo_calls), before);
+}
+
+/* A body that stalls after its first bytes, with no byte to wake the
+ * server: the reaper cuts it (on_request alone would wait for the idle
+ * timeout). */
+static void test_stalled_body_cut(void **state)
+{
+    struct httpd *h = *state;
+    int fd = raw_connect(httpd_port(h), "127.0.0.1");
+
+    assert_true(fd >= 0);
+    assert_true(raw_send(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab"));
+    assert_true(raw_closed(fd, 6000, NULL, 0));
+    close(fd);
+    assert_int_equal(httpd_requests_cut(h), 1);
+}
+
+/* A connection that never sends a request line, and a kept-alive one left
+ * unused after its answer, are closed at the bound too, counted as idle
+ * (not as requests cut). */
+static void test_idle_closed(void **state)
+{
+    struct httpd *h = *state;
+    int mute = raw_connect(httpd_port(h), "127.0.0.1");
+    int kept = raw_connect(httpd_port(h), "127.0.0.1");
+
+    assert_true(mute >= 0 && kept >= 0);
+    assert_true(raw_request(kept, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", "\r\n\r\nhello"));
+    assert_true(raw_closed(mute, 6000, NULL, 0));
+    assert_true(raw_closed(kept, 6000, NULL, 0));
+    close(mute);
+    close(kept);
+    assert_int_equal(httpd_idle_cut(h), 2);
+    assert_int_equal(httpd_requests_cut(h), 0);
+}
+
+/* Neither a handler slower than the bound nor a kept-alive connection that
+ * sends its next request in time is cut: the bound counts reading only, and
+ * restarts after each answer. */
+static void test_handler_and_keepalive_not_cut(void **state)
+{
+    struct httpd *h = *state;
+    int fd = raw_connect(httpd_port(h), "127.0.0.1");
+
+    assert_true(fd >= 0);
+    assert_true(raw_request(fd, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n", "\r\n\r\nslow"));
+    sleep_ms(READ_MS * 4 / 10);
+    assert_true(raw_request(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", "\r\n\r\nhello"));
+    sleep_ms(READ_MS * 4 / 10);
+    assert_true(raw_request(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", "\r\n\r\nhello"));
+    close(fd);
+    assert_int_equal(httpd_requests_cut(h), 0);
+    assert_int_equal(httpd_idle_cut(h), 0);
+}
+
+/* One address holds at most PER_IP connections; another address still
+ * gets in, and a slot freed is usable again. */
+static void test_per_ip_limit(void **state)
+{
+    struct httpd *h = *state;
+    int fds[PER_IP], extra, again;
+    struct reply r;
+
+    for (int i = 0; i < PER_IP; i++) {
+        fds[i] = raw_connect(httpd_port(h), "127.0.0.2");
+        assert_true(fds[i] >= 0);
+    }
+    /* The connections are accepted in order: the last one is refused. */
+    sleep_ms(200);
+    extra = raw_connect(httpd_port(h), "127.0.0.2");
+    assert_true(extra >= 0);
+    assert_true(raw_closed(extra, 3000, NULL, 0));
+    close(extra);
+    assert_int_equal(httpd_requests_cut(h), 0);
+    assert_int_equal(req(httpd_port(h), "GET", "/hello", NULL, 0, false, NULL, &r), CURLE_OK);
+    assert_int_equal(r.status, 200);
+    close(fds[0]);
+    sleep_ms(200);
+    again = raw_connect(httpd_port(h), "127.0.0.2");
+    assert_true(again >= 0);
+    assert_true(raw_request(again, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", "\r\n\r\nhello"));
+    close(again);
+    for (int i = 1; i < PER_IP; i++)
+        close(fds[i]);
+}
+
+struct attacker {
+    uint16_t port;
+    int      started;
+    int      cut;      /* connections the server closed on it */
+    int64_t  until;
+};
+
+/* Keeps up to 3 * PER_IP dribbling connections from 127.0.0.2 until the
+ * deadline, reopening every one the server closes or refuses. */
+static void *attack_main(void *arg)
+{
+    struct attacker *a = arg;
+    int fds[3 * PER_IP];
+    const size_t nf = sizeof(fds) / sizeof(fds[0]);
+
+    for (size_t i = 0; i < nf; i++)
+        fds[i] = -1;
+    while (now_ms() < a->until) {
+        for (size_t i = 0; i < nf; i++) {
+            if (fds[i] < 0) {
+                fds[i] = raw_connect(a->port, "127.0.0.2");
+                if (fds[i] >= 0 && raw_send(fds[i], HEAD_LINE))
+                    a->started++;
+                continue;
+            }
+            if (raw_closed(fds[i], 0, NULL, 0) || !raw_send(fds[i], "X: 1\r\n")) {
+                close(fds[i]);
+                fds[i] = -1;
+                a->cut++;
+            }
+        }
+        sleep_ms(100);
+    }
+    for (size_t i = 0; i < nf; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    return NULL;
+}
+
+/* The slow-client attack from one address: a client from another one is
+ * answered all along, and the attacker's accepted connections are cut. */
+static void test_attack_from_one_address(void **state)
+{
+    struct httpd *h = *state;
+    struct attacker a = { .port = httpd_port(h), .until = now_ms() + 3 * READ_MS };
+    pthread_t t;
+    struct reply r;
+    int answered = 0, tries = 0;
+
+    assert_int_equal(pthread_create(&t, NULL, attack_main, &a), 0);
+    sleep_ms(300);
+    while (now_ms() < a.until - 200) {
+        tries++;
+        if (req(httpd_port(h), "GET", "/hello", NULL, 0, false, NULL, &r) == CURLE_OK &&
+            r.status == 200)
+            answered++;
+        sleep_ms(200);
+    }
+    pthread_join(t, NULL);
+    assert_true(tries > 0);
+    assert_int_equal(answered, tries);
+    assert_true(a.started > PER_IP);
+    /* Every accepted attack connection was cut at least once. */
+    assert_true(httpd_requests_cut(h) >= PER_IP);
+}
+
+/* MHD warns once per refused connection; a flood of refusals reaches the
+ * log as a few lines and one count, not a line each. */
+static void test_refusals_log_rate_limited(void **state)
+{
+    struct httpd *h = *state;
+    char path[] = "/tmp/mlc-test-httpd-log.XXXXXX";
+    int lfd = mkstemp(path), hold[PER_IP], mhd_lines = 0;
+    char line[1024];
+    bool summary = false;
+    FILE *f;
+
+    assert_true(lfd >= 0);
+    unlink(path);
+    log_set_fd(lfd);
+    log_set_level(LOG_LVL_WARN);
+    for (int i = 0; i < PER_IP; i++)
+        hold[i] = raw_connect(httpd_port(h), "127.0.0.2");
+    sleep_ms(200);
+    for (int i = 0; i < 30; i++) {
+        int fd = raw_connect(httpd_port(h), "127.0.0.2");
+
+        if (fd >= 0) {
+            raw_closed(fd, 1000, NULL, 0);
+            close(fd);
+        }
+    }
+    for (int i = 0; i < PER_IP; i++)
+        close(hold[i]);
+    httpd_free(h); /* reports the count of the window still open */
+    *state = NULL;
+    log_set_level(LOG_LVL_ERROR);
+    log_set_fd(2);
+    lseek(lfd, 0, SEEK_SET);
+    f = fdopen(lfd, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strstr(line, "msg=mhd ") != NULL)
+            mhd_lines++;
+        if (strstr(line, "msg=\"mhd warnings suppressed\" count=") != NULL)
+            summary = true;
+    }
+    fclose(f);
+    assert_true(mhd_lines >= 1);
+    assert_true(mhd_lines <= 5);
+    assert_true(summary);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +895,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_start, setup, teardown),
         cmocka_unit_test(test_bad_opts),
         cmocka_unit_test(test_ipv6_loopback),
+        cmocka_unit_test_setup_teardown(test_slow_headers_cut, slow_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_body_cut, slow_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stalled_body_cut, slow_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_closed, slow_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_handler_and_keepalive_not_cut, slow_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_per_ip_limit, ip_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attack_from_one_address, slow_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_log_rate_limited, ip_setup, teardown),
     };
     int rc;
 
