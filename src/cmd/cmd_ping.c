@@ -661,10 +661,16 @@ static json_t *problem_json(const struct acct_problem *pb)
     d = json_pack("{s:s, s:s, s:s, s:s}", "key", key,
                   "kind", r->kind == MAPPING_BU ? "business_unit" : "account",
                   "reason", acct_reason_name(pb->reason), "business_unit", r->bu);
-    if (d == NULL || r->kind != MAPPING_ACCOUNT)
-        return d;
-    cfg_account_format(&r->account, acct, sizeof(acct));
+    if (d == NULL)
+        return NULL;
     cfg_account_format(&r->configured, conf, sizeof(conf));
+    if (r->kind == MAPPING_BU) {
+        /* An account's own business unit: say which account. */
+        if (r->configured.obj[0] != '\0')
+            json_object_set_new(d, "configured", json_string(conf));
+        return d;
+    }
+    cfg_account_format(&r->account, acct, sizeof(acct));
     mapping_bu_key(r, bu_key, sizeof(bu_key));
     json_object_set_new(d, "account", json_string(acct));
     json_object_set_new(d, "configured", json_string(conf));

@@ -230,6 +230,17 @@ cat = by["posting.revenue_by_category.23"]
 assert (cat["account"], cat["configured"], cat["reason"]) == ("100.4000", "110.4000", "missing"), cat
 PY
 
+# An account kept in its own business unit (no default_bu) that F0006 lacks.
+good_posting | sed -e '/^  default_bu: /d' -e 's|^\(    shipping: \).*|\1"999.4030"|' |
+    with_posting "$cfg" "$tmp/ownbu.yaml"
+run ping --config "$tmp/ownbu.yaml"
+check "an account's own missing business unit: named under the account's key" \
+    line_has jde mapping "^FAIL .*posting.accounts.shipping: business unit 999 of account 999.4030 does not exist in F0006"
+check "an account's own missing business unit: the only failure" test "$(fails)" = 1
+run ping --config "$tmp/ownbu.yaml" --json
+check "an account's own missing business unit --json: kind business_unit, the account as configured" \
+    python3 -c "import json,sys; m=[x['detail'] for x in json.load(open('$out')) if x['step']=='mapping']; sys.exit(0 if m==[{'key':'posting.accounts.shipping','kind':'business_unit','reason':'missing','business_unit':'999','configured':'999.4030'}] else 1)"
+
 # ---- missing credential ---------------------------------------------------------------
 sed 's|^\(  password_ref: \).*|\1"no_such_password"|' "$cfg" > "$tmp/nocred.yaml"
 run ping --config "$tmp/nocred.yaml"
