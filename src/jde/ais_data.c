@@ -1146,6 +1146,8 @@ int ais_account_lookup_many(struct ais_session *s, const struct cfg_account *acc
 
     if (n > 0 && (accts == NULL || out == NULL))
         return mlc_err_set(e, MLC_EINVAL, "F0901 lookup: no accounts");
+    if (n == 0)
+        return MLC_OK;
     memset(out, 0, n * sizeof(*out));
     for (size_t at = 0; at < n && rc == MLC_OK; at += AIS_ACCOUNTS_CHUNK) {
         size_t k = n - at < AIS_ACCOUNTS_CHUNK ? n - at : AIS_ACCOUNTS_CHUNK;
@@ -1216,6 +1218,8 @@ int ais_bu_exists_many(struct ais_session *s, const char *const *bus, size_t n, 
 
     if (n > 0 && (bus == NULL || exists == NULL))
         return mlc_err_set(e, MLC_EINVAL, "F0006 lookup: no business units");
+    if (n == 0)
+        return MLC_OK;
     memset(exists, 0, n * sizeof(*exists));
     for (size_t at = 0; at < n && rc == MLC_OK; at += AIS_EXISTS_CHUNK) {
         size_t k = n - at < AIS_EXISTS_CHUNK ? n - at : AIS_EXISTS_CHUNK;
