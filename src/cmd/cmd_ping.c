@@ -11,7 +11,11 @@
  *   jde defaultconfig        the AIS server answers (version)
  *   jde login / validate     a session for the configured user
  *   jde orchestration        each configured orchestration exists (discover)
- *   jde F0901                the chart of accounts is readable
+ *   jde mapping              every account and business unit the posting
+ *                            configuration names, as posted, exists (F0901,
+ *                            F0006) and every account is postable: one ok
+ *                            line with the counts, or one FAIL line per bad
+ *                            entry naming its configuration key and why
  *   jde logout               the session is ended again
  *
  * Every verdict is ok, FAIL or skip. A read the configuration does not need
@@ -49,13 +53,13 @@
 #include "jde/ais_orch.h"
 #include "jde/ais_session.h"
 #include "store/store.h"
+#include "sync/accounts.h"
+#include "sync/mapping.h"
 
 #define PROG "mlc ping"
 #define PING_MSG_MAX 1024
 /* Longest wait for a TCP connection or TLS handshake in the reach step. */
 #define PING_CONNECT_MS 10000L
-/* F0901 rows read to show that the chart of accounts is readable. */
-#define PING_F0901_SAMPLE 5
 
 enum verdict { V_OK = 0, V_FAIL, V_SKIP };
 
@@ -104,44 +108,70 @@ static void scrub(char *s, bool ascii)
             *c = *c >= 0x80 ? '?' : ' ';
 }
 
+/* detail (stolen, may be NULL): the step's structured answer. */
 static void add_json(struct ping *p, const char *sys, const char *step, enum verdict v,
-                     char *msg, int64_t ms)
+                     char *msg, int64_t ms, json_t *detail)
 {
-    json_t *m = json_string(msg);
+    json_t *m = json_string(msg), *x;
 
     if (m == NULL) { /* not UTF-8 */
         scrub(msg, true);
         m = json_string(msg);
     }
-    json_array_append_new(p->steps, json_pack("{s:s, s:s, s:b, s:s, s:o*, s:I}",
+    x = json_pack("{s:s, s:s, s:b, s:s, s:o*, s:I}",
         "system", sys, "step", step, "ok", v == V_OK,
         "status", v == V_OK ? "ok" : v == V_FAIL ? "fail" : "skip",
-        "message", m, "ms", (json_int_t)ms));
+        "message", m, "ms", (json_int_t)ms);
+    if (x != NULL && detail != NULL)
+        json_object_set(x, "detail", detail);
+    json_decref(detail);
+    json_array_append_new(p->steps, x);
 }
 
-/* Reports one step: the time since step_start, then the next step starts. */
-__attribute__((format(printf, 5, 6)))
-static void verdict(struct ping *p, const char *sys, const char *step, enum verdict v,
-                    const char *fmt, ...)
+/* Reports one step: the time since step_start, then the next step starts.
+ * detail (stolen, may be NULL) goes into --json as the step's "detail". */
+__attribute__((format(printf, 6, 0)))
+static void vverdict(struct ping *p, const char *sys, const char *step, enum verdict v,
+                     json_t *detail, const char *fmt, va_list ap)
 {
     char msg[PING_MSG_MAX];
     int64_t ms = mono_ms() - p->t0;
-    va_list ap;
 
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     scrub(msg, false);
     if (v == V_FAIL)
         p->failures++;
     if (p->json) {
-        add_json(p, sys, step, v, msg, ms);
+        add_json(p, sys, step, v, msg, ms, detail);
     } else {
+        json_decref(detail);
         printf("%-5s %-11s %-14s %s  [%lld ms]\n", verdict_word(v), sys, step, msg,
                (long long)ms);
         fflush(stdout);
     }
     step_start(p);
+}
+
+__attribute__((format(printf, 5, 6)))
+static void verdict(struct ping *p, const char *sys, const char *step, enum verdict v,
+                    const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vverdict(p, sys, step, v, NULL, fmt, ap);
+    va_end(ap);
+}
+
+__attribute__((format(printf, 6, 7)))
+static void verdict_detail(struct ping *p, const char *sys, const char *step, enum verdict v,
+                           json_t *detail, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vverdict(p, sys, step, v, detail, fmt, ap);
+    va_end(ap);
 }
 
 /* ---- reach: DNS, TCP, TLS ------------------------------------------------ */
@@ -620,48 +650,77 @@ static void jde_orchestrations(struct ping *p, struct ais_session *s)
     }
 }
 
-static int count_row(void *ctx, const json_t *row, struct mlc_err *e)
+/* The --json detail of one bad mapping entry. */
+static json_t *problem_json(const struct acct_problem *pb)
 {
-    size_t *n = ctx;
+    const struct mapping_ref *r = pb->ref;
+    char key[MAPPING_KEY_MAX], bu_key[MAPPING_KEY_MAX], acct[32], conf[32];
+    json_t *d;
 
-    (void)row;
-    (void)e;
-    /* A positive return stops the run early: a sample is enough. */
-    return ++*n >= PING_F0901_SAMPLE ? 1 : MLC_OK;
+    mapping_key(r, key, sizeof(key));
+    d = json_pack("{s:s, s:s, s:s, s:s}", "key", key,
+                  "kind", r->kind == MAPPING_BU ? "business_unit" : "account",
+                  "reason", acct_reason_name(pb->reason), "business_unit", r->bu);
+    if (d == NULL)
+        return NULL;
+    cfg_account_format(&r->configured, conf, sizeof(conf));
+    if (r->kind == MAPPING_BU) {
+        /* An account's own business unit: say which account. */
+        if (r->configured.obj[0] != '\0')
+            json_object_set_new(d, "configured", json_string(conf));
+        return d;
+    }
+    cfg_account_format(&r->account, acct, sizeof(acct));
+    mapping_bu_key(r, bu_key, sizeof(bu_key));
+    json_object_set_new(d, "account", json_string(acct));
+    json_object_set_new(d, "configured", json_string(conf));
+    json_object_set_new(d, "business_unit_key", bu_key[0] ? json_string(bu_key) : json_null());
+    if (pb->reason == ACCT_NOT_POSTABLE)
+        json_object_set_new(d, "pec", json_string(pb->pec));
+    return d;
 }
 
-static void jde_f0901(struct ping *p, struct ais_session *s)
+/* Every account and business unit the posting configuration names, as
+ * posted, against F0901 and F0006 (batched reads, a fresh cache). */
+static void jde_mapping(struct ping *p, struct ais_session *s)
 {
-    struct ais_query *q = NULL;
+    struct acct_cache *cache = NULL;
+    struct acct_report rep = { 0 };
+    struct mapping m = { 0 };
     struct mlc_err e;
-    size_t n = 0;
-    int rc;
+    char text[PING_MSG_MAX];
 
     mlc_err_clear(&e);
     step_start(p);
-    rc = ais_query_new("F0901", &q, &e);
-    if (rc == MLC_OK)
-        rc = ais_query_columns(q, "MCU|OBJ|SUB|PEC", &e);
-    if (rc == MLC_OK) {
-        ais_query_page_size(q, PING_F0901_SAMPLE);
-        ais_query_max_reruns(q, 0);
-        rc = ais_query_run(s, q, count_row, &n, NULL, &e);
+    if (mapping_build(&p->cfg->posting, &m, &e) != MLC_OK ||
+        acct_cache_new(&cache, &e) != MLC_OK ||
+        acct_check_mapping(cache, s, &m, &rep, &e) != MLC_OK) {
+        verdict(p, "jde", "mapping", V_FAIL, "cannot check the accounts of the posting "
+                "configuration: %s", e.msg);
+        goto out;
     }
-    ais_query_free(q);
-    if (rc < 0)
-        verdict(p, "jde", "F0901", V_FAIL, "%s", e.msg);
-    else if (n == 0)
-        verdict(p, "jde", "F0901", V_FAIL, "F0901 returned no account: the chart of "
-                "accounts is empty or user %s may not read it", p->cfg->jde.user);
-    else
-        verdict(p, "jde", "F0901", V_OK, "chart of accounts readable (%zu accounts sampled)",
-                n);
+    if (rep.n_problems == 0)
+        verdict_detail(p, "jde", "mapping", V_OK,
+                       json_pack("{s:I, s:I}", "accounts", (json_int_t)rep.n_accounts,
+                                 "business_units", (json_int_t)rep.n_bus),
+                       "%zu account(s) and %zu business unit(s) of the posting "
+                       "configuration checked: all exist (F0901, F0006), every account "
+                       "postable", rep.n_accounts, rep.n_bus);
+    for (size_t i = 0; i < rep.n_problems; i++) {
+        acct_problem_text(&rep.problems[i], text, sizeof(text));
+        verdict_detail(p, "jde", "mapping", V_FAIL, problem_json(&rep.problems[i]), "%s",
+                       text);
+    }
+out:
+    acct_report_clear(&rep);
+    acct_cache_free(cache);
+    mapping_clear(&m);
 }
 
 static void jde_skip(struct ping *p, const char *from, const char *why)
 {
     static const char *const steps[] = { "defaultconfig", "login", "validate",
-                                         "orchestration", "F0901" };
+                                         "orchestration", "mapping" };
     bool on = false;
 
     step_start(p);
@@ -701,7 +760,7 @@ static void ping_jde(struct ping *p, struct cred_src *cs)
     }
     jde_validate(p, s);
     jde_orchestrations(p, s);
-    jde_f0901(p, s);
+    jde_mapping(p, s);
     step_start(p);
     if (ais_session_logout(s, &e) != MLC_OK)
         verdict(p, "jde", "logout", V_FAIL, "%s", e.msg);
@@ -721,8 +780,12 @@ static int ping_usage(FILE *out)
             "Tests the connection to BigCommerce and JD Edwards step by step: reach\n"
             "(DNS, TCP, TLS), credentials, store information and one read of every\n"
             "resource the flows use; AIS defaultconfig, login, validate, each needed\n"
-            "orchestration, F0901. One verdict per step (ok, FAIL, skip).\n"
-            "--json prints an array of {system, step, ok, status, message, ms}.\n"
+            "orchestration, and every account and business unit the posting\n"
+            "configuration names (F0901: exists and postable; F0006: exists), one FAIL\n"
+            "line per bad one with its configuration key. One verdict per step (ok,\n"
+            "FAIL, skip).\n"
+            "--json prints an array of {system, step, ok, status, message, ms}; the\n"
+            "mapping steps add a \"detail\" object.\n"
             "Exit status: 0 when every step the configuration needs works, 1 otherwise.\n");
     return out == stdout ? 0 : 2;
 }

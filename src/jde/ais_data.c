@@ -975,6 +975,22 @@ static int mcu_pad(const char *bu, char out[13], struct mlc_err *e)
     return MLC_OK;
 }
 
+/* An F0901 row (AID, CO, PEC, DL01) as a found account. */
+static int account_of_row(const json_t *r, struct ais_account *out, struct mlc_err *e)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = ais_row_str(r, "F0901_AID", out->aid, sizeof(out->aid), e)) ||
+        (rc = ais_row_str(r, "F0901_CO", out->co, sizeof(out->co), e)) ||
+        (rc = ais_row_str(r, "F0901_PEC", out->pec, sizeof(out->pec), e)) ||
+        (rc = ais_row_str(r, "F0901_DL01", out->desc, sizeof(out->desc), e)))
+        return rc;
+    out->exists = true;
+    out->postable = out->pec[0] == '\0';
+    return MLC_OK;
+}
+
 int ais_account_lookup(struct ais_session *s, const char *bu, const char *obj,
                        const char *sub, struct ais_account *out, struct mlc_err *e)
 {
@@ -1000,15 +1016,8 @@ int ais_account_lookup(struct ais_session *s, const char *bu, const char *obj,
     if (rc != MLC_OK || (rc = collect(s, q, &rows, e)) != MLC_OK)
         goto out;
     r = json_array_get(rows, 0);
-    if (r == NULL)
-        goto out;
-    out->exists = true;
-    if ((rc = ais_row_str(r, "F0901_AID", out->aid, sizeof(out->aid), e)) ||
-        (rc = ais_row_str(r, "F0901_CO", out->co, sizeof(out->co), e)) ||
-        (rc = ais_row_str(r, "F0901_PEC", out->pec, sizeof(out->pec), e)) ||
-        (rc = ais_row_str(r, "F0901_DL01", out->desc, sizeof(out->desc), e)))
-        goto out;
-    out->postable = out->pec[0] == '\0';
+    if (r != NULL)
+        rc = account_of_row(r, out, e);
 out:
     json_decref(rows);
     ais_query_free(q);
@@ -1035,6 +1044,192 @@ int ais_bu_exists(struct ais_session *s, const char *bu, bool *exists, struct ml
         *exists = json_array_size(rows) > 0;
     json_decref(rows);
     ais_query_free(q);
+    return rc;
+}
+
+/* ---- many accounts and business units at once --------------------------------------- */
+
+/* Adds v to the distinct values vals[0..*n) (the caller sized vals). */
+static void distinct_add(const char **vals, size_t *n, const char *v)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(vals[i], v) == 0)
+            return;
+    vals[(*n)++] = v;
+}
+
+/* A LIST condition on col over vals[0..n) (1..1000 values). */
+static int where_list(struct ais_query *q, const char *col, const char *const *vals, size_t n,
+                      struct mlc_err *e)
+{
+    struct ais_value *v = calloc(n, sizeof(*v));
+    int rc;
+
+    if (v == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        v[i] = AIS_LIT(vals[i]);
+    rc = ais_query_where(q, col, AIS_OP_LIST, v, n, e);
+    free(v);
+    return rc;
+}
+
+/* Rows of a many-account lookup, matched to the accounts asked for. */
+struct accts_ctx {
+    const struct cfg_account *a;
+    size_t                    n;
+    struct ais_account       *out;
+};
+
+static int accts_row(void *ctx, const json_t *row, struct mlc_err *e)
+{
+    struct accts_ctx *m = ctx;
+    char mcu[16], obj[10], sub[12];
+    int rc;
+
+    if ((rc = ais_row_str(row, "F0901_MCU", mcu, sizeof(mcu), e)) != MLC_OK ||
+        (rc = ais_row_str(row, "F0901_OBJ", obj, sizeof(obj), e)) != MLC_OK ||
+        (rc = ais_row_str(row, "F0901_SUB", sub, sizeof(sub), e)) != MLC_OK)
+        return rc;
+    /* The query is a superset (every MCU with every OBJ asked for): keep
+     * the exact matches. Linear: a chunk is small. */
+    for (size_t i = 0; i < m->n; i++)
+        if (!m->out[i].exists && strcmp(m->a[i].bu, mcu) == 0 &&
+            strcmp(m->a[i].obj, obj) == 0 && strcmp(m->a[i].sub, sub) == 0 &&
+            (rc = account_of_row(row, &m->out[i], e)) != MLC_OK)
+            return rc;
+    return MLC_OK;
+}
+
+/* One F0901 query for a[0..n) (n <= AIS_ACCOUNTS_CHUNK). */
+static int accts_chunk(struct ais_session *s, const struct cfg_account *a, size_t n,
+                       struct ais_account *out, struct mlc_err *e)
+{
+    struct accts_ctx m = { .a = a, .n = n, .out = out };
+    char (*mcus)[13] = calloc(n, sizeof(*mcus));
+    const char **bus = calloc(n, sizeof(*bus)), **objs = calloc(n, sizeof(*objs));
+    struct ais_query *q = NULL;
+    size_t nb = 0, no = 0;
+    int rc = MLC_OK;
+
+    if (mcus == NULL || bus == NULL || objs == NULL) {
+        rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == MLC_OK; i++) {
+        if ((rc = mcu_pad(a[i].bu, mcus[i], e)) != MLC_OK)
+            break;
+        if (a[i].obj[0] == '\0') {
+            rc = mlc_err_set(e, MLC_EINVAL, "account %s: object account is blank", a[i].bu);
+            break;
+        }
+        distinct_add(bus, &nb, mcus[i]);
+        distinct_add(objs, &no, a[i].obj);
+    }
+    if (rc == MLC_OK && (rc = ais_query_new("F0901", &q, e)) == MLC_OK &&
+        (rc = ais_query_columns(q, "AID|CO|MCU|OBJ|SUB|PEC|DL01", e)) == MLC_OK &&
+        (rc = where_list(q, "MCU", bus, nb, e)) == MLC_OK &&
+        (rc = where_list(q, "OBJ", objs, no, e)) == MLC_OK)
+        rc = ais_query_run(s, q, accts_row, &m, NULL, e);
+out:
+    ais_query_free(q);
+    free(mcus);
+    free(bus);
+    free(objs);
+    return rc;
+}
+
+int ais_account_lookup_many(struct ais_session *s, const struct cfg_account *accts, size_t n,
+                            struct ais_account *out, struct mlc_err *e)
+{
+    int rc = MLC_OK;
+
+    if (n > 0 && (accts == NULL || out == NULL))
+        return mlc_err_set(e, MLC_EINVAL, "F0901 lookup: no accounts");
+    if (n == 0)
+        return MLC_OK;
+    memset(out, 0, n * sizeof(*out));
+    for (size_t at = 0; at < n && rc == MLC_OK; at += AIS_ACCOUNTS_CHUNK) {
+        size_t k = n - at < AIS_ACCOUNTS_CHUNK ? n - at : AIS_ACCOUNTS_CHUNK;
+
+        rc = accts_chunk(s, accts + at, k, out + at, e);
+    }
+    if (rc != MLC_OK) {
+        memset(out, 0, n * sizeof(*out));
+        mlc_err_wrap(e, "F0901 lookup of %zu accounts", n);
+    }
+    return rc;
+}
+
+/* Rows of a many-business-unit lookup. */
+struct bus_ctx {
+    const char *const *bus;
+    size_t             n;
+    bool              *exists;
+};
+
+static int bus_row(void *ctx, const json_t *row, struct mlc_err *e)
+{
+    struct bus_ctx *m = ctx;
+    char mcu[16];
+    int rc;
+
+    if ((rc = ais_row_str(row, "F0006_MCU", mcu, sizeof(mcu), e)) != MLC_OK)
+        return rc;
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->bus[i], mcu) == 0)
+            m->exists[i] = true;
+    return MLC_OK;
+}
+
+/* One F0006 query for bus[0..n) (n <= AIS_EXISTS_CHUNK). */
+static int bus_chunk(struct ais_session *s, const char *const *bus, size_t n, bool *exists,
+                     struct mlc_err *e)
+{
+    struct bus_ctx m = { .bus = bus, .n = n, .exists = exists };
+    char (*mcus)[13] = calloc(n, sizeof(*mcus));
+    const char **vals = calloc(n, sizeof(*vals));
+    struct ais_query *q = NULL;
+    size_t nv = 0;
+    int rc = MLC_OK;
+
+    if (mcus == NULL || vals == NULL) {
+        rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == MLC_OK; i++)
+        if ((rc = mcu_pad(bus[i], mcus[i], e)) == MLC_OK)
+            distinct_add(vals, &nv, mcus[i]);
+    if (rc == MLC_OK && (rc = ais_query_new("F0006", &q, e)) == MLC_OK &&
+        (rc = ais_query_columns(q, "MCU", e)) == MLC_OK &&
+        (rc = where_list(q, "MCU", vals, nv, e)) == MLC_OK)
+        rc = ais_query_run(s, q, bus_row, &m, NULL, e);
+out:
+    ais_query_free(q);
+    free(mcus);
+    free(vals);
+    return rc;
+}
+
+int ais_bu_exists_many(struct ais_session *s, const char *const *bus, size_t n, bool *exists,
+                       struct mlc_err *e)
+{
+    int rc = MLC_OK;
+
+    if (n > 0 && (bus == NULL || exists == NULL))
+        return mlc_err_set(e, MLC_EINVAL, "F0006 lookup: no business units");
+    if (n == 0)
+        return MLC_OK;
+    memset(exists, 0, n * sizeof(*exists));
+    for (size_t at = 0; at < n && rc == MLC_OK; at += AIS_EXISTS_CHUNK) {
+        size_t k = n - at < AIS_EXISTS_CHUNK ? n - at : AIS_EXISTS_CHUNK;
+
+        rc = bus_chunk(s, bus + at, k, exists + at, e);
+    }
+    if (rc != MLC_OK) {
+        memset(exists, 0, n * sizeof(*exists));
+        mlc_err_wrap(e, "F0006 lookup of %zu business units", n);
+    }
     return rc;
 }
 

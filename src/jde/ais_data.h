@@ -33,6 +33,7 @@
 
 #include <jansson.h>
 
+#include "core/config.h"
 #include "core/err.h"
 #include "core/jdate.h"
 #include "core/money.h"
@@ -157,6 +158,19 @@ int ais_account_lookup(struct ais_session *s, const char *bu, const char *obj,
                        const char *sub, struct ais_account *out, struct mlc_err *e);
 /* F0006 by MCU. */
 int ais_bu_exists(struct ais_session *s, const char *bu, bool *exists, struct mlc_err *e);
+
+/* The same for many at once: one F0901 query per AIS_ACCOUNTS_CHUNK
+ * accounts (their MCUs and OBJs in LIST conditions, the exact matches kept)
+ * and one F0006 query per AIS_EXISTS_CHUNK business units, instead of one
+ * query each. out[i] / exists[i] (n entries, overwritten) answer for
+ * accts[i] / bus[i]; duplicates are allowed. Business units are compared
+ * as the configuration writes them (no blanks). On error the outputs are
+ * left zeroed. */
+#define AIS_ACCOUNTS_CHUNK 100
+int ais_account_lookup_many(struct ais_session *s, const struct cfg_account *accts, size_t n,
+                            struct ais_account *out, struct mlc_err *e);
+int ais_bu_exists_many(struct ais_session *s, const char *const *bus, size_t n, bool *exists,
+                       struct mlc_err *e);
 
 #define AIS_DOCS_MAX 16
 

@@ -191,3 +191,287 @@ int acct_check(struct acct_cache *c, struct ais_session *s, const struct post_re
         *ok = false;
     return rc;
 }
+
+/* ---- the whole posting configuration -------------------------------------- */
+
+/* One distinct account or business unit of a mapping, and JDE's answer. */
+struct seen {
+    char               name[ACCT_NAME_MAX];  /* the cache's name */
+    struct cfg_account account;              /* an account */
+    const char        *bu;                   /* a business unit (borrowed from the mapping) */
+    bool               exists, postable;
+    char               pec[2];
+};
+
+struct seen_set {
+    struct seen *v;
+    size_t       n;
+};
+
+static int seen_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct seen *)a)->name, ((const struct seen *)b)->name);
+}
+
+static const struct seen *seen_find(const struct seen_set *set, const char *name)
+{
+    struct seen key;
+
+    snprintf(key.name, sizeof(key.name), "%s", name);
+    return bsearch(&key, set->v, set->n, sizeof(*set->v), seen_cmp);
+}
+
+/* Sorts set and drops duplicate names. */
+static void seen_uniq(struct seen_set *set)
+{
+    size_t k = 0;
+
+    if (set->n == 0)
+        return;
+    qsort(set->v, set->n, sizeof(*set->v), seen_cmp);
+    for (size_t i = 1; i < set->n; i++)
+        if (strcmp(set->v[k].name, set->v[i].name) != 0)
+            set->v[++k] = set->v[i];
+    set->n = k + 1;
+}
+
+static void bu_name(const char *bu, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "bu:%s", bu);
+}
+
+/* The distinct business units of m: every business unit entry and the one
+ * every account is posted in. */
+static int collect_bus(const struct mapping *m, struct seen_set *out, struct mlc_err *e)
+{
+    out->n = 0;
+    if (m->n == 0)
+        return MLC_OK;
+    if ((out->v = calloc(m->n, sizeof(*out->v))) == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "accounts: out of memory");
+    for (size_t i = 0; i < m->n; i++) {
+        struct seen *x = &out->v[out->n++];
+
+        x->bu = m->refs[i].bu;
+        bu_name(x->bu, x->name, sizeof(x->name));
+    }
+    seen_uniq(out);
+    return MLC_OK;
+}
+
+/* The distinct accounts of m whose business unit exists. */
+static int collect_accounts(const struct mapping *m, const struct seen_set *bus,
+                            struct seen_set *out, struct mlc_err *e)
+{
+    char name[ACCT_NAME_MAX];
+
+    out->n = 0;
+    if (m->n == 0)
+        return MLC_OK;
+    if ((out->v = calloc(m->n, sizeof(*out->v))) == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "accounts: out of memory");
+    for (size_t i = 0; i < m->n; i++) {
+        const struct mapping_ref *r = &m->refs[i];
+        const struct seen *bu;
+        struct seen *x;
+
+        bu_name(r->bu, name, sizeof(name));
+        if (r->kind != MAPPING_ACCOUNT || (bu = seen_find(bus, name)) == NULL || !bu->exists)
+            continue;
+        x = &out->v[out->n++];
+        x->account = r->account;
+        cfg_account_format(&x->account, x->name, sizeof(x->name));
+    }
+    seen_uniq(out);
+    return MLC_OK;
+}
+
+/* Answers every business unit of set: the cache's good ones, the rest in
+ * one batch. */
+static int resolve_bus(struct acct_cache *c, struct ais_session *s, struct seen_set *set,
+                       struct mlc_err *e)
+{
+    const char **ask = calloc(set->n + 1, sizeof(*ask));
+    bool *found = calloc(set->n + 1, sizeof(*found));
+    size_t *at = calloc(set->n + 1, sizeof(*at));
+    size_t n = 0;
+    int rc = MLC_OK;
+
+    if (ask == NULL || found == NULL || at == NULL) {
+        rc = mlc_err_set(e, MLC_ENOMEM, "accounts: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < set->n; i++) {
+        if (cached_good(c, set->v[i].name)) {
+            set->v[i].exists = true;
+        } else {
+            at[n] = i;
+            ask[n++] = set->v[i].bu;
+        }
+    }
+    if (n > 0 && (rc = ais_bu_exists_many(s, ask, n, found, e)) != MLC_OK)
+        goto out;
+    for (size_t j = 0; j < n; j++) {
+        set->v[at[j]].exists = found[j];
+        remember(c, set->v[at[j]].name, found[j]);
+    }
+out:
+    free(ask);
+    free(found);
+    free(at);
+    return rc;
+}
+
+/* Answers every account of set the same way. */
+static int resolve_accounts(struct acct_cache *c, struct ais_session *s, struct seen_set *set,
+                            struct mlc_err *e)
+{
+    struct cfg_account *ask = calloc(set->n + 1, sizeof(*ask));
+    struct ais_account *info = calloc(set->n + 1, sizeof(*info));
+    size_t *at = calloc(set->n + 1, sizeof(*at));
+    size_t n = 0;
+    int rc = MLC_OK;
+
+    if (ask == NULL || info == NULL || at == NULL) {
+        rc = mlc_err_set(e, MLC_ENOMEM, "accounts: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < set->n; i++) {
+        if (cached_good(c, set->v[i].name)) {
+            set->v[i].exists = set->v[i].postable = true;
+        } else {
+            at[n] = i;
+            ask[n++] = set->v[i].account;
+        }
+    }
+    if (n > 0 && (rc = ais_account_lookup_many(s, ask, n, info, e)) != MLC_OK)
+        goto out;
+    for (size_t j = 0; j < n; j++) {
+        struct seen *x = &set->v[at[j]];
+
+        x->exists = info[j].exists;
+        x->postable = info[j].exists && info[j].postable;
+        snprintf(x->pec, sizeof(x->pec), "%s", info[j].pec);
+        remember(c, x->name, x->postable);
+    }
+out:
+    free(ask);
+    free(info);
+    free(at);
+    return rc;
+}
+
+static int add_mapping_problem(struct acct_report *r, const struct mapping_ref *ref,
+                               enum acct_reason why, const char *pec, struct mlc_err *e)
+{
+    struct acct_problem *nv = realloc(r->problems, (r->n_problems + 1) * sizeof(*nv));
+
+    if (nv == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "accounts: out of memory");
+    r->problems = nv;
+    nv = &r->problems[r->n_problems++];
+    memset(nv, 0, sizeof(*nv));
+    nv->ref = ref;
+    nv->reason = why;
+    snprintf(nv->pec, sizeof(nv->pec), "%s", pec != NULL ? pec : "");
+    return MLC_OK;
+}
+
+/* The problems of m's entries, in m's order. */
+static int mapping_problems(const struct mapping *m, const struct seen_set *bus,
+                            const struct seen_set *accts, struct acct_report *out,
+                            struct mlc_err *e)
+{
+    char name[ACCT_NAME_MAX];
+    int rc = MLC_OK;
+
+    for (size_t i = 0; i < m->n && rc == MLC_OK; i++) {
+        const struct mapping_ref *r = &m->refs[i];
+        const struct seen *bu, *a;
+
+        bu_name(r->bu, name, sizeof(name));
+        bu = seen_find(bus, name);
+        if (bu == NULL || !bu->exists) {
+            /* An account in a missing business unit: said once, for the unit. */
+            if (r->kind == MAPPING_BU)
+                rc = add_mapping_problem(out, r, ACCT_MISSING, NULL, e);
+            continue;
+        }
+        if (r->kind != MAPPING_ACCOUNT)
+            continue;
+        cfg_account_format(&r->account, name, sizeof(name));
+        if ((a = seen_find(accts, name)) == NULL || !a->exists)
+            rc = add_mapping_problem(out, r, ACCT_MISSING, NULL, e);
+        else if (!a->postable)
+            rc = add_mapping_problem(out, r, ACCT_NOT_POSTABLE, a->pec, e);
+    }
+    return rc;
+}
+
+int acct_check_mapping(struct acct_cache *c, struct ais_session *s, const struct mapping *m,
+                       struct acct_report *out, struct mlc_err *e)
+{
+    struct seen_set bus = { 0 }, accts = { 0 };
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    /* Business units first: an account in a missing one is missing too. */
+    if ((rc = collect_bus(m, &bus, e)) != MLC_OK ||
+        (rc = resolve_bus(c, s, &bus, e)) != MLC_OK ||
+        (rc = collect_accounts(m, &bus, &accts, e)) != MLC_OK ||
+        (rc = resolve_accounts(c, s, &accts, e)) != MLC_OK ||
+        (rc = mapping_problems(m, &bus, &accts, out, e)) != MLC_OK)
+        goto out;
+    out->n_bus = bus.n;
+    out->n_accounts = accts.n;
+out:
+    if (rc != MLC_OK)
+        acct_report_clear(out);
+    free(bus.v);
+    free(accts.v);
+    return rc;
+}
+
+void acct_report_clear(struct acct_report *r)
+{
+    if (r == NULL)
+        return;
+    free(r->problems);
+    memset(r, 0, sizeof(*r));
+}
+
+const char *acct_reason_name(enum acct_reason r)
+{
+    return r == ACCT_NOT_POSTABLE ? "not_postable" : "missing";
+}
+
+void acct_problem_text(const struct acct_problem *p, char *buf, size_t cap)
+{
+    const struct mapping_ref *r = p->ref;
+    char key[MAPPING_KEY_MAX], bu_key[MAPPING_KEY_MAX], acct[ACCT_NAME_MAX],
+         conf[ACCT_NAME_MAX], moved[MAPPING_KEY_MAX + 96] = "";
+
+    if (cap == 0)
+        return;
+    mapping_key(r, key, sizeof(key));
+    cfg_account_format(&r->configured, conf, sizeof(conf));
+    if (r->kind == MAPPING_BU) {
+        if (r->configured.obj[0] != '\0') /* an account's own business unit */
+            snprintf(buf, cap, "%s: business unit %s of account %s does not exist in F0006",
+                     key, r->bu, conf);
+        else
+            snprintf(buf, cap, "%s: business unit %s does not exist in F0006", key, r->bu);
+        return;
+    }
+    cfg_account_format(&r->account, acct, sizeof(acct));
+    if (r->bu_key != NULL && strcmp(r->configured.bu, r->account.bu) != 0) {
+        mapping_bu_key(r, bu_key, sizeof(bu_key));
+        snprintf(moved, sizeof(moved), " (configured as %s; %s posts it in business unit %s)",
+                 conf, bu_key, r->account.bu);
+    }
+    if (p->reason == ACCT_NOT_POSTABLE)
+        snprintf(buf, cap, "%s: account %s is not postable in F0901 (posting edit code %s)%s",
+                 key, acct, p->pec, moved);
+    else
+        snprintf(buf, cap, "%s: account %s does not exist in F0901%s", key, acct, moved);
+}

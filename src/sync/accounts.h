@@ -11,6 +11,9 @@
  * fixes the account in JDE and replays the held order is not stopped by a
  * stale answer.
  *
+ * acct_check checks one document before it is posted; acct_check_mapping
+ * checks everything the posting configuration names (`mlc ping`).
+ *
  * Thread-safe: one cache is shared by every worker; the lock is never held
  * during an AIS call (two threads may look the same account up at once,
  * the later answer wins).
@@ -24,6 +27,7 @@
 
 #include "core/config.h"
 #include "core/err.h"
+#include "sync/mapping.h"
 
 struct ais_session;
 struct post_refs;
@@ -51,5 +55,50 @@ void acct_stats(struct acct_cache *c, struct acct_stats *out);
  * asked (nothing is concluded then). */
 int acct_check(struct acct_cache *c, struct ais_session *s, const struct post_refs *refs,
                bool *ok, char *problem, size_t cap, struct mlc_err *e);
+
+/* ---- the whole posting configuration (mapping.h) ----------------------------- */
+
+enum acct_reason {
+    ACCT_MISSING = 1,      /* not in F0901 (account) / F0006 (business unit) */
+    ACCT_NOT_POSTABLE      /* in F0901 with a posting edit code that is not blank */
+};
+
+/* One bad entry of a mapping. An account posted in a business unit that
+ * does not exist is not listed: the business unit is, under the key that
+ * chose it. */
+struct acct_problem {
+    const struct mapping_ref *ref;     /* borrowed: an entry of the mapping checked */
+    enum acct_reason          reason;
+    char                      pec[2];  /* ACCT_NOT_POSTABLE: the posting edit code */
+};
+
+struct acct_report {
+    size_t               n_accounts;   /* distinct accounts checked */
+    size_t               n_bus;        /* distinct business units checked */
+    struct acct_problem *problems;     /* owned, in the mapping's order */
+    size_t               n_problems;
+};
+
+/* Checks every entry of m against F0901 and F0006: the business units
+ * first, then the accounts in business units that exist. What the cache
+ * holds good is not read again; the rest is read in batches (one F0901 and
+ * one F0006 query for up to AIS_ACCOUNTS_CHUNK / AIS_EXISTS_CHUNK entries),
+ * never one query per entry. MLC_OK with *out filled (n_problems 0: all
+ * good; caller frees with acct_report_clear) or a negative code when AIS
+ * could not be asked (*out empty, nothing concluded). */
+int acct_check_mapping(struct acct_cache *c, struct ais_session *s, const struct mapping *m,
+                       struct acct_report *out, struct mlc_err *e);
+void acct_report_clear(struct acct_report *r); /* NULL-safe */
+
+/* "missing" or "not_postable". */
+const char *acct_reason_name(enum acct_reason r);
+/* One line naming the key, the account or business unit and the reason:
+ *   posting.revenue_by_sku.SKU-1: account 100.4999 does not exist in F0901
+ *   posting.clearing_by_method.COD: account 1.1000 is not postable in F0901
+ *     (posting edit code N)
+ *   posting.bu_by_channel.2: business unit 300 does not exist in F0006
+ * with, for an account moved to another business unit, which setting did
+ * it. */
+void acct_problem_text(const struct acct_problem *p, char *buf, size_t cap);
 
 #endif

@@ -192,15 +192,26 @@ static const char *smap(const struct cfg_str_map *m, size_t n, const char *key)
     return hit != NULL ? hit->value : NULL;
 }
 
-/* §4 business unit of revenue-type lines: by channel, else default_bu. */
-static const char *revenue_bu(const struct bld *b)
+const char *post_line_bu(const struct cfg_posting *cfg, enum post_role role,
+                         const char *channel_bu, const char **key)
 {
-    char ch[24];
-    const char *bu;
+    const char *bu, *k;
 
-    snprintf(ch, sizeof(ch), "%lld", (long long)b->o->channel_id);
-    bu = smap(b->cfg->bu_by_channel, b->cfg->n_bu_by_channel, ch);
-    return bu != NULL ? bu : b->cfg->default_bu;
+    if (role_is_balance_sheet(role)) {
+        bu = cfg->balance_sheet_bu;
+        k = "posting.balance_sheet_bu";
+    } else if (channel_bu != NULL && channel_bu[0] != '\0') {
+        bu = channel_bu;
+        k = "posting.bu_by_channel";
+    } else {
+        bu = cfg->default_bu;
+        k = "posting.default_bu";
+    }
+    if (bu == NULL || bu[0] == '\0')
+        bu = k = NULL;
+    if (key != NULL)
+        *key = k;
+    return bu;
 }
 
 /* §4: the account as posted: revenue-type lines in the channel / default
@@ -210,9 +221,13 @@ static struct cfg_account posted_account(const struct bld *b, enum post_role rol
                                          const struct cfg_account *a)
 {
     struct cfg_account r = *a;
-    const char *bu = role_is_balance_sheet(role) ? b->cfg->balance_sheet_bu : revenue_bu(b);
+    const char *bu;
+    char ch[24];
 
-    if (bu != NULL && bu[0] != '\0')
+    snprintf(ch, sizeof(ch), "%lld", (long long)b->o->channel_id);
+    bu = post_line_bu(b->cfg, role,
+                      smap(b->cfg->bu_by_channel, b->cfg->n_bu_by_channel, ch), NULL);
+    if (bu != NULL)
         snprintf(r.bu, sizeof(r.bu), "%s", bu);
     return r;
 }

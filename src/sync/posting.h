@@ -108,6 +108,15 @@ struct post_opts {
                                 key yet: see the report of issue 5) */
 };
 
+/* §4: the business unit a line of role is posted in. Balance-sheet roles
+ * (tax, payment, unmatched) take posting.balance_sheet_bu; the others
+ * channel_bu (the order channel's posting.bu_by_channel value, NULL when
+ * the channel has none), else posting.default_bu. NULL when that setting
+ * is not set: the line keeps its account's own business unit. *key (may
+ * be NULL) receives the configuration key that chose it, NULL with it. */
+const char *post_line_bu(const struct cfg_posting *cfg, enum post_role role,
+                         const char *channel_bu, const char **key);
+
 /* ---- decisions (§4 status rules) -------------------------------------- */
 
 enum post_action {

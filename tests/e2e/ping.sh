@@ -2,8 +2,12 @@
 # End-to-end: `mlc ping` against mlc-sim (both simulators, shipped seeds).
 # A right configuration passes every step (text and --json); a wrong API
 # token, a wrong JDE password, a missing orchestration and a stopped
-# simulator each fail with a precise message and exit 1. No secret may
-# appear in any output. Loopback only, bounded waits. Prints TAP lines.
+# simulator each fail with a precise message and exit 1. Every account and
+# business unit the posting configuration names is checked against the
+# simulated F0901 / F0006: each bad one (missing, not postable, a missing
+# business unit, in the defaults or in a map) fails with its configuration
+# key. No secret may appear in any output. Loopback only, bounded waits.
+# Prints TAP lines.
 set -u
 
 . "$(dirname "$0")/lib/common.bash"
@@ -19,6 +23,46 @@ capture_init   # run / run_in (lib) keep the last output and set $rc
 out_has() { grep -q -- "$1" "$out"; }
 line_of() { grep -E "^[a-zA-Z]+ +$1 +$2 " "$out"; }    # system step
 line_has() { line_of "$1" "$2" | grep -q -- "$3"; }
+fails() { grep -cE '^FAIL ' "$out"; }
+
+# with_posting IN OUT: IN with its whole posting section replaced by stdin.
+with_posting() {
+    local blk; blk=$(cat)
+    BLK="$blk" awk '/^posting:/ { print ENVIRON["BLK"]; skip = 1; next }
+                    skip && /^[a-z]/ { skip = 0 }
+                    !skip { print }' "$1" > "$2.new" && mv "$2.new" "$2"
+}
+
+# A posting section whose every account and business unit exists in the
+# seed's F0901 / F0006 (12 accounts in business units 1 and 100).
+good_posting() {
+    cat <<'YAML'
+posting:
+  mode: journal
+  company: "00001"
+  balance_sheet_bu: "1"
+  default_bu: "100"
+  accounts:
+    revenue: "100.4010"
+    discounts: "100.4020"
+    shipping: "100.4030"
+    handling: "100.4040"
+    tax: "1.2310"
+    clearing: "1.1110"
+    gift_certificate: "1.2410"
+    rounding: "100.7990"
+  revenue_by_sku:
+    "SKU-1": "100.4010.APPAREL"
+  revenue_by_category:
+    "23": "100.4060"
+  clearing_by_gateway:
+    stripe: "1.1110.STRIPE"
+  clearing_by_method:
+    "Cash on Delivery": "1.1110.OFFLINE"
+  supplier_by_gateway:
+    stripe: "5001"
+YAML
+}
 
 # ---- simulators -------------------------------------------------------------
 require "mlc-sim starts with both simulators" sim_start --bigcommerce 127.0.0.1:0 --jde 127.0.0.1:0 \
@@ -45,7 +89,24 @@ check "ping without --config is a usage error (2)" test "$rc" = 2
 run ping --config "$cfg" extra
 check "ping with a stray argument is a usage error (2)" test "$rc" = 2
 
+# ---- the example's own accounts: three are not in the simulated chart -------------
+# (issue 8: ping said ok, then the first backfill held most orders)
+run ping --config "$cfg"
+check "the example configuration against the seed's chart: exit 1" test "$rc" = 1
+check "posting.accounts.discounts (100.4090) is named missing" \
+    line_has jde mapping "^FAIL .*posting.accounts.discounts: account 100.4090 does not exist in F0901"
+check "posting.accounts.clearing (1.1150) is named missing" \
+    line_has jde mapping "^FAIL .*posting.accounts.clearing: account 1.1150 does not exist in F0901"
+check "posting.accounts.rounding (100.8990) is named missing" \
+    line_has jde mapping "^FAIL .*posting.accounts.rounding: account 100.8990 does not exist in F0901"
+check "nothing else fails (3 FAIL lines)" test "$(fails)" = 3
+
+good_posting | with_posting "$cfg" "$cfg"
+run config check "$cfg"
+check "the configuration with the seed's accounts is valid" test "$rc" = 0
+
 # ---- everything right ------------------------------------------------------------
+ais_ctl POST counters/reset >/dev/null
 run ping --config "$cfg"
 check "ping exits 0 against the simulators" test "$rc" = 0
 [ "$rc" = 0 ] || cat "$out"
@@ -53,9 +114,9 @@ verdicts=$(grep -cE '^(ok|FAIL|skip) ' "$out")
 oks=$(grep -cE '^ok ' "$out")
 check "ping prints at least 15 verdict lines" test "$verdicts" -ge 15
 check "every verdict line is ok" test "$verdicts" = "$oks"
-check "the steps come in order: bigcommerce reach first, jde F0901 after login" \
+check "the steps come in order: bigcommerce reach first, jde mapping after login" \
     bash -c "grep -E '^(ok|FAIL|skip) ' '$out' | head -n1 | grep -q 'bigcommerce reach' &&
-             grep -nE ' jde +login ' '$out' | cut -d: -f1 | { read l; f=\$(grep -nE ' jde +F0901 ' '$out' | cut -d: -f1); [ \"\$f\" -gt \"\$l\" ]; }"
+             grep -nE ' jde +login ' '$out' | cut -d: -f1 | { read l; f=\$(grep -nE ' jde +mapping ' '$out' | cut -d: -f1); [ \"\$f\" -gt \"\$l\" ]; }"
 check "store line names the store and its currency" line_has bigcommerce store "Northwind Home Goods (USD)"
 for r in orders transactions refunds customers products variants hooks; do
     check "bigcommerce $r read ok" line_has bigcommerce "$r" "read ok"
@@ -63,7 +124,11 @@ done
 check "jde login names the user, environment and date format" line_has jde login "MLCINT in JDV920 .*MM/dd/yyyy"
 check "jde validate: token valid" line_has jde validate "token valid"
 check "jde orchestration MLC_AddJournalEntry found" line_has jde orchestration "MLC_AddJournalEntry found"
-check "jde F0901 readable" line_has jde F0901 "chart of accounts readable"
+check "jde mapping: says how many accounts and business units it checked" \
+    line_has jde mapping "^ok .*12 account(s) and 2 business unit(s) of the posting configuration checked"
+dsv=$(ais_ctl GET counters | python3 -c 'import json,sys; print(json.load(sys.stdin).get("POST /jderest/v2/dataservice", 0))')
+check "the 12 accounts and 2 business units take 2 data service reads, not one each ($dsv)" \
+    test "$dsv" = 2
 check "jde logout ends the session" line_has jde logout "session ended"
 
 run ping --config "$cfg" --json
@@ -75,10 +140,13 @@ d = json.load(open(sys.argv[1]))
 keys = {"system", "step", "ok", "status", "message", "ms"}
 assert isinstance(d, list) and len(d) >= 15, d
 for x in d:
-    assert set(x) == keys, x
+    assert set(x) - {"detail"} == keys, x
+    assert ("detail" in x) == (x["step"] == "mapping"), x
     assert x["ok"] is True and x["status"] == "ok", x
     assert isinstance(x["ms"], int) and x["ms"] >= 0, x
 assert {x["system"] for x in d} == {"bigcommerce", "jde"}
+m = [x for x in d if x["step"] == "mapping"]
+assert len(m) == 1 and m[0]["detail"] == {"accounts": 12, "business_units": 2}, m
 PY
 
 # ---- wrong API token --------------------------------------------------------------
@@ -101,7 +169,7 @@ check "a wrong password: jde login fails naming the user and AIS's answer" \
     line_has jde login "^FAIL .*AIS login failed for user MLCINT: 403"
 check "a wrong password: the message says how to store the password" \
     line_has jde login "mlc credentials set jde"
-check "a wrong password: the later JDE steps are skipped" line_has jde F0901 "^skip "
+check "a wrong password: the later JDE steps are skipped" line_has jde mapping "^skip "
 check "a wrong password: BigCommerce still passes" line_has bigcommerce store "^ok "
 run_in "$PASSWORD" credentials set jde --config "$cfg"
 
@@ -112,6 +180,66 @@ check "a missing orchestration: exit 1" test "$rc" = 1
 check "a missing orchestration: named in a FAIL line" \
     line_has jde orchestration "^FAIL .*MLC_NoSuchJournal not found"
 check "a missing orchestration: the configuration key is named" out_has "jde.orchestrations.add_journal_entry"
+
+# ---- the mapping: bad accounts and business units in the maps --------------------
+# A missing account in the SKU map, a header account (posting edit code N)
+# in the payment-method map, an account that the default business unit
+# moves onto one that does not exist, and a channel business unit that
+# F0006 does not have (its accounts are not listed one by one).
+good_posting | sed -e 's|^\(    "SKU-1": .*\)|\1\n    "SKU-GONE": "100.4999"|' \
+    -e 's|^\(    "23": \).*|\1"110.4000"|' \
+    -e 's|^\(    "Cash on Delivery": \).*|\1"1.1000"|' \
+    -e 's|^\(  default_bu: .*\)|\1\n  bu_by_channel:\n    "2": "300"|' |
+    with_posting "$cfg" "$tmp/badmap.yaml"
+run config check "$tmp/badmap.yaml"
+check "the bad mapping is a valid configuration (only JDE can tell)" test "$rc" = 0
+run ping --config "$tmp/badmap.yaml"
+check "a bad mapping: exit 1" test "$rc" = 1
+check "a bad mapping: the last line says the ping failed" bash -c "tail -n1 '$out' | grep -q '^ping FAILED: 4 step(s) failed'"
+check "a map's missing account: its key and 'does not exist in F0901'" \
+    line_has jde mapping "^FAIL .*posting.revenue_by_sku.SKU-GONE: account 100.4999 does not exist in F0901"
+check "a map's header account: its key and 'not postable' with the posting edit code" \
+    line_has jde mapping "^FAIL .*posting.clearing_by_method.Cash on Delivery: account 1.1000 is not postable in F0901 (posting edit code N)"
+check "an account checked as posted: 110.4000 moved to 100.4000 by posting.default_bu" \
+    line_has jde mapping "^FAIL .*posting.revenue_by_category.23: account 100.4000 does not exist in F0901 (configured as 110.4000; posting.default_bu posts it in business unit 100)"
+check "a missing business unit: its key and 'does not exist in F0006'" \
+    line_has jde mapping "^FAIL .*posting.bu_by_channel.2: business unit 300 does not exist in F0006"
+check "exactly those 4 lines fail; the accounts in business unit 300 are not listed one by one" \
+    bash -c "[ \$(grep -cE '^FAIL ' '$out') = 4 ] && ! grep -q 'account 300\.' '$out'"
+check "a bad mapping: the good steps still pass" line_has jde login "^ok "
+run ping --config "$tmp/badmap.yaml" --json
+check "a bad mapping --json: each problem in a detail object (key, kind, reason, pec)" \
+    python3 - "$out" "$rc" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert sys.argv[2] == "1", sys.argv[2]
+m = [x["detail"] for x in d if x["step"] == "mapping"]
+assert all(x["status"] == "fail" and not x["ok"] for x in d if x["step"] == "mapping"), d
+by = {x["key"]: x for x in m}
+assert len(m) == 4 and len(by) == 4, m
+bu = by["posting.bu_by_channel.2"]
+assert bu == {"key": "posting.bu_by_channel.2", "kind": "business_unit",
+              "reason": "missing", "business_unit": "300"}, bu
+sku = by["posting.revenue_by_sku.SKU-GONE"]
+assert (sku["kind"], sku["reason"], sku["account"]) == ("account", "missing", "100.4999"), sku
+assert sku["business_unit_key"] == "posting.default_bu" and "pec" not in sku, sku
+pec = by["posting.clearing_by_method.Cash on Delivery"]
+assert (pec["reason"], pec["pec"], pec["account"]) == ("not_postable", "N", "1.1000"), pec
+assert pec["business_unit_key"] == "posting.balance_sheet_bu", pec
+cat = by["posting.revenue_by_category.23"]
+assert (cat["account"], cat["configured"], cat["reason"]) == ("100.4000", "110.4000", "missing"), cat
+PY
+
+# An account kept in its own business unit (no default_bu) that F0006 lacks.
+good_posting | sed -e '/^  default_bu: /d' -e 's|^\(    shipping: \).*|\1"999.4030"|' |
+    with_posting "$cfg" "$tmp/ownbu.yaml"
+run ping --config "$tmp/ownbu.yaml"
+check "an account's own missing business unit: named under the account's key" \
+    line_has jde mapping "^FAIL .*posting.accounts.shipping: business unit 999 of account 999.4030 does not exist in F0006"
+check "an account's own missing business unit: the only failure" test "$(fails)" = 1
+run ping --config "$tmp/ownbu.yaml" --json
+check "an account's own missing business unit --json: kind business_unit, the account as configured" \
+    python3 -c "import json,sys; m=[x['detail'] for x in json.load(open('$out')) if x['step']=='mapping']; sys.exit(0 if m==[{'key':'posting.accounts.shipping','kind':'business_unit','reason':'missing','business_unit':'999','configured':'999.4030'}] else 1)"
 
 # ---- missing credential ---------------------------------------------------------------
 sed 's|^\(  password_ref: \).*|\1"no_such_password"|' "$cfg" > "$tmp/nocred.yaml"

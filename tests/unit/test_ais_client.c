@@ -534,6 +534,81 @@ static void test_lookups(void **state)
     ais_session_free(s);
 }
 
+#define DATASERVICE "POST /jderest/v2/dataservice"
+
+static struct cfg_account parse_acct(const char *s)
+{
+    struct cfg_account a;
+
+    assert_int_equal(cfg_account_parse(s, &a), MLC_OK);
+    return a;
+}
+
+/* Many accounts and business units in one query each: exact matches (a
+ * blank subsidiary is not STRIPE), duplicates, the posting edit code. */
+static void test_lookups_many(void **state)
+{
+    struct fx *f = *state;
+    struct ais_session *s = session(f);
+    const struct cfg_account a[] = {
+        parse_acct("1.1110.STRIPE"), parse_acct("1.1110"), parse_acct("1.1000"), parse_acct("999.4010"),
+        parse_acct("100.4010"), parse_acct("1.1110.STRIPE"), parse_acct("110.4010"), parse_acct("100.4010.NOPE"),
+    };
+    const char *const bus[] = { "1", "110", "111", "200", "1" };
+    struct ais_account out[8], *many;
+    struct cfg_account *lots;
+    struct cfg_account blank = { .bu = "1" };
+    bool exists[5];
+    struct mlc_err e = { 0 };
+    long long before;
+
+    assert_int_equal(ais_session_login(s, &e), MLC_OK);
+    before = counter(f, DATASERVICE);
+    assert_int_equal(ais_account_lookup_many(s, a, 8, out, &e), MLC_OK);
+    assert_int_equal(counter(f, DATASERVICE) - before, 1);
+    assert_true(out[0].exists && out[0].postable);
+    assert_string_equal(out[0].aid, "00001111");
+    assert_true(out[1].exists && out[1].postable);
+    assert_string_equal(out[1].aid, "00001110");
+    assert_true(out[2].exists);
+    assert_false(out[2].postable);
+    assert_string_equal(out[2].pec, "N");
+    assert_false(out[3].exists);
+    assert_string_equal(out[4].aid, "00004010");
+    assert_string_equal(out[5].aid, "00001111");
+    assert_string_equal(out[6].aid, "00014010");
+    assert_false(out[7].exists);
+
+    before = counter(f, DATASERVICE);
+    assert_int_equal(ais_bu_exists_many(s, bus, 5, exists, &e), MLC_OK);
+    assert_int_equal(counter(f, DATASERVICE) - before, 1);
+    assert_true(exists[0] && exists[1] && !exists[2] && exists[3] && exists[4]);
+
+    /* One query per AIS_ACCOUNTS_CHUNK accounts. */
+    lots = calloc(2 * AIS_ACCOUNTS_CHUNK + 1, sizeof(*lots));
+    many = calloc(2 * AIS_ACCOUNTS_CHUNK + 1, sizeof(*many));
+    assert_non_null(lots);
+    assert_non_null(many);
+    for (size_t i = 0; i < 2 * AIS_ACCOUNTS_CHUNK + 1; i++)
+        lots[i] = a[i % 8];
+    before = counter(f, DATASERVICE);
+    assert_int_equal(ais_account_lookup_many(s, lots, 2 * AIS_ACCOUNTS_CHUNK + 1, many, &e),
+                     MLC_OK);
+    assert_int_equal(counter(f, DATASERVICE) - before, 3);
+    for (size_t i = 0; i < 2 * AIS_ACCOUNTS_CHUNK + 1; i++)
+        assert_int_equal(many[i].exists, out[i % 8].exists);
+    free(lots);
+    free(many);
+
+    /* Nothing to ask: no query. A blank object account is refused. */
+    before = counter(f, DATASERVICE);
+    assert_int_equal(ais_account_lookup_many(s, NULL, 0, NULL, &e), MLC_OK);
+    assert_int_equal(ais_bu_exists_many(s, NULL, 0, NULL, &e), MLC_OK);
+    assert_int_equal(counter(f, DATASERVICE) - before, 0);
+    assert_int_equal(ais_account_lookup_many(s, &blank, 1, out, &e), MLC_EINVAL);
+    ais_session_free(s);
+}
+
 /* ---- orchestrations --------------------------------------------------------------- */
 
 static void test_journal_create_and_exists(void **state)
@@ -1127,6 +1202,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_watermark_query, setup, teardown),
         cmocka_unit_test(test_row_helpers),
         cmocka_unit_test_setup_teardown(test_lookups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lookups_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_create_and_exists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dates_in_user_format, setup, teardown),
         cmocka_unit_test(test_renamed_inputs),
