@@ -221,6 +221,8 @@ static int flow_checkpoint(void *ctx, struct mlc_err *e)
 
     if (workers_job_cancelled(cp->jc))
         return mlc_err_set(e, MLC_ESTATE, "stopping: the job resumes later");
+    if (workers_job_lease_lost(cp->jc))
+        return mlc_err_set(e, MLC_ESTATE, "lease lost: another worker took the job over");
     if (now - cp->last_extend_ms < cp->jc->lease_ms / 4)
         return MLC_OK;
     if ((rc = workers_job_extend(cp->jc, e)) == MLC_OK)
@@ -230,7 +232,8 @@ static int flow_checkpoint(void *ctx, struct mlc_err *e)
 
 static enum job_result job_result_of(enum flow_result r)
 {
-    return r == FLOW_DONE ? WORKERS_DONE : r == FLOW_HOLD ? WORKERS_HOLD : WORKERS_RETRY;
+    return r == FLOW_DONE ? WORKERS_DONE : r == FLOW_HOLD ? WORKERS_HOLD
+         : r == FLOW_DEFER ? WORKERS_DEFER : WORKERS_RETRY;
 }
 
 /* order.sync, in batches: every job whose key parses goes into one
@@ -243,7 +246,7 @@ static void h_order_sync(struct workers_job_ctx *ctx, const struct store_job *jo
         .env = ctx->arg, .st = ctx->store, .cfg = ctx->cfg,
         .checkpoint = flow_checkpoint, .checkpoint_ctx = &cp,
     };
-    int64_t *ids = calloc(n, sizeof(*ids));
+    int64_t *ids = calloc(n, sizeof(*ids)), *until = calloc(n, sizeof(*until));
     size_t *at = calloc(n, sizeof(*at));
     enum flow_result *fr = calloc(n, sizeof(*fr));
     struct mlc_err *fe = calloc(n, sizeof(*fe));
@@ -251,7 +254,8 @@ static void h_order_sync(struct workers_job_ctx *ctx, const struct store_job *jo
     char actor[24];
     size_t k = 0;
 
-    if (ids == NULL || at == NULL || fr == NULL || fe == NULL) {
+    r.defer_until = until;
+    if (ids == NULL || until == NULL || at == NULL || fr == NULL || fe == NULL) {
         for (size_t i = 0; i < n; i++)
             mlc_err_set(&errs[i], MLC_ENOMEM, "out of memory");
         goto out;
@@ -280,9 +284,11 @@ static void h_order_sync(struct workers_job_ctx *ctx, const struct store_job *jo
     for (size_t j = 0; j < k; j++) {
         res[at[j]] = job_result_of(fr[j]);
         errs[at[j]] = fe[j];
+        ctx->defer_until[at[j]] = until[j];
     }
 out:
     free(ids);
+    free(until);
     free(at);
     free(fr);
     free(fe);
@@ -301,6 +307,7 @@ static enum job_result h_customer_sync(struct workers_job_ctx *ctx, const struct
     char actor[24];
     int64_t id;
 
+    r.defer_until = ctx->defer_until;
     if (cust_key_parse(job->key, &id, e) != MLC_OK)
         return WORKERS_HOLD;
     snprintf(actor, sizeof(actor), "worker:%s",

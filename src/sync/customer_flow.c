@@ -288,6 +288,7 @@ struct cx {
     char                   kco[6];
     int64_t                an8;       /* 0 until known */
     bool                   created;   /* by this run: nothing to update */
+    int64_t                defer_until; /* FLOW_DEFERRED: again then (Unix ms) */
 };
 
 static void audit(struct cx *x, const char *action, const char *outcome, json_t *detail)
@@ -422,16 +423,26 @@ static int create(struct cx *x, struct mlc_err *e)
         rc = flow_hold(e, "%s: JD Edwards refused the customer: %s", x->key, msg);
         goto out;
     }
-    /* No answer, a re-login or a transport error: it may have committed. */
+    if (res.reauth) {
+        /* AIS refused the token before running anything: nothing written. */
+        store_ledger_forget(x->r->st, x->key, &le);
+        audit(x, "create", "not_sent", json_pack("{s:s, s:s}", "key", x->key, "error", e->msg));
+        if (rc >= 0)
+            rc = MLC_EAUTH;
+        goto out;
+    }
+    /* No answer, a gateway's status or a transport error: it may have
+     * committed, or may still. Asked again shortly; "absent" counts only
+     * after the settle time (ensure). */
     if (store_ledger_mark_unknown(x->r->st, x->key, &le) != MLC_OK)
         log_warn("customer", "cannot mark the ledger row unknown", LF_STR("key", x->key),
                  LF_ERR(&le));
     audit(x, "create", "unknown",
-          json_pack("{s:s, s:s, s:b, s:b}", "key", x->key, "error", e->msg,
-                    "outcome_unknown", res.outcome_unknown, "reauth", res.reauth));
+          json_pack("{s:s, s:s, s:b, s:I}", "key", x->key, "error", e->msg,
+                    "outcome_unknown", res.outcome_unknown, "status", (json_int_t)res.status));
     mlc_err_wrap(e, "%s: outcome unknown, JDE is looked up before any new attempt", x->key);
-    if (rc >= 0)
-        rc = MLC_EIO;
+    x->defer_until = store_now_ms(x->r->st) + FLOW_RECHECK_MS;
+    rc = FLOW_DEFERRED;
 out:
     ais_orch_result_clear(&res);
     return rc;
@@ -493,9 +504,18 @@ static int ensure(struct cx *x, struct mlc_err *e)
         rc = adopt(x, have_row, row.request, e);
         goto out;
     }
+    /* A row in doubt that JDE does not have: once its create can no longer
+     * land (contract §3's settle time), start again with these fields. */
+    if (have_row && row.state != STORE_LEDGER_POSTED &&
+        (rc = flow_settle(x->r, x->key, row.created_at, &x->defer_until, e)) != MLC_OK) {
+        audit(x, "settle", "waiting",
+              json_pack("{s:s, s:I, s:I}", "key", x->key, "sent_at_ms",
+                        (json_int_t)row.created_at, "again_at_ms",
+                        (json_int_t)x->defer_until));
+        goto out;
+    }
     if (x->r->dry_run)
         goto out;
-    /* A row in doubt that JDE does not have: start again with these fields. */
     if (have_row && (rc = store_ledger_forget(x->r->st, x->key, e)) != MLC_OK)
         goto out;
     if ((rc = store_ledger_begin(x->r->st, x->key, CUST_KIND, x->entity, x->req, e)) == MLC_OK)
@@ -592,7 +612,10 @@ int cust_sync(const struct flow_run *r, int64_t customer_id, enum flow_result *r
     snprintf(x.entity, sizeof(x.entity), CUST_KEY "%" PRId64, customer_id);
     mlc_err_clear(&err);
     rc = run(&x, &err);
-    *res = rc == MLC_OK ? FLOW_DONE : rc == FLOW_HELD ? FLOW_HOLD : FLOW_RETRY;
+    *res = rc == MLC_OK ? FLOW_DONE : rc == FLOW_HELD ? FLOW_HOLD
+         : rc == FLOW_DEFERRED ? FLOW_DEFER : FLOW_RETRY;
+    if (*res == FLOW_DEFER && r->defer_until != NULL)
+        r->defer_until[0] = x.defer_until;
     if (*res == FLOW_HOLD)
         audit(&x, "hold", "held", json_pack("{s:s}", "reason", err.msg));
     if (*res == FLOW_DONE)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jdate.h"
 #include "core/log.h"
 
 void flow_audit(const struct flow_run *r, const char *entity, const char *action,
@@ -46,6 +47,23 @@ int flow_hold(struct mlc_err *e, const char *fmt, ...)
     va_end(ap);
     mlc_err_set(e, MLC_ESTATE, "%s", buf);
     return FLOW_HELD;
+}
+
+int flow_settle(const struct flow_run *r, const char *key, int64_t sent_ms, int64_t *until,
+                struct mlc_err *e)
+{
+    int64_t settle = cfg_settle_ms(r->cfg), now = store_now_ms(r->st);
+    char sent[32], at[32];
+
+    *until = sent_ms + settle;
+    if (now >= *until)
+        return MLC_OK;
+    jdate_iso8601_format(sent_ms / 1000, sent, sizeof(sent), NULL);
+    jdate_iso8601_format(*until / 1000, at, sizeof(at), NULL);
+    mlc_err_set(e, MLC_ESTATE, "%s: not in JD Edwards yet, but its create sent at %s may "
+                "still land (settle time %lld s): looked up again at %s", key, sent,
+                (long long)(settle / 1000), at);
+    return FLOW_DEFERRED;
 }
 
 void flow_kco_pad(const char *co, char out[6])

@@ -20,7 +20,9 @@
 enum flow_result {
     FLOW_DONE = 0, /* finished: everything due is posted (or nothing was due) */
     FLOW_RETRY,    /* try again later (transport, JDE outcome unknown, ...) */
-    FLOW_HOLD      /* needs an operator: e->msg is the reason */
+    FLOW_HOLD,     /* needs an operator: e->msg is the reason */
+    FLOW_DEFER     /* not decidable yet (a create in doubt that may still land
+                    * in JDE): again at the time put in r->defer_until */
 };
 
 /* Called before each long step; a non-zero return (lease lost, shutdown)
@@ -36,6 +38,10 @@ struct flow_run {
     flow_checkpoint_fn       checkpoint; /* may be NULL */
     void                    *checkpoint_ctx;
     int64_t                  now;      /* Unix seconds; 0: the clock */
+    /* Out (may be NULL): for a FLOW_DEFER result, when to run again (Unix
+     * ms, the store's clock); one entry per order of a batch (index as the
+     * ids), else one. Left alone for other results. */
+    int64_t                 *defer_until;
 };
 
 /* Appends one audit row for entity as r's actor (detail is stolen; may be
@@ -57,6 +63,22 @@ int flow_run_checkpoint(const struct flow_run *r, struct mlc_err *e);
  * e->msg itself. */
 __attribute__((format(printf, 2, 3)))
 int flow_hold(struct mlc_err *e, const char *fmt, ...);
+
+/* The flows' internal "not decidable yet" result (positive, like
+ * FLOW_HELD): mapped to FLOW_DEFER at the end of a run. */
+#define FLOW_DEFERRED 2
+
+/* After a create's answer was lost, how soon JDE is asked whether it
+ * landed (a lost reply after a commit is adopted then). */
+#define FLOW_RECHECK_MS 2000
+
+/* Contract §3's settle rule for a create sent at sent_ms (the store's
+ * clock) that JDE does not have: AIS keeps running an orchestration after
+ * its caller gave up, so "absent" counts only once cfg_settle_ms has passed
+ * since the send. MLC_OK when it has; else FLOW_DEFERRED with *until (when
+ * to look again) and e saying so. */
+int flow_settle(const struct flow_run *r, const char *key, int64_t sent_ms, int64_t *until,
+                struct mlc_err *e);
 
 /* KCO as JDE stores it: a company of 1 to 5 digits zero-padded to 5;
  * anything else copied as is (cut to 5). co may be NULL (""). */

@@ -88,6 +88,25 @@ bool fx_alive(const struct fx *x)
     return x->rc == MLC_OK;
 }
 
+int fx_settled(struct fx *x, const char *key, int64_t sent_ms, json_t *rd, struct mlc_err *e)
+{
+    int64_t until = 0;
+    int rc = flow_settle(x->r, key, sent_ms, &until, e);
+
+    if (rc == MLC_OK)
+        return MLC_OK;
+    x->defer_until = until;
+    fx_audit(x, "settle", "waiting",
+             json_pack("{s:s, s:I, s:I, s:I}", "key", key, "sent_at_ms", (json_int_t)sent_ms,
+                       "again_at_ms", (json_int_t)until,
+                       "settle_s", (json_int_t)(cfg_settle_ms(x->r->cfg) / 1000)));
+    if (rd != NULL) {
+        json_object_set_new(rd, "action", json_string("waiting"));
+        json_object_set_new(rd, "why", json_string(e->msg));
+    }
+    return rc;
+}
+
 int fx_push_ref_doc(struct fx *x, struct post_doc *d, struct mlc_err *e)
 {
     struct post_doc *nv = realloc(x->posted.ref_docs, (x->posted.n_ref_docs + 1) * sizeof(*nv));
@@ -328,9 +347,17 @@ static int post_steps(struct fx *x, struct mlc_err *e)
 /* Ends x's run: the result, the hold audit and the report. */
 static enum flow_result fx_result(struct fx *x)
 {
-    static const char *const names[] = { "done", "retry", "hold" };
+    static const char *const names[] = { "done", "retry", "hold", "wait" };
     enum flow_result res = x->rc == MLC_OK ? FLOW_DONE
-                         : x->rc == FLOW_HELD ? FLOW_HOLD : FLOW_RETRY;
+                         : x->rc == FLOW_HELD ? FLOW_HOLD
+                         : x->rc == FLOW_DEFERRED ? FLOW_DEFER : FLOW_RETRY;
+
+    if (res == FLOW_DEFER) {
+        char at[32];
+
+        jdate_iso8601_format(x->defer_until / 1000, at, sizeof(at), NULL);
+        json_object_set_new(x->report, "again_at", json_string(at));
+    }
 
     if (res == FLOW_HOLD)
         fx_audit(x, "hold", "held", json_pack("{s:s}", "reason", x->err.msg));
@@ -405,6 +432,8 @@ int flow_order_sync(const struct flow_run *r, int64_t order_id, enum flow_result
         return rc;
     run_batch(r, &x, 1);
     *res = fx_result(&x);
+    if (*res == FLOW_DEFER && r->defer_until != NULL)
+        r->defer_until[0] = x.defer_until;
     if (e != NULL)
         *e = x.err;
     if (report != NULL) {
@@ -441,6 +470,8 @@ int flow_orders_sync_batch(const struct flow_run *r, const int64_t *ids, size_t 
         run_batch(r, xs, n);
         for (size_t i = 0; i < n; i++) {
             res[i] = fx_result(&xs[i]);
+            if (res[i] == FLOW_DEFER && r->defer_until != NULL)
+                r->defer_until[i] = xs[i].defer_until;
             if (errs != NULL)
                 errs[i] = xs[i].err;
         }

@@ -16,8 +16,9 @@
  *
  * Every function here works on one struct fx (an order's run) owned by the
  * batch driver, on the calling thread only. Functions that return int
- * return MLC_OK, FLOW_HELD (the run holds, the reason is in e) or a
- * negative code (retry).
+ * return MLC_OK, FLOW_HELD (the run holds, the reason is in e),
+ * FLOW_DEFERRED (not decidable yet: x->defer_until says when to look
+ * again, e why) or a negative code (retry).
  */
 #ifndef MLC_SYNC_ORDER_FLOW_INT_H
 #define MLC_SYNC_ORDER_FLOW_INT_H
@@ -69,6 +70,7 @@ struct lrow {
     char                   *request;
     enum store_ledger_state state;
     int64_t                 doc_number;
+    int64_t                 sent_ms;  /* when its create was sent (store clock) */
     bool                    gone;     /* forgotten (or would be, dry run) */
 };
 
@@ -106,6 +108,7 @@ struct fx {
     json_t                   *docs;    /* borrowed from report */
     int                       rc;      /* MLC_OK while the run goes on */
     struct mlc_err            err;     /* the reason of a hold or retry */
+    int64_t                   defer_until; /* FLOW_DEFERRED: again then (Unix ms) */
 };
 
 /* ---- order_flow.c: the run's shared helpers ------------------------------- */
@@ -122,6 +125,11 @@ void fx_key_of(const struct fx *x, enum post_kind k, int64_t refund_id, char *bu
  * the first stop wins. */
 void fx_stop(struct fx *x, int rc);
 bool fx_alive(const struct fx *x);
+/* The run waits: a create in doubt (key, sent at sent_ms) is absent from
+ * JDE but may still land. MLC_OK when its settle time has passed (absent
+ * then counts); else FLOW_DEFERRED with x->defer_until set, audited and
+ * reported. */
+int fx_settled(struct fx *x, const char *key, int64_t sent_ms, json_t *rd, struct mlc_err *e);
 /* Appends a posted refund's document (moved: *d is zeroed). */
 int fx_push_ref_doc(struct fx *x, struct post_doc *d, struct mlc_err *e);
 

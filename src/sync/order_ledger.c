@@ -59,6 +59,7 @@ static int collect_row(const struct store_ledger *l, void *ctx)
     r->request = l->request != NULL ? strdup(l->request) : NULL;
     r->state = l->state;
     r->doc_number = l->doc_number;
+    r->sent_ms = l->created_at;
     c->n++;
     if (r->key == NULL || r->kind == NULL || (l->request != NULL && r->request == NULL)) {
         c->oom = true;
@@ -159,7 +160,9 @@ int order_ledger_adopt(struct fx *x, const char *key, const struct ais_docs *doc
 }
 
 /* Rows an earlier attempt left PENDING or UNKNOWN: the create may have
- * committed. JDE decides: found -> adopted, absent -> forgotten. */
+ * committed. JDE decides: found -> adopted; absent -> forgotten, but only
+ * once the create can no longer land (contract §3: its settle time after
+ * the send); before that the run waits (FLOW_DEFERRED). */
 int order_ledger_resolve(struct fx *x, struct mlc_err *e)
 {
     for (size_t i = 0; i < x->ledger.n_rows; i++) {
@@ -179,6 +182,8 @@ int order_ledger_resolve(struct fx *x, struct mlc_err *e)
         rd = fx_report_doc(x, r->key, r->kind, docs.n > 0 ? "adopted" : "forgotten",
                            docs.n > 0 ? "left in doubt by an earlier attempt; found in JDE"
                                       : "left in doubt by an earlier attempt; not in JDE");
+        if (docs.n == 0 && (rc = fx_settled(x, r->key, r->sent_ms, rd, e)) != MLC_OK)
+            return rc;
         if (docs.n > 0) {
             if ((rc = order_ledger_adopt(x, r->key, &docs, "in doubt, found in JDE", e)) != MLC_OK)
                 return rc;

@@ -157,17 +157,31 @@ static int create(struct fx *x, const struct post_doc *d, json_t *rd, struct mlc
                        msg);
         goto out;
     }
-    /* No answer, a re-login, or a transport error: it may have committed. */
+    if (res.reauth) {
+        /* AIS refused the token before running anything (444): nothing was
+         * written, the row goes and the next attempt starts over. */
+        store_ledger_forget(x->r->st, d->key, &le);
+        fx_audit(x, "post", "not_sent",
+                 json_pack("{s:s, s:s}", "key", d->key, "error", e->msg));
+        set_str(rd, "action", "not sent");
+        if (rc >= 0)
+            rc = MLC_EAUTH;
+        goto out;
+    }
+    /* No answer, a gateway's status or a transport error: it may have
+     * committed, or may still. The row stays in doubt; JDE is asked again
+     * shortly (found: adopted), and "absent" counts only after the settle
+     * time (order_ledger_resolve). */
     if (store_ledger_mark_unknown(x->r->st, d->key, &le) != MLC_OK)
         log_warn("flow", "cannot mark the ledger row unknown", LF_STR("key", d->key),
                  LF_ERR(&le));
     fx_audit(x, "post", "unknown",
-             json_pack("{s:s, s:s, s:b, s:b}", "key", d->key, "error", e->msg,
-                       "outcome_unknown", res.outcome_unknown, "reauth", res.reauth));
+             json_pack("{s:s, s:s, s:b, s:I}", "key", d->key, "error", e->msg,
+                       "outcome_unknown", res.outcome_unknown, "status", (json_int_t)res.status));
     set_str(rd, "action", "unknown");
     mlc_err_wrap(e, "%s: outcome unknown, JDE is looked up before any new attempt", d->key);
-    if (rc >= 0)
-        rc = MLC_EIO;
+    x->defer_until = store_now_ms(x->r->st) + FLOW_RECHECK_MS;
+    rc = FLOW_DEFERRED;
 out:
     ais_orch_result_clear(&res);
     return rc;
@@ -222,7 +236,10 @@ static int post_idempotent(struct fx *x, const struct post_doc *d, json_t *rd,
         json_object_set_new(rd, "doc_number", json_integer(docs.doc[0]));
         goto out;
     }
-    /* A row in doubt that JDE does not have: start again with this document. */
+    /* A row in doubt that JDE does not have: once it can no longer land,
+     * start again with this document. */
+    if (have_row && (rc = fx_settled(x, d->key, row.created_at, rd, e)) != MLC_OK)
+        goto out;
     if (have_row && (rc = store_ledger_forget(x->r->st, d->key, e)) != MLC_OK)
         goto out;
     rc = store_ledger_begin(x->r->st, d->key, post_kind_name(d->kind), x->entity, req, e);

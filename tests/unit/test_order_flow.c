@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -184,7 +185,19 @@ struct run {
     struct mlc_config *cfg;
     struct store      *st;
     struct env        *env;
+    int64_t            ahead_ms;  /* the store's clock: real time + this */
 };
+
+/* The store's clock of a run: real time moved ahead by r->ahead_ms, so a
+ * test can let a settle time pass without waiting for it. */
+static int64_t run_clock(void *ctx)
+{
+    const struct run *r = ctx;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + r->ahead_ms;
+}
 
 /* A config with `posting_extra` appended to the posting section (indented
  * two spaces) and the store at a fresh file. */
@@ -240,6 +253,7 @@ static void run_open(struct run *r, const char *mode, bool strict, const char *e
     snprintf(path, sizeof(path), "%s/s%d.db", TF.dir, ++TF.n_stores);
     r->cfg = mkcfg(mode, strict, extra, path);
     assert_int_equal(store_open(path, &r->st, &e), MLC_OK);
+    store_set_clock(r->st, run_clock, r);
     if (env_new_with(r->cfg, TF.tok, TF.pwd, &r->env, &e) != MLC_OK)
         fprintf(stderr, "env: %s\n", e.msg);
     assert_non_null(r->env);
@@ -469,7 +483,7 @@ static void test_pending_adopted(void **state)
 }
 
 /* The orchestration commits but never answers (longer than the client's
- * 4 s timeout): the run retries with the row
+ * 4 s timeout): the run waits (deferred, no attempt spent) with the row
  * UNKNOWN; the next run finds the document and adopts it: one document. */
 static void test_commit_no_answer(void **state)
 {
@@ -482,7 +496,7 @@ static void test_commit_no_answer(void **state)
     je = ais_counter(JE_CALLS);
     ais_ctl("/__sim/faults", "{\"hang\":{\"orchestration\":\"MLC_AddJournalEntry\","
                              "\"count\":1,\"hang_s\":6}}");
-    assert_int_equal(sync1(&r, 105, why, sizeof(why)), FLOW_RETRY);
+    assert_int_equal(sync1(&r, 105, why, sizeof(why)), FLOW_DEFER);
     assert_non_null(strstr(why, "BC105S"));
     assert_int_equal(ledger_state(&r, "BC105S", NULL), STORE_LEDGER_UNKNOWN);
     assert_int_equal(je_facts("BC105S", false, NULL).docs, 1);
@@ -911,6 +925,7 @@ static void test_batch_pending_settled(void **state)
     assert_int_equal(store_ledger_begin(b.st, "BC361S", "sale", "order:361", "{}", NULL),
                      MLC_OK);
     assert_int_equal(store_ledger_mark_unknown(b.st, "BC361S", NULL), MLC_OK);
+    b.ahead_ms = 9000;                       /* the rows are older than the settle time */
     expect_batch_done(&b, ids, 4);
     assert_int_equal(ais_counter(JE_CALLS), je + 3);
     assert_int_equal(ledger_state(&b, "BC360S", &doc), STORE_LEDGER_POSTED);
@@ -924,6 +939,106 @@ static void test_batch_pending_settled(void **state)
     }
     run_close(&a);
     run_close(&b);
+}
+
+/* Contract §3's settle rule. A create left in doubt that JDE does not have
+ * is not believed absent until its settle time (here 2 x the 4 s AIS
+ * timeout) has passed since it was sent: before, the run waits (deferred,
+ * until exactly then) and sends nothing; after, it posts once. */
+static void test_in_doubt_waits_for_settle(void **state)
+{
+    struct flow_run fr;
+    struct run r;
+    struct store_ledger l = { 0 };
+    enum flow_result res = FLOW_RETRY;
+    struct mlc_err e = { 0 };
+    int64_t until = 0;
+    long long je;
+
+    (void)state;
+    make_order(380, "T-THING", 11);
+    run_open(&r, "journal", false, SKU_MAP);
+    assert_int_equal(store_ledger_begin(r.st, "BC380S", "sale", "order:380", "{}", NULL),
+                     MLC_OK);
+    assert_int_equal(store_ledger_get(r.st, "BC380S", &l, NULL), MLC_OK);
+    je = ais_counter(JE_CALLS);
+    fr = (struct flow_run){ .env = r.env, .st = r.st, .cfg = r.cfg, .actor = "test",
+                            .defer_until = &until };
+    r.ahead_ms = 7000;
+    assert_int_equal(flow_order_sync(&fr, 380, &res, NULL, &e), MLC_OK);
+    assert_int_equal(res, FLOW_DEFER);
+    assert_int_equal(until, l.created_at + 8000);
+    assert_non_null(strstr(e.msg, "may still land"));
+    assert_int_equal(ais_counter(JE_CALLS), je);          /* nothing sent */
+    assert_int_equal(ledger_state(&r, "BC380S", NULL), STORE_LEDGER_PENDING);
+    r.ahead_ms = 8000;
+    expect_done(&r, 380);
+    assert_int_equal(ais_counter(JE_CALLS), je + 1);
+    assert_int_equal(je_facts("BC380S", false, NULL).docs, 1);
+    store_ledger_clear(&l);
+    run_close(&r);
+}
+
+/* AIS keeps running an orchestration after its caller gave up: the create
+ * times out (4 s), JDE has nothing yet when asked right after, and the
+ * commit lands at 12 s, inside the AIS server's own 20 s request timeout.
+ * The run waits instead of creating again, then adopts the late document:
+ * exactly one journal entry. */
+static void test_late_commit_adopted(void **state)
+{
+    struct run r;
+    char why[MLC_ERR_MSG_MAX];
+    long long je;
+    int waited = 0;
+
+    (void)state;
+    make_order(381, "T-THING", 11);
+    run_open(&r, "journal", false, SKU_MAP);
+    r.cfg->jde.server_timeout_s = 20;                      /* settle: 20 s */
+    je = ais_counter(JE_CALLS);
+    ais_ctl("/__sim/faults", "{\"delay_commit\":{\"orchestration\":\"MLC_AddJournalEntry\","
+                             "\"count\":1,\"delay_s\":12}}");
+    assert_int_equal(sync1(&r, 381, why, sizeof(why)), FLOW_DEFER);   /* timed out */
+    assert_int_equal(sync1(&r, 381, why, sizeof(why)), FLOW_DEFER);   /* absent, unsettled */
+    assert_non_null(strstr(why, "may still land"));
+    assert_non_null(strstr(why, "settle time 20 s"));
+    assert_int_equal(je_facts("BC381S", false, NULL).docs, 0);
+    while (je_facts("BC381S", false, NULL).docs == 0 && waited++ < 150) {
+        struct timespec ts = { 0, 100 * 1000000L };
+
+        nanosleep(&ts, NULL);                              /* the commit lands */
+    }
+    assert_int_equal(ais_counter(JE_CALLS), je + 1);     /* counted when it ran */
+    expect_done(&r, 381);
+    assert_int_equal(ais_counter(JE_CALLS), je + 1);
+    assert_int_equal(je_facts("BC381S", false, NULL).docs, 1);
+    assert_int_equal(ledger_state(&r, "BC381S", NULL), STORE_LEDGER_POSTED);
+    run_close(&r);
+}
+
+/* A gateway in front of AIS answers 504 (with a JSON message) after the
+ * orchestration committed: not a refusal. The row stays in doubt, the run
+ * waits, and the next run adopts the document: one entry, nothing held. */
+static void test_gateway_504_after_commit(void **state)
+{
+    struct run r;
+    char why[MLC_ERR_MSG_MAX];
+    long long je;
+
+    (void)state;
+    make_order(382, "T-THING", 11);
+    run_open(&r, "journal", false, SKU_MAP);
+    je = ais_counter(JE_CALLS);
+    ais_ctl("/__sim/faults", "{\"hang\":{\"orchestration\":\"MLC_AddJournalEntry\","
+                             "\"count\":1,\"hang_s\":0,\"status\":504}}");
+    assert_int_equal(sync1(&r, 382, why, sizeof(why)), FLOW_DEFER);
+    assert_non_null(strstr(why, "outcome unknown"));
+    assert_int_equal(ledger_state(&r, "BC382S", NULL), STORE_LEDGER_UNKNOWN);
+    expect_done(&r, 382);
+    assert_int_equal(ais_counter(JE_CALLS), je + 1);
+    assert_int_equal(je_facts("BC382S", false, NULL).docs, 1);
+    assert_int_equal(ledger_state(&r, "BC382S", NULL), STORE_LEDGER_POSTED);
+    run_close(&r);
 }
 
 /* Voucher mode batches its F0411 lookups the same way: once each. */
@@ -964,6 +1079,9 @@ int main(void)
         cmocka_unit_test(test_batch_posts_each_once),
         cmocka_unit_test(test_batch_hold_independent),
         cmocka_unit_test(test_batch_pending_settled),
+        cmocka_unit_test(test_in_doubt_waits_for_settle),
+        cmocka_unit_test(test_late_commit_adopted),
+        cmocka_unit_test(test_gateway_504_after_commit),
         cmocka_unit_test(test_batch_voucher),
     };
 
