@@ -41,6 +41,7 @@ struct daemon {
     /* /readyz probes through this connection, one handler at a time. */
     pthread_mutex_t    probe_mu;
     struct store      *probe;
+    struct store_lock *lock;      /* one daemon per SQLite file */
     atomic_bool        stopping;
     _Atomic uint64_t   reloads;
     _Atomic uint64_t   reloads_rejected;
@@ -485,6 +486,31 @@ static int start_webhook(struct daemon *d, struct mlc_err *e)
     return MLC_OK;
 }
 
+/* This process alone holds the store (store_lock): every lease still in
+ * it belongs to a daemon that died. Those jobs run again now, not a whole
+ * lease later; a create one of them had in flight is in the ledger as
+ * PENDING and is looked up (and settled) before anything is sent again. */
+static int recover_leases(struct daemon *d, struct mlc_err *e)
+{
+    struct store_audit a = { .actor = "daemon", .entity = "jobs", .action = "recover",
+                             .outcome = "ok" };
+    char detail[64];
+    int64_t n = 0;
+    int rc;
+
+    if ((rc = store_job_release_leases(d->probe, &n, e)) != MLC_OK)
+        return mlc_err_wrap(e, "releasing the leases of a previous process");
+    if (n == 0)
+        return MLC_OK;
+    snprintf(detail, sizeof(detail), "{\"released\":%lld}", (long long)n);
+    a.detail = detail;
+    if (store_audit_add(d->probe, &a, e) != MLC_OK)
+        log_warn("daemon", "cannot audit the recovered jobs", LF_ERR(e));
+    log_warn("daemon", "jobs left running by a previous process run again now",
+             LF_INT("jobs", n));
+    return MLC_OK;
+}
+
 int daemon_start(struct daemon *d, struct mlc_err *e)
 {
     const struct cfg_server *sv = &d->cfg->server;
@@ -512,10 +538,15 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     log_info("daemon", "starting", LF_STR("version", MLC_VERSION),
              LF_STR("config", d->config_path), LF_STR("listen", sv->listen),
              LF_INT("workers", d->cfg->workers.count), LF_STR("store", label));
+    rc = store_lock(d->cfg->store.url, &d->lock, e);
+    if (rc != MLC_OK)
+        return rc;
     /* Migrations run here, once, before any worker opens its connection. */
     rc = store_open(d->cfg->store.url, &d->probe, e);
     if (rc != MLC_OK)
         return mlc_err_wrap(e, "store %s", label);
+    if ((rc = recover_leases(d, e)) != MLC_OK)
+        return rc;
     rc = start_webhook(d, e);
     if (rc != MLC_OK)
         return rc;
@@ -664,6 +695,7 @@ void daemon_free(struct daemon *d)
     sched_free(d->sched);
     store_close(d->task_st);
     store_close(d->probe);
+    store_unlock(d->lock);
     cfg_unref(d->cfg);
     free(d->config_path);
     pthread_mutex_destroy(&d->probe_mu);

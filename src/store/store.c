@@ -187,28 +187,37 @@ static bool has_prefix(const char *s, const char *prefix)
 }
 
 /* The URL may carry a password: messages never repeat it. */
-int store_open(const char *url, struct store **out, struct mlc_err *e)
+int store_sqlite_path(const char *url, const char **path, struct mlc_err *e)
 {
-    const char *path = url;
-
-    if (out == NULL)
-        return mlc_err_set(e, MLC_EINVAL, "store: no output handle");
-    *out = NULL;
+    *path = url;
     if (url == NULL || url[0] == '\0')
         return mlc_err_set(e, MLC_EINVAL, "store: empty store URL");
     if (has_prefix(url, "postgresql://") || has_prefix(url, "postgres://"))
         return mlc_err_set(e, MLC_EINVAL,
                            "store: PostgreSQL store not built yet");
     if (has_prefix(url, "sqlite://"))
-        path = url + strlen("sqlite://");
+        *path = url + strlen("sqlite://");
     else if (has_prefix(url, "sqlite:"))
-        path = url + strlen("sqlite:");
+        *path = url + strlen("sqlite:");
     else if (strstr(url, "://") != NULL)
         return mlc_err_set(e, MLC_EINVAL,
                            "store: unknown store URL scheme (use a path, "
                            "sqlite:PATH or postgresql://...)");
-    if (path[0] == '\0')
+    if ((*path)[0] == '\0')
         return mlc_err_set(e, MLC_EINVAL, "store: empty SQLite path");
+    return MLC_OK;
+}
+
+int store_open(const char *url, struct store **out, struct mlc_err *e)
+{
+    const char *path = NULL;
+    int rc;
+
+    if (out == NULL)
+        return mlc_err_set(e, MLC_EINVAL, "store: no output handle");
+    *out = NULL;
+    if ((rc = store_sqlite_path(url, &path, e)) != MLC_OK)
+        return rc;
     return store_sqlite_open(path, out, e);
 }
 

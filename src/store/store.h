@@ -35,6 +35,18 @@ typedef int64_t (*store_clock_fn)(void *ctx);
 int store_open(const char *url, struct store **out, struct mlc_err *e);
 void store_close(struct store *st); /* NULL-safe; rolls back an open tx */
 
+/* One daemon per SQLite file. store_lock takes the store's daemon lock: an
+ * exclusive flock(2) on "<file>.lock" beside the database (never on the
+ * database itself: SQLite's POSIX locks must not be disturbed), recording
+ * the holder's pid, host and start time. It is released when *out is
+ * passed to store_unlock or the process dies, so a crashed daemon never
+ * leaves it behind. MLC_EBUSY, naming the file and the holder, when
+ * another process has it. A private ":memory:" store needs no lock (*out
+ * NULL). Commands that only read or enqueue never take it. */
+struct store_lock;
+int store_lock(const char *url, struct store_lock **out, struct mlc_err *e);
+void store_unlock(struct store_lock *l); /* NULL-safe */
+
 void store_set_clock(struct store *st, store_clock_fn fn, void *ctx);
 int64_t store_now_ms(struct store *st);
 /* Retry delays for store_job_retry (defaults: 1 s doubling up to 15 min).

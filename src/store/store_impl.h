@@ -132,6 +132,10 @@ uint32_t store_random_u32(void);
 /* "pending"/"posted"/"unknown" -> state; MLC_EINVAL otherwise. */
 int store_ledger_state_parse(const char *name, enum store_ledger_state *out);
 
+/* The SQLite file path of a store URL (a path, sqlite:PATH, sqlite://PATH;
+ * borrowed from url); MLC_EINVAL for another scheme. */
+int store_sqlite_path(const char *url, const char **path, struct mlc_err *e);
+
 /* Backends. path: a file path (":memory:" for a private in-memory db). */
 int store_sqlite_open(const char *path, struct store **out,
                       struct mlc_err *e);
