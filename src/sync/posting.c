@@ -570,6 +570,32 @@ static void sale_charges(struct bld *b)
         NULL);
 }
 
+/* A settled transaction that makes no sense as money received: a negative
+ * purchase or capture, or one listed twice. Posting it would put a wrong
+ * amount on a clearing account and hide the difference in the unmatched
+ * line; the order is held for a person to look at. */
+static bool payment_suspect(struct bld *b, size_t i)
+{
+    const struct order_txn *t = &b->o->txns[i];
+    char a1[MONEY_FMT_MAX];
+
+    if (t->amount < 0) {
+        hold_on(b, "transaction %lld is a %s of a negative amount (%s): a payment cannot be "
+                "negative; check the order's transactions in BigCommerce", (long long)t->id,
+                t->event == ORDER_TXN_EV_CAPTURE ? "capture" : "purchase",
+                amt(b, t->amount, a1));
+        return true;
+    }
+    for (size_t j = 0; t->id != 0 && j < i; j++) {
+        if (b->o->txns[j].id == t->id && order_txn_is_settled(&b->o->txns[j])) {
+            hold_on(b, "transaction %lld is listed twice by BigCommerce: its amount would "
+                    "count twice", (long long)t->id);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Payments: +amount of each successful purchase/capture; returns the Σ. */
 static int64_t sale_payments(struct bld *b)
 {
@@ -580,7 +606,7 @@ static int64_t sale_payments(struct bld *b)
         const struct cfg_account *a;
         const char *key;
 
-        if (!order_txn_is_settled(t))
+        if (!order_txn_is_settled(t) || payment_suspect(b, i))
             continue;
         if (t->currency != NULL && t->currency[0] != '\0' &&
             strcmp(t->currency, b->o->currency) != 0) {

@@ -406,6 +406,52 @@ static void test_sale_rounding_beyond_tolerance(void **state)
     cfg_unref(c);
 }
 
+/* Payments that make no sense are held, never posted with an "unmatched"
+ * line: a negative purchase or capture, and one transaction listed twice. */
+static void test_sale_suspect_payments(void **state)
+{
+    struct mlc_config *c = journal_cfg();
+    struct post_hold h = { "" };
+    struct fixture f;
+    struct post_doc d;
+    struct order_txn *t;
+
+    (void)state;
+    load_fixture("o103_store_credit.json", &f);
+    assert_true(f.o.n_txns >= 2);
+    f.o.txns[1].amount = -f.o.txns[1].amount;
+    assert_int_equal(post_sale(&f.o, &c->posting, NULL, &d, &h, NULL), POST_HELD);
+    assert_non_null(strstr(h.reason, "negative amount (-30.00)"));
+    assert_int_equal(d.n_lines, 0);
+    f.o.txns[1].amount = -f.o.txns[1].amount;
+    f.o.txns[1].event = ORDER_TXN_EV_CAPTURE;
+    f.o.txns[1].amount = -1;
+    h.reason[0] = '\0';
+    assert_int_equal(post_sale(&f.o, &c->posting, NULL, &d, &h, NULL), POST_HELD);
+    assert_non_null(strstr(h.reason, "is a capture of a negative amount (-0.01)"));
+    fixture_free(&f);
+
+    /* The same transaction twice. */
+    load_fixture("o103_store_credit.json", &f);
+    t = realloc(f.o.txns, (f.o.n_txns + 1) * sizeof(*t));
+    assert_non_null(t);
+    f.o.txns = t;
+    t[f.o.n_txns] = t[1];
+    t[f.o.n_txns].method = strdup(t[1].method);
+    t[f.o.n_txns].gateway = strdup(t[1].gateway);
+    t[f.o.n_txns].currency = strdup(t[1].currency);
+    f.o.n_txns++;
+    h.reason[0] = '\0';
+    assert_int_equal(post_sale(&f.o, &c->posting, NULL, &d, &h, NULL), POST_HELD);
+    assert_non_null(strstr(h.reason, "is listed twice"));
+    /* A failed attempt listed beside the settled one is not a duplicate. */
+    t[f.o.n_txns - 1].status = ORDER_TXN_ST_ERROR;
+    sale_ok(&f.o, c, NULL, &d);
+    post_doc_clear(&d);
+    fixture_free(&f);
+    cfg_unref(c);
+}
+
 /* The contract maps every SKU (SKU map, category map, default revenue), so
  * an unmapped SKU posts to default revenue; holding it needs strict mode. */
 static void test_sale_unmapped_sku(void **state)
@@ -1241,6 +1287,7 @@ int main(void)
         cmocka_unit_test(test_sale_offline),
         cmocka_unit_test(test_sale_currencies),
         cmocka_unit_test(test_sale_rounding_beyond_tolerance),
+        cmocka_unit_test(test_sale_suspect_payments),
         cmocka_unit_test(test_sale_unmapped_sku),
         cmocka_unit_test(test_sale_missing_optional_accounts),
         cmocka_unit_test(test_sale_holds_currency_and_overflow),
