@@ -54,6 +54,8 @@ mkorder() {
     bc_ctl POST orders '{"id":'"$1"',"customer_id":0,"status_id":11,"currency":"USD","date_created":"2026-11-20T09:00:00Z","payment_method":"Credit Card","payment_provider_id":"stripe","products":[{"product_id":111,"sku":"NW-SOAP-6PK","name":"Soap","quantity":2,"price_ex_tax":"9.99","tax":"1.00"}],"transactions":[{"event":"purchase","method":"credit_card","amount":"21.98","gateway":"stripe"}]}' >/dev/null
 }
 enqueue() { "$MLC" jobs enqueue --config "$cfg" order.sync "order:$1" >/dev/null 2>&1; }
+# past SECONDS_SINCE_EPOCH: sleeps until then (a delayed commit has landed).
+past() { local now; now=$(date +%s); [ "$now" -ge "$1" ] || sleep $(( $1 - now )); }
 
 # ---- simulators, configuration, credentials --------------------------------------
 require "mlc-sim serves BigCommerce and AIS" sim_start --bigcommerce 127.0.0.1:0 --jde 127.0.0.1:0 \
@@ -153,8 +155,9 @@ check "gateway 504: the job is done" [ "$(job_state order:7003)" = done ]
 # nothing, the commit lands at 6 s, inside the settle time (8 s).
 before=$(je_calls)
 ais_ctl POST faults '{"delay_commit":{"orchestration":"MLC_AddJournalEntry","count":1,"delay_s":6}}' >/dev/null
-enqueue 7004
+enqueue 7004; landed=$(( $(date +%s) + 8 ))
 check "late commit: the order ends posted" wait_until 300 posted BC7004S
+past "$landed"
 check "late commit: exactly one balanced journal entry" one_balanced_doc BC7004S
 check "late commit: one create sent, never a second" [ "$(( $(je_calls) - before ))" = 1 ]
 check "late commit: the run waited for the settle time before believing 'absent'" \
@@ -169,17 +172,19 @@ server_timeout_s=30; write_config
 require "the daemon restarts (settle 30 s)" daemon_start write_config
 before=$(je_calls)
 ais_ctl POST faults '{"delay_commit":{"orchestration":"MLC_AddJournalEntry","count":1,"delay_s":14}}' >/dev/null
-enqueue 7005
+enqueue 7005; landed=$(( $(date +%s) + 16 ))
 pending() { [ "$(ledger_state "$1")" = pending ]; }
 require "frozen: the create is in flight" wait_until 200 pending BC7005S
 kill -STOP "$pid"; sleep 12; kill -CONT "$pid"
 check "frozen: the order ends posted" wait_until 400 posted BC7005S
+past "$landed"
 check "frozen: exactly one balanced journal entry" one_balanced_doc BC7005S
 check "frozen: one create sent, never a second" [ "$(( $(je_calls) - before ))" = 1 ]
 
 # ---- 5. SIGKILL with a create in flight, then a restart ------------------------
-server_timeout_s=0; daemon_stop; write_config
-require "the daemon restarts (settle 4 s)" daemon_start write_config
+# A 60 s lease: waiting it out after the crash would show.
+server_timeout_s=0; lease_s=60; daemon_stop; write_config
+require "the daemon restarts (settle 4 s, lease 60 s)" daemon_start write_config
 before=$(je_calls)
 ais_ctl POST faults '{"delay_commit":{"orchestration":"MLC_AddJournalEntry","count":1,"delay_s":3}}' >/dev/null
 enqueue 7006
@@ -187,7 +192,6 @@ require "kill: the create is in flight" wait_until 200 pending BC7006S
 kill -KILL "$pid"; wait "$pid" 2>/dev/null; pid=""
 for id in 7007 7008 7009; do enqueue "$id"; done
 check "kill: the dead daemon left its job running" [ "$(job_state order:7006)" = running ]
-lease_s=60; write_config
 t0=$(date +%s%N)
 require "the daemon restarts after the SIGKILL" daemon_start write_config
 first_posted() { for k in BC7006S BC7007S BC7008S BC7009S; do posted "$k" && return 0; done; return 1; }
