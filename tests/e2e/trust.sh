@@ -41,11 +41,14 @@ print(len(docs), 1 if total == 0 else 0)
 }
 one_balanced_doc() { [ "$(je_of "$1")" = "1 1" ]; }
 docs_of() { je_of "$1" | cut -d' ' -f1; }
-ledger_state() { sqlite3 "$db" "SELECT state FROM ledger WHERE key = '$1'" 2>/dev/null; }
+# q SQL: one query on the store while the daemon runs (WAL: readers wait
+# for a checkpoint at most 5 s rather than fail).
+q() { sqlite3 -cmd ".timeout 5000" "$db" "$1"; }
+ledger_state() { q "SELECT state FROM ledger WHERE key = '$1'"; }
 posted() { [ "$(ledger_state "$1")" = posted ]; }
-job_state() { sqlite3 "$db" "SELECT state FROM jobs WHERE key = '$1' ORDER BY id DESC LIMIT 1" 2>/dev/null; }
+job_state() { q "SELECT state FROM jobs WHERE key = '$1' ORDER BY id DESC LIMIT 1"; }
 audit_has() { # ENTITY ACTION OUTCOME
-    [ "$(sqlite3 "$db" "SELECT count(*) FROM audit WHERE entity = '$1' AND action = '$2' AND outcome = '$3'" 2>/dev/null)" -gt 0 ]
+    [ "$(q "SELECT count(*) FROM audit WHERE entity = '$1' AND action = '$2' AND outcome = '$3'")" -gt 0 ]
 }
 je_calls() { ais_ctl GET counters | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("POST /jderest/v3/orchestrator/MLC_AddJournalEntry", 0))'; }
 
@@ -221,7 +224,7 @@ check "the first daemon still serves" healthy
 
 # ---- the end -------------------------------------------------------------------------
 check "SIGTERM stops the daemon" daemon_term 100
-check "no job failed or is held" [ "$(sqlite3 "$db" "SELECT count(*) FROM jobs WHERE state IN ('failed','held')")" = 0 ]
+check "no job failed or is held" [ "$(q "SELECT count(*) FROM jobs WHERE state IN ('failed','held')")" = 0 ]
 every_order_once() { for id in 7001 7002 7003 7004 7005 7006 7007 7008 7009; do one_balanced_doc "BC${id}S" || return 1; done; }
 check "every order is exactly one balanced journal entry" every_order_once
 e2e_done
