@@ -9,7 +9,11 @@
  *                   [--page-size N] [--restart]
  *
  * DATE is ISO 8601 ("2026-11-01", midnight UTC, or "2026-11-01T08:00:00Z"):
- * orders created at or after it. Orders are read oldest id first without
+ * orders created at or after it. The go-live cutover bounds every range: a
+ * DATE before orders.start, or an N below orders.start_id, is refused (the
+ * orders before it were keyed by hand and are never posted: to backfill
+ * them deliberately, move the cutover first), and a range by id only takes
+ * the orders created at or after orders.start. Orders are read oldest id first without
  * line items, page by page as a keyset walk (min_id = last id done + 1), so
  * orders created meanwhile neither shift nor hide a page.
  *
@@ -113,7 +117,8 @@ static int sync_usage(void)
             "       mlc sync catalog --config FILE [--json]\n"
             "orders: enqueues an order.sync job for every BigCommerce order created since\n"
             "DATE (ISO 8601, e.g. 2026-11-01) or with an id from N (to M); the daemon posts\n"
-            "them. customers: a customer.sync job for every customer modified since DATE\n"
+            "them. Never before the go-live cutover (orders.start, orders.start_id).\n"
+            "customers: a customer.sync job for every customer modified since DATE\n"
             "or with an id from N (to M). Interrupted, the same command resumes; --restart\n"
             "starts over. catalog: one JDE -> BigCommerce catalog poll now, with its counts.\n");
     return 2;
@@ -186,6 +191,7 @@ struct backfill {
     struct store            *st;
     const struct sync_args  *a;
     char                     since[JDATE_ISO8601_SIZE]; /* normalised, "" when by id */
+    char                     cutover[JDATE_ISO8601_SIZE]; /* orders.start, UTC; orders */
     char                     name[128];                 /* checkpoint watermark */
     int64_t                  resumed_after;             /* checkpoint at start */
     int64_t                  cursor;                    /* last id done */
@@ -232,7 +238,8 @@ static void filter_of(const struct backfill *b, struct bc_order_filter *f)
     f->sort = "id:asc";
     f->min_id = b->cursor + 1 > from ? b->cursor + 1 : from;
     f->max_id = b->a->to_id;
-    f->min_date_created = b->since[0] != '\0' ? b->since : NULL;
+    f->min_date_created = b->since[0] != '\0' ? b->since
+                        : b->cutover[0] != '\0' ? b->cutover : NULL;
 }
 
 static int load_checkpoint(struct backfill *b, struct mlc_err *e)
@@ -599,6 +606,36 @@ static int checkpoint_name(struct backfill *b, struct mlc_err *e)
     return MLC_OK;
 }
 
+/* The go-live cutover against an orders range (see the top). */
+static int check_cutover(struct backfill *b, const struct mlc_config *cfg, struct mlc_err *e)
+{
+    const struct cfg_orders *c = &cfg->orders;
+    const struct sync_args *a = b->a;
+    int64_t since = 0;
+
+    if (a->kind != &BF_ORDERS)
+        return MLC_OK;
+    if (a->since != NULL && (jdate_iso8601_parse(b->since, &since, e) != MLC_OK ||
+                             since < c->start_s))
+        return mlc_err_set(e, MLC_EINVAL, "--since %s is before the go-live cutover "
+                           "(orders.start %s in %s): orders created before it were keyed by "
+                           "hand and are never posted. Give --since %s or later; to post "
+                           "older orders deliberately, move orders.start back first",
+                           a->since, c->start, cfg->path, c->start);
+    if (a->from_id > 0 && a->from_id < c->start_id)
+        return mlc_err_set(e, MLC_EINVAL, "--from-id %lld is below the go-live cutover "
+                           "(orders.start_id %d in %s): those orders are never posted. Give "
+                           "--from-id %d or more; to post older orders deliberately, move "
+                           "orders.start_id first", a->from_id, c->start_id, cfg->path,
+                           c->start_id);
+    if (jdate_iso8601_format(c->start_s, b->cutover, sizeof(b->cutover), e) != MLC_OK)
+        return MLC_EINVAL;
+    if (a->since == NULL)
+        fprintf(stderr, PROG ": only orders created at or after the go-live cutover "
+                "(orders.start %s) are enqueued\n", c->start);
+    return MLC_OK;
+}
+
 struct clients {
     struct vault      *vault;
     struct mlc_secret *token;
@@ -788,7 +825,9 @@ static int sync_backfill(int argc, char **argv, const struct bf_kind *kind)
     }
     if (cmdu_open(PROG, a.config, &cfg, &st) != MLC_OK)
         return 1;
-    rc = clients_open(cfg, st, &c, &e);
+    rc = check_cutover(&b, cfg, &e);
+    if (rc == MLC_OK)
+        rc = clients_open(cfg, st, &c, &e);
     if (rc == MLC_OK) {
         b.bc = c.bc;
         b.st = st;

@@ -117,6 +117,15 @@ struct cfg_posting {
     struct cfg_str_map     *supplier_by_gateway; size_t n_supplier_by_gateway;
 };
 
+/* Which orders are the connector's (issue 8 §4): the go-live cutover. An
+ * order created before start, or (when start_id is set) with a lower id, was
+ * keyed by hand and is never posted. */
+struct cfg_orders {
+    char   *start;             /* ISO 8601 with its UTC offset, as written */
+    int64_t start_s;           /* the same instant, Unix seconds */
+    int     start_id;          /* first order id posted; 0 = not set */
+};
+
 struct cfg_customers {
     bool  enabled;
     char *search_type;         /* default C */
@@ -175,6 +184,7 @@ struct mlc_config {
     struct cfg_bigcommerce bigcommerce;
     struct cfg_jde         jde;
     struct cfg_posting     posting;
+    struct cfg_orders      orders;
     struct cfg_customers   customers;
     struct cfg_catalog     catalog;
     struct cfg_schedule    schedule;
@@ -212,6 +222,14 @@ void cfg_unref(struct mlc_config *c); /* NULL-safe */
 /* The fully commented example configuration (what `mlc init` writes and
  * etc/mlc.example.yaml holds). Static storage. */
 const char *cfg_example_yaml(void);
+
+/* The example value of orders.start in cfg_example_yaml. */
+#define CFG_START_EXAMPLE "2025-07-01T00:00:00+00:00"
+
+/* cfg_example_yaml with orders.start set to start (a valid orders.start
+ * value, e.g. the current time): what `mlc init` writes. *out is
+ * caller-freed. MLC_EINVAL when start is not a valid value. */
+int cfg_example_with_start(const char *start, char **out, struct mlc_err *e);
 
 /* "100.4410.01" -> account; MLC_EINVAL when malformed. */
 int cfg_account_parse(const char *s, struct cfg_account *out);
