@@ -177,14 +177,15 @@ static int key_posted(struct sweep *s, int64_t order_id, enum post_kind kind, in
 /* Whether order_id is before the go-live cutover (by its id, or by created
  * when known) with its skip already audited by the order flow: nothing to
  * do, ever. Before the cutover but not audited yet: one job, whose run
- * audits the skip. */
+ * audits the skip. created < 0 (a refund: its order's date is not listed):
+ * the audited skip alone decides. */
 static int skipped_before(struct sweep *s, int64_t order_id, int64_t created, bool *yes,
                           struct mlc_err *e)
 {
     char entity[40];
 
     *yes = false;
-    if (!cutover_before(&s->cfg->orders, order_id, created))
+    if (created >= 0 && !cutover_before(&s->cfg->orders, order_id, created))
         return MLC_OK;
     snprintf(entity, sizeof(entity), "order:%" PRId64, order_id);
     return cutover_skip_audited(s->st, entity, yes, e);
@@ -281,7 +282,7 @@ static int on_refund(struct sweep *s, const json_t *r, struct mlc_err *e)
         s->out->reflected++;
         return MLC_OK;
     }
-    if ((rc = skipped_before(s, oid, 0, &skipped, e)) != MLC_OK)
+    if ((rc = skipped_before(s, oid, -1, &skipped, e)) != MLC_OK)
         return rc;
     if (skipped) {
         s->out->before_cutover++;
