@@ -114,7 +114,7 @@ static void print_report(const json_t *rep)
     if (json_array_size(docs) == 0)
         printf("  no document\n");
     if (json_object_get(rep, "cutover") != NULL)
-        printf("result: not posted: %s\n", jstr(dec, "why"));
+        printf("result: never posted (before the go-live cutover)\n");
     else if (strcmp(jstr(rep, "result"), "done") == 0)
         printf("result: ok\n");
     else if (strcmp(jstr(rep, "result"), "hold") == 0)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/jdate.h"
 #include "core/log.h"
 #include "core/tz.h"
 #include "sync/cutover.h"
@@ -132,9 +133,15 @@ void fx_cutover(struct fx *x)
     if (!x->r->dry_run && cutover_skip_audited(x->r->st, x->entity, &audited, &ae) != MLC_OK)
         log_warn("order_flow", "cannot read the audit trail: the skip is audited again",
                  LF_INT("order", x->order_id), LF_ERR(&ae));
-    if (!audited)   /* once per order, however often it is asked for */
+    if (!audited) { /* once per order, however often it is asked for */
+        char when[JDATE_ISO8601_SIZE] = "";
+
+        if (created > 0)
+            jdate_iso8601_format(created, when, sizeof(when), NULL);
         fx_audit(x, CUTOVER_ACTION, CUTOVER_OUTCOME,
-                 json_pack("{s:s, s:I}", "why", why, "date_created", (json_int_t)created));
+                 json_pack("{s:s, s:s, s:s, s:i}", "why", why, "date_created", when,
+                           "start", c->start != NULL ? c->start : "", "start_id", c->start_id));
+    }
     fx_stop(x, FX_SKIPPED);
 }
 
