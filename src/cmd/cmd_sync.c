@@ -22,6 +22,8 @@
  * page's jobs. Interrupted (Ctrl-C, SIGTERM, a crash, a kill) and run again
  * with the same arguments, it continues after the last committed page;
  * --restart starts over (jobs already waiting coalesce, nothing doubles).
+ * An id whose job is HELD is left alone (it waits for a fix and `mlc
+ * replay`; another job would only be held again), as the sweep does.
  * A second Ctrl-C stops at once; the committed pages still count.
  *
  * Progress on stderr: a bar on a terminal, one line per page otherwise.
@@ -186,6 +188,35 @@ static int parse_args(int argc, char **argv, const struct bf_kind *kind, struct 
 
 /* ---- the run ------------------------------------------------------------------- */
 
+/* A growable list of ids. */
+struct idv {
+    int64_t *v;
+    size_t   n, cap;
+};
+
+static int idv_push(struct idv *l, int64_t id, struct mlc_err *e)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap > 0 ? l->cap * 2 : 256;
+        int64_t *v = realloc(l->v, cap * sizeof(*v));
+
+        if (v == NULL)
+            return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = id;
+    return MLC_OK;
+}
+
+static int cmp_id(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+    return (a > b) - (a < b);
+}
+
+
 struct backfill {
     struct bc_client        *bc;
     struct store            *st;
@@ -198,6 +229,9 @@ struct backfill {
     int64_t                  total;                     /* orders left at start, -1 unknown */
     int64_t                  seen;                      /* orders read this run */
     int64_t                  enqueued, coalesced, pages;
+    int64_t                  held_left;                 /* ids skipped: job held */
+    struct idv               held;                      /* ids whose job is held, sorted */
+    bool                     held_oom;
     bool                     tty;
 };
 
@@ -268,12 +302,49 @@ static int load_checkpoint(struct backfill *b, struct mlc_err *e)
     return MLC_OK;
 }
 
+/* Collects the ids whose job of the backfill's kind is HELD. */
+static int held_cb(const struct store_job *j, void *ctx)
+{
+    struct backfill *b = ctx;
+    const struct bf_kind *k = b->a->kind;
+    size_t pl = strlen(k->key_prefix);
+    long long id;
+
+    if (strcmp(j->kind, k->job) != 0 || j->key == NULL ||
+        strncmp(j->key, k->key_prefix, pl) != 0 || cmdu_parse_ll(j->key + pl, &id) != MLC_OK)
+        return 0;
+    if (idv_push(&b->held, id, NULL) != MLC_OK) {
+        b->held_oom = true;
+        return 1;
+    }
+    return 0;
+}
+
+/* A held job waits for a fix and a replay: a backfill leaves its id alone
+ * (another job would only be held again), as the reconcile sweep does. */
+static int load_held(struct backfill *b, struct mlc_err *e)
+{
+    int rc = store_job_list(b->st, STORE_JOB_HELD, 0, held_cb, b, e);
+
+    if (rc == MLC_OK && b->held_oom)
+        rc = mlc_err_set(e, MLC_ENOMEM, "out of memory for the held jobs");
+    if (rc == MLC_OK && b->held.n > 1)
+        qsort(b->held.v, b->held.n, sizeof(*b->held.v), cmp_id);
+    return rc;
+}
+
+static bool is_held(const struct backfill *b, int64_t id)
+{
+    return b->held.n > 0 &&
+           bsearch(&id, b->held.v, b->held.n, sizeof(*b->held.v), cmp_id) != NULL;
+}
+
 /* One page's jobs (ids ascending, all above the cursor) and the
- * checkpoint, in one transaction. */
+ * checkpoint, in one transaction; an id whose job is held is passed. */
 static int commit_ids(struct backfill *b, const int64_t *ids, size_t n, struct mlc_err *e)
 {
     const struct bf_kind *k = b->a->kind;
-    int64_t last = b->cursor, n_enq = 0, n_coal = 0;
+    int64_t last = b->cursor, n_enq = 0, n_coal = 0, n_held = 0;
     char val[32];
     int rc;
 
@@ -284,6 +355,12 @@ static int commit_ids(struct backfill *b, const int64_t *ids, size_t n, struct m
         char key[64];
         bool coalesced = false;
 
+        if (ids[i] > last)
+            last = ids[i];
+        if (is_held(b, ids[i])) {
+            n_held++;
+            continue;
+        }
         snprintf(key, sizeof(key), "%s%" PRId64, k->key_prefix, ids[i]);
         rc = store_job_enqueue(b->st, k->job, key, NULL, 0, NULL, &coalesced, e);
         if (rc != MLC_OK)
@@ -292,8 +369,6 @@ static int commit_ids(struct backfill *b, const int64_t *ids, size_t n, struct m
             n_coal++;
         else
             n_enq++;
-        if (ids[i] > last)
-            last = ids[i];
     }
     if (rc == MLC_OK) {
         snprintf(val, sizeof(val), "%" PRId64, last);
@@ -308,6 +383,7 @@ static int commit_ids(struct backfill *b, const int64_t *ids, size_t n, struct m
     b->cursor = last;
     b->enqueued += n_enq;
     b->coalesced += n_coal;
+    b->held_left += n_held;
     b->seen += (int64_t)n;
     b->pages++;
     return MLC_OK;
@@ -399,34 +475,6 @@ static void count_orders(struct backfill *b)
 }
 
 /* ---- customers ----------------------------------------------------------------- */
-
-/* A growable list of ids. */
-struct idv {
-    int64_t *v;
-    size_t   n, cap;
-};
-
-static int idv_push(struct idv *l, int64_t id, struct mlc_err *e)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap > 0 ? l->cap * 2 : 256;
-        int64_t *v = realloc(l->v, cap * sizeof(*v));
-
-        if (v == NULL)
-            return mlc_err_set(e, MLC_ENOMEM, "out of memory");
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = id;
-    return MLC_OK;
-}
-
-static int cmp_id(const void *x, const void *y)
-{
-    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-
-    return (a > b) - (a < b);
-}
 
 /* Whether a customer id is still to do: in the range and after the cursor. */
 static bool customer_wanted(const struct backfill *b, int64_t id)
@@ -525,8 +573,9 @@ static int walk_customers(struct backfill *b, bool *interrupted, struct mlc_err 
 
 static void audit_run(struct backfill *b, const char *outcome)
 {
-    json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}", "enqueued", (json_int_t)b->enqueued,
-                          "coalesced", (json_int_t)b->coalesced, "pages",
+    json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "enqueued",
+                          (json_int_t)b->enqueued, "coalesced", (json_int_t)b->coalesced,
+                          "held", (json_int_t)b->held_left, "pages",
                           (json_int_t)b->pages, "last_id", (json_int_t)b->cursor,
                           "resumed_after", (json_int_t)b->resumed_after,
                           "restart", b->a->restart);
@@ -549,6 +598,8 @@ static int run(struct backfill *b, struct mlc_err *e)
     int rc;
 
     rc = load_checkpoint(b, e);
+    if (rc == MLC_OK)
+        rc = load_held(b, e);
     if (rc != MLC_OK)
         return rc;
     b->resumed_after = b->cursor;
@@ -579,6 +630,9 @@ static int run(struct backfill *b, struct mlc_err *e)
     printf("enqueued %" PRId64 " %s jobs (%" PRId64 " already waiting) from %" PRId64
            " %s; checkpoint %s at %s %" PRId64 "\n",
            b->enqueued, k->job, b->coalesced, b->seen, k->noun, b->name, k->one, b->cursor);
+    if (b->held_left > 0)
+        printf("left alone %" PRId64 " %s whose job is held: fix the cause (mlc held), then "
+               "mlc replay\n", b->held_left, k->noun);
     return MLC_OK;
 }
 
@@ -844,6 +898,7 @@ static int sync_backfill(int argc, char **argv, const struct bf_kind *kind)
     else
         fprintf(stderr, PROG ": %s\n", e.msg);
     clients_free(&c);
+    free(b.held.v);
     store_close(st);
     cfg_unref(cfg);
     return status;
