@@ -134,6 +134,8 @@ posting:
     "NW-BASKET-L": "100.4010.HOME"
   clearing_by_gateway:
     stripe: "1.1110.STRIPE"
+orders:
+  start: "2020-01-01T00:00:00Z"
 store:
   url: "$tmp/mlc.db"
   master_key_file: "$tmp/mlc.key"

@@ -1,6 +1,7 @@
 /*
  * mlc config check FILE: loads FILE as the daemon would and reports every
- * error (file:line: key: problem) on stderr. Exit 0 valid, 1 invalid, 2 usage.
+ * error (file:line: key: problem) on stderr; a valid file is confirmed with
+ * its go-live cutover (orders.start). Exit 0 valid, 1 invalid, 2 usage.
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,8 +29,14 @@ static int config_check(const char *path)
     mlc_err_clear(&e);
     if (cfg_load_report(path, print_error, NULL, &cfg, &e) != MLC_OK)
         return 1;
-    cfg_unref(cfg);
     printf("%s: configuration OK\n", path);
+    if (cfg->orders.start_id > 0)
+        printf("go-live cutover: orders created before %s or numbered below %d are never "
+               "posted\n", cfg->orders.start, cfg->orders.start_id);
+    else
+        printf("go-live cutover: orders created before %s are never posted\n",
+               cfg->orders.start);
+    cfg_unref(cfg);
     return 0;
 }
 

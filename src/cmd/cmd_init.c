@@ -7,6 +7,10 @@
  * directory) next to FILE, mode 0600, unless one exists: a key is never
  * replaced, not even with --force, because credentials sealed with it would
  * become unreadable.
+ *
+ * The go-live cutover (orders.start) is filled in with the current time in
+ * the example's time zone (posting.timezone), with its UTC offset: a new
+ * installation never posts an order created before it was set up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +23,8 @@
 
 #include "cmd/cmd.h"
 #include "core/config.h"
+#include "core/jdate.h"
+#include "core/tz.h"
 #include "core/vault.h"
 #include "store/credentials.h"
 
@@ -103,6 +109,26 @@ out:
     return rc;
 }
 
+/* The example with orders.start set to now (also into start), in the
+ * example's posting.timezone. *out: caller frees. */
+static int example_now(char **out, char start[JDATE_ISO8601_SIZE], struct mlc_err *e)
+{
+    const char *ex = cfg_example_yaml();
+    struct mlc_config *c = NULL;
+    int64_t now = jdate_now_unix();
+    int rc = cfg_load_buffer("the example", ex, strlen(ex), &c, e);
+
+    if (rc == MLC_OK)
+        rc = tz_init(c->posting.timezone, e);
+    if (rc == MLC_OK)
+        rc = jdate_iso8601_format_offset(now, tz_offset_min(now), start, JDATE_ISO8601_SIZE,
+                                         e);
+    if (rc == MLC_OK)
+        rc = cfg_example_with_start(start, out, e);
+    cfg_unref(c);
+    return rc;
+}
+
 /* Creates the master key next to the configuration at cfg_path, or keeps
  * the one there. Prints what it did; returns 0 or 1. */
 static int init_master_key(const char *cfg_path)
@@ -139,7 +165,8 @@ int cmd_init(int argc, char **argv)
 {
     const char *path = NULL;
     bool force = false, opts = true;
-    char ebuf[128];
+    char ebuf[128], start[JDATE_ISO8601_SIZE], *text = NULL;
+    struct mlc_err e;
     int rc;
 
     for (int i = 1; i < argc; i++) {
@@ -161,7 +188,13 @@ int cmd_init(int argc, char **argv)
     if (path == NULL)
         path = INIT_DEFAULT_FILE;
 
-    rc = force ? write_replace(path, cfg_example_yaml()) : write_new(path, cfg_example_yaml());
+    mlc_err_clear(&e);
+    if (example_now(&text, start, &e) != MLC_OK) {
+        fprintf(stderr, "mlc init: %s\n", e.msg);
+        return 1;
+    }
+    rc = force ? write_replace(path, text) : write_new(path, text);
+    free(text);
     if (rc != 0) {
         if (!force && errno == EEXIST)
             fprintf(stderr, "mlc init: %s already exists (use --force to overwrite)\n", path);
@@ -172,6 +205,8 @@ int cmd_init(int argc, char **argv)
     }
 
     printf("wrote %s (mode 0600)\n", path);
+    printf("orders.start (the go-live cutover) is %s, now: orders created before it are "
+           "never posted; set your go-live instant there before the first start\n", start);
     if (init_master_key(path) != 0)
         return 1;
     printf("next: fill in the Required keys, then store each credential it names with\n"

@@ -7,9 +7,11 @@
  * order.sync job would, then prints what would be posted: key, GL date,
  * every line with its account and amount, totals and the balance, and the
  * validation result or the hold reason. Nothing is written: no ledger row,
- * no job, no audit row, no orchestration call.
+ * no job, no audit row, no orchestration call. An order before the go-live
+ * cutover (orders.start) is said to be so: it is never posted.
  *
- * Exit status: 0 when the order would post (or has nothing to post), 1 when
+ * Exit status: 0 when the order would post (or has nothing to post, or is
+ * before the cutover), 1 when
  * it would be held or could not be checked (the reason is printed), 2 on a
  * usage error.
  */
@@ -111,7 +113,9 @@ static void print_report(const json_t *rep)
         print_doc(d);
     if (json_array_size(docs) == 0)
         printf("  no document\n");
-    if (strcmp(jstr(rep, "result"), "done") == 0)
+    if (json_object_get(rep, "cutover") != NULL)
+        printf("result: never posted (before the go-live cutover)\n");
+    else if (strcmp(jstr(rep, "result"), "done") == 0)
         printf("result: ok\n");
     else if (strcmp(jstr(rep, "result"), "hold") == 0)
         printf("result: would be HELD: %s\n", jstr(rep, "reason"));

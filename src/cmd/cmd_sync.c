@@ -9,7 +9,11 @@
  *                   [--page-size N] [--restart]
  *
  * DATE is ISO 8601 ("2026-11-01", midnight UTC, or "2026-11-01T08:00:00Z"):
- * orders created at or after it. Orders are read oldest id first without
+ * orders created at or after it. The go-live cutover bounds every range: a
+ * DATE before orders.start, or an N below orders.start_id, is refused (the
+ * orders before it were keyed by hand and are never posted: to backfill
+ * them deliberately, move the cutover first), and a range by id only takes
+ * the orders created at or after orders.start. Orders are read oldest id first without
  * line items, page by page as a keyset walk (min_id = last id done + 1), so
  * orders created meanwhile neither shift nor hide a page.
  *
@@ -18,6 +22,8 @@
  * page's jobs. Interrupted (Ctrl-C, SIGTERM, a crash, a kill) and run again
  * with the same arguments, it continues after the last committed page;
  * --restart starts over (jobs already waiting coalesce, nothing doubles).
+ * An id whose job is HELD is left alone (it waits for a fix and `mlc
+ * replay`; another job would only be held again), as the sweep does.
  * A second Ctrl-C stops at once; the committed pages still count.
  *
  * Progress on stderr: a bar on a terminal, one line per page otherwise.
@@ -113,7 +119,8 @@ static int sync_usage(void)
             "       mlc sync catalog --config FILE [--json]\n"
             "orders: enqueues an order.sync job for every BigCommerce order created since\n"
             "DATE (ISO 8601, e.g. 2026-11-01) or with an id from N (to M); the daemon posts\n"
-            "them. customers: a customer.sync job for every customer modified since DATE\n"
+            "them. Never before the go-live cutover (orders.start, orders.start_id).\n"
+            "customers: a customer.sync job for every customer modified since DATE\n"
             "or with an id from N (to M). Interrupted, the same command resumes; --restart\n"
             "starts over. catalog: one JDE -> BigCommerce catalog poll now, with its counts.\n");
     return 2;
@@ -181,17 +188,50 @@ static int parse_args(int argc, char **argv, const struct bf_kind *kind, struct 
 
 /* ---- the run ------------------------------------------------------------------- */
 
+/* A growable list of ids. */
+struct idv {
+    int64_t *v;
+    size_t   n, cap;
+};
+
+static int idv_push(struct idv *l, int64_t id, struct mlc_err *e)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap > 0 ? l->cap * 2 : 256;
+        int64_t *v = realloc(l->v, cap * sizeof(*v));
+
+        if (v == NULL)
+            return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = id;
+    return MLC_OK;
+}
+
+static int cmp_id(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+    return (a > b) - (a < b);
+}
+
+
 struct backfill {
     struct bc_client        *bc;
     struct store            *st;
     const struct sync_args  *a;
     char                     since[JDATE_ISO8601_SIZE]; /* normalised, "" when by id */
+    char                     cutover[JDATE_ISO8601_SIZE]; /* orders.start, UTC; orders */
     char                     name[128];                 /* checkpoint watermark */
     int64_t                  resumed_after;             /* checkpoint at start */
     int64_t                  cursor;                    /* last id done */
     int64_t                  total;                     /* orders left at start, -1 unknown */
     int64_t                  seen;                      /* orders read this run */
     int64_t                  enqueued, coalesced, pages;
+    int64_t                  held_left;                 /* ids skipped: job held */
+    struct idv               held;                      /* ids whose job is held, sorted */
+    bool                     held_oom;
     bool                     tty;
 };
 
@@ -232,7 +272,8 @@ static void filter_of(const struct backfill *b, struct bc_order_filter *f)
     f->sort = "id:asc";
     f->min_id = b->cursor + 1 > from ? b->cursor + 1 : from;
     f->max_id = b->a->to_id;
-    f->min_date_created = b->since[0] != '\0' ? b->since : NULL;
+    f->min_date_created = b->since[0] != '\0' ? b->since
+                        : b->cutover[0] != '\0' ? b->cutover : NULL;
 }
 
 static int load_checkpoint(struct backfill *b, struct mlc_err *e)
@@ -261,12 +302,49 @@ static int load_checkpoint(struct backfill *b, struct mlc_err *e)
     return MLC_OK;
 }
 
+/* Collects the ids whose job of the backfill's kind is HELD. */
+static int held_cb(const struct store_job *j, void *ctx)
+{
+    struct backfill *b = ctx;
+    const struct bf_kind *k = b->a->kind;
+    size_t pl = strlen(k->key_prefix);
+    long long id;
+
+    if (strcmp(j->kind, k->job) != 0 || j->key == NULL ||
+        strncmp(j->key, k->key_prefix, pl) != 0 || cmdu_parse_ll(j->key + pl, &id) != MLC_OK)
+        return 0;
+    if (idv_push(&b->held, id, NULL) != MLC_OK) {
+        b->held_oom = true;
+        return 1;
+    }
+    return 0;
+}
+
+/* A held job waits for a fix and a replay: a backfill leaves its id alone
+ * (another job would only be held again), as the reconcile sweep does. */
+static int load_held(struct backfill *b, struct mlc_err *e)
+{
+    int rc = store_job_list(b->st, STORE_JOB_HELD, 0, held_cb, b, e);
+
+    if (rc == MLC_OK && b->held_oom)
+        rc = mlc_err_set(e, MLC_ENOMEM, "out of memory for the held jobs");
+    if (rc == MLC_OK && b->held.n > 1)
+        qsort(b->held.v, b->held.n, sizeof(*b->held.v), cmp_id);
+    return rc;
+}
+
+static bool is_held(const struct backfill *b, int64_t id)
+{
+    return b->held.n > 0 &&
+           bsearch(&id, b->held.v, b->held.n, sizeof(*b->held.v), cmp_id) != NULL;
+}
+
 /* One page's jobs (ids ascending, all above the cursor) and the
- * checkpoint, in one transaction. */
+ * checkpoint, in one transaction; an id whose job is held is passed. */
 static int commit_ids(struct backfill *b, const int64_t *ids, size_t n, struct mlc_err *e)
 {
     const struct bf_kind *k = b->a->kind;
-    int64_t last = b->cursor, n_enq = 0, n_coal = 0;
+    int64_t last = b->cursor, n_enq = 0, n_coal = 0, n_held = 0;
     char val[32];
     int rc;
 
@@ -277,6 +355,12 @@ static int commit_ids(struct backfill *b, const int64_t *ids, size_t n, struct m
         char key[64];
         bool coalesced = false;
 
+        if (ids[i] > last)
+            last = ids[i];
+        if (is_held(b, ids[i])) {
+            n_held++;
+            continue;
+        }
         snprintf(key, sizeof(key), "%s%" PRId64, k->key_prefix, ids[i]);
         rc = store_job_enqueue(b->st, k->job, key, NULL, 0, NULL, &coalesced, e);
         if (rc != MLC_OK)
@@ -285,8 +369,6 @@ static int commit_ids(struct backfill *b, const int64_t *ids, size_t n, struct m
             n_coal++;
         else
             n_enq++;
-        if (ids[i] > last)
-            last = ids[i];
     }
     if (rc == MLC_OK) {
         snprintf(val, sizeof(val), "%" PRId64, last);
@@ -301,6 +383,7 @@ static int commit_ids(struct backfill *b, const int64_t *ids, size_t n, struct m
     b->cursor = last;
     b->enqueued += n_enq;
     b->coalesced += n_coal;
+    b->held_left += n_held;
     b->seen += (int64_t)n;
     b->pages++;
     return MLC_OK;
@@ -392,34 +475,6 @@ static void count_orders(struct backfill *b)
 }
 
 /* ---- customers ----------------------------------------------------------------- */
-
-/* A growable list of ids. */
-struct idv {
-    int64_t *v;
-    size_t   n, cap;
-};
-
-static int idv_push(struct idv *l, int64_t id, struct mlc_err *e)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap > 0 ? l->cap * 2 : 256;
-        int64_t *v = realloc(l->v, cap * sizeof(*v));
-
-        if (v == NULL)
-            return mlc_err_set(e, MLC_ENOMEM, "out of memory");
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = id;
-    return MLC_OK;
-}
-
-static int cmp_id(const void *x, const void *y)
-{
-    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-
-    return (a > b) - (a < b);
-}
 
 /* Whether a customer id is still to do: in the range and after the cursor. */
 static bool customer_wanted(const struct backfill *b, int64_t id)
@@ -518,8 +573,9 @@ static int walk_customers(struct backfill *b, bool *interrupted, struct mlc_err 
 
 static void audit_run(struct backfill *b, const char *outcome)
 {
-    json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}", "enqueued", (json_int_t)b->enqueued,
-                          "coalesced", (json_int_t)b->coalesced, "pages",
+    json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "enqueued",
+                          (json_int_t)b->enqueued, "coalesced", (json_int_t)b->coalesced,
+                          "held", (json_int_t)b->held_left, "pages",
                           (json_int_t)b->pages, "last_id", (json_int_t)b->cursor,
                           "resumed_after", (json_int_t)b->resumed_after,
                           "restart", b->a->restart);
@@ -542,6 +598,8 @@ static int run(struct backfill *b, struct mlc_err *e)
     int rc;
 
     rc = load_checkpoint(b, e);
+    if (rc == MLC_OK)
+        rc = load_held(b, e);
     if (rc != MLC_OK)
         return rc;
     b->resumed_after = b->cursor;
@@ -572,6 +630,9 @@ static int run(struct backfill *b, struct mlc_err *e)
     printf("enqueued %" PRId64 " %s jobs (%" PRId64 " already waiting) from %" PRId64
            " %s; checkpoint %s at %s %" PRId64 "\n",
            b->enqueued, k->job, b->coalesced, b->seen, k->noun, b->name, k->one, b->cursor);
+    if (b->held_left > 0)
+        printf("left alone %" PRId64 " %s whose job is held: fix the cause (mlc held), then "
+               "mlc replay\n", b->held_left, k->noun);
     return MLC_OK;
 }
 
@@ -596,6 +657,36 @@ static int checkpoint_name(struct backfill *b, struct mlc_err *e)
         snprintf(b->name, sizeof(b->name), "backfill:%s:from=%lld%s", a->kind->noun,
                  a->from_id, to);
     }
+    return MLC_OK;
+}
+
+/* The go-live cutover against an orders range (see the top). */
+static int check_cutover(struct backfill *b, const struct mlc_config *cfg, struct mlc_err *e)
+{
+    const struct cfg_orders *c = &cfg->orders;
+    const struct sync_args *a = b->a;
+    int64_t since = 0;
+
+    if (a->kind != &BF_ORDERS)
+        return MLC_OK;
+    if (a->since != NULL && (jdate_iso8601_parse(b->since, &since, e) != MLC_OK ||
+                             since < c->start_s))
+        return mlc_err_set(e, MLC_EINVAL, "--since %s is before the go-live cutover "
+                           "(orders.start %s in %s): orders created before it were keyed by "
+                           "hand and are never posted. Give --since %s or later; to post "
+                           "older orders deliberately, move orders.start back first",
+                           a->since, c->start, cfg->path, c->start);
+    if (a->from_id > 0 && a->from_id < c->start_id)
+        return mlc_err_set(e, MLC_EINVAL, "--from-id %lld is below the go-live cutover "
+                           "(orders.start_id %d in %s): those orders are never posted. Give "
+                           "--from-id %d or more; to post older orders deliberately, move "
+                           "orders.start_id first", a->from_id, c->start_id, cfg->path,
+                           c->start_id);
+    if (jdate_iso8601_format(c->start_s, b->cutover, sizeof(b->cutover), e) != MLC_OK)
+        return MLC_EINVAL;
+    if (a->since == NULL)
+        fprintf(stderr, PROG ": only orders created at or after the go-live cutover "
+                "(orders.start %s) are enqueued\n", c->start);
     return MLC_OK;
 }
 
@@ -788,7 +879,9 @@ static int sync_backfill(int argc, char **argv, const struct bf_kind *kind)
     }
     if (cmdu_open(PROG, a.config, &cfg, &st) != MLC_OK)
         return 1;
-    rc = clients_open(cfg, st, &c, &e);
+    rc = check_cutover(&b, cfg, &e);
+    if (rc == MLC_OK)
+        rc = clients_open(cfg, st, &c, &e);
     if (rc == MLC_OK) {
         b.bc = c.bc;
         b.st = st;
@@ -805,6 +898,7 @@ static int sync_backfill(int argc, char **argv, const struct bf_kind *kind)
     else
         fprintf(stderr, PROG ": %s\n", e.msg);
     clients_free(&c);
+    free(b.held.v);
     store_close(st);
     cfg_unref(cfg);
     return status;

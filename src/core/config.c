@@ -26,6 +26,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/jdate.h"
+
 #define CFG_MAX_FILE   (1024 * 1024) /* a config larger than this is a mistake */
 #define CFG_KEY_MAX    160           /* longest dotted key in a message */
 #define CFG_MAX_SECT   32            /* sections seen in one file */
@@ -66,6 +68,7 @@ struct field {
     unsigned           flags;
     const char        *example; /* value shown by cfg_example_yaml when no default */
     const char        *comment; /* one line for cfg_example_yaml */
+    const char        *missing; /* required: how to set it, said when it is missing */
 };
 
 /* Validators (defined below the table). */
@@ -95,6 +98,7 @@ static const char *chk_uom(const char *s);
 static const char *chk_currency(const char *s);
 static const char *chk_store_url(const char *s);
 static const char *chk_listen(const char *s);
+static const char *chk_cutover(const char *s);
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const post_modes[] = { "journal", "voucher", NULL };
@@ -278,6 +282,18 @@ static const struct field fields[] = {
         posting.n_supplier_by_gateway, chk_match, chk_an8, "stripe: \"4243\"",
         "Voucher mode: supplier (AN8) by payment gateway."),
 
+    { .key = "orders.start", .type = FT_STR, .off = OFF(orders.start), .check = chk_cutover,
+      .flags = F_REQUIRED, .example = CFG_START_EXAMPLE,
+      .comment = "Go-live cutover, ISO 8601 with the UTC offset: orders created before it "
+                 "are never posted (they were keyed by hand).",
+      .missing = "the go-live cutover: orders created before it are never posted. Set it "
+                 "under \"orders:\" as \"start: 2025-07-01T00:00:00-05:00\" (ISO 8601 with "
+                 "the UTC offset; \"mlc init\" writes the current time)" },
+    { .key = "orders.start_id", .type = FT_INT, .off = OFF(orders.start_id), .min = 1,
+      .max = INT_MAX, .example = "1001",
+      .comment = "First order id that may be posted: orders with a lower id are never "
+                 "posted either." },
+
     F_BOOL("customers.enabled", customers.enabled, "false",
         "Create and update JDE customers from BigCommerce customers."),
     F_STR("customers.search_type", customers.search_type, "C", chk_code3, 0, NULL,
@@ -373,6 +389,7 @@ static const struct {
     { "jde.orchestrations", "Names of the orchestrations ml-connector calls." },
     { "posting", "How paid orders, refunds and cancellations are posted to JDE." },
     { "posting.accounts", "Accounts \"BU.OBJ\" or \"BU.OBJ.SUB\" (quote them)." },
+    { "orders", "Which orders are posted: the go-live cutover (docs/operations.md, Go-live)." },
     { "customers", "BigCommerce customers -> JDE address book and customer master." },
     { "catalog", "JDE items and prices -> BigCommerce products." },
     { "schedule", "Periodic tasks." },
@@ -746,6 +763,20 @@ static const char *chk_listen(const char *s)
         if (!is_graph((unsigned char)*p))
             return "expected host:port with a port from 1 to 65535, like \"127.0.0.1:8080\"";
     return NULL;
+}
+
+/* A date-time with its offset: the cutover is one instant, whatever the
+ * zone rules or posting.timezone say later. A bare date is refused too:
+ * midnight in which zone? */
+static const char *chk_cutover(const char *s)
+{
+    int64_t t;
+
+    if (strlen(s) > 10 && (s[10] == 'T' || s[10] == 't') &&
+        jdate_iso8601_parse(s, &t, NULL) == MLC_OK)
+        return NULL;
+    return "expected a date-time with its UTC offset, like \"2025-07-01T00:00:00-05:00\" "
+           "(ISO 8601; Z or +00:00 for UTC)";
 }
 
 /* ---- accounts ------------------------------------------------------------- */
@@ -1547,7 +1578,8 @@ static void apply_defaults(struct loader *L)
             continue;
         if (f->flags & F_REQUIRED)
             ld_err(L, MLC_EINVAL, section_line(L, f->key), f->key,
-                   "required key is missing");
+                   "required key is missing%s%s", f->missing != NULL ? ": " : "",
+                   f->missing != NULL ? f->missing : "");
         else if (f->def != NULL && f->type == FT_INT_LIST)
             default_int_list(L, f);
         else if (f->def != NULL)
@@ -1641,6 +1673,17 @@ static int finish_urls(struct loader *L)
         u = c->bigcommerce.api_base_url = nu;
     }
     return MLC_OK;
+}
+
+/* orders.start as an instant (its text was checked by chk_cutover). */
+static void finish_cutover(struct loader *L)
+{
+    struct mlc_config *c = L->cfg;
+
+    if (c->orders.start != NULL &&
+        jdate_iso8601_parse(c->orders.start, &c->orders.start_s, NULL) != MLC_OK)
+        ld_err(L, MLC_EINVAL, line_of(L, "orders.start"), "orders.start", "%s",
+               chk_cutover(c->orders.start));
 }
 
 static void syntax_err(struct loader *L, const yaml_parser_t *p,
@@ -1751,8 +1794,10 @@ int cfg_load_buffer_report(const char *name, const char *text, size_t len,
     load_yaml(L, text, len);
     if (L->walked)
         apply_defaults(L); /* also reports missing keys next to other errors */
-    if (L->n_err == 0 && finish_urls(L) == MLC_OK)
+    if (L->n_err == 0 && finish_urls(L) == MLC_OK) {
+        finish_cutover(L);
         cross_check(L);
+    }
     rc = L->n_err == 0 ? MLC_OK : L->code;
     if (rc == MLC_OK)
         *out = &box->cfg;
@@ -2088,4 +2133,25 @@ int64_t cfg_settle_ms(const struct mlc_config *c)
     if (c->jde.settle_s > 0)
         return (int64_t)c->jde.settle_s * 1000;
     return twice > server ? twice : server;
+}
+
+int cfg_example_with_start(const char *start, char **out, struct mlc_err *e)
+{
+    static const char line[] = "\n  start: \"" CFG_START_EXAMPLE "\"\n";
+    const char *ex = cfg_example_yaml(), *at;
+    size_t pre, len;
+
+    *out = NULL;
+    if (start == NULL || strlen(start) > 64 || chk_cutover(start) != NULL)
+        return mlc_err_set(e, MLC_EINVAL, "orders.start: '%s' is not a date-time with its "
+                           "UTC offset", start != NULL ? start : "");
+    if ((at = strstr(ex, line)) == NULL)
+        return mlc_err_set(e, MLC_ESTATE, "the example has no orders.start line");
+    pre = (size_t)(at - ex);
+    len = strlen(ex) - strlen(CFG_START_EXAMPLE) + strlen(start) + 1;
+    if ((*out = malloc(len)) == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    snprintf(*out, len, "%.*s\n  start: \"%s\"\n%s", (int)pre, ex, start,
+             at + strlen(line));
+    return MLC_OK;
 }

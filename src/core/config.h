@@ -119,6 +119,15 @@ struct cfg_posting {
     struct cfg_str_map     *supplier_by_gateway; size_t n_supplier_by_gateway;
 };
 
+/* Which orders are the connector's (issue 8 §4): the go-live cutover. An
+ * order created before start, or (when start_id is set) with a lower id, was
+ * keyed by hand and is never posted. */
+struct cfg_orders {
+    char   *start;             /* ISO 8601 with its UTC offset, as written */
+    int64_t start_s;           /* the same instant, Unix seconds */
+    int     start_id;          /* first order id posted; 0 = not set */
+};
+
 struct cfg_customers {
     bool  enabled;
     char *search_type;         /* default C */
@@ -180,6 +189,7 @@ struct mlc_config {
     struct cfg_bigcommerce bigcommerce;
     struct cfg_jde         jde;
     struct cfg_posting     posting;
+    struct cfg_orders      orders;
     struct cfg_customers   customers;
     struct cfg_catalog     catalog;
     struct cfg_schedule    schedule;
@@ -223,6 +233,14 @@ const char *cfg_example_yaml(void);
  * and jde.server_timeout_s. AIS keeps running an orchestration after its
  * caller gave up; until then a lookup can miss a commit that is coming. */
 int64_t cfg_settle_ms(const struct mlc_config *c);
+
+/* The example value of orders.start in cfg_example_yaml. */
+#define CFG_START_EXAMPLE "2025-07-01T00:00:00+00:00"
+
+/* cfg_example_yaml with orders.start set to start (a valid orders.start
+ * value, e.g. the current time): what `mlc init` writes. *out is
+ * caller-freed. MLC_EINVAL when start is not a valid value. */
+int cfg_example_with_start(const char *start, char **out, struct mlc_err *e);
 
 /* "100.4410.01" -> account; MLC_EINVAL when malformed. */
 int cfg_account_parse(const char *s, struct cfg_account *out);

@@ -248,6 +248,8 @@ void order_fetch_batch(const struct flow_run *r, struct fx *xs, size_t n)
         batch_error(xs, n, false, rc, &be);
         return;
     }
+    for (size_t i = 0; i < n; i++)
+        fx_cutover(&xs[i]);   /* created before the go-live: nothing more to fetch */
     if ((rc = fetch_refunds(c, xs, n, &be)) != MLC_OK) {
         batch_error(xs, n, true, rc, &be);
         return;

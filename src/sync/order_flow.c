@@ -12,7 +12,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/jdate.h"
+#include "core/log.h"
 #include "core/tz.h"
+#include "sync/cutover.h"
 
 /* ---- the run's shared helpers -------------------------------------------- */
 
@@ -125,6 +128,40 @@ static bool refund_posted(const struct fx *x, const char *key)
         if (strcmp(x->posted.ref_docs[i].key, key) == 0)
             return true;
     return false;
+}
+
+/* ---- the go-live cutover ------------------------------------------------- */
+
+void fx_cutover(struct fx *x)
+{
+    const struct cfg_orders *c = &x->r->cfg->orders;
+    int64_t created = x->bc.found ? x->bc.o.date_created : 0;
+    struct mlc_err ae;
+    bool audited = false;
+    char why[256];
+
+    if (!fx_alive(x) || x->ledger.n_rows > 0 || !cutover_before(c, x->order_id, created))
+        return;
+    cutover_reason(c, x->order_id, created, why, sizeof(why));
+    json_object_set_new(x->report, "decision",
+                        json_pack("{s:s, s:s}", "action", CUTOVER_ACTION, "why", why));
+    json_object_set_new(x->report, "cutover",
+                        json_pack("{s:s, s:i}", "start", c->start != NULL ? c->start : "",
+                                  "start_id", c->start_id));
+    mlc_err_clear(&ae);
+    if (!x->r->dry_run && cutover_skip_audited(x->r->st, x->entity, &audited, &ae) != MLC_OK)
+        log_warn("order_flow", "cannot read the audit trail: the skip is audited again",
+                 LF_INT("order", x->order_id), LF_ERR(&ae));
+    if (!audited) { /* once per order, however often it is asked for */
+        char when[JDATE_ISO8601_SIZE] = "";
+
+        if (created > 0)
+            jdate_iso8601_format(created, when, sizeof(when), NULL);
+        fx_audit(x, CUTOVER_ACTION, CUTOVER_OUTCOME,
+                 json_pack("{s:s, s:s, s:s, s:i}", "why", why, "date_created", when,
+                           "start", c->start != NULL ? c->start : "", "start_id", c->start_id));
+    }
+    fx_stop(x, FX_SKIPPED);
 }
 
 /* ---- documents: sale, refunds, reversal ---------------------------------- */
@@ -348,7 +385,7 @@ static int post_steps(struct fx *x, struct mlc_err *e)
 static enum flow_result fx_result(struct fx *x)
 {
     static const char *const names[] = { "done", "retry", "hold", "wait" };
-    enum flow_result res = x->rc == MLC_OK ? FLOW_DONE
+    enum flow_result res = x->rc == MLC_OK || x->rc == FX_SKIPPED ? FLOW_DONE
                          : x->rc == FLOW_HELD ? FLOW_HOLD
                          : x->rc == FLOW_DEFERRED ? FLOW_DEFER : FLOW_RETRY;
 
@@ -375,7 +412,9 @@ static enum flow_result fx_result(struct fx *x)
  * batch that fails stops only the orders it concerned.
  *   1. ledger rows of every order;
  *   2. BigCommerce: the orders (ranged list calls), their refunds (one
- *      cross-order list), then per order what the list did not embed;
+ *      cross-order list), then per order what the list did not embed; an
+ *      order before the go-live cutover stops (DONE) as soon as its id or
+ *      its creation time says so, before anything else is asked for it;
  *   3. transactions of the orders whose sale is due;
  *   4. JDE: every key that may be looked up, in one query per company and
  *      type (prefetch), then per order: resolve, decide, post.
@@ -386,8 +425,10 @@ static void run_batch(const struct flow_run *r, struct fx *xs, size_t n)
 {
     struct lk_cache lk = { 0 };
 
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         fx_stop(&xs[i], order_ledger_read(&xs[i], &xs[i].err));
+        fx_cutover(&xs[i]);   /* by id: no call for such an order */
+    }
     order_fetch_batch(r, xs, n);
     for (size_t i = 0; i < n; i++) {
         struct fx *x = &xs[i];

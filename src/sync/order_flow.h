@@ -9,6 +9,11 @@
  *             is due, its transactions (plus one catalog call when
  *             posting.revenue_by_category is set): 3 BigCommerce calls at
  *             most, fewer per order in a batch (flow_orders_sync_batch);
+ *     An order before the go-live cutover (orders.start, orders.start_id:
+ *             sync/cutover.h) stops here, by its id before any call, by its
+ *             creation time right after the list call: DONE, nothing looked
+ *             up or posted, the skip audited once per order ("skip",
+ *             "before_cutover");
  *  2. resolve every ledger row of the order left PENDING or UNKNOWN by an
  *             earlier attempt: looked up in JDE (F0911 / F0411 by key),
  *             adopted when found (audit "adopt"), forgotten when not;

@@ -113,6 +113,16 @@ struct fx {
 
 /* ---- order_flow.c: the run's shared helpers ------------------------------- */
 
+/* The run ends DONE with nothing posted: the order is before the go-live
+ * cutover (fx_cutover). Positive like FLOW_HELD and FLOW_DEFERRED (flow.h),
+ * distinct from both, never an MLC_E* code. */
+#define FX_SKIPPED 3
+
+/* Stops x with FX_SKIPPED when its order is before the go-live cutover
+ * (sync/cutover.h), by its id, and by its creation time once fetched; the
+ * skip is reported and audited once per order. */
+void fx_cutover(struct fx *x);
+
 /* One audit row under the order's entity (detail stolen). */
 void fx_audit(struct fx *x, const char *action, const char *outcome, json_t *detail);
 /* A new report entry for a document (borrowed: owned by the report; NULL

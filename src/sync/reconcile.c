@@ -10,6 +10,7 @@
 #include "bc/bc_client.h"
 #include "core/log.h"
 #include "core/order.h"
+#include "sync/cutover.h"
 #include "sync/posting.h"
 
 #define MOD   "reconcile"
@@ -173,6 +174,23 @@ static int key_posted(struct sweep *s, int64_t order_id, enum post_kind kind, in
     return ledger_posted(s->st, key, posted, e);
 }
 
+/* Whether order_id is before the go-live cutover (by its id, or by created
+ * when known) with its skip already audited by the order flow: nothing to
+ * do, ever. Before the cutover but not audited yet: one job, whose run
+ * audits the skip. created < 0 (a refund: its order's date is not listed):
+ * the audited skip alone decides. */
+static int skipped_before(struct sweep *s, int64_t order_id, int64_t created, bool *yes,
+                          struct mlc_err *e)
+{
+    char entity[40];
+
+    *yes = false;
+    if (created >= 0 && !cutover_before(&s->cfg->orders, order_id, created))
+        return MLC_OK;
+    snprintf(entity, sizeof(entity), "order:%" PRId64, order_id);
+    return cutover_skip_audited(s->st, entity, yes, e);
+}
+
 /* Queues order_id unless its job is held. */
 static int want(struct sweep *s, int64_t order_id, struct mlc_err *e)
 {
@@ -187,8 +205,9 @@ static int on_order(struct sweep *s, const json_t *o, struct mlc_err *e)
 {
     json_t *jid = json_object_get(o, "id"), *jst = json_object_get(o, "status_id");
     const char *mod = json_string_value(json_object_get(o, "date_modified"));
-    int64_t id, status, t;
-    bool sale = false, rev = false;
+    const char *made = json_string_value(json_object_get(o, "date_created"));
+    int64_t id, status, t, created = 0;
+    bool sale = false, rev = false, skipped = false;
     struct mlc_err pe;
     int rc;
 
@@ -205,6 +224,15 @@ static int on_order(struct sweep *s, const json_t *o, struct mlc_err *e)
     } else {
         log_warn(MOD, "order date_modified unreadable: not used for the watermark",
                  LF_INT("order", id), LF_ERR(&pe));
+    }
+    mlc_err_clear(&pe);
+    if (jdate_rfc2822_parse(made, &created, &pe) != MLC_OK)
+        created = 0;   /* unknown: the flow decides after its own fetch */
+    if ((rc = skipped_before(s, id, created, &skipped, e)) != MLC_OK)
+        return rc;
+    if (skipped) {
+        s->out->before_cutover++;
+        return MLC_OK;
     }
     if (status == ORDER_STATUS_CANCELLED || post_is_paid(status, &s->cfg->posting)) {
         rc = key_posted(s, id, POST_KIND_SALE, 0, &sale, e);
@@ -225,7 +253,7 @@ static int on_refund(struct sweep *s, const json_t *r, struct mlc_err *e)
     json_t *jid = json_object_get(r, "id"), *joid = json_object_get(r, "order_id");
     const char *created = json_string_value(json_object_get(r, "created"));
     int64_t id, oid, t;
-    bool posted = false, rev = false;
+    bool posted = false, rev = false, skipped = false;
     struct mlc_err pe;
     int rc;
 
@@ -252,6 +280,12 @@ static int on_refund(struct sweep *s, const json_t *r, struct mlc_err *e)
      * when it runs for another reason, the sweep does not chase it. */
     if (posted || rev) {
         s->out->reflected++;
+        return MLC_OK;
+    }
+    if ((rc = skipped_before(s, oid, -1, &skipped, e)) != MLC_OK)
+        return rc;
+    if (skipped) {
+        s->out->before_cutover++;
         return MLC_OK;
     }
     return want(s, oid, e);
@@ -315,7 +349,9 @@ struct window {
     int64_t     since;
 };
 
-static int window_open(struct store *st, const char *name, int64_t now_s, int overlap,
+/* The window starts at the watermark minus the overlap, never before the
+ * cutover; the first one (no watermark) at the cutover itself. */
+static int window_open(struct store *st, const char *name, int64_t cutover, int overlap,
                        struct window *w, char since_iso[JDATE_ISO8601_SIZE],
                        struct mlc_err *e)
 {
@@ -327,8 +363,8 @@ static int window_open(struct store *st, const char *name, int64_t now_s, int ov
     if (rc != MLC_OK)
         return rc;
     if (!w->found)
-        w->wm = now_s - RECON_FIRST_LOOKBACK_S;
-    w->since = w->wm - overlap;
+        w->wm = cutover;
+    w->since = w->wm - overlap > cutover ? w->wm - overlap : cutover;
     return jdate_iso8601_format(w->since, since_iso, JDATE_ISO8601_SIZE, e);
 }
 
@@ -365,11 +401,12 @@ static int read_refunds(struct sweep *s, struct bc_client *bc, struct mlc_err *e
 static int audit_sweep(struct sweep *s, struct mlc_err *e)
 {
     const struct recon_stats *o = s->out;
-    json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s}",
+    json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s}",
                           "orders_seen", (json_int_t)o->orders_seen,
                           "refunds_seen", (json_int_t)o->refunds_seen,
                           "reflected", (json_int_t)o->reflected,
                           "held_skipped", (json_int_t)o->held_skipped,
+                          "before_cutover", (json_int_t)o->before_cutover,
                           "enqueued", (json_int_t)o->enqueued,
                           "coalesced", (json_int_t)o->coalesced,
                           "orders_since", o->orders_since,
@@ -436,7 +473,8 @@ int recon_sweep(struct bc_client *bc, struct store *st, const struct mlc_config 
 {
     struct sweep s;
     struct window wo, wr;
-    int64_t now_s = now_ms / 1000;
+    int64_t now_s = now_ms / 1000, cutover = cfg != NULL ? cfg->orders.start_s : 0;
+    bool ahead;   /* before go-live: nothing can have changed since the cutover */
     int overlap;
     int rc;
 
@@ -450,14 +488,15 @@ int recon_sweep(struct bc_client *bc, struct store *st, const struct mlc_config 
     s.orders_max = s.refunds_max = -1;
     overlap = cfg->schedule.reconcile_overlap > 0 ? cfg->schedule.reconcile_overlap : 0;
 
-    rc = window_open(st, RECON_WM_ORDERS, now_s, overlap, &wo, out->orders_since, e);
+    rc = window_open(st, RECON_WM_ORDERS, cutover, overlap, &wo, out->orders_since, e);
     if (rc == MLC_OK)
-        rc = window_open(st, RECON_WM_REFUNDS, now_s, overlap, &wr, out->refunds_since, e);
+        rc = window_open(st, RECON_WM_REFUNDS, cutover, overlap, &wr, out->refunds_since, e);
+    ahead = rc == MLC_OK && wo.since > now_s && wr.since > now_s;
     if (rc == MLC_OK)
         rc = held_load(st, &s.held, e);
-    if (rc == MLC_OK && (rc = read_orders(&s, bc, e)) != MLC_OK)
+    if (rc == MLC_OK && !ahead && (rc = read_orders(&s, bc, e)) != MLC_OK)
         mlc_err_wrap(e, "reconcile: orders modified since %s", out->orders_since);
-    if (rc == MLC_OK && (rc = read_refunds(&s, bc, e)) != MLC_OK)
+    if (rc == MLC_OK && !ahead && (rc = read_refunds(&s, bc, e)) != MLC_OK)
         mlc_err_wrap(e, "reconcile: refunds created since %s", out->refunds_since);
     if (rc == MLC_OK) {
         ids_sort_unique(&s.todo);

@@ -26,8 +26,15 @@
  * while orders change during a sweep: a change only adds orders to the
  * filtered set, and an order changed mid-sweep is newer than the watermark.
  *
- * First sweep (no watermark): the window starts RECON_FIRST_LOOKBACK_S
- * before now; older history is `mlc sync orders`'s job.
+ * The go-live cutover (orders.start, sync/cutover.h) bounds both windows
+ * from below: the first sweep (no watermark) starts exactly at the cutover,
+ * with no look-back, and no later window reaches before it. Older history
+ * is never the sweep's: `mlc sync orders` backfills, deliberately. An order
+ * created before the cutover but changed after it (a staff note) still
+ * shows up in the window: it is enqueued once, so that the order flow
+ * audits its skip, and counted as before_cutover (no job) once that skip is
+ * in its audit trail; the same for a refund of such an order. An order
+ * with a ledger row is the connector's whatever its date (cutover.h).
  */
 #ifndef MLC_SYNC_RECONCILE_H
 #define MLC_SYNC_RECONCILE_H
@@ -46,7 +53,6 @@ struct bc_client;
 #define RECON_WM_ORDERS        "recon.orders"
 #define RECON_WM_REFUNDS       "recon.refunds"
 #define RECON_JOB_KIND         "order.sync"
-#define RECON_FIRST_LOOKBACK_S 86400
 /* Guard against a runaway list: a sweep that sees more orders (or refunds)
  * fails with MLC_ETOOBIG and moves nothing; such a backlog is a job for
  * `mlc sync orders` (an operator decision, hence no silent truncation). */
@@ -57,6 +63,7 @@ struct recon_stats {
     size_t refunds_seen;
     size_t reflected;     /* already reflected by the ledger (or nothing to post) */
     size_t held_skipped;  /* order.sync job held: left for the operator */
+    size_t before_cutover; /* before the go-live cutover, skip already audited */
     size_t enqueued;      /* new jobs */
     size_t coalesced;     /* a job was already waiting */
     char   orders_since[JDATE_ISO8601_SIZE];    /* window start used */
@@ -72,7 +79,8 @@ struct recon_stats {
 bool recon_order_needs_sync(int64_t status_id, bool sale_posted, bool reversal_posted,
                             const struct cfg_posting *cfg);
 
-/* One sweep (see above). now_ms: Unix milliseconds (the first window). */
+/* One sweep (see above). now_ms: Unix milliseconds; while the cutover is
+ * still ahead of it (before go-live) the sweep reads nothing. */
 int recon_sweep(struct bc_client *bc, struct store *st, const struct mlc_config *cfg,
                 int64_t now_ms, struct recon_stats *out, struct mlc_err *e);
 

@@ -13,7 +13,8 @@
 #      timeout 2 s) -> the retry finds the document by its key, adopts it:
 #      one document;
 #   6. a backlog (the demo's 32 orders + 48 generated, enqueued by `mlc sync
-#      orders`), `mlc run` SIGKILLed after a random 50-600 ms, restarted,
+#      orders` after the go-live cutover was moved back before the demo's
+#      history, as a deliberate backfill is done), `mlc run` SIGKILLed after a random 50-600 ms, restarted,
 #      killed again: >= 20 kills, and more (up to 40 starts) until >= 10
 #      kills caught claimed jobs unfinished. Small batches (3 workers x 4),
 #      a 15 ms AIS latency and a commit-without-answer every 5th start put
@@ -126,6 +127,16 @@ bc_ctl POST rate '{"quota":0,"window_ms":30000}' >/dev/null
 
 # ---- configuration, credentials ------------------------------------------------------
 mlc_init_base || { not_ok "mlc init"; exit 1; }
+# Go-live right after the demo seed's newest order: phases 1-5 see only the
+# orders they create (now, in the simulator's clock). Phase 6 backfills the
+# whole store on purpose, so it moves the cutover back first.
+CUTOVER=$("$PY" -c '
+import json, sys
+from datetime import datetime, timedelta
+o = json.load(open(sys.argv[1]))["bigcommerce"]["orders"]
+t = max(datetime.fromisoformat(x["date_created"].replace("Z", "+00:00")) for x in o)
+print((t + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$SEED_BC")
+HISTORY_CUTOVER="2020-01-01T00:00:00Z"
 write_config() {
     cat >"$cfg" <<EOF
 log:
@@ -197,6 +208,8 @@ schedule:
   hooks_interval: 3600
   accounts_refresh_interval: 3600
   session_keepalive_interval: 300
+orders:
+  start: "$CUTOVER"
 store:
   url: "$tmp/mlc.db"
   master_key_file: "mlc.key"
@@ -345,6 +358,7 @@ for i in $(seq 1 "$GEN_ORDERS"); do
     new_order "$id" "$st" && GEN+=("$id")
 done
 check "$GEN_ORDERS more paid orders in the store" [ "${#GEN[@]}" = "$GEN_ORDERS" ]
+CUTOVER=$HISTORY_CUTOVER; write_config   # the deliberate backfill of the history
 check "mlc sync orders --from-id 1001 enqueues the whole store as the backlog" \
     sh -c '"$0" sync orders --from-id 1001 --config "$1" >"$2" 2>&1' "$MLC" "$cfg" "$tmp/sync.log"
 note "$(tail -n 1 "$tmp/sync.log")"

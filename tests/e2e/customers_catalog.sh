@@ -195,6 +195,8 @@ schedule:
   catalog_poll_interval: 604800
   accounts_refresh_interval: 3600
   session_keepalive_interval: 300
+orders:
+  start: "2020-01-01T00:00:00Z"
 store:
   url: "$tmp/mlc.db"
   master_key_file: "mlc.key"

@@ -5,7 +5,9 @@
 # once and balanced, the unmapped-SKU order held with its reason, the unpaid
 # order not posted, the refund posted; hooks registered by the daemon, a new
 # order delivered by webhook -> posted; duplicate webhooks -> still one
-# document; `mlc orders show` dry run. Prints TAP lines; every wait is bounded.
+# document; `mlc orders show` dry run; the go-live cutover: an order created
+# before orders.start is never posted, however many webhooks it gets, and its
+# skip is audited once. Prints TAP lines; every wait is bounded.
 set -u
 
 . "$(dirname "$0")/lib/common.bash"
@@ -109,6 +111,8 @@ schedule:
   hooks_interval: 3600
   accounts_refresh_interval: 3600
   session_keepalive_interval: 300
+orders:
+  start: "2020-01-01T00:00:00Z"
 store:
   url: "$tmp/mlc.db"
   master_key_file: "mlc.key"
@@ -180,6 +184,49 @@ sleep 1
 check "the daemon is idle again after the duplicates" wait_until 300 queue_idle
 check "order 100 still has exactly one document" one_doc "BC100S"
 check "order 300 still has exactly one document" one_doc "BC300S"
+
+# ---- the go-live cutover ----------------------------------------------------------------
+# Order 310 was created in 2019, before orders.start (2020-01-01): the clerk
+# keyed it by hand. Its webhooks (created, then a staff note) post nothing,
+# its jobs end done, and its skip is audited once.
+audit_count() { # ORDER ACTION OUTCOME: audit rows of the order with both
+    "$MLC" audit --order "$1" --config "$cfg" --json 2>/dev/null | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["audit"]
+print(sum(1 for r in a if r["action"] == sys.argv[1] and r["outcome"] == sys.argv[2]))' "$2" "$3"
+}
+runs_done() { [ "$(audit_count 310 order.sync done)" -ge "$1" ]; }
+bc_ctl POST orders '{"id":310,"customer_id":0,"status_id":11,"currency":"USD","date_created":"2019-06-01T09:00:00Z","payment_method":"Credit Card","payment_provider_id":"stripe","products":[{"product_id":0,"sku":"NW-NEW-1","name":"Old thing","quantity":1,"price_ex_tax":"5.00","tax":"0.40"}],"transactions":[{"event":"purchase","method":"credit_card","amount":"5.40","gateway":"stripe"}]}' >/dev/null
+check "the webhook of an order created before the cutover runs its job to done" wait_until 300 runs_done 1
+bc_ctl POST orders/310 '{"staff_notes":"keyed by hand in 2019"}' >/dev/null
+check "a second webhook for it runs its job to done again" wait_until 300 runs_done 2
+check "the daemon is idle after the old order's webhooks" wait_until 300 queue_idle
+check "nothing of the order before the cutover is posted" no_rows "BC310"
+check "its skip is audited exactly once (skip, before_cutover)" \
+    [ "$(audit_count 310 skip before_cutover)" = 1 ]
+check "and it is not held" [ -z "$(held_reason order:310)" ]
+"$MLC" orders show 310 --config "$cfg" >"$tmp/show310.txt" 2>/dev/null
+rc=$?
+check "orders show 310 says it is before the go-live cutover and never posted (exit 0)" \
+    sh -c '[ "$0" = 0 ] && grep -q "before the go-live cutover (orders.start 2020-01-01T00:00:00Z): never posted" "$1"' \
+    "$rc" "$tmp/show310.txt"
+"$MLC" sync orders --since 2019-01-01 --config "$cfg" >/dev/null 2>"$tmp/since.err"
+rc=$?
+check "sync orders --since before the cutover is refused, naming orders.start" \
+    sh -c '[ "$0" = 1 ] && grep -q "before the go-live cutover (orders.start 2020-01-01T00:00:00Z" "$1"' \
+    "$rc" "$tmp/since.err"
+
+# ---- the cutover is required --------------------------------------------------------------
+"$MLC" init "$tmp/fresh.yaml" >"$tmp/init.out" 2>&1
+check "mlc init writes orders.start: the current time with its UTC offset" \
+    grep -Eq '^  start: "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00"$' "$tmp/fresh.yaml"
+sed '/^  start: /d' "$cfg" >"$tmp/nocut.yaml"
+line=$(grep -n '^orders:' "$tmp/nocut.yaml" | cut -d: -f1)
+"$MLC" config check "$tmp/nocut.yaml" >/dev/null 2>"$tmp/nocut.err"
+rc=$?
+check "config check rejects a config without orders.start (file:line: key, how to set it)" \
+    sh -c '[ "$0" = 1 ] && grep -q "^$1:$2: orders.start: required key is missing: the go-live cutover" "$3" &&
+           grep -q "mlc init" "$3"' "$rc" "$tmp/nocut.yaml" "$line" "$tmp/nocut.err"
 
 # dry run of a posted order: it says so, and exits 0
 "$MLC" orders show 100 --config "$cfg" >"$tmp/show100b.txt" 2>/dev/null

@@ -75,7 +75,7 @@ run init "$cfg"
 check "mlc init writes a configuration" test "$rc" = 0
 yaml_set "$cfg" "$cfg" store_hash='"nwhg42"' \
     api_base_url="\"http://127.0.0.1:$bc/stores/{store_hash}\"" ais_base_url="\"http://127.0.0.1:$jde\"" \
-    user='"MLCINT"' url="\"$tmp/mlc.db\""
+    user='"MLCINT"' url="\"$tmp/mlc.db\"" start="$E2E_CUTOVER"
 run config check "$cfg"
 check "the adjusted configuration is valid" test "$rc" = 0
 run_in "$TOKEN" credentials set bigcommerce --config "$cfg"

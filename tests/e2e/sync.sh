@@ -2,8 +2,9 @@
 # End-to-end: `mlc sync orders` (the backfill) against mlc-sim over loopback
 # with a temp SQLite store: one order.sync job per order, a re-run resumes
 # from its checkpoint and adds nothing, --since filters by creation date,
-# --restart coalesces with the waiting jobs, and a run interrupted with
-# SIGINT (slowed by a simulator latency fault) resumes without duplicates.
+# --restart coalesces with the waiting jobs, a run interrupted with SIGINT
+# (slowed by a simulator latency fault) resumes without duplicates, and the
+# go-live cutover bounds every range (a range before it is refused).
 # Prints TAP lines; every wait is bounded; sleeps only pace polling.
 set -u
 
@@ -108,6 +109,28 @@ check "the re-run resumed from the checkpoint" grep -q "^mlc sync: resuming" "$t
 check "after resuming: one job per order, no duplicates" [ "$(jobs_summary)" = "$N_ORDERS $N_ORDERS" ]
 check "the re-run enqueued only the rest" \
     grep -q "^enqueued $((N_ORDERS - jobs)) order.sync jobs (0 already waiting)" "$tmp/res.out"
+
+# ---- the go-live cutover (fresh store) -------------------------------------------
+rm -f "$db" "$db-wal" "$db-shm"
+cred_set sim-token-northwind bigcommerce
+yaml_set "$cfg" "$tmp/cut.yaml" start='"2026-11-27T00:00:00Z"'
+"$MLC" sync orders --config "$tmp/cut.yaml" --since 2026-11-26 >"$tmp/cut1.out" 2>"$tmp/cut1.err"; rc=$?
+check "--since before orders.start is refused (1)" [ "$rc" = 1 ]
+check "the refusal names orders.start and the file" grep -q -- \
+    "--since 2026-11-26 is before the go-live cutover (orders.start 2026-11-27T00:00:00Z in $tmp/cut.yaml)" \
+    "$tmp/cut1.err"
+check "nothing enqueued by the refused run" [ "$(jobs_summary)" = "0 0" ]
+"$MLC" sync orders --config "$tmp/cut.yaml" --from-id 1 >"$tmp/cut2.out" 2>"$tmp/cut2.err"; rc=$?
+check "--from-id with a cutover exits 0" [ "$rc" = 0 ]
+check "it says orders before the cutover are left out" \
+    grep -q "only orders created at or after the go-live cutover" "$tmp/cut2.err"
+# Created on or after 2026-11-27: 103, 104, 105 only.
+check "--from-id enqueues only the orders created since the cutover (3)" [ "$(jobs_summary)" = "3 3" ]
+check "--from-id: 103, 104 and 105" has_keys order:103 order:104 order:105
+yaml_set "$tmp/cut.yaml" "$tmp/cutid.yaml" '#start_id'=104
+"$MLC" sync orders --config "$tmp/cutid.yaml" --from-id 100 >/dev/null 2>"$tmp/cut3.err"; rc=$?
+check "--from-id below orders.start_id is refused (1), naming it" \
+    sh -c '[ "$0" = 1 ] && grep -q "below the go-live cutover (orders.start_id 104" "$1"' "$rc" "$tmp/cut3.err"
 
 # ---- the token never shows ------------------------------------------------------
 check "no token in any output" sh -c '! grep -rq "sim-token-northwind" "$0"/*.out "$0"/*.err' "$tmp"

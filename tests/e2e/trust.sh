@@ -87,6 +87,8 @@ jde:
   password_ref: "jde_password"
   timeout_ms: 2000
   server_timeout_s: $server_timeout_s
+orders:
+  start: "$E2E_CUTOVER"
 posting:
   mode: journal
   company: "00001"

@@ -17,6 +17,7 @@
 
 #include "ais/aissim.h"
 #include "core/config.h"
+#include "helpers/testcfg.h"
 #include "core/secret.h"
 #include "helpers/simctl.h"
 #include "jde/ais_data.h"
@@ -96,28 +97,6 @@ static long long reads(struct fx *f)
     return n;
 }
 
-static struct mlc_config *load_posting(const char *posting)
-{
-    static const char head[] =
-        "bigcommerce:\n"
-        "  store_hash: abc123\n"
-        "  token_ref: bc_token\n"
-        "jde:\n"
-        "  ais_base_url: \"https://ais.example.com\"\n"
-        "  user: MLCSVC\n"
-        "  password_ref: jde_password\n"
-        "posting:\n"
-        "  company: \"00001\"\n";
-    char text[4096];
-    struct mlc_config *c = NULL;
-    struct mlc_err e = { 0 };
-    int n = snprintf(text, sizeof(text), "%s%s", head, posting);
-
-    assert_true(n > 0 && (size_t)n < sizeof(text));
-    if (cfg_load_buffer("test.yaml", text, (size_t)n, &c, &e) != MLC_OK)
-        fail_msg("config: %s", e.msg);
-    return c;
-}
 
 /* Checks the mapping of c; the report's problems as text, '\n'-terminated
  * lines "reason: text", into buf. */
@@ -170,7 +149,7 @@ static const char good_posting[] =
 static void test_all_good_cached(void **state)
 {
     struct fx *f = *state;
-    struct mlc_config *c = load_posting(good_posting);
+    struct mlc_config *c = testcfg_posting(good_posting);
     struct acct_report rep;
     struct acct_stats st;
     struct mapping m;
@@ -209,7 +188,7 @@ static void test_problems_with_keys(void **state)
         "not_postable: posting.clearing_by_method.Cash on Delivery: account 1.1000 is not "
         "postable in F0901 (posting edit code N)\n";
     struct fx *f = *state;
-    struct mlc_config *c = load_posting(
+    struct mlc_config *c = testcfg_posting(
         "  balance_sheet_bu: \"1\"\n"
         "  default_bu: \"100\"\n"
         "  bu_by_channel:\n"
@@ -255,7 +234,7 @@ static void test_own_business_unit(void **state)
         "not_postable: posting.accounts.rounding: account 110.4000 is not postable in F0901 "
         "(posting edit code N)\n";
     struct fx *f = *state;
-    struct mlc_config *c = load_posting(
+    struct mlc_config *c = testcfg_posting(
         "  accounts:\n"
         "    revenue: \"100.4010\"\n"
         "    discounts: \"100.4020\"\n"
@@ -288,7 +267,7 @@ static void test_own_business_unit(void **state)
 static void test_ais_down(void **state)
 {
     struct fx *f = *state;
-    struct mlc_config *c = load_posting(good_posting);
+    struct mlc_config *c = testcfg_posting(good_posting);
     struct ais_session *dead = session_at("http://127.0.0.1:1");
     struct acct_report rep = { .n_problems = 7 };
     struct mapping m;

@@ -155,6 +155,7 @@ static void open_run(const char *catalog)
                  "    wrapping: \"100.4050\"\n    fees: \"100.4060\"\n    tax: \"1.2310\"\n"
                  "    clearing: \"1.1110\"\n    gift_certificate: \"1.2410\"\n"
                  "    store_credit: \"1.2420\"\n    rounding: \"100.7990\"\n"
+                 "orders:\n  start: \"2020-01-01T00:00:00Z\"\n"
                  "catalog:\n  enabled: true\n  price_currency: \"USD\"\n%s"
                  "store:\n  url: \"%s\"\n",
                  t->bc_base, t->ais_base, catalog, t->path);

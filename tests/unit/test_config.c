@@ -1,6 +1,7 @@
 /* Unit tests: config (field table, YAML loading, errors, example, commands).
  * Run from the repository root (fixtures in tests/unit/data/config/). */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 
 #include "cmd/cmd.h"
 #include "core/config.h"
+#include "core/jdate.h"
 
 /* The required keys only: 16 lines, so appended text starts on line 17 and
  * posting.accounts.tax is on line 14. */
@@ -37,6 +39,23 @@
 
 #define DATA "tests/unit/data/config/"
 
+/* The required go-live cutover. load_ok and expect_err append it to a text
+ * that has a posting section and no orders section, after everything
+ * else, so that the line numbers above stay as they are. */
+#define CUTOVER "orders:\n  start: \"2020-01-01T00:00:00Z\"\n"
+
+/* text, with CUTOVER appended when it applies (caller frees). */
+static char *with_cutover(const char *text)
+{
+    bool add = strstr(text, "posting:\n") != NULL && strstr(text, "orders:") == NULL;
+    size_t n = strlen(text) + (add ? strlen(CUTOVER) : 0) + 1;
+    char *out = malloc(n);
+
+    assert_non_null(out);
+    snprintf(out, n, "%s%s", text, add ? CUTOVER : "");
+    return out;
+}
+
 /* ---- helpers ---- */
 
 struct collected {
@@ -57,10 +76,12 @@ static struct mlc_config *load_ok(const char *text)
 {
     struct mlc_config *cfg = NULL;
     struct mlc_err e;
+    char *full = with_cutover(text);
 
     mlc_err_clear(&e);
-    if (cfg_load_buffer("mlc.yaml", text, strlen(text), &cfg, &e) != MLC_OK)
+    if (cfg_load_buffer("mlc.yaml", full, strlen(full), &cfg, &e) != MLC_OK)
         fail_msg("unexpected error: %s", e.msg);
+    free(full);
     assert_non_null(cfg);
     return cfg;
 }
@@ -70,10 +91,12 @@ static void expect_err(const char *text, const char *want)
 {
     struct mlc_config *cfg = (struct mlc_config *)&cfg; /* must be reset */
     struct mlc_err e;
+    char *full = with_cutover(text);
     int rc;
 
     mlc_err_clear(&e);
-    rc = cfg_load_buffer("mlc.yaml", text, strlen(text), &cfg, &e);
+    rc = cfg_load_buffer("mlc.yaml", full, strlen(full), &cfg, &e);
+    free(full);
     assert_true(rc < 0);
     assert_int_equal(e.code, rc);
     assert_null(cfg);
@@ -153,6 +176,8 @@ static void test_example_loads(void **state)
     assert_int_equal(cfg->posting.n_revenue_by_sku, 0);
     assert_null(cfg->posting.revenue_by_sku);
     assert_string_equal(cfg->server.listen, "127.0.0.1:8080");
+    assert_string_equal(cfg->orders.start, CFG_START_EXAMPLE);
+    assert_int_equal(cfg->orders.start_id, 0);
     cfg_unref(cfg);
 }
 
@@ -315,6 +340,9 @@ static void test_full_file(void **state)
     assert_int_equal(cfg->posting.n_clearing_by_gateway, 1);
     assert_account(&cfg->posting.clearing_by_gateway[0].account, "1.1151");
     assert_string_equal(cfg->posting.supplier_by_gateway[0].value, "4243");
+    assert_string_equal(cfg->orders.start, "2025-03-09T03:30:00-05:00");
+    assert_int_equal(cfg->orders.start_s, 1741509000);
+    assert_int_equal(cfg->orders.start_id, 5000);
     assert_true(cfg->customers.enabled);
     assert_string_equal(cfg->customers.ar_class, "NO"); /* a string, not false */
     assert_string_equal(cfg->customers.currency, "EUR");
@@ -387,11 +415,11 @@ static void test_load_buffer_uses_len(void **state)
 {
     struct mlc_config *cfg = NULL;
     struct mlc_err e;
-    const char *text = BASE "garbage: [\n";
+    const char *text = BASE CUTOVER "garbage: [\n";
 
     (void)state;
     mlc_err_clear(&e);
-    assert_int_equal(cfg_load_buffer("inline", text, strlen(BASE), &cfg, &e), MLC_OK);
+    assert_int_equal(cfg_load_buffer("inline", text, strlen(BASE CUTOVER), &cfg, &e), MLC_OK);
     assert_string_equal(cfg->path, "inline");
     cfg_unref(cfg);
     assert_int_equal(cfg_load_buffer("inline", text, strlen(text), &cfg, &e), MLC_EPARSE);
@@ -831,6 +859,77 @@ static void test_settle_time(void **state)
     }
 }
 
+/* ---- the go-live cutover ---- */
+
+static void test_cutover_values(void **state)
+{
+    struct mlc_config *cfg;
+
+    (void)state;
+    cfg = load_ok(BASE "orders:\n  start: 2025-07-01T00:00:00-05:00\n");
+    assert_string_equal(cfg->orders.start, "2025-07-01T00:00:00-05:00");
+    assert_int_equal(cfg->orders.start_s, 1751346000); /* 05:00 UTC */
+    assert_int_equal(cfg->orders.start_id, 0);
+    cfg_unref(cfg);
+    cfg = load_ok(BASE "orders:\n  start: \"2020-01-01T00:00:00Z\"\n  start_id: 1001\n");
+    assert_int_equal(cfg->orders.start_s, 1577836800);
+    assert_int_equal(cfg->orders.start_id, 1001);
+    cfg_unref(cfg);
+}
+
+/* Without orders.start nothing starts: the error names the file, the line
+ * of the orders section when there is one, the key, and how to set it. */
+static void test_cutover_required(void **state)
+{
+    static const char how[] = "required key is missing: the go-live cutover: orders "
+        "created before it are never posted. Set it under \"orders:\" as \"start: "
+        "2025-07-01T00:00:00-05:00\" (ISO 8601 with the UTC offset; \"mlc init\" writes "
+        "the current time)";
+    struct mlc_config *cfg = NULL;
+    struct mlc_err e;
+    char want[512];
+
+    (void)state;
+    snprintf(want, sizeof(want), "mlc.yaml:17: orders.start: %s", how);
+    expect_err(BASE "orders:\n  start_id: 5\n", want);
+    expect_err(BASE "orders:\n  start:\n", "mlc.yaml:18: orders.start: a value is required");
+    mlc_err_clear(&e);
+    assert_int_equal(cfg_load_buffer("mlc.yaml", BASE, strlen(BASE), &cfg, &e), MLC_EINVAL);
+    assert_null(cfg);
+    snprintf(want, sizeof(want), "mlc.yaml: orders.start: %s", how);
+    assert_string_equal(e.msg, want);
+}
+
+static void test_cutover_bad_values(void **state)
+{
+    static const char *const bad[] = {
+        "2025-07-01",                 /* midnight where? */
+        "2025-07-01T00:00:00",        /* no offset */
+        "\"2025-07-01 00:00:00Z\"",
+        "2025-13-01T00:00:00Z",
+        "2025-02-30T00:00:00Z",
+        "yesterday",
+        "1751346000",
+        "2025-07-01T00:00:00+25:00",
+    };
+    char text[1024];
+    char *out = NULL;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), BASE "orders:\n  start: %s\n", bad[i]);
+        expect_err(text, "mlc.yaml:18: orders.start: expected a date-time with its UTC "
+                   "offset, like \"2025-07-01T00:00:00-05:00\" (ISO 8601; Z or +00:00 for UTC)");
+    }
+    expect_err(BASE CUTOVER "  start_id: 0\n",
+               "mlc.yaml:19: orders.start_id: expected an integer from 1 to 2147483647");
+    expect_err(BASE CUTOVER "  start_id: \"12a\"\n",
+               "mlc.yaml:19: orders.start_id: expected an integer from 1 to 2147483647");
+    assert_int_equal(cfg_example_with_start("2025-07-01", &out, NULL), MLC_EINVAL);
+    assert_null(out);
+    assert_int_equal(cfg_example_with_start(NULL, &out, NULL), MLC_EINVAL);
+}
+
 /* ---- several errors ---- */
 
 static void test_reports_every_error(void **state)
@@ -858,7 +957,7 @@ static void test_reports_every_error(void **state)
     memset(&got, 0, sizeof(got));
     assert_int_equal(cfg_load_buffer_report("mlc.yaml", "jde:\n  usr: x\n", 13, collect,
                                             &got, &cfg, &e), MLC_EINVAL);
-    assert_int_equal(got.n, 1 + 2 + 3 + 7); /* typo, then missing keys */
+    assert_int_equal(got.n, 1 + 2 + 3 + 7 + 1); /* typo, then missing keys */
     assert_string_equal(got.msg[0], "mlc.yaml:2: jde.usr: unknown key (did you mean user?)");
     assert_string_equal(got.msg[1], "mlc.yaml: bigcommerce.store_hash: required key is missing");
     assert_string_equal(got.msg[3], "mlc.yaml:1: jde.ais_base_url: required key is missing");
@@ -948,7 +1047,10 @@ static void test_cmd_init_and_check(void **state)
     char *argv_check[] = { "config", "check", path, NULL };
     char *argv_check_bad[] = { "config", "check", bad, NULL };
     struct stat st;
-    char *written;
+    char *written, *want = NULL;
+    const char *at;
+    char start[64];
+    int64_t t0, t1, t = 0;
     FILE *f;
 
     (void)state;
@@ -956,12 +1058,27 @@ static void test_cmd_init_and_check(void **state)
     snprintf(path, sizeof(path), "%s/mlc.yaml", dir);
     snprintf(bad, sizeof(bad), "%s/bad.yaml", dir);
 
+    t0 = jdate_now_unix();
     assert_int_equal(cmd_init(2, argv_init), 0);
+    t1 = jdate_now_unix();
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     written = read_all(path);
     assert_non_null(written);
-    assert_string_equal(written, cfg_example_yaml());
+    /* The example, with the go-live cutover set to the time of the call in
+     * the example's zone (UTC), with its offset. */
+    at = strstr(written, "\norders:\n");
+    assert_non_null(at);
+    at = strstr(at, "\n  start: \"");
+    assert_non_null(at);
+    assert_int_equal(sscanf(at, "\n  start: \"%63[^\"]\"", start), 1);
+    assert_int_equal(strlen(start), 25);
+    assert_string_equal(start + 19, "+00:00");
+    assert_int_equal(jdate_iso8601_parse(start, &t, NULL), MLC_OK);
+    assert_true(t >= t0 && t <= t1);
+    assert_int_equal(cfg_example_with_start(start, &want, NULL), MLC_OK);
+    assert_string_equal(written, want);
+    free(want);
     free(written);
     assert_int_equal(cmd_config(3, argv_check), 0);
 
@@ -1061,6 +1178,9 @@ int main(void)
         cmocka_unit_test(test_err_maps),
         cmocka_unit_test(test_err_cross_checks),
         cmocka_unit_test(test_settle_time),
+        cmocka_unit_test(test_cutover_values),
+        cmocka_unit_test(test_cutover_required),
+        cmocka_unit_test(test_cutover_bad_values),
         cmocka_unit_test(test_reports_every_error),
         cmocka_unit_test(test_too_many_errors),
         cmocka_unit_test(test_refcount),

@@ -383,6 +383,7 @@ static void run_open(struct run *r)
                  "    store_credit: \"1.2420\"\n    rounding: \"100.7990\"\n"
                  "customers:\n  enabled: true\n  ar_class: \"WEB\"\n  payment_terms: \"N30\"\n"
                  "  currency: \"USD\"\n"
+                 "orders:\n  start: \"2020-01-01T00:00:00Z\"\n"
                  "store:\n  url: \"%s\"\n",
                  TF.bc_base, TF.ais_base, path);
     assert_true(n > 0 && (size_t)n < sizeof(text));

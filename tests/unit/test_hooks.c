@@ -57,6 +57,8 @@
     "    tax: \"1.2310\"\n" \
     "    clearing: \"1.1150\"\n" \
     "    rounding: \"100.8990\"\n" \
+    "orders:\n" \
+    "  start: \"2020-01-01T00:00:00Z\"\n" \
     "store:\n" \
     "  url: \"%s\"\n" \
     "customers:\n" \

@@ -14,34 +14,13 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "helpers/testcfg.h"
 #include "helpers/orderfix.h"
 #include "sync/mapping.h"
 #include "sync/posting.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static struct mlc_config *load_posting(const char *posting)
-{
-    static const char head[] =
-        "bigcommerce:\n"
-        "  store_hash: abc123\n"
-        "  token_ref: bc_token\n"
-        "jde:\n"
-        "  ais_base_url: \"https://ais.example.com\"\n"
-        "  user: MLCSVC\n"
-        "  password_ref: jde_password\n"
-        "posting:\n"
-        "  company: \"00001\"\n";
-    char text[4096];
-    struct mlc_config *c = NULL;
-    struct mlc_err e = { 0 };
-    int n = snprintf(text, sizeof(text), "%s%s", head, posting);
-
-    assert_true(n > 0 && (size_t)n < sizeof(text));
-    if (cfg_load_buffer("test.yaml", text, (size_t)n, &c, &e) != MLC_OK)
-        fail_msg("config: %s", e.msg);
-    return c;
-}
 
 /* One entry as text:
  *   bu KEY BU [of ACCOUNT]                 (of: an account's own business unit)
@@ -133,7 +112,7 @@ static void test_own_business_units(void **state)
         "bu posting.clearing_by_gateway.stripe 1 of 1.1151.STRIPE",
         "account posting.clearing_by_gateway.stripe 1.1151.STRIPE",
     };
-    struct mlc_config *c = load_posting(
+    struct mlc_config *c = testcfg_posting(
         "  mode: voucher\n"
         "  default_supplier: \"4242\"\n"
         "  accounts:\n"
@@ -190,7 +169,7 @@ static void test_business_units_as_posted(void **state)
         "account posting.revenue_by_category.23 200.4013 via posting.bu_by_channel.2 from 100.4013",
         "account posting.clearing_by_method.Cash on Delivery 1.1152 via posting.balance_sheet_bu",
     };
-    struct mlc_config *c = load_posting(
+    struct mlc_config *c = testcfg_posting(
         "  balance_sheet_bu: \"1\"\n"
         "  default_bu: \"100\"\n"
         "  bu_by_channel:\n"
@@ -240,7 +219,7 @@ static void test_channels_without_default(void **state)
         "account posting.accounts.rounding 100.8990",
         "account posting.accounts.rounding 200.8990 via posting.bu_by_channel.2 from 100.8990",
     };
-    struct mlc_config *c = load_posting(
+    struct mlc_config *c = testcfg_posting(
         "  bu_by_channel:\n"
         "    \"2\": \"200\"\n"
         "  accounts:\n"
@@ -262,7 +241,7 @@ static void test_channels_without_default(void **state)
 /* Keys read as the configuration's own errors name them. */
 static void test_keys(void **state)
 {
-    struct mlc_config *c = load_posting(
+    struct mlc_config *c = testcfg_posting(
         "  balance_sheet_bu: \"1\"\n"
         "  accounts:\n"
         "    revenue: \"100.4010\"\n"
@@ -412,7 +391,7 @@ static void test_agrees_with_engine(void **state)
         struct mapping m;
 
         snprintf(text, sizeof(text), "%s%s", bus[i], every_account);
-        c = load_posting(text);
+        c = testcfg_posting(text);
         build(c, &m);
         /* Most fixtures post; one is held beyond the rounding tolerance. */
         assert_true(post_fixtures(c, &m) >= 8);

@@ -162,21 +162,26 @@ static long long ais_counter(const char *key)
 }
 
 /* A paid order (or status) of two units of sku at 10.00 + 0.80 tax, paid
- * 21.60 by card through stripe. */
-static void make_order(int64_t id, const char *sku, int status)
+ * 21.60 by card through stripe, created at created (ISO 8601). */
+static void make_order_at(int64_t id, const char *sku, int status, const char *created)
 {
     char body[1024];
 
     snprintf(body, sizeof(body),
              "{\"id\":%" PRId64 ",\"customer_id\":0,\"status_id\":%d,\"currency\":\"USD\","
-             "\"date_created\":\"2026-11-27T10:00:00Z\",\"date_modified\":\"2026-11-27T10:05:00Z\","
+             "\"date_created\":\"%s\",\"date_modified\":\"2026-11-27T10:05:00Z\","
              "\"payment_method\":\"Credit Card\",\"payment_provider_id\":\"stripe\","
              "\"products\":[{\"product_id\":0,\"sku\":\"%s\",\"name\":\"Thing\",\"quantity\":2,"
              "\"price_ex_tax\":\"10.00\",\"tax\":\"1.60\"}],"
              "\"transactions\":[{\"event\":\"purchase\",\"method\":\"credit_card\","
              "\"amount\":\"21.60\",\"gateway\":\"stripe\"}]}",
-             id, status, sku);
+             id, status, created, sku);
     json_decref(ctl(TF.bc_base, "POST", "/__sim/orders", body));
+}
+
+static void make_order(int64_t id, const char *sku, int status)
+{
+    make_order_at(id, sku, status, "2026-11-27T10:00:00Z");
 }
 
 /* ---- configuration and runs ----------------------------------------------------- */
@@ -198,11 +203,15 @@ static int64_t run_clock(void *ctx)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + r->ahead_ms;
 }
+/* The go-live cutover of every case but the cutover's own: before every
+ * order of the seeds and of the cases. */
+#define ORDERS_PAST "orders:\n  start: \"2020-01-01T00:00:00Z\"\n"
 
 /* A config with `posting_extra` appended to the posting section (indented
- * two spaces) and the store at a fresh file. */
-static struct mlc_config *mkcfg(const char *mode, bool strict, const char *posting_extra,
-                                const char *store_path)
+ * two spaces), the orders section orders (NULL: ORDERS_PAST) and the store
+ * at a fresh file. */
+static struct mlc_config *mkcfg_orders(const char *mode, bool strict, const char *posting_extra,
+                                       const char *orders, const char *store_path)
 {
     char text[6144];
     struct mlc_config *cfg = NULL;
@@ -228,10 +237,11 @@ static struct mlc_config *mkcfg(const char *mode, bool strict, const char *posti
                  "  clearing_by_gateway:\n    stripe: \"1.1110.STRIPE\"\n"
                  "    braintree: \"1.1110.BRAINTRE\"\n    paypal: \"1.1110.PAYPAL\"\n"
                  "  supplier_by_gateway:\n    stripe: \"5001\"\n    braintree: \"5003\"\n"
-                 "%s"
+                 "%s%s"
                  "store:\n  url: \"%s\"\n",
                  TF.bc_base, TF.ais_base, mode, strict ? "true" : "false",
-                 posting_extra != NULL ? posting_extra : "", store_path);
+                 posting_extra != NULL ? posting_extra : "",
+                 orders != NULL ? orders : ORDERS_PAST, store_path);
     assert_true(n > 0 && (size_t)n < sizeof(text));
     if (cfg_load_buffer("flow-test.yaml", text, (size_t)n, &cfg, &e) != MLC_OK)
         fprintf(stderr, "config: %s\n", e.msg);
@@ -239,24 +249,36 @@ static struct mlc_config *mkcfg(const char *mode, bool strict, const char *posti
     return cfg;
 }
 
+static struct mlc_config *mkcfg(const char *mode, bool strict, const char *posting_extra,
+                                const char *store_path)
+{
+    return mkcfg_orders(mode, strict, posting_extra, NULL, store_path);
+}
+
 #define SKU_MAP \
     "  revenue_by_sku:\n    \"NW-SOAP-6PK\": \"100.4010\"\n    \"NW-DISH-1L\": \"100.4010\"\n" \
     "    \"NW-TOWEL-12\": \"100.4010.APPAREL\"\n    \"NW-POD-42\": \"100.4010\"\n" \
     "    \"NW-CANDLE-CED\": \"110.4010\"\n    \"T-THING\": \"100.4010\"\n"
 
-static void run_open(struct run *r, const char *mode, bool strict, const char *extra)
+static void run_open_orders(struct run *r, const char *mode, bool strict, const char *extra,
+                            const char *orders)
 {
     struct mlc_err e = { 0 };
     char path[128];
 
     memset(r, 0, sizeof(*r));
     snprintf(path, sizeof(path), "%s/s%d.db", TF.dir, ++TF.n_stores);
-    r->cfg = mkcfg(mode, strict, extra, path);
+    r->cfg = mkcfg_orders(mode, strict, extra, orders, path);
     assert_int_equal(store_open(path, &r->st, &e), MLC_OK);
     store_set_clock(r->st, run_clock, r);
     if (env_new_with(r->cfg, TF.tok, TF.pwd, &r->env, &e) != MLC_OK)
         fprintf(stderr, "env: %s\n", e.msg);
     assert_non_null(r->env);
+}
+
+static void run_open(struct run *r, const char *mode, bool strict, const char *extra)
+{
+    run_open_orders(r, mode, strict, extra, NULL);
 }
 
 static void run_close(struct run *r)
@@ -1061,6 +1083,175 @@ static void test_batch_voucher(void **state)
     run_close(&r);
 }
 
+/* ---- the go-live cutover ------------------------------------------------------------ */
+
+#define CUT_AT   "2026-11-26T00:00:00Z"
+#define ORDERS_CUT "orders:\n  start: \"" CUT_AT "\"\n"
+
+struct audit_count {
+    const char *action, *outcome;
+    size_t      n;
+};
+
+static int audit_match(const struct store_audit *a, void *ctx)
+{
+    struct audit_count *c = ctx;
+
+    c->n += (c->action == NULL || strcmp(a->action, c->action) == 0) &&
+            (c->outcome == NULL || strcmp(a->outcome, c->outcome) == 0);
+    return 0;
+}
+
+/* Audit rows of order id with that action and outcome (NULL: any). */
+static size_t audits(struct run *r, int64_t id, const char *action, const char *outcome)
+{
+    struct audit_count c = { action, outcome, 0 };
+    char entity[32];
+
+    snprintf(entity, sizeof(entity), "order:%" PRId64, id);
+    assert_int_equal(store_audit_list(r->st, entity, 0, audit_match, &c, NULL), MLC_OK);
+    return c.n;
+}
+
+/* A refund of one unit of the order's first product, created at created. */
+static void make_refund(int64_t id, const char *created)
+{
+    char body[512];
+
+    snprintf(body, sizeof(body),
+             "{\"order_id\":%" PRId64 ",\"created\":\"%s\",\"tax\":\"0.80\","
+             "\"items\":[{\"item_type\":\"PRODUCT\",\"item_id\":%" PRId64 ",\"quantity\":1,"
+             "\"amount\":\"10.80\"}],"
+             "\"payments\":[{\"provider_id\":\"stripe\",\"amount\":\"10.80\"}]}",
+             id, created, first_item_id(id));
+    json_decref(ctl(TF.bc_base, "POST", "/__sim/refunds", body));
+}
+
+/* Orders on both sides of the cutover, in one batch and one by one: the
+ * older one is never posted, ends DONE (not held), and its skip is audited
+ * once however often it is asked for; the newer one posts. */
+static void test_cutover_straddle(void **state)
+{
+    int64_t ids[] = { 400, 401, 402 };
+    enum flow_result res[3];
+    struct mlc_err errs[3];
+    struct run r;
+    long long je;
+    char why[MLC_ERR_MSG_MAX];
+
+    (void)state;
+    run_open_orders(&r, "journal", false, SKU_MAP, ORDERS_CUT);
+    make_order_at(400, "T-THING", 11, "2026-11-25T23:59:59Z");   /* keyed by hand */
+    make_order_at(401, "T-THING", 11, CUT_AT);                   /* at the cutover */
+    make_order_at(402, "T-THING", 11, "2026-11-27T10:00:00Z");
+    je = ais_counter(JE_CALLS);
+    batch_run(&r, ids, 3, res, errs);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(res[i], FLOW_DONE);
+    assert_int_equal(ais_counter(JE_CALLS), je + 2);
+    assert_int_equal(je_facts("BC401S", false, NULL).docs, 1);
+    assert_int_equal(je_facts("BC402S", false, NULL).docs, 1);
+    assert_int_equal(je_facts("BC400", true, NULL).rows, 0);
+    assert_false(ledger_has(&r, "BC400S"));
+    assert_int_equal(audits(&r, 400, "skip", "before_cutover"), 1);
+    assert_int_equal(audits(&r, 401, "skip", NULL), 0);
+
+    /* Asked again and again (webhooks, a replay): still DONE, nothing
+     * posted, no second skip row, not even a fetch row. */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sync1(&r, 400, why, sizeof(why)), FLOW_DONE);
+        assert_string_equal(why, "");
+    }
+    assert_int_equal(ais_counter(JE_CALLS), je + 2);
+    assert_int_equal(audits(&r, 400, "skip", "before_cutover"), 1);
+    assert_int_equal(audits(&r, 400, NULL, NULL), 1);
+    run_close(&r);
+}
+
+/* A refund and then the cancellation of an order from before the cutover:
+ * the sale was keyed by hand, so neither is posted either. */
+static void test_cutover_refund_not_posted(void **state)
+{
+    struct run r;
+    long long je;
+
+    (void)state;
+    run_open_orders(&r, "journal", false, SKU_MAP, ORDERS_CUT);
+    make_order_at(410, "T-THING", 11, "2026-11-20T10:00:00Z");
+    make_refund(410, "2026-11-28T09:00:00Z");
+    je = ais_counter(JE_CALLS);
+    expect_done(&r, 410);
+    json_decref(ctl(TF.bc_base, "POST", "/__sim/orders/410", "{\"status_id\":5}"));
+    expect_done(&r, 410);
+    assert_int_equal(ais_counter(JE_CALLS), je);
+    assert_int_equal(je_facts("BC410", true, NULL).rows, 0);
+    assert_false(ledger_has(&r, "BC410S"));
+    assert_false(ledger_has(&r, "BC410C"));
+    assert_int_equal(audits(&r, 410, "skip", "before_cutover"), 1);
+    run_close(&r);
+}
+
+/* orders.start_id: an order numbered below it stops before any call, even
+ * when it was created after orders.start. */
+static void test_cutover_start_id(void **state)
+{
+    struct run r;
+    json_t *rep = NULL;
+    long long bc;
+    char why[MLC_ERR_MSG_MAX];
+
+    (void)state;
+    run_open_orders(&r, "journal", false, SKU_MAP, ORDERS_CUT "  start_id: 421\n");
+    make_order_at(420, "T-THING", 11, "2026-11-27T10:00:00Z");
+    make_order_at(421, "T-THING", 11, "2026-11-27T10:00:00Z");
+    bc = bc_calls();
+    assert_int_equal(sync1(&r, 420, why, sizeof(why)), FLOW_DONE);
+    assert_int_equal(bc_calls(), bc);
+    assert_false(ledger_has(&r, "BC420S"));
+    assert_int_equal(audits(&r, 420, "skip", "before_cutover"), 1);
+    expect_done(&r, 421);
+    assert_int_equal(je_facts("BC421S", false, NULL).docs, 1);
+
+    /* The dry run (mlc orders show) says why, and writes nothing. */
+    assert_int_equal(sync_cfg(&r, r.cfg, 420, true, &rep, NULL, 0), FLOW_DONE);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(rep, "decision"),
+                                                          "action")), "skip");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(rep, "decision"),
+                                                          "why")),
+                        "numbered below the go-live cutover (orders.start_id 421): never posted");
+    assert_int_equal(json_array_size(json_object_get(rep, "documents")), 0);
+    json_decref(rep);
+    assert_int_equal(audits(&r, 420, NULL, NULL), 1);
+    run_close(&r);
+}
+
+/* An order the connector posted under an earlier cutover stays its own
+ * when orders.start moves later: its refund is posted, so JDE never holds
+ * half of an order. */
+static void test_cutover_owned_order_goes_on(void **state)
+{
+    struct run r;
+    struct mlc_config *later;
+    json_t *rep = NULL;
+    char path[128];
+
+    (void)state;
+    run_open(&r, "journal", false, SKU_MAP);
+    make_order_at(430, "T-THING", 11, "2026-11-20T10:00:00Z");
+    expect_done(&r, 430);
+    assert_int_equal(je_facts("BC430S", false, NULL).docs, 1);
+    make_refund(430, "2026-11-28T09:00:00Z");
+    snprintf(path, sizeof(path), "%s/s%d.db", TF.dir, TF.n_stores);
+    later = mkcfg_orders("journal", false, SKU_MAP, ORDERS_CUT, path);
+    assert_int_equal(sync_cfg(&r, later, 430, false, &rep, NULL, 0), FLOW_DONE);
+    assert_null(json_object_get(rep, "cutover"));
+    json_decref(rep);
+    assert_int_equal(je_facts("BC430R", true, NULL).docs, 1);
+    assert_int_equal(audits(&r, 430, "skip", NULL), 0);
+    cfg_unref(later);
+    run_close(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1083,6 +1274,10 @@ int main(void)
         cmocka_unit_test(test_late_commit_adopted),
         cmocka_unit_test(test_gateway_504_after_commit),
         cmocka_unit_test(test_batch_voucher),
+        cmocka_unit_test(test_cutover_straddle),
+        cmocka_unit_test(test_cutover_refund_not_posted),
+        cmocka_unit_test(test_cutover_start_id),
+        cmocka_unit_test(test_cutover_owned_order_goes_on),
     };
 
     return cmocka_run_group_tests_name("order_flow", tests, group_setup, group_teardown);

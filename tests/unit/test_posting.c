@@ -70,7 +70,9 @@ static struct mlc_config *load_cfg(const char *mode, const char *on_cancel,
         "  clearing_by_method:\n"
         "    \"Cash on Delivery\": \"1.1152\"\n"
         "  supplier_by_gateway:\n"
-        "    stripe: \"4243\"\n";
+        "    stripe: \"4243\"\n"
+        "orders:\n"
+        "  start: \"2020-01-01T00:00:00Z\"\n";
     static const char optional[] =
         "    handling: \"100.4030\"\n"
         "    wrapping: \"100.4040\"\n"

@@ -55,10 +55,16 @@
     "    tax: \"1.2310\"\n" \
     "    clearing: \"1.1150\"\n" \
     "    rounding: \"100.8990\"\n" \
+    "orders:\n" \
+    "  start: \"%s\"\n" \
     "schedule:\n" \
     "  reconcile_overlap: 600\n" \
     "store:\n" \
     "  url: \"%s\"\n"
+
+/* The go-live cutover of the cases but the cutover's own: before every
+ * order of the seed. */
+#define CUTOVER_PAST "2020-01-01T00:00:00Z"
 
 struct fx {
     struct bcsim      *sim;
@@ -67,6 +73,7 @@ struct fx {
     char               db[96];
     struct store      *st;
     struct mlc_config *cfg;
+    struct mlc_config *cfg0;   /* the first config, kept for the client */
     struct mlc_secret *token;
     struct pacer      *pacer;
     struct bc_client  *bc;
@@ -104,7 +111,7 @@ static int setup(void **state)
     snprintf(f->db, sizeof(f->db), "%s/mlc.db", f->dir);
     if (store_open(f->db, &f->st, &e) != MLC_OK)
         fail_msg("store_open: %s", e.msg);
-    snprintf(text, sizeof(text), CFG_TEXT, (unsigned)f->port, f->db);
+    snprintf(text, sizeof(text), CFG_TEXT, (unsigned)f->port, CUTOVER_PAST, f->db);
     if (cfg_load_buffer("recon.yaml", text, strlen(text), &f->cfg, &e) != MLC_OK)
         fail_msg("config: %s", e.msg);
     assert_int_equal(secret_new(TOKEN, strlen(TOKEN), &f->token, &e), MLC_OK);
@@ -127,6 +134,7 @@ static int teardown(void **state)
     pacer_free(f->pacer);
     secret_free(f->token);
     cfg_unref(f->cfg);
+    cfg_unref(f->cfg0);
     store_close(f->st);
     bcsim_free(f->sim);
     snprintf(path, sizeof(path), "%s/mlc.db", f->dir);
@@ -141,6 +149,23 @@ static int teardown(void **state)
 }
 
 /* ---- helpers ------------------------------------------------------------------ */
+
+/* The sweeps from here on run with the go-live cutover at start. */
+static void set_cutover(struct fx *f, const char *start)
+{
+    char text[4096];
+    struct mlc_err e;
+
+    mlc_err_clear(&e);
+    if (f->cfg0 == NULL)
+        f->cfg0 = f->cfg;
+    else
+        cfg_unref(f->cfg);
+    f->cfg = NULL;
+    snprintf(text, sizeof(text), CFG_TEXT, (unsigned)f->port, start, f->db);
+    if (cfg_load_buffer("recon.yaml", text, strlen(text), &f->cfg, &e) != MLC_OK)
+        fail_msg("config: %s", e.msg);
+}
 
 static void sweep(struct fx *f, struct recon_stats *s)
 {
@@ -351,12 +376,87 @@ static void test_first_sweep_window(void **state)
     struct fx *f = *state;
     struct recon_stats s;
 
-    /* No watermark: one day back from now (minus the overlap). */
+    /* No watermark: the window starts at the go-live cutover, no look-back
+     * and no overlap before it. */
     sweep(f, &s);
-    assert_string_equal(s.orders_since, "2026-11-27T09:50:00Z");
-    jobs_are(f, "order:101,order:102,order:104,order:105");
+    assert_string_equal(s.orders_since, CUTOVER_PAST);
+    assert_string_equal(s.refunds_since, CUTOVER_PAST);
+    assert_int_equal(s.orders_seen, 6);
+    jobs_are(f, "order:100,order:101,order:102,order:104,order:105");
     wm_is(f, RECON_WM_ORDERS, "2026-11-28T08:20:00Z");
     wm_is(f, RECON_WM_REFUNDS, "2026-11-27T17:40:00Z");
+}
+
+static int done_all(struct fx *f)
+{
+    struct store_job j;
+    struct mlc_err e;
+    int n = 0;
+
+    mlc_err_clear(&e);
+    memset(&j, 0, sizeof(j));
+    while (store_job_claim(f->st, "t", NULL, 60000, &j, &e) == MLC_OK) {
+        assert_int_equal(store_job_done(f->st, j.id, "t", &e), MLC_OK);
+        store_job_clear(&j);
+        n++;
+    }
+    return n;
+}
+
+/* The first sweep after go-live starts at the cutover, not a day before
+ * now. Order 101 was created before the cutover (11-26 09:12) but changed
+ * after it (its refund, 11-27): it is enqueued once, so that the order flow
+ * audits its skip; once that skip is audited, neither the order nor its
+ * refund is enqueued again. */
+static void test_first_sweep_starts_at_cutover(void **state)
+{
+    struct fx *f = *state;
+    struct recon_stats s;
+    struct mlc_err e;
+
+    mlc_err_clear(&e);
+    set_cutover(f, "2026-11-26T12:00:00Z");
+    sweep(f, &s);
+    assert_string_equal(s.orders_since, "2026-11-26T12:00:00Z");
+    assert_string_equal(s.refunds_since, "2026-11-26T12:00:00Z");
+    assert_int_equal(s.orders_seen, 5);       /* 100 last changed on 11-25 */
+    assert_int_equal(s.refunds_seen, 1);
+    assert_int_equal(s.before_cutover, 0);
+    jobs_are(f, "order:101,order:102,order:104,order:105");
+    assert_int_equal(done_all(f), 4);
+
+    /* The flow ran for 101 and audited its skip. */
+    assert_int_equal(store_audit_add(f->st, &(struct store_audit){ .actor = "worker:1",
+                         .entity = "order:101", .action = "skip",
+                         .outcome = "before_cutover" }, &e), MLC_OK);
+    /* A watermark older than the cutover (set before it was moved) does not
+     * reach back before it either. */
+    set_wm(f, RECON_WM_ORDERS, "2026-11-01T00:00:00Z");
+    set_wm(f, RECON_WM_REFUNDS, "2026-11-01T00:00:00Z");
+    sweep(f, &s);
+    assert_string_equal(s.orders_since, "2026-11-26T12:00:00Z");
+    assert_string_equal(s.refunds_since, "2026-11-26T12:00:00Z");
+    assert_int_equal(s.before_cutover, 2);    /* the order and its refund */
+    jobs_are(f, "order:102,order:104,order:105");
+}
+
+/* Before go-live (the cutover ahead of now) a sweep asks BigCommerce
+ * nothing and leaves the watermarks at the cutover. */
+static void test_cutover_ahead(void **state)
+{
+    struct fx *f = *state;
+    struct recon_stats s;
+
+    set_cutover(f, "2026-12-01T00:00:00+01:00");
+    assert_int_equal(ctl(f, "POST", "/faults", "{\"error_next\":20,\"error_status\":500}"),
+                     200);
+    sweep(f, &s);
+    assert_int_equal(s.orders_seen + s.refunds_seen, 0);
+    assert_string_equal(s.orders_since, "2026-11-30T23:00:00Z");
+    jobs_are(f, "");
+    wm_is(f, RECON_WM_ORDERS, "2026-11-30T23:00:00Z");
+    wm_is(f, RECON_WM_REFUNDS, "2026-11-30T23:00:00Z");
+    assert_int_equal(ctl(f, "POST", "/faults", "{\"reset\":true}"), 200);
 }
 
 static void test_catches_refund(void **state)
@@ -495,6 +595,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_needs_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enqueues_only_unposted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_sweep_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_sweep_starts_at_cutover, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cutover_ahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catches_refund, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancelled_after_posting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_job_skipped, setup, teardown),

@@ -36,6 +36,7 @@ static const char cfg_fmt[] =
     "    revenue: \"100.4010\"\n    discounts: \"100.4090\"\n"
     "    shipping: \"100.4020\"\n    tax: \"1.2310\"\n"
     "    clearing: \"1.1150\"\n    rounding: \"100.8990\"\n"
+    "orders:\n  start: \"2020-01-01T00:00:00Z\"\n"
     "store:\n  url: %s\n"
     "workers:\n  count: 4\n  lease_s: 30\n  max_attempts: %d\n"
     "  retry_base_ms: 10\n  retry_cap_ms: 20\n  drain_timeout_s: 5\n";

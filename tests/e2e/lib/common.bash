@@ -129,8 +129,17 @@ need_py() {
 
 # ---- configuration and credentials -------------------------------------------------
 
-# mlc_init_base: `mlc init` of $tmp/base.yaml (and the master key beside it).
-mlc_init_base() { "$MLC" init "$tmp/base.yaml" >/dev/null 2>&1; }
+# E2E_CUTOVER: the go-live cutover (orders.start) of every test config, a
+# fixed date before every order of the seeds (`mlc init` writes the current
+# time, which would make a test depend on today's date).
+E2E_CUTOVER='"2020-01-01T00:00:00Z"'
+
+# mlc_init_base: `mlc init` of $tmp/base.yaml (and the master key beside it),
+# its orders.start set to E2E_CUTOVER.
+mlc_init_base() {
+    "$MLC" init "$tmp/base.yaml" >/dev/null 2>&1 &&
+        yaml_set "$tmp/base.yaml" "$tmp/base.yaml" start="$E2E_CUTOVER"
+}
 
 # yaml_set IN OUT KEY=VALUE...: copies IN to OUT (IN may be OUT) with the
 # value of every two-space-indented "  KEY: ..." line replaced by VALUE
