@@ -58,6 +58,7 @@
 #include "cmd/cmd_util.h"
 #include "core/config.h"
 #include "core/jdate.h"
+#include "core/jobkind.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/tz.h"
@@ -69,8 +70,6 @@
 #include "sync/env.h"
 
 #define PROG      "mlc sync"
-#define JOB_ORDER "order.sync"
-#define KEY_ORDER "order:"
 #define BAR_WIDTH 30
 #define EXIT_INTERRUPTED 130
 
@@ -92,8 +91,9 @@ struct bf_kind {
     const char *key_prefix;  /* job key before the id */
 };
 
-static const struct bf_kind BF_ORDERS = { "orders", "order", JOB_ORDER, KEY_ORDER };
-static const struct bf_kind BF_CUSTOMERS = { "customers", "customer", CUST_JOB, CUST_KEY };
+static const struct bf_kind BF_ORDERS = { "orders", "order", JOB_ORDER_SYNC, JOB_KEY_ORDER };
+static const struct bf_kind BF_CUSTOMERS = { "customers", "customer", JOB_CUSTOMER_SYNC,
+                                                JOB_KEY_CUSTOMER };
 
 struct sync_args {
     const struct bf_kind *kind;

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "core/jobkind.h"
 #include "core/log.h"
 
 #define IDLE_POLL_MS      200   /* sleep between empty claims */
@@ -211,7 +212,7 @@ int workers_new(struct mlc_config *cfg, struct workers **out, struct mlc_err *e)
     pthread_cond_init(&p->exited, &ca);
     pthread_condattr_destroy(&ca);
     p->cfg = cfg_ref(cfg);
-    rc = workers_register(p, "noop", workers_noop, NULL, e);
+    rc = workers_register(p, JOB_NOOP, workers_noop, NULL, e);
     if (rc != MLC_OK) {
         workers_free(p);
         return rc;

@@ -47,13 +47,14 @@
 #include <jansson.h>
 
 #include "core/config.h"
+#include "core/jobkind.h"
 #include "core/err.h"
 #include "store/store.h"
 #include "sync/env.h"
 
-/* The job kind and the key prefix of its resources. */
-#define FLOW_ORDER_JOB  "order.sync"
-#define FLOW_ORDER_KEY  "order:"
+/* The job kind and the key prefix of its resources (core/jobkind.h). */
+#define FLOW_ORDER_JOB  JOB_ORDER_SYNC
+#define FLOW_ORDER_KEY  JOB_KEY_ORDER
 
 enum flow_result {
     FLOW_DONE = 0, /* finished: everything due is posted (or nothing was due) */

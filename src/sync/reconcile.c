@@ -409,7 +409,7 @@ static int commit(struct sweep *s, const struct window *wo, const struct window 
         char key[32];
         bool coalesced = false;
 
-        snprintf(key, sizeof(key), "order:%" PRId64, s->todo.v[i]);
+        snprintf(key, sizeof(key), JOB_KEY_ORDER "%" PRId64, s->todo.v[i]);
         rc = store_job_enqueue(s->st, RECON_JOB_KIND, key, NULL, 0, NULL, &coalesced, e);
         if (rc == MLC_OK && coalesced)
             s->out->coalesced++;

@@ -285,8 +285,10 @@ static void t_parse_kinds(void **state)
         { "{\"type\":\"product\",\"id\":12}", "product:12", "catalog.sync" },
         { "{\"type\":\"product\",\"id\":12,\"inventory\":{\"product_id\":12,"
           "\"method\":\"relative\",\"value\":-2}}", "product:12", "catalog.sync" },
+        /* a SKU names its product: the job re-reads the product */
         { "{\"type\":\"sku\",\"id\":34,\"sku\":{\"product_id\":12,\"variant_id\":5}}",
-          "sku:34", "catalog.sync" },
+          "product:12", "catalog.sync" },
+        { "{\"type\":\"sku\",\"id\":34}", "sku:34", "catalog.sync" },
         { "{\"type\":\"order\",\"id\":250,\"refund\":{\"refund_id\":3}}",
           "order:250", "order.sync" },
         { "{\"type\":\"transaction\",\"order_id\":\"250\",\"transaction_id\":\"x\"}",
