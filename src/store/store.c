@@ -437,6 +437,18 @@ int store_job_hold(struct store *st, int64_t id, const char *owner,
     return rc != MLC_OK ? rc : st->ops->job_hold(st, id, owner, reason, e);
 }
 
+int store_job_hold_idle(struct store *st, int64_t id, const char *reason,
+                        struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_positive(id, "job id", e);
+    if (reason == NULL || reason[0] == '\0')
+        reason = "(no reason given)";
+    return rc != MLC_OK ? rc : st->ops->job_hold_idle(st, id, reason, e);
+}
+
 int store_job_replay(struct store *st, int64_t id, struct mlc_err *e)
 {
     int rc = need_store(st, e);
