@@ -32,6 +32,8 @@
  * ids are read first (all pages, ids only kept), sorted, and then enqueued
  * in pages of --page-size with the checkpoint "backfill:customers:<args>"
  * (last id done) in the page's transaction, exactly like the orders.
+ * Refused (exit 1, nothing queued) when customers.enabled is false: the
+ * daemon would have no handler for those jobs (core/jobkind.h).
  *
  *   mlc sync catalog --config FILE [--json]
  *
@@ -66,7 +68,6 @@
 #include "store/credentials.h"
 #include "store/store.h"
 #include "sync/catalog_flow.h"
-#include "sync/customer_flow.h"
 #include "sync/env.h"
 
 #define PROG      "mlc sync"
@@ -788,6 +789,18 @@ static int sync_backfill(int argc, char **argv, const struct bf_kind *kind)
     }
     if (cmdu_open(PROG, a.config, &cfg, &st) != MLC_OK)
         return 1;
+    /* Jobs nobody would run are not queued (the daemon asks the same). */
+    if (jobkind_check(cfg, kind->job, &e) != MLC_OK) {
+        const struct jobkind *jk = jobkind_find(kind->job);
+
+        fprintf(stderr, PROG ": %s is false in %s: %s jobs would never run; set it to "
+                "true (and restart the daemon) to sync %s\n",
+                jk != NULL && jk->enabled_by != NULL ? jk->enabled_by : kind->job, a.config,
+                kind->job, kind->noun);
+        store_close(st);
+        cfg_unref(cfg);
+        return 1;
+    }
     rc = clients_open(cfg, st, &c, &e);
     if (rc == MLC_OK) {
         b.bc = c.bc;

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "bc/bc_client.h"
+#include "core/jobkind.h"
 #include "core/log.h"
 #include "core/tz.h"
 #include "store/credentials.h"
@@ -305,6 +308,72 @@ static enum job_result h_customer_sync(struct workers_job_ctx *ctx, const struct
     return job_result_of(fr);
 }
 
+/* catalog.sync, in batches: products edited in BigCommerce get JDE's name
+ * and price back (sync/catalog_flow.h). */
+static void h_catalog_sync(struct workers_job_ctx *ctx, const struct store_job *jobs, size_t n,
+                           enum job_result *res, struct mlc_err *errs)
+{
+    struct flow_cp cp = { .jc = ctx, .last_extend_ms = mono_ms() };
+    const char **keys = calloc(n, sizeof(*keys));
+    enum cat_outcome *cr = calloc(n, sizeof(*cr));
+    struct cat_run r = {
+        .env = ctx->arg, .st = ctx->store, .cfg = ctx->cfg,
+        .checkpoint = flow_checkpoint, .checkpoint_ctx = &cp,
+    };
+    struct cat_stats stats;
+    struct mlc_err be;
+    char actor[24];
+
+    if (keys == NULL || cr == NULL) {
+        for (size_t i = 0; i < n; i++)
+            mlc_err_set(&errs[i], MLC_ENOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(actor, sizeof(actor), "worker:%s",
+             ctx->worker[0] == 'w' ? ctx->worker + 1 : ctx->worker);
+    r.actor = actor;
+    for (size_t i = 0; i < n; i++)
+        keys[i] = jobs[i].key;
+    mlc_err_clear(&be);
+    if (cat_sync_products(&r, keys, n, cr, errs, &stats, &be) != MLC_OK) {
+        for (size_t i = 0; i < n; i++)
+            errs[i] = be;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        res[i] = cr[i] == CAT_DONE ? WORKERS_DONE
+               : cr[i] == CAT_HOLD ? WORKERS_HOLD : WORKERS_RETRY;
+out:
+    free(keys);
+    free(cr);
+}
+
+/* A handler for exactly the kinds jobkind_handled accepts under the
+ * config: the enqueuers ask the same function, so nothing is queued that
+ * no worker takes. */
+static int register_handlers(struct daemon *d, struct mlc_err *e)
+{
+    const struct mlc_config *cfg = d->cfg;
+    size_t batch = (size_t)cfg->workers.batch_max;
+    int rc = MLC_OK;
+
+    if (jobkind_handled(cfg, JOB_ORDER_SYNC))
+        rc = workers_register_batch(d->workers, JOB_ORDER_SYNC, batch, h_order_sync, d->env, e);
+    if (rc == MLC_OK && jobkind_handled(cfg, JOB_CUSTOMER_SYNC))
+        rc = workers_register(d->workers, JOB_CUSTOMER_SYNC, h_customer_sync, d->env, e);
+    if (rc == MLC_OK && jobkind_handled(cfg, JOB_CATALOG_SYNC))
+        rc = workers_register_batch(d->workers, JOB_CATALOG_SYNC, batch, h_catalog_sync,
+                                    d->env, e);
+    for (size_t i = 0; rc == MLC_OK && i < jobkind_count(); i++) {
+        const char *k = jobkind_at(i)->name;
+
+        if (jobkind_handled(cfg, k) != workers_has_handler(d->workers, k))
+            rc = mlc_err_set(e, MLC_ESTATE, "job kind %s: the handlers registered and "
+                             "core/jobkind disagree", k);
+    }
+    return rc;
+}
+
 static int task_hooks(void *ctx, struct mlc_err *e)
 {
     struct daemon *d = ctx;
@@ -389,10 +458,7 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
         if (rc != MLC_OK)
             return mlc_err_wrap(e, "hooks");
     }
-    rc = workers_register_batch(d->workers, FLOW_ORDER_JOB, (size_t)cfg->workers.batch_max,
-                                h_order_sync, d->env, e);
-    if (rc == MLC_OK && cfg->customers.enabled)
-        rc = workers_register(d->workers, CUST_JOB, h_customer_sync, d->env, e);
+    rc = register_handlers(d, e);
     if (rc == MLC_OK && hooks_enabled(cfg))
         rc = add_task(d, "hooks", sc->hooks_interval, task_hooks, d, e);
     if (rc == MLC_OK)
@@ -406,10 +472,145 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
     if (rc == MLC_OK && cfg->catalog.enabled)
         rc = add_task(d, "catalog_poll", sc->catalog_poll_interval, task_catalog, d, e);
     if (rc == MLC_OK)
-        log_info("daemon", "order flow enabled", LF_STR("job", FLOW_ORDER_JOB),
+        log_info("daemon", "order flow enabled", LF_STR("job", JOB_ORDER_SYNC),
                  LF_STR("timezone", cfg->posting.timezone),
                  LF_BOOL("hooks", hooks_enabled(cfg)),
-                 LF_BOOL("customers", cfg->customers.enabled));
+                 LF_BOOL("customers", cfg->customers.enabled),
+                 LF_BOOL("catalog", cfg->catalog.enabled));
+    return rc;
+}
+
+/* ---- jobs without a handler ---------------------------------------------- */
+
+/* Queued jobs (READY or RUNNING) whose kind has no handler under cfg. */
+struct orphans {
+    const struct mlc_config *cfg;
+    int64_t                 *ids;
+    size_t                   n, cap;
+    bool                     oom;
+};
+
+static int orphan_cb(const struct store_job *j, void *ctx)
+{
+    struct orphans *o = ctx;
+
+    if (jobkind_handled(o->cfg, j->kind))
+        return 0;
+    if (o->n == o->cap) {
+        size_t cap = o->cap != 0 ? o->cap * 2 : 64;
+        int64_t *v = realloc(o->ids, cap * sizeof(*v));
+
+        if (v == NULL) {
+            o->oom = true;
+            return 1;
+        }
+        o->ids = v;
+        o->cap = cap;
+    }
+    o->ids[o->n++] = j->id;
+    return 0;
+}
+
+/* Counts of one kind, for the report. */
+struct orphan_kind {
+    char   kind[64];
+    size_t held, running;   /* running: a live lease elsewhere, left alone */
+};
+
+static struct orphan_kind *orphan_kind_of(struct orphan_kind *v, size_t *n, size_t cap,
+                                          const char *kind)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(v[i].kind, kind) == 0)
+            return &v[i];
+    if (*n == cap)
+        return &v[cap - 1];    /* more kinds than slots: the last one sums them */
+    snprintf(v[*n].kind, sizeof(v[*n].kind), "%s", kind);
+    return &v[(*n)++];
+}
+
+/* Holds one orphan with the reason, audited, in one transaction. */
+static int hold_orphan(struct store *st, int64_t id, const struct mlc_config *cfg,
+                       struct store_job *j, struct mlc_err *e)
+{
+    struct mlc_err why;
+    json_t *d = NULL;
+    char *text = NULL;
+    int rc = store_tx_begin(st, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    rc = store_job_get(st, id, j, e);
+    if (rc == MLC_OK) {
+        mlc_err_clear(&why);
+        jobkind_check(cfg, j->kind, &why);
+        rc = store_job_hold_idle(st, id, why.msg, e);
+        d = json_pack("{s:I, s:s, s:s}", "job_id", (json_int_t)id, "kind", j->kind,
+                      "reason", why.msg);
+        text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+    }
+    if (rc == MLC_OK)
+        rc = store_audit_add(st, &(struct store_audit){
+            .actor = "daemon", .entity = j->key, .action = j->kind, .outcome = "held",
+            .detail = text }, e);
+    if (rc == MLC_OK)
+        rc = store_tx_commit(st, e);
+    if (rc != MLC_OK)
+        store_tx_rollback(st);
+    json_decref(d);
+    free(text);
+    return rc;
+}
+
+int daemon_hold_unhandled(struct store *st, const struct mlc_config *cfg, size_t *held,
+                          struct mlc_err *e)
+{
+    struct orphans o = { .cfg = cfg };
+    struct orphan_kind kinds[16];
+    size_t n_kinds = 0;
+    int rc;
+
+    *held = 0;
+    rc = store_job_list(st, STORE_JOB_READY, 0, orphan_cb, &o, e);
+    if (rc == MLC_OK && !o.oom)
+        rc = store_job_list(st, STORE_JOB_RUNNING, 0, orphan_cb, &o, e);
+    if (rc == MLC_OK && o.oom)
+        rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == MLC_OK && i < o.n; i++) {
+        struct store_job j;
+        struct orphan_kind *k;
+
+        memset(&j, 0, sizeof(j));
+        rc = hold_orphan(st, o.ids[i], cfg, &j, e);
+        if (rc == MLC_ENOTFOUND) {  /* gone since the walk */
+            store_job_clear(&j);
+            mlc_err_clear(e);
+            rc = MLC_OK;
+            continue;
+        }
+        k = orphan_kind_of(kinds, &n_kinds, sizeof(kinds) / sizeof(kinds[0]),
+                           j.kind != NULL ? j.kind : "?");
+        if (rc == MLC_ESTATE) {    /* RUNNING under a live lease */
+            k->running++;
+            mlc_err_clear(e);
+            rc = MLC_OK;
+        } else if (rc == MLC_OK) {
+            k->held++;
+            (*held)++;
+        }
+        store_job_clear(&j);
+    }
+    for (size_t i = 0; i < n_kinds; i++) {
+        struct mlc_err why;
+
+        mlc_err_clear(&why);
+        jobkind_check(cfg, kinds[i].kind, &why);
+        log_warn("daemon", "queued jobs held: their kind has no handler in this "
+                 "configuration", LF_STR("kind", kinds[i].kind),
+                 LF_UINT("count", kinds[i].held), LF_UINT("running_elsewhere", kinds[i].running),
+                 LF_STR("reason", why.msg), LF_STR("see", "mlc held"));
+    }
+    free(o.ids);
     return rc;
 }
 
@@ -492,6 +693,7 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
         .max_body_bytes = sv->max_body_bytes,
     };
     char label[256];
+    size_t held = 0;
     int rc;
 
     store_label(d->cfg->store.url, label, sizeof(label));
@@ -509,6 +711,8 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     if (d->webhook == NULL)
         n_routes--;
     rc = start_flows(d, e);
+    if (rc == MLC_OK)
+        rc = daemon_hold_unhandled(d->probe, d->cfg, &held, e);
     if (rc != MLC_OK)
         return rc;
     rc = workers_start(d->workers, e);
@@ -550,6 +754,9 @@ static void warn_restart_needed(const struct mlc_config *o, const struct mlc_con
     else if (!same_str(o->bigcommerce.webhook_secret_ref, n->bigcommerce.webhook_secret_ref) ||
              !same_str(o->bigcommerce.client_secret_ref, n->bigcommerce.client_secret_ref))
         what = "bigcommerce webhook secrets";
+    for (size_t i = 0; what == NULL && i < jobkind_count(); i++)
+        if (jobkind_handled(o, jobkind_at(i)->name) != jobkind_handled(n, jobkind_at(i)->name))
+            what = "customers.enabled or catalog.enabled (job handlers are set at start)";
     if (what != NULL)
         log_warn("daemon", "config change needs a restart to apply",
                  LF_STR("setting", what));

@@ -22,12 +22,18 @@
  *
  * Flows: daemon_start sets the GL-date time zone (tz_init, before any
  * thread), builds the flows' shared runtime (sync/env.h: credentials, the
- * BigCommerce pacer, the AIS session, the accounts cache), registers the
- * order.sync handler (sync/order_flow.h) and the scheduler tasks hooks
- * (when a public webhook URL is set), reconcile, ais_keepalive and
- * accounts_refresh. A missing BigCommerce or JDE credential disables the
- * flows with an error in the log (webhooks are still stored; their jobs
- * wait). On SIGTERM the pacer is shut first, so no worker waits for
+ * BigCommerce pacer, the AIS session, the accounts cache), registers a
+ * handler for exactly the job kinds core/jobkind.h's jobkind_handled
+ * accepts under the config (order.sync always, customer.sync with
+ * customers.enabled, catalog.sync with catalog.enabled; checked at start)
+ * and the scheduler tasks hooks (when a public webhook URL is set),
+ * reconcile, ais_keepalive, accounts_refresh and catalog_poll. A missing
+ * BigCommerce or JDE credential disables the flows with an error in the
+ * log (webhooks are still stored; their jobs wait for a restart with the
+ * credentials). Jobs already queued whose kind has no handler under the
+ * config are held at start (daemon_hold_unhandled), never left waiting.
+ * Which kinds have a handler is fixed at start: a reload that changes it
+ * logs that a restart is needed. On SIGTERM the pacer is shut first, so no worker waits for
  * BigCommerce budget during the drain; the AIS session is logged out after.
  *
  * Usage: daemon_block_signals; daemon_new; register job handlers on
@@ -44,6 +50,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "daemon/sched.h"
+#include "store/store.h"
 #include "daemon/workers.h"
 
 struct daemon;
@@ -65,6 +72,15 @@ struct sched *daemon_sched(struct daemon *d);
 /* Opens the store once (migrations, fail fast), starts the workers and the
  * HTTP server, and logs "ready". */
 int daemon_start(struct daemon *d, struct mlc_err *e);
+/* Holds every READY job, and every RUNNING one whose lease expired, whose
+ * kind has no handler under cfg (jobkind_handled), with the reason of
+ * jobkind_check ("no handler for kind customer.sync in this configuration
+ * (customers.enabled is false)"), one audit row each (actor "daemon"), and
+ * logs a warning per kind with the count. *held: jobs held. Called by
+ * daemon_start before the workers start. */
+int daemon_hold_unhandled(struct store *st, const struct mlc_config *cfg, size_t *held,
+                          struct mlc_err *e);
+
 /* The bound HTTP port (after daemon_start). */
 uint16_t daemon_port(const struct daemon *d);
 

@@ -322,6 +322,11 @@ static const struct handler *find_handler(const struct workers *p, const char *k
     return NULL;
 }
 
+bool workers_has_handler(const struct workers *p, const char *kind)
+{
+    return kind != NULL && find_handler(p, kind) != NULL;
+}
+
 /* {"job_id":N,"attempt":N,"error":"..."}; NULL on allocation failure. */
 static char *audit_detail(const struct store_job *job, const char *error)
 {

@@ -443,6 +443,9 @@ int recon_sweep(struct bc_client *bc, struct store *st, const struct mlc_config 
     if (bc == NULL || st == NULL || cfg == NULL || out == NULL)
         return mlc_err_set(e, MLC_EINVAL, "recon_sweep: missing argument");
     memset(out, 0, sizeof(*out));
+    /* Its jobs must have a handler (core/jobkind.h), like every enqueuer's. */
+    if ((rc = jobkind_check(cfg, RECON_JOB_KIND, e)) != MLC_OK)
+        return rc;
     memset(&s, 0, sizeof(s));
     s.st = st;
     s.cfg = cfg;
