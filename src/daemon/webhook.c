@@ -22,7 +22,7 @@ struct webhook {
     void              *clock_ctx;
     pthread_mutex_t    mu;            /* guards st */
     struct store      *st;
-    uint32_t           handled;       /* bit i: jobkind_at(i) has a handler */
+    _Atomic uint32_t   handled;       /* bit i: jobkind_at(i) has a handler */
     _Atomic uint64_t   n_stored, n_duplicate, n_unauthorized, n_malformed,
                        n_error, n_unhandled;
 };
@@ -102,18 +102,20 @@ int webhook_from_config(const struct mlc_config *cfg, struct store *st,
 
 void webhook_set_jobs(struct webhook *w, const struct mlc_config *cfg)
 {
-    w->handled = 0;
-    for (size_t i = 0; i < jobkind_count() && i < sizeof(w->handled) * 8; i++)
+    uint32_t mask = 0;
+
+    for (size_t i = 0; i < jobkind_count() && i < 32; i++)
         if (jobkind_handled(cfg, jobkind_at(i)->name))
-            w->handled |= (uint32_t)1 << i;
+            mask |= (uint32_t)1 << i;
+    atomic_store(&w->handled, mask);
 }
 
 /* The job kind a delivery may enqueue: kind when it has a handler here. */
-static bool kind_handled(const struct webhook *w, const char *kind)
+static bool kind_handled(struct webhook *w, const char *kind)
 {
     for (size_t i = 0; kind != NULL && i < jobkind_count(); i++)
         if (strcmp(jobkind_at(i)->name, kind) == 0)
-            return i < sizeof(w->handled) * 8 && (w->handled & ((uint32_t)1 << i)) != 0;
+            return i < 32 && (atomic_load(&w->handled) & ((uint32_t)1 << i)) != 0;
     return false;
 }
 

@@ -89,7 +89,7 @@ int webhook_from_config(const struct mlc_config *cfg, struct store *st,
 /* Which job kinds deliveries may enqueue: those with a handler under cfg
  * (core/jobkind.h's jobkind_handled, the function the daemon registers its
  * handlers by). webhook_new starts with cfg NULL (the defaults: order.sync
- * only); webhook_from_config sets its cfg. Call before serving. */
+ * only); webhook_from_config sets its cfg. Any thread. */
 void webhook_set_jobs(struct webhook *w, const struct mlc_config *cfg);
 
 /* Replaces the wall clock (tests); call before serving. */
