@@ -525,6 +525,7 @@ static struct orphan_kind *orphan_kind_of(struct orphan_kind *v, size_t *n, size
             return &v[i];
     if (*n == cap)
         return &v[cap - 1];    /* more kinds than slots: the last one sums them */
+    memset(&v[*n], 0, sizeof(v[*n]));
     snprintf(v[*n].kind, sizeof(v[*n].kind), "%s", kind);
     return &v[(*n)++];
 }
