@@ -8,13 +8,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "bc/bc_client.h"
 #include "core/jobkind.h"
 #include "core/log.h"
 #include "core/tz.h"
 #include "store/credentials.h"
+#include "daemon/orphans.h"
 #include "daemon/webhook.h"
 #include "net/httpd.h"
 #include "store/store.h"
@@ -480,141 +479,6 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
     return rc;
 }
 
-/* ---- jobs without a handler ---------------------------------------------- */
-
-/* Queued jobs (READY or RUNNING) whose kind has no handler under cfg. */
-struct orphans {
-    const struct mlc_config *cfg;
-    int64_t                 *ids;
-    size_t                   n, cap;
-    bool                     oom;
-};
-
-static int orphan_cb(const struct store_job *j, void *ctx)
-{
-    struct orphans *o = ctx;
-
-    if (jobkind_handled(o->cfg, j->kind))
-        return 0;
-    if (o->n == o->cap) {
-        size_t cap = o->cap != 0 ? o->cap * 2 : 64;
-        int64_t *v = realloc(o->ids, cap * sizeof(*v));
-
-        if (v == NULL) {
-            o->oom = true;
-            return 1;
-        }
-        o->ids = v;
-        o->cap = cap;
-    }
-    o->ids[o->n++] = j->id;
-    return 0;
-}
-
-/* Counts of one kind, for the report. */
-struct orphan_kind {
-    char   kind[64];
-    size_t held, running;   /* running: a live lease elsewhere, left alone */
-};
-
-static struct orphan_kind *orphan_kind_of(struct orphan_kind *v, size_t *n, size_t cap,
-                                          const char *kind)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp(v[i].kind, kind) == 0)
-            return &v[i];
-    if (*n == cap)
-        return &v[cap - 1];    /* more kinds than slots: the last one sums them */
-    memset(&v[*n], 0, sizeof(v[*n]));
-    snprintf(v[*n].kind, sizeof(v[*n].kind), "%s", kind);
-    return &v[(*n)++];
-}
-
-/* Holds one orphan with the reason, audited, in one transaction. */
-static int hold_orphan(struct store *st, int64_t id, const struct mlc_config *cfg,
-                       struct store_job *j, struct mlc_err *e)
-{
-    struct mlc_err why;
-    json_t *d = NULL;
-    char *text = NULL;
-    int rc = store_tx_begin(st, e);
-
-    if (rc != MLC_OK)
-        return rc;
-    rc = store_job_get(st, id, j, e);
-    if (rc == MLC_OK) {
-        mlc_err_clear(&why);
-        jobkind_check(cfg, j->kind, &why);
-        rc = store_job_hold_idle(st, id, why.msg, e);
-        d = json_pack("{s:I, s:s, s:s}", "job_id", (json_int_t)id, "kind", j->kind,
-                      "reason", why.msg);
-        text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
-    }
-    if (rc == MLC_OK)
-        rc = store_audit_add(st, &(struct store_audit){
-            .actor = "daemon", .entity = j->key, .action = j->kind, .outcome = "held",
-            .detail = text }, e);
-    if (rc == MLC_OK)
-        rc = store_tx_commit(st, e);
-    if (rc != MLC_OK)
-        store_tx_rollback(st);
-    json_decref(d);
-    free(text);
-    return rc;
-}
-
-int daemon_hold_unhandled(struct store *st, const struct mlc_config *cfg, size_t *held,
-                          struct mlc_err *e)
-{
-    struct orphans o = { .cfg = cfg };
-    struct orphan_kind kinds[16];
-    size_t n_kinds = 0;
-    int rc;
-
-    *held = 0;
-    rc = store_job_list(st, STORE_JOB_READY, 0, orphan_cb, &o, e);
-    if (rc == MLC_OK && !o.oom)
-        rc = store_job_list(st, STORE_JOB_RUNNING, 0, orphan_cb, &o, e);
-    if (rc == MLC_OK && o.oom)
-        rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
-    for (size_t i = 0; rc == MLC_OK && i < o.n; i++) {
-        struct store_job j;
-        struct orphan_kind *k;
-
-        memset(&j, 0, sizeof(j));
-        rc = hold_orphan(st, o.ids[i], cfg, &j, e);
-        if (rc == MLC_ENOTFOUND) {  /* gone since the walk */
-            store_job_clear(&j);
-            mlc_err_clear(e);
-            rc = MLC_OK;
-            continue;
-        }
-        k = orphan_kind_of(kinds, &n_kinds, sizeof(kinds) / sizeof(kinds[0]),
-                           j.kind != NULL ? j.kind : "?");
-        if (rc == MLC_ESTATE) {    /* RUNNING under a live lease */
-            k->running++;
-            mlc_err_clear(e);
-            rc = MLC_OK;
-        } else if (rc == MLC_OK) {
-            k->held++;
-            (*held)++;
-        }
-        store_job_clear(&j);
-    }
-    for (size_t i = 0; i < n_kinds; i++) {
-        struct mlc_err why;
-
-        mlc_err_clear(&why);
-        jobkind_check(cfg, kinds[i].kind, &why);
-        log_warn("daemon", "queued jobs held: their kind has no handler in this "
-                 "configuration", LF_STR("kind", kinds[i].kind),
-                 LF_UINT("count", kinds[i].held), LF_UINT("running_elsewhere", kinds[i].running),
-                 LF_STR("reason", why.msg), LF_STR("see", "mlc held"));
-    }
-    free(o.ids);
-    return rc;
-}
-
 /* ---- lifecycle ---------------------------------------------------------- */
 
 int daemon_new(const char *config_path, struct mlc_config *cfg,
@@ -713,7 +577,7 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
         n_routes--;
     rc = start_flows(d, e);
     if (rc == MLC_OK)
-        rc = daemon_hold_unhandled(d->probe, d->cfg, &held, e);
+        rc = orphans_hold(d->probe, d->cfg, &held, e);
     if (rc != MLC_OK)
         return rc;
     rc = workers_start(d->workers, e);

@@ -31,7 +31,7 @@
  * BigCommerce or JDE credential disables the flows with an error in the
  * log (webhooks are still stored; their jobs wait for a restart with the
  * credentials). Jobs already queued whose kind has no handler under the
- * config are held at start (daemon_hold_unhandled), never left waiting.
+ * config are held at start (daemon/orphans.h), never left waiting.
  * Which kinds have a handler is fixed at start: a reload that changes it
  * logs that a restart is needed. On SIGTERM the pacer is shut first, so no worker waits for
  * BigCommerce budget during the drain; the AIS session is logged out after.
@@ -50,7 +50,6 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "daemon/sched.h"
-#include "store/store.h"
 #include "daemon/workers.h"
 
 struct daemon;
@@ -72,15 +71,6 @@ struct sched *daemon_sched(struct daemon *d);
 /* Opens the store once (migrations, fail fast), starts the workers and the
  * HTTP server, and logs "ready". */
 int daemon_start(struct daemon *d, struct mlc_err *e);
-/* Holds every READY job, and every RUNNING one whose lease expired, whose
- * kind has no handler under cfg (jobkind_handled), with the reason of
- * jobkind_check ("no handler for kind customer.sync in this configuration
- * (customers.enabled is false)"), one audit row each (actor "daemon"), and
- * logs a warning per kind with the count. *held: jobs held. Called by
- * daemon_start before the workers start. */
-int daemon_hold_unhandled(struct store *st, const struct mlc_config *cfg, size_t *held,
-                          struct mlc_err *e);
-
 /* The bound HTTP port (after daemon_start). */
 uint16_t daemon_port(const struct daemon *d);
 

@@ -1,4 +1,4 @@
-/* Unit tests: daemon (the start-up hold of queued jobs whose kind has no
+/* Unit tests: orphans (the start-up hold of queued jobs whose kind has no
  * handler in the configuration). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +15,7 @@
 #include "core/config.h"
 #include "core/jobkind.h"
 #include "core/log.h"
-#include "daemon/daemon.h"
+#include "daemon/orphans.h"
 #include "store/store.h"
 
 struct fx {
@@ -29,7 +29,7 @@ static int setup(void **state)
 
     if (f == NULL)
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/mlc-daemon-XXXXXX");
+    snprintf(f->dir, sizeof(f->dir), "/tmp/mlc-orphans-XXXXXX");
     if (mkdtemp(f->dir) == NULL)
         return -1;
     snprintf(f->db, sizeof(f->db), "%s/mlc.db", f->dir);
@@ -123,7 +123,7 @@ static void test_hold_unhandled(void **state)
     n1 = enqueue(f, JOB_NOOP, "diag:1");
     legacy = enqueue(f, "legacy.sync", "x:1");
 
-    assert_int_equal(daemon_hold_unhandled(f->st, &off, &held, &e), MLC_OK);
+    assert_int_equal(orphans_hold(f->st, &off, &held, &e), MLC_OK);
     assert_int_equal(held, 4);
     assert_int_equal(state_of(f, c1), STORE_JOB_HELD);
     assert_int_equal(state_of(f, c2), STORE_JOB_HELD);
@@ -148,11 +148,11 @@ static void test_hold_unhandled(void **state)
     assert_int_equal(q.n, 1);
 
     /* again: nothing left to hold */
-    assert_int_equal(daemon_hold_unhandled(f->st, &off, &held, &e), MLC_OK);
+    assert_int_equal(orphans_hold(f->st, &off, &held, &e), MLC_OK);
     assert_int_equal(held, 0);
     /* with every flow on, only the unknown kind would be held */
     enqueue(f, JOB_CUSTOMER_SYNC, "customer:1");
-    assert_int_equal(daemon_hold_unhandled(f->st, &on, &held, &e), MLC_OK);
+    assert_int_equal(orphans_hold(f->st, &on, &held, &e), MLC_OK);
     assert_int_equal(held, 0);
 }
 
@@ -163,5 +163,5 @@ int main(void)
     };
 
     log_set_level(LOG_LVL_ERROR);
-    return cmocka_run_group_tests_name("daemon", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("orphans", tests, NULL, NULL);
 }
