@@ -11,6 +11,8 @@
 #include "core/jobkind.h"
 #include "core/log.h"
 
+#define TX_JOBS 500   /* holds per transaction: one commit each, not one per job */
+
 /* Queued jobs (READY or RUNNING) whose kind has no handler under cfg. */
 struct orphans {
     const struct mlc_config *cfg;
@@ -59,41 +61,71 @@ static struct orphan_kind *orphan_kind_of(struct orphan_kind *v, size_t *n, size
     return &v[(*n)++];
 }
 
-/* Holds one orphan with the reason, audited, in one transaction. */
-static int hold_orphan(struct store *st, int64_t id, const struct mlc_config *cfg,
-                       struct store_job *j, struct mlc_err *e)
+/* Holds job id with the reason, audited, inside the caller's transaction
+ * (a hold that fails undoes only itself). MLC_ESTATE: under a live lease;
+ * MLC_ENOTFOUND: gone since the walk. *j: the job as read. */
+static int hold_one(struct store *st, int64_t id, const struct mlc_config *cfg,
+                    struct store_job *j, struct mlc_err *e)
 {
     struct mlc_err why;
     json_t *d = NULL;
     char *text = NULL;
-    int rc = store_tx_begin(st, e);
+    int rc = store_job_get(st, id, j, e);
 
     if (rc != MLC_OK)
         return rc;
-    rc = store_job_get(st, id, j, e);
+    mlc_err_clear(&why);
+    jobkind_check(cfg, j->kind, &why);
+    rc = store_job_hold_idle(st, id, why.msg, e);
     if (rc == MLC_OK) {
-        mlc_err_clear(&why);
-        jobkind_check(cfg, j->kind, &why);
-        rc = store_job_hold_idle(st, id, why.msg, e);
         d = json_pack("{s:I, s:s, s:s}", "job_id", (json_int_t)id, "kind", j->kind,
                       "reason", why.msg);
         text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
-    }
-    if (rc == MLC_OK)
         rc = store_audit_add(st, &(struct store_audit){
             .actor = "daemon", .entity = j->key, .action = j->kind, .outcome = "held",
             .detail = text }, e);
-    if (rc == MLC_OK)
-        rc = store_tx_commit(st, e);
-    if (rc != MLC_OK)
-        store_tx_rollback(st);
+    }
     json_decref(d);
     free(text);
     return rc;
 }
 
+/* Jobs ids[from..to) in one transaction, counted by kind. */
+static int hold_chunk(struct store *st, const struct mlc_config *cfg, const int64_t *ids,
+                      size_t from, size_t to, struct orphan_kind *kinds, size_t *n_kinds,
+                      size_t cap, size_t *held, struct mlc_err *e)
+{
+    int rc = store_tx_begin(st, e);
+
+    for (size_t i = from; rc == MLC_OK && i < to; i++) {
+        struct store_job j;
+        struct orphan_kind *k;
+
+        memset(&j, 0, sizeof(j));
+        rc = hold_one(st, ids[i], cfg, &j, e);
+        if (rc == MLC_OK || rc == MLC_ESTATE) {
+            k = orphan_kind_of(kinds, n_kinds, cap, j.kind);
+            if (rc == MLC_OK) {
+                k->held++;
+                (*held)++;
+            } else {
+                k->running++;
+            }
+        }
+        if (rc == MLC_ESTATE || rc == MLC_ENOTFOUND) {
+            mlc_err_clear(e);
+            rc = MLC_OK;
+        }
+        store_job_clear(&j);
+    }
+    if (rc == MLC_OK)
+        return store_tx_commit(st, e);
+    store_tx_rollback(st);
+    return rc;
+}
+
 int orphans_hold(struct store *st, const struct mlc_config *cfg, size_t *held,
-                          struct mlc_err *e)
+                 struct mlc_err *e)
 {
     struct orphans o = { .cfg = cfg };
     struct orphan_kind kinds[16];
@@ -106,30 +138,9 @@ int orphans_hold(struct store *st, const struct mlc_config *cfg, size_t *held,
         rc = store_job_list(st, STORE_JOB_RUNNING, 0, orphan_cb, &o, e);
     if (rc == MLC_OK && o.oom)
         rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
-    for (size_t i = 0; rc == MLC_OK && i < o.n; i++) {
-        struct store_job j;
-        struct orphan_kind *k;
-
-        memset(&j, 0, sizeof(j));
-        rc = hold_orphan(st, o.ids[i], cfg, &j, e);
-        if (rc == MLC_ENOTFOUND) {  /* gone since the walk */
-            store_job_clear(&j);
-            mlc_err_clear(e);
-            rc = MLC_OK;
-            continue;
-        }
-        k = orphan_kind_of(kinds, &n_kinds, sizeof(kinds) / sizeof(kinds[0]),
-                           j.kind != NULL ? j.kind : "?");
-        if (rc == MLC_ESTATE) {    /* RUNNING under a live lease */
-            k->running++;
-            mlc_err_clear(e);
-            rc = MLC_OK;
-        } else if (rc == MLC_OK) {
-            k->held++;
-            (*held)++;
-        }
-        store_job_clear(&j);
-    }
+    for (size_t from = 0; rc == MLC_OK && from < o.n; from += TX_JOBS)
+        rc = hold_chunk(st, cfg, o.ids, from, from + TX_JOBS < o.n ? from + TX_JOBS : o.n,
+                        kinds, &n_kinds, sizeof(kinds) / sizeof(kinds[0]), held, e);
     for (size_t i = 0; i < n_kinds; i++) {
         struct mlc_err why;
 

@@ -156,10 +156,36 @@ static void test_hold_unhandled(void **state)
     assert_int_equal(held, 0);
 }
 
+/* More orphans than one transaction takes: every one held. */
+static void test_hold_many(void **state)
+{
+    struct fx *f = *state;
+    struct mlc_config off;
+    size_t held = 0;
+    int64_t n = -1;
+    char key[32];
+
+    memset(&off, 0, sizeof(off));
+    assert_int_equal(store_tx_begin(f->st, NULL), MLC_OK);
+    for (int i = 1; i <= 1234; i++) {
+        snprintf(key, sizeof(key), "customer:%d", i);
+        enqueue(f, JOB_CUSTOMER_SYNC, key);
+    }
+    enqueue(f, JOB_ORDER_SYNC, "order:1");
+    assert_int_equal(store_tx_commit(f->st, NULL), MLC_OK);
+    assert_int_equal(orphans_hold(f->st, &off, &held, NULL), MLC_OK);
+    assert_int_equal(held, 1234);
+    assert_int_equal(store_job_count(f->st, STORE_JOB_HELD, &n, NULL), MLC_OK);
+    assert_int_equal(n, 1234);
+    assert_int_equal(store_job_count(f->st, STORE_JOB_READY, &n, NULL), MLC_OK);
+    assert_int_equal(n, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hold_unhandled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_many, setup, teardown),
     };
 
     log_set_level(LOG_LVL_ERROR);
