@@ -705,11 +705,13 @@ static int resolve(struct poll *p, struct bc_product **prods, size_t *nprods,
     }
     if ((rc = bc_catalog_index_new(&idx, e)) != MLC_OK)
         goto out;
-    /* Products already read answer for their own SKUs without a call. */
-    if (p->pre != NULL &&
-        (rc = bc_catalog_index_add_products(idx, p->pre, p->npre, e)) != MLC_OK)
-        goto out;
-    if ((rc = bc_catalog_resolve(p->bc, idx, skus, ns, &n_missing, e)) != MLC_OK) {
+    /* Product jobs: the products read answer for every SKU (the items were
+     * found from those SKUs), without a call. */
+    if (p->pre != NULL)
+        rc = bc_catalog_index_add_products(idx, p->pre, p->npre, e);
+    else
+        rc = bc_catalog_resolve(p->bc, idx, skus, ns, &n_missing, e);
+    if (rc != MLC_OK) {
         rc = mlc_err_wrap(e, "resolving %zu SKUs", ns);
         goto out;
     }
@@ -769,8 +771,8 @@ static int push(struct poll *p, struct mlc_err *e)
         struct cat_item *it = &p->items[i];
         const struct bc_product *pr;
 
-        if (it->sku == NULL)
-            continue;
+        if (it->sku == NULL || (!it->found && p->pre != NULL))
+            continue;   /* a product job never creates a product */
         if (!it->found)
             rc = handle_missing(p, it, e);
         else if ((pr = find_product(prods, nprods, it->pid)) == NULL)
