@@ -374,11 +374,12 @@ void bcsim_v3_product_variants(struct bcsim *s, const struct bcsim_req *rq, stru
 void bcsim_v3_variants_list(struct bcsim *s, const struct bcsim_req *rq, struct bcsim_out *out)
 {
     const char *sku = bcsim_q(rq, "sku"), *pids = bcsim_q(rq, "product_id:in");
-    const char *ids = bcsim_q(rq, "id:in");
+    const char *ids = bcsim_q(rq, "id:in"), *id = bcsim_q(rq, "id");
     int64_t page, limit;
     json_t *all;
 
     if (!ints_filter_ok(rq, out, "product_id:in") || !ints_filter_ok(rq, out, "id:in") ||
+        !ints_filter_ok(rq, out, "id") ||
         !bcsim_paging(rq, out, V3_LIMIT_DEFAULT, V3_LIMIT_MAX, &page, &limit))
         return;
     all = json_array();
@@ -392,7 +393,9 @@ void bcsim_v3_variants_list(struct bcsim *s, const struct bcsim_req *rq, struct 
         json_array_foreach(p->variants, k, v) {
             if ((sku != NULL && strcmp(jstr(v, "sku"), sku) != 0) ||
                 (ids != NULL &&
-                 !bcsim_csv_has_i64(ids, json_integer_value(json_object_get(v, "id")))))
+                 !bcsim_csv_has_i64(ids, json_integer_value(json_object_get(v, "id")))) ||
+                (id != NULL &&
+                 !bcsim_csv_has_i64(id, json_integer_value(json_object_get(v, "id")))))
                 continue;
             json_array_append_new(all, json_deep_copy(v));
         }

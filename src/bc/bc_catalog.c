@@ -301,6 +301,32 @@ int bc_variants_by_sku(struct bc_client *c, const char *sku, struct bc_variant *
     return MLC_OK;
 }
 
+int bc_variant_by_id(struct bc_client *c, int64_t id, struct bc_variant *out, bool *found,
+                     struct mlc_err *e)
+{
+    struct vec a = { .elem = sizeof(struct bc_variant) };
+    struct bc_url u;
+    int rc;
+
+    *found = false;
+    memset(out, 0, sizeof(*out));
+    bc_url_init(&u, "/v3/catalog/variants");
+    bc_url_addi(&u, "id", id);
+    rc = list_into(c, &u, false, &a, e);
+    bc_url_free(&u);
+    for (size_t i = 0; rc == MLC_OK && i < a.n; i++) {
+        struct bc_variant *v = (struct bc_variant *)a.v + i;
+
+        if (v->id == id && !*found) {   /* only the one asked for */
+            *out = *v;
+            memset(v, 0, sizeof(*v));
+            *found = true;
+        }
+    }
+    bc_variants_free(a.v, a.n);
+    return rc;
+}
+
 int bc_variants_by_product_ids(struct bc_client *c, const int64_t *ids, size_t n,
                                struct bc_variant **out, size_t *n_out,
                                struct mlc_err *e)

@@ -73,6 +73,10 @@ int bc_products_by_ids(struct bc_client *c, const int64_t *ids, size_t n,
  * bc_variants_free. */
 int bc_variants_by_sku(struct bc_client *c, const char *sku, struct bc_variant **out,
                        size_t *n_out, struct mlc_err *e);
+/* The variant with id (GET /v3/catalog/variants?id=N): *found false when
+ * the catalog has none. out: release with bc_variant_clear. */
+int bc_variant_by_id(struct bc_client *c, int64_t id, struct bc_variant *out, bool *found,
+                     struct mlc_err *e);
 int bc_variants_by_product_ids(struct bc_client *c, const int64_t *ids, size_t n,
                                struct bc_variant **out, size_t *n_out,
                                struct mlc_err *e);

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "core/jobkind.h"
 #include "core/json.h"
 
 #define MAC_LEN   crypto_auth_hmacsha256_BYTES
@@ -265,23 +266,12 @@ static int get_token(struct jx_ctx *cx, const json_t *root, const char *path,
     return copy_field(cx, path, s, buf, cap);
 }
 
-static const char *job_kind_of(const char *type)
-{
-    if (strcmp(type, "order") == 0)
-        return "order.sync";
-    if (strcmp(type, "customer") == 0)
-        return "customer.sync";
-    if (strcmp(type, "product") == 0 || strcmp(type, "sku") == 0)
-        return "catalog.sync";
-    return NULL;
-}
-
 /* data -> type, id, resource and job kind (see the header's table). */
 static int read_data(struct jx_ctx *cx, const json_t *root, struct bcwh_event *ev)
 {
     char ref[sizeof(ev->id)];
     const char *rtype;
-    json_t *cust;
+    json_t *cust, *sku;
 
     if (get_token(cx, root, "data.type", ev->type, sizeof(ev->type)) != MLC_OK)
         return cx->rc;
@@ -301,10 +291,19 @@ static int read_data(struct jx_ctx *cx, const json_t *root, struct bcwh_event *e
             get_ident(cx, root, "data.address.customer_id", true, ref,
                       sizeof(ref)) != MLC_OK)
             return cx->rc;
+        /* A SKU's id is not a variant id: its product is what a job re-reads
+         * (and a product edit with its SKU edits makes one job). */
+        if (strcmp(ev->type, "sku") == 0 &&
+            jx_opt_obj(cx, root, "data.sku", &sku) == MLC_OK && sku != NULL &&
+            json_object_get(sku, "product_id") != NULL) {
+            if (get_ident(cx, root, "data.sku.product_id", true, ref, sizeof(ref)) != MLC_OK)
+                return cx->rc;
+            rtype = "product";
+        }
     }
     if (cx->rc != MLC_OK)
         return cx->rc;
-    ev->job_kind = job_kind_of(rtype);
+    ev->job_kind = jobkind_of_resource(rtype);
     if ((size_t)snprintf(ev->resource, sizeof(ev->resource), "%s:%s", rtype, ref)
         >= sizeof(ev->resource))
         return shape_err(cx, "data", "resource key too long");

@@ -91,7 +91,7 @@ struct bcwh_event {
     char        resource[112];  /* "order:105" (see bcwh_parse) */
     char        hash[72];       /* event hash (a digest of data) */
     int64_t     created_at;     /* Unix seconds */
-    const char *job_kind;       /* static: "order.sync", ..., or NULL */
+    const char *job_kind;       /* static (core/jobkind.h), or NULL */
 };
 
 /* Parses the raw body. Required: scope (a string starting with "store/"),
@@ -100,7 +100,9 @@ struct bcwh_event {
  * string of letters, digits, '-' and '_'), hash (string) and created_at
  * (non-negative integer).
  *
- * Resource and job kind follow the resource a job must re-read:
+ * Resource and job kind follow the resource a job must re-read (the kinds
+ * and their key prefixes are core/jobkind.h's; whether the kind has a
+ * handler in the running configuration is the endpoint's business):
  *   type order                 -> "order:<id>",    "order.sync"
  *   type transaction           -> "order:<data.order_id>", "order.sync"
  *                                 (transaction events name their order in
@@ -109,7 +111,11 @@ struct bcwh_event {
  *   type customer              -> "customer:<id>", "customer.sync"; an
  *                                 address event (data.address.customer_id)
  *                                 -> "customer:<customer_id>"
- *   type product or sku        -> "<type>:<id>",   "catalog.sync"
+ *   type product               -> "product:<id>",  "catalog.sync"
+ *   type sku                   -> "product:<data.sku.product_id>",
+ *                                 "catalog.sync" (a SKU id is not a variant
+ *                                 id; its product is re-read); "sku:<id>"
+ *                                 when the payload has no sku.product_id
  *   anything else              -> "<type>:<id>",   no job (stored only)
  * *out is cleared first. */
 int bcwh_parse(const char *body, size_t len, struct bcwh_event *out,

@@ -1,6 +1,8 @@
 /*
  * mlc jobs list|enqueue|show: the job queue seen through the store, the only
  * state shared with a running daemon. Nothing here talks to the daemon.
+ * enqueue takes only a kind the daemon has a handler for under the
+ * configuration, with a key of that kind's shape (core/jobkind.h).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -14,6 +16,7 @@
 #include "cmd/cmd.h"
 #include "cmd/cmd_util.h"
 #include "core/config.h"
+#include "core/jobkind.h"
 #include "store/store.h"
 
 struct jobs_args {
@@ -161,7 +164,8 @@ static int jobs_list(const struct jobs_args *a, struct store *st)
 
 /* ---- enqueue ------------------------------------------------------------ */
 
-static int jobs_enqueue(const struct jobs_args *a, struct store *st)
+static int jobs_enqueue(const struct jobs_args *a, const struct mlc_config *cfg,
+                        struct store *st)
 {
     const char *payload = a->npos == 3 ? a->pos[2] : NULL;
     bool coalesced = false;
@@ -170,6 +174,11 @@ static int jobs_enqueue(const struct jobs_args *a, struct store *st)
 
     if (a->npos != 2 && a->npos != 3)
         return jobs_usage();
+    if (jobkind_check(cfg, a->pos[0], &e) != MLC_OK ||
+        jobkind_key_parse(a->pos[0], a->pos[1], NULL, &e) != MLC_OK) {
+        fprintf(stderr, "mlc jobs: not enqueued: %s\n", e.msg);
+        return 1;
+    }
     if (payload != NULL) {
         json_error_t je;
         json_t *p = json_loads(payload, JSON_REJECT_DUPLICATES, &je);
@@ -246,6 +255,7 @@ static int jobs_show(const struct jobs_args *a, struct store *st)
 int cmd_jobs(int argc, char **argv)
 {
     struct jobs_args a;
+    struct mlc_config *cfg = NULL;
     struct store *st = NULL;
     const char *sub;
     int status;
@@ -260,14 +270,15 @@ int cmd_jobs(int argc, char **argv)
     }
     if (parse_args(argc - 1, argv + 1, &a) != MLC_OK)
         return jobs_usage();
-    if (cmdu_open("mlc jobs", a.config, NULL, &st) != MLC_OK)
+    if (cmdu_open("mlc jobs", a.config, &cfg, &st) != MLC_OK)
         return 1;
     if (strcmp(sub, "list") == 0)
         status = jobs_list(&a, st);
     else if (strcmp(sub, "enqueue") == 0)
-        status = jobs_enqueue(&a, st);
+        status = jobs_enqueue(&a, cfg, st);
     else
         status = jobs_show(&a, st);
     store_close(st);
+    cfg_unref(cfg);
     return status;
 }

@@ -8,6 +8,11 @@
  *
  * Every target is resolved before anything changes: one unknown id or a job
  * that is not held stops the command with nothing replayed.
+ *
+ * A job whose kind has no handler under the configuration (core/jobkind.h:
+ * customer.sync with customers.enabled false, ...) is not replayed: it
+ * would only wait in the queue. Named, it stops the command; under --all
+ * it stays held and is counted on stderr.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -20,6 +25,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_util.h"
+#include "core/jobkind.h"
 #include "store/store.h"
 
 #define PROG "mlc replay"
@@ -107,9 +113,12 @@ static void ids_add(struct ids *l, int64_t id)
 }
 
 struct key_walk {
-    struct ids *ids;
-    const char *key;  /* NULL: every job of the walk */
-    size_t      found;
+    struct ids              *ids;
+    const char              *key;  /* NULL: every job of the walk */
+    const struct mlc_config *cfg;  /* NULL: no handler check (pending jobs) */
+    size_t                   found;
+    size_t                   unhandled;          /* found, kind without a handler */
+    char                     unhandled_kind[64]; /* the first such kind */
 };
 
 static int key_cb(const struct store_job *j, void *ctx)
@@ -119,23 +128,38 @@ static int key_cb(const struct store_job *j, void *ctx)
     if (w->key != NULL && strcmp(j->key, w->key) != 0)
         return 0;
     w->found++;
+    if (w->cfg != NULL && !jobkind_handled(w->cfg, j->kind)) {
+        if (w->unhandled++ == 0)
+            snprintf(w->unhandled_kind, sizeof(w->unhandled_kind), "%s", j->kind);
+        return 0;
+    }
     ids_add(w->ids, j->id);
     return w->ids->oom ? 1 : 0;
 }
 
-/* Held and failed jobs of key (every one when key is NULL) into ids. */
-static int add_replayable(struct store *st, const char *key, struct ids *ids,
-                          size_t *found, struct mlc_err *e)
+/* Held and failed jobs of key (every one when key is NULL) into ids,
+ * except those whose kind has no handler under w->cfg (counted in w). */
+static int add_replayable(struct store *st, struct key_walk *w, struct mlc_err *e)
 {
-    struct key_walk w = { .ids = ids, .key = key };
-    int rc = store_job_list(st, STORE_JOB_HELD, 0, key_cb, &w, e);
+    int rc = store_job_list(st, STORE_JOB_HELD, 0, key_cb, w, e);
 
-    if (rc == MLC_OK && !ids->oom)
-        rc = store_job_list(st, STORE_JOB_FAILED, 0, key_cb, &w, e);
-    if (rc == MLC_OK && ids->oom)
+    if (rc == MLC_OK && !w->ids->oom)
+        rc = store_job_list(st, STORE_JOB_FAILED, 0, key_cb, w, e);
+    if (rc == MLC_OK && w->ids->oom)
         rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
-    *found = w.found;
     return rc;
+}
+
+/* Says why jobs of kind stay held. */
+static void explain_unhandled(const struct mlc_config *cfg, const char *what,
+                              const char *kind)
+{
+    struct mlc_err why;
+
+    mlc_err_clear(&why);
+    jobkind_check(cfg, kind, &why);
+    fprintf(stderr, PROG ": %s not replayed: %s; it would only wait in the queue "
+            "(fix the configuration, restart the daemon, then replay)\n", what, why.msg);
 }
 
 static bool replayable(enum store_job_state s)
@@ -162,12 +186,13 @@ static void explain_key(struct store *st, const char *key)
 }
 
 /* One target into ids; prints why it cannot be replayed. 0 or exit status. */
-static int resolve_one(struct store *st, const char *t, struct ids *ids)
+static int resolve_one(struct store *st, const struct mlc_config *cfg, const char *t,
+                       struct ids *ids)
 {
+    struct key_walk w = { .ids = ids, .key = t, .cfg = cfg };
     struct store_job j;
     struct mlc_err e;
     long long id;
-    size_t found = 0;
     int rc;
 
     mlc_err_clear(&e);
@@ -186,13 +211,20 @@ static int resolve_one(struct store *st, const char *t, struct ids *ids)
             fprintf(stderr, PROG ": %s\n", e.msg);
             return 1;
         }
-        if (!replayable(j.state))
+        rc = 1;
+        if (!replayable(j.state)) {
             fprintf(stderr, PROG ": job %lld (%s %s) is %s, not held or failed: "
                     "nothing to replay\n", id, j.kind, j.key,
                     store_job_state_name(j.state));
-        else
+        } else if (!jobkind_handled(cfg, j.kind)) {
+            char what[160];
+
+            snprintf(what, sizeof(what), "job %lld (%s %s)", id, j.kind, j.key);
+            explain_unhandled(cfg, what, j.kind);
+        } else {
             ids_add(ids, j.id);
-        rc = replayable(j.state) ? 0 : 1;
+            rc = 0;
+        }
         store_job_clear(&j);
         return ids->oom ? 1 : rc;
     }
@@ -201,12 +233,16 @@ static int resolve_one(struct store *st, const char *t, struct ids *ids)
                 "order:104\n", t);
         return 2;
     }
-    if (add_replayable(st, t, ids, &found, &e) != MLC_OK) {
+    if (add_replayable(st, &w, &e) != MLC_OK) {
         fprintf(stderr, PROG ": %s\n", e.msg);
         return 1;
     }
-    if (found == 0) {
+    if (w.found == 0) {
         explain_key(st, t);
+        return 1;
+    }
+    if (w.unhandled > 0) {
+        explain_unhandled(cfg, t, w.unhandled_kind);
         return 1;
     }
     return 0;
@@ -298,22 +334,31 @@ static int replay_ids(struct store *st, const struct ids *ids, bool json,
     return status;
 }
 
-static int resolve(struct store *st, const struct replay_args *a, struct ids *ids)
+static int resolve(struct store *st, const struct mlc_config *cfg,
+                   const struct replay_args *a, struct ids *ids)
 {
     struct mlc_err e;
-    size_t found;
     int status = 0;
 
     mlc_err_clear(&e);
     if (a->all) {
-        if (add_replayable(st, NULL, ids, &found, &e) != MLC_OK) {
+        struct key_walk w = { .ids = ids, .cfg = cfg };
+
+        if (add_replayable(st, &w, &e) != MLC_OK) {
             fprintf(stderr, PROG ": %s\n", e.msg);
             return 1;
+        }
+        if (w.unhandled > 0) {
+            char what[64];
+
+            snprintf(what, sizeof(what), "%zu job%s (first kind %s)", w.unhandled,
+                     w.unhandled == 1 ? "" : "s", w.unhandled_kind);
+            explain_unhandled(cfg, what, w.unhandled_kind);
         }
         return 0;
     }
     for (int i = 0; i < a->npos; i++) {
-        int s = resolve_one(st, a->pos[i], ids);
+        int s = resolve_one(st, cfg, a->pos[i], ids);
 
         if (s > status)
             status = s;
@@ -328,6 +373,7 @@ static int resolve(struct store *st, const struct replay_args *a, struct ids *id
 int cmd_replay(int argc, char **argv)
 {
     struct replay_args a;
+    struct mlc_config *cfg = NULL;
     struct store *st = NULL;
     struct ids ids = { 0 };
     json_t *out = NULL;
@@ -336,9 +382,9 @@ int cmd_replay(int argc, char **argv)
     status = parse_args(argc, argv, &a);
     if (status != 0)
         return status < 0 ? 0 : status;
-    if (cmdu_open(PROG, a.config, NULL, &st) != MLC_OK)
+    if (cmdu_open(PROG, a.config, &cfg, &st) != MLC_OK)
         return 1;
-    status = resolve(st, &a, &ids);
+    status = resolve(st, cfg, &a, &ids);
     if (status != 0) {
         fprintf(stderr, PROG ": nothing replayed\n");
         goto out;
@@ -368,5 +414,6 @@ out:
     json_decref(out);
     free(ids.v);
     store_close(st);
+    cfg_unref(cfg);
     return status;
 }

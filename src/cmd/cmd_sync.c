@@ -38,6 +38,8 @@
  * ids are read first (all pages, ids only kept), sorted, and then enqueued
  * in pages of --page-size with the checkpoint "backfill:customers:<args>"
  * (last id done) in the page's transaction, exactly like the orders.
+ * Refused (exit 1, nothing queued) when customers.enabled is false: the
+ * daemon would have no handler for those jobs (core/jobkind.h).
  *
  *   mlc sync catalog --config FILE [--json]
  *
@@ -64,6 +66,7 @@
 #include "cmd/cmd_util.h"
 #include "core/config.h"
 #include "core/jdate.h"
+#include "core/jobkind.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/tz.h"
@@ -71,12 +74,9 @@
 #include "store/credentials.h"
 #include "store/store.h"
 #include "sync/catalog_flow.h"
-#include "sync/customer_flow.h"
 #include "sync/env.h"
 
 #define PROG      "mlc sync"
-#define JOB_ORDER "order.sync"
-#define KEY_ORDER "order:"
 #define BAR_WIDTH 30
 #define EXIT_INTERRUPTED 130
 
@@ -98,8 +98,9 @@ struct bf_kind {
     const char *key_prefix;  /* job key before the id */
 };
 
-static const struct bf_kind BF_ORDERS = { "orders", "order", JOB_ORDER, KEY_ORDER };
-static const struct bf_kind BF_CUSTOMERS = { "customers", "customer", CUST_JOB, CUST_KEY };
+static const struct bf_kind BF_ORDERS = { "orders", "order", JOB_ORDER_SYNC, JOB_KEY_ORDER };
+static const struct bf_kind BF_CUSTOMERS = { "customers", "customer", JOB_CUSTOMER_SYNC,
+                                                JOB_KEY_CUSTOMER };
 
 struct sync_args {
     const struct bf_kind *kind;
@@ -879,6 +880,18 @@ static int sync_backfill(int argc, char **argv, const struct bf_kind *kind)
     }
     if (cmdu_open(PROG, a.config, &cfg, &st) != MLC_OK)
         return 1;
+    /* Jobs nobody would run are not queued (the daemon asks the same). */
+    if (jobkind_check(cfg, kind->job, &e) != MLC_OK) {
+        const struct jobkind *jk = jobkind_find(kind->job);
+
+        fprintf(stderr, PROG ": %s is false in %s: %s jobs would never run; set it to "
+                "true (and restart the daemon) to sync %s\n",
+                jk != NULL && jk->enabled_by != NULL ? jk->enabled_by : kind->job, a.config,
+                kind->job, kind->noun);
+        store_close(st);
+        cfg_unref(cfg);
+        return 1;
+    }
     rc = check_cutover(&b, cfg, &e);
     if (rc == MLC_OK)
         rc = clients_open(cfg, st, &c, &e);

@@ -9,9 +9,11 @@
 #include <time.h>
 
 #include "bc/bc_client.h"
+#include "core/jobkind.h"
 #include "core/log.h"
 #include "core/tz.h"
 #include "store/credentials.h"
+#include "daemon/orphans.h"
 #include "daemon/webhook.h"
 #include "net/httpd.h"
 #include "store/store.h"
@@ -319,6 +321,72 @@ static enum job_result h_customer_sync(struct workers_job_ctx *ctx, const struct
     return job_result_of(fr);
 }
 
+/* catalog.sync, in batches: products edited in BigCommerce get JDE's name
+ * and price back (sync/catalog_flow.h). */
+static void h_catalog_sync(struct workers_job_ctx *ctx, const struct store_job *jobs, size_t n,
+                           enum job_result *res, struct mlc_err *errs)
+{
+    struct flow_cp cp = { .jc = ctx, .last_extend_ms = mono_ms() };
+    const char **keys = calloc(n, sizeof(*keys));
+    enum cat_outcome *cr = calloc(n, sizeof(*cr));
+    struct cat_run r = {
+        .env = ctx->arg, .st = ctx->store, .cfg = ctx->cfg,
+        .checkpoint = flow_checkpoint, .checkpoint_ctx = &cp,
+    };
+    struct cat_stats stats;
+    struct mlc_err be;
+    char actor[24];
+
+    if (keys == NULL || cr == NULL) {
+        for (size_t i = 0; i < n; i++)
+            mlc_err_set(&errs[i], MLC_ENOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(actor, sizeof(actor), "worker:%s",
+             ctx->worker[0] == 'w' ? ctx->worker + 1 : ctx->worker);
+    r.actor = actor;
+    for (size_t i = 0; i < n; i++)
+        keys[i] = jobs[i].key;
+    mlc_err_clear(&be);
+    if (cat_sync_products(&r, keys, n, cr, errs, &stats, &be) != MLC_OK) {
+        for (size_t i = 0; i < n; i++)
+            errs[i] = be;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        res[i] = cr[i] == CAT_DONE ? WORKERS_DONE
+               : cr[i] == CAT_HOLD ? WORKERS_HOLD : WORKERS_RETRY;
+out:
+    free(keys);
+    free(cr);
+}
+
+/* A handler for exactly the kinds jobkind_handled accepts under the
+ * config: the enqueuers ask the same function, so nothing is queued that
+ * no worker takes. */
+static int register_handlers(struct daemon *d, struct mlc_err *e)
+{
+    const struct mlc_config *cfg = d->cfg;
+    size_t batch = (size_t)cfg->workers.batch_max;
+    int rc = MLC_OK;
+
+    if (jobkind_handled(cfg, JOB_ORDER_SYNC))
+        rc = workers_register_batch(d->workers, JOB_ORDER_SYNC, batch, h_order_sync, d->env, e);
+    if (rc == MLC_OK && jobkind_handled(cfg, JOB_CUSTOMER_SYNC))
+        rc = workers_register(d->workers, JOB_CUSTOMER_SYNC, h_customer_sync, d->env, e);
+    if (rc == MLC_OK && jobkind_handled(cfg, JOB_CATALOG_SYNC))
+        rc = workers_register_batch(d->workers, JOB_CATALOG_SYNC, batch, h_catalog_sync,
+                                    d->env, e);
+    for (size_t i = 0; rc == MLC_OK && i < jobkind_count(); i++) {
+        const char *k = jobkind_at(i)->name;
+
+        if (jobkind_handled(cfg, k) != workers_has_handler(d->workers, k))
+            rc = mlc_err_set(e, MLC_ESTATE, "job kind %s: the handlers registered and "
+                             "core/jobkind disagree", k);
+    }
+    return rc;
+}
+
 static int task_hooks(void *ctx, struct mlc_err *e)
 {
     struct daemon *d = ctx;
@@ -403,10 +471,7 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
         if (rc != MLC_OK)
             return mlc_err_wrap(e, "hooks");
     }
-    rc = workers_register_batch(d->workers, FLOW_ORDER_JOB, (size_t)cfg->workers.batch_max,
-                                h_order_sync, d->env, e);
-    if (rc == MLC_OK && cfg->customers.enabled)
-        rc = workers_register(d->workers, CUST_JOB, h_customer_sync, d->env, e);
+    rc = register_handlers(d, e);
     if (rc == MLC_OK && hooks_enabled(cfg))
         rc = add_task(d, "hooks", sc->hooks_interval, task_hooks, d, e);
     if (rc == MLC_OK)
@@ -420,10 +485,11 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
     if (rc == MLC_OK && cfg->catalog.enabled)
         rc = add_task(d, "catalog_poll", sc->catalog_poll_interval, task_catalog, d, e);
     if (rc == MLC_OK)
-        log_info("daemon", "order flow enabled", LF_STR("job", FLOW_ORDER_JOB),
+        log_info("daemon", "order flow enabled", LF_STR("job", JOB_ORDER_SYNC),
                  LF_STR("timezone", cfg->posting.timezone),
                  LF_BOOL("hooks", hooks_enabled(cfg)),
-                 LF_BOOL("customers", cfg->customers.enabled));
+                 LF_BOOL("customers", cfg->customers.enabled),
+                 LF_BOOL("catalog", cfg->catalog.enabled));
     return rc;
 }
 
@@ -532,6 +598,7 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
         .max_body_bytes = sv->max_body_bytes,
     };
     char label[256];
+    size_t held = 0;
     int rc;
 
     store_label(d->cfg->store.url, label, sizeof(label));
@@ -554,6 +621,8 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     if (d->webhook == NULL)
         n_routes--;
     rc = start_flows(d, e);
+    if (rc == MLC_OK)
+        rc = orphans_hold(d->probe, d->cfg, &held, e);
     if (rc != MLC_OK)
         return rc;
     rc = workers_start(d->workers, e);
@@ -597,6 +666,9 @@ static void warn_restart_needed(const struct mlc_config *o, const struct mlc_con
     else if (!same_str(o->bigcommerce.webhook_secret_ref, n->bigcommerce.webhook_secret_ref) ||
              !same_str(o->bigcommerce.client_secret_ref, n->bigcommerce.client_secret_ref))
         what = "bigcommerce webhook secrets";
+    for (size_t i = 0; what == NULL && i < jobkind_count(); i++)
+        if (jobkind_handled(o, jobkind_at(i)->name) != jobkind_handled(n, jobkind_at(i)->name))
+            what = "customers.enabled or catalog.enabled (job handlers are set at start)";
     if (what != NULL)
         log_warn("daemon", "config change needs a restart to apply",
                  LF_STR("setting", what));

@@ -22,12 +22,18 @@
  *
  * Flows: daemon_start sets the GL-date time zone (tz_init, before any
  * thread), builds the flows' shared runtime (sync/env.h: credentials, the
- * BigCommerce pacer, the AIS session, the accounts cache), registers the
- * order.sync handler (sync/order_flow.h) and the scheduler tasks hooks
- * (when a public webhook URL is set), reconcile, ais_keepalive and
- * accounts_refresh. A missing BigCommerce or JDE credential disables the
- * flows with an error in the log (webhooks are still stored; their jobs
- * wait). On SIGTERM the pacer is shut first, so no worker waits for
+ * BigCommerce pacer, the AIS session, the accounts cache), registers a
+ * handler for exactly the job kinds core/jobkind.h's jobkind_handled
+ * accepts under the config (order.sync always, customer.sync with
+ * customers.enabled, catalog.sync with catalog.enabled; checked at start)
+ * and the scheduler tasks hooks (when a public webhook URL is set),
+ * reconcile, ais_keepalive, accounts_refresh and catalog_poll. A missing
+ * BigCommerce or JDE credential disables the flows with an error in the
+ * log (webhooks are still stored; their jobs wait for a restart with the
+ * credentials). Jobs already queued whose kind has no handler under the
+ * config are held at start (daemon/orphans.h), never left waiting.
+ * Which kinds have a handler is fixed at start: a reload that changes it
+ * logs that a restart is needed. On SIGTERM the pacer is shut first, so no worker waits for
  * BigCommerce budget during the drain; the AIS session is logged out after.
  *
  * Usage: daemon_block_signals; daemon_new; register job handlers on

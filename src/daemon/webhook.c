@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "bc/bc_webhook.h"
+#include "core/jobkind.h"
 #include "core/log.h"
 #include "core/vault.h"
 #include "store/credentials.h"
@@ -21,8 +22,9 @@ struct webhook {
     void              *clock_ctx;
     pthread_mutex_t    mu;            /* guards st */
     struct store      *st;
+    _Atomic uint32_t   handled;       /* bit i: jobkind_at(i) has a handler */
     _Atomic uint64_t   n_stored, n_duplicate, n_unauthorized, n_malformed,
-                       n_error;
+                       n_error, n_unhandled;
 };
 
 static int64_t wall_clock_s(void *ctx)
@@ -59,6 +61,7 @@ int webhook_new(const char *store_url, struct mlc_secret *header_secret,
     w->sign_key = sign_key;
     header_secret = sign_key = NULL;
     w->clock = wall_clock_s;
+    webhook_set_jobs(w, NULL);
     rc = store_open(store_url, &w->st, e);
     if (rc != MLC_OK)
         goto fail;
@@ -91,7 +94,29 @@ int webhook_from_config(const struct mlc_config *cfg, struct store *st,
         secret_free(sk);
         return mlc_err_wrap(e, "webhooks");
     }
-    return webhook_new(cfg->store.url, hs, sk, out, e);
+    rc = webhook_new(cfg->store.url, hs, sk, out, e);
+    if (rc == MLC_OK)
+        webhook_set_jobs(*out, cfg);
+    return rc;
+}
+
+void webhook_set_jobs(struct webhook *w, const struct mlc_config *cfg)
+{
+    uint32_t mask = 0;
+
+    for (size_t i = 0; i < jobkind_count() && i < 32; i++)
+        if (jobkind_handled(cfg, jobkind_at(i)->name))
+            mask |= (uint32_t)1 << i;
+    atomic_store(&w->handled, mask);
+}
+
+/* The job kind a delivery may enqueue: kind when it has a handler here. */
+static bool kind_handled(struct webhook *w, const char *kind)
+{
+    for (size_t i = 0; kind != NULL && i < jobkind_count(); i++)
+        if (strcmp(jobkind_at(i)->name, kind) == 0)
+            return i < 32 && (atomic_load(&w->handled) & ((uint32_t)1 << i)) != 0;
+    return false;
 }
 
 void webhook_set_clock(struct webhook *w, webhook_clock_fn fn, void *ctx)
@@ -135,8 +160,9 @@ static void reply_malformed(struct httpd_response *rs, const char *detail)
     httpd_resp_take(rs, 400, "application/json", txt, strlen(txt));
 }
 
-/* Stores ev under the store mutex; *inserted false for a duplicate. */
-static int ingest(struct webhook *w, const struct bcwh_event *ev,
+/* Stores ev under the store mutex, with its job when job is not NULL;
+ * *inserted false for a duplicate. */
+static int ingest(struct webhook *w, const struct bcwh_event *ev, const char *job,
                   const char *key, const char *body, bool *inserted,
                   struct mlc_err *e)
 {
@@ -150,7 +176,7 @@ static int ingest(struct webhook *w, const struct bcwh_event *ev,
     int rc;
 
     pthread_mutex_lock(&w->mu);
-    rc = store_event_ingest(w->st, &sev, ev->job_kind, inserted, e);
+    rc = store_event_ingest(w->st, &sev, job, inserted, e);
     pthread_mutex_unlock(&w->mu);
     return rc;
 }
@@ -163,7 +189,8 @@ void webhook_handle(const struct httpd_request *rq, struct httpd_response *rs,
     char key[BCWH_KEY_MAX];
     struct bcwh_event ev;
     struct mlc_err e;
-    bool inserted = false;
+    bool inserted = false, unhandled;
+    const char *job;
     size_t len = 0;
     const char *body = httpd_req_body(rq, &len);
 
@@ -185,7 +212,12 @@ void webhook_handle(const struct httpd_request *rq, struct httpd_response *rs,
         reply_malformed(rs, e.msg);
         return;
     }
-    if (ingest(w, &ev, key, body, &inserted, &e) != MLC_OK) {
+    /* A kind without a handler here is acknowledged (BigCommerce would
+     * otherwise retry it for days, then deactivate the hook) and stored as
+     * an event without a job: a job would only wait forever. */
+    unhandled = ev.job_kind != NULL && !kind_handled(w, ev.job_kind);
+    job = unhandled ? NULL : ev.job_kind;
+    if (ingest(w, &ev, job, key, body, &inserted, &e) != MLC_OK) {
         atomic_fetch_add(&w->n_error, 1);
         log_error("webhook", "delivery not stored, answering 503", LF_ERR(&e),
                   LF_STR("scope", ev.scope), LF_STR("resource", ev.resource),
@@ -194,11 +226,22 @@ void webhook_handle(const struct httpd_request *rq, struct httpd_response *rs,
                           "{\"error\":\"store unavailable, retry later\"}");
         return;
     }
+    if (inserted && unhandled) {
+        atomic_fetch_add(&w->n_unhandled, 1);
+        log_warn("webhook", "delivery stored without a job: its kind has no handler in "
+                 "this configuration", LF_STR("scope", ev.scope),
+                 LF_STR("resource", ev.resource), LF_STR("kind", ev.job_kind),
+                 LF_STR("dedupe_key", key));
+        httpd_resp_static(rs, 200, "application/json",
+                          "{\"status\":\"stored\",\"job\":\"none: no handler in this "
+                          "configuration\"}");
+        return;
+    }
     atomic_fetch_add(inserted ? &w->n_stored : &w->n_duplicate, 1);
     log_info("webhook", inserted ? "delivery stored" : "duplicate delivery",
              LF_STR("scope", ev.scope), LF_STR("resource", ev.resource),
              LF_STR("store_id", ev.store_id), LF_STR("dedupe_key", key),
-             LF_STR("job", ev.job_kind != NULL ? ev.job_kind : "none"));
+             LF_STR("job", job != NULL ? job : "none"));
     httpd_resp_static(rs, 200, "application/json",
                       inserted ? "{\"status\":\"stored\"}"
                                : "{\"status\":\"duplicate\"}");
@@ -216,19 +259,20 @@ void webhook_stats(const struct webhook *w, struct webhook_stats *out)
     out->unauthorized = atomic_load(&w->n_unauthorized);
     out->malformed = atomic_load(&w->n_malformed);
     out->error = atomic_load(&w->n_error);
+    out->unhandled = atomic_load(&w->n_unhandled);
 }
 
 size_t webhook_metrics(const struct webhook *w, char *buf, size_t cap,
                        size_t len)
 {
     static const char *const outcomes[] = {
-        "stored", "duplicate", "unauthorized", "malformed", "error",
+        "stored", "duplicate", "unauthorized", "malformed", "error", "unhandled",
     };
     struct webhook_stats s;
 
     webhook_stats(w, &s);
     const uint64_t vals[] = {
-        s.stored, s.duplicate, s.unauthorized, s.malformed, s.error,
+        s.stored, s.duplicate, s.unauthorized, s.malformed, s.error, s.unhandled,
     };
 
     if (len < cap)

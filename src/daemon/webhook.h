@@ -16,6 +16,12 @@
  *      job still READY. Stored -> 200 {"status":"stored"}; seen before ->
  *      200 {"status":"duplicate"}; the store failed -> 503 (BigCommerce
  *      retries), never a 200 for something not stored.
+ *      A kind without a handler in this configuration (webhook_set_jobs;
+ *      e.g. a product event with catalog.enabled false, from a hook not
+ *      yet removed) is still acknowledged with a 200 and stored as an
+ *      event, but without a job, with a warn line and the "unhandled"
+ *      outcome: refusing it would only make BigCommerce retry it for a
+ *      day and then deactivate the hook, and a job would wait forever.
  * No upstream call is made: the job re-reads the resource later.
  *
  * The body cap (server.max_body_bytes -> 413) is httpd's, before the
@@ -55,6 +61,7 @@ struct webhook_stats {
     uint64_t unauthorized;
     uint64_t malformed;
     uint64_t error;
+    uint64_t unhandled;  /* stored without a job: no handler for its kind */
 };
 
 /* Wall clock in Unix seconds (the timestamp window); ctx as given. */
@@ -78,6 +85,12 @@ int webhook_new(const char *store_url, struct mlc_secret *header_secret,
  * it. */
 int webhook_from_config(const struct mlc_config *cfg, struct store *st,
                         struct webhook **out, struct mlc_err *e);
+
+/* Which job kinds deliveries may enqueue: those with a handler under cfg
+ * (core/jobkind.h's jobkind_handled, the function the daemon registers its
+ * handlers by). webhook_new starts with cfg NULL (the defaults: order.sync
+ * only); webhook_from_config sets its cfg. Any thread. */
+void webhook_set_jobs(struct webhook *w, const struct mlc_config *cfg);
 
 /* Replaces the wall clock (tests); call before serving. */
 void webhook_set_clock(struct webhook *w, webhook_clock_fn fn, void *ctx);

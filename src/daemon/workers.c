@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "core/jobkind.h"
 #include "core/log.h"
 
 #define IDLE_POLL_MS      200   /* sleep between empty claims */
@@ -228,7 +229,7 @@ int workers_new(struct mlc_config *cfg, struct workers **out, struct mlc_err *e)
     pthread_cond_init(&p->exited, &ca);
     pthread_condattr_destroy(&ca);
     p->cfg = cfg_ref(cfg);
-    rc = workers_register(p, "noop", workers_noop, NULL, e);
+    rc = workers_register(p, JOB_NOOP, workers_noop, NULL, e);
     if (rc != MLC_OK) {
         workers_free(p);
         return rc;
@@ -337,6 +338,11 @@ static const struct handler *find_handler(const struct workers *p, const char *k
         if (strcmp(p->handlers[i].kind, kind) == 0)
             return &p->handlers[i];
     return NULL;
+}
+
+bool workers_has_handler(const struct workers *p, const char *kind)
+{
+    return kind != NULL && find_handler(p, kind) != NULL;
 }
 
 /* {"job_id":N,"attempt":N,"error":"..."}; NULL on allocation failure. */

@@ -136,6 +136,8 @@ int workers_register(struct workers *p, const char *kind,
  * Same errors as workers_register. */
 int workers_register_batch(struct workers *p, const char *kind, size_t max_batch,
                            workers_batch_fn fn, void *arg, struct mlc_err *e);
+/* True when kind has a handler (registered or built in). */
+bool workers_has_handler(const struct workers *p, const char *kind);
 /* Starts cfg->workers.count threads. Threads open their store themselves and
  * retry that until stopped: see workers_running for readiness. */
 int workers_start(struct workers *p, struct mlc_err *e);

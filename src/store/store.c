@@ -480,6 +480,18 @@ int store_job_release_leases(struct store *st, int64_t *n, struct mlc_err *e)
     return rc != MLC_OK ? rc : st->ops->job_release_leases(st, n != NULL ? n : &dummy, e);
 }
 
+int store_job_hold_idle(struct store *st, int64_t id, const char *reason,
+                        struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_positive(id, "job id", e);
+    if (reason == NULL || reason[0] == '\0')
+        reason = "(no reason given)";
+    return rc != MLC_OK ? rc : st->ops->job_hold_idle(st, id, reason, e);
+}
+
 int store_job_replay(struct store *st, int64_t id, struct mlc_err *e)
 {
     int rc = need_store(st, e);

@@ -171,6 +171,13 @@ int store_job_defer(struct store *st, int64_t id, const char *owner,
  * posting for a whole lease. Attempts are kept: the crash counted. */
 int store_job_release_leases(struct store *st, int64_t *n, struct mlc_err *e);
 
+/* READY, or RUNNING with an expired lease (nobody works on it) -> HELD with
+ * reason, attempts kept: a job no worker of this process will ever claim
+ * (its kind has no handler here) waits for an operator instead of forever.
+ * MLC_ESTATE for any other state or a live lease; MLC_ENOTFOUND. */
+int store_job_hold_idle(struct store *st, int64_t id, const char *reason,
+                        struct mlc_err *e);
+
 /* HELD or FAILED -> READY now, attempts reset. MLC_ESTATE otherwise.
  * last_error keeps the old reason until the next retry or hold overwrites
  * it; done clears it. */

@@ -64,6 +64,8 @@ struct store_ops {
                      int64_t run_at, const char *reason, struct mlc_err *e);
     int (*job_release_leases)(struct store *st, int64_t *n, struct mlc_err *e);
     int (*job_replay)(struct store *st, int64_t id, struct mlc_err *e);
+    int (*job_hold_idle)(struct store *st, int64_t id, const char *reason,
+                         struct mlc_err *e);
     int (*job_get)(struct store *st, int64_t id, struct store_job *out,
                    struct mlc_err *e);
     int (*job_list)(struct store *st, int state, size_t limit,

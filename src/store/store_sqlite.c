@@ -1298,6 +1298,40 @@ static int sq_job_replay(struct store *st, int64_t id, struct mlc_err *e)
     return tx_leave(s, job_replay_tx(s, id, e), e);
 }
 
+static int job_hold_idle_tx(struct sq_store *s, int64_t id, const char *reason,
+                            struct mlc_err *e)
+{
+    struct store_job j = {0};
+    struct settle to;
+    int rc = job_load(s, id, &j, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    if (j.state != STORE_JOB_READY &&
+        (j.state != STORE_JOB_RUNNING || j.lease_until > now_ms(s))) {
+        rc = mlc_err_set(e, MLC_ESTATE, "store: job %lld is %s%s, not idle", (long long)id,
+                         store_job_state_name(j.state),
+                         j.state == STORE_JOB_RUNNING ? " with a live lease" : "");
+    } else {
+        to = (struct settle){ .state = STORE_JOB_HELD, .run_at = j.run_at,
+                              .attempts = j.attempts, .last_error = reason };
+        rc = job_settle(s, id, &to, e);
+    }
+    store_job_clear(&j);
+    return rc;
+}
+
+static int sq_job_hold_idle(struct store *st, int64_t id, const char *reason,
+                            struct mlc_err *e)
+{
+    struct sq_store *s = sq_of(st);
+    int rc = tx_enter(s, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    return tx_leave(s, job_hold_idle_tx(s, id, reason, e), e);
+}
+
 static int sq_job_get(struct store *st, int64_t id, struct store_job *out,
                       struct mlc_err *e)
 {
@@ -1911,6 +1945,7 @@ static const struct store_ops sq_ops = {
     .job_release_leases  = sq_job_release_leases,
     .job_hold            = sq_job_hold,
     .job_replay          = sq_job_replay,
+    .job_hold_idle       = sq_job_hold_idle,
     .job_get             = sq_job_get,
     .job_list            = sq_job_list,
     .job_count           = sq_job_count,

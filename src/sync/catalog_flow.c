@@ -14,6 +14,7 @@
 
 #include "bc/bc_catalog.h"
 #include "bc/bc_client.h"
+#include "core/jobkind.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/money.h"
@@ -36,13 +37,19 @@ struct cat_item {
     struct jdate_stamp upd;
     bool               found;           /* in BigCommerce */
     int64_t            pid, vid;
+    bool               refused;         /* BigCommerce refused its update */
+    char               refusal[200];    /* BigCommerce's message then */
 };
 
 struct poll {
     struct env                *env;
     struct store              *st;
     const struct cfg_catalog  *cc;
+    const char                *actor;    /* of the audit rows */
     struct bc_client          *bc;
+    struct bc_product         *pre;      /* products already read (product
+                                            jobs), sorted by id; borrowed */
+    size_t                     npre;
     char                       currency[8];
     int                        exp;
     int64_t                   *itms;     /* affected ITMs, then sorted unique */
@@ -200,7 +207,7 @@ static void audit_item(struct poll *p, const char *sku, const char *action,
 
     snprintf(entity, sizeof(entity), "sku:%s", sku);
     if (store_audit_add(p->st, &(struct store_audit){
-            .actor = ACTOR, .entity = entity, .action = action, .outcome = outcome,
+            .actor = p->actor, .entity = entity, .action = action, .outcome = outcome,
             .detail = text }, &ae) != MLC_OK)
         log_warn(MOD, "audit row not written", LF_STR("sku", sku), LF_ERR(&ae));
     free(text);
@@ -597,6 +604,8 @@ static int take_results(struct poll *p, int rc, struct bc_item_result *res, size
             note_transient(p, res[k].code, it->sku, res[k].msg);
         } else {
             p->out->failed++;
+            it->refused = true;
+            snprintf(it->refusal, sizeof(it->refusal), "%s", res[k].msg);
             log_warn(MOD, "BigCommerce refused a catalog update", LF_STR("sku", it->sku),
                      LF_INT("status", res[k].status), LF_STR("message", res[k].msg));
             audit_item(p, it->sku, what, "error", res[k].msg);
@@ -696,7 +705,13 @@ static int resolve(struct poll *p, struct bc_product **prods, size_t *nprods,
     }
     if ((rc = bc_catalog_index_new(&idx, e)) != MLC_OK)
         goto out;
-    if ((rc = bc_catalog_resolve(p->bc, idx, skus, ns, &n_missing, e)) != MLC_OK) {
+    /* Product jobs: the products read answer for every SKU (the items were
+     * found from those SKUs), without a call. */
+    if (p->pre != NULL)
+        rc = bc_catalog_index_add_products(idx, p->pre, p->npre, e);
+    else
+        rc = bc_catalog_resolve(p->bc, idx, skus, ns, &n_missing, e);
+    if (rc != MLC_OK) {
         rc = mlc_err_wrap(e, "resolving %zu SKUs", ns);
         goto out;
     }
@@ -708,7 +723,10 @@ static int resolve(struct poll *p, struct bc_product **prods, size_t *nprods,
             pids[npid++] = it->pid;
         }
     }
-    if (npid > 0) {
+    if (npid > 0 && p->pre != NULL) {
+        *prods = p->pre;    /* every SKU came from them (cat_sync_products) */
+        *nprods = p->npre;
+    } else if (npid > 0) {
         size_t k = 0;
 
         qsort(pids, npid, sizeof(*pids), cmp_i64);
@@ -753,8 +771,8 @@ static int push(struct poll *p, struct mlc_err *e)
         struct cat_item *it = &p->items[i];
         const struct bc_product *pr;
 
-        if (it->sku == NULL)
-            continue;
+        if (it->sku == NULL || (!it->found && p->pre != NULL))
+            continue;   /* a product job never creates a product */
         if (!it->found)
             rc = handle_missing(p, it, e);
         else if ((pr = find_product(prods, nprods, it->pid)) == NULL)
@@ -765,7 +783,8 @@ static int push(struct poll *p, struct mlc_err *e)
     if (rc == MLC_OK)
         rc = send_updates(p, &u, e);
 out:
-    bc_products_free(prods, nprods);
+    if (prods != p->pre)
+        bc_products_free(prods, nprods);
     json_decref(u.variants);
     json_decref(u.products);
     free(u.vmap);
@@ -802,7 +821,7 @@ static int audit_poll(struct poll *p, int64_t now_ms, struct mlc_err *e)
     if (text == NULL)
         return mlc_err_set(e, MLC_ENOMEM, "out of memory for the poll audit");
     rc = store_audit_add(p->st, &(struct store_audit){
-        .actor = ACTOR, .entity = "catalog", .action = "poll", .outcome = "ok",
+        .actor = p->actor, .entity = "catalog", .action = "poll", .outcome = "ok",
         .detail = text }, e);
     free(text);
     return rc;
@@ -836,18 +855,14 @@ static int commit(struct poll *p, int64_t now_ms, struct mlc_err *e)
 
 /* ---- the poll -------------------------------------------------------------------- */
 
-static int setup(struct poll *p, struct mlc_err *e)
+/* This thread's client and the catalog currency with its exponent. */
+static int setup_currency(struct poll *p, struct mlc_err *e)
 {
     struct bc_store_info si = { 0 };
     int rc;
 
     if ((rc = env_bc(p->env, &p->bc, e)) != MLC_OK)
         return rc;
-    if ((rc = wm_load(p->st, CAT_WM_ITEMS, &p->wm_items, e)) != MLC_OK ||
-        (rc = wm_load(p->st, CAT_WM_PRICES, &p->wm_prices, e)) != MLC_OK)
-        return rc;
-    p->max_items = p->wm_items;
-    p->max_prices = p->wm_prices;
     if (p->cc->price_currency != NULL) {
         snprintf(p->currency, sizeof(p->currency), "%s", p->cc->price_currency);
     } else {
@@ -862,10 +877,22 @@ static int setup(struct poll *p, struct mlc_err *e)
     return MLC_OK;
 }
 
+static int setup(struct poll *p, struct mlc_err *e)
+{
+    int rc;
+
+    if ((rc = wm_load(p->st, CAT_WM_ITEMS, &p->wm_items, e)) != MLC_OK ||
+        (rc = wm_load(p->st, CAT_WM_PRICES, &p->wm_prices, e)) != MLC_OK)
+        return rc;
+    p->max_items = p->wm_items;
+    p->max_prices = p->wm_prices;
+    return setup_currency(p, e);
+}
+
 int cat_poll(struct env *env, struct store *st, const struct mlc_config *cfg,
              int64_t now_ms, struct cat_stats *out, struct mlc_err *e)
 {
-    struct poll p = { .env = env, .st = st, .cc = &cfg->catalog, .out = out };
+    struct poll p = { .env = env, .st = st, .cc = &cfg->catalog, .actor = ACTOR, .out = out };
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -898,4 +925,318 @@ int cat_poll(struct env *env, struct store *st, const struct mlc_config *cfg,
     free(p.itms);
     free(p.items);
     return rc;
+}
+
+/* ---- product jobs: a product edited in BigCommerce ------------------------------ */
+
+/* A growable list of borrowed strings. */
+struct strv {
+    const char **v;
+    size_t       n, cap;
+};
+
+static int strv_add(struct strv *l, const char *s, struct mlc_err *e)
+{
+    if (s == NULL || s[0] == '\0')
+        return MLC_OK;
+    if (l->n == l->cap) {
+        size_t cap = l->cap != 0 ? l->cap * 2 : 32;
+        const char **v = realloc(l->v, cap * sizeof(*v));
+
+        if (v == NULL)
+            return mlc_err_set(e, MLC_ENOMEM, "out of memory for %zu item numbers", cap);
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = s;
+    return MLC_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The JDE item numbers whose SKU (cat_sku_for) is sku: the sku_map entries
+ * naming it, and sku itself unless the map sends that item elsewhere. */
+static int add_candidates(const struct cfg_catalog *cc, const char *sku, struct strv *out,
+                          struct mlc_err *e)
+{
+    bool mapped_away = false;
+    int rc = MLC_OK;
+
+    for (size_t i = 0; i < cc->n_sku_map && rc == MLC_OK; i++) {
+        if (strcmp(cc->sku_map[i].value, sku) == 0)
+            rc = strv_add(out, cc->sku_map[i].match, e);
+        if (strcmp(cc->sku_map[i].match, sku) == 0 && strcmp(cc->sku_map[i].value, sku) != 0)
+            mapped_away = true;
+    }
+    return rc == MLC_OK && !mapped_away ? strv_add(out, sku, e) : rc;
+}
+
+static int on_item_number(void *ctx, const json_t *row, struct mlc_err *e)
+{
+    struct poll *p = ctx;
+    int64_t itm = 0;
+    int rc = ais_row_i64(row, "F4101_ITM", &itm, e);
+
+    return rc == MLC_OK ? add_itm(p, itm, e) : rc;
+}
+
+/* The ITMs of item numbers c[0..n) (LITM or AITM, as catalog.sku_source
+ * says), LIST conditions of at most ITM_CHUNK values. */
+static int read_item_numbers(struct poll *p, const char **c, size_t n, struct mlc_err *e)
+{
+    struct ais_value vals[ITM_CHUNK];
+    const char *col = p->cc->sku_source == CFG_SKU_AITM ? "AITM" : "LITM";
+    int rc = MLC_OK;
+
+    for (size_t from = 0; from < n && rc == MLC_OK; from += ITM_CHUNK) {
+        size_t k = n - from < ITM_CHUNK ? n - from : ITM_CHUNK;
+        struct ais_query *q = NULL;
+
+        for (size_t i = 0; i < k; i++)
+            vals[i] = AIS_LIT(c[from + i]);
+        rc = ais_query_new("F4101", &q, e);
+        if (rc == MLC_OK)
+            rc = ais_query_columns(q, "ITM", e);
+        if (rc == MLC_OK)
+            rc = ais_query_where(q, col, AIS_OP_LIST, vals, k, e);
+        if (rc == MLC_OK)
+            rc = run_query(p, &q, on_item_number, p, "F4101 by item number", e);
+        ais_query_free(q);
+    }
+    return rc;
+}
+
+/* What one job (its key) came to before the shared steps. */
+struct pjob {
+    int64_t pid;       /* the product to re-read; 0 once settled */
+    bool    settled;
+};
+
+static void pjob_settle(struct pjob *j, enum cat_outcome *res, enum cat_outcome r)
+{
+    *res = r;
+    j->settled = true;
+    j->pid = 0;
+}
+
+static void audit_product(struct poll *p, int64_t pid, const char *action, const char *outcome,
+                          const char *msg)
+{
+    char entity[48];
+    json_t *d = json_pack("{s:s}", "message", msg);
+    char *text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+    struct mlc_err ae = { 0 };
+
+    snprintf(entity, sizeof(entity), JOB_KEY_PRODUCT "%" PRId64, pid);
+    if (store_audit_add(p->st, &(struct store_audit){
+            .actor = p->actor, .entity = entity, .action = action, .outcome = outcome,
+            .detail = text }, &ae) != MLC_OK)
+        log_warn(MOD, "audit row not written", LF_STR("entity", entity), LF_ERR(&ae));
+    free(text);
+    json_decref(d);
+}
+
+/* Keys -> products: "product:<id>" names it, "sku:<id>" through its variant
+ * (one call each: real deliveries name the product, see bc_webhook.h). A
+ * key that does not parse holds; a variant BigCommerce does not have is
+ * done. */
+static int jobs_resolve(struct poll *p, const char *const *keys, size_t n, struct pjob *jobs,
+                        enum cat_outcome *res, struct mlc_err *errs, struct mlc_err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct bc_variant v;
+        bool found = false;
+        int64_t id = 0;
+        int rc;
+
+        if (jobkind_key_parse(JOB_CATALOG_SYNC, keys[i], &id, &errs[i]) != MLC_OK) {
+            pjob_settle(&jobs[i], &res[i], CAT_HOLD);
+            continue;
+        }
+        if (strncmp(keys[i], JOB_KEY_PRODUCT, strlen(JOB_KEY_PRODUCT)) == 0) {
+            jobs[i].pid = id;
+            continue;
+        }
+        if ((rc = bc_variant_by_id(p->bc, id, &v, &found, e)) != MLC_OK)
+            return mlc_err_wrap(e, "variant %" PRId64, id);
+        if (found)
+            jobs[i].pid = v.product_id;
+        else
+            pjob_settle(&jobs[i], &res[i], CAT_DONE);
+        bc_variant_clear(&v);
+    }
+    return MLC_OK;
+}
+
+/* The distinct products of the jobs, read with their variants into p->pre
+ * (sorted). A product BigCommerce no longer has (deleted) settles its
+ * jobs as done. */
+static int read_products(struct poll *p, struct pjob *jobs, size_t n, enum cat_outcome *res,
+                         struct mlc_err *e)
+{
+    int64_t *pids = calloc(n + 1, sizeof(*pids));
+    size_t k = 0;
+    int rc;
+
+    if (pids == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory for %zu products", n);
+    for (size_t i = 0; i < n; i++)
+        if (!jobs[i].settled)
+            pids[k++] = jobs[i].pid;
+    qsort(pids, k, sizeof(*pids), cmp_i64);
+    {
+        size_t u = 0;
+
+        for (size_t i = 0; i < k; i++)
+            if (u == 0 || pids[u - 1] != pids[i])
+                pids[u++] = pids[i];
+        k = u;
+    }
+    rc = k > 0 ? bc_products_by_ids(p->bc, pids, k, true, &p->pre, &p->npre, e) : MLC_OK;
+    free(pids);
+    if (rc != MLC_OK)
+        return mlc_err_wrap(e, "reading the products");
+    if (p->npre > 0)
+        qsort(p->pre, p->npre, sizeof(*p->pre), cmp_product);
+    for (size_t i = 0; i < n; i++) {
+        int64_t pid = jobs[i].pid;
+
+        if (jobs[i].settled || find_product(p->pre, p->npre, pid) != NULL)
+            continue;
+        audit_product(p, pid, "catalog.sync", "skipped", "not in BigCommerce (deleted)");
+        pjob_settle(&jobs[i], &res[i], CAT_DONE);
+    }
+    return MLC_OK;
+}
+
+/* Every SKU of the products read -> the candidate JDE item numbers ->
+ * their ITMs in p->itms. */
+static int find_items(struct poll *p, struct mlc_err *e)
+{
+    struct strv c = { 0 };
+    int rc = MLC_OK;
+
+    for (size_t i = 0; i < p->npre && rc == MLC_OK; i++) {
+        const struct bc_product *pr = &p->pre[i];
+
+        rc = add_candidates(p->cc, pr->sku, &c, e);
+        for (size_t k = 0; k < pr->n_variants && rc == MLC_OK; k++)
+            rc = add_candidates(p->cc, pr->variants[k].sku, &c, e);
+    }
+    if (rc == MLC_OK && c.n > 0) {
+        size_t u = 0;
+
+        qsort(c.v, c.n, sizeof(*c.v), cmp_str);
+        for (size_t i = 0; i < c.n; i++)
+            if (u == 0 || strcmp(c.v[u - 1], c.v[i]) != 0)
+                c.v[u++] = c.v[i];
+        rc = read_item_numbers(p, c.v, u, e);
+    }
+    free(c.v);
+    return rc;
+}
+
+/* The outcome of each job still open, from what happened to the items of
+ * its product: refused -> held with BigCommerce's message; no JDE item ->
+ * audited, done; else done. */
+static void settle_jobs(struct poll *p, struct pjob *jobs, size_t n, enum cat_outcome *res,
+                        struct mlc_err *errs)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct cat_item *refused = NULL;
+        bool known = false;
+
+        if (jobs[i].settled)
+            continue;
+        for (size_t k = 0; k < p->n; k++) {
+            const struct cat_item *it = &p->items[k];
+
+            if (!it->found || it->pid != jobs[i].pid)
+                continue;
+            known = true;
+            if (it->refused && refused == NULL)
+                refused = it;
+        }
+        if (refused != NULL) {
+            mlc_err_set(&errs[i], MLC_EPROTO, "BigCommerce refused JD Edwards' values for "
+                        "SKU %s: %s", refused->sku, refused->refusal);
+            res[i] = CAT_HOLD;
+        } else {
+            if (!known)
+                audit_product(p, jobs[i].pid, "catalog.sync", "skipped",
+                              "no JD Edwards item has a SKU of this product");
+            res[i] = CAT_DONE;
+        }
+    }
+}
+
+static int checkpoint(const struct cat_run *r, struct mlc_err *e)
+{
+    return r->checkpoint != NULL ? r->checkpoint(r->checkpoint_ctx, e) : MLC_OK;
+}
+
+/* The shared steps; a failure here leaves every open job to retry. */
+static int sync_open_jobs(const struct cat_run *r, struct poll *p, struct pjob *jobs,
+                          const char *const *keys, size_t n, enum cat_outcome *res,
+                          struct mlc_err *errs, struct mlc_err *e)
+{
+    int rc = setup_currency(p, e);
+
+    if (rc == MLC_OK)
+        rc = jobs_resolve(p, keys, n, jobs, res, errs, e);
+    if (rc == MLC_OK)
+        rc = read_products(p, jobs, n, res, e);
+    if (rc == MLC_OK && p->npre > 0 && (rc = checkpoint(r, e)) == MLC_OK)
+        rc = find_items(p, e);
+    if (rc == MLC_OK)
+        rc = make_items(p, e);
+    if (rc == MLC_OK && p->n > 0)
+        rc = read_items(p, e);
+    if (rc == MLC_OK && p->n > 0 && (rc = checkpoint(r, e)) == MLC_OK)
+        rc = push(p, e);
+    if (rc == MLC_OK && p->transient != 0)
+        rc = mlc_err_set(e, p->transient, "catalog update incomplete: %s", p->transient_msg);
+    return rc;
+}
+
+int cat_sync_products(const struct cat_run *r, const char *const *keys, size_t n,
+                      enum cat_outcome *res, struct mlc_err *errs, struct cat_stats *out,
+                      struct mlc_err *e)
+{
+    struct poll p = { 0 };
+    struct pjob *jobs;
+    struct mlc_err se = { 0 };
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (r == NULL || r->env == NULL || r->st == NULL || r->cfg == NULL || keys == NULL ||
+        res == NULL || errs == NULL || n == 0)
+        return mlc_err_set(e, MLC_EINVAL, "cat_sync_products: missing argument");
+    jobs = calloc(n, sizeof(*jobs));
+    if (jobs == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory for %zu jobs", n);
+    for (size_t i = 0; i < n; i++) {
+        res[i] = CAT_RETRY;
+        mlc_err_clear(&errs[i]);
+    }
+    p = (struct poll){ .env = r->env, .st = r->st, .cc = &r->cfg->catalog,
+                       .actor = r->actor != NULL ? r->actor : ACTOR, .out = out };
+    rc = sync_open_jobs(r, &p, jobs, keys, n, res, errs, &se);
+    for (size_t i = 0; i < n; i++)
+        if (rc != MLC_OK && !jobs[i].settled)
+            errs[i] = se;       /* RETRY: a re-run costs reads, never a double write */
+    if (rc == MLC_OK)
+        settle_jobs(&p, jobs, n, res, errs);
+    if (out->price_updates || out->name_updates || out->failed)
+        log_info(MOD, "products put back to JD Edwards' values", LF_UINT("jobs", n),
+                 LF_UINT("items", out->items), LF_UINT("price_updates", out->price_updates),
+                 LF_UINT("name_updates", out->name_updates), LF_UINT("failed", out->failed));
+    bc_products_free(p.pre, p.npre);
+    free(p.itms);
+    free(p.items);
+    free(jobs);
+    return MLC_OK;
 }

@@ -33,6 +33,26 @@
  * values cause no write.
  *
  * Watermarks are stored as "CYYDDD/HHMMSS" (Julian date and time of day).
+ *
+ * Product jobs (catalog.sync, keys "product:<id>" and "sku:<id>", from the
+ * product and SKU webhooks): JDE is the master of names and prices, so a
+ * product edited in BigCommerce gets JDE's values back. cat_sync_products
+ * runs several jobs together:
+ *   1. the products, with their variants, in one list call per 100 ids (a
+ *      "sku:<id>" key first finds its variant's product, one call each);
+ *   2. every SKU of those products read back to JDE item numbers through
+ *      catalog.sku_map (an item's SKU is its mapped value, else the item
+ *      number itself; sku_source says LITM or AITM), looked up in F4101;
+ *   3. those items' F4101 rows and effective F4106 prices, with the very
+ *      rules and JDE "today" of the poll (steps 2 and 3 above);
+ *   4. only what differs written, audited per SKU, exactly as the poll.
+ * The connector's own catalog writes fire these webhooks too: the job then
+ * finds nothing different and writes nothing, so the two never loop.
+ * Outcomes per job: done; done with an audit row when the product is gone
+ * from BigCommerce or none of its SKUs is a JDE item; held with
+ * BigCommerce's message when it refused the product's update; retry for
+ * anything transient (a JDE read, a BigCommerce call without an answer),
+ * which re-reads and writes only what still differs. No watermark moves.
  */
 #ifndef MLC_SYNC_CATALOG_FLOW_H
 #define MLC_SYNC_CATALOG_FLOW_H
@@ -71,6 +91,33 @@ struct cat_stats {
  * summary only. out is always filled. */
 int cat_poll(struct env *env, struct store *st, const struct mlc_config *cfg,
              int64_t now_ms, struct cat_stats *out, struct mlc_err *e);
+
+/* The outcome of one product job. */
+enum cat_outcome {
+    CAT_DONE = 0,
+    CAT_RETRY,
+    CAT_HOLD
+};
+
+/* One run of product jobs. */
+struct cat_run {
+    struct env              *env;
+    struct store            *st;      /* audit rows */
+    const struct mlc_config *cfg;     /* the job's current config */
+    const char              *actor;   /* audit actor ("worker:3"); NULL: "scheduler" */
+    /* Called before the JDE reads and before the writes; non-zero stops the
+     * run there (every open job retries). May be NULL. */
+    int                    (*checkpoint)(void *ctx, struct mlc_err *e);
+    void                    *checkpoint_ctx;
+};
+
+/* Runs the jobs keys[0..n) together (see above): res[i] and errs[i] (the
+ * reason of a HOLD or RETRY) belong to keys[i]. out counts like a poll's
+ * (items, price_updates, name_updates, unchanged, failed). MLC_OK, or
+ * MLC_EINVAL for missing arguments. */
+int cat_sync_products(const struct cat_run *r, const char *const *keys, size_t n,
+                      enum cat_outcome *res, struct mlc_err *errs, struct cat_stats *out,
+                      struct mlc_err *e);
 
 /* Watermark text <-> stamp ("126332/141500"). */
 int cat_wm_format(const struct jdate_stamp *w, char *buf, size_t cap, struct mlc_err *e);

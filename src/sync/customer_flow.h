@@ -45,10 +45,12 @@
 #include "bc/bc_customers.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/jobkind.h"
 #include "sync/flow.h"
 
-#define CUST_JOB "customer.sync"
-#define CUST_KEY "customer:"
+/* The job kind and its key prefix (core/jobkind.h). */
+#define CUST_JOB JOB_CUSTOMER_SYNC
+#define CUST_KEY JOB_KEY_CUSTOMER
 
 /* The orchestration inputs of contract §1, in sending order. */
 enum cust_field {

@@ -11,6 +11,7 @@
 #include "bc/bc_client.h"
 #include "bc/bc_hooks.h"
 #include "bc/bc_webhook.h"
+#include "core/jobkind.h"
 #include "core/log.h"
 
 #define MOD       "hooks"
@@ -19,20 +20,21 @@
 
 /* ---- the wanted scopes --------------------------------------------------- */
 
-enum flow { FLOW_ORDERS, FLOW_CUSTOMERS, FLOW_CATALOG };
-
+/* Each scope with the job kind its deliveries enqueue: a scope is wanted
+ * exactly when that kind has a handler (the daemon registers by the same
+ * function), so no hook feeds a queue nobody takes from. */
 static const struct {
     const char *scope;
-    enum flow   flow;
+    const char *kind;
 } scopes[] = {
-    { "store/order/*",          FLOW_ORDERS },
-    { "store/customer/*",       FLOW_CUSTOMERS },
-    { "store/product/created",  FLOW_CATALOG },
-    { "store/product/updated",  FLOW_CATALOG },
-    { "store/product/deleted",  FLOW_CATALOG },
-    { "store/sku/created",      FLOW_CATALOG },
-    { "store/sku/updated",      FLOW_CATALOG },
-    { "store/sku/deleted",      FLOW_CATALOG },
+    { "store/order/*",          JOB_ORDER_SYNC },
+    { "store/customer/*",       JOB_CUSTOMER_SYNC },
+    { "store/product/created",  JOB_CATALOG_SYNC },
+    { "store/product/updated",  JOB_CATALOG_SYNC },
+    { "store/product/deleted",  JOB_CATALOG_SYNC },
+    { "store/sku/created",      JOB_CATALOG_SYNC },
+    { "store/sku/updated",      JOB_CATALOG_SYNC },
+    { "store/sku/deleted",      JOB_CATALOG_SYNC },
 };
 
 _Static_assert(sizeof(scopes) / sizeof(scopes[0]) <= HOOKS_SCOPES_MAX,
@@ -43,14 +45,9 @@ size_t hooks_wanted(const struct mlc_config *cfg,
 {
     size_t n = 0;
 
-    for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++) {
-        bool on = scopes[i].flow == FLOW_ORDERS ||
-                  (scopes[i].flow == FLOW_CUSTOMERS && cfg->customers.enabled) ||
-                  (scopes[i].flow == FLOW_CATALOG && cfg->catalog.enabled);
-
-        if (on)
+    for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++)
+        if (jobkind_handled(cfg, scopes[i].kind))
             out[n++] = scopes[i].scope;
-    }
     return n;
 }
 

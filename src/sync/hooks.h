@@ -42,9 +42,11 @@
 struct bc_client;
 
 /*
- * The scopes, by the flow that consumes them (the webhook endpoint maps
- * order and transaction events to order.sync, customer events to
- * customer.sync, product and sku events to catalog.sync):
+ * The scopes, by the job kind their events enqueue (the webhook endpoint
+ * maps order and transaction events to order.sync, customer events to
+ * customer.sync, product and sku events to catalog.sync); a scope is
+ * wanted exactly when its kind has a handler (core/jobkind.h), so turning
+ * a flow off removes our hooks of its scopes at the next check:
  *   always                 store/order/<all>    (the wildcard: created,
  *                          updated, statusUpdated, refund/created, ...)
  *   customers.enabled      store/customer/<all> (customer and address)

@@ -57,12 +57,14 @@
 
 #include <jansson.h>
 
+#include "core/config.h"
+#include "core/jobkind.h"
 #include "core/err.h"
 #include "sync/flow.h"
 
-/* The job kind and the key prefix of its resources. */
-#define FLOW_ORDER_JOB  "order.sync"
-#define FLOW_ORDER_KEY  "order:"
+/* The job kind and the key prefix of its resources (core/jobkind.h). */
+#define FLOW_ORDER_JOB  JOB_ORDER_SYNC
+#define FLOW_ORDER_KEY  JOB_KEY_ORDER
 
 /* Runs the flow for order_id. Returns MLC_OK with *res set (e->msg holds the
  * reason of a HOLD or RETRY), or a negative code for a caller error (bad

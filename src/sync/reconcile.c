@@ -446,7 +446,7 @@ static int commit(struct sweep *s, const struct window *wo, const struct window 
         char key[32];
         bool coalesced = false;
 
-        snprintf(key, sizeof(key), "order:%" PRId64, s->todo.v[i]);
+        snprintf(key, sizeof(key), JOB_KEY_ORDER "%" PRId64, s->todo.v[i]);
         rc = store_job_enqueue(s->st, RECON_JOB_KIND, key, NULL, 0, NULL, &coalesced, e);
         if (rc == MLC_OK && coalesced)
             s->out->coalesced++;
@@ -481,6 +481,9 @@ int recon_sweep(struct bc_client *bc, struct store *st, const struct mlc_config 
     if (bc == NULL || st == NULL || cfg == NULL || out == NULL)
         return mlc_err_set(e, MLC_EINVAL, "recon_sweep: missing argument");
     memset(out, 0, sizeof(*out));
+    /* Its jobs must have a handler (core/jobkind.h), like every enqueuer's. */
+    if ((rc = jobkind_check(cfg, RECON_JOB_KIND, e)) != MLC_OK)
+        return rc;
     memset(&s, 0, sizeof(s));
     s.st = st;
     s.cfg = cfg;

@@ -46,13 +46,14 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/jdate.h"
+#include "core/jobkind.h"
 #include "store/store.h"
 
 struct bc_client;
 
 #define RECON_WM_ORDERS        "recon.orders"
 #define RECON_WM_REFUNDS       "recon.refunds"
-#define RECON_JOB_KIND         "order.sync"
+#define RECON_JOB_KIND         JOB_ORDER_SYNC
 /* Guard against a runaway list: a sweep that sees more orders (or refunds)
  * fails with MLC_ETOOBIG and moves nothing; such a backlog is a job for
  * `mlc sync orders` (an operator decision, hence no silent truncation). */

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "bc/bc_webhook.h"
+#include "core/config.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "daemon/webhook.h"
@@ -285,8 +286,10 @@ static void t_parse_kinds(void **state)
         { "{\"type\":\"product\",\"id\":12}", "product:12", "catalog.sync" },
         { "{\"type\":\"product\",\"id\":12,\"inventory\":{\"product_id\":12,"
           "\"method\":\"relative\",\"value\":-2}}", "product:12", "catalog.sync" },
+        /* a SKU names its product: the job re-reads the product */
         { "{\"type\":\"sku\",\"id\":34,\"sku\":{\"product_id\":12,\"variant_id\":5}}",
-          "sku:34", "catalog.sync" },
+          "product:12", "catalog.sync" },
+        { "{\"type\":\"sku\",\"id\":34}", "sku:34", "catalog.sync" },
         { "{\"type\":\"order\",\"id\":250,\"refund\":{\"refund_id\":3}}",
           "order:250", "order.sync" },
         { "{\"type\":\"transaction\",\"order_id\":\"250\",\"transaction_id\":\"x\"}",
@@ -688,6 +691,58 @@ static void t_handler_header_only(void **state)
     hfix_free(f);
 }
 
+#define PRODUCT_BODY(type, extra, created) \
+    "{\"scope\":\"store/" type "/updated\",\"store_id\":\"1025646\",\"data\":" \
+    "{\"type\":\"" type "\",\"id\":12" extra "},\"hash\":\"9a0b\",\"created_at\":" \
+    #created "}"
+
+/* A kind without a handler in the configuration (catalog.enabled false):
+ * acknowledged and stored, but no job; with the handler: a job, and a SKU
+ * event names its product. */
+static void t_handler_unhandled_kind(void **state)
+{
+    struct hfix *f = hfix_new(true, false);
+    const char *ok[] = { "X-MLC-Webhook-Secret: " HDRSEC, NULL };
+    struct mlc_config cat;
+    struct jobs_seen seen = { 0 };
+    struct webhook_stats s;
+    struct reply r;
+    char metrics[2048];
+
+    (void)state;
+    assert_int_equal(post(f, PRODUCT_BODY("product", "", 200), ok, &r), 200);
+    assert_non_null(strstr(r.body, "\"status\":\"stored\""));
+    assert_non_null(strstr(r.body, "no handler"));
+    assert_int_equal(count_jobs(f, STORE_JOB_READY), 0);
+    webhook_stats(f->w, &s);
+    assert_int_equal(s.unhandled, 1);
+    assert_int_equal(s.stored, 0);
+    /* a retry of it is a duplicate: the event was stored */
+    assert_int_equal(post(f, PRODUCT_BODY("product", "", 200), ok, &r), 200);
+    assert_string_equal(r.body, "{\"status\":\"duplicate\"}");
+    assert_true(webhook_metrics(f->w, metrics, sizeof(metrics), 0) < sizeof(metrics));
+    assert_non_null(strstr(metrics, "mlc_webhooks_total{outcome=\"unhandled\"} 1\n"));
+    /* orders always have a handler */
+    assert_int_equal(post(f, ORDER_BODY(9, 100), ok, &r), 200);
+    assert_int_equal(count_jobs(f, STORE_JOB_READY), 1);
+
+    memset(&cat, 0, sizeof(cat));
+    cat.catalog.enabled = true;
+    webhook_set_jobs(f->w, &cat);
+    assert_int_equal(post(f, PRODUCT_BODY("sku", ",\"sku\":{\"product_id\":12,"
+                                         "\"variant_id\":5}", 300), ok, &r), 200);
+    assert_string_equal(r.body, "{\"status\":\"stored\"}");
+    assert_int_equal(post(f, PRODUCT_BODY("product", "", 301), ok, &r), 200);
+    assert_int_equal(count_jobs(f, STORE_JOB_READY), 2);   /* order:9 and product:12 */
+    assert_int_equal(store_job_list(f->st, STORE_JOB_READY, 0, on_job, &seen, NULL), MLC_OK);
+    assert_string_equal(seen.kind, "catalog.sync");
+    assert_string_equal(seen.key, "product:12");
+    webhook_stats(f->w, &s);
+    assert_int_equal(s.unhandled, 1);
+    assert_int_equal(s.stored, 3);
+    hfix_free(f);
+}
+
 /* A store that fails answers 503, never 200. */
 static void t_handler_store_failure(void **state)
 {
@@ -742,6 +797,7 @@ int main(void)
         cmocka_unit_test(t_handler_flow),
         cmocka_unit_test(t_handler_running_job_enqueues_again),
         cmocka_unit_test(t_handler_header_only),
+        cmocka_unit_test(t_handler_unhandled_kind),
         cmocka_unit_test(t_handler_store_failure),
         cmocka_unit_test(t_handler_new_needs_a_secret),
     };

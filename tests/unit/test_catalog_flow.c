@@ -25,10 +25,12 @@
 #include <jansson.h>
 
 #include "ais/aissim.h"
+#include "bc/bc_catalog.h"
 #include "bc/bc_client.h"
 #include "bc/bcsim.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/jobkind.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/secret.h"
@@ -612,6 +614,167 @@ static void test_aitm_source(void **state)
     assert_int_equal(audit_count("sku:SKU-1001", "missing SKU", "skipped"), 0);
 }
 
+/* ---- product jobs (catalog.sync) ------------------------------------------------- */
+
+/* Runs the product jobs keys[0..n); outcomes and reasons into res/errs. */
+static void sync_products(const char *const *keys, size_t n, enum cat_outcome *res,
+                          struct mlc_err *errs, struct cat_stats *s)
+{
+    struct cat_run r = { .env = T.env, .st = T.st, .cfg = T.cfg, .actor = "worker:1" };
+    struct mlc_err e = { 0 };
+
+    assert_int_equal(cat_sync_products(&r, keys, n, res, errs, s, &e), MLC_OK);
+}
+
+/* One job; its outcome. */
+static enum cat_outcome sync_one(const char *key, struct cat_stats *s)
+{
+    enum cat_outcome res = CAT_RETRY;
+    struct mlc_err err = { 0 };
+
+    sync_products(&key, 1, &res, &err, s);
+    if (res != CAT_DONE)
+        fprintf(stderr, "%s: %s\n", key, err.msg);
+    return res;
+}
+
+/* An edit in BigCommerce through its API (what the store's admin does). */
+static void bc_edit(const char *what, json_t *items)
+{
+    struct bc_client *bc = NULL;
+    struct bc_item_result *res = NULL;
+    size_t n = 0;
+    struct mlc_err e = { 0 };
+
+    assert_int_equal(env_bc(T.env, &bc, &e), MLC_OK);
+    if (strcmp(what, "variants") == 0)
+        assert_int_equal(bc_variants_update(bc, items, &res, &n, &e), MLC_OK);
+    else
+        assert_int_equal(bc_products_update(bc, items, &res, &n, &e), MLC_OK);
+    free(res);
+    json_decref(items);
+}
+
+/* A product edited in BigCommerce gets JDE's name and price back (JDE is
+ * the master); run again (our own write fires the same webhook), nothing
+ * differs and nothing is written: no loop. */
+static void test_product_job_restores_jde_values(void **state)
+{
+    struct cat_stats s;
+    char *name;
+
+    (void)state;
+    open_run("  sku_map:\n" MAP_11);
+    assert_int_equal(sync_one("product:111", &s), CAT_DONE);
+    assert_int_equal(s.price_updates, 1);
+    assert_int_equal(s.name_updates, 1);
+    assert_int_equal(variant_cents(1111), 1999);
+
+    bc_edit("variants", json_pack("[{s:i, s:f}]", "id", 1111, "price", 9.99));
+    bc_edit("products", json_pack("[{s:i, s:s}]", "id", 111, "name", "Soap, on sale"));
+    assert_int_equal(variant_cents(1111), 999);
+    bc_counters_reset();
+    assert_int_equal(sync_one("product:111", &s), CAT_DONE);
+    assert_int_equal(s.price_updates, 1);
+    assert_int_equal(s.name_updates, 1);
+    assert_int_equal(bc_counter(PUT_VARIANTS), 1);
+    assert_int_equal(bc_counter(PUT_PRODUCTS), 1);
+    assert_int_equal(bc_counter("GET /v3/catalog/products"), 1);  /* read once */
+    assert_int_equal(variant_cents(1111), 1999);
+    name = product_name("NW-SOAP-6PK");
+    assert_string_equal(name, "Widget, large");
+    free(name);
+    assert_int_equal(audit_count("sku:NW-SOAP-6PK", "price", "ok"), 2);
+
+    /* the webhook of our own write: nothing differs, nothing written */
+    bc_counters_reset();
+    assert_int_equal(sync_one("product:111", &s), CAT_DONE);
+    assert_int_equal(s.unchanged, 1);
+    assert_int_equal(bc_writes(), 0);
+    /* a SKU event names its variant: the same product, the same answer */
+    assert_int_equal(sync_one("sku:1111", &s), CAT_DONE);
+    assert_int_equal(bc_writes(), 0);
+}
+
+/* Several jobs in one run: products read together, each job its own
+ * outcome. A variant SKU prices its variant but never names the product;
+ * a product none of whose SKUs JDE knows, and a deleted product, are
+ * audited and done (not held); a key of the wrong shape holds. */
+static void test_product_jobs_batch(void **state)
+{
+    const char *keys[] = { "product:111", "product:114", "sku:1141", "product:112",
+                           "product:999", "order:1" };
+    enum cat_outcome res[6];
+    struct mlc_err errs[6];
+    struct cat_stats s;
+    char *name;
+
+    (void)state;
+    open_run("  sku_map:\n" MAP_11);
+    bc_counters_reset();
+    sync_products(keys, 6, res, errs, &s);
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(res[i], CAT_DONE);
+    assert_int_equal(res[5], CAT_HOLD);
+    assert_non_null(strstr(errs[5].msg, "is not product:<id> or sku:<id>"));
+    assert_int_equal(bc_counter("GET /v3/catalog/products"), 1);
+    assert_int_equal(s.items, 2);
+    assert_int_equal(s.price_updates, 2);
+    assert_int_equal(bc_counter(PUT_VARIANTS), 1);   /* both prices in one batch */
+    assert_int_equal(variant_cents(1111), 1999);
+    assert_int_equal(variant_cents(1141), 525);
+    assert_int_equal(variant_cents(1142), 3499);
+    name = product_name("NW-POD");
+    assert_string_equal(name, "Laundry Pods");
+    free(name);
+    assert_int_equal(audit_count("product:112", "catalog.sync", "skipped"), 1);
+    assert_int_equal(audit_count("product:999", "catalog.sync", "skipped"), 1);
+    assert_int_equal(audit_count("product:111", "catalog.sync", "skipped"), 0);
+    assert_null(catalog_product("SKU-1003"));   /* never created from a job */
+}
+
+/* sku_source aitm, the map read backwards: W-LARGE is NW-SOAP-6PK. */
+static void test_product_job_aitm(void **state)
+{
+    struct cat_stats s;
+
+    (void)state;
+    open_run("  sync_name: false\n  sku_source: aitm\n"
+             "  sku_map:\n    \"W-LARGE\": \"NW-SOAP-6PK\"\n");
+    assert_int_equal(sync_one("product:111", &s), CAT_DONE);
+    assert_int_equal(s.price_updates, 1);
+    assert_int_equal(variant_cents(1111), 1999);
+}
+
+/* BigCommerce refusing JDE's value (the name belongs to another product)
+ * holds the job with its message; JDE failing retries it, nothing written. */
+static void test_product_job_refused_or_jde_down(void **state)
+{
+    enum cat_outcome res = CAT_DONE;
+    struct mlc_err err = { 0 };
+    struct cat_stats s;
+    const char *key = "product:111";
+
+    (void)state;
+    open_run("  sync_price: false\n  sku_map:\n" MAP_11);
+    json_decref(ctl(T.ais_base, "POST", "/__sim/table/F4101",
+                    "{\"rows\":[{\"ITM\":60001,\"LITM\":\"SKU-1001\",\"AITM\":\"W-LARGE\","
+                    "\"DSC1\":\"Dish Liquid 1 L\",\"UOM1\":\"EA\"}]}"));
+    sync_products(&key, 1, &res, &err, &s);
+    assert_int_equal(res, CAT_HOLD);
+    assert_non_null(strstr(err.msg, "BigCommerce refused"));
+    assert_non_null(strstr(err.msg, "NW-SOAP-6PK"));
+
+    json_decref(ctl(T.ais_base, "POST", "/__sim/faults", "{\"fail_next\":50}"));
+    bc_counters_reset();
+    res = CAT_DONE;
+    sync_products(&key, 1, &res, &err, &s);
+    assert_int_equal(res, CAT_RETRY);
+    assert_true(err.msg[0] != '\0');
+    assert_int_equal(bc_writes(), 0);
+    json_decref(ctl(T.ais_base, "POST", "/__sim/faults", "{\"fail_next\":0}"));
+}
+
 static void test_sku_for(void **state)
 {
     struct cfg_str_map m[] = { { "SKU-1001", "NW-SOAP-6PK" } };
@@ -638,6 +801,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_watermark_after_success, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jde_read_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aitm_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_product_job_restores_jde_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_product_jobs_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_product_job_aitm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_product_job_refused_or_jde_down, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("catalog_flow", tests, NULL, NULL);

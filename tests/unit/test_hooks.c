@@ -562,6 +562,42 @@ static void test_moved_and_unwanted(void **state)
     assert_int_equal(hook_id(f, "store/customer/*", PUBLIC), 0);
 }
 
+/* catalog.enabled: the six product and SKU scopes (their catalog.sync jobs
+ * have a handler); turned off, exactly those hooks of ours go. */
+static void test_catalog_scopes(void **state)
+{
+    struct fx *f = *state;
+    struct hooks_report r;
+    struct mlc_config *c = NULL;
+    const char *want[HOOKS_SCOPES_MAX];
+    char text[4096];
+    struct mlc_err e;
+    json_t *all;
+
+    mlc_err_clear(&e);
+    snprintf(text, sizeof(text), CFG_BASE "catalog:\n  enabled: true\n", (unsigned)f->port,
+             CFG_HOOKS, f->db, "false");
+    if (cfg_load_buffer("hooks.yaml", text, strlen(text), &c, &e) != MLC_OK)
+        fail_msg("config: %s", e.msg);
+    assert_int_equal(hooks_wanted(c, want), 7);
+    assert_string_equal(want[1], "store/product/created");
+    assert_string_equal(want[6], "store/sku/deleted");
+    client_for(f, c);
+    ensure(f, &r);
+    assert_int_equal(r.created, 7);
+    assert_true(hook_id(f, "store/sku/updated", PUBLIC) > 0);
+
+    client_for(f, load_cfg(f, true, false));
+    ensure(f, &r);
+    assert_int_equal(r.wanted, 1);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.deleted, 6);
+    assert_int_equal(hook_id(f, "store/product/updated", PUBLIC), 0);
+    all = raw_hooks(f);
+    assert_int_equal(json_array_size(all), 1);
+    json_decref(all);
+}
+
 static void test_skipped_without_url(void **state)
 {
     struct fx *f = *state;
@@ -623,6 +659,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reactivate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deactivated_by_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recreate_after_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_scopes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_header_rewritten, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moved_and_unwanted, setup, teardown),

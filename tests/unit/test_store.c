@@ -614,6 +614,53 @@ static void test_hold_replay(void **state)
     store_job_clear(&j);
 }
 
+/* Holding a job nobody works on (its kind has no handler): READY, or
+ * RUNNING past its lease; never one under a live lease, nor a settled one. */
+static void test_hold_idle(void **state)
+{
+    struct fx *f = *state;
+    struct store_job j;
+    struct mlc_err e = {0};
+    int64_t ready = enqueue(f, "customer.sync", "customer:7");
+    int64_t live = enqueue(f, "catalog.sync", "product:1");
+    int64_t stale = enqueue(f, "catalog.sync", "product:2");
+    const char *const cat[] = { "catalog.sync", NULL };
+
+    assert_int_equal(claim(f, "w1", cat, 60000, &j), MLC_OK);
+    assert_int_equal(j.id, live);
+    store_job_clear(&j);
+    assert_int_equal(claim(f, "w2", cat, 1000, &j), MLC_OK);
+    assert_int_equal(j.id, stale);
+    store_job_clear(&j);
+    f->now += 5000;              /* w2's lease ran out; w1's did not */
+
+    assert_int_equal(store_job_hold_idle(f->st, ready, "no handler for kind customer.sync",
+                                         &e), MLC_OK);
+    assert_int_equal(store_job_get(f->st, ready, &j, NULL), MLC_OK);
+    assert_int_equal(j.state, STORE_JOB_HELD);
+    assert_int_equal(j.attempts, 0);
+    assert_string_equal(j.last_error, "no handler for kind customer.sync");
+    store_job_clear(&j);
+    assert_int_equal(store_job_hold_idle(f->st, stale, "gone", &e), MLC_OK);
+    assert_int_equal(store_job_get(f->st, stale, &j, NULL), MLC_OK);
+    assert_int_equal(j.state, STORE_JOB_HELD);
+    assert_int_equal(j.attempts, 1);
+    assert_null(j.owner);
+    store_job_clear(&j);
+    assert_int_equal(store_job_hold(f->st, stale, "w2", "late", &e), MLC_ESTATE);
+
+    assert_int_equal(store_job_hold_idle(f->st, live, "x", &e), MLC_ESTATE);
+    assert_non_null(strstr(e.msg, "live lease"));
+    assert_int_equal(store_job_get(f->st, live, &j, NULL), MLC_OK);
+    assert_int_equal(j.state, STORE_JOB_RUNNING);
+    store_job_clear(&j);
+    assert_int_equal(store_job_hold_idle(f->st, ready, "again", &e), MLC_ESTATE);
+    assert_int_equal(store_job_hold_idle(f->st, 4242, "x", &e), MLC_ENOTFOUND);
+    assert_int_equal(store_job_hold_idle(f->st, 0, "x", &e), MLC_EINVAL);
+    /* held jobs replay like any other */
+    assert_int_equal(store_job_replay(f->st, ready, &e), MLC_OK);
+}
+
 struct walk {
     struct store *st;
     int64_t       ids[16];
@@ -1497,6 +1544,7 @@ int main(void)
         T(test_retry_and_fail),
         T(test_retry_absorbs_twin),
         T(test_hold_replay),
+        T(test_hold_idle),
         T(test_job_list),
         T(test_event_dedupe),
         T(test_watermarks),
