@@ -324,7 +324,7 @@ int aissim_settings_apply(struct aissim *s, const json_t *o, struct mlc_err *e)
         (rc = set_int(o, "page_cap", 1, 100000, &st->page_cap, e)) ||
         (rc = set_int(o, "server_utc_offset_min", -JDATE_OFFSET_MAX_MIN,
                       JDATE_OFFSET_MAX_MIN, &st->server_offset_min, e)) ||
-        (rc = set_int(o, "threads", 1, 64, &st->threads, e)) ||
+        (rc = set_int(o, "threads", 0, 64, &st->threads, e)) ||
         (rc = set_bool(o, "strict_inputs", &st->strict_inputs, e)) ||
         (rc = set_bool(o, "unique_alky", &st->unique_alky, e)) ||
         (rc = set_text(o, "environment", st->environment, sizeof(st->environment), e)) ||
@@ -652,7 +652,7 @@ static void defaults(struct aissim *s)
     st->invalid_token_status = 444;
     st->page_default = 100;
     st->page_cap = 2000;
-    st->threads = 4;
+    st->threads = 0;   /* a thread per connection: a withheld reply blocks no other */
     st->strict_inputs = true;
     st->unique_alky = true;
     snprintf(st->environment, sizeof(st->environment), "JDV920");

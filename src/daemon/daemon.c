@@ -179,6 +179,9 @@ static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
                  "Job attempts that will be retried.", st.retried);
     len = metric(buf, cap, len, "mlc_jobs_held_total", "counter",
                  "Jobs held for an operator (dead letter).", st.held);
+    len = metric(buf, cap, len, "mlc_jobs_deferred_total", "counter",
+                 "Jobs not decidable yet (a create in doubt), back later without an attempt.",
+                 st.deferred);
     len = metric(buf, cap, len, "mlc_jobs_failed_total", "counter",
                  "Jobs that gave up after the maximum attempts.", st.failed);
     len = metric(buf, cap, len, "mlc_worker_store_errors_total", "counter",

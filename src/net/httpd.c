@@ -755,8 +755,12 @@ int httpd_start(const struct httpd_opts *o, const struct httpd_route *routes,
 {
     struct sockaddr_storage ss;
     socklen_t sl;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                     MHD_USE_ERROR_LOG;
+    /* A pool of epoll threads; or (threads 0) a thread per connection, so
+     * a handler that blocks (a simulator withholding a reply) never stalls
+     * the other connections a pool thread would also serve. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                     (o->threads > 0 ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION |
+                                                       MHD_USE_POLL);
     const union MHD_DaemonInfo *di;
     struct httpd *h;
     int rc;
@@ -790,7 +794,7 @@ int httpd_start(const struct httpd_opts *o, const struct httpd_route *routes,
     h->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : 1),
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->connection_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)(o->max_connections > 0 ? o->max_connections : 1000),

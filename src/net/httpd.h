@@ -96,7 +96,7 @@ struct httpd_route {
 
 struct httpd_opts {
     const char *listen;           /* "127.0.0.1:8080", "[::1]:0" (0 = any free port) */
-    unsigned    threads;          /* MHD pool size, >= 1 */
+    unsigned    threads;          /* MHD pool size; 0: a thread per connection */
     unsigned    max_connections;  /* 0 = MHD default */
     unsigned    per_ip_limit;     /* connections from one address, 0 = no limit */
     unsigned    connection_timeout_s; /* idle timeout, 0 = never (avoid) */

@@ -50,6 +50,8 @@ jde:
   user: "MLCINT"
   password_ref: "jde_password"
   timeout_ms: 10000
+orders:
+  start: $E2E_CUTOVER
 posting:
   mode: journal
   company: "00001"

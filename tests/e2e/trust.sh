@@ -88,7 +88,7 @@ jde:
   timeout_ms: 2000
   server_timeout_s: $server_timeout_s
 orders:
-  start: "$E2E_CUTOVER"
+  start: $E2E_CUTOVER
 posting:
   mode: journal
   company: "00001"
