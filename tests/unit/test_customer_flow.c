@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "helpers/simctl.h"
+#include "helpers/testclock.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -348,16 +349,6 @@ struct run {
     int64_t            ahead_ms;  /* the store's clock: real time + this */
 };
 
-/* The store's clock of a run, moved ahead to let a settle time pass. */
-static int64_t run_clock(void *ctx)
-{
-    const struct run *r = ctx;
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + r->ahead_ms;
-}
-
 static void run_open(struct run *r)
 {
     char text[4096], path[128];
@@ -391,7 +382,7 @@ static void run_open(struct run *r)
         fprintf(stderr, "config: %s\n", e.msg);
     assert_non_null(r->cfg);
     assert_int_equal(store_open(path, &r->st, &e), MLC_OK);
-    store_set_clock(r->st, run_clock, r);
+    store_set_clock(r->st, testclock_ahead, &r->ahead_ms);
     if (env_new_with(r->cfg, TF.tok, TF.pwd, &r->env, &e) != MLC_OK)
         fprintf(stderr, "env: %s\n", e.msg);
     assert_non_null(r->env);

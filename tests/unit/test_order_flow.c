@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "helpers/simctl.h"
+#include "helpers/testclock.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -193,16 +194,6 @@ struct run {
     int64_t            ahead_ms;  /* the store's clock: real time + this */
 };
 
-/* The store's clock of a run: real time moved ahead by r->ahead_ms, so a
- * test can let a settle time pass without waiting for it. */
-static int64_t run_clock(void *ctx)
-{
-    const struct run *r = ctx;
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + r->ahead_ms;
-}
 /* The go-live cutover of every case but the cutover's own: before every
  * order of the seeds and of the cases. */
 #define ORDERS_PAST "orders:\n  start: \"2020-01-01T00:00:00Z\"\n"
@@ -270,7 +261,7 @@ static void run_open_orders(struct run *r, const char *mode, bool strict, const 
     snprintf(path, sizeof(path), "%s/s%d.db", TF.dir, ++TF.n_stores);
     r->cfg = mkcfg_orders(mode, strict, extra, orders, path);
     assert_int_equal(store_open(path, &r->st, &e), MLC_OK);
-    store_set_clock(r->st, run_clock, r);
+    store_set_clock(r->st, testclock_ahead, &r->ahead_ms);
     if (env_new_with(r->cfg, TF.tok, TF.pwd, &r->env, &e) != MLC_OK)
         fprintf(stderr, "env: %s\n", e.msg);
     assert_non_null(r->env);
