@@ -9,8 +9,14 @@
  *   WORKERS_RETRY -> store_job_retry (backoff from workers.retry_base_ms and
  *                    retry_cap_ms; FAILED once workers.max_attempts is reached)
  *   WORKERS_HOLD  -> store_job_hold, e->msg as the reason
+ *   WORKERS_PAUSE -> store_job_pause: the system the handler names in
+ *                    ctx->pause_on (a batch: ctx->pause_on_batch[i]) is down
+ *                    or refuses our credentials; the job waits READY for it
+ *                    (WORKERS_PAUSE_RECHECK_MS at most, or until the daemon
+ *                    resumes the system's jobs) without using up an attempt.
+ *                    Without a system it is a WORKERS_RETRY.
  * and every outcome is appended to the audit trail (actor "worker:N", entity
- * the job key, action the job kind, outcome done/retry/held/failed, detail
+ * the job key, action the job kind, outcome done/retry/held/failed/paused, detail
  * {"job_id", "attempt", "error"}). Handler messages must never hold secrets
  * (the err.h convention); they end up in the store and the log.
  *
@@ -56,8 +62,12 @@
 enum job_result {
     WORKERS_DONE = 0,
     WORKERS_RETRY,
-    WORKERS_HOLD
+    WORKERS_HOLD,
+    WORKERS_PAUSE
 };
+
+/* The longest a paused job waits when nothing resumes its system. */
+#define WORKERS_PAUSE_RECHECK_MS (5 * 60 * 1000)
 
 /* What a handler gets besides the job; valid during the call only. */
 struct workers_job_ctx {
@@ -71,6 +81,11 @@ struct workers_job_ctx {
     const atomic_bool        *cancel;  /* true once the pool is stopping */
     const struct store_job   *jobs;    /* a batch handler's jobs (job_id: */
     size_t                    n_jobs;  /* the first); NULL, 0 otherwise */
+    /* WORKERS_PAUSE: the system waited for, a static string ("jde"). A
+     * single handler sets pause_on; a batch handler pause_on_batch[i]
+     * (n_jobs entries, preset NULL). */
+    const char               *pause_on;
+    const char              **pause_on_batch;
 };
 
 typedef enum job_result (*workers_handler_fn)(struct workers_job_ctx *ctx,
@@ -104,6 +119,7 @@ struct workers_stats {
     uint64_t held;
     uint64_t failed;    /* gave up after max_attempts */
     uint64_t errors;    /* store errors around claims and outcomes */
+    uint64_t paused;    /* waits for a system, attempt given back */
 };
 
 /* A pool for cfg (takes its own reference). *out: caller frees with
@@ -135,5 +151,12 @@ int workers_stop(struct workers *p, int64_t timeout_ms, struct mlc_err *e);
 /* NULL-safe. After a stop that timed out, threads still running keep the
  * pool alive: it is then left to process exit instead of freed. */
 void workers_free(struct workers *p);
+
+struct health;
+/* Reports the store's writability to h (borrowed; before workers_start):
+ * a claim or an outcome the store refuses sets "store.write", the next
+ * claim that goes through clears it (idle workers claim every 200 ms, so
+ * it clears within a moment of the store taking writes again). */
+void workers_set_health(struct workers *p, struct health *h);
 
 #endif
