@@ -187,6 +187,8 @@ static const struct field fields[] = {
         "Extra CA bundle (PEM) for the AIS server's TLS certificate."),
     F_INT("jde.timeout_ms", jde.timeout_ms, "60000", 100, 600000,
         "Timeout of one AIS call, in milliseconds."),
+    F_INT("jde.login_backoff_s", jde.login_backoff_s, "60", 1, 86400,
+        "Seconds between AIS logins after JDE refused one (wrong password, locked user): retries must not lock the account."),
     F_STR("jde.orchestrations.add_journal_entry", jde.orch.add_journal_entry,
         "MLC_AddJournalEntry", chk_orch, 0, NULL,
         "Orchestration that adds a GL journal entry."),
@@ -317,6 +319,8 @@ static const struct field fields[] = {
         "3600", 10, 604800, "Seconds between refreshes of the cached JDE chart of accounts."),
     F_INT("schedule.session_keepalive_interval", schedule.session_keepalive_interval,
         "300", 10, 86400, "Seconds between keep-alive calls of an idle AIS session."),
+    F_INT("schedule.health_probe_interval", schedule.health_probe_interval, "10", 1, 3600,
+        "Seconds between checks of a system that is down or refuses our credentials; its paused jobs resume once it answers."),
 
     F_STR("store.url", store.url, "mlc.db", chk_store_url, 0, NULL,
         "State store: a SQLite file (relative to this file's directory), or a postgresql:// URL (no password in it)."),

@@ -83,6 +83,7 @@ struct cfg_jde {
     char *password_ref;        /* credential name */
     char *ca_file;
     int   timeout_ms;
+    int   login_backoff_s;     /* between logins after a refused one */
     struct cfg_orchestrations orch;
     struct cfg_str_map *inputs;   /* contract input name -> customer's name */
     size_t              n_inputs;
@@ -144,6 +145,7 @@ struct cfg_schedule {          /* seconds */
     int catalog_poll_interval;
     int accounts_refresh_interval;
     int session_keepalive_interval;
+    int health_probe_interval; /* down systems asked again; paused jobs resumed */
 };
 
 struct cfg_store {

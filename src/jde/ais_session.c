@@ -112,6 +112,7 @@ static int cfg_copy(const struct cfg_jde *in, struct cfg_jde *out)
 
     memset(out, 0, sizeof(*out));
     out->timeout_ms = in->timeout_ms;
+    out->login_backoff_s = in->login_backoff_s;
     if (dup_opt(in->ais_base_url, &out->ais_base_url) || dup_opt(in->environment, &out->environment) ||
         dup_opt(in->role, &out->role) ||
         dup_opt(in->device_name != NULL ? in->device_name : AIS_DEVICE_DEFAULT, &out->device_name) ||

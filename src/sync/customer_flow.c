@@ -430,8 +430,7 @@ static int create(struct cx *x, struct mlc_err *e)
           json_pack("{s:s, s:s, s:b, s:b}", "key", x->key, "error", e->msg,
                     "outcome_unknown", res.outcome_unknown, "reauth", res.reauth));
     mlc_err_wrap(e, "%s: outcome unknown, JDE is looked up before any new attempt", x->key);
-    if (rc >= 0)
-        rc = MLC_EIO;
+    rc = FLOW_IN_DOUBT; /* a retry, never a pause: the lookup comes first */
 out:
     ais_orch_result_clear(&res);
     return rc;
@@ -592,7 +591,7 @@ int cust_sync(const struct flow_run *r, int64_t customer_id, enum flow_result *r
     snprintf(x.entity, sizeof(x.entity), CUST_KEY "%" PRId64, customer_id);
     mlc_err_clear(&err);
     rc = run(&x, &err);
-    *res = rc == MLC_OK ? FLOW_DONE : rc == FLOW_HELD ? FLOW_HOLD : FLOW_RETRY;
+    *res = flow_result_of(r, rc);
     if (*res == FLOW_HOLD)
         audit(&x, "hold", "held", json_pack("{s:s}", "reason", err.msg));
     if (*res == FLOW_DONE)

@@ -14,13 +14,16 @@
 
 #include "core/config.h"
 #include "core/err.h"
+#include "core/health.h"
 #include "store/store.h"
 #include "sync/env.h"
 
 enum flow_result {
     FLOW_DONE = 0, /* finished: everything due is posted (or nothing was due) */
     FLOW_RETRY,    /* try again later (transport, JDE outcome unknown, ...) */
-    FLOW_HOLD      /* needs an operator: e->msg is the reason */
+    FLOW_HOLD,     /* needs an operator: e->msg is the reason */
+    FLOW_PAUSE     /* a system is down or refuses our credentials: wait for
+                      it (flow_pause_system names it), no attempt used */
 };
 
 /* Called before each long step; a non-zero return (lease lost, shutdown)
@@ -36,6 +39,9 @@ struct flow_run {
     flow_checkpoint_fn       checkpoint; /* may be NULL */
     void                    *checkpoint_ctx;
     int64_t                  now;      /* Unix seconds; 0: the clock */
+    /* The health watch of the calling thread during the run (core/health.h;
+     * NULL: never FLOW_PAUSE): what the run's own calls found down. */
+    const struct health_watch *watch;
 };
 
 /* Appends one audit row for entity as r's actor (detail is stolen; may be
@@ -51,6 +57,27 @@ int flow_run_checkpoint(const struct flow_run *r, struct mlc_err *e);
 /* The flows' internal "the run holds" result (positive, never an MLC_E*
  * code): returned by flow_hold, mapped to FLOW_HOLD at the end of a run. */
 #define FLOW_HELD 1
+
+/* The flows' internal "a create's outcome is unknown" result (positive):
+ * the key must be looked up in JDE before anything is sent again, so the
+ * run retries (counted), whatever state the system is in. */
+#define FLOW_IN_DOUBT 3 /* not 2: the order flow also sees POST_EMPTY */
+
+/*
+ * The result of a run that stopped with rc (MLC_OK, FLOW_HELD,
+ * FLOW_IN_DOUBT or a negative code). A negative code of the kind a system
+ * outage gives (MLC_EAUTH, MLC_EIO, MLC_ETIMEOUT, MLC_EBUSY, MLC_EPROTO) is
+ * FLOW_PAUSE when the run's own calls reported that a system is down or
+ * refuses our credentials (r->watch saw "jde.*" or "bigcommerce.*"); any
+ * other failure retries. A JDE refusal of a document is a hold (FLOW_HELD)
+ * before it gets here, and a create in doubt FLOW_IN_DOUBT: neither pauses.
+ */
+enum flow_result flow_result_of(const struct flow_run *r, int rc);
+/* The system a paused run waits for, a static string ("jde",
+ * "bigcommerce"), or NULL when the run's calls reported none. */
+const char *flow_pause_system(const struct flow_run *r);
+/* "done", "retry", "hold", "pause". */
+const char *flow_result_name(enum flow_result res);
 
 /* Sets e to the hold reason (MLC_ESTATE) and returns FLOW_HELD. The text is
  * formatted into a buffer of its own first: the arguments may point into

@@ -16,8 +16,10 @@
  *
  * Every function here works on one struct fx (an order's run) owned by the
  * batch driver, on the calling thread only. Functions that return int
- * return MLC_OK, FLOW_HELD (the run holds, the reason is in e) or a
- * negative code (retry).
+ * return MLC_OK, FLOW_HELD (the run holds, the reason is in e),
+ * FLOW_IN_DOUBT (a create's outcome is unknown: retry) or a negative code
+ * (retry, or pause when the run's calls found the system down:
+ * flow_result_of).
  */
 #ifndef MLC_SYNC_ORDER_FLOW_INT_H
 #define MLC_SYNC_ORDER_FLOW_INT_H

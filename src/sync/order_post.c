@@ -166,8 +166,7 @@ static int create(struct fx *x, const struct post_doc *d, json_t *rd, struct mlc
                        "outcome_unknown", res.outcome_unknown, "reauth", res.reauth));
     set_str(rd, "action", "unknown");
     mlc_err_wrap(e, "%s: outcome unknown, JDE is looked up before any new attempt", d->key);
-    if (rc >= 0)
-        rc = MLC_EIO;
+    rc = FLOW_IN_DOUBT; /* a retry, never a pause: the lookup comes first */
 out:
     ais_orch_result_clear(&res);
     return rc;
