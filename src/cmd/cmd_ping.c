@@ -714,7 +714,9 @@ static void jde_skip(struct ping *p, const char *from, const char *why)
 static void ping_jde(struct ping *p, struct cred_src *cs)
 {
     const struct cfg_jde *jc = &p->cfg->jde;
-    struct ais_session_opts opts = { .read_attempts = 1, .retry_base_ms = 250 };
+    /* No login back-off: ping logs in once and says so itself. */
+    struct ais_session_opts opts = { .read_attempts = 1, .retry_base_ms = 250,
+                                     .login_backoff_ms = -1 };
     struct mlc_secret *pw = NULL;
     struct ais_session *s = NULL;
     struct mlc_err e;

@@ -106,6 +106,8 @@ void health_set(struct health *h, const char *name, const char *fmt, ...)
     full = i < 0;
     if (!full) {
         c = &h->c[i];
+        if (!added && strcmp(c->reason, reason) != 0)
+            h->version++; /* a new reason is worth recording too */
         snprintf(c->reason, sizeof(c->reason), "%s", reason);
         c->updated_ms = now;
         c->reports++;

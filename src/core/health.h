@@ -70,7 +70,8 @@ void health_free(struct health *h); /* NULL-safe */
 
 /* Sets (or re-reports) name with a reason (printf format; never a secret).
  * A new condition is logged as a warning; a re-report updates the reason
- * quietly. Marks the calling thread's watch. */
+ * quietly. Marks the calling thread's watch. Reasons should not carry
+ * relative times ("in 5 s"): every new text is a change to record. */
 __attribute__((format(printf, 3, 4)))
 void health_set(struct health *h, const char *name, const char *fmt, ...);
 /* Clears name; true when it was set (then logged with how long it lasted). */
@@ -80,8 +81,9 @@ bool health_is_set(struct health *h, const char *name);
 bool health_system_ok(struct health *h, const char *system);
 /* Copies up to max conditions, oldest first; returns how many are set. */
 size_t health_list(struct health *h, struct health_cond *out, size_t max);
-/* Bumped whenever a condition is set or cleared (not on re-reports): a
- * writer that persists the conditions does so when it moved. */
+/* Bumped whenever a condition is set, cleared or reported with another
+ * reason (not on a re-report of the same reason): a writer that persists
+ * the conditions does so when it moved. */
 uint64_t health_version(struct health *h);
 
 /* "jde.login" -> "jde" into buf (the whole name when it has no dot). */

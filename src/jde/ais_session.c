@@ -44,6 +44,7 @@ struct ais_session {
     int                login_rc;      /* result of the last login */
     char               login_msg[MLC_ERR_MSG_MAX];
     int64_t            login_failed_ms;
+    int64_t            login_retry_wall; /* Unix ms of the next login allowed */
     bool               login_refused; /* AIS refused it: the long back-off */
     struct ais_login_info info;
 
@@ -554,19 +555,22 @@ static int64_t retry_in_locked(const struct ais_session *s)
 static int cached_failure_locked(struct ais_session *s, struct mlc_err *e)
 {
     int64_t left = retry_in_locked(s);
-    char at[JDATE_ISO8601_SIZE];
+    char at[JDATE_ISO8601_SIZE], why[MLC_ERR_MSG_MAX];
 
-    if (left <= 0) {
-        mlc_err_set(e, s->login_rc, "%s", s->login_msg);
-    } else {
-        if (jdate_iso8601_format((wall_ms() + left) / 1000, at, sizeof(at), NULL) != MLC_OK)
-            snprintf(at, sizeof(at), "?");
-        mlc_err_set(e, s->login_rc, "%s; logins %s: next attempt after %s (in %lld s)",
-                    s->login_msg, s->login_refused ? "back off after a refusal" : "pause",
-                    at, (long long)((left + 999) / 1000));
-    }
-    if (s->o.health != NULL)
-        health_set(s->o.health, HEALTH_JDE_LOGIN, "%s", e != NULL ? e->msg : s->login_msg);
+    /* The reason names the next attempt by its time only, so that every
+     * caller turned away in one window reports the same reason. */
+    if (jdate_iso8601_format(s->login_retry_wall / 1000, at, sizeof(at), NULL) != MLC_OK)
+        snprintf(at, sizeof(at), "?");
+    if (left <= 0 || backoff_locked(s) == 0)
+        snprintf(why, sizeof(why), "%s", s->login_msg);
+    else
+        snprintf(why, sizeof(why), "%s; logins %s: next attempt after %s", s->login_msg,
+                 s->login_refused ? "back off after a refusal" : "pause", at);
+    if (left > 0)
+        mlc_err_set(e, s->login_rc, "%s (in %lld s)", why, (long long)((left + 999) / 1000));
+    else
+        mlc_err_set(e, s->login_rc, "%s", why);
+    health_set(s->o.health, HEALTH_JDE_LOGIN, "%s", why);
     return s->login_rc;
 }
 
@@ -612,7 +616,8 @@ static int lead_login_locked(struct ais_session *s, struct mlc_err *e)
         s->login_failed_ms = now_ms(s);
         s->login_refused = rc == MLC_EAUTH;
         wait = backoff_locked(s);
-        if (jdate_iso8601_format((wall_ms() + wait) / 1000, at, sizeof(at), NULL) != MLC_OK)
+        s->login_retry_wall = wall_ms() + wait;
+        if (jdate_iso8601_format(s->login_retry_wall / 1000, at, sizeof(at), NULL) != MLC_OK)
             snprintf(at, sizeof(at), "?");
         if (s->login_refused)
             log_warn("ais", "login refused: logins back off", LF_ERR(&le),
@@ -772,7 +777,7 @@ void ais_session_login_state(struct ais_session *s, struct ais_login_state *out)
     if (out->failed) {
         left = retry_in_locked(s);
         out->retry_in_ms = left;
-        out->retry_at_ms = left > 0 ? wall_ms() + left : 0;
+        out->retry_at_ms = left > 0 ? s->login_retry_wall : 0;
         out->backoff_ms = backoff_locked(s);
         snprintf(out->msg, sizeof(out->msg), "%s", s->login_msg);
     }

@@ -40,12 +40,16 @@ static void test_set_clear_list(void **state)
     v1 = health_version(h);
     assert_true(v1 > v0);
 
-    /* A re-report keeps since, updates the reason, does not move the version. */
+    /* A re-report keeps since and counts; the same reason does not move
+     * the version, a new one does. */
+    health_set(h, HEALTH_JDE_LOGIN, "AIS login failed for user MLCSVC: 403");
+    assert_int_equal(health_version(h), v1);
     health_set(h, HEALTH_JDE_LOGIN, "again");
     assert_int_equal(health_list(h, c, HEALTH_MAX), 2);
     assert_string_equal(c[0].reason, "again");
-    assert_int_equal(c[0].reports, 2);
-    assert_int_equal(health_version(h), v1);
+    assert_int_equal(c[0].reports, 3);
+    assert_true(health_version(h) > v1);
+    v1 = health_version(h);
 
     assert_true(health_clear(h, HEALTH_JDE_LOGIN));
     assert_false(health_clear(h, HEALTH_JDE_LOGIN)); /* not a transition */
