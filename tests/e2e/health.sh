@@ -179,7 +179,11 @@ check "the reason is AIS's refusal and when the next login goes" \
     ready_has "AIS login failed for user MLCINT: 403.*next attempt after"
 first_fail=$(date +%s)
 check "both orders are paused on jde, no attempt used" wait_until 150 paused_jde 2
-sleep 4   # the probe asks every second meanwhile; the jobs stay paused
+runs_before=$(log_count 'msg="job paused"')
+# Callers keep coming for 7 s: the probe every second, and the orders
+# enqueued again every second (each run is turned away by the back-off at
+# once and pauses again, still without using an attempt).
+for _ in 1 2 3 4 5 6 7; do enqueue 100 102; sleep 1; done
 elapsed=$(( $(date +%s) - first_fail + 2 ))
 bound=$(( 1 + elapsed / BACKOFF_S ))
 logins=$(ais_count "$LOGINS")
@@ -189,6 +193,9 @@ check "the log says logins back off, once per refused login" sh -c \
     "[ \"\$(grep -c 'msg=\"login refused: logins back off\"' '$log')\" = '$logins' ] &&
      grep -q 'next_attempt_in_s=$BACKOFF_S .*setting=jde.login_backoff_s' '$log'"
 check "the paused jobs are in the log, waiting for jde" in_log 'msg="job paused".*waits_for=jde'
+check "the orders enqueued again ran meanwhile, each turned away at once" \
+    test "$(log_count 'msg="job paused"')" -gt "$runs_before"
+check "still paused with no attempt used" paused_jde 2
 check "nothing failed or held" no_failed
 "$MLC" ping --config "$cfg" >"$tmp/ping.out" 2>&1
 check "mlc ping: the daemon's login back-off in one verdict line" \
