@@ -67,7 +67,7 @@ enum job_result {
 };
 
 /* The longest a paused job waits when nothing resumes its system. */
-#define WORKERS_PAUSE_RECHECK_MS (5 * 60 * 1000)
+#define WORKERS_PAUSE_RECHECK_MS (15 * 60 * 1000)
 
 /* What a handler gets besides the job; valid during the call only. */
 struct workers_job_ctx {
