@@ -195,7 +195,7 @@ check "the log says logins back off, once per refused login" sh -c \
 check "the paused jobs are in the log, waiting for jde" in_log 'msg="job paused".*waits_for=jde'
 check "the orders enqueued again ran meanwhile, each turned away at once" \
     test "$(log_count 'msg="job paused"')" -gt "$runs_before"
-check "still paused with no attempt used" paused_jde 2
+check "still paused with no attempt used" wait_until 100 paused_jde 2
 check "nothing failed or held" no_failed
 "$MLC" ping --config "$cfg" >"$tmp/ping.out" 2>&1
 check "mlc ping: the daemon's login back-off in one verdict line" \
