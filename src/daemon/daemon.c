@@ -59,6 +59,8 @@ struct daemon {
     /* Why the daemon is not ready (core/health.h): every component reports
      * into it; /readyz and /metrics render it. */
     struct health     *health;
+    struct store      *health_st;     /* the health task's own connection: its
+                                         writes may wait, /readyz must not */
     uint64_t           health_saved;  /* version last written to the store */
     struct pause_sys   paused[2];     /* main thread only */
 };
@@ -474,7 +476,9 @@ static void health_save(struct daemon *d, bool stopped)
     struct mlc_err e;
     char *text;
 
-    o = json_pack("{s:I, s:s, s:[]}", "at", (json_int_t)store_now_ms(d->probe),
+    if (d->health_st == NULL)
+        return;
+    o = json_pack("{s:I, s:s, s:[]}", "at", (json_int_t)store_now_ms(d->health_st),
                   "daemon", stopped ? "stopped" : "running", "conditions");
     arr = json_object_get(o, "conditions");
     for (size_t i = 0; arr != NULL && i < n && i < HEALTH_MAX; i++)
@@ -485,12 +489,10 @@ static void health_save(struct daemon *d, bool stopped)
     json_decref(o);
     if (text == NULL)
         return;
-    pthread_mutex_lock(&d->probe_mu);
-    if (store_watermark_set(d->probe, HEALTH_WATERMARK, text, &e) == MLC_OK)
+    if (store_watermark_set(d->health_st, HEALTH_WATERMARK, text, &e) == MLC_OK)
         d->health_saved = v;
     else
         log_warn("daemon", "cannot record the health conditions", LF_ERR(&e));
-    pthread_mutex_unlock(&d->probe_mu);
     free(text);
 }
 
@@ -508,9 +510,7 @@ static void resume_paused(struct daemon *d, struct pause_sys *ps, int64_t now)
         ps->gap_ms = base;
     if (ps->last_resume_ms > 0 && now - ps->last_resume_ms < ps->gap_ms)
         return;
-    pthread_mutex_lock(&d->probe_mu);
-    rc = store_jobs_resume(d->probe, ps->name, &n, &e);
-    pthread_mutex_unlock(&d->probe_mu);
+    rc = store_jobs_resume(d->health_st, ps->name, &n, &e);
     if (rc != MLC_OK) {
         log_warn("daemon", "cannot resume paused jobs", LF_STR("system", ps->name), LF_ERR(&e));
         return;
@@ -719,6 +719,8 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     if (d->webhook == NULL)
         n_routes--;
     rc = start_flows(d, e);
+    if (rc == MLC_OK && (rc = store_open(d->cfg->store.url, &d->health_st, e)) != MLC_OK)
+        mlc_err_wrap(e, "health task store");
     if (rc == MLC_OK)
         rc = add_task(d, "health", d->cfg->schedule.health_probe_interval, task_health, d, e);
     if (rc != MLC_OK)
@@ -860,6 +862,7 @@ void daemon_free(struct daemon *d)
     secret_free(d->hook_secret);
     sched_free(d->sched);
     store_close(d->task_st);
+    store_close(d->health_st);
     store_close(d->probe);
     if (!d->workers_stuck)
         health_free(d->health); /* after everything that reports into it */

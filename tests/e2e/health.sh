@@ -12,7 +12,9 @@
 #      200, the orders post by themselves;
 #   3. AIS stopped: orders paused (jde.unreachable), none FAILED although the
 #      outage outlasts workers.max_attempts; AIS back: they resume and post
-#      by themselves, each with one attempt, without `mlc replay`.
+#      by themselves, each with one attempt, without `mlc replay`;
+#   4. the store refuses writes (its write lock held elsewhere): /readyz 503
+#      naming store.write, 200 again once writes go through.
 # Prints TAP lines; every wait is bounded; sleeps only pace polling.
 set -u
 
@@ -231,6 +233,25 @@ check "the paused orders post by themselves" wait_until 300 posted_once BC101S B
 check "all four orders done with one attempt each, nothing failed" wait_until 100 all_done
 check "daemon stops cleanly" daemon_term 200
 check "exit status 0" test "$daemon_rc" = 0
+
+# ---- 4. the store refuses writes (another process holds its write lock) -------------------
+require "daemon starts" daemon_start write_config
+check "/readyz 200" wait_until 100 ready_is 200
+"$PY" - "$tmp/mlc.db" <<'PY' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN IMMEDIATE")   # every writer now waits, then gives up
+time.sleep(8)
+c.execute("ROLLBACK")
+PY
+lockpid=$!
+e2e_track "$lockpid"
+check "/readyz 503 naming store.write while the store refuses writes" \
+    wait_until 80 ready_is 503 store.write
+check "the reason is SQLite's" ready_has "database is locked"
+wait "$lockpid" 2>/dev/null
+check "/readyz 200 again once a write goes through" wait_until 100 ready_is 200
+check "daemon stops" daemon_term 200
 check "no secret in the log" sh -c "! grep -q -e '$JDE_PASSWORD' -e '$BC_TOKEN' '$log'"
 
 e2e_done
