@@ -1,6 +1,7 @@
 /*
  * aissim_ctl: the /__sim/ control API of the AIS simulator (counters,
- * clock, settings, faults, restart, table reads and upserts).
+ * clock, settings, faults, users' passwords, restart, table reads and
+ * upserts).
  */
 #include "aissim_int.h"
 
@@ -202,6 +203,21 @@ static json_t *tables_json(const struct aissim *s)
     return o;
 }
 
+static void ctl_user(struct aissim *s, const struct httpd_request *rq,
+                     struct httpd_response *rs)
+{
+    struct mlc_err e = { 0 };
+    json_t *body = aissim_body_json(s, rq, rs);
+
+    if (body == NULL)
+        return;
+    if (aissim_user_set_password(s, body, &e) != MLC_OK)
+        ctl_bad(rs, e.code == MLC_ENOTFOUND ? 404 : 400, e.msg);
+    else
+        ctl_ok(rs, NULL);
+    json_decref(body);
+}
+
 static void ctl_route(struct aissim *s, const struct httpd_request *rq,
                       struct httpd_response *rs)
 {
@@ -220,6 +236,8 @@ static void ctl_route(struct aissim *s, const struct httpd_request *rq,
         ctl_apply(s, rq, rs, aissim_faults_apply, aissim_faults_json);
     } else if (is(p, "/settings") && (is(m, "GET") || is(m, "POST"))) {
         ctl_apply(s, rq, rs, aissim_settings_apply, aissim_settings_json);
+    } else if (is(p, "/users") && is(m, "POST")) {
+        ctl_user(s, rq, rs);
     } else if (is(p, "/restart") && is(m, "POST")) {
         aissim_sessions_clear(s);
         s->restarts++;

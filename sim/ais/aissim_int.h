@@ -295,6 +295,9 @@ void aissim_random_hex(char *hex, size_t n);
 
 int aissim_users_load(struct aissim *s, const json_t *users, struct mlc_err *e);
 void aissim_users_free(struct aissim *s);
+/* Control API: {"username", "password"} changes a seeded user's password
+ * (the JDE administrator resets it); existing tokens stay valid. */
+int aissim_user_set_password(struct aissim *s, const json_t *body, struct mlc_err *e);
 /* Drops every token and every result set (an AIS restart). */
 void aissim_sessions_clear(struct aissim *s);
 /* Ends the temporary sessions of stateless calls (after each request). */

@@ -87,6 +87,29 @@ void aissim_users_free(struct aissim *s)
     s->n_users = 0;
 }
 
+int aissim_user_set_password(struct aissim *s, const json_t *body, struct mlc_err *e)
+{
+    const char *user = json_string_value(json_object_get(body, "username"));
+    const char *pwd = json_string_value(json_object_get(body, "password"));
+    char *copy;
+
+    if (user == NULL || pwd == NULL)
+        return mlc_err_set(e, MLC_EINVAL, "expected {\"username\", \"password\"}");
+    for (size_t i = 0; i < s->n_users; i++) {
+        struct aissim_user *u = &s->users[i];
+
+        if (strcmp(u->username, user) != 0)
+            continue;
+        if ((copy = strdup(pwd)) == NULL)
+            return mlc_err_set(e, MLC_ENOMEM, "aissim: out of memory");
+        sodium_memzero(u->password, strlen(u->password));
+        free(u->password);
+        u->password = copy;
+        return MLC_OK;
+    }
+    return mlc_err_set(e, MLC_ENOTFOUND, "no user %s", user);
+}
+
 /* ---- tokens ---------------------------------------------------------------- */
 
 static void token_free(struct aissim_token *t)

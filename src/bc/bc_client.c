@@ -13,6 +13,7 @@
 #include "bc/bc_decode.h"
 #include "bc/pacer.h"
 #include "core/config.h"
+#include "core/health.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/order.h"
@@ -39,6 +40,7 @@ struct bc_client {
     /* Per-call state, reset before the first attempt of each call. */
     unsigned                   transient;
     uint64_t                   requests;
+    struct health             *health;  /* borrowed, may be NULL */
 };
 
 static const struct bc_client_tuning tuning_defaults = {
@@ -128,6 +130,11 @@ void bc_client_free(struct bc_client *c)
     httpc_free(c->h);
     free(c->base);
     free(c);
+}
+
+void bc_client_set_health(struct bc_client *c, struct health *h)
+{
+    c->health = h;
 }
 
 uint64_t bc_client_requests(const struct bc_client *c)
@@ -495,6 +502,32 @@ static enum httpc_hook_action pace_hook(void *ctx, const struct httpc_hook_info 
     return HTTPC_HOOK_DEFAULT;
 }
 
+/* What one call says about BigCommerce (only when a request went out): a
+ * 2xx clears both conditions; 401/403 sets "bigcommerce.auth"; a 5xx after
+ * the retries, or no answer at all, sets "bigcommerce.unreachable"; any
+ * other answer clears that one. */
+static void note_health(struct bc_client *c, int rc, int status, bool sent,
+                        const struct mlc_err *e)
+{
+    const char *msg = e != NULL && e->msg[0] != '\0' ? e->msg : mlc_strerror(rc);
+
+    if (c->health == NULL || !sent)
+        return;
+    if (status >= 200 && status <= 299) {
+        health_clear(c->health, HEALTH_BC_DOWN);
+        health_clear(c->health, HEALTH_BC_AUTH);
+        return;
+    }
+    if (status == 401 || status == 403)
+        health_set(c->health, HEALTH_BC_AUTH, "BigCommerce refused the API token: %s", msg);
+    if (status >= 500 && status <= 599)
+        health_set(c->health, HEALTH_BC_DOWN, "BigCommerce is failing: %s", msg);
+    else if (status == 0 && (rc == MLC_EIO || rc == MLC_ETIMEOUT))
+        health_set(c->health, HEALTH_BC_DOWN, "BigCommerce did not answer: %s", msg);
+    else if (status != 0)
+        health_clear(c->health, HEALTH_BC_DOWN);
+}
+
 void bc_resp_clear(struct bc_resp *r)
 {
     if (r == NULL)
@@ -534,6 +567,7 @@ int bc_call(struct bc_client *c, const char *method, const struct bc_url *url,
     struct httpc_retry pol = { 0 };
     char *full = NULL, *text = NULL;
     size_t text_len = 0, flen;
+    uint64_t sent_before = c->requests;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -588,6 +622,7 @@ int bc_call(struct bc_client *c, const char *method, const struct bc_url *url,
         rc = mlc_err_set(e, bc_status_code(resp.status), "%s", msg);
     }
 out:
+    note_health(c, rc, resp.status, c->requests != sent_before, e);
     if (text != NULL) {
         secret_wipe(text, text_len);
         free(text);

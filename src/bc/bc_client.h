@@ -68,6 +68,13 @@ void bc_client_free(struct bc_client *c);
 /* Replaces the retry tuning (t NULL: defaults). */
 void bc_client_tune(struct bc_client *c, const struct bc_client_tuning *t);
 
+struct health;
+/* Reports what the calls find to h (borrowed; may be NULL): a 2xx clears
+ * "bigcommerce.auth" and "bigcommerce.unreachable"; 401/403 sets the
+ * first; no answer, or a 5xx once the retries are spent, the second; any
+ * other answer clears the second. */
+void bc_client_set_health(struct bc_client *c, struct health *h);
+
 /* HTTP requests this client sent (attempts, retries included). */
 uint64_t bc_client_requests(const struct bc_client *c);
 

@@ -4,7 +4,9 @@
  * every FAILED one (it gave up after workers.max_attempts), oldest first in
  * each group, with its resource key, since when, attempts, the full reason
  * and what the ledger already holds for that resource, so that whoever
- * reads it at 3 a.m. knows what to fix and how to replay.
+ * reads it at 3 a.m. knows what to fix and how to replay. Jobs paused
+ * because a system is down or refuses our credentials need no replay: they
+ * are summed up first, per system, with the reason ("paused" in --json).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -132,6 +134,26 @@ static int add_ledger(struct store *st, json_t *items, struct mlc_err *e)
     return MLC_OK;
 }
 
+/* READY jobs paused on a system: {"<system>": {"jobs": n, "reason": the
+ * newest job's reason}}. */
+static int paused_cb(const struct store_job *j, void *ctx)
+{
+    json_t *by = ctx, *o;
+
+    if (j->paused_on == NULL)
+        return 0;
+    o = json_object_get(by, j->paused_on);
+    if (o == NULL) {
+        o = json_pack("{s:I}", "jobs", (json_int_t)0);
+        if (o == NULL || json_object_set_new(by, j->paused_on, o) != 0)
+            return 1;
+    }
+    json_object_set_new(o, "jobs",
+                        json_integer(json_integer_value(json_object_get(o, "jobs")) + 1));
+    json_object_set_new(o, "reason", cmdu_json_str(j->last_error));
+    return 0;
+}
+
 /* {"held": n, "failed": n, "items": [...]} or NULL (message printed). */
 static json_t *collect_all(struct store *st)
 {
@@ -159,11 +181,19 @@ static json_t *collect_all(struct store *st)
         json_decref(c.items);
         return NULL;
     }
-    out = json_pack("{s:I, s:I, s:o}", "held", (json_int_t)n_held,
+    out = json_pack("{s:I, s:I, s:o, s:{}}", "held", (json_int_t)n_held,
                     "failed", (json_int_t)(json_array_size(c.items) - n_held),
-                    "items", c.items);
-    if (out == NULL)
+                    "items", c.items, "paused");
+    if (out == NULL) {
         fprintf(stderr, PROG ": out of memory\n");
+        return NULL;
+    }
+    if (store_job_list(st, STORE_JOB_READY, 0, paused_cb, json_object_get(out, "paused"),
+                       &e) != MLC_OK) {
+        fprintf(stderr, PROG ": %s\n", e.msg);
+        json_decref(out);
+        return NULL;
+    }
     return out;
 }
 
@@ -239,9 +269,20 @@ static void print_text(const json_t *r, const char *config)
     json_int_t held = json_integer_value(json_object_get(r, "held"));
     json_int_t failed = json_integer_value(json_object_get(r, "failed"));
     const json_t *items = json_object_get(r, "items");
+    const char *sys;
     size_t i;
-    json_t *it;
+    json_t *it, *p;
 
+    json_object_foreach((json_t *)json_object_get(r, "paused"), sys, p) {
+        printf("PAUSED %" JSON_INTEGER_FORMAT " job%s waiting for %s: they resume by "
+               "themselves when it answers (nothing to replay)\n",
+               json_integer_value(json_object_get(p, "jobs")),
+               json_integer_value(json_object_get(p, "jobs")) == 1 ? "" : "s", sys);
+        print_block("reason", json_string_value(json_object_get(p, "reason")) != NULL
+                                  ? json_string_value(json_object_get(p, "reason"))
+                                  : "(none recorded)");
+        putchar('\n');
+    }
     if (held == 0 && failed == 0) {
         printf("nothing held, nothing failed\n");
         return;

@@ -85,6 +85,8 @@ static json_t *job_json(const struct store_job *j)
     json_object_set_new(o, "kind", json_string(j->kind));
     json_object_set_new(o, "key", json_string(j->key));
     json_object_set_new(o, "state", json_string(store_job_state_name(j->state)));
+    /* READY, waiting for this system to answer again (NULL otherwise). */
+    json_object_set_new(o, "paused_on", j->paused_on ? json_string(j->paused_on) : json_null());
     json_object_set_new(o, "attempts", json_integer(j->attempts));
     if (j->payload != NULL) {
         payload = json_loads(j->payload, JSON_DECODE_ANY, NULL);
@@ -113,13 +115,16 @@ static int list_json_cb(const struct store_job *j, void *ctx)
 
 static int list_text_cb(const struct store_job *j, void *ctx)
 {
+    bool paused = j->paused_on != NULL && j->state == STORE_JOB_READY;
     char upd[32];
 
     (void)ctx;
     cmdu_fmt_time(j->updated_at, upd, sizeof(upd));
-    printf("%-8" PRId64 " %-8s %-24s %-24s %3d  %s  %s\n", j->id,
-           store_job_state_name(j->state), j->kind, j->key, j->attempts, upd,
-           j->last_error != NULL ? j->last_error : "");
+    /* A paused job is READY, waiting for a system: shown as "paused". */
+    printf("%-8" PRId64 " %-8s %-24s %-24s %3d  %s  %s%s%s%s\n", j->id,
+           paused ? "paused" : store_job_state_name(j->state), j->kind, j->key,
+           j->attempts, upd, paused ? "waits for " : "", paused ? j->paused_on : "",
+           paused ? ": " : "", j->last_error != NULL ? j->last_error : "");
     return 0;
 }
 
@@ -248,6 +253,8 @@ static int jobs_show(const struct jobs_args *a, struct store *st)
            j.id, j.kind, j.key, store_job_state_name(j.state), j.attempts,
            j.payload ? j.payload : "-", t3, j.owner ? j.owner : "-", t4,
            j.last_error ? j.last_error : "-", t1, t2);
+    if (j.paused_on != NULL)
+        printf("paused_on:   %s (waits for it to answer; resumes by itself)\n", j.paused_on);
     store_job_clear(&j);
     return 0;
 }

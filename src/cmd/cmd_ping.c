@@ -10,6 +10,8 @@
  *   jde reach / credentials  the same for the AIS server and the password
  *   jde defaultconfig        the AIS server answers (version)
  *   jde login / validate     a session for the configured user
+ *   jde login-backoff        whether the running daemon's AIS logins fail and
+ *                            back off (its conditions, recorded in the store)
  *   jde orchestration        each configured orchestration exists (discover)
  *   jde mapping              every account and business unit the posting
  *                            configuration names, as posted, exists (F0901,
@@ -574,6 +576,43 @@ static bool jde_login(struct ping *p, struct ais_session *s)
     return true;
 }
 
+/* The daemon's side of the login: it records its health conditions in the
+ * store (watermark "health.conditions"); a "jde.login" there means its
+ * logins fail and back off (jde.login_backoff_s after a refusal). */
+static void jde_backoff(struct ping *p, struct store *st, bool ping_ok)
+{
+    const int backoff = p->cfg->jde.login_backoff_s;
+    char *buf = st != NULL ? malloc(16384) : NULL;
+    const json_t *c = NULL, *x;
+    json_t *doc = NULL;
+    size_t i;
+
+    step_start(p);
+    if (buf == NULL || store_watermark_get(st, "health.conditions", buf, 16384, NULL) != MLC_OK ||
+        (doc = json_loads(buf, 0, NULL)) == NULL) {
+        verdict(p, "jde", "login-backoff", V_OK, "no daemon has recorded a failing login "
+                "(after a refused one it waits %d s: jde.login_backoff_s)", backoff);
+        goto out;
+    }
+    json_array_foreach(json_object_get(doc, "conditions"), i, x)
+        if (c == NULL && json_is_string(json_object_get(x, "condition")) &&
+            strcmp(json_string_value(json_object_get(x, "condition")), "jde.login") == 0)
+            c = x;
+    if (c == NULL)
+        verdict(p, "jde", "login-backoff", V_OK, "the daemon's AIS logins are not failing "
+                "(after a refused one it waits %d s: jde.login_backoff_s)", backoff);
+    else
+        verdict(p, "jde", "login-backoff", V_FAIL, "the daemon's AIS login fails and backs off: "
+                "%s. %s", json_string_value(json_object_get(c, "reason")),
+                ping_ok ? "This ping logged in: if the stored password changed, restart the "
+                          "daemon (it reads credentials at start); otherwise it logs in again "
+                          "by itself then"
+                        : "Fix the password (mlc credentials set jde), then restart the daemon");
+out:
+    json_decref(doc);
+    free(buf);
+}
+
 static bool jde_validate(struct ping *p, struct ais_session *s)
 {
     uint64_t before = ais_session_login_count(s);
@@ -734,11 +773,13 @@ static void jde_skip(struct ping *p, const char *from, const char *why)
 static void ping_jde(struct ping *p, struct cred_src *cs)
 {
     const struct cfg_jde *jc = &p->cfg->jde;
-    struct ais_session_opts opts = { .read_attempts = 1, .retry_base_ms = 250 };
+    /* No login back-off: ping logs in once and says so itself. */
+    struct ais_session_opts opts = { .read_attempts = 1, .retry_base_ms = 250,
+                                     .login_backoff_ms = -1 };
     struct mlc_secret *pw = NULL;
     struct ais_session *s = NULL;
     struct mlc_err e;
-    bool reached, have_pw;
+    bool reached, have_pw, logged_in;
 
     mlc_err_clear(&e);
     reached = reach(p, "jde", jc->ais_base_url, jc->ca_file, "jde.ca_file", jc->timeout_ms);
@@ -754,7 +795,9 @@ static void ping_jde(struct ping *p, struct cred_src *cs)
         goto out;
     }
     jde_defaultconfig(p, s);
-    if (!jde_login(p, s)) {
+    logged_in = jde_login(p, s);
+    jde_backoff(p, cs->store, logged_in);
+    if (!logged_in) {
         jde_skip(p, "validate", "the login failed");
         goto out;
     }

@@ -195,6 +195,8 @@ static const struct field fields[] = {
         "The AIS server's own request timeout in seconds, if your JDE team set one (0: unknown)."),
     F_INT("jde.settle_s", jde.settle_s, "0", 0, 86400,
         "Seconds before a create with a lost answer may be found absent (0: auto, see docs)."),
+    F_INT("jde.login_backoff_s", jde.login_backoff_s, "60", 1, 86400,
+        "Seconds between AIS logins after JDE refused one (wrong password, locked user): retries must not lock the account."),
     F_STR("jde.orchestrations.add_journal_entry", jde.orch.add_journal_entry,
         "MLC_AddJournalEntry", chk_orch, 0, NULL,
         "Orchestration that adds a GL journal entry."),
@@ -337,6 +339,8 @@ static const struct field fields[] = {
         "3600", 10, 604800, "Seconds between refreshes of the cached JDE chart of accounts."),
     F_INT("schedule.session_keepalive_interval", schedule.session_keepalive_interval,
         "300", 10, 86400, "Seconds between keep-alive calls of an idle AIS session."),
+    F_INT("schedule.health_probe_interval", schedule.health_probe_interval, "10", 1, 3600,
+        "Seconds between checks of a system that is down or refuses our credentials; its paused jobs resume once it answers."),
 
     F_STR("store.url", store.url, "mlc.db", chk_store_url, 0, NULL,
         "State store: a SQLite file (relative to this file's directory), or a postgresql:// URL (no password in it)."),

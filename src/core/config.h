@@ -85,6 +85,7 @@ struct cfg_jde {
     int   timeout_ms;
     int   server_timeout_s;    /* AIS server's own request timeout, 0: unknown */
     int   settle_s;            /* 0: auto (cfg_settle_ms) */
+    int   login_backoff_s;     /* between logins after a refused one */
     struct cfg_orchestrations orch;
     struct cfg_str_map *inputs;   /* contract input name -> customer's name */
     size_t              n_inputs;
@@ -155,6 +156,7 @@ struct cfg_schedule {          /* seconds */
     int catalog_poll_interval;
     int accounts_refresh_interval;
     int session_keepalive_interval;
+    int health_probe_interval; /* down systems asked again; paused jobs resumed */
 };
 
 struct cfg_store {

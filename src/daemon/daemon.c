@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "bc/bc_client.h"
+#include "core/health.h"
+#include "core/jdate.h"
 #include "core/jobkind.h"
 #include "core/log.h"
 #include "core/tz.h"
@@ -25,6 +27,15 @@
 #include "sync/reconcile.h"
 
 #define LOOP_MAX_WAIT_MS 1000 /* longest sigtimedwait between scheduler ticks */
+#define RESUME_GAP_MAX_MS (15 * 60 * 1000) /* slowest resume of a flapping system */
+#define HEALTH_WATERMARK "health.conditions"  /* the conditions, for mlc ping */
+
+/* The health task's view of one system whose jobs pause. */
+struct pause_sys {
+    const char *name;            /* "jde", "bigcommerce" */
+    int64_t     last_resume_ms;  /* monotonic; 0: never */
+    int64_t     gap_ms;          /* least time between resumes of this system */
+};
 
 struct daemon {
     char              *config_path;
@@ -48,6 +59,13 @@ struct daemon {
     _Atomic uint64_t   reloads;
     _Atomic uint64_t   reloads_rejected;
     _Atomic(struct httpd *) httpd_pub; /* for /metrics, set once serving */
+    /* Why the daemon is not ready (core/health.h): every component reports
+     * into it; /readyz and /metrics render it. */
+    struct health     *health;
+    struct store      *health_st;     /* the health task's own connection: its
+                                         writes may wait, /readyz must not */
+    uint64_t           health_saved;  /* version last written to the store */
+    struct pause_sys   paused[2];     /* main thread only */
 };
 
 static int64_t mono_ms(void)
@@ -111,12 +129,67 @@ static void h_healthz(const struct httpd_request *rq, struct httpd_response *rs,
     httpd_resp_static(rs, 200, "application/json", "{\"status\":\"ok\"}");
 }
 
+/* One reason of /readyz as a JSON object on its own line. */
+static json_t *ready_reason(const char *name, const char *reason, int64_t since_ms)
+{
+    char since[JDATE_ISO8601_SIZE];
+    json_t *o = json_pack("{s:s, s:s}", "condition", name, "reason", reason);
+
+    if (o != NULL && since_ms > 0 &&
+        jdate_iso8601_format(since_ms / 1000, since, sizeof(since), NULL) == MLC_OK)
+        json_object_set_new(o, "since", json_string(since));
+    return o;
+}
+
+/* 503: {"status":"unavailable","reason":FIRST,"conditions":[ one per line ]}. */
+static void ready_503(struct httpd_response *rs, json_t *conds)
+{
+    size_t cap = 256, len, n = json_array_size(conds);
+    json_t *c, *fs = json_string(json_string_value(
+                         json_object_get(json_array_get(conds, 0), "reason")));
+    char *buf, *first = fs != NULL ? json_dumps(fs, JSON_ENCODE_ANY) : NULL;
+    size_t i;
+
+    json_decref(fs);
+    json_array_foreach(conds, i, c) {
+        char *line = json_dumps(c, JSON_COMPACT);
+
+        cap += line != NULL ? strlen(line) + 2 : 0;
+        free(line);
+    }
+    cap += first != NULL ? strlen(first) : 0;
+    if ((buf = malloc(cap)) == NULL) {
+        free(first);
+        httpd_resp_static(rs, 503, "application/json", "{\"status\":\"unavailable\"}\n");
+        return;
+    }
+    len = (size_t)snprintf(buf, cap, "{\"status\":\"unavailable\",\"reason\":%s,"
+                           "\"conditions\":[\n", first != NULL ? first : "\"\"");
+    json_array_foreach(conds, i, c) {
+        char *line = json_dumps(c, JSON_COMPACT);
+
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s\n", line != NULL ? line : "{}",
+                                i + 1 < n ? "," : "");
+        free(line);
+    }
+    len += (size_t)snprintf(buf + len, cap - len, "]}\n");
+    free(first);
+    httpd_resp_take(rs, 503, "application/json", buf, len < cap ? len : cap - 1);
+}
+
+/* 200 when the store answers, every worker runs and no health condition is
+ * set; else 503 naming every reason (machine-readable "condition" names,
+ * one per line). */
 static void h_readyz(const struct httpd_request *rq, struct httpd_response *rs,
                      void *ctx)
 {
     struct daemon *d = ctx;
+    struct health_cond hc[HEALTH_MAX];
     int version = 0, running, rc;
+    json_t *conds;
     struct mlc_err e;
+    size_t n;
+    char buf[128];
 
     (void)rq;
     if (atomic_load(&d->stopping)) {
@@ -124,26 +197,31 @@ static void h_readyz(const struct httpd_request *rq, struct httpd_response *rs,
                           "{\"status\":\"unavailable\",\"reason\":\"stopping\"}");
         return;
     }
+    if ((conds = json_array()) == NULL) {
+        httpd_resp_static(rs, 500, "text/plain", "out of memory\n");
+        return;
+    }
     pthread_mutex_lock(&d->probe_mu);
     rc = store_schema_version(d->probe, &version, &e);
     pthread_mutex_unlock(&d->probe_mu);
     if (rc != MLC_OK) {
         log_warn("daemon", "readiness: store not answering", LF_ERR(&e));
-        httpd_resp_static(rs, 503, "application/json",
-                          "{\"status\":\"unavailable\",\"reason\":\"store not answering\"}");
-        return;
+        json_array_append_new(conds, ready_reason("store.read", "store not answering", 0));
     }
     running = workers_running(d->workers);
     if (running < workers_count(d->workers)) {
-        char buf[128];
-        int n = snprintf(buf, sizeof(buf), "{\"status\":\"unavailable\","
-                         "\"reason\":\"workers running: %d of %d\"}",
-                         running, workers_count(d->workers));
-
-        httpd_resp_copy(rs, 503, "application/json", buf, (size_t)n);
-        return;
+        snprintf(buf, sizeof(buf), "workers running: %d of %d", running,
+                 workers_count(d->workers));
+        json_array_append_new(conds, ready_reason("workers.running", buf, 0));
     }
-    httpd_resp_static(rs, 200, "application/json", "{\"status\":\"ready\"}");
+    n = health_list(d->health, hc, HEALTH_MAX);
+    for (size_t i = 0; i < n && i < HEALTH_MAX; i++)
+        json_array_append_new(conds, ready_reason(hc[i].name, hc[i].reason, hc[i].since_ms));
+    if (json_array_size(conds) == 0)
+        httpd_resp_static(rs, 200, "application/json", "{\"status\":\"ready\"}");
+    else
+        ready_503(rs, conds);
+    json_decref(conds);
 }
 
 /* Appends one metric (HELP, TYPE, value) to buf. */
@@ -164,8 +242,10 @@ static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
     struct daemon *d = ctx;
     struct httpd *h = atomic_load(&d->httpd_pub);
     struct workers_stats st;
-    size_t cap = 4096, len = 0;
+    size_t cap = 8192, len = 0;
     char *buf = malloc(cap);
+    int64_t paused = 0;
+    struct mlc_err e;
 
     (void)rq;
     if (buf == NULL) {
@@ -203,6 +283,20 @@ static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
                  "Worker threads running with a store connection.",
                  (uint64_t)workers_running(d->workers));
     len = webhook_metrics(d->webhook, buf, cap, len);
+    len = metric(buf, cap, len, "mlc_jobs_paused_total", "counter",
+                 "Job runs paused because a system was down or refused our credentials.",
+                 st.paused);
+    pthread_mutex_lock(&d->probe_mu);
+    if (store_jobs_paused_count(d->probe, NULL, &paused, &e) != MLC_OK)
+        paused = 0;
+    pthread_mutex_unlock(&d->probe_mu);
+    len = metric(buf, cap, len, "mlc_jobs_paused", "gauge",
+                 "Jobs waiting for a system to answer again.", (uint64_t)paused);
+    len = metric(buf, cap, len, "mlc_ready", "gauge",
+                 "1 while no health condition is set (see /readyz).",
+                 health_list(d->health, NULL, 0) == 0 ? 1 : 0);
+    if (len < cap)
+        len = health_metrics(d->health, buf, cap, len);
     if (len >= cap)
         len = cap - 1;
     httpd_resp_take(rs, 200, "text/plain; version=0.0.4", buf, len);
@@ -238,8 +332,13 @@ static int flow_checkpoint(void *ctx, struct mlc_err *e)
 
 static enum job_result job_result_of(enum flow_result r)
 {
-    return r == FLOW_DONE ? WORKERS_DONE : r == FLOW_HOLD ? WORKERS_HOLD
-         : r == FLOW_DEFER ? WORKERS_DEFER : WORKERS_RETRY;
+    switch (r) {
+    case FLOW_DONE:  return WORKERS_DONE;
+    case FLOW_HOLD:  return WORKERS_HOLD;
+    case FLOW_PAUSE: return WORKERS_PAUSE;
+    case FLOW_DEFER: return WORKERS_DEFER;
+    default:         return WORKERS_RETRY;
+    }
 }
 
 /* order.sync, in batches: every job whose key parses goes into one
@@ -257,10 +356,13 @@ static void h_order_sync(struct workers_job_ctx *ctx, const struct store_job *jo
     enum flow_result *fr = calloc(n, sizeof(*fr));
     struct mlc_err *fe = calloc(n, sizeof(*fe));
     struct mlc_err be;
+    struct health_watch w;
     char actor[24];
     size_t k = 0;
 
     r.defer_until = until;
+    health_watch_begin(env_health(ctx->arg), &w);
+    r.watch = &w;
     if (ids == NULL || until == NULL || at == NULL || fr == NULL || fe == NULL) {
         for (size_t i = 0; i < n; i++)
             mlc_err_set(&errs[i], MLC_ENOMEM, "out of memory");
@@ -291,8 +393,11 @@ static void h_order_sync(struct workers_job_ctx *ctx, const struct store_job *jo
         res[at[j]] = job_result_of(fr[j]);
         errs[at[j]] = fe[j];
         ctx->defer_until[at[j]] = until[j];
+        if (fr[j] == FLOW_PAUSE && ctx->pause_on_batch != NULL)
+            ctx->pause_on_batch[at[j]] = flow_pause_system(&r);
     }
 out:
+    health_watch_end(&w);
     free(ids);
     free(until);
     free(at);
@@ -310,8 +415,10 @@ static enum job_result h_customer_sync(struct workers_job_ctx *ctx, const struct
         .checkpoint = flow_checkpoint, .checkpoint_ctx = &cp,
     };
     enum flow_result fr = FLOW_RETRY;
+    struct health_watch w;
     char actor[24];
     int64_t id;
+    int rc;
 
     r.defer_until = ctx->defer_until;
     if (cust_key_parse(job->key, &id, e) != MLC_OK)
@@ -319,8 +426,14 @@ static enum job_result h_customer_sync(struct workers_job_ctx *ctx, const struct
     snprintf(actor, sizeof(actor), "worker:%s",
              ctx->worker[0] == 'w' ? ctx->worker + 1 : ctx->worker);
     r.actor = actor;
-    if (cust_sync(&r, id, &fr, e) != MLC_OK)
+    health_watch_begin(env_health(ctx->arg), &w);
+    r.watch = &w;
+    rc = cust_sync(&r, id, &fr, e);
+    health_watch_end(&w);
+    if (rc != MLC_OK)
         return WORKERS_HOLD;
+    if (fr == FLOW_PAUSE)
+        ctx->pause_on = flow_pause_system(&r);
     return job_result_of(fr);
 }
 
@@ -434,6 +547,95 @@ static int task_catalog(void *ctx, struct mlc_err *e)
     return cat_poll(d->env, d->task_st, d->cfg, store_now_ms(d->task_st), &stats, e);
 }
 
+/* ---- health -------------------------------------------------------------- */
+
+/* The conditions into the store (watermark "health.conditions"), so that
+ * `mlc ping` can tell what the daemon sees: {"at": ms, "daemon": "running"
+ * or "stopped", "conditions": [{"condition", "reason", "since"}]}. */
+static void health_save(struct daemon *d, bool stopped)
+{
+    struct health_cond hc[HEALTH_MAX];
+    size_t n = stopped ? 0 : health_list(d->health, hc, HEALTH_MAX);
+    uint64_t v = health_version(d->health);
+    json_t *o, *arr;
+    struct mlc_err e;
+    char *text;
+
+    if (d->health_st == NULL)
+        return;
+    o = json_pack("{s:I, s:s, s:[]}", "at", (json_int_t)store_now_ms(d->health_st),
+                  "daemon", stopped ? "stopped" : "running", "conditions");
+    arr = json_object_get(o, "conditions");
+    for (size_t i = 0; arr != NULL && i < n && i < HEALTH_MAX; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "condition", hc[i].name,
+                                             "reason", hc[i].reason,
+                                             "since", (json_int_t)hc[i].since_ms));
+    text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (text == NULL)
+        return;
+    if (store_watermark_set(d->health_st, HEALTH_WATERMARK, text, &e) == MLC_OK)
+        d->health_saved = v;
+    else
+        log_warn("daemon", "cannot record the health conditions", LF_ERR(&e));
+    free(text);
+}
+
+/* The system answers: its paused jobs become due. A system that goes down
+ * again right after each resume (a token missing one scope, say) is resumed
+ * less and less often (up to RESUME_GAP_MAX_MS), so paused jobs never
+ * hammer it; a quiet spell resets the pace. */
+static void resume_paused(struct daemon *d, struct pause_sys *ps, int64_t now)
+{
+    int64_t base = (int64_t)d->cfg->schedule.health_probe_interval * 1000, n = 0;
+    struct mlc_err e;
+    int rc;
+
+    if (ps->gap_ms < base)
+        ps->gap_ms = base;
+    if (ps->last_resume_ms > 0 && now - ps->last_resume_ms < ps->gap_ms)
+        return;
+    rc = store_jobs_resume(d->health_st, ps->name, &n, &e);
+    if (rc != MLC_OK) {
+        log_warn("daemon", "cannot resume paused jobs", LF_STR("system", ps->name), LF_ERR(&e));
+        return;
+    }
+    if (n == 0)
+        return;
+    if (ps->last_resume_ms > 0 && now - ps->last_resume_ms < 2 * ps->gap_ms)
+        ps->gap_ms = ps->gap_ms * 2 < RESUME_GAP_MAX_MS ? ps->gap_ms * 2 : RESUME_GAP_MAX_MS;
+    else
+        ps->gap_ms = base;
+    ps->last_resume_ms = now;
+    log_info("daemon", "paused jobs resumed: the system answers again",
+             LF_STR("system", ps->name), LF_INT("jobs", n));
+}
+
+/* Every health_probe_interval: a system with a condition set is asked once
+ * (cheaply: env_probe); a system without one gets its paused jobs back;
+ * the conditions are recorded in the store when they changed. */
+static int task_health(void *ctx, struct mlc_err *e)
+{
+    struct daemon *d = ctx;
+    int64_t now = mono_ms();
+
+    (void)e;
+    for (size_t i = 0; d->env != NULL && i < sizeof(d->paused) / sizeof(d->paused[0]); i++) {
+        struct pause_sys *ps = &d->paused[i];
+        struct mlc_err pe;
+
+        if (!health_system_ok(d->health, ps->name) &&
+            env_probe(d->env, ps->name, &pe) != MLC_OK)
+            log_debug("daemon", "probe: still failing", LF_STR("system", ps->name),
+                      LF_ERR(&pe));
+        if (health_system_ok(d->health, ps->name))
+            resume_paused(d, ps, now);
+    }
+    if (health_version(d->health) != d->health_saved)
+        health_save(d, false);
+    return MLC_OK;
+}
+
 /* Registers one interval task (seconds; 0 disables it). */
 static int add_task(struct daemon *d, const char *name, int interval_s, sched_fn fn,
                     void *ctx, struct mlc_err *e)
@@ -461,8 +663,11 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
     if (env_new(d->cfg, d->probe, &d->env, &fe) != MLC_OK) {
         log_error("daemon", "order flow disabled: credentials not available",
                   LF_ERR(&fe));
+        health_set(d->health, HEALTH_FLOWS_DISABLED, "the order flow is disabled until a "
+                   "restart: %s", fe.msg);
         return MLC_OK;
     }
+    env_set_health(d->env, d->health);
     if ((rc = store_open(cfg->store.url, &d->task_st, e)) != MLC_OK)
         return mlc_err_wrap(e, "scheduler store");
     if (cfg->bigcommerce.webhook_secret_ref != NULL) {
@@ -516,11 +721,16 @@ int daemon_new(const char *config_path, struct mlc_config *cfg,
         rc = mlc_err_set(e, MLC_ENOMEM, "daemon: out of memory");
         goto fail;
     }
-    rc = workers_new(cfg, &d->workers, e);
+    d->paused[0].name = "jde";
+    d->paused[1].name = "bigcommerce";
+    rc = health_new(&d->health, e);
+    if (rc == MLC_OK)
+        rc = workers_new(cfg, &d->workers, e);
     if (rc == MLC_OK)
         rc = sched_new(&d->sched, e);
     if (rc != MLC_OK)
         goto fail;
+    workers_set_health(d->workers, d->health);
     *out = d;
     return MLC_OK;
 fail:
@@ -626,6 +836,10 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     rc = start_flows(d, e);
     if (rc == MLC_OK)
         rc = orphans_hold(d->probe, d->cfg, &held, e);
+    if (rc == MLC_OK && (rc = store_open(d->cfg->store.url, &d->health_st, e)) != MLC_OK)
+        mlc_err_wrap(e, "health task store");
+    if (rc == MLC_OK)
+        rc = add_task(d, "health", d->cfg->schedule.health_probe_interval, task_health, d, e);
     if (rc != MLC_OK)
         return rc;
     rc = workers_start(d->workers, e);
@@ -714,6 +928,7 @@ static int shutdown_all(struct daemon *d, int sig)
     env_shutdown(d->env); /* a worker waiting for BigCommerce budget stops now */
     rc = workers_stop(d->workers, drain_ms, &e);
     d->workers_stuck = rc != MLC_OK;
+    health_save(d, true);
     workers_stats(d->workers, &st);
     if (rc != MLC_OK) {
         log_error("daemon", "stopped, drain incomplete", LF_ERR(&e),
@@ -769,8 +984,11 @@ void daemon_free(struct daemon *d)
     secret_free(d->hook_secret);
     sched_free(d->sched);
     store_close(d->task_st);
+    store_close(d->health_st);
     store_close(d->probe);
     store_unlock(d->lock);
+    if (!d->workers_stuck)
+        health_free(d->health); /* after everything that reports into it */
     cfg_unref(d->cfg);
     free(d->config_path);
     pthread_mutex_destroy(&d->probe_mu);

@@ -15,10 +15,24 @@
  *                   Jobs pick the new config up at their next start.
  *                   server.*, workers.count and store.url need a restart.
  *
- * HTTP: GET /healthz (200 while serving), GET /readyz (200 when the store
- * answers and all workers run, else 503 with a reason), GET /metrics
- * (Prometheus text), and POST /webhooks/bigcommerce (daemon/webhook.h) when
- * a webhook secret is configured; its secrets are loaded at start.
+ * HTTP: GET /healthz (200 while serving: liveness only), GET /readyz (200
+ * when the store answers, all workers run and no health condition is set,
+ * else 503 listing every reason, one JSON object per line with its
+ * "condition"), GET /metrics (Prometheus text, the conditions included),
+ * and POST /webhooks/bigcommerce (daemon/webhook.h) when a webhook secret
+ * is configured; its secrets are loaded at start.
+ *
+ * Health (core/health.h): the daemon owns the registry; the workers report
+ * the store's writability, the AIS session and the BigCommerce clients
+ * their systems, start_flows a flow disabled by a start-up error. The
+ * "health" task (schedule.health_probe_interval) asks a failing system once
+ * (env_probe), resumes the paused jobs of a system that answers again
+ * (store_jobs_resume; a system that fails again right after each resume is
+ * resumed less and less often) and records the conditions in the store
+ * (watermark "health.conditions", for mlc ping). Order and customer jobs
+ * run under a health watch: a run that failed because its own calls found
+ * a system down or refusing our credentials is paused (WORKERS_PAUSE), not
+ * retried.
  *
  * Flows: daemon_start sets the GL-date time zone (tz_init, before any
  * thread), builds the flows' shared runtime (sync/env.h: credentials, the
@@ -29,8 +43,8 @@
  * and the scheduler tasks hooks (when a public webhook URL is set),
  * reconcile, ais_keepalive, accounts_refresh and catalog_poll. A missing
  * BigCommerce or JDE credential disables the flows with an error in the
- * log (webhooks are still stored; their jobs wait for a restart with the
- * credentials). Jobs already queued whose kind has no handler under the
+ * log and the "flows.disabled" health condition (webhooks are still
+ * stored; their jobs wait for a restart with the credentials). Jobs already queued whose kind has no handler under the
  * config are held at start (daemon/orphans.h), never left waiting.
  * Which kinds have a handler is fixed at start: a reload that changes it
  * logs that a restart is needed. On SIGTERM the pacer is shut first, so no worker waits for

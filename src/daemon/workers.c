@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "core/health.h"
 #include "core/jobkind.h"
 #include "core/log.h"
 
@@ -64,6 +65,8 @@ struct workers {
     atomic_bool        stopping;
     atomic_int         running;   /* threads with an open store */
     _Atomic uint64_t   done, retried, held, deferred, failed, errors;
+    _Atomic uint64_t   paused;
+    struct health     *health;    /* borrowed, may be NULL */
 };
 
 static int64_t mono_ms(void)
@@ -319,6 +322,7 @@ void workers_stats(struct workers *p, struct workers_stats *out)
     out->deferred = atomic_load(&p->deferred);
     out->failed = atomic_load(&p->failed);
     out->errors = atomic_load(&p->errors);
+    out->paused = atomic_load(&p->paused);
 }
 
 /* Sleeps up to ms, returning early when the pool stops. */
@@ -383,6 +387,19 @@ static void audit(struct worker *w, struct store *st, const struct store_job *jo
     free(detail);
 }
 
+/* A claim or outcome write that the store took (MLC_OK) or refused: the
+ * "store.write" condition. A lost lease says nothing about the store. */
+static void note_store(struct workers *p, int rc, const struct mlc_err *e)
+{
+    if (p->health == NULL || rc == MLC_ESTATE)
+        return;
+    if (rc == MLC_OK)
+        health_clear(p->health, HEALTH_STORE_WRITE);
+    else
+        health_set(p->health, HEALTH_STORE_WRITE, "the store refused a write: %s",
+                   e != NULL && e->msg[0] != '\0' ? e->msg : mlc_strerror(rc));
+}
+
 /* Records the handler's result in the store, the counters, the log and the
  * audit trail. */
 static void finish(struct worker *w, struct store *st, const struct mlc_config *cfg,
@@ -421,6 +438,7 @@ static void finish(struct worker *w, struct store *st, const struct mlc_config *
         /* Most likely the lease ran out and another worker owns the job now:
          * its outcome is theirs to record. */
         atomic_fetch_add(&p->errors, 1);
+        note_store(p, rc, &se);
         log_warn("workers", "job outcome not recorded", LF_STR("worker", w->name),
                  LF_INT("job", job->id), LF_STR("kind", job->kind),
                  LF_STR("outcome", outcome), LF_ERR(&se));
@@ -478,6 +496,46 @@ static void hb_set(struct worker *w, const struct store_job *jobs, size_t n, int
         atomic_store(&w->lease_lost, false);
 }
 
+/* WORKERS_PAUSE: back to READY waiting for system, the attempt given back. */
+static void finish_pause(struct worker *w, struct store *st, const struct store_job *job,
+                         const char *system, const struct mlc_err *he)
+{
+    struct workers *p = w->pool;
+    const char *msg = he->msg[0] != '\0' ? he->msg : "paused by handler";
+    struct mlc_err se;
+    int rc;
+
+    mlc_err_clear(&se);
+    rc = store_job_pause(st, job->id, w->owner, system, msg, WORKERS_PAUSE_RECHECK_MS, &se);
+    if (rc != MLC_OK) {
+        atomic_fetch_add(&p->errors, 1);
+        note_store(p, rc, &se);
+        log_warn("workers", "job outcome not recorded", LF_STR("worker", w->name),
+                 LF_INT("job", job->id), LF_STR("kind", job->kind),
+                 LF_STR("outcome", "paused"), LF_ERR(&se));
+        audit(w, st, job, rc == MLC_ESTATE ? "lease_lost" : "error", se.msg);
+        return;
+    }
+    atomic_fetch_add(&p->paused, 1);
+    log_warn("workers", "job paused", LF_STR("worker", w->name), LF_INT("job", job->id),
+             LF_STR("kind", job->kind), LF_STR("key", job->key),
+             LF_STR("waits_for", system), LF_STR("error", msg));
+    audit(w, st, job, "paused", msg);
+}
+
+/* Settles one job by the handler's result (anything unknown retries). */
+static void settle(struct worker *w, struct store *st, const struct mlc_config *cfg,
+                   const struct store_job *job, enum job_result res, int64_t defer_until,
+                   const char *pause_on, const struct mlc_err *he)
+{
+    if (res == WORKERS_PAUSE && pause_on != NULL && pause_on[0] != '\0') {
+        finish_pause(w, st, job, pause_on, he);
+        return;
+    }
+    res = valid_result(res, defer_until);
+    finish(w, st, cfg, job, res, defer_until, he);
+}
+
 /* Runs a batch handler on jobs[0..n) and settles each job on its own. */
 static void execute_batch(struct worker *w, struct store *st, const struct mlc_config *cfg,
                           const struct handler *h, const struct store_job *jobs, size_t n)
@@ -493,6 +551,7 @@ static void execute_batch(struct worker *w, struct store *st, const struct mlc_c
     struct mlc_err *errs = calloc(n, sizeof(*errs));
     int64_t *until = calloc(n, sizeof(*until));
 
+    ctx.pause_on_batch = calloc(n, sizeof(*ctx.pause_on_batch));
     for (size_t i = 0; res != NULL && errs != NULL && i < n; i++) {
         res[i] = WORKERS_RETRY;
         mlc_err_clear(&errs[i]);
@@ -511,13 +570,14 @@ static void execute_batch(struct worker *w, struct store *st, const struct mlc_c
 
         if (res == NULL || errs == NULL || until == NULL)
             mlc_err_set(&oom, MLC_ENOMEM, "workers: out of memory for a batch");
-        r = valid_result(r, until != NULL ? until[i] : 0);
-        finish(w, st, cfg, &jobs[i], r, until != NULL ? until[i] : 0,
+        settle(w, st, cfg, &jobs[i], r, until != NULL ? until[i] : 0,
+               ctx.pause_on_batch != NULL ? ctx.pause_on_batch[i] : NULL,
                errs != NULL ? &errs[i] : &oom);
     }
     free(res);
     free(errs);
     free(until);
+    free(ctx.pause_on_batch);
 }
 
 static void execute(struct worker *w, struct store *st, const struct mlc_config *cfg,
@@ -551,10 +611,9 @@ static void execute(struct worker *w, struct store *st, const struct mlc_config 
         ctx.defer_until = &until;
         hb_set(w, job, 1, ctx.lease_ms);
         res = h->fn(&ctx, job, &he);
-        res = valid_result(res, until);
         hb_set(w, NULL, 0, 0);
     }
-    finish(w, st, cfg, job, res, until, &he);
+    settle(w, st, cfg, job, res, until, ctx.pause_on, &he);
 }
 
 /* After the first job of a batch kind: up to max_batch - 1 more of that
@@ -595,6 +654,7 @@ static int run_one(struct worker *w, struct store *st)
 
     memset(&one, 0, sizeof(one));
     rc = store_job_claim(st, w->owner, p->kinds, lease_ms, &one, &e);
+    note_store(p, rc == MLC_ENOTFOUND ? MLC_OK : rc, &e);
     if (rc == MLC_OK) {
         n = 1;
         h = find_handler(p, one.kind);
@@ -904,4 +964,9 @@ void workers_free(struct workers *p)
     pthread_cond_destroy(&p->exited);
     pthread_mutex_destroy(&p->mu);
     free(p);
+}
+
+void workers_set_health(struct workers *p, struct health *h)
+{
+    p->health = h;
 }

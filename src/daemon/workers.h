@@ -12,10 +12,16 @@
  *   WORKERS_DEFER -> store_job_defer at the handler's ctx->defer_until[i]
  *                    (Unix ms; not an attempt: the job could not be decided
  *                    yet, e.g. a create in doubt that may still land)
+ *   WORKERS_PAUSE -> store_job_pause: the system the handler names in
+ *                    ctx->pause_on (a batch: ctx->pause_on_batch[i]) is down
+ *                    or refuses our credentials; the job waits READY for it
+ *                    (WORKERS_PAUSE_RECHECK_MS at most, or until the daemon
+ *                    resumes the system's jobs) without using up an attempt.
+ *                    Without a system it is a WORKERS_RETRY.
  * and every outcome is appended to the audit trail (actor "worker:N", entity
- * the job key, action the job kind, outcome done/retry/held/deferred/failed,
- * detail {"job_id", "attempt", "error"}). Handler messages must never hold
- * secrets (the err.h convention); they end up in the store and the log.
+ * the job key, action the job kind, outcome done/retry/held/deferred/paused/
+ * failed, detail {"job_id", "attempt", "error"}). Handler messages must never
+ * hold secrets (the err.h convention); they end up in the store and the log.
  *
  * Configuration reload: the pool keeps the "current" config. A worker takes a
  * reference to it when a job starts and drops it when the job ends, so a new
@@ -66,8 +72,12 @@ enum job_result {
     WORKERS_DONE = 0,
     WORKERS_RETRY,
     WORKERS_HOLD,
-    WORKERS_DEFER     /* again at ctx->defer_until[i], no attempt spent */
+    WORKERS_DEFER,    /* again at ctx->defer_until[i], no attempt spent */
+    WORKERS_PAUSE
 };
+
+/* The longest a paused job waits when nothing resumes its system. */
+#define WORKERS_PAUSE_RECHECK_MS (15 * 60 * 1000)
 
 /* What a handler gets besides the job; valid during the call only. */
 struct workers_job_ctx {
@@ -85,6 +95,11 @@ struct workers_job_ctx {
     /* Out: for a WORKERS_DEFER answer, when to run again (Unix ms): one
      * entry per job of a batch (index as jobs), else one. Preset 0. */
     int64_t                  *defer_until;
+    /* WORKERS_PAUSE: the system waited for, a static string ("jde"). A
+     * single handler sets pause_on; a batch handler pause_on_batch[i]
+     * (n_jobs entries, preset NULL). */
+    const char               *pause_on;
+    const char              **pause_on_batch;
 };
 
 typedef enum job_result (*workers_handler_fn)(struct workers_job_ctx *ctx,
@@ -123,6 +138,7 @@ struct workers_stats {
     uint64_t deferred;  /* not decidable yet, back later (no attempt spent) */
     uint64_t failed;    /* gave up after max_attempts */
     uint64_t errors;    /* store errors around claims and outcomes */
+    uint64_t paused;    /* waits for a system, attempt given back */
 };
 
 /* A pool for cfg (takes its own reference). *out: caller frees with
@@ -156,5 +172,12 @@ int workers_stop(struct workers *p, int64_t timeout_ms, struct mlc_err *e);
 /* NULL-safe. After a stop that timed out, threads still running keep the
  * pool alive: it is then left to process exit instead of freed. */
 void workers_free(struct workers *p);
+
+struct health;
+/* Reports the store's writability to h (borrowed; before workers_start):
+ * a claim or an outcome the store refuses sets "store.write", the next
+ * claim that goes through clears it (idle workers claim every 200 ms, so
+ * it clears within a moment of the store taking writes again). */
+void workers_set_health(struct workers *p, struct health *h);
 
 #endif

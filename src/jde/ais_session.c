@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/health.h"
+#include "core/jdate.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/secret.h"
@@ -42,6 +44,8 @@ struct ais_session {
     int                login_rc;      /* result of the last login */
     char               login_msg[MLC_ERR_MSG_MAX];
     int64_t            login_failed_ms;
+    int64_t            login_retry_wall; /* Unix ms of the next login allowed */
+    bool               login_refused; /* AIS refused it: the long back-off */
     struct ais_login_info info;
 
     pthread_mutex_t    pool_mu;
@@ -51,11 +55,25 @@ struct ais_session {
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static int64_t now_ms(void)
+static int64_t mono_ms(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The back-off's clock: the session's (tests) or the monotonic one. */
+static int64_t now_ms(const struct ais_session *s)
+{
+    return s->o.clock_ms != NULL ? s->o.clock_ms(s->o.clock_ctx) : mono_ms();
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -95,6 +113,7 @@ static int cfg_copy(const struct cfg_jde *in, struct cfg_jde *out)
 
     memset(out, 0, sizeof(*out));
     out->timeout_ms = in->timeout_ms;
+    out->login_backoff_s = in->login_backoff_s;
     if (dup_opt(in->ais_base_url, &out->ais_base_url) || dup_opt(in->environment, &out->environment) ||
         dup_opt(in->role, &out->role) ||
         dup_opt(in->device_name != NULL ? in->device_name : AIS_DEVICE_DEFAULT, &out->device_name) ||
@@ -267,6 +286,22 @@ struct attempt_out {
     bool token_bad;
 };
 
+/* "jde.unreachable": no answer at all, or a gateway's 502/503/504 (the AIS
+ * server behind it does not answer); any other answer clears it. */
+static void note_reach(struct ais_session *s, int rc, int status, const struct mlc_err *e)
+{
+    if (s->o.health == NULL)
+        return;
+    if (rc == MLC_ETIMEOUT || rc == MLC_EIO)
+        health_set(s->o.health, HEALTH_JDE_DOWN, "AIS did not answer: %s",
+                   e != NULL && e->msg[0] != '\0' ? e->msg : mlc_strerror(rc));
+    else if (rc == MLC_OK && (status == 502 || status == 503 || status == 504))
+        health_set(s->o.health, HEALTH_JDE_DOWN, "AIS behind a gateway did not answer "
+                   "(HTTP %d)", status);
+    else if (rc == MLC_OK)
+        health_clear(s->o.health, HEALTH_JDE_DOWN);
+}
+
 static int attempt(struct ais_session *s, const struct ais_token *tok,
                    const struct ais_request *rq, struct ais_response *out,
                    struct attempt_out *ao, struct mlc_err *e)
@@ -314,6 +349,7 @@ static int attempt(struct ais_session *s, const struct ais_token *tok,
         rc = httpc_do(h, &hr, &resp, e);
     }
     pool_put(s, h);
+    note_reach(s, rc, resp.status, e);
     if (rc != MLC_OK) {
         if (rq->kind == AIS_CALL_WRITE && resp.status == 0) {
             out->outcome_unknown = true;
@@ -458,9 +494,12 @@ static int login_http(struct ais_session *s, struct mlc_secret **tok,
     }
     if (resp.status != 200) {
         const char *msg = ais_error_text(resp.json);
+        /* A 4xx refuses what we sent; the same request cannot succeed. */
+        bool refused = resp.status >= 400 && resp.status <= 499 && resp.status != 408 &&
+                       resp.status != 429;
 
-        rc = mlc_err_set(e, MLC_EAUTH, "AIS login failed for user %s: %d %s", user, resp.status,
-                         msg != NULL ? msg : "(no message)");
+        rc = mlc_err_set(e, refused ? MLC_EAUTH : MLC_EIO, "AIS login failed for user %s: "
+                         "%d %s", user, resp.status, msg != NULL ? msg : "(no message)");
         goto out;
     }
     if (take_token(resp.json, tok) != MLC_OK) {
@@ -490,6 +529,49 @@ static int login_http(struct ais_session *s, struct mlc_secret **tok,
 out:
     ais_response_clear(&resp);
     return rc;
+}
+
+/* How long logins wait after the last failure; mu held. */
+static long backoff_locked(const struct ais_session *s)
+{
+    long w = s->login_refused ? s->o.login_backoff_ms : s->o.login_cooldown_ms;
+
+    return w > 0 ? w : 0;
+}
+
+/* Milliseconds before the next login may start (0: now); mu held. */
+static int64_t retry_in_locked(const struct ais_session *s)
+{
+    int64_t left;
+
+    if (s->login_rc == MLC_OK || s->login_seq == 0)
+        return 0;
+    left = s->login_failed_ms + backoff_locked(s) - now_ms(s);
+    return left > 0 ? left : 0;
+}
+
+/* The last failure, with when the next login may go, into e (and
+ * re-reported as "jde.login": this caller is turned away because of it). */
+static int cached_failure_locked(struct ais_session *s, struct mlc_err *e)
+{
+    int64_t left = retry_in_locked(s);
+    char at[JDATE_ISO8601_SIZE], why[MLC_ERR_MSG_MAX];
+
+    /* The reason names the next attempt by its time only, so that every
+     * caller turned away in one window reports the same reason. */
+    if (jdate_iso8601_format(s->login_retry_wall / 1000, at, sizeof(at), NULL) != MLC_OK)
+        snprintf(at, sizeof(at), "?");
+    if (left <= 0 || backoff_locked(s) == 0)
+        snprintf(why, sizeof(why), "%s", s->login_msg);
+    else
+        snprintf(why, sizeof(why), "%s; logins %s: next attempt after %s", s->login_msg,
+                 s->login_refused ? "back off after a refusal" : "pause", at);
+    if (left > 0)
+        mlc_err_set(e, s->login_rc, "%s (in %lld s)", why, (long long)((left + 999) / 1000));
+    else
+        mlc_err_set(e, s->login_rc, "%s", why);
+    health_set(s->o.health, HEALTH_JDE_LOGIN, "%s", why);
+    return s->login_rc;
 }
 
 /* Runs one login as the leader. Called and returns with s->mu held. */
@@ -526,18 +608,29 @@ static int lead_login_locked(struct ais_session *s, struct mlc_err *e)
         s->info = info;
         log_info("ais", "logged in", LF_STR("user", s->cfg.user), LF_STR("env", info.environment),
                  LF_UINT("generation", t->gen));
+        health_clear(s->o.health, HEALTH_JDE_LOGIN);
     } else {
-        s->login_failed_ms = now_ms();
-        log_warn("ais", "login failed", LF_ERR(&le));
-        mlc_err_set(e, rc, "%s", le.msg);
+        char at[JDATE_ISO8601_SIZE];
+        long wait;
+
+        s->login_failed_ms = now_ms(s);
+        s->login_refused = rc == MLC_EAUTH;
+        wait = backoff_locked(s);
+        s->login_retry_wall = wall_ms() + wait;
+        if (jdate_iso8601_format(s->login_retry_wall / 1000, at, sizeof(at), NULL) != MLC_OK)
+            snprintf(at, sizeof(at), "?");
+        if (s->login_refused)
+            log_warn("ais", "login refused: logins back off", LF_ERR(&le),
+                     LF_INT("next_attempt_in_s", (wait + 999) / 1000),
+                     LF_STR("next_attempt_at", at), LF_STR("setting", "jde.login_backoff_s"));
+        else
+            log_warn("ais", "login failed: logins pause", LF_ERR(&le),
+                     LF_INT("next_attempt_in_s", (wait + 999) / 1000),
+                     LF_STR("next_attempt_at", at));
+        cached_failure_locked(s, e);
     }
     pthread_cond_broadcast(&s->cv);
     return rc;
-}
-
-static int cached_failure_locked(struct ais_session *s, struct mlc_err *e)
-{
-    return mlc_err_set(e, s->login_rc, "%s", s->login_msg);
 }
 
 /* A reference to a current token, logging in (single-flight) when none. */
@@ -564,8 +657,8 @@ static int token_get(struct ais_session *s, struct ais_token **out, struct mlc_e
             }
             continue;
         }
-        if (s->login_rc != MLC_OK && s->o.login_cooldown_ms > 0 &&
-            now_ms() - s->login_failed_ms < s->o.login_cooldown_ms) {
+        if (retry_in_locked(s) > 0) {
+            log_debug("ais", "login not tried: backing off", LF_STR("user", s->cfg.user));
             rc = cached_failure_locked(s, e);
             break;
         }
@@ -607,6 +700,8 @@ int ais_session_new(const struct cfg_jde *cfg, const struct mlc_secret *password
         s->o.retry_base_ms = 500;
     if (s->o.login_cooldown_ms == 0)
         s->o.login_cooldown_ms = AIS_LOGIN_COOLDOWN_MS;
+    if (s->o.login_backoff_ms == 0)
+        s->o.login_backoff_ms = AIS_LOGIN_BACKOFF_MS;
     if (s->o.pool_max == 0)
         s->o.pool_max = AIS_POOL_DEFAULT;
     s->pool = calloc(s->o.pool_max, sizeof(*s->pool));
@@ -668,6 +763,30 @@ uint64_t ais_session_login_count(struct ais_session *s)
     n = s->logins;
     pthread_mutex_unlock(&s->mu);
     return n;
+}
+
+void ais_session_login_state(struct ais_session *s, struct ais_login_state *out)
+{
+    int64_t left;
+
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&s->mu);
+    out->failed = s->login_seq > 0 && s->login_rc != MLC_OK;
+    out->refused = out->failed && s->login_refused;
+    out->logins = s->logins;
+    if (out->failed) {
+        left = retry_in_locked(s);
+        out->retry_in_ms = left;
+        out->retry_at_ms = left > 0 ? s->login_retry_wall : 0;
+        out->backoff_ms = backoff_locked(s);
+        snprintf(out->msg, sizeof(out->msg), "%s", s->login_msg);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+void ais_session_set_health(struct ais_session *s, struct health *h)
+{
+    s->o.health = h;
 }
 
 const struct cfg_jde *ais_session_cfg(const struct ais_session *s)

@@ -12,9 +12,25 @@
  * body says so, re-logs in only when the token generation it used is still
  * the current one and no login is running; otherwise it waits for the
  * running login or just uses the newer token. So N threads that hit one
- * expired token cause one login. After a failed login, further attempts
- * wait AIS_LOGIN_COOLDOWN_MS (the failure is returned meanwhile) so that a
- * wrong password cannot lock the JDE account out.
+ * expired token cause one login.
+ *
+ * Login back-off: a login AIS refuses (a 4xx answer: wrong password,
+ * unknown user, environment or role not allowed) is not tried again for
+ * login_backoff_ms (jde.login_backoff_s, default a minute): most JDE shops
+ * lock an account after a few failed sign-ins, and retrying the same
+ * password cannot help. A login that fails for another reason (AIS does not
+ * answer, 5xx) waits only login_cooldown_ms. Meanwhile every caller gets the
+ * last failure at once, without a network call, with the time of the next
+ * attempt in the message ("...; logins back off: next attempt after
+ * 2026-11-28T10:01:00Z (in 42 s)"). The failure is logged once, by the
+ * login that failed.
+ *
+ * Health (opts.health, may be NULL): a failed login sets "jde.login" (and
+ * every caller turned away by the back-off reports it again), a successful
+ * one clears it; a call AIS does not answer (transport error) or that a
+ * gateway answers 502/503/504 sets "jde.unreachable", any other answer
+ * clears it. Business errors (a refused orchestration, a 500 from AIS
+ * itself) say nothing about AIS being up or down.
  *
  * Replay after a re-login: a read (AIS_CALL_READ) is replayed once with the
  * new token. A write (AIS_CALL_WRITE) is not: ais_call returns MLC_EAUTH
@@ -24,7 +40,8 @@
  * to the old token, the data layer re-runs the query.
  *
  * Status codes of ais_call: MLC_OK whenever AIS answered (the caller judges
- * the status), else MLC_EAUTH (login failed, or reauth as above), or the
+ * the status), else MLC_EAUTH (AIS refused the login, or reauth as above),
+ * or the code of a login that could not be done (MLC_EIO for a 5xx), or the
  * transport code of httpc (MLC_ETIMEOUT, MLC_EIO, ...). For a write without
  * an answer resp->outcome_unknown is set: the write may have committed.
  *
@@ -44,8 +61,10 @@
 
 struct mlc_secret;
 struct ais_session;
+struct health;
 
 #define AIS_LOGIN_COOLDOWN_MS 5000L
+#define AIS_LOGIN_BACKOFF_MS  60000L
 #define AIS_DEVICE_DEFAULT "ml-connector"
 #define AIS_SDF_MAX 33
 
@@ -55,8 +74,26 @@ struct ais_session_opts {
     long     connect_timeout_ms;  /* 0: 10000 */
     unsigned read_attempts;       /* reads retried on 5xx/timeouts [3] */
     long     retry_base_ms;       /* [500] */
-    long     login_cooldown_ms;   /* [AIS_LOGIN_COOLDOWN_MS]; < 0: none */
+    long     login_cooldown_ms;   /* after a login that failed without a
+                                     refusal [AIS_LOGIN_COOLDOWN_MS]; < 0: none */
     unsigned pool_max;            /* idle HTTP handles kept [16] */
+    long     login_backoff_ms;    /* after a refused login [AIS_LOGIN_BACKOFF_MS];
+                                     < 0: none */
+    struct health *health;        /* conditions reported to; borrowed, may be NULL */
+    /* Monotonic milliseconds for the back-off (tests); NULL: CLOCK_MONOTONIC. */
+    int64_t (*clock_ms)(void *ctx);
+    void    *clock_ctx;
+};
+
+/* Where the logins stand (copied out). */
+struct ais_login_state {
+    bool    failed;            /* the last login failed */
+    bool    refused;           /* ... because AIS refused it (4xx) */
+    int64_t retry_in_ms;       /* > 0: no login before this many ms */
+    int64_t retry_at_ms;       /* Unix ms of the next attempt allowed (0: now) */
+    int64_t backoff_ms;        /* the wait that applies after this failure */
+    uint64_t logins;           /* logins started so far */
+    char    msg[MLC_ERR_MSG_MAX]; /* the last failure, "" when none */
 };
 
 /* Facts from the last login (copied out). */
@@ -92,6 +129,10 @@ int ais_session_logout(struct ais_session *s, struct mlc_err *e);
 void ais_session_info(struct ais_session *s, struct ais_login_info *out);
 /* Logins performed so far (successful or not): for tests and benchmarks. */
 uint64_t ais_session_login_count(struct ais_session *s);
+/* The last login's outcome and the back-off in force. */
+void ais_session_login_state(struct ais_session *s, struct ais_login_state *out);
+/* Reports to h from now on (borrowed; call before other threads use s). */
+void ais_session_set_health(struct ais_session *s, struct health *h);
 /* The copied configuration (valid while s lives). */
 const struct cfg_jde *ais_session_cfg(const struct ais_session *s);
 

@@ -125,6 +125,7 @@ void store_job_clear(struct store_job *j)
     free(j->payload);
     free(j->owner);
     free(j->last_error);
+    free(j->paused_on);
     memset(j, 0, sizeof(*j));
 }
 
@@ -741,4 +742,49 @@ int store_secret_list(struct store *st,
     if (rc == MLC_OK && fn == NULL)
         rc = mlc_err_set(e, MLC_EINVAL, "store: no callback");
     return rc != MLC_OK ? rc : st->ops->secret_list(st, fn, ctx, e);
+}
+
+/* ---- paused jobs --------------------------------------------------------- */
+
+int store_job_pause(struct store *st, int64_t id, const char *owner,
+                    const char *system, const char *reason, int64_t recheck_ms,
+                    struct mlc_err *e)
+{
+    int rc = need_lease(st, id, owner, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(system, "system", e);
+    if (rc == MLC_OK)
+        rc = need_positive(recheck_ms, "recheck delay", e);
+    if (reason == NULL || reason[0] == '\0')
+        reason = "(no reason given)";
+    return rc != MLC_OK ? rc : st->ops->job_pause(st, id, owner, system, reason,
+                                                  recheck_ms, e);
+}
+
+int store_jobs_resume(struct store *st, const char *system, int64_t *n,
+                      struct mlc_err *e)
+{
+    int64_t dummy;
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(system, "system", e);
+    if (n == NULL)
+        n = &dummy;
+    *n = 0;
+    return rc != MLC_OK ? rc : st->ops->jobs_resume(st, system, n, e);
+}
+
+int store_jobs_paused_count(struct store *st, const char *system, int64_t *out,
+                            struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && out == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no output count");
+    if (rc != MLC_OK)
+        return rc;
+    *out = 0;
+    return st->ops->jobs_paused_count(st, system, out, e);
 }

@@ -105,6 +105,8 @@ struct store_job {
     char                *last_error; /* or the hold reason */
     int64_t              created_at;
     int64_t              updated_at;
+    char                *paused_on;  /* READY, waiting for this system
+                                        ("jde"); NULL when not paused */
 };
 
 void store_job_clear(struct store_job *j); /* frees strings, NULL-safe */
@@ -199,6 +201,31 @@ int store_job_count(struct store *st, enum store_job_state state,
  * uniformly random 32-bit value supplied by the caller. Pure. */
 int64_t store_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms,
                          uint32_t rnd);
+
+/* ---- paused jobs ------------------------------------------------------- */
+
+/*
+ * A job whose system is down or refuses our credentials is paused, not
+ * failed: it goes back to READY with paused_on = the system ("jde",
+ * "bigcommerce"), the reason as last_error, run_at = now + recheck_ms (a
+ * fallback: normally store_jobs_resume wakes it earlier), and its attempts
+ * as they were before this claim (a pause never uses up max_attempts, and a
+ * paused job never becomes FAILED). Lease rules as store_job_retry
+ * (MLC_ESTATE when owner lost it); a READY twin is folded in the same way.
+ * Any later way out of RUNNING (done, retry, hold) and a replay clear
+ * paused_on.
+ */
+int store_job_pause(struct store *st, int64_t id, const char *owner,
+                    const char *system, const char *reason, int64_t recheck_ms,
+                    struct mlc_err *e);
+/* The system answers again: every READY job paused on system becomes due
+ * now (run_at = now unless earlier) and is no longer marked paused. *n (may
+ * be NULL) receives how many. */
+int store_jobs_resume(struct store *st, const char *system, int64_t *n,
+                      struct mlc_err *e);
+/* READY jobs paused on system (NULL: on any system). */
+int store_jobs_paused_count(struct store *st, const char *system, int64_t *out,
+                            struct mlc_err *e);
 
 /* ---- watermarks -------------------------------------------------------- */
 

@@ -112,6 +112,15 @@ struct store_ops {
                        int (*fn)(const char *name, int64_t updated_at,
                                  void *ctx),
                        void *ctx, struct mlc_err *e);
+
+    /* Paused jobs (store.h); system is never NULL in pause and resume. */
+    int (*job_pause)(struct store *st, int64_t id, const char *owner,
+                     const char *system, const char *reason,
+                     int64_t recheck_ms, struct mlc_err *e);
+    int (*jobs_resume)(struct store *st, const char *system, int64_t *n,
+                       struct mlc_err *e);
+    int (*jobs_paused_count)(struct store *st, const char *system,
+                             int64_t *out, struct mlc_err *e);
 };
 
 /* The part every backend shares; embedded first in the backend's struct. */

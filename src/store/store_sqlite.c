@@ -109,6 +109,11 @@ static const char *const migrations[] = {
     "  blob       BLOB NOT NULL,"
     "  updated_at INTEGER NOT NULL"
     ") STRICT;",
+
+    /* 2: paused jobs wait for a system ("jde", "bigcommerce") */
+    "ALTER TABLE jobs ADD COLUMN paused_on TEXT;"
+    "CREATE INDEX jobs_paused ON jobs (paused_on)"
+    "  WHERE paused_on IS NOT NULL;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -117,7 +122,7 @@ static const char *const migrations[] = {
 
 #define JOB_COLS \
     "id, kind, key, payload, state, attempts, run_at, owner, lease_until, " \
-    "last_error, created_at, updated_at"
+    "last_error, created_at, updated_at, paused_on"
 #define LEDGER_COLS \
     "key, kind, entity, state, doc_type, doc_company, doc_number, batch, " \
     "request, created_at, updated_at"
@@ -137,6 +142,7 @@ enum sq_id {
     SQ_LEDGER_LIST_ENTITY,
     SQ_AUDIT_INSERT, SQ_AUDIT_LIST, SQ_AUDIT_LIST_ENTITY,
     SQ_SECRET_PUT, SQ_SECRET_GET, SQ_SECRET_DELETE, SQ_SECRET_LIST,
+    SQ_JOB_PAUSE_MARK, SQ_JOBS_RESUME, SQ_JOBS_PAUSED, SQ_JOBS_PAUSED_ALL,
     SQ_COUNT
 };
 
@@ -210,7 +216,7 @@ static const char *const sq_sql[SQ_COUNT] = {
         "UPDATE jobs"
         "   SET state = :state, run_at = :run_at, attempts = :attempts,"
         "       owner = NULL, lease_until = 0, last_error = :last_error,"
-        "       updated_at = :now"
+        "       updated_at = :now, paused_on = NULL"
         " WHERE id = :id",
     [SQ_JOB_DELETE] = "DELETE FROM jobs WHERE id = :id",
     [SQ_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = :id",
@@ -273,6 +279,16 @@ static const char *const sq_sql[SQ_COUNT] = {
     [SQ_SECRET_GET] = "SELECT blob FROM secrets WHERE name = :name",
     [SQ_SECRET_DELETE] = "DELETE FROM secrets WHERE name = :name",
     [SQ_SECRET_LIST] = "SELECT name, updated_at FROM secrets ORDER BY name",
+
+    [SQ_JOB_PAUSE_MARK] = "UPDATE jobs SET paused_on = :system WHERE id = :id",
+    [SQ_JOBS_RESUME] =
+        "UPDATE jobs SET run_at = min(run_at, :now), paused_on = NULL,"
+        "       updated_at = :now"
+        " WHERE paused_on = :system AND state = 'ready'",
+    [SQ_JOBS_PAUSED] =
+        "SELECT count(*) FROM jobs WHERE paused_on = :system AND state = 'ready'",
+    [SQ_JOBS_PAUSED_ALL] =
+        "SELECT count(*) FROM jobs WHERE paused_on IS NOT NULL AND state = 'ready'",
 };
 
 /* ---- connection -------------------------------------------------------- */
@@ -751,6 +767,7 @@ static int read_job(sqlite3_stmt *stmt, struct store_job *j,
     j->last_error = col_dup(stmt, 9, &oom);
     j->created_at = sqlite3_column_int64(stmt, 10);
     j->updated_at = sqlite3_column_int64(stmt, 11);
+    j->paused_on = col_dup(stmt, 12, &oom);
     if (oom) {
         store_job_clear(j);
         return mlc_err_set(e, MLC_ENOMEM, "store: out of memory");
@@ -1927,6 +1944,84 @@ static int sq_secret_list(struct store *st,
 
 /* ---- the vtable -------------------------------------------------------- */
 
+/* ---- paused jobs --------------------------------------------------------- */
+
+static int job_pause_tx(struct sq_store *s, int64_t id, const char *owner,
+                        const char *system, const char *reason,
+                        int64_t recheck_ms, struct mlc_err *e)
+{
+    struct store_job j = {0};
+    struct settle to;
+    struct sq_q q;
+    int rc = job_load_owned(s, id, owner, &j, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    /* The claim counted this attempt: a pause gives it back. */
+    to = (struct settle){ .run_at = now_ms(s) + recheck_ms,
+                          .attempts = j.attempts > 0 ? j.attempts - 1 : 0,
+                          .last_error = reason };
+    rc = job_requeue(s, &j, &to, e);
+    store_job_clear(&j);
+    if (rc == MLC_OK)
+        rc = q_begin(&q, s, SQ_JOB_PAUSE_MARK, "job pause", e);
+    if (rc != MLC_OK)
+        return rc;
+    q_int(&q, ":id", id);
+    q_text(&q, ":system", system);
+    q_step(&q);
+    return q_end(&q, e);
+}
+
+static int sq_job_pause(struct store *st, int64_t id, const char *owner,
+                        const char *system, const char *reason,
+                        int64_t recheck_ms, struct mlc_err *e)
+{
+    struct sq_store *s = sq_of(st);
+    int rc = tx_enter(s, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    rc = job_pause_tx(s, id, owner, system, reason, recheck_ms, e);
+    return tx_leave(s, rc, e);
+}
+
+static int sq_jobs_resume(struct store *st, const char *system, int64_t *n,
+                          struct mlc_err *e)
+{
+    struct sq_store *s = sq_of(st);
+    struct sq_q q;
+    int rc = tx_enter(s, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    rc = q_begin(&q, s, SQ_JOBS_RESUME, "jobs resume", e);
+    if (rc == MLC_OK) {
+        q_text(&q, ":system", system);
+        q_int(&q, ":now", now_ms(s));
+        if (q_step(&q) == SQLITE_DONE)
+            *n = q_changes(&q);
+        rc = q_end(&q, e);
+    }
+    return tx_leave(s, rc, e);
+}
+
+static int sq_jobs_paused_count(struct store *st, const char *system,
+                                int64_t *out, struct mlc_err *e)
+{
+    struct sq_q q;
+    int rc = q_begin(&q, sq_of(st), system != NULL ? SQ_JOBS_PAUSED
+                                                   : SQ_JOBS_PAUSED_ALL,
+                     "paused job count", e);
+
+    if (rc != MLC_OK)
+        return rc;
+    if (system != NULL)
+        q_text(&q, ":system", system);
+    *out = q_step(&q) == SQLITE_ROW ? sqlite3_column_int64(q.stmt, 0) : 0;
+    return q_end(&q, e);
+}
+
 static const struct store_ops sq_ops = {
     .name                = "sqlite",
     .close               = sq_close,
@@ -1963,4 +2058,7 @@ static const struct store_ops sq_ops = {
     .secret_get          = sq_secret_get,
     .secret_delete       = sq_secret_delete,
     .secret_list         = sq_secret_list,
+    .job_pause           = sq_job_pause,
+    .jobs_resume         = sq_jobs_resume,
+    .jobs_paused_count   = sq_jobs_paused_count,
 };

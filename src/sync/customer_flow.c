@@ -612,8 +612,7 @@ int cust_sync(const struct flow_run *r, int64_t customer_id, enum flow_result *r
     snprintf(x.entity, sizeof(x.entity), CUST_KEY "%" PRId64, customer_id);
     mlc_err_clear(&err);
     rc = run(&x, &err);
-    *res = rc == MLC_OK ? FLOW_DONE : rc == FLOW_HELD ? FLOW_HOLD
-         : rc == FLOW_DEFERRED ? FLOW_DEFER : FLOW_RETRY;
+    *res = flow_result_of(r, rc);
     if (*res == FLOW_DEFER && r->defer_until != NULL)
         r->defer_until[0] = x.defer_until;
     if (*res == FLOW_HOLD)

@@ -7,6 +7,7 @@
 
 #include "bc/bc_client.h"
 #include "bc/pacer.h"
+#include "core/health.h"
 #include "core/log.h"
 /* The one include from daemon/: credentials glue the configuration, the
  * vault and the store (it depends on nothing else of the daemon). */
@@ -26,6 +27,8 @@ struct env {
     pthread_mutex_t     mu;        /* clients */
     struct bc_client  **clients;   /* every client env_bc created */
     size_t              n_clients, cap_clients;
+    struct health      *health;    /* borrowed, may be NULL */
+    struct bc_client   *probe_bc;  /* env_probe's own client (no retries) */
 };
 
 static int copy_one(const char *bytes, size_t len, void *ctx)
@@ -52,9 +55,13 @@ static int build(struct env *env, struct mlc_err *e)
     struct pacer_opts po = { .reserve = cfg->bigcommerce.rate_reserve };
     int rc;
 
+    struct ais_session_opts ao = {
+        .login_backoff_ms = cfg->jde.login_backoff_s > 0 ? cfg->jde.login_backoff_s * 1000L : 0,
+    };
+
     if ((rc = pacer_new(&po, &env->pacer, e)) != MLC_OK)
         return mlc_err_wrap(e, "bigcommerce.rate_reserve");
-    if ((rc = ais_session_new(&cfg->jde, env->jde_password, NULL, &env->ais, e)) != MLC_OK)
+    if ((rc = ais_session_new(&cfg->jde, env->jde_password, &ao, &env->ais, e)) != MLC_OK)
         return rc;
     if ((rc = acct_cache_new(&env->acct, e)) != MLC_OK)
         return rc;
@@ -156,6 +163,7 @@ void env_free(struct env *env)
     for (size_t i = 0; i < env->n_clients; i++)
         bc_client_free(env->clients[i]);
     free(env->clients);
+    bc_client_free(env->probe_bc);
     if (env->key_ok)
         pthread_key_delete(env->key);
     acct_cache_free(env->acct);
@@ -175,7 +183,45 @@ struct acct_cache *env_accounts(struct env *env) { return env->acct; }
 
 int env_bc_client_new(struct env *env, struct bc_client **out, struct mlc_err *e)
 {
-    return bc_client_new(&env->cfg->bigcommerce, env->bc_token, env->pacer, out, e);
+    int rc = bc_client_new(&env->cfg->bigcommerce, env->bc_token, env->pacer, out, e);
+
+    if (rc == MLC_OK)
+        bc_client_set_health(*out, env->health);
+    return rc;
+}
+
+void env_set_health(struct env *env, struct health *h)
+{
+    env->health = h;
+    ais_session_set_health(env->ais, h);
+}
+
+struct health *env_health(const struct env *env)
+{
+    return env != NULL ? env->health : NULL;
+}
+
+int env_probe(struct env *env, const char *system, struct mlc_err *e)
+{
+    /* One attempt, no retry: the next probe is the retry. */
+    struct bc_client_tuning once = { .max_attempts = 1, .max_total_ms = 1,
+                                     .max_pacer_wait_ms = 2000 };
+    struct bc_store_info si;
+    int rc;
+
+    if (strcmp(system, "jde") == 0)
+        return ais_session_touch(env->ais, e);
+    if (strcmp(system, "bigcommerce") != 0)
+        return mlc_err_set(e, MLC_EINVAL, "env: no probe for system '%s'", system);
+    if (env->probe_bc == NULL) {
+        if ((rc = env_bc_client_new(env, &env->probe_bc, e)) != MLC_OK)
+            return rc;
+        bc_client_tune(env->probe_bc, &once);
+    }
+    memset(&si, 0, sizeof(si));
+    rc = bc_store_info(env->probe_bc, &si, e);
+    bc_store_info_clear(&si);
+    return rc;
 }
 
 /* Keeps c so that env_free frees it. */

@@ -8,7 +8,8 @@
  *     posting rules are read from the job's current config instead);
  *   - the BigCommerce credential and the store's one request pacer (the
  *     quota is per store, so every client of every thread spends it once);
- *   - the one AIS session (single-flight re-login);
+ *   - the one AIS session (single-flight re-login, login back-off from
+ *     jde.login_backoff_s);
  *   - the chart-of-accounts cache (sync/accounts.h);
  *   - one bc_client per thread, created on first use by env_bc (a libcurl
  *     handle is not shared between threads) and freed by env_free.
@@ -73,6 +74,20 @@ int env_bc_client_new(struct env *env, struct bc_client **out, struct mlc_err *e
 struct pacer *env_pacer(struct env *env);
 struct ais_session *env_ais(struct env *env);
 struct acct_cache *env_accounts(struct env *env);
+
+struct health;
+/* Makes every client report to h (borrowed; may be NULL): the AIS session
+ * at once, BigCommerce clients from their creation on. Call right after
+ * env_new, before other threads use the env. */
+void env_set_health(struct env *env, struct health *h);
+struct health *env_health(const struct env *env); /* NULL-safe */
+
+/* One cheap question to system ("jde": ais_session_touch, which within a
+ * login back-off fails at once without a network call; "bigcommerce": GET
+ * /v2/store through the pacer, one attempt, no retry). The clients report
+ * what they find to the health registry. One thread at a time (the
+ * scheduler's): it owns the probe's BigCommerce client. */
+int env_probe(struct env *env, const char *system, struct mlc_err *e);
 
 /* Scheduler task bodies (sched_fn shape: ctx is the env). */
 /* AIS keep-alive: ais_session_touch (re-logs in when the token died). */

@@ -37,6 +37,50 @@ int flow_run_checkpoint(const struct flow_run *r, struct mlc_err *e)
     return e != NULL && e->code < 0 ? e->code : MLC_ESTATE;
 }
 
+/* The systems jobs pause for. */
+static const char *const pause_systems[] = { "jde", "bigcommerce" };
+
+const char *flow_pause_system(const struct flow_run *r)
+{
+    char sys[HEALTH_NAME_MAX];
+
+    if (r == NULL || r->watch == NULL || r->watch->seen == 0)
+        return NULL;
+    health_system_of(r->watch->last, sys, sizeof(sys));
+    for (size_t i = 0; i < sizeof(pause_systems) / sizeof(pause_systems[0]); i++)
+        if (strcmp(sys, pause_systems[i]) == 0)
+            return pause_systems[i];
+    return NULL;
+}
+
+/* Codes an unreachable or refusing system produces; anything else (a bad
+ * document, out of memory, a checkpoint stop) is not an outage. */
+static bool outage_code(int rc)
+{
+    return rc == MLC_EAUTH || rc == MLC_EIO || rc == MLC_ETIMEOUT || rc == MLC_EBUSY ||
+           rc == MLC_EPROTO;
+}
+
+enum flow_result flow_result_of(const struct flow_run *r, int rc)
+{
+    if (rc == MLC_OK)
+        return FLOW_DONE;
+    if (rc == FLOW_HELD)
+        return FLOW_HOLD;
+    if (rc == FLOW_DEFERRED)
+        return FLOW_DEFER;
+    if (rc < 0 && outage_code(rc) && flow_pause_system(r) != NULL)
+        return FLOW_PAUSE;
+    return FLOW_RETRY;
+}
+
+const char *flow_result_name(enum flow_result res)
+{
+    static const char *const names[] = { "done", "retry", "hold", "pause", "wait" };
+
+    return (unsigned)res < sizeof(names) / sizeof(names[0]) ? names[res] : "retry";
+}
+
 int flow_hold(struct mlc_err *e, const char *fmt, ...)
 {
     char buf[MLC_ERR_MSG_MAX];

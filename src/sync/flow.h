@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "core/err.h"
+#include "core/health.h"
 #include "store/store.h"
 #include "sync/env.h"
 
@@ -21,6 +22,8 @@ enum flow_result {
     FLOW_DONE = 0, /* finished: everything due is posted (or nothing was due) */
     FLOW_RETRY,    /* try again later (transport, JDE outcome unknown, ...) */
     FLOW_HOLD,     /* needs an operator: e->msg is the reason */
+    FLOW_PAUSE,    /* a system is down or refuses our credentials: wait for
+                      it (flow_pause_system names it), no attempt used */
     FLOW_DEFER     /* not decidable yet (a create in doubt that may still land
                     * in JDE): again at the time put in r->defer_until */
 };
@@ -38,6 +41,9 @@ struct flow_run {
     flow_checkpoint_fn       checkpoint; /* may be NULL */
     void                    *checkpoint_ctx;
     int64_t                  now;      /* Unix seconds; 0: the clock */
+    /* The health watch of the calling thread during the run (core/health.h;
+     * NULL: never FLOW_PAUSE): what the run's own calls found down. */
+    const struct health_watch *watch;
     /* Out (may be NULL): for a FLOW_DEFER result, when to run again (Unix
      * ms, the store's clock); one entry per order of a batch (index as the
      * ids), else one. Left alone for other results. */
@@ -58,15 +64,34 @@ int flow_run_checkpoint(const struct flow_run *r, struct mlc_err *e);
  * code): returned by flow_hold, mapped to FLOW_HOLD at the end of a run. */
 #define FLOW_HELD 1
 
+/* The flows' internal "not decidable yet" result (positive, like
+ * FLOW_HELD; distinct from the engine's POST_EMPTY 2 and the order flow's
+ * FX_SKIPPED 3): a create whose outcome is unknown must be looked up in JDE
+ * before anything is sent again, and "absent" counts only after its settle
+ * time. Mapped to FLOW_DEFER; the run says when (r->defer_until). */
+#define FLOW_DEFERRED 4
+
+/*
+ * The result of a run that stopped with rc (MLC_OK, FLOW_HELD,
+ * FLOW_DEFERRED or a negative code). A negative code of the kind a system
+ * outage gives (MLC_EAUTH, MLC_EIO, MLC_ETIMEOUT, MLC_EBUSY, MLC_EPROTO) is
+ * FLOW_PAUSE when the run's own calls reported that a system is down or
+ * refuses our credentials (r->watch saw "jde.*" or "bigcommerce.*"); any
+ * other failure retries. A JDE refusal of a document is a hold (FLOW_HELD)
+ * before it gets here, and a create in doubt FLOW_DEFER: neither pauses.
+ */
+enum flow_result flow_result_of(const struct flow_run *r, int rc);
+/* The system a paused run waits for, a static string ("jde",
+ * "bigcommerce"), or NULL when the run's calls reported none. */
+const char *flow_pause_system(const struct flow_run *r);
+/* "done", "retry", "hold", "pause", "wait". */
+const char *flow_result_name(enum flow_result res);
+
 /* Sets e to the hold reason (MLC_ESTATE) and returns FLOW_HELD. The text is
  * formatted into a buffer of its own first: the arguments may point into
  * e->msg itself. */
 __attribute__((format(printf, 2, 3)))
 int flow_hold(struct mlc_err *e, const char *fmt, ...);
-
-/* The flows' internal "not decidable yet" result (positive, like
- * FLOW_HELD): mapped to FLOW_DEFER at the end of a run. */
-#define FLOW_DEFERRED 2
 
 /* After a create's answer was lost, how soon JDE is asked whether it
  * landed (a lost reply after a commit is adopted then). */

@@ -384,10 +384,7 @@ static int post_steps(struct fx *x, struct mlc_err *e)
 /* Ends x's run: the result, the hold audit and the report. */
 static enum flow_result fx_result(struct fx *x)
 {
-    static const char *const names[] = { "done", "retry", "hold", "wait" };
-    enum flow_result res = x->rc == MLC_OK || x->rc == FX_SKIPPED ? FLOW_DONE
-                         : x->rc == FLOW_HELD ? FLOW_HOLD
-                         : x->rc == FLOW_DEFERRED ? FLOW_DEFER : FLOW_RETRY;
+    enum flow_result res = x->rc == FX_SKIPPED ? FLOW_DONE : flow_result_of(x->r, x->rc);
 
     if (res == FLOW_DEFER) {
         char at[32];
@@ -395,12 +392,11 @@ static enum flow_result fx_result(struct fx *x)
         jdate_iso8601_format(x->defer_until / 1000, at, sizeof(at), NULL);
         json_object_set_new(x->report, "again_at", json_string(at));
     }
-
     if (res == FLOW_HOLD)
         fx_audit(x, "hold", "held", json_pack("{s:s}", "reason", x->err.msg));
     if (res == FLOW_DONE)
         mlc_err_clear(&x->err);
-    json_object_set_new(x->report, "result", json_string(names[res]));
+    json_object_set_new(x->report, "result", json_string(flow_result_name(res)));
     if (res != FLOW_DONE)
         json_object_set_new(x->report, "reason", json_string(x->err.msg));
     return res;

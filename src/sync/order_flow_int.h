@@ -18,7 +18,8 @@
  * batch driver, on the calling thread only. Functions that return int
  * return MLC_OK, FLOW_HELD (the run holds, the reason is in e),
  * FLOW_DEFERRED (not decidable yet: x->defer_until says when to look
- * again, e why) or a negative code (retry).
+ * again, e why) or a negative code (retry, or pause when the run's calls
+ * found the system down: flow_result_of).
  */
 #ifndef MLC_SYNC_ORDER_FLOW_INT_H
 #define MLC_SYNC_ORDER_FLOW_INT_H

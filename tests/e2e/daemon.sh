@@ -28,7 +28,10 @@ note "daemon on 127.0.0.1:$port"
 
 check "log has the ready line" in_log 'msg=ready'
 check "/healthz body" test "$(curl -s --max-time 5 "http://127.0.0.1:$port/healthz")" = '{"status":"ok"}'
-check "/readyz answers 200" wait_until 100 test "$(http_code "http://127.0.0.1:$port/readyz")" = 200
+# No credential is stored: the flows are disabled, and readiness says so.
+check "/readyz answers 503: the flows are disabled (no credentials stored)" \
+    sh -c "[ \"\$(curl -s -o '$tmp/ready.json' -w '%{http_code}' --max-time 5 http://127.0.0.1:$port/readyz)\" = 503 ] &&
+           grep -q '\"condition\":\"flows.disabled\"' '$tmp/ready.json'"
 check "unknown path answers 404" test "$(http_code "http://127.0.0.1:$port/nope")" = 404
 check "POST /healthz answers 405" test "$(http_code -X POST -d x "http://127.0.0.1:$port/healthz")" = 405
 head -c 4096 /dev/zero > "$tmp/big.bin"

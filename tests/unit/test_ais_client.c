@@ -21,6 +21,7 @@
 #include "ais/aissim.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/health.h"
 #include "core/jdate.h"
 #include "core/log.h"
 #include "core/secret.h"
@@ -224,6 +225,168 @@ static void test_wrong_password(void **state)
     assert_null(strstr(e.msg, "wrong-pass-XYZ"));
     assert_int_equal(counter(f, LOGINS), 1);
     ais_session_free(s);
+}
+
+/* ---- login back-off ----------------------------------------------------------- */
+
+static int64_t fake_mono(void *ctx)
+{
+    return *(const int64_t *)ctx;
+}
+
+/* A session with a fake monotonic clock and a health registry; the
+ * back-off is the default one (a minute). */
+static struct ais_session *session_clocked(const char *base, const char *pwd, int64_t *clock,
+                                           struct health *h)
+{
+    struct cfg_jde c = { 0 };
+    struct ais_session_opts o = { 0 };
+    struct mlc_secret *p = NULL;
+    struct ais_session *s = NULL;
+
+    c.ais_base_url = (char *)base;
+    c.environment = "JDV920";
+    c.role = "*ALL";
+    c.device_name = "mlc-test-device";
+    c.user = "MLCINT";
+    o.timeout_ms = 2000;
+    o.connect_timeout_ms = 2000;
+    o.read_attempts = 1;
+    o.retry_base_ms = 10;
+    o.health = h;
+    o.clock_ms = fake_mono;
+    o.clock_ctx = clock;
+    assert_int_equal(secret_new(pwd, strlen(pwd), &p, NULL), MLC_OK);
+    assert_int_equal(ais_session_new(&c, p, &o, &s, NULL), MLC_OK);
+    secret_free(p);
+    return s;
+}
+
+struct hammer {
+    struct ais_session *s;
+    atomic_int          refused;  /* EAUTH answers that name the next attempt */
+};
+
+static void *hammer_thread(void *arg)
+{
+    struct hammer *hm = arg;
+    struct mlc_err e;
+    bool found;
+    int64_t an8;
+
+    for (int i = 0; i < 10; i++) {
+        mlc_err_clear(&e);
+        if (ais_customer_exists(hm->s, "BC9001", &found, &an8, &e) == MLC_EAUTH &&
+            strstr(e.msg, "next attempt after") != NULL)
+            atomic_fetch_add(&hm->refused, 1);
+    }
+    return NULL;
+}
+
+/* A wrong password: exactly one login per back-off window, whoever calls
+ * and however often; callers learn at once when the next attempt goes; the
+ * health condition is set, re-reported to each caller's watch, and cleared
+ * by the first login that works. */
+static void test_login_backoff(void **state)
+{
+    struct fx *f = *state;
+    struct health *h = NULL;
+    int64_t clock = 1000000;
+    struct ais_session *s;
+    struct ais_login_state ls;
+    struct health_watch w;
+    struct hammer hm = { 0 };
+    pthread_t t[4];
+    struct mlc_err e = { 0 };
+    bool found;
+    int64_t an8;
+
+    assert_int_equal(health_new(&h, NULL), MLC_OK);
+    s = session_clocked(f->base, "wrong-pass-XYZ", &clock, h);
+    hm.s = s;
+    assert_int_equal(ais_session_login(s, &e), MLC_EAUTH);
+    assert_non_null(strstr(e.msg, "AIS login failed for user MLCINT: 403"));
+    assert_non_null(strstr(e.msg, "next attempt after"));
+    assert_non_null(strstr(e.msg, "(in 60 s)"));
+    assert_null(strstr(e.msg, "wrong-pass-XYZ"));
+    assert_int_equal(counter(f, LOGINS), 1);
+    assert_true(health_is_set(h, HEALTH_JDE_LOGIN));
+    assert_false(health_is_set(h, HEALTH_JDE_DOWN)); /* AIS answered */
+
+    /* 4 threads x 10 calls in the window: no login, an immediate error. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, hammer_thread, &hm), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_int_equal(atomic_load(&hm.refused), 40);
+    clock += 59000;
+    health_watch_begin(h, &w);
+    mlc_err_clear(&e);
+    assert_int_equal(ais_session_touch(s, &e), MLC_EAUTH);
+    assert_non_null(strstr(e.msg, "(in 1 s)"));
+    health_watch_end(&w);
+    assert_int_equal(w.seen, 1);  /* turned away: reported to this caller */
+    assert_string_equal(w.last, HEALTH_JDE_LOGIN);
+    assert_int_equal(counter(f, LOGINS), 1);
+    assert_int_equal(ais_session_login_count(s), 1);
+    ais_session_login_state(s, &ls);
+    assert_true(ls.failed);
+    assert_true(ls.refused);
+    assert_int_equal(ls.retry_in_ms, 1000);
+    assert_int_equal(ls.backoff_ms, AIS_LOGIN_BACKOFF_MS);
+    assert_true(ls.retry_at_ms > 0);
+
+    /* The window passes: one more login, refused again, a new window. */
+    clock += 1000;
+    assert_int_equal(ais_customer_exists(s, "BC9001", &found, &an8, &e), MLC_EAUTH);
+    assert_int_equal(counter(f, LOGINS), 2);
+    clock += 30000;
+    assert_int_equal(ais_customer_exists(s, "BC9001", &found, &an8, &e), MLC_EAUTH);
+    assert_int_equal(counter(f, LOGINS), 2);
+
+    /* The JDE administrator sets the password we hold: after the window,
+     * the next call logs in and the condition clears by itself. */
+    ctl_post(f, "/__sim/users", "{\"username\":\"MLCINT\",\"password\":\"wrong-pass-XYZ\"}");
+    clock += 30000;
+    assert_int_equal(ais_customer_exists(s, "BC9001", &found, &an8, &e), MLC_OK);
+    assert_true(found);
+    assert_int_equal(counter(f, LOGINS), 3);
+    assert_false(health_is_set(h, HEALTH_JDE_LOGIN));
+    ais_session_login_state(s, &ls);
+    assert_false(ls.failed);
+    assert_int_equal(ls.retry_in_ms, 0);
+    ais_session_free(s);
+    health_free(h);
+}
+
+/* AIS not answering is no refusal: the short pause, and "jde.unreachable"
+ * beside "jde.login". */
+static void test_login_unreachable_short_pause(void **state)
+{
+    struct health *h = NULL;
+    int64_t clock = 5000;
+    struct ais_session *s;
+    struct ais_login_state ls;
+    struct mlc_err e = { 0 };
+
+    (void)state;
+    assert_int_equal(health_new(&h, NULL), MLC_OK);
+    /* Port 9 (discard) on loopback: nothing listens in the test sandbox. */
+    s = session_clocked("http://127.0.0.1:9", "x", &clock, h);
+    assert_int_not_equal(ais_session_login(s, &e), MLC_OK);
+    assert_int_not_equal(e.code, MLC_EAUTH);
+    assert_true(health_is_set(h, HEALTH_JDE_LOGIN));
+    assert_true(health_is_set(h, HEALTH_JDE_DOWN));
+    ais_session_login_state(s, &ls);
+    assert_true(ls.failed);
+    assert_false(ls.refused);
+    assert_int_equal(ls.backoff_ms, AIS_LOGIN_COOLDOWN_MS);
+    clock += AIS_LOGIN_COOLDOWN_MS;
+    ais_session_login_state(s, &ls);
+    assert_int_equal(ls.retry_in_ms, 0);
+    assert_int_equal(ais_session_login_count(s), 1);
+    ais_session_free(s);
+    health_free(h);
 }
 
 /* 16 threads: 3 calls each, all wait at a gate, the simulator restarts
@@ -1194,6 +1357,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_login_and_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_password, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_login_backoff, setup, teardown),
+        cmocka_unit_test(test_login_unreachable_short_pause),
         cmocka_unit_test_setup_teardown(test_restart_concurrent_one_login, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_plain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_444_relogin_rerun, setup, teardown),

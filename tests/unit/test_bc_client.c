@@ -26,6 +26,7 @@
 #include "bc/bcsim.h"
 #include "bc/pacer.h"
 #include "core/config.h"
+#include "core/health.h"
 #include "core/log.h"
 #include "core/order.h"
 #include "core/secret.h"
@@ -1021,6 +1022,57 @@ static void test_5xx_retried_for_get_not_post(void **state)
     tc_close(&t);
 }
 
+/* What calls report to the health registry: 401 -> bigcommerce.auth until
+ * a 2xx; 5xx after the retries -> bigcommerce.unreachable until any other
+ * answer; nothing sent (pacer stopped) -> nothing said. */
+static void test_health_conditions(void **state)
+{
+    struct tc t;
+    struct health *h = NULL;
+    struct mlc_secret *bad;
+    struct bc_client *c;
+    struct bc_store_info si;
+    struct bc_resp r;
+    struct bc_url u;
+    struct mlc_err e;
+
+    (void)state;
+    tc_open(&t, 5000);
+    assert_int_equal(health_new(&h, NULL), MLC_OK);
+    assert_int_equal(secret_new("wrong", 5, &bad, &e), MLC_OK);
+    assert_int_equal(bc_client_new(&t.cfg, bad, t.pacer, &c, &e), MLC_OK);
+    bc_client_set_health(c, h);
+    bc_client_set_health(t.c, h);
+    assert_int_equal(bc_store_info(c, &si, &e), MLC_EAUTH);
+    assert_true(health_is_set(h, HEALTH_BC_AUTH));
+    assert_false(health_is_set(h, HEALTH_BC_DOWN));
+    assert_int_equal(bc_store_info(t.c, &si, &e), MLC_OK); /* the token works again */
+    bc_store_info_clear(&si);
+    assert_false(health_is_set(h, HEALTH_BC_AUTH));
+
+    F.fail503 = 100;
+    bc_url_init(&u, "/v3/flaky");
+    assert_int_equal(bc_call(t.c, "GET", &u, NULL, true, &r, &e), MLC_EBUSY);
+    bc_resp_clear(&r);
+    assert_true(health_is_set(h, HEALTH_BC_DOWN));
+    bc_url_free(&u);
+    bc_url_init(&u, "/v2/orders/424242");  /* a 404 is an answer */
+    assert_int_equal(bc_call(t.c, "GET", &u, NULL, true, &r, &e), MLC_ENOTFOUND);
+    bc_resp_clear(&r);
+    assert_false(health_is_set(h, HEALTH_BC_DOWN));
+
+    pacer_shutdown(t.pacer);
+    health_set(h, HEALTH_BC_DOWN, "set by hand");
+    assert_int_not_equal(bc_call(t.c, "GET", &u, NULL, true, &r, &e), MLC_OK);
+    bc_resp_clear(&r);
+    assert_true(health_is_set(h, HEALTH_BC_DOWN)); /* nothing was sent */
+    bc_url_free(&u);
+    bc_client_free(c);
+    secret_free(bad);
+    health_free(h);
+    tc_close(&t);
+}
+
 /* ---- coalescing --------------------------------------------------------- */
 
 /* Fewest intervals of width w covering sorted v[i..n), by trying every
@@ -1610,6 +1662,7 @@ int main(void)
         cmocka_unit_test(test_429_with_headers_waits_and_retries),
         cmocka_unit_test(test_429_without_headers_recovers),
         cmocka_unit_test(test_5xx_retried_for_get_not_post),
+        cmocka_unit_test(test_health_conditions),
         cmocka_unit_test(test_coalesce_exhaustive),
         cmocka_unit_test(test_coalesce_edges),
         cmocka_unit_test(test_orders_by_ids),

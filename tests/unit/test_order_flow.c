@@ -24,6 +24,7 @@
 #include "bc/bcsim.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/health.h"
 #include "core/log.h"
 #include "core/money.h"
 #include "core/secret.h"
@@ -1243,6 +1244,128 @@ static void test_cutover_owned_order_goes_on(void **state)
     run_close(&r);
 }
 
+/* ---- outages: pause, hold or retry ------------------------------------------- */
+
+/* One run under a health watch, as a worker runs it; *sys: the system a
+ * pause waits for (NULL otherwise). */
+static enum flow_result sync_watched(struct env *env, struct store *st,
+                                     const struct mlc_config *cfg, int64_t id, char *why,
+                                     size_t cap, const char **sys)
+{
+    struct health_watch w;
+    struct flow_run fr = { .env = env, .st = st, .cfg = cfg, .actor = "test", .watch = &w };
+    enum flow_result res = FLOW_RETRY;
+    struct mlc_err e = { 0 };
+
+    health_watch_begin(env_health(env), &w);
+    assert_int_equal(flow_order_sync(&fr, id, &res, NULL, &e), MLC_OK);
+    health_watch_end(&w);
+    snprintf(why, cap, "%s", e.msg);
+    *sys = res == FLOW_PAUSE ? flow_pause_system(&fr) : NULL;
+    return res;
+}
+
+/* An env with the run's config and these credentials, reporting to h. */
+static struct env *env_with(struct run *r, const char *token, const char *pwd,
+                            struct health *h)
+{
+    struct mlc_secret *t = NULL, *p = NULL;
+    struct env *env = NULL;
+
+    assert_int_equal(secret_new(token, strlen(token), &t, NULL), MLC_OK);
+    assert_int_equal(secret_new(pwd, strlen(pwd), &p, NULL), MLC_OK);
+    assert_int_equal(env_new_with(r->cfg, t, p, &env, NULL), MLC_OK);
+    env_set_health(env, h);
+    secret_free(t);
+    secret_free(p);
+    return env;
+}
+
+/* A system that refuses our credentials or does not answer pauses the run
+ * (and names the system); JDE refusing the document holds it; a create in
+ * doubt retries even though AIS did not answer; without a watch (the CLI)
+ * nothing pauses. */
+static void test_outage_pause_hold_retry(void **state)
+{
+    struct run r;
+    struct health *h = NULL;
+    struct env *env;
+    struct mlc_config *dead;
+    char why[MLC_ERR_MSG_MAX], saved[64], path[128];
+    const char *sys;
+    long long je;
+
+    (void)state;
+    assert_int_equal(health_new(&h, NULL), MLC_OK);
+    run_open(&r, "journal", false, SKU_MAP);
+    for (int64_t id = 260; id <= 264; id++)
+        make_order(id, "T-THING", 11);
+
+    /* AIS refuses the password: paused on jde, nothing sent. */
+    je = ais_counter(JE_CALLS);
+    env = env_with(&r, BC_TOKEN, "not-the-password", h);
+    assert_int_equal(sync_watched(env, r.st, r.cfg, 260, why, sizeof(why), &sys), FLOW_PAUSE);
+    assert_string_equal(sys, "jde");
+    assert_non_null(strstr(why, "AIS login failed"));
+    assert_true(health_is_set(h, HEALTH_JDE_LOGIN));
+    assert_int_equal(sync1(&r, 260, why, sizeof(why)), FLOW_DONE); /* the good env posts */
+    env_free(env);
+
+    /* BigCommerce refuses the token: paused on bigcommerce. */
+    env = env_with(&r, "revoked-token", JDE_PWD, h);
+    assert_int_equal(sync_watched(env, r.st, r.cfg, 261, why, sizeof(why), &sys), FLOW_PAUSE);
+    assert_string_equal(sys, "bigcommerce");
+    assert_true(health_is_set(h, HEALTH_BC_AUTH));
+    env_free(env);
+
+    /* AIS does not answer at all (nothing listens): paused on jde; the same
+     * run without a watch (mlc orders, mlc sync) just retries. */
+    snprintf(saved, sizeof(saved), "%s", TF.ais_base);
+    snprintf(TF.ais_base, sizeof(TF.ais_base), "http://127.0.0.1:9");
+    snprintf(path, sizeof(path), "%s/s%d.db", TF.dir, ++TF.n_stores);
+    dead = mkcfg("journal", false, SKU_MAP, path);
+    snprintf(TF.ais_base, sizeof(TF.ais_base), "%s", saved);
+    assert_int_equal(env_new_with(dead, TF.tok, TF.pwd, &env, NULL), MLC_OK);
+    env_set_health(env, h);
+    assert_int_equal(sync_watched(env, r.st, dead, 262, why, sizeof(why), &sys), FLOW_PAUSE);
+    assert_string_equal(sys, "jde");
+    assert_true(health_is_set(h, HEALTH_JDE_DOWN));
+    {
+        struct flow_run fr = { .env = env, .st = r.st, .cfg = dead, .actor = "cli" };
+        enum flow_result res = FLOW_DONE;
+        struct mlc_err e = { 0 };
+
+        assert_int_equal(flow_order_sync(&fr, 262, &res, NULL, &e), MLC_OK);
+        assert_int_equal(res, FLOW_RETRY);
+    }
+    env_free(env);
+    cfg_unref(dead);
+
+    /* With the health watch on: JDE refuses the document -> HOLD. */
+    env = env_with(&r, BC_TOKEN, JDE_PWD, h);
+    ais_ctl("/__sim/faults", "{\"orch_fail\":[{\"orchestration\":\"MLC_AddJournalEntry\","
+            "\"message\":\"Account is locked\",\"style\":\"500\",\"count\":1}]}");
+    assert_int_equal(sync_watched(env, r.st, r.cfg, 263, why, sizeof(why), &sys), FLOW_HOLD);
+    assert_non_null(strstr(why, "Account is locked"));
+    ais_ctl("/__sim/faults", "{\"orch_fail\":[]}");
+
+    /* The create commits but its answer never comes (AIS "did not answer"
+     * is reported on this very thread): in doubt -> RETRY, not a pause. */
+    ais_ctl("/__sim/faults", "{\"hang\":{\"orchestration\":\"MLC_AddJournalEntry\","
+                             "\"count\":1,\"hang_s\":6}}");
+    assert_int_equal(sync_watched(env, r.st, r.cfg, 264, why, sizeof(why), &sys), FLOW_DEFER);
+    assert_null(sys);
+    assert_non_null(strstr(why, "outcome unknown"));
+    assert_true(health_is_set(h, HEALTH_JDE_DOWN));
+    assert_int_equal(sync_watched(env, r.st, r.cfg, 264, why, sizeof(why), &sys), FLOW_DONE);
+    assert_false(health_is_set(h, HEALTH_JDE_DOWN)); /* AIS answered again */
+    assert_int_equal(je_facts("BC264S", false, NULL).docs, 1);
+    assert_int_equal(ais_counter(JE_CALLS), je + 3); /* 260, 263 (refused), 264 (once) */
+    env_free(env);
+    run_close(&r);
+    health_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1269,6 +1392,7 @@ int main(void)
         cmocka_unit_test(test_cutover_refund_not_posted),
         cmocka_unit_test(test_cutover_start_id),
         cmocka_unit_test(test_cutover_owned_order_goes_on),
+        cmocka_unit_test(test_outage_pause_hold_retry),
     };
 
     return cmocka_run_group_tests_name("order_flow", tests, group_setup, group_teardown);

@@ -561,6 +561,114 @@ static void test_retry_absorbs_twin(void **state)
     store_job_clear(&j);
 }
 
+/* A pause gives the attempt back, never fails the job, waits for the
+ * recheck delay unless the system is resumed, and any other outcome or a
+ * replay clears it. */
+static void test_pause_resume(void **state)
+{
+    struct fx *f = *state;
+    struct store_job j;
+    struct mlc_err e = {0};
+    int64_t id = enqueue(f, "order.sync", "order:1"), other, n = -1;
+    bool failed = true;
+
+    /* Far more pauses than max_attempts: still READY, attempts untouched. */
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(claim(f, "w", NULL, 1000, &j), MLC_OK);
+        assert_int_equal(j.attempts, 1);
+        store_job_clear(&j);
+        assert_int_equal(store_job_pause(f->st, id, "w", "jde", "AIS login failed",
+                                         60000, &e), MLC_OK);
+        assert_int_equal(store_job_get(f->st, id, &j, NULL), MLC_OK);
+        assert_int_equal(j.state, STORE_JOB_READY);
+        assert_int_equal(j.attempts, 0);
+        assert_string_equal(j.paused_on, "jde");
+        assert_string_equal(j.last_error, "AIS login failed");
+        assert_int_equal(j.run_at, f->now + 60000);
+        assert_null(j.owner);
+        store_job_clear(&j);
+        f->now += 60000; /* the recheck fallback */
+    }
+    assert_int_equal(count(f, STORE_JOB_FAILED), 0);
+
+    /* Paused: not claimable before its run_at; counted per system. */
+    assert_int_equal(claim(f, "w", NULL, 1000, &j), MLC_OK);
+    store_job_clear(&j);
+    assert_int_equal(store_job_pause(f->st, id, "w", "jde", "AIS down", 60000, &e), MLC_OK);
+    other = enqueue(f, "customer.sync", "customer:7");
+    assert_int_equal(claim(f, "w", NULL, 1000, &j), MLC_OK);
+    assert_int_equal(j.id, other);
+    store_job_clear(&j);
+    assert_int_equal(store_job_pause(f->st, other, "w", "bigcommerce", "401", 60000, &e),
+                     MLC_OK);
+    assert_int_equal(claim(f, "w", NULL, 1000, &j), MLC_ENOTFOUND);
+    assert_int_equal(store_jobs_paused_count(f->st, "jde", &n, &e), MLC_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_jobs_paused_count(f->st, NULL, &n, &e), MLC_OK);
+    assert_int_equal(n, 2);
+
+    /* JDE answers again: only its jobs become due, at once. */
+    f->now += 10;
+    assert_int_equal(store_jobs_resume(f->st, "jde", &n, &e), MLC_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_jobs_resume(f->st, "jde", &n, &e), MLC_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_job_get(f->st, id, &j, NULL), MLC_OK);
+    assert_null(j.paused_on);
+    assert_int_equal(j.run_at, f->now);
+    store_job_clear(&j);
+    assert_int_equal(claim(f, "w", NULL, 1000, &j), MLC_OK);
+    assert_int_equal(j.id, id);
+    assert_int_equal(j.attempts, 1);
+    store_job_clear(&j);
+    assert_int_equal(store_job_done(f->st, id, "w", &e), MLC_OK);
+    assert_int_equal(store_jobs_paused_count(f->st, "jde", &n, &e), MLC_OK);
+    assert_int_equal(n, 0);
+
+    /* A paused job woken by its fallback that then retries is no longer
+     * paused (settling clears the mark). */
+    f->now += 60000;
+    assert_int_equal(claim(f, "w", NULL, 1000, &j), MLC_OK);
+    assert_int_equal(j.id, other);
+    assert_string_equal(j.paused_on, "bigcommerce"); /* still marked while it runs */
+    store_job_clear(&j);
+    assert_int_equal(store_job_retry(f->st, other, "w", "HTTP 500", 5, &failed, &e), MLC_OK);
+    assert_false(failed);
+    assert_int_equal(store_job_get(f->st, other, &j, NULL), MLC_OK);
+    assert_null(j.paused_on);
+    assert_int_equal(j.attempts, 1);
+    store_job_clear(&j);
+
+    /* Lease rules as every outcome: another owner cannot pause. */
+    f->now += 10000000;
+    assert_int_equal(claim(f, "w2", NULL, 1000, &j), MLC_OK);
+    store_job_clear(&j);
+    assert_int_equal(store_job_pause(f->st, other, "w", "jde", "x", 1000, &e), MLC_ESTATE);
+    assert_int_equal(store_job_pause(f->st, other, "w2", "", "x", 1000, &e), MLC_EINVAL);
+    assert_int_equal(store_job_pause(f->st, other, "w2", "jde", "x", 0, &e), MLC_EINVAL);
+    assert_int_equal(store_jobs_resume(f->st, NULL, &n, &e), MLC_EINVAL);
+}
+
+/* A pause folds a READY twin enqueued while the job ran, like a retry. */
+static void test_pause_absorbs_twin(void **state)
+{
+    struct fx *f = *state;
+    struct store_job j;
+    int64_t id = enqueue(f, "k", "x"), twin;
+
+    assert_int_equal(claim(f, "w", NULL, 1000, &j), MLC_OK);
+    store_job_clear(&j);
+    f->now += 10;
+    twin = enqueue(f, "k", "x");
+    assert_int_equal(store_job_pause(f->st, id, "w", "jde", "down", 60000, NULL), MLC_OK);
+    assert_int_equal(store_job_get(f->st, twin, &j, NULL), MLC_ENOTFOUND);
+    assert_int_equal(count(f, STORE_JOB_READY), 1);
+    assert_int_equal(store_job_get(f->st, id, &j, NULL), MLC_OK);
+    assert_int_equal(j.attempts, 0);
+    assert_string_equal(j.paused_on, "jde");
+    store_job_clear(&j);
+}
+
 static void test_hold_replay(void **state)
 {
     struct fx *f = *state;
@@ -1543,6 +1651,8 @@ int main(void)
         cmocka_unit_test(test_backoff_pure),
         T(test_retry_and_fail),
         T(test_retry_absorbs_twin),
+        T(test_pause_resume),
+        T(test_pause_absorbs_twin),
         T(test_hold_replay),
         T(test_hold_idle),
         T(test_job_list),

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/health.h"
 #include "core/log.h"
 #include "daemon/workers.h"
 #include "store/store.h"
@@ -654,6 +655,160 @@ static void test_fence_and_defer(void **state)
     assert_non_null(strstr(acc.last_detail, "\"attempt\":1"));
 }
 
+/* ---- pauses ------------------------------------------------------------- */
+
+static atomic_bool jde_down;
+static _Atomic int down_runs;
+
+/* Pauses on "jde" while jde_down; a key "nosys:*" asks for a pause without
+ * naming a system (a retry). */
+static enum job_result h_down(struct workers_job_ctx *ctx, const struct store_job *job,
+                              struct mlc_err *e)
+{
+    atomic_fetch_add(&down_runs, 1);
+    if (strncmp(job->key, "nosys:", 6) == 0) {
+        mlc_err_set(e, MLC_EIO, "down: no system named");
+        return WORKERS_PAUSE;
+    }
+    if (atomic_load(&jde_down)) {
+        ctx->pause_on = "jde";
+        mlc_err_set(e, MLC_EAUTH, "AIS login failed for user MLCSVC: 403");
+        return WORKERS_PAUSE;
+    }
+    return WORKERS_DONE;
+}
+
+static bool wait_paused(struct fx *f, uint64_t n)
+{
+    struct workers_stats s;
+
+    for (int i = 0; i < 1500; i++) {
+        workers_stats(f->pool, &s);
+        if (s.paused == n)
+            return true;
+        nap();
+    }
+    return false;
+}
+
+/* A system that stays down longer than max_attempts runs: the job is paused
+ * each time, never uses up an attempt, never fails, and runs once more when
+ * the system's jobs are resumed. */
+static void test_pause_keeps_attempts(void **state)
+{
+    struct fx *f = *state;
+    struct workers_stats s;
+    struct audit_acc acc;
+    struct store_job j;
+    struct health *h = NULL;
+    int64_t id, n;
+
+    atomic_store(&jde_down, true);
+    atomic_store(&down_runs, 0);
+    assert_int_equal(health_new(&h, NULL), MLC_OK);
+    health_set(h, HEALTH_STORE_WRITE, "a stale report");
+    workers_set_health(f->pool, h);
+    assert_int_equal(workers_register(f->pool, "down", h_down, NULL, NULL), MLC_OK);
+    id = enqueue(f, "down", "order:9", NULL);
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    for (uint64_t k = 1; k <= 5; k++) { /* the fixture allows 3 attempts */
+        assert_true(wait_paused(f, k));
+        job_state(f, id, &j);
+        assert_int_equal(j.state, STORE_JOB_READY);
+        assert_int_equal(j.attempts, 0);
+        assert_string_equal(j.paused_on, "jde");
+        assert_string_equal(j.last_error, "AIS login failed for user MLCSVC: 403");
+        assert_true(j.run_at > store_now_ms(f->st) + WORKERS_PAUSE_RECHECK_MS / 2);
+        store_job_clear(&j);
+        if (k == 5)
+            atomic_store(&jde_down, false);
+        assert_int_equal(store_jobs_resume(f->st, "jde", &n, NULL), MLC_OK);
+        assert_int_equal(n, 1);
+    }
+    assert_true(wait_state(f, id, STORE_JOB_DONE));
+    assert_false(health_is_set(h, HEALTH_STORE_WRITE)); /* claims went through */
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    job_state(f, id, &j);
+    assert_int_equal(j.attempts, 1);
+    assert_null(j.paused_on);
+    store_job_clear(&j);
+    workers_stats(f->pool, &s);
+    assert_int_equal(s.paused, 5);
+    assert_int_equal(s.failed + s.retried + s.held, 0);
+    assert_int_equal(count_state(f, STORE_JOB_FAILED), 0);
+    assert_int_equal(atomic_load(&down_runs), 6);
+    audit_of(f, "order:9", &acc);
+    assert_string_equal(acc.out, "paused,paused,paused,paused,paused,done");
+    health_free(h);
+}
+
+/* A pause that names no system is a retry (and counts). */
+static void test_pause_without_system_retries(void **state)
+{
+    struct fx *f = *state;
+    struct workers_stats s;
+    int64_t id;
+
+    assert_int_equal(workers_register(f->pool, "down", h_down, NULL, NULL), MLC_OK);
+    id = enqueue(f, "down", "nosys:1", NULL);
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_state(f, id, STORE_JOB_FAILED));
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    workers_stats(f->pool, &s);
+    assert_int_equal(s.paused, 0);
+    assert_int_equal(s.failed, 1);
+}
+
+/* Batch: "p:N" with N odd pauses on bigcommerce, the rest are done. */
+static void h_batch_pause(struct workers_job_ctx *ctx, const struct store_job *jobs,
+                          size_t n, enum job_result *res, struct mlc_err *errs)
+{
+    assert_non_null(ctx->pause_on_batch);
+    for (size_t i = 0; i < n; i++) {
+        long idx = strtol(jobs[i].key + 2, NULL, 10);
+
+        if (idx % 2 == 1) {
+            res[i] = WORKERS_PAUSE;
+            ctx->pause_on_batch[i] = "bigcommerce";
+            mlc_err_set(&errs[i], MLC_EAUTH, "GET /v2/orders: 401 Unauthorized");
+        } else {
+            res[i] = WORKERS_DONE;
+        }
+    }
+}
+
+static void test_batch_pause(void **state)
+{
+    struct fx *f = *state;
+    struct workers_stats s;
+    struct store_job j;
+    int64_t ids[10], n = 0;
+    char key[16];
+
+    assert_int_equal(workers_register_batch(f->pool, "bp", 10, h_batch_pause, NULL, NULL),
+                     MLC_OK);
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof(key), "p:%d", i);
+        ids[i] = enqueue(f, "bp", key, NULL);
+    }
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_paused(f, 5));
+    assert_true(wait_count(f, STORE_JOB_DONE, 5));
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    for (int i = 1; i < 10; i += 2) {
+        job_state(f, ids[i], &j);
+        assert_int_equal(j.state, STORE_JOB_READY);
+        assert_int_equal(j.attempts, 0);
+        assert_string_equal(j.paused_on, "bigcommerce");
+        store_job_clear(&j);
+    }
+    assert_int_equal(store_jobs_paused_count(f->st, "bigcommerce", &n, NULL), MLC_OK);
+    assert_int_equal(n, 5);
+    workers_stats(f->pool, &s);
+    assert_int_equal(s.done, 5);
+    assert_int_equal(s.paused, 5);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -671,6 +826,9 @@ int main(void)
         T(test_batch_handler),
         T(test_heartbeat_keeps_slow_job),
         T(test_fence_and_defer),
+        T(test_pause_keeps_attempts),
+        T(test_pause_without_system_retries),
+        T(test_batch_pause),
     };
 #undef T
     enum log_level lvl = LOG_LVL_ERROR;
