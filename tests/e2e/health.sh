@@ -80,6 +80,8 @@ jde:
   password_ref: "jde_password"
   timeout_ms: 5000
   login_backoff_s: $BACKOFF_S
+orders:
+  start: "2026-11-28T09:00:00Z"
 posting:
   mode: journal
   company: "00001"
@@ -142,7 +144,13 @@ log_count() { grep -c -- "$1" "$log"; }
 # jobs_where PYEXPR: how many jobs j satisfy PYEXPR.
 jobs_where() { jobs_json | "$PY" -c 'import json,sys; print(sum(1 for j in json.load(sys.stdin) if eval(sys.argv[1])))' "$1"; }
 paused_jde() { [ "$(jobs_where "j['state']=='ready' and j['paused_on']=='jde' and j['attempts']==0")" = "$1" ]; }
-done_once() { [ "$(jobs_where "j['state']=='done' and j['attempts']==1")" = "$1" ]; }
+# The orders of scenarios 2 and 3 (81xx), made in the store while the test
+# runs; the go-live cutover (orders.start) is after every seed order, so
+# the reconcile sweep at each start leaves the seed alone.
+done_once() { [ "$(jobs_where "j['state']=='done' and j['attempts']==1 and j['key'].startswith('order:81')")" = "$1" ]; }
+mkorder() { for id in "$@"; do
+    bc_ctl POST orders '{"id":'"$id"',"customer_id":0,"status_id":11,"currency":"USD","date_created":"2026-11-28T09:30:00Z","payment_method":"Credit Card","payment_provider_id":"stripe","products":[{"product_id":111,"sku":"NW-SOAP-6PK","name":"Soap","quantity":2,"price_ex_tax":"9.99","tax":"1.00"}],"transactions":[{"event":"purchase","method":"credit_card","amount":"21.98","gateway":"stripe"}]}' >/dev/null
+done; }
 no_failed() { [ "$(jobs_where "j['state'] in ('failed','held')")" = 0 ]; }
 f0911_docs() { # KEY: documents in the AIS simulator's F0911 with this reference
     ais_ctl GET table/F0911 | "$PY" -c '
@@ -175,7 +183,8 @@ check "daemon stops" daemon_term 200
 ais_ctl POST users '{"username":"MLCINT","password":"rotated-by-the-admin"}' >/dev/null
 ais_ctl POST counters/reset >/dev/null
 require "daemon starts" daemon_start write_config
-enqueue 100 102
+mkorder 8100 8102
+enqueue 8100 8102
 check "/readyz 503 naming jde.login" wait_until 100 ready_is 503 jde.login
 check "the reason is AIS's refusal and when the next login goes" \
     ready_has "AIS login failed for user MLCINT: 403.*next attempt after"
@@ -185,7 +194,7 @@ runs_before=$(log_count 'msg="job paused"')
 # Callers keep coming for 7 s: the probe every second, and the orders
 # enqueued again every second (each run is turned away by the back-off at
 # once and pauses again, still without using an attempt).
-for _ in 1 2 3 4 5 6 7; do enqueue 100 102; sleep 1; done
+for _ in 1 2 3 4 5 6 7; do enqueue 8100 8102; sleep 1; done
 elapsed=$(( $(date +%s) - first_fail + 2 ))
 bound=$(( 1 + elapsed / BACKOFF_S ))
 logins=$(ais_count "$LOGINS")
@@ -209,7 +218,7 @@ check "mlc held: 2 jobs paused waiting for jde, nothing to replay" \
 ais_ctl POST users "{\"username\":\"MLCINT\",\"password\":\"$JDE_PASSWORD\"}" >/dev/null
 check "after the back-off the next login works: /readyz 200" \
     wait_until $(( (BACKOFF_S + 15) * 10 )) ready_is 200
-check "the paused orders resume and post by themselves" wait_until 300 posted_once BC100S BC102S
+check "the paused orders resume and post by themselves" wait_until 300 posted_once BC8100S BC8102S
 check "the log says the paused jobs resumed" in_log 'msg="paused jobs resumed: the system answers again" system=jde'
 check "both jobs done with one attempt each" wait_until 100 done_once 2
 check "daemon stops" daemon_term 200
@@ -219,7 +228,8 @@ require "daemon starts" daemon_start write_config
 check "/readyz 200" wait_until 100 ready_is 200
 ais_stop
 note "AIS simulator stopped"
-enqueue 101 105
+mkorder 8101 8105
+enqueue 8101 8105
 check "/readyz 503 naming jde.unreachable" wait_until 150 ready_is 503 jde.unreachable
 check "both orders are paused on jde, no attempt used" wait_until 150 paused_jde 2
 sleep 3   # longer than max_attempts (2) retries would take: they stay paused
@@ -229,7 +239,7 @@ check "/metrics counts the paused jobs" sh -c \
 require "AIS comes back on its port" ais_start "$AISP"
 note "AIS simulator back on $AISP"
 check "/readyz 200 once AIS answers" wait_until 200 ready_is 200
-check "the paused orders post by themselves" wait_until 300 posted_once BC101S BC105S
+check "the paused orders post by themselves" wait_until 300 posted_once BC8101S BC8105S
 check "all four orders done with one attempt each, nothing failed" wait_until 100 all_done
 check "daemon stops cleanly" daemon_term 200
 check "exit status 0" test "$daemon_rc" = 0
