@@ -45,6 +45,7 @@ struct worker {
     size_t           hb_n;
     int64_t          hb_lease_ms;
     int64_t          hb_since_ms;  /* monotonic */
+    bool             hb_gave_up;   /* past workers.job_max_s: said once */
     atomic_bool      lease_lost;
 };
 
@@ -491,6 +492,7 @@ static void hb_set(struct worker *w, const struct store_job *jobs, size_t n, int
     w->hb_n = ids != NULL ? n : 0;
     w->hb_lease_ms = lease_ms;
     w->hb_since_ms = mono_ms();
+    w->hb_gave_up = false;
     pthread_mutex_unlock(&w->hb_mu);
     if (n > 0)
         atomic_store(&w->lease_lost, false);
@@ -715,7 +717,8 @@ static struct store *open_store(struct worker *w)
  * refuses its ledger writes meanwhile. */
 static void hb_renew(struct worker *w, struct store *st, int64_t job_max_ms)
 {
-    int64_t *ids = NULL, lease_ms, since;
+    int64_t *ids = NULL, lease_ms;
+    bool stuck, say;
     size_t n;
     struct mlc_err e;
     int rc = MLC_OK;
@@ -723,19 +726,17 @@ static void hb_renew(struct worker *w, struct store *st, int64_t job_max_ms)
     pthread_mutex_lock(&w->hb_mu);
     n = w->hb_n;
     lease_ms = w->hb_lease_ms;
-    since = w->hb_since_ms;
-    if (n > 0 && (ids = malloc(n * sizeof(*ids))) != NULL)
+    stuck = n > 0 && mono_ms() - w->hb_since_ms > job_max_ms;
+    say = stuck && !w->hb_gave_up;
+    w->hb_gave_up = w->hb_gave_up || stuck;
+    if (n > 0 && !stuck && (ids = malloc(n * sizeof(*ids))) != NULL)
         memcpy(ids, w->hb_ids, n * sizeof(*ids));
     pthread_mutex_unlock(&w->hb_mu);
+    if (say) /* stuck: the lease runs out, so the job is not held forever */
+        log_error("workers", "job runs past workers.job_max_s: its lease is no longer renewed",
+                  LF_STR("worker", w->name), LF_UINT("jobs", n));
     if (ids == NULL)
         return;
-    if (mono_ms() - since > job_max_ms) {
-        /* Stuck: let the lease run out so the job is not held forever. */
-        log_error("workers", "job runs past workers.job_max_s: its lease is no longer renewed",
-                  LF_STR("worker", w->name), LF_INT("job", ids[0]), LF_UINT("jobs", n));
-        free(ids);
-        return;
-    }
     if (store_tx_begin(st, &e) == MLC_OK) {
         for (size_t i = 0; i < n; i++) {
             struct mlc_err je;
