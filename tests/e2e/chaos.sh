@@ -768,10 +768,36 @@ csv() { local IFS=,; echo "$*"; }
 # The store's orders by id, the demo's (seed) and every one created here.
 DEMO_IDS=$("$PY" -c 'import json, sys
 print(" ".join(str(o["id"]) for o in json.load(open(sys.argv[1]))["bigcommerce"]["orders"]))' "$SEED_BC")
+# The demo seed as this test reads it: 32 orders, all paid (the configured
+# statuses, or refunded) but the unpaid one; the held one paid; one refund,
+# of REFUND_ORDER.
+seed_as_expected() {
+    "$PY" - "$SEED_BC" "$HELD_ORDER" "$UNPAID_ORDER" "$REFUND_ORDER" <<'PY'
+import json, sys
+bc = json.load(open(sys.argv[1]))["bigcommerce"]
+held, unpaid, refunded = (int(x) for x in sys.argv[2:5])
+paid = {2, 3, 8, 9, 10, 11, 4, 14}
+st = {o["id"]: o.get("status_id", 11) for o in bc["orders"]}
+ok = (len(st) == 32 and st.get(unpaid) not in paid and
+      all(s in paid for i, s in st.items() if i != unpaid) and
+      [r["order_id"] for r in bc.get("refunds", [])] == [refunded])
+sys.exit(0 if ok else 1)
+PY
+}
+# mlc audit --order ID --json: the ledger shows these keys posted.
+audit_shows() { # ID KEY...
+    local id="$1"; shift
+    "$MLC" audit --order "$id" --config "$cfg" --json 2>/dev/null | "$PY" -c '
+import json, sys
+rows = {l["key"]: l["state"] for l in json.load(sys.stdin).get("ledger", [])}
+sys.exit(0 if all(rows.get(k) == "posted" for k in sys.argv[1:]) else 1)' "$@"
+}
 PHASE1=(2001 2002 2003 2011 2021 2022 $S4 2041)
 
 # ---- 6a. journal entries, customers, reversals ----
 t6=$SECONDS
+check "the demo seed is as this test expects (32 orders, $UNPAID_ORDER unpaid, a refund of $REFUND_ORDER)" \
+    seed_as_expected
 gen_orders "$GEN_ORDERS"
 check "$GEN_ORDERS more paid orders in the store" [ "${#GEN[@]}" = "$GEN_ORDERS" ]
 # A refund of one unit of the spray (6.95 + 0.57 tax) on the second one
@@ -811,6 +837,8 @@ kill_loop 12 12 6 8 4
 note "6a: $kills kills ($inflight with a create in flight), $freezes freezes past the lease ($takeovers with a job taken over), $refills refills; $((SECONDS - t6)) s"
 drain 6a
 CANCELLED_A=("${CANCELLED[@]}")
+check "6a: mlc audit --order $REFUND_ORDER shows its sale, refund and reversal posted" \
+    audit_shows "$REFUND_ORDER" "BC${REFUND_ORDER}S" "BC${REFUND_ORDER}R1" "BC${REFUND_ORDER}C"
 check "6a: SIGTERM stops the last daemon" daemon_term 300
 check "6a: exit status 0" [ "$daemon_rc" = 0 ]
 GEN_A=("${GEN[@]}")
@@ -839,6 +867,8 @@ kill_loop 6 "$KILLS" "$MIN_INFLIGHT" 3 0
 note "6b: $kills kills in all ($inflight with a create in flight), $freezes freezes ($takeovers with a job taken over), $refills refills; $((SECONDS - t6b)) s"
 drain 6b
 CANCELLED_B=("${CANCELLED[@]}")
+check "6b: mlc audit --order $GEN_REFUND shows its sale, refund and reversal vouchers posted" \
+    audit_shows "$GEN_REFUND" "BV${GEN_REFUND}S" "BV${GEN_REFUND}R${GEN_REFUND_ID}" "BV${GEN_REFUND}C"
 check "6b: SIGTERM stops the last daemon" daemon_term 300
 check "6b: exit status 0" [ "$daemon_rc" = 0 ]
 # Paid for the vouchers: what was paid in 6a but not cancelled there, and
