@@ -792,7 +792,6 @@ import json, sys
 rows = {l["key"]: l["state"] for l in json.load(sys.stdin).get("ledger", [])}
 sys.exit(0 if all(rows.get(k) == "posted" for k in sys.argv[1:]) else 1)' "$@"
 }
-PHASE1=(2001 2002 2003 2011 2021 2022 $S4 2041)
 
 # ---- 6a. journal entries, customers, reversals ----
 t6=$SECONDS
@@ -814,7 +813,7 @@ CUSTOMER_IDS=$("$PY" -c 'import json, sys
 print(" ".join(str(c["id"]) for c in json.load(open(sys.argv[1]))["bigcommerce"]["customers"]))' "$SEED_BC")
 for c in 101 102 103 104 105; do
     bc_ctl POST customers '{"id":'"$c"',"email":"buyer'"$c"'@example.com","first_name":"Buyer","last_name":"No '"$c"'","phone":"555-0'"$c"'","addresses":[{"first_name":"Buyer","last_name":"No '"$c"'","address1":"'"$c"' Harbor Way","city":"Portland","state_or_province":"Oregon","postal_code":"97201","country_code":"US"}]}' \
-        | grep -q "\"id\": *$c[,}]" && CUSTOMER_IDS="$CUSTOMER_IDS $c"
+        | grep -q "\"id\": *${c}[,}]" && CUSTOMER_IDS="$CUSTOMER_IDS $c"
 done
 check "12 customers in the store (the demo's 7 and 5 new)" [ "$(echo $CUSTOMER_IDS | wc -w)" = 12 ]
 
