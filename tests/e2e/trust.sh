@@ -90,22 +90,7 @@ jde:
 orders:
   start: $E2E_CUTOVER
 posting:
-  mode: journal
-  company: "00001"
-  gl_date: created
-  timezone: "UTC"
-  accounts:
-    revenue: "100.4010"
-    discounts: "100.4020"
-    shipping: "100.4030"
-    handling: "100.4040"
-    wrapping: "100.4050"
-    fees: "100.4060"
-    tax: "1.2310"
-    clearing: "1.1110"
-    gift_certificate: "1.2410"
-    store_credit: "1.2420"
-    rounding: "100.7990"
+$(e2e_posting_journal)
   clearing_by_gateway:
     stripe: "1.1110.STRIPE"
 schedule:

@@ -129,6 +129,30 @@ need_py() {
 
 # ---- configuration and credentials -------------------------------------------------
 
+# e2e_posting_journal: the body of a "posting:" section in journal mode on
+# the chart of accounts of sim/seed/jde.json (every default account), for
+# the configs the scripts write: "posting:\n$(e2e_posting_journal)".
+e2e_posting_journal() {
+    cat <<'EOF'
+  mode: journal
+  company: "00001"
+  gl_date: created
+  timezone: "UTC"
+  accounts:
+    revenue: "100.4010"
+    discounts: "100.4020"
+    shipping: "100.4030"
+    handling: "100.4040"
+    wrapping: "100.4050"
+    fees: "100.4060"
+    tax: "1.2310"
+    clearing: "1.1110"
+    gift_certificate: "1.2410"
+    store_credit: "1.2420"
+    rounding: "100.7990"
+EOF
+}
+
 # E2E_CUTOVER: the go-live cutover (orders.start) of every test config, a
 # fixed date before every order of the seeds (`mlc init` writes the current
 # time, which would make a test depend on today's date).
