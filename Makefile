@@ -123,14 +123,16 @@ test-asan:
 valgrind: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 	@scripts/run-tests --build $(BUILD) --valgrind $(UNIT_BINS)
 
-# The suite with the wall clock of every process (the simulators, mlc, the
-# test scripts) moved AHEAD (default a year) by libfaketime: a seed, fixture
-# or test that depends on today's date fails here first.
+# The end-to-end suite with the wall clock of every process (the
+# simulators, mlc, the test scripts) moved AHEAD (default a year) by
+# libfaketime: a seed, fixture or test that depends on today's date fails
+# here first. (The unit tests pin their simulators' clocks; AHEAD_UNITS=1
+# runs them too.)
 AHEAD ?= +365d
 test-ahead: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 	@command -v faketime >/dev/null || { echo "test-ahead needs faketime: scripts/install-deps"; exit 1; }
 	@faketime -m -f '$(AHEAD)' date -u '+clock moved $(AHEAD): %F %T UTC'
-	@faketime -m -f '$(AHEAD)' scripts/run-tests --build $(BUILD) $(UNIT_BINS)
+	@faketime -m -f '$(AHEAD)' scripts/run-tests --build $(BUILD) $(if $(AHEAD_UNITS),,--e2e-only) $(UNIT_BINS)
 
 # The README's first command: both simulators and the real daemon on
 # loopback, a seeded store posted into simulated JDE, and a report.
