@@ -131,7 +131,9 @@ check "lost reply: the order ends posted" wait_until 300 posted BC7002S
 check "lost reply: exactly one balanced journal entry in JDE" one_balanced_doc BC7002S
 check "lost reply: the create reached AIS once" [ "$(ais_ctl GET faults | "$PY" -c 'import json,sys; print((json.load(sys.stdin).get("hang") or {}).get("count"))')" = 0 ]
 unknown_then_adopted() { audit_has "order:$1" post unknown && audit_has "order:$1" adopt ok; }
-check "lost reply: audited as an unknown outcome, then adopted from JDE" unknown_then_adopted 7002
+# The adopt row is written just after the ledger row it follows: wait for it.
+check "lost reply: audited as an unknown outcome, then adopted from JDE" \
+    wait_until 100 unknown_then_adopted 7002
 
 # ---- 2. a gateway's 504 after the commit ---------------------------------------
 ais_ctl POST faults '{"hang":{"orchestration":"MLC_AddJournalEntry","count":1,"hang_s":0,"status":504}}' >/dev/null
