@@ -357,7 +357,6 @@ static void h_order_sync(struct workers_job_ctx *ctx, const struct store_job *jo
     struct mlc_err *fe = calloc(n, sizeof(*fe));
     struct mlc_err be;
     struct health_watch w;
-    char actor[24];
     size_t k = 0;
 
     r.defer_until = until;
@@ -368,10 +367,7 @@ static void h_order_sync(struct workers_job_ctx *ctx, const struct store_job *jo
             mlc_err_set(&errs[i], MLC_ENOMEM, "out of memory");
         goto out;
     }
-    /* "w3" -> "worker:3", the actor the pool audits under. */
-    snprintf(actor, sizeof(actor), "worker:%s",
-             ctx->worker[0] == 'w' ? ctx->worker + 1 : ctx->worker);
-    r.actor = actor;
+    r.actor = ctx->actor;
     for (size_t i = 0; i < n; i++) {
         if (flow_order_key_parse(jobs[i].key, &ids[k], &errs[i]) != MLC_OK) {
             res[i] = WORKERS_HOLD;
@@ -416,16 +412,13 @@ static enum job_result h_customer_sync(struct workers_job_ctx *ctx, const struct
     };
     enum flow_result fr = FLOW_RETRY;
     struct health_watch w;
-    char actor[24];
     int64_t id;
     int rc;
 
     r.defer_until = ctx->defer_until;
     if (cust_key_parse(job->key, &id, e) != MLC_OK)
         return WORKERS_HOLD;
-    snprintf(actor, sizeof(actor), "worker:%s",
-             ctx->worker[0] == 'w' ? ctx->worker + 1 : ctx->worker);
-    r.actor = actor;
+    r.actor = ctx->actor;
     health_watch_begin(env_health(ctx->arg), &w);
     r.watch = &w;
     rc = cust_sync(&r, id, &fr, e);
@@ -451,16 +444,13 @@ static void h_catalog_sync(struct workers_job_ctx *ctx, const struct store_job *
     };
     struct cat_stats stats;
     struct mlc_err be;
-    char actor[24];
 
     if (keys == NULL || cr == NULL) {
         for (size_t i = 0; i < n; i++)
             mlc_err_set(&errs[i], MLC_ENOMEM, "out of memory");
         goto out;
     }
-    snprintf(actor, sizeof(actor), "worker:%s",
-             ctx->worker[0] == 'w' ? ctx->worker + 1 : ctx->worker);
-    r.actor = actor;
+    r.actor = ctx->actor;
     for (size_t i = 0; i < n; i++)
         keys[i] = jobs[i].key;
     mlc_err_clear(&be);

@@ -544,7 +544,7 @@ static void execute_batch(struct worker *w, struct store *st, const struct mlc_c
 {
     struct workers *p = w->pool;
     struct workers_job_ctx ctx = {
-        .store = st, .cfg = cfg, .worker = w->name, .owner = w->owner,
+        .store = st, .cfg = cfg, .worker = w->name, .actor = w->actor, .owner = w->owner,
         .job_id = jobs[0].id, .lease_ms = (int64_t)cfg->workers.lease_s * 1000,
         .arg = h->arg, .cancel = &p->stopping, .lease_lost = &w->lease_lost,
         .jobs = jobs, .n_jobs = n,
@@ -588,7 +588,7 @@ static void execute(struct worker *w, struct store *st, const struct mlc_config 
     struct workers *p = w->pool;
     const struct handler *h = find_handler(p, job->kind);
     struct workers_job_ctx ctx = {
-        .store = st, .cfg = cfg, .worker = w->name, .owner = w->owner,
+        .store = st, .cfg = cfg, .worker = w->name, .actor = w->actor, .owner = w->owner,
         .job_id = job->id, .lease_ms = (int64_t)cfg->workers.lease_s * 1000,
         .arg = h != NULL ? h->arg : NULL, .cancel = &p->stopping,
         .lease_lost = &w->lease_lost,

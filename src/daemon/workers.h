@@ -84,6 +84,7 @@ struct workers_job_ctx {
     struct store             *store;   /* this worker's own connection */
     const struct mlc_config  *cfg;     /* config current at job start */
     const char               *worker;  /* "w3" */
+    const char               *actor;   /* "worker:3": the audit actor of the pool */
     const char               *owner;   /* lease owner "<host>:<pid>:w3" */
     int64_t                   job_id;
     int64_t                   lease_ms;
