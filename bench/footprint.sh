@@ -12,24 +12,28 @@
 #  1. empty store, go-live cutover now (every simulated order is before it:
 #     nothing to post). One start creates the store; then STARTS starts,
 #     each timed from the fork of `mlc run` to its first /readyz 200 (polled
-#     every 2 ms by bench/whload) and stopped with SIGTERM: the median.
+#     every 2 ms by bench/whload) and killed once ready (see starts()).
 #  2. idle: one more start; VmRSS sampled every 0.5 s for IDLE_S seconds
-#     (the scheduler's first runs included: hook check, reconcile, AIS login).
+#     (the scheduler's first runs included: hook check, reconcile, AIS
+#     login); the last sample is the figure.
 #  3. backlog: a second store, cutover before the orders. `mlc sync orders`
 #     queues the REAL_ORDERS real orders (the product's own path); the rest
 #     of BACKLOG order.sync jobs is inserted with sqlite3 in one transaction,
-#     rows exactly as the store writes them (queued after the real ones, for
-#     order ids the store does not have: the workers never get to them
-#     during the measurement). STARTS timed starts as in 1, then one start
-#     held for HOLD_S seconds while the workers post the real orders at the
-#     quota's pace: VmRSS sampled every 0.5 s, the highest kept.
+#     rows exactly as the store writes them, all due now, queued after the
+#     real ones and for order ids the simulator does not have. One start is
+#     held for HOLD_S seconds while the workers post real orders at the
+#     quota's pace (4 workers x batch_max 100 in flight: they never get to
+#     the others within the window): VmRSS sampled every 0.5 s, the highest
+#     kept. Then STARTS timed starts on that store, as in 1.
 #
 # Environment: BACKLOG (100000), STARTS (5), IDLE_S (10), HOLD_S (20),
 # REAL_ORDERS (2000). BENCH_JSON=FILE writes the figures there as one JSON
 # object (keys: see bench/README.md).
 set -u
+# shellcheck source=bench/lib.bash
 . "$(dirname "$0")/lib.bash"
 bench_init footprint "${1:-}"
+tmp=${tmp:?}
 BACKLOG=${BACKLOG:-100000}
 STARTS=${STARTS:-5}
 IDLE_S=${IDLE_S:-10}
@@ -55,8 +59,7 @@ start_ready() {
 # stop hands the running jobs back with a retry delay, which would reorder
 # the backlog.
 starts() {
-    local i
-    for i in $(seq 1 "$2"); do
+    for _ in $(seq 1 "$2"); do
         start_ready "$1" "$tmp/start.log"
         echo "$START_MS"
         kill -KILL "$MLC_PID" 2>/dev/null; wait "$MLC_PID" 2>/dev/null
@@ -102,7 +105,8 @@ synced=$(jobs_in "$db" ready)
 t0=$EPOCHREALTIME
 # The row job_insert (src/store/store_sqlite.c) writes: payload NULL, run_at,
 # created_at and updated_at now in Unix ms, the other columns their defaults.
-sqlite3 "$db" <<SQL || bench_die "cannot insert the backlog"
+if [ "$BACKLOG" -gt "$synced" ]; then
+    sqlite3 "$db" <<SQL || bench_die "cannot insert the backlog"
 BEGIN IMMEDIATE;
 WITH RECURSIVE n(i) AS (
   SELECT $((FIRST_ID + synced)) UNION ALL SELECT i + 1 FROM n WHERE i < $((FIRST_ID + BACKLOG - 1)))
@@ -111,15 +115,16 @@ SELECT 'order.sync', 'order:' || i, NULL, 'ready', $(date +%s%3N), $(date +%s%3N
   FROM n;
 COMMIT;
 SQL
+fi
 insert_s=$(python3 -c 'import sys; print("%.1f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$t0" "$EPOCHREALTIME")
 queued=$(jobs_in "$db" ready)
 echo "backlog: $synced jobs from mlc sync orders, $((queued - synced)) inserted in $insert_s s: $queued ready"
 start_ready "$tmp/b/mlc.yaml" "$tmp/b/hold.log"
 first_ms=$START_MS
-done0=$(jobs_in "$db" done)
+done0=$(jobs_in "$db" "done")
 sample "$HOLD_S"
 bl_last=$RSS_LAST; bl_max=$RSS_MAX; bl_hwm=$(rss_kb "$MLC_PID" VmHWM)
-posted=$(( $(jobs_in "$db" done) - done0 ))
+posted=$(( $(jobs_in "$db" "done") - done0 ))
 bench_stop "$MLC_PID"
 echo "backlog: VmRSS highest $bl_max kB over $HOLD_S s (last $bl_last kB, VmHWM $bl_hwm kB);" \
      "$posted jobs done meanwhile"

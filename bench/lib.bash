@@ -24,7 +24,7 @@ bench_init() {
     for t in python3 curl sqlite3; do
         command -v "$t" >/dev/null || bench_die "needs $t (scripts/install-deps)"
     done
-    [ -x "$MLC" ] && [ -x "$SIM" ] || bench_die "build $MLC and $SIM first (make)"
+    if [ ! -x "$MLC" ] || [ ! -x "$SIM" ]; then bench_die "build $MLC and $SIM first (make)"; fi
     [ -x "$WHLOAD" ] || bench_die "build $WHLOAD first (make bench builds it)"
     tmp=$(mktemp -d "/tmp/mlc-bench-$name.XXXXXX") || exit 2
     : > "$tmp/figures"
@@ -101,9 +101,9 @@ bench_sim_start() {
 # nothing to post. AIS_PORT overrides the simulator's ("" keeps it).
 bench_config() {
     local file="$1" port="$2" db="$3" ais="${4:-$AISP}"
-    local start="${5:-\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}"
-    [ -f "$(dirname "$file")/mlc.key" ] ||
-        "$MLC" init "$(dirname "$file")/init.yaml" >/dev/null 2>&1 || bench_die "mlc init failed"
+    local start="${5:-\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}" dir
+    dir=$(dirname "$file")
+    [ -f "$dir/mlc.key" ] || "$MLC" init "$dir/init.yaml" >/dev/null 2>&1 || bench_die "mlc init failed"
     cat > "$file" <<EOF
 log:
   level: info
@@ -154,7 +154,7 @@ orders:
   start: $start
 store:
   url: "$db"
-  master_key_file: "$(dirname "$file")/mlc.key"
+  master_key_file: "$dir/mlc.key"
 server:
   listen: "127.0.0.1:$port"
 workers:

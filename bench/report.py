@@ -22,7 +22,9 @@ import sys
 import time
 
 # (label, benchmark, key patterns, unit, target): target is (op, value) or
-# None; units: "x" plain number, "ms", "s", "%", "/s", "MB" (from kB).
+# None; units: "x" plain number, "ms", "s" (a key ending in _ms is
+# converted), "%" (a value up to 1.5 is taken as a fraction), "/s", "MB" (from
+# kB), "sum" (every matching key added up: a plain number).
 FIGURES = [
     ("BigCommerce calls per order, backlog", "orders",
      ["backlog*bc*calls_per_order", "backlog*calls_per_order*", "*backlog*per_order*"],
@@ -35,10 +37,10 @@ FIGURES = [
     ("AIS calls per document, webhooks", "orders",
      ["webhook*ais*per_doc*"], "x", None),
     ("Throughput, % of the quota-bound rate", "orders",
-     ["*quota_bound*", "*quota*pct*", "*quota*"], "%", None),
+     ["*quota*bound*", "*quota*pct*", "*quota*percent*", "*of_quota*"], "%", None),
     ("Time to the first document", "orders",
-     ["*first_doc*", "*first*"], "s", ("<=", 5)),
-    ("429 responses", "orders", ["*429*"], "x", ("==", 0)),
+     ["*first_doc*", "*time_to_first*", "*first*_s", "*first*_ms"], "s", ("<=", 5)),
+    ("429 responses (all runs)", "orders", ["*429*"], "sum", ("==", 0)),
     ("Webhook accepts/s, closed loop (capacity)", "webhooks",
      ["webhook_accepts_per_s"], "/s", (">=", 5000)),
     ("Webhook p50 latency, closed loop", "webhooks", ["webhook_p50_ms"], "ms", None),
@@ -87,13 +89,23 @@ def load(dirname, name):
         return None
 
 
-def pick(leaves, patterns, taken):
+def pick(leaves, patterns, taken, unit):
+    """(keys, value) of a row: the first pattern with a match decides."""
     for pat in patterns:
         hits = [(k, v) for k, v in leaves
                 if k not in taken and fnmatch.fnmatch(k.lower(), pat.lower())]
-        if hits:
-            return min(hits, key=lambda kv: len(kv[0]))
-    return None
+        if not hits:
+            continue
+        if unit == "sum":
+            vals = [v for _, v in hits if v is not None]
+            return [k for k, _ in hits], sum(vals) if vals else None
+        key, value = min(hits, key=lambda kv: len(kv[0]))
+        if value is not None and unit == "s" and key.lower().endswith("_ms"):
+            value = value / 1000.0
+        if value is not None and unit == "%" and value <= 1.5:
+            value = value * 100.0
+        return [key], value
+    return [], None
 
 
 def shown(value, unit):
@@ -109,7 +121,9 @@ def shown(value, unit):
         return "%.0f %%" % value
     if unit == "/s":
         return "%.0f/s" % value
-    return "%.3g" % value if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return ("%.3f" % value).rstrip("0").rstrip(".")
+    return str(value)
 
 
 def target_text(target, unit):
@@ -141,46 +155,48 @@ def durations(dirname):
     return out
 
 
-def main():
-    dirname, out_path, names = sys.argv[1], sys.argv[2], sys.argv[3:]
-    leaves = {n: load(dirname, n) for n in names}
-    runs = durations(dirname)
-    taken = {n: set() for n in names}
-    rows = []
+def table(leaves):
+    """The rows of FIGURES, and the figures no row took."""
+    taken = {n: set() for n in leaves}
+    rows, others = [], []
     for label, bench, patterns, unit, target in FIGURES:
-        hit = pick(leaves.get(bench) or [], patterns, taken.get(bench, set()))
-        key, value = hit if hit else (None, None)
-        if key is not None:
-            taken[bench].add(key)
-        rows.append({"figure": label, "benchmark": bench, "key": key, "value": value,
+        keys, value = pick(leaves.get(bench) or [], patterns, taken.get(bench, set()), unit)
+        taken.setdefault(bench, set()).update(keys)
+        rows.append({"figure": label, "benchmark": bench, "keys": keys, "value": value,
                      "unit": unit, "shown": shown(value, unit),
                      "target": target_text(target, unit),
                      "verdict": verdict(value, unit, target)})
+    for n, figs in leaves.items():
+        for k, v in figs or []:
+            if k not in taken[n]:
+                others.append({"benchmark": n, "key": k, "value": v})
+    return rows, others
 
+
+def show(rows, others, missing):
     print("%-46s %14s  %-12s %s" % ("figure", "value", "target", "verdict"))
     print("-" * 84)
     for r in rows:
         print("%-46s %14s  %-12s %s" % (r["figure"], r["shown"], r["target"], r["verdict"]))
-    others = []
-    for n in names:
-        for k, v in leaves.get(n) or []:
-            if k not in taken[n]:
-                others.append({"benchmark": n, "key": k, "value": v})
     if others:
         print("\nother figures (no target)")
         for o in others:
             print("  %-56s %s" % ("%s: %s" % (o["benchmark"], o["key"]),
                                   "n/a" if o["value"] is None else o["value"]))
-    missing = [n for n in names if leaves.get(n) is None]
     if missing:
         print("\nno figures from: %s (see their logs)" % ", ".join(missing))
 
-    total = sum(r["seconds"] for r in runs.values())
+
+def main():
+    dirname, out_path, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+    leaves = {n: load(dirname, n) for n in names}
+    runs = durations(dirname)
+    rows, others = table(leaves)
     result = {
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cores": os.cpu_count(), "kernel": platform.release(),
                     "machine": platform.machine()},
-        "seconds": round(total, 1),
+        "seconds": round(sum(r["seconds"] for r in runs.values()), 1),
         "benchmarks": {n: dict(runs.get(n, {}),
                                figures=None if leaves[n] is None else dict(leaves[n]))
                        for n in names},
@@ -190,6 +206,7 @@ def main():
     with open(out_path, "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
+    show(rows, others, [n for n in names if leaves[n] is None])
 
 
 if __name__ == "__main__":

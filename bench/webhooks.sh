@@ -29,8 +29,10 @@
 # BENCH_JSON=FILE writes the figures there as one JSON object (keys: see
 # bench/README.md).
 set -u
+# shellcheck source=bench/lib.bash
 . "$(dirname "$0")/lib.bash"
 bench_init webhooks "${1:-}"
+tmp=${tmp:?}
 REQUESTS=${REQUESTS:-20000}
 CONNS=${CONNS:-16}
 RATE=${RATE:-5000}
@@ -51,22 +53,25 @@ queued() { [ "$(sqlite3 "$db" 'select count(*) from jobs' 2>/dev/null || echo 0)
 wait_until 300 queued || bench_die "the reconcile sweep did not queue the $REAL_ORDERS orders"
 
 export WHLOAD_CLIENT_SECRET="$BC_CLIENT_SECRET" WHLOAD_HEADER_SECRET="$WEBHOOK_SECRET"
-# load NAME PREFIX ORDER_BASE [whload options]: one run; its JSON in $NAME.
+# load NAME PREFIX ORDER_BASE [whload options]: one run; its JSON in
+# $tmp/NAME.json and on stdout.
 load() {
-    local name="$1" prefix="$2" base="$3" out; shift 3
-    out=$("$WHLOAD" load --port "$port" --conns "$CONNS" --prefix "$prefix" \
-          --order-base "$base" "$@") || bench_die "whload failed ($prefix): $out"
-    printf -v "$name" '%s' "$out"
+    local name="$1" prefix="$2" base="$3"; shift 3
+    "$WHLOAD" load --port "$port" --conns "$CONNS" --prefix "$prefix" \
+        --order-base "$base" "$@" > "$tmp/$name.json" ||
+        bench_die "whload failed ($name): $(cat "$tmp/$name.json")"
+    cat "$tmp/$name.json"
 }
 # get JSON KEY: one value of a whload result.
 get() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
 echo "machine: $(nproc) cores (load generator, daemon and simulators share them);" \
      "$CONNS keep-alive connections; $REQUESTS deliveries a run"
-load warm "warm-$$" 100000000 --requests 1000
-load cap "cap-$$" 200000000 --requests "$REQUESTS"
-load at "rate-$$" 300000000 --requests "$REQUESTS" --rate "$RATE"
-load dup "cap-$$" 200000000 --requests "$REQUESTS"
+load warm "warm-$$" 100000000 --requests 1000 >/dev/null
+load cap "cap-$$" 200000000 --requests "$REQUESTS" >/dev/null
+load at "rate-$$" 300000000 --requests "$REQUESTS" --rate "$RATE" >/dev/null
+load dup "cap-$$" 200000000 --requests "$REQUESTS" >/dev/null
+cap=$(<"$tmp/cap.json"); at=$(<"$tmp/at.json"); dup=$(<"$tmp/dup.json")
 rss=$(rss_kb "$MLC_PID")
 
 # ---- durability: SIGKILL, then count what the store holds -------------------------
