@@ -6,6 +6,7 @@
 #   make test-asan     the suite under ASan+UBSan
 #   make valgrind      the unit tests under valgrind (release build)
 #   make test-ahead    the suite again with every clock a year ahead (faketime)
+#   make bench         every benchmark, one table (bench/README.md; not a test)
 #   make install       PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -79,7 +80,7 @@ TEST_HELP_OBJS := $(TEST_HELP_SRCS:%.c=$(BUILD)/%.o)
 # Keep object files of pattern-built test binaries.
 .SECONDARY:
 
-.PHONY: all test unit e2e check-banned asan test-asan valgrind test-ahead contract demo install clean
+.PHONY: all test unit e2e check-banned asan test-asan valgrind test-ahead contract demo bench install clean
 all: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -144,6 +145,16 @@ demo: $(BIN) $(SIM_BIN)
 # (MLC_SHARED_DIR overrides).
 contract: $(SIM_BIN) $(LIB)
 	@scripts/contract-check --build $(BUILD) && tests/contract/client.sh --build $(BUILD)
+
+# Every benchmark against the real binaries, one table of figures and
+# targets (also $(BUILD)/bench.json). Never part of test or CI: figures, not
+# assertions. bench/whload is the webhook load generator.
+$(BUILD)/bench/whload: bench/whload.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(shell pkg-config --cflags libsodium) $(CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(shell pkg-config --libs libsodium)
+
+bench: $(BIN) $(SIM_BIN) $(LIB) $(BUILD)/bench/whload
+	@bench/bench.sh $(BUILD)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/ml-connector

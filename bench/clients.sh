@@ -4,6 +4,8 @@
 # restart with 16 threads reading. Loopback only, bounded request counts.
 # Prints figures; asserts nothing.
 #   bench/clients.sh [BUILD_DIR]      (default build/release; run make first)
+# BENCH_JSON=FILE also writes the figures there as one JSON object (keys:
+# see bench/README.md).
 set -u
 root=$(git rev-parse --show-toplevel 2>/dev/null) || root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
@@ -39,4 +41,19 @@ bc=$(sed -n 's/^bigcommerce=//p' "$tmp/ports"); jde=$(sed -n 's/^jde=//p' "$tmp/
 
 echo "machine: $(nproc) cores; clients and simulators on one host (loopback)"
 BC_TOKEN=sim-token-northwind JDE_PASSWORD=mlcint-pass "$tmp/clients" \
-    "http://127.0.0.1:$bc/stores/nwhg42" "http://127.0.0.1:$jde" "http://127.0.0.1:$jde"
+    "http://127.0.0.1:$bc/stores/nwhg42" "http://127.0.0.1:$jde" "http://127.0.0.1:$jde" |
+    tee "$tmp/out"
+[ -z "${BENCH_JSON:-}" ] || python3 - "$tmp/out" "$BENCH_JSON" <<'PY'
+import json, re, sys
+names = {"bc_order_get": "bc_order_get", "bc_orders_page": "bc_orders_page",
+         "ais_account_lookup": "ais_lookup"}
+figs = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"\S+ (\w+) .*?(\d+) threads .* (\d+) req/s", line)
+    if m and m.group(1) in names:
+        figs["clients_%s_%st_per_s" % (names[m.group(1)], m.group(2))] = int(m.group(3))
+    m = re.match(r"logins per restart: ([0-9.]+)", line)
+    if m:
+        figs["clients_ais_logins_per_restart"] = float(m.group(1))
+json.dump(figs, open(sys.argv[2], "w"), indent=1)
+PY

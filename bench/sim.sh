@@ -2,7 +2,10 @@
 # Benchmark: requests/s the simulators sustain on this machine (loopback
 # only, bounded request counts). Prints figures; asserts nothing.
 #   bench/sim.sh [BUILD_DIR]      (default build/release; needs ab from apache2-utils)
+# BENCH_JSON=FILE also writes the figures there as one JSON object (keys:
+# see bench/README.md).
 set -u
+cd "$(dirname "$0")/.." || exit 2
 build=${1:-build/release}
 sim=$build/mlc-sim
 command -v ab >/dev/null || { echo "bench/sim.sh: needs ab (scripts/install-deps installs apache2-utils)"; exit 2; }
@@ -34,19 +37,22 @@ cat > "$tmp/browse.json" <<JSON
  "operator":"EQUAL","value":[{"content":"4010","specialValueId":"LITERAL"}]}]}}
 JSON
 
-run() { # label, ab args...
-    local label="$1"; shift
+figs=""
+run() { # key, label, ab args...
+    local key="$1" label="$2"; shift 2
     local rps
     rps=$(ab -q -k -c 8 -n 5000 "$@" 2>/dev/null | sed -n 's/^Requests per second: *\([0-9.]*\).*/\1/p')
     printf '%-48s %10s req/s\n' "$label" "${rps:-failed}"
+    figs="$figs${figs:+,}\"$key\":${rps:-null}"
 }
 echo "machine: $(nproc) cores; 8 concurrent keep-alive clients, 5000 requests each"
-run "BigCommerce GET /v2/orders/{id}" -H 'X-Auth-Token: sim-token-northwind' \
+run sim_bc_order_get_per_s "BigCommerce GET /v2/orders/{id}" -H 'X-Auth-Token: sim-token-northwind' \
     "http://127.0.0.1:$bc/stores/nwhg42/v2/orders/100"
-run "BigCommerce GET /v3/customers?include=addresses" -H 'X-Auth-Token: sim-token-northwind' \
+run sim_bc_customers_per_s "BigCommerce GET /v3/customers?include=addresses" -H 'X-Auth-Token: sim-token-northwind' \
     "http://127.0.0.1:$bc/stores/nwhg42/v3/customers?include=addresses"
-run "BigCommerce GET /v2/orders (line items embedded)" -H 'X-Auth-Token: sim-token-northwind' \
+run sim_bc_orders_page_per_s "BigCommerce GET /v2/orders (line items embedded)" -H 'X-Auth-Token: sim-token-northwind' \
     "http://127.0.0.1:$bc/stores/nwhg42/v2/orders?include=consignments.line_items&limit=250"
-run "AIS POST /v2/dataservice (F0901 BROWSE)" -T application/json -H 'Accept: application/json' \
+run sim_ais_browse_per_s "AIS POST /v2/dataservice (F0901 BROWSE)" -T application/json -H 'Accept: application/json' \
     -H "jde-AIS-Auth: $token" -H 'jde-AIS-Auth-Device: bench' -p "$tmp/browse.json" \
     "http://127.0.0.1:$jde/jderest/v2/dataservice"
+[ -z "${BENCH_JSON:-}" ] || printf '{%s}\n' "$figs" > "$BENCH_JSON"
