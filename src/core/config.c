@@ -274,6 +274,8 @@ static const struct field fields[] = {
     F_AMAP("posting.revenue_by_category", posting.revenue_by_category,
         posting.n_revenue_by_category, chk_match, "\"23\": \"100.4012\"",
         "Revenue account by product category (checked after the SKU map)."),
+    F_INT("posting.category_cache_s", posting.category_cache_s, "600", 0, 86400,
+        "Seconds a product's categories are reused before BigCommerce is asked again (a product webhook drops them sooner; 0: ask for every batch)."),
     F_AMAP("posting.clearing_by_gateway", posting.clearing_by_gateway,
         posting.n_clearing_by_gateway, chk_match, "stripe: \"1.1151\"",
         "Clearing account by payment gateway of the transaction."),
@@ -378,6 +380,8 @@ static const struct field fields[] = {
         "Seconds running jobs get to finish at shutdown."),
     F_INT("workers.batch_max", workers.batch_max, "100", 1, 1000,
         "Order jobs one worker takes at once (calls are shared by the batch)."),
+    F_INT("workers.gather_ms", workers.gather_ms, "2000", 0, 60000,
+        "Milliseconds an order job from a webhook waits so that orders arriving together are fetched as one batch (0: at once)."),
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))

@@ -118,6 +118,7 @@ struct cfg_posting {
     struct cfg_account_map *clearing_by_gateway; size_t n_clearing_by_gateway;
     struct cfg_account_map *clearing_by_method;  size_t n_clearing_by_method;
     struct cfg_str_map     *supplier_by_gateway; size_t n_supplier_by_gateway;
+    int category_cache_s;  /* a product's categories are reused this long */
 };
 
 /* Which orders are the connector's (issue 8 §4): the go-live cutover. An
@@ -183,6 +184,7 @@ struct cfg_workers {
     int retry_cap_ms;
     int drain_timeout_s;
     int batch_max;      /* order jobs claimed together by one worker */
+    int gather_ms;      /* order jobs from webhooks wait for a window's end */
 };
 
 struct mlc_config {

@@ -735,6 +735,13 @@ uint16_t daemon_port(const struct daemon *d)
     return d->httpd != NULL ? httpd_port(d->httpd) : 0;
 }
 
+/* A webhook said a resource changed: the flows' caches drop what they
+ * hold about it (a product's categories), whether or not it queues a job. */
+static void resource_changed(void *env, const char *resource)
+{
+    env_resource_changed(env, resource);
+}
+
 /* The webhook endpoint with its secrets, or a log line saying it is off. */
 static int start_webhook(struct daemon *d, struct mlc_err *e)
 {
@@ -824,6 +831,8 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     if (d->webhook == NULL)
         n_routes--;
     rc = start_flows(d, e);
+    if (rc == MLC_OK && d->webhook != NULL && d->env != NULL)
+        webhook_set_observer(d->webhook, resource_changed, d->env);
     if (rc == MLC_OK)
         rc = orphans_hold(d->probe, d->cfg, &held, e);
     if (rc == MLC_OK && (rc = store_open(d->cfg->store.url, &d->health_st, e)) != MLC_OK)

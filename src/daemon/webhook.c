@@ -23,6 +23,9 @@ struct webhook {
     pthread_mutex_t    mu;            /* guards st */
     struct store      *st;
     _Atomic uint32_t   handled;       /* bit i: jobkind_at(i) has a handler */
+    _Atomic int        gather_ms;     /* order jobs due at multiples of it */
+    webhook_observer_fn observer;     /* may be NULL */
+    void              *observer_ctx;
     _Atomic uint64_t   n_stored, n_duplicate, n_unauthorized, n_malformed,
                        n_error, n_unhandled;
 };
@@ -95,9 +98,22 @@ int webhook_from_config(const struct mlc_config *cfg, struct store *st,
         return mlc_err_wrap(e, "webhooks");
     }
     rc = webhook_new(cfg->store.url, hs, sk, out, e);
-    if (rc == MLC_OK)
+    if (rc == MLC_OK) {
         webhook_set_jobs(*out, cfg);
+        webhook_set_gather(*out, cfg->workers.gather_ms);
+    }
     return rc;
+}
+
+void webhook_set_gather(struct webhook *w, int gather_ms)
+{
+    atomic_store(&w->gather_ms, gather_ms > 0 ? gather_ms : 0);
+}
+
+void webhook_set_observer(struct webhook *w, webhook_observer_fn fn, void *ctx)
+{
+    w->observer = fn;
+    w->observer_ctx = ctx;
 }
 
 void webhook_set_jobs(struct webhook *w, const struct mlc_config *cfg)
@@ -160,13 +176,25 @@ static void reply_malformed(struct httpd_response *rs, const char *detail)
     httpd_resp_take(rs, 400, "application/json", txt, strlen(txt));
 }
 
+/* When a job of kind enqueued now becomes due: an order job at the end
+ * of the gather window it falls in, anything else at once (0). */
+static int64_t job_due(struct webhook *w, const char *kind)
+{
+    int64_t g = atomic_load(&w->gather_ms), now;
+
+    if (g <= 0 || kind == NULL || strcmp(kind, JOB_ORDER_SYNC) != 0)
+        return 0;
+    now = store_now_ms(w->st);
+    return (now / g + 1) * g;
+}
+
 /* Stores ev under the store mutex, with its job when job is not NULL;
  * *inserted false for a duplicate. */
 static int ingest(struct webhook *w, const struct bcwh_event *ev, const char *job,
                   const char *key, const char *body, bool *inserted,
                   struct mlc_err *e)
 {
-    const struct store_event sev = {
+    struct store_event sev = {
         .source = WEBHOOK_SOURCE,
         .dedupe_key = key,
         .kind = ev->scope,
@@ -176,6 +204,7 @@ static int ingest(struct webhook *w, const struct bcwh_event *ev, const char *jo
     int rc;
 
     pthread_mutex_lock(&w->mu);
+    sev.job_run_at = job_due(w, job);
     rc = store_event_ingest(w->st, &sev, job, inserted, e);
     pthread_mutex_unlock(&w->mu);
     return rc;
@@ -226,6 +255,8 @@ void webhook_handle(const struct httpd_request *rq, struct httpd_response *rs,
                           "{\"error\":\"store unavailable, retry later\"}");
         return;
     }
+    if (w->observer != NULL && ev.resource[0] != '\0')
+        w->observer(w->observer_ctx, ev.resource);
     if (inserted && unhandled) {
         atomic_fetch_add(&w->n_unhandled, 1);
         log_warn("webhook", "delivery stored without a job: its kind has no handler in "

@@ -16,12 +16,19 @@
  *      job still READY. Stored -> 200 {"status":"stored"}; seen before ->
  *      200 {"status":"duplicate"}; the store failed -> 503 (BigCommerce
  *      retries), never a 200 for something not stored.
+ *      An order job is due at the next multiple of workers.gather_ms on
+ *      the store's clock (webhook_set_gather): the orders whose webhooks
+ *      arrive in the same window are fetched as one batch, instead of one
+ *      batch each (a list call and a refunds call per order).
  *      A kind without a handler in this configuration (webhook_set_jobs;
  *      e.g. a product event with catalog.enabled false, from a hook not
  *      yet removed) is still acknowledged with a 200 and stored as an
  *      event, but without a job, with a warn line and the "unhandled"
  *      outcome: refusing it would only make BigCommerce retry it for a
  *      day and then deactivate the hook, and a job would wait forever.
+ *   4. the observer (webhook_set_observer), if any, hears of the resource
+ *      of every delivery stored or seen before, with or without a job: the
+ *      daemon drops what it caches about a product (sync/env.h).
  * No upstream call is made: the job re-reads the resource later.
  *
  * The body cap (server.max_body_bytes -> 413) is httpd's, before the
@@ -91,6 +98,18 @@ int webhook_from_config(const struct mlc_config *cfg, struct store *st,
  * handlers by). webhook_new starts with cfg NULL (the defaults: order.sync
  * only); webhook_from_config sets its cfg. Any thread. */
 void webhook_set_jobs(struct webhook *w, const struct mlc_config *cfg);
+
+/* Order jobs enqueued by deliveries are due at the next multiple of
+ * gather_ms (store clock); 0: at once. webhook_from_config sets
+ * cfg->workers.gather_ms. Any thread. */
+void webhook_set_gather(struct webhook *w, int gather_ms);
+
+/* Told the resource ("product:123") of every delivery that was stored or
+ * seen before; called on the HTTP threads, so it must be quick and
+ * thread-safe. ctx as given. */
+typedef void (*webhook_observer_fn)(void *ctx, const char *resource);
+/* Sets the observer (NULL: none); call before serving. */
+void webhook_set_observer(struct webhook *w, webhook_observer_fn fn, void *ctx);
 
 /* Replaces the wall clock (tests); call before serving. */
 void webhook_set_clock(struct webhook *w, webhook_clock_fn fn, void *ctx);

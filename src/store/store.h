@@ -70,11 +70,14 @@ struct store_event {
     const char *kind;       /* e.g. "store/order/updated" */
     const char *resource;   /* e.g. "order:105" */
     const char *payload;    /* raw JSON as received (may be NULL) */
+    int64_t     job_run_at; /* when its job becomes due (store clock, Unix
+                               ms); 0: now */
 };
 
 /* Records an event unless its dedupe_key was seen (*inserted false then).
  * When inserted and job_kind is not NULL, enqueues job (job_kind,
- * ev->resource) coalesced, in the same transaction. */
+ * ev->resource, due at ev->job_run_at) coalesced, in the same
+ * transaction. */
 int store_event_ingest(struct store *st, const struct store_event *ev,
                        const char *job_kind, bool *inserted,
                        struct mlc_err *e);

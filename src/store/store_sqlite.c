@@ -1434,7 +1434,8 @@ static int sq_event_ingest(struct store *st, const struct store_event *ev,
         return rc;
     rc = event_insert(s, ev, inserted, e);
     if (rc == MLC_OK && *inserted && job_kind != NULL)
-        rc = job_enqueue_tx(s, job_kind, ev->resource, NULL, now_ms(s), &id,
+        rc = job_enqueue_tx(s, job_kind, ev->resource, NULL,
+                            ev->job_run_at > 0 ? ev->job_run_at : now_ms(s), &id,
                             &coalesced, e);
     rc = tx_leave(s, rc, e);
     if (rc != MLC_OK)

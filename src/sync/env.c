@@ -8,12 +8,15 @@
 #include "bc/bc_client.h"
 #include "bc/pacer.h"
 #include "core/health.h"
+#include "core/jobkind.h"
 #include "core/log.h"
 /* The one include from daemon/: credentials glue the configuration, the
  * vault and the store (it depends on nothing else of the daemon). */
 #include "store/credentials.h"
 #include "jde/ais_session.h"
 #include "sync/accounts.h"
+#include "sync/catcache.h"
+#include "sync/flow.h"
 
 struct env {
     struct mlc_config  *cfg;
@@ -22,6 +25,7 @@ struct env {
     struct pacer       *pacer;
     struct ais_session *ais;
     struct acct_cache  *acct;
+    struct catcache    *cats;
     pthread_key_t       key;       /* this thread's bc_client */
     bool                key_ok;
     pthread_mutex_t     mu;        /* clients */
@@ -64,6 +68,8 @@ static int build(struct env *env, struct mlc_err *e)
     if ((rc = ais_session_new(&cfg->jde, env->jde_password, &ao, &env->ais, e)) != MLC_OK)
         return rc;
     if ((rc = acct_cache_new(&env->acct, e)) != MLC_OK)
+        return rc;
+    if ((rc = catcache_new(&env->cats, e)) != MLC_OK)
         return rc;
     if (pthread_key_create(&env->key, NULL) != 0)
         return mlc_err_set(e, MLC_ENOMEM, "env: cannot create a thread key");
@@ -167,6 +173,7 @@ void env_free(struct env *env)
     if (env->key_ok)
         pthread_key_delete(env->key);
     acct_cache_free(env->acct);
+    catcache_free(env->cats);
     ais_session_free(env->ais);
     pacer_free(env->pacer);
     secret_free(env->bc_token);
@@ -180,6 +187,17 @@ const struct mlc_config *env_cfg(const struct env *env) { return env->cfg; }
 struct pacer *env_pacer(struct env *env) { return env->pacer; }
 struct ais_session *env_ais(struct env *env) { return env->ais; }
 struct acct_cache *env_accounts(struct env *env) { return env->acct; }
+struct catcache *env_categories(struct env *env) { return env->cats; }
+
+void env_resource_changed(struct env *env, const char *resource)
+{
+    int64_t id = 0;
+
+    if (env == NULL || env->cats == NULL || resource == NULL)
+        return;
+    if (flow_key_parse(resource, JOB_KEY_PRODUCT, &id, NULL) == MLC_OK)
+        catcache_invalidate(env->cats, id);
+}
 
 int env_bc_client_new(struct env *env, struct bc_client **out, struct mlc_err *e)
 {

@@ -11,6 +11,9 @@
  *   - the one AIS session (single-flight re-login, login back-off from
  *     jde.login_backoff_s);
  *   - the chart-of-accounts cache (sync/accounts.h);
+ *   - the catalog categories of products (sync/catcache.h), for
+ *     posting.revenue_by_category; env_resource_changed drops a product's
+ *     entry when a webhook says the product changed;
  *   - one bc_client per thread, created on first use by env_bc (a libcurl
  *     handle is not shared between threads) and freed by env_free.
  *
@@ -37,6 +40,7 @@ struct bc_client;
 struct pacer;
 struct ais_session;
 struct acct_cache;
+struct catcache;
 
 /* Builds the env for cfg (a reference is taken), loading both credentials
  * from st (borrowed for the call only). MLC_ENOTFOUND names a credential
@@ -74,6 +78,12 @@ int env_bc_client_new(struct env *env, struct bc_client **out, struct mlc_err *e
 struct pacer *env_pacer(struct env *env);
 struct ais_session *env_ais(struct env *env);
 struct acct_cache *env_accounts(struct env *env);
+struct catcache *env_categories(struct env *env);
+
+/* A webhook said resource ("product:123", "order:5", ...) changed: what
+ * the env caches about it is dropped (a product's categories). Anything
+ * else is ignored. Any thread (the webhook endpoint's). */
+void env_resource_changed(struct env *env, const char *resource);
 
 struct health;
 /* Makes every client report to h (borrowed; may be NULL): the AIS session

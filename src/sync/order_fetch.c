@@ -8,6 +8,7 @@
 #include "bc/bc_catalog.h"
 #include "bc/bc_client.h"
 #include "bc/bc_decode.h"
+#include "sync/catcache.h"
 #include "sync/env.h"
 
 /* ---- one order's extras -------------------------------------------------- */
@@ -41,49 +42,6 @@ static int load_fees(struct bc_client *c, struct order *o, struct mlc_err *e)
     }
     bc_resp_clear(&resp);
     bc_url_free(&u);
-    return rc;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Catalog categories of the order's products (one call for up to 250). */
-static int load_categories(struct bc_client *c, struct order *o, struct mlc_err *e)
-{
-    struct bc_product *prods = NULL;
-    size_t n = 0, np = 0;
-    int64_t *ids = calloc(o->n_products + 1, sizeof(*ids));
-    json_t *root = NULL, *data;
-    int rc = MLC_OK;
-
-    if (ids == NULL)
-        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
-    for (size_t i = 0; i < o->n_products; i++)
-        if (o->products[i].product_id > 0)
-            ids[n++] = o->products[i].product_id;
-    qsort(ids, n, sizeof(*ids), cmp_i64);
-    if (n > 0)
-        rc = bc_products_by_ids(c, ids, n, false, &prods, &np, e);
-    if (rc == MLC_OK && np > 0) {
-        root = json_object();
-        data = json_array();
-        if (root == NULL || data == NULL || json_object_set_new(root, "data", data) != 0) {
-            rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
-            goto out;
-        }
-        for (size_t i = 0; i < np; i++)
-            if (prods[i].raw != NULL)
-                json_array_append(data, prods[i].raw);
-        rc = bcd_product_categories(root, o, e);
-    }
-out:
-    json_decref(root);
-    bc_products_free(prods, np);
-    free(ids);
     return rc;
 }
 
@@ -199,8 +157,8 @@ static int fetch_refunds(struct bc_client *c, struct fx *xs, size_t n, struct ml
     return rc;
 }
 
-/* What the list did not embed, the refunds decoded, and the categories:
- * per order, for one order found by the list. */
+/* What the list did not embed, and the refunds decoded: per order, for
+ * one order found by the list. */
 static int fetch_rest(struct bc_client *c, struct fx *x, struct mlc_err *e)
 {
     json_t *root;
@@ -218,9 +176,178 @@ static int fetch_rest(struct bc_client *c, struct fx *x, struct mlc_err *e)
                           : bcd_refunds(root, &x->bc.o, &x->bc.refunds, &x->bc.n_refunds, e);
         json_decref(root);
     }
-    if (rc == MLC_OK && x->pc->n_revenue_by_category > 0)
-        rc = load_categories(c, &x->bc.o, e);
     return rc;
+}
+
+/* ---- categories (posting.revenue_by_category) ------------------------------ */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The distinct product ids of the batch's live orders, sorted (*out:
+ * caller frees). */
+static int batch_products(struct fx *xs, size_t n, int64_t **out, size_t *n_out,
+                          struct mlc_err *e)
+{
+    size_t cap = 0, k = 0;
+    int64_t *v;
+
+    for (size_t i = 0; i < n; i++)
+        if (fx_alive(&xs[i]))
+            cap += xs[i].bc.o.n_products;
+    if ((v = calloc(cap + 1, sizeof(*v))) == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; fx_alive(&xs[i]) && j < xs[i].bc.o.n_products; j++)
+            if (xs[i].bc.o.products[j].product_id > 0)
+                v[k++] = xs[i].bc.o.products[j].product_id;
+    qsort(v, k, sizeof(*v), cmp_i64);
+    *n_out = 0;
+    for (size_t i = 0; i < k; i++)
+        if (*n_out == 0 || v[*n_out - 1] != v[i])
+            v[(*n_out)++] = v[i];
+    *out = v;
+    return MLC_OK;
+}
+
+/* Appends {"id": id, "categories": ids} to data (the catalog's shape). */
+static int data_push(json_t *data, int64_t id, const int64_t *ids, size_t n, struct mlc_err *e)
+{
+    json_t *cats = json_array(), *p;
+
+    for (size_t i = 0; cats != NULL && i < n; i++)
+        if (json_array_append_new(cats, json_integer((json_int_t)ids[i])) != 0) {
+            json_decref(cats);
+            cats = NULL;
+        }
+    p = cats != NULL ? json_pack("{s:I, s:o}", "id", (json_int_t)id, "categories", cats) : NULL;
+    if (p == NULL || json_array_append_new(data, p) != 0)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    return MLC_OK;
+}
+
+/* The category ids of a catalog product as received; false when they are
+ * not a list of at most CATCACHE_CATS_MAX integers (the decoder then says
+ * what is wrong, and nothing is cached). */
+static bool raw_categories(const json_t *raw, int64_t *ids, size_t *n)
+{
+    const json_t *arr = json_object_get(raw, "categories"), *v;
+    size_t i;
+
+    *n = 0;
+    if (arr == NULL)
+        return true;
+    if (!json_is_array(arr) || json_array_size(arr) > CATCACHE_CATS_MAX)
+        return false;
+    json_array_foreach(arr, i, v) {
+        if (!json_is_integer(v))
+            return false;
+        ids[(*n)++] = (int64_t)json_integer_value(v);
+    }
+    return true;
+}
+
+/* Asks the catalog for ids[0..n) (one call per 100) and appends each
+ * product to data, remembering its categories in cc; a product the catalog
+ * no longer has is remembered with none. */
+static int ask_catalog(const struct flow_run *r, struct bc_client *c, const int64_t *ids,
+                       size_t n, json_t *data, struct mlc_err *e)
+{
+    struct catcache *cc = env_categories(r->env);
+    int64_t ttl_ms = (int64_t)r->cfg->posting.category_cache_s * 1000;
+    uint64_t gen = catcache_generation(cc);   /* before the call: see catcache.h */
+    int64_t cats[CATCACHE_CATS_MAX], now;
+    struct bc_product *prods = NULL;
+    size_t np = 0, nc;
+    int rc = bc_products_by_ids(c, ids, n, false, &prods, &np, e);
+
+    now = store_now_ms(r->st);
+    for (size_t i = 0; rc == MLC_OK && i < np; i++) {
+        if (prods[i].raw == NULL)
+            continue;
+        if (json_array_append(data, prods[i].raw) != 0)
+            rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
+        else if (raw_categories(prods[i].raw, cats, &nc))
+            rc = catcache_put(cc, prods[i].id, cats, nc, now, ttl_ms, gen, e);
+    }
+    for (size_t i = 0; rc == MLC_OK && i < n; i++) {
+        bool got = false;
+
+        for (size_t k = 0; k < np && !got; k++)
+            got = prods[k].id == ids[i];
+        if (!got && (rc = data_push(data, ids[i], NULL, 0, e)) == MLC_OK)
+            rc = catcache_put(cc, ids[i], NULL, 0, now, ttl_ms, gen, e);
+    }
+    bc_products_free(prods, np);
+    return rc;
+}
+
+/* True when one of x's products is among ids[0..n) (sorted). */
+static bool asks_for(const struct fx *x, const int64_t *ids, size_t n)
+{
+    for (size_t j = 0; j < x->bc.o.n_products; j++) {
+        int64_t id = x->bc.o.products[j].product_id;
+
+        if (n > 0 && bsearch(&id, ids, n, sizeof(*ids), cmp_i64) != NULL)
+            return true;
+    }
+    return false;
+}
+
+/* The catalog categories of every product of the batch's live orders:
+ * those the env's cache knows (fresh), the rest asked at once
+ * (id:in, one call per 100 products), onto each order's products. A
+ * failed catalog call stops the orders that needed its answer; an answer
+ * that does not decode, the orders it concerns. */
+static void fetch_categories(const struct flow_run *r, struct bc_client *c, struct fx *xs,
+                             size_t n)
+{
+    struct catcache *cc = env_categories(r->env);
+    int64_t ttl_ms = (int64_t)r->cfg->posting.category_cache_s * 1000;
+    int64_t now = store_now_ms(r->st), cats[CATCACHE_CATS_MAX];
+    int64_t *ids = NULL, *ask = NULL;
+    size_t n_ids = 0, n_ask = 0, nc;
+    json_t *root = NULL, *data = json_array();
+    struct mlc_err be;
+    int rc;
+
+    mlc_err_clear(&be);
+    rc = data == NULL ? mlc_err_set(&be, MLC_ENOMEM, "out of memory")
+                      : batch_products(xs, n, &ids, &n_ids, &be);
+    if (rc == MLC_OK && (ask = calloc(n_ids + 1, sizeof(*ask))) == NULL)
+        rc = mlc_err_set(&be, MLC_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == MLC_OK && i < n_ids; i++) {
+        if (catcache_get(cc, ids[i], now, ttl_ms, cats, CATCACHE_CATS_MAX, &nc))
+            rc = data_push(data, ids[i], cats, nc, &be);
+        else
+            ask[n_ask++] = ids[i];
+    }
+    if (rc == MLC_OK && n_ask > 0)
+        rc = ask_catalog(r, c, ask, n_ask, data, &be);
+    if (rc == MLC_OK && (root = json_pack("{s:O}", "data", data)) == NULL)
+        rc = mlc_err_set(&be, MLC_ENOMEM, "out of memory");
+    if (rc != MLC_OK) {
+        mlc_err_wrap(&be, "catalog categories");
+        for (size_t i = 0; i < n; i++)
+            if (asks_for(&xs[i], ask, n_ask) || be.code == MLC_ENOMEM)
+                batch_error(&xs[i], 1, false, rc, &be);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct fx *x = &xs[i];
+
+        if (fx_alive(x) && (rc = bcd_product_categories(root, &x->bc.o, &x->err)) != MLC_OK)
+            batch_error(x, 1, false, rc, &x->err);
+    }
+out:
+    json_decref(root);
+    json_decref(data);
+    free(ids);
+    free(ask);
 }
 
 /* The BigCommerce side of the batch: its orders, then its refunds, then
@@ -230,7 +357,7 @@ void order_fetch_batch(const struct flow_run *r, struct fx *xs, size_t n)
 {
     struct bc_client *c = NULL;
     struct mlc_err be;
-    uint64_t before;
+    uint64_t before, own_calls = 0;
     size_t k = 0;
     int rc;
 
@@ -260,18 +387,27 @@ void order_fetch_batch(const struct flow_run *r, struct fx *xs, size_t n)
 
         if (!fx_alive(x))
             continue;
-        if ((rc = fetch_rest(c, x, &x->err)) != MLC_OK) {
+        if ((rc = fetch_rest(c, x, &x->err)) != MLC_OK)
             batch_error(x, 1, false, rc, &x->err);
+        x->bc.own_calls = bc_client_requests(c) - own;
+        own_calls += x->bc.own_calls;
+    }
+    if (r->cfg->posting.n_revenue_by_category > 0)
+        fetch_categories(r, c, xs, n);
+    for (size_t i = 0; i < n; i++) {
+        struct fx *x = &xs[i];
+
+        if (!fx_alive(x))
             continue;
-        }
         fx_audit(x, "fetch", "ok",
                  json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "status_id",
                            (json_int_t)x->bc.o.status_id, "currency", x->bc.o.currency,
                            "products", (json_int_t)x->bc.o.n_products,
                            "refunds", (json_int_t)x->bc.n_refunds,
-                           "bc_calls", (json_int_t)(bc_client_requests(c) - own),
+                           "bc_calls", (json_int_t)x->bc.own_calls,
                            "batch_orders", (json_int_t)k,
-                           "batch_bc_calls", (json_int_t)(own - before)));
+                           "batch_bc_calls",
+                           (json_int_t)(bc_client_requests(c) - before - own_calls)));
         json_object_set_new(x->report, "status_id", json_integer(x->bc.o.status_id));
         json_object_set_new(x->report, "currency", json_string(x->bc.o.currency));
         json_object_set_new(x->report, "refunds", json_integer((json_int_t)x->bc.n_refunds));

@@ -407,15 +407,21 @@ static enum flow_result fx_result(struct fx *x)
  * each carries its own result and reason, and a call made for the whole
  * batch that fails stops only the orders it concerned.
  *   1. ledger rows of every order;
- *   2. BigCommerce: the orders (ranged list calls), their refunds (one
- *      cross-order list), then per order what the list did not embed; an
- *      order before the go-live cutover stops (DONE) as soon as its id or
- *      its creation time says so, before anything else is asked for it;
- *   3. transactions of the orders whose sale is due;
- *   4. JDE: every key that may be looked up, in one query per company and
- *      type (prefetch), then per order: resolve, decide, post.
- * The JDE phase comes last so the existence answers are fresh when the
- * creates go out.
+ *   2. BigCommerce, for the whole batch: the orders (ranged list calls),
+ *      their refunds (one cross-order list), per order what the list did
+ *      not embed, and the catalog categories of their products; an order
+ *      before the go-live cutover stops (DONE) as soon as its id or its
+ *      creation time says so, before anything else is asked for it;
+ *   3. JDE, for the whole batch: every key that may be looked up, in one
+ *      query per company and type (prefetch): the keys are known once the
+ *      orders and refunds are;
+ *   4. then a pipeline, order by order: its transactions (when its sale is
+ *      due), resolve, decide, post. An order posts as soon as its own data
+ *      is in, not after the whole batch's transactions (one call each, the
+ *      API's floor), so the first document comes within seconds and the
+ *      rest follow at the pace of the quota. The prefetched answers are
+ *      asked again for the orders still to come when they near
+ *      LOOKUP_FRESH_MS, so the creates still find fresh ones.
  */
 static void run_batch(const struct flow_run *r, struct fx *xs, size_t n)
 {
@@ -429,18 +435,21 @@ static void run_batch(const struct flow_run *r, struct fx *xs, size_t n)
     for (size_t i = 0; i < n; i++) {
         struct fx *x = &xs[i];
 
-        if (!fx_alive(x))
-            continue;
-        fx_stop(x, flow_run_checkpoint(x->r, &x->err));
-        x->pre_sale = fx_alive(x) && sale_due_before_resolve(x);
-        if (x->pre_sale)
-            fx_stop(x, order_fetch_txns(x, &x->err));
+        if (fx_alive(x))
+            x->pre_sale = sale_due_before_resolve(x);
     }
     order_ledger_prefetch(r, xs, n, &lk);
     for (size_t i = 0; i < n; i++) {
         struct fx *x = &xs[i];
 
+        if (!fx_alive(x))
+            continue;
+        if (order_ledger_aging(&lk))   /* the rest asked again, in one go */
+            order_ledger_prefetch(r, xs + i, n - i, &lk);
         x->ledger.lk = &lk;
+        fx_stop(x, flow_run_checkpoint(x->r, &x->err));
+        if (fx_alive(x) && x->pre_sale)
+            fx_stop(x, order_fetch_txns(x, &x->err));
         if (fx_alive(x))
             fx_stop(x, post_steps(x, &x->err));
         x->ledger.lk = NULL;

@@ -40,6 +40,9 @@
  * looked up again right before its create (contract §3 wants the lookup
  * close to the create). */
 #define LOOKUP_FRESH_MS 30000
+/* A batch asks again for the keys of its orders still to come once its
+ * answers are this old, so that they are still fresh at the creates. */
+#define LOOKUP_REFRESH_MS 20000
 
 /* The JDE header facts of a document as stored in its ledger request. */
 struct docid {
@@ -90,6 +93,7 @@ struct fx {
         size_t               n_refunds;
         json_t              *refund_objs; /* this order's refunds, raw (batch) */
         bool                 found;       /* the list call returned the order */
+        uint64_t             own_calls;   /* its calls of its own (not the batch's) */
     } bc;
     /* The order's ledger rows and the batch's lookups (order_ledger.c). */
     struct fx_ledger {
@@ -174,10 +178,13 @@ int order_ledger_adopt(struct fx *x, const char *key, const struct ais_docs *doc
 int order_ledger_resolve(struct fx *x, struct mlc_err *e);
 /* x->posted from the POSTED rows (with their documents, for a reversal). */
 int order_ledger_facts(struct fx *x, struct mlc_err *e);
-/* The existence checks of every order of the batch alive, asked at once
- * into lk (see order_flow.h); failures leave keys to the live lookup. */
+/* The existence checks of every order of xs[0..n) alive, asked at once
+ * into lk (see order_flow.h; what lk held before is dropped); failures
+ * leave keys to the live lookup. */
 void order_ledger_prefetch(const struct flow_run *r, struct fx *xs, size_t n,
                            struct lk_cache *lk);
+/* True when lk holds answers older than LOOKUP_REFRESH_MS. */
+bool order_ledger_aging(const struct lk_cache *lk);
 
 /* ---- order_post.c --------------------------------------------------------- */
 

@@ -375,6 +375,9 @@ void order_ledger_prefetch(const struct flow_run *r, struct fx *xs, size_t n, st
     struct mlc_err e;
     size_t cap = 0, from = 0;
 
+    free(lk->v);
+    memset(lk, 0, sizeof(*lk));
+
     for (size_t i = 0; i < n; i++) {
         if (fx_alive(&xs[i]) && lk_keys(&xs[i], lk, &cap, &e) != MLC_OK) {
             lk->n = 0; /* out of memory: every lookup goes live */
@@ -391,4 +394,9 @@ void order_ledger_prefetch(const struct flow_run *r, struct fx *xs, size_t n, st
             from = i;
         }
     }
+}
+
+bool order_ledger_aging(const struct lk_cache *lk)
+{
+    return lk->n > 0 && mono_ms() - lk->at_ms > LOOKUP_REFRESH_MS;
 }
