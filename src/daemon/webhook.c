@@ -20,7 +20,15 @@ struct webhook {
     struct mlc_secret *sign_key;      /* NULL: signature not checked */
     webhook_clock_fn   clock;
     void              *clock_ctx;
-    pthread_mutex_t    mu;            /* guards st */
+    /* Group commit: deliveries that arrive while one transaction is being
+     * committed wait in the queue; the next thread in becomes the leader
+     * and stores them all in one transaction (one fsync instead of one
+     * each). Only the leader touches st. */
+    pthread_mutex_t    mu;            /* guards queue, leading */
+    pthread_cond_t     stored;        /* a group was committed */
+    struct ingest     *queue;         /* waiting, oldest first */
+    struct ingest     *queue_tail;
+    bool               leading;       /* a leader holds st */
     struct store      *st;
     _Atomic uint32_t   handled;       /* bit i: jobkind_at(i) has a handler */
     _Atomic int        gather_ms;     /* order jobs due at multiples of it */
@@ -60,6 +68,7 @@ int webhook_new(const char *store_url, struct mlc_secret *header_secret,
         goto fail;
     }
     pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->stored, NULL);
     w->header_secret = header_secret;
     w->sign_key = sign_key;
     header_secret = sign_key = NULL;
@@ -188,26 +197,92 @@ static int64_t job_due(struct webhook *w, const char *kind)
     return (now / g + 1) * g;
 }
 
-/* Stores ev under the store mutex, with its job when job is not NULL;
- * *inserted false for a duplicate. */
+/* One delivery to store, on its HTTP thread's stack. */
+struct ingest {
+    struct store_event ev;
+    const char        *job;
+    bool               inserted;
+    bool               done;
+    int                rc;
+    struct mlc_err     err;
+    struct ingest     *next;
+};
+
+/* Stores the group g (the leader, without the mutex): each delivery in a
+ * savepoint of one transaction, so a bad one fails alone; a failed commit
+ * fails them all (nothing of the group is on disk). */
+static void store_group(struct webhook *w, struct ingest *g)
+{
+    struct mlc_err e;
+    int rc;
+
+    mlc_err_clear(&e);
+    rc = g->next != NULL ? store_tx_begin(w->st, &e) : MLC_OK;
+    for (struct ingest *p = g; p != NULL; p = p->next) {
+        if (rc != MLC_OK) {
+            p->rc = rc;
+            p->err = e;
+            continue;
+        }
+        p->ev.job_run_at = job_due(w, p->job);
+        p->rc = store_event_ingest(w->st, &p->ev, p->job, &p->inserted, &p->err);
+    }
+    if (rc != MLC_OK || g->next == NULL)
+        return;
+    if (store_tx_commit(w->st, &e) == MLC_OK)
+        return;
+    for (struct ingest *p = g; p != NULL; p = p->next) {
+        p->rc = e.code != MLC_OK ? e.code : MLC_EIO;
+        p->err = e;
+        p->inserted = false;
+    }
+}
+
+/* Stores ev with its job when job is not NULL; *inserted false for a
+ * duplicate. Returns once the delivery is durable (or failed), having
+ * perhaps stored the deliveries queued behind another thread's commit. */
 static int ingest(struct webhook *w, const struct bcwh_event *ev, const char *job,
                   const char *key, const char *body, bool *inserted,
                   struct mlc_err *e)
 {
-    struct store_event sev = {
-        .source = WEBHOOK_SOURCE,
-        .dedupe_key = key,
-        .kind = ev->scope,
-        .resource = ev->resource,
-        .payload = body,
+    struct ingest me = {
+        .ev = { .source = WEBHOOK_SOURCE, .dedupe_key = key, .kind = ev->scope,
+                .resource = ev->resource, .payload = body },
+        .job = job,
     };
-    int rc;
 
+    mlc_err_clear(&me.err);
     pthread_mutex_lock(&w->mu);
-    sev.job_run_at = job_due(w, job);
-    rc = store_event_ingest(w->st, &sev, job, inserted, e);
+    if (w->queue_tail != NULL)
+        w->queue_tail->next = &me;
+    else
+        w->queue = &me;
+    w->queue_tail = &me;
+    while (!me.done) {
+        struct ingest *g;
+
+        if (w->leading) {
+            pthread_cond_wait(&w->stored, &w->mu);
+            continue;
+        }
+        w->leading = true;
+        g = w->queue;
+        w->queue = w->queue_tail = NULL;
+        pthread_mutex_unlock(&w->mu);
+        store_group(w, g);
+        pthread_mutex_lock(&w->mu);
+        for (struct ingest *p = g, *nx; p != NULL; p = nx) {
+            nx = p->next;   /* p may return and vanish once done */
+            p->done = true;
+        }
+        w->leading = false;
+        pthread_cond_broadcast(&w->stored);
+    }
     pthread_mutex_unlock(&w->mu);
-    return rc;
+    *inserted = me.inserted;
+    if (me.rc != MLC_OK)
+        *e = me.err;
+    return me.rc;
 }
 
 void webhook_handle(const struct httpd_request *rq, struct httpd_response *rs,
@@ -325,6 +400,7 @@ void webhook_free(struct webhook *w)
     store_close(w->st);
     secret_free(w->header_secret);
     secret_free(w->sign_key);
+    pthread_cond_destroy(&w->stored);
     pthread_mutex_destroy(&w->mu);
     free(w);
 }
