@@ -72,7 +72,7 @@ stop() { # PID
     wait "$1" 2>/dev/null
     return 0
 }
-cleanup() { stop "$watch_pid"; stop "$mlc_pid"; stop "$sim_pid"; rm -rf "$tmp"; }
+cleanup() { stop "$watch_pid"; stop "$mlc_pid"; stop "$sim_pid"; if [ -n "${BENCH_KEEP:-}" ]; then echo "kept: $tmp"; else rm -rf "$tmp"; fi; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 die() { echo "bench/orders.sh: $*" >&2; [ -f "$tmp/mlc.log" ] && tail -n 20 "$tmp/mlc.log" >&2; exit 1; }

@@ -66,22 +66,28 @@ static void ids_sort_unique(struct ids *s)
     s->n = k + 1;
 }
 
-/* Keys of the HELD order.sync jobs, sorted. */
-struct held {
-    char **v;
-    size_t n, cap;
-    bool   oom;
+/* The order.sync jobs in one state, sorted by key, each with when it was
+ * enqueued (store clock, Unix ms). */
+struct jent {
+    char   *key;
+    int64_t created_ms;
 };
 
-static int held_cb(const struct store_job *j, void *ctx)
+struct jobset {
+    struct jent *v;
+    size_t       n, cap;
+    bool         oom;
+};
+
+static int jobset_cb(const struct store_job *j, void *ctx)
 {
-    struct held *h = ctx;
+    struct jobset *h = ctx;
 
     if (strcmp(j->kind, RECON_JOB_KIND) != 0 || j->key == NULL)
         return 0;
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 16;
-        char **v = realloc(h->v, cap * sizeof(*v));
+        struct jent *v = realloc(h->v, cap * sizeof(*v));
 
         if (v == NULL) {
             h->oom = true;
@@ -90,8 +96,8 @@ static int held_cb(const struct store_job *j, void *ctx)
         h->v = v;
         h->cap = cap;
     }
-    h->v[h->n] = strdup(j->key);
-    if (h->v[h->n] == NULL) {
+    h->v[h->n].created_ms = j->created_at;
+    if ((h->v[h->n].key = strdup(j->key)) == NULL) {
         h->oom = true;
         return 1;
     }
@@ -99,46 +105,47 @@ static int held_cb(const struct store_job *j, void *ctx)
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_jent(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(((const struct jent *)a)->key, ((const struct jent *)b)->key);
 }
 
-static void held_free(struct held *h)
+static void jobset_free(struct jobset *h)
 {
     for (size_t i = 0; i < h->n; i++)
-        free(h->v[i]);
+        free(h->v[i].key);
     free(h->v);
     memset(h, 0, sizeof(*h));
 }
 
-static int held_load(struct store *st, struct held *h, struct mlc_err *e)
+static int jobset_load(struct store *st, enum store_job_state state, struct jobset *h,
+                       struct mlc_err *e)
 {
-    int rc = store_job_list(st, STORE_JOB_HELD, 0, held_cb, h, e);
+    int rc = store_job_list(st, state, 0, jobset_cb, h, e);
 
     if (rc == MLC_OK && h->oom)
-        rc = mlc_err_set(e, MLC_ENOMEM, "out of memory for held jobs");
+        rc = mlc_err_set(e, MLC_ENOMEM, "out of memory for the job list");
     if (rc == MLC_OK && h->n > 1)
-        qsort(h->v, h->n, sizeof(*h->v), cmp_str);
+        qsort(h->v, h->n, sizeof(*h->v), cmp_jent);
     return rc;
 }
 
-static bool held_has(const struct held *h, int64_t order_id)
+/* order_id's entry in h, or NULL. */
+static const struct jent *jobset_find(const struct jobset *h, int64_t order_id)
 {
     char key[32];
-    const char *k = key;
+    struct jent k = { .key = key };
 
     snprintf(key, sizeof(key), "order:%" PRId64, order_id);
-    return h->n > 0 && bsearch(&k, h->v, h->n, sizeof(*h->v), cmp_str) != NULL;
+    return h->n > 0 ? bsearch(&k, h->v, h->n, sizeof(*h->v), cmp_jent) : NULL;
 }
-
-/* ---- one sweep ----------------------------------------------------------------- */
 
 struct sweep {
     struct store             *st;
     const struct mlc_config  *cfg;
     struct recon_stats       *out;
-    struct held               held;
+    struct jobset             held;
+    struct jobset             running;   /* in flight while the sweep reads */
     struct ids                todo;      /* order ids to enqueue */
     int64_t                   orders_max, refunds_max;  /* newest seen, Unix s; -1 none */
 };
@@ -191,11 +198,23 @@ static int skipped_before(struct sweep *s, int64_t order_id, int64_t created, bo
     return cutover_skip_audited(s->st, entity, yes, e);
 }
 
-/* Queues order_id unless its job is held. */
-static int want(struct sweep *s, int64_t order_id, struct mlc_err *e)
+/* Queues order_id unless its job is held, or unless a job already running
+ * for it will see the change at changed_s (Unix s; < 0 unknown): that job
+ * was enqueued more than the overlap (the clock skew allowance) after the
+ * change, so its fetch, which comes after, reads the order as changed. A
+ * second job would only fetch the order again. */
+static int want(struct sweep *s, int64_t order_id, int64_t changed_s, struct mlc_err *e)
 {
-    if (held_has(&s->held, order_id)) {
+    const struct jent *run;
+
+    if (jobset_find(&s->held, order_id) != NULL) {
         s->out->held_skipped++;
+        return MLC_OK;
+    }
+    run = changed_s >= 0 ? jobset_find(&s->running, order_id) : NULL;
+    if (run != NULL &&
+        run->created_ms > (changed_s + (int64_t)s->cfg->schedule.reconcile_overlap) * 1000) {
+        s->out->in_flight++;
         return MLC_OK;
     }
     return ids_push(&s->todo, order_id, e);
@@ -206,7 +225,7 @@ static int on_order(struct sweep *s, const json_t *o, struct mlc_err *e)
     json_t *jid = json_object_get(o, "id"), *jst = json_object_get(o, "status_id");
     const char *mod = json_string_value(json_object_get(o, "date_modified"));
     const char *made = json_string_value(json_object_get(o, "date_created"));
-    int64_t id, status, t, created = 0;
+    int64_t id, status, t, created = 0, changed = -1;
     bool sale = false, rev = false, skipped = false;
     struct mlc_err pe;
     int rc;
@@ -219,6 +238,7 @@ static int on_order(struct sweep *s, const json_t *o, struct mlc_err *e)
     s->out->orders_seen++;
     mlc_err_clear(&pe);
     if (jdate_rfc2822_parse(mod, &t, &pe) == MLC_OK) {
+        changed = t;
         if (t > s->orders_max)
             s->orders_max = t;
     } else {
@@ -245,14 +265,14 @@ static int on_order(struct sweep *s, const json_t *o, struct mlc_err *e)
         s->out->reflected++;
         return MLC_OK;
     }
-    return want(s, id, e);
+    return want(s, id, changed, e);
 }
 
 static int on_refund(struct sweep *s, const json_t *r, struct mlc_err *e)
 {
     json_t *jid = json_object_get(r, "id"), *joid = json_object_get(r, "order_id");
     const char *created = json_string_value(json_object_get(r, "created"));
-    int64_t id, oid, t;
+    int64_t id, oid, t, changed = -1;
     bool posted = false, rev = false, skipped = false;
     struct mlc_err pe;
     int rc;
@@ -265,6 +285,7 @@ static int on_refund(struct sweep *s, const json_t *r, struct mlc_err *e)
     s->out->refunds_seen++;
     mlc_err_clear(&pe);
     if (jdate_iso8601_parse(created, &t, &pe) == MLC_OK) {
+        changed = t;
         if (t > s->refunds_max)
             s->refunds_max = t;
     } else {
@@ -288,7 +309,7 @@ static int on_refund(struct sweep *s, const json_t *r, struct mlc_err *e)
         s->out->before_cutover++;
         return MLC_OK;
     }
-    return want(s, oid, e);
+    return want(s, oid, changed, e);
 }
 
 /* Reads every page of p through fn. */
@@ -401,11 +422,12 @@ static int read_refunds(struct sweep *s, struct bc_client *bc, struct mlc_err *e
 static int audit_sweep(struct sweep *s, struct mlc_err *e)
 {
     const struct recon_stats *o = s->out;
-    json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s}",
+    json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s}",
                           "orders_seen", (json_int_t)o->orders_seen,
                           "refunds_seen", (json_int_t)o->refunds_seen,
                           "reflected", (json_int_t)o->reflected,
                           "held_skipped", (json_int_t)o->held_skipped,
+                          "in_flight", (json_int_t)o->in_flight,
                           "before_cutover", (json_int_t)o->before_cutover,
                           "enqueued", (json_int_t)o->enqueued,
                           "coalesced", (json_int_t)o->coalesced,
@@ -496,7 +518,9 @@ int recon_sweep(struct bc_client *bc, struct store *st, const struct mlc_config 
         rc = window_open(st, RECON_WM_REFUNDS, cutover, overlap, &wr, out->refunds_since, e);
     ahead = rc == MLC_OK && wo.since > now_s && wr.since > now_s;
     if (rc == MLC_OK)
-        rc = held_load(st, &s.held, e);
+        rc = jobset_load(st, STORE_JOB_HELD, &s.held, e);
+    if (rc == MLC_OK)
+        rc = jobset_load(st, STORE_JOB_RUNNING, &s.running, e);
     if (rc == MLC_OK && !ahead && (rc = read_orders(&s, bc, e)) != MLC_OK)
         mlc_err_wrap(e, "reconcile: orders modified since %s", out->orders_since);
     if (rc == MLC_OK && !ahead && (rc = read_refunds(&s, bc, e)) != MLC_OK)
@@ -509,7 +533,8 @@ int recon_sweep(struct bc_client *bc, struct store *st, const struct mlc_config 
         log_debug(MOD, "sweep done", LF_UINT("enqueued", out->enqueued),
                   LF_UINT("coalesced", out->coalesced), LF_UINT("orders", out->orders_seen),
                   LF_UINT("refunds", out->refunds_seen), LF_STR("since", out->orders_since));
-    held_free(&s.held);
+    jobset_free(&s.held);
+    jobset_free(&s.running);
     free(s.todo.v);
     return rc;
 }

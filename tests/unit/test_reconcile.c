@@ -371,6 +371,56 @@ static void test_enqueues_only_unposted(void **state)
     assert_int_equal(sweep_audits(f), 3);
 }
 
+static int64_t fixed_clock(void *ctx)
+{
+    return *(const int64_t *)ctx;
+}
+
+/* Makes a job for order RUNNING, as if enqueued and claimed at iso. */
+static void running_job(struct fx *f, int64_t order, const char *iso)
+{
+    static const char *const kinds[] = { RECON_JOB_KIND, NULL };
+    struct store_job j;
+    char key[32];
+    struct mlc_err e;
+    int64_t at_s, at_ms;
+
+    mlc_err_clear(&e);
+    assert_int_equal(jdate_iso8601_parse(iso, &at_s, &e), MLC_OK);
+    at_ms = at_s * 1000;
+    snprintf(key, sizeof(key), "order:%" PRId64, order);
+    store_set_clock(f->st, fixed_clock, &at_ms);
+    assert_int_equal(store_job_enqueue(f->st, RECON_JOB_KIND, key, NULL, 0, NULL, NULL, &e),
+                     MLC_OK);
+    memset(&j, 0, sizeof(j));
+    assert_int_equal(store_job_claim(f->st, "w-test", kinds, 30LL * 86400 * 1000, &j, &e),
+                     MLC_OK);
+    assert_string_equal(j.key, key);
+    store_job_clear(&j);
+    store_set_clock(f->st, NULL, NULL);
+}
+
+/* A job running for an order was enqueued more than the overlap (600 s)
+ * after the order's last change: it fetches the order after that change,
+ * so the sweep adds no second job. Enqueued within the overlap, it might
+ * have read an older version: the sweep queues the order again. */
+static void test_running_job_covers_change(void **state)
+{
+    struct fx *f = *state;
+    struct recon_stats s;
+
+    set_wm(f, RECON_WM_ORDERS, "2026-11-01T00:00:00Z");
+    set_wm(f, RECON_WM_REFUNDS, "2026-11-01T00:00:00Z");
+    post(f, 100, POST_KIND_SALE, 0);
+    post(f, 102, POST_KIND_SALE, 0);
+    running_job(f, 104, "2026-11-27T20:57:01Z");   /* changed 20:47:00 */
+    running_job(f, 105, "2026-11-28T08:29:59Z");   /* changed 08:20:00 */
+    sweep(f, &s);
+    assert_int_equal(s.in_flight, 1);              /* 104 */
+    assert_int_equal(s.enqueued, 2);               /* 101, 105 */
+    jobs_are(f, "order:101,order:105");
+}
+
 static void test_first_sweep_window(void **state)
 {
     struct fx *f = *state;
@@ -594,6 +644,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_needs_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enqueues_only_unposted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_running_job_covers_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_sweep_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_sweep_starts_at_cutover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cutover_ahead, setup, teardown),
