@@ -351,7 +351,7 @@ static const struct field fields[] = {
 
     F_STR("server.listen", server.listen, "127.0.0.1:8080", chk_listen, 0, NULL,
         "Address and port of the webhook, health and metrics server (host:port)."),
-    F_INT("server.threads", server.threads, "4", 1, 64,
+    F_INT("server.threads", server.threads, "16", 1, 64,
         "HTTP server threads."),
     F_INT("server.max_connections", server.max_connections, "256", 1, 10000,
         "Concurrent HTTP connections accepted."),

@@ -30,6 +30,17 @@ struct webhook {
     struct ingest     *queue_tail;
     bool               leading;       /* a leader holds st */
     struct store      *st;
+    /* The log keeper: st never checkpoints the store's write-ahead log
+     * inside a commit (an fsync of the database file, which would stall
+     * every delivery of the group); this thread does it on its own
+     * connection, every WEBHOOK_KEEPER_MS while deliveries come in. */
+    struct store      *keeper_st;
+    pthread_t          keeper;
+    bool               keeper_on;
+    pthread_mutex_t    keeper_mu;     /* guards stopping */
+    pthread_cond_t     keeper_wake;   /* monotonic clock */
+    bool               stopping;
+    _Atomic uint64_t   unkept;        /* deliveries stored since the last run */
     _Atomic uint32_t   handled;       /* bit i: jobkind_at(i) has a handler */
     _Atomic int        gather_ms;     /* order jobs due at multiples of it */
     webhook_observer_fn observer;     /* may be NULL */
@@ -37,6 +48,71 @@ struct webhook {
     _Atomic uint64_t   n_stored, n_duplicate, n_unauthorized, n_malformed,
                        n_error, n_unhandled;
 };
+
+#define WEBHOOK_KEEPER_MS 200
+
+static void *keeper_main(void *arg)
+{
+    struct webhook *w = arg;
+    struct timespec ts;
+    struct mlc_err e;
+
+    pthread_mutex_lock(&w->keeper_mu);
+    while (!w->stopping) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += (long)WEBHOOK_KEEPER_MS * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&w->keeper_wake, &w->keeper_mu, &ts);
+        if (w->stopping || atomic_exchange(&w->unkept, 0) == 0)
+            continue;
+        pthread_mutex_unlock(&w->keeper_mu);
+        mlc_err_clear(&e);
+        if (store_log_checkpoint(w->keeper_st, &e) != MLC_OK)
+            log_warn("webhook", "write-ahead log checkpoint failed", LF_ERR(&e));
+        pthread_mutex_lock(&w->keeper_mu);
+    }
+    pthread_mutex_unlock(&w->keeper_mu);
+    return NULL;
+}
+
+/* Opens the keeper's connection and starts it; st stops checkpointing. */
+static int keeper_start(struct webhook *w, const char *store_url, struct mlc_err *e)
+{
+    pthread_condattr_t ca;
+    int rc;
+
+    if ((rc = store_open(store_url, &w->keeper_st, e)) != MLC_OK)
+        return rc;
+    pthread_mutex_init(&w->keeper_mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->keeper_wake, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&w->keeper, NULL, keeper_main, w) != 0)
+        return mlc_err_set(e, MLC_ENOMEM, "webhook: cannot start the log keeper thread");
+    w->keeper_on = true;
+    store_set_log_upkeep(w->st, false);
+    return MLC_OK;
+}
+
+static void keeper_stop(struct webhook *w)
+{
+    if (w->keeper_on) {
+        pthread_mutex_lock(&w->keeper_mu);
+        w->stopping = true;
+        pthread_cond_signal(&w->keeper_wake);
+        pthread_mutex_unlock(&w->keeper_mu);
+        pthread_join(w->keeper, NULL);
+        w->keeper_on = false;
+    }
+    if (w->keeper_st != NULL) {
+        pthread_cond_destroy(&w->keeper_wake);
+        pthread_mutex_destroy(&w->keeper_mu);
+        store_close(w->keeper_st);
+        w->keeper_st = NULL;
+    }
+}
 
 static int64_t wall_clock_s(void *ctx)
 {
@@ -75,6 +151,8 @@ int webhook_new(const char *store_url, struct mlc_secret *header_secret,
     w->clock = wall_clock_s;
     webhook_set_jobs(w, NULL);
     rc = store_open(store_url, &w->st, e);
+    if (rc == MLC_OK)
+        rc = keeper_start(w, store_url, e);
     if (rc != MLC_OK)
         goto fail;
     *out = w;
@@ -227,10 +305,16 @@ static void store_group(struct webhook *w, struct ingest *g)
         p->ev.job_run_at = job_due(w, p->job);
         p->rc = store_event_ingest(w->st, &p->ev, p->job, &p->inserted, &p->err);
     }
-    if (rc != MLC_OK || g->next == NULL)
+    if (rc != MLC_OK)
         return;
-    if (store_tx_commit(w->st, &e) == MLC_OK)
+    if (g->next == NULL) {
+        atomic_fetch_add(&w->unkept, 1);
         return;
+    }
+    if (store_tx_commit(w->st, &e) == MLC_OK) {
+        atomic_fetch_add(&w->unkept, 1);
+        return;
+    }
     for (struct ingest *p = g; p != NULL; p = p->next) {
         p->rc = e.code != MLC_OK ? e.code : MLC_EIO;
         p->err = e;
@@ -397,6 +481,7 @@ void webhook_free(struct webhook *w)
 {
     if (w == NULL)
         return;
+    keeper_stop(w);
     store_close(w->st);
     secret_free(w->header_secret);
     secret_free(w->sign_key);

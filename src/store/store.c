@@ -272,6 +272,21 @@ int store_schema_version(struct store *st, int *out, struct mlc_err *e)
     return rc != MLC_OK ? rc : st->ops->schema_version(st, out, e);
 }
 
+void store_set_log_upkeep(struct store *st, bool on)
+{
+    if (st != NULL && st->ops->log_upkeep != NULL)
+        st->ops->log_upkeep(st, on);
+}
+
+int store_log_checkpoint(struct store *st, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc != MLC_OK || st->ops->log_checkpoint == NULL)
+        return rc;
+    return st->ops->log_checkpoint(st, e);
+}
+
 int store_tx_begin(struct store *st, struct mlc_err *e)
 {
     int rc = need_store(st, e);

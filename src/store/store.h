@@ -55,6 +55,17 @@ void store_set_backoff(struct store *st, int64_t base_ms, int64_t cap_ms);
 /* Schema version after migrations (tests, `mlc status`). */
 int store_schema_version(struct store *st, int *out, struct mlc_err *e);
 
+/* Write-ahead log upkeep, for a connection whose commits must stay short
+ * (the webhook endpoint's). By default a commit that finds the log large
+ * copies it into the database first (SQLite's auto-checkpoint), an fsync
+ * of the database file inside that commit. store_set_log_upkeep(st, false)
+ * stops that on st; then someone must call store_log_checkpoint, on
+ * another connection, from time to time: it copies what it can without
+ * waiting for anyone (a passive checkpoint). Backends without such a log
+ * do nothing. */
+void store_set_log_upkeep(struct store *st, bool on);
+int store_log_checkpoint(struct store *st, struct mlc_err *e);
+
 /* Inside an open transaction, store_tx_begin nests (a savepoint): its
  * rollback undoes only what came after it. A call that fails inside the
  * caller's transaction undoes only its own changes. */

@@ -31,6 +31,9 @@ struct store_ops {
 
     void (*close)(struct store *st); /* rolls back, frees st */
     int (*schema_version)(struct store *st, int *out, struct mlc_err *e);
+    /* Both may be NULL (no write-ahead log to keep). */
+    void (*log_upkeep)(struct store *st, bool on);
+    int (*log_checkpoint)(struct store *st, struct mlc_err *e);
 
     int (*tx_begin)(struct store *st, struct mlc_err *e);
     int (*tx_commit)(struct store *st, struct mlc_err *e);

@@ -679,6 +679,26 @@ static int sq_schema_version(struct store *st, int *out, struct mlc_err *e)
     return read_version(sq_of(st), out, e);
 }
 
+/* SQLite's own default threshold, in log pages. */
+#define SQ_AUTOCHECKPOINT_PAGES 1000
+
+static void sq_log_upkeep(struct store *st, bool on)
+{
+    sqlite3_wal_autocheckpoint(sq_of(st)->db, on ? SQ_AUTOCHECKPOINT_PAGES : 0);
+}
+
+/* Passive: copies the frames no reader still needs, waits for no one. A
+ * busy answer (another checkpoint runs) is no error: it is being done. */
+static int sq_log_checkpoint(struct store *st, struct mlc_err *e)
+{
+    struct sq_store *s = sq_of(st);
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return MLC_OK;
+    return sq_fail(s, rc, "checkpoint the write-ahead log", e);
+}
+
 /* Applies step n unless another process did while we waited for the lock. */
 static int migrate_step(struct sq_store *s, int n, struct mlc_err *e)
 {
@@ -2027,6 +2047,8 @@ static const struct store_ops sq_ops = {
     .name                = "sqlite",
     .close               = sq_close,
     .schema_version      = sq_schema_version,
+    .log_upkeep          = sq_log_upkeep,
+    .log_checkpoint      = sq_log_checkpoint,
     .tx_begin            = sq_tx_begin,
     .tx_commit           = sq_tx_commit,
     .tx_rollback         = sq_tx_rollback,
