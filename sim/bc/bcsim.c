@@ -541,6 +541,16 @@ static const char *strip_store(struct bcsim *s, const char *path)
     return p + hl;
 }
 
+/* The next error_path_next requests to error_path fail (one route of one
+ * resource: a test fails the call it means, not whichever comes next). */
+static bool path_fault(struct bcsim_faults *f, const char *path)
+{
+    if (f->error_path_next <= 0 || strcmp(f->error_path, path) != 0)
+        return false;
+    f->error_path_next--;
+    return true;
+}
+
 static void serve(struct bcsim *s, struct bcsim_req *rq, struct bcsim_out *o,
                   struct bcsim_rate_view *rv, bool *rate_headers)
 {
@@ -570,7 +580,8 @@ static void serve(struct bcsim *s, struct bcsim_req *rq, struct bcsim_out *o,
                       "Wait X-Rate-Limit-Time-Reset-Ms before retrying.");
         return;
     }
-    if (bcsim_fault_draw(&s->faults.error_next, s->faults.error_rate)) {
+    if (bcsim_fault_draw(&s->faults.error_next, s->faults.error_rate) ||
+        path_fault(&s->faults, rq->path)) {
         bcsim_out_err(rq, o, s->faults.error_status,
                       "Internal error (injected fault)");
         return;

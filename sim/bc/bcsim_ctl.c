@@ -3,6 +3,7 @@
  * simulated clock, faults, rate settings, recording, and data changes that
  * fire webhooks like the store would (orders, refunds, customers).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,9 +83,11 @@ static void ctl_clock(struct bcsim *s, const json_t *b, struct bcsim_out *o)
 
 static json_t *faults_json(const struct bcsim_faults *f)
 {
-    return json_pack("{s:I, s:f, s:I, s:i, s:f, s:I, s:f, s:I, s:f, s:I}",
+    return json_pack("{s:I, s:f, s:I, s:i, s:s, s:I, s:f, s:I, s:f, s:I, s:f, s:I}",
                      "latency_ms", (json_int_t)f->latency_ms, "error_rate", f->error_rate,
                      "error_next", (json_int_t)f->error_next, "error_status", f->error_status,
+                     "error_path", f->error_path,
+                     "error_path_next", (json_int_t)f->error_path_next,
                      "throttle_rate", f->throttle_rate,
                      "throttle_next", (json_int_t)f->throttle_next,
                      "webhook_drop_rate", f->webhook_drop_rate,
@@ -118,6 +121,19 @@ static bool fault_int(const json_t *b, const char *key, int64_t max, int64_t *ds
     return true;
 }
 
+/* Reads the error_path member into dst when present; false on a bad value. */
+static bool fault_path(const json_t *b, char *dst, size_t cap)
+{
+    const json_t *v = json_object_get(b, "error_path");
+
+    if (v == NULL)
+        return true;
+    if (!json_is_string(v) || json_string_length(v) >= cap)
+        return false;
+    snprintf(dst, cap, "%s", json_string_value(v));
+    return true;
+}
+
 static void ctl_faults(struct bcsim *s, const json_t *b, struct bcsim_out *o)
 {
     struct bcsim_faults f = s->faults;
@@ -131,6 +147,8 @@ static void ctl_faults(struct bcsim *s, const json_t *b, struct bcsim_out *o)
         !fault_rate(b, "error_rate", &f.error_rate) ||
         !fault_int(b, "error_next", INT32_MAX, &f.error_next) ||
         !fault_int(b, "error_status", 599, &status) || status < 500 ||
+        !fault_path(b, f.error_path, sizeof(f.error_path)) ||
+        !fault_int(b, "error_path_next", INT32_MAX, &f.error_path_next) ||
         !fault_rate(b, "throttle_rate", &f.throttle_rate) ||
         !fault_int(b, "throttle_next", INT32_MAX, &f.throttle_next) ||
         !fault_rate(b, "webhook_drop_rate", &f.webhook_drop_rate) ||

@@ -42,6 +42,8 @@ struct bcsim_faults {
     double  error_rate;
     int64_t error_next;
     int     error_status;        /* 500 by default */
+    char    error_path[128];     /* with error_path_next: only this path */
+    int64_t error_path_next;     /* (after /stores/{hash}, no query) fails */
     double  throttle_rate;       /* 429 without rate-limit headers */
     int64_t throttle_next;
     double  webhook_drop_rate;

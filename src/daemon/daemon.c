@@ -904,6 +904,8 @@ static void reload(struct daemon *d)
     }
     warn_restart_needed(d->cfg, ncfg);
     workers_set_config(d->workers, ncfg);
+    if (d->webhook != NULL)   /* read at every delivery, so it applies at once */
+        webhook_set_gather(d->webhook, ncfg->workers.gather_ms);
     cfg_unref(d->cfg);
     d->cfg = ncfg; /* our load reference becomes the main thread's */
     apply_log_level(d, ncfg);

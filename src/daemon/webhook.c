@@ -228,6 +228,11 @@ void webhook_set_clock(struct webhook *w, webhook_clock_fn fn, void *ctx)
     w->clock_ctx = fn != NULL ? ctx : NULL;
 }
 
+void webhook_set_store_clock(struct webhook *w, store_clock_fn fn, void *ctx)
+{
+    store_set_clock(w->st, fn, ctx);
+}
+
 /* ---- the handler -------------------------------------------------------- */
 
 /* Both configured checks; MLC_OK or the first failure in e. */

@@ -113,6 +113,10 @@ void webhook_set_observer(struct webhook *w, webhook_observer_fn fn, void *ctx);
 
 /* Replaces the wall clock (tests); call before serving. */
 void webhook_set_clock(struct webhook *w, webhook_clock_fn fn, void *ctx);
+/* Replaces the clock of the webhook's own store connection (tests: the
+ * gather window's due times, the events' and jobs' stamps); call before
+ * serving. See store_set_clock. */
+void webhook_set_store_clock(struct webhook *w, store_clock_fn fn, void *ctx);
 
 /* The httpd handler; ctx is the struct webhook. */
 void webhook_handle(const struct httpd_request *rq, struct httpd_response *rs,

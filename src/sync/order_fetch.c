@@ -301,8 +301,9 @@ static bool asks_for(const struct fx *x, const int64_t *ids, size_t n)
 /* The catalog categories of every product of the batch's live orders:
  * those the env's cache knows (fresh), the rest asked at once
  * (id:in, one call per 100 products), onto each order's products. A
- * failed catalog call stops the orders that needed its answer; an answer
- * that does not decode, the orders it concerns. */
+ * failed catalog call stops the orders that needed its answer (the others
+ * still get theirs from the cache); an answer that does not decode, the
+ * orders it concerns. */
 static void fetch_categories(const struct flow_run *r, struct bc_client *c, struct fx *xs,
                              size_t n)
 {
@@ -326,15 +327,22 @@ static void fetch_categories(const struct flow_run *r, struct bc_client *c, stru
         else
             ask[n_ask++] = ids[i];
     }
-    if (rc == MLC_OK && n_ask > 0)
-        rc = ask_catalog(r, c, ask, n_ask, data, &be);
-    if (rc == MLC_OK && (root = json_pack("{s:O}", "data", data)) == NULL)
-        rc = mlc_err_set(&be, MLC_ENOMEM, "out of memory");
-    if (rc != MLC_OK) {
+    if (rc == MLC_OK && n_ask > 0 &&
+        (rc = ask_catalog(r, c, ask, n_ask, data, &be)) != MLC_OK && rc != MLC_ENOMEM) {
+        /* The catalog call failed (before anything was added to data): the
+         * orders that needed its answer stop; the others have all their
+         * categories from the cache and go on with them. */
         mlc_err_wrap(&be, "catalog categories");
         for (size_t i = 0; i < n; i++)
-            if (asks_for(&xs[i], ask, n_ask) || be.code == MLC_ENOMEM)
+            if (asks_for(&xs[i], ask, n_ask))
                 batch_error(&xs[i], 1, false, rc, &be);
+        rc = MLC_OK;
+    }
+    if (rc == MLC_OK && (root = json_pack("{s:O}", "data", data)) == NULL)
+        rc = mlc_err_set(&be, MLC_ENOMEM, "out of memory");
+    if (rc != MLC_OK) {   /* out of memory: no order can have its categories */
+        mlc_err_wrap(&be, "catalog categories");
+        batch_error(xs, n, false, rc, &be);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {

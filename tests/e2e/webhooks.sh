@@ -4,7 +4,8 @@
 # stored -> 200 and one READY order.sync job; duplicate and coalesced
 # deliveries; 401 for a wrong signature, a missing custom header and a stale
 # timestamp (nothing stored); 400 malformed; 413 over max_body_bytes;
-# /metrics counters; SIGTERM; no secret in the log.
+# /metrics counters; workers.gather_ms (an order job waits for the end of
+# its window) and a reload that changes it; SIGTERM; no secret in the log.
 # Prints TAP lines; every wait is bounded; sleeps only pace polling.
 set -u
 
@@ -21,7 +22,7 @@ in_log()    { grep -q -- "$1" "$log"; }
 
 write_config() {
     yaml_set "$tmp/base.yaml" "$cfg" url="\"$db\"" listen="\"127.0.0.1:$port\"" \
-        count=2 max_body_bytes=1024 drain_timeout_s=10 \
+        count=2 max_body_bytes=1024 drain_timeout_s=10 gather_ms=60000 \
         api_base_url='"http://127.0.0.1:9/stores/{store_hash}"' \
         '#webhook_public_url'="\"http://127.0.0.1:$port/webhooks/bigcommerce\"" \
         '#webhook_secret_ref'='"bc_webhook_secret"' '#client_secret_ref'='"bc_client_secret"'
@@ -61,6 +62,17 @@ ready_jobs() {
 }
 all_jobs() { "$MLC" jobs list --config "$cfg" --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 metric() { curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | grep -q "^mlc_webhooks_total{outcome=\"$1\"} $2\$"; }
+# job_field KEY FIELD: FIELD of the job of KEY in `mlc jobs list --json`.
+job_field() {
+    "$MLC" jobs list --config "$cfg" --json 2>/dev/null |
+        python3 -c 'import json,sys; key,f=sys.argv[1:3]; print(next((j[f] for j in json.load(sys.stdin) if j["key"]==key), ""))' "$1" "$2"
+}
+# Not in the last 5 s of a minute (the store clock is the real one): a
+# delivery made now is still in its 60 s gather window when checked.
+early_in_minute() { [ $(( $(date +%s%3N) % 60000 )) -lt 55000 ]; }
+# gathered KEY: the job waits for the end of a 60 s window, untouched.
+gathered() { [ "$(job_field "$1" attempts)" = 0 ] && [ $(( $(job_field "$1" run_at) % 60000 )) = 0 ]; }
+not_gathered() { ! gathered "$1"; }
 
 # ---- configuration, credentials, start ------------------------------------
 require "mlc init writes a base config" mlc_init_base
@@ -81,10 +93,12 @@ check "GET on the endpoint answers 405" \
 
 # ---- accepted deliveries ---------------------------------------------------
 order_event "$tmp/e1.json" 105 1700000000
+wait_until 60 early_in_minute
 check "valid delivery answers 200" test "$(deliver "$tmp/e1.json" msg_e2e_1)" = 200
 check "reply says stored" reply_has '"status":"stored"'
 check "one event stored" test "$(events)" = 1
 check "one READY order.sync job for order:105" test "$(ready_jobs order.sync order:105)" = 1
+check "its job is due at the end of its gather window (workers.gather_ms 60000)" gathered order:105
 check "the same delivery again answers 200" test "$(deliver "$tmp/e1.json" msg_e2e_1)" = 200
 check "reply says duplicate" reply_has '"status":"duplicate"'
 check "still one event" test "$(events)" = 1
@@ -132,6 +146,15 @@ check "/metrics counts duplicate" metric duplicate 1
 check "/metrics counts unauthorized" metric unauthorized 6
 check "/metrics counts malformed" metric malformed 2
 check "/metrics counts error" metric error 0
+
+# ---- a reload applies workers.gather_ms -------------------------------------
+yaml_set "$cfg" "$cfg" gather_ms=0
+kill -HUP "$pid"
+check "reload with workers.gather_ms 0" wait_until 100 in_log 'msg="config reloaded"'
+order_event "$tmp/e9.json" 110 1700000200
+wait_until 60 early_in_minute
+check "a delivery after the reload answers 200" test "$(deliver "$tmp/e9.json" msg_e2e_9)" = 200
+check "its job is due at once, not at the window's end" not_gathered order:110
 
 # ---- stop -------------------------------------------------------------------
 check "daemon exits after SIGTERM" daemon_term 200

@@ -777,6 +777,193 @@ static void t_handler_new_needs_a_secret(void **state)
     assert_null(w);
 }
 
+/* ---- the gather window and the observer (issue 9) ------------------------ */
+
+/* The store clock of the gather cases: a multiple of 2000 ms, plus the
+ * case's own offset. */
+#define BASE_MS (NOW * 1000)
+
+struct clockfix {
+    int64_t ms;
+};
+
+static int64_t fixed_store_clock(void *ctx)
+{
+    return ((struct clockfix *)ctx)->ms;
+}
+
+struct due_find {
+    const char *key;
+    int64_t     run_at;
+    int         n;
+};
+
+static int on_due(const struct store_job *j, void *ctx)
+{
+    struct due_find *d = ctx;
+
+    if (strcmp(j->key, d->key) == 0) {
+        d->run_at = j->run_at;
+        d->n++;
+    }
+    return 0;
+}
+
+/* The run_at of the one job of key, relative to BASE_MS. */
+static int64_t due_of(struct hfix *f, const char *key)
+{
+    struct due_find d = { key, 0, 0 };
+
+    assert_int_equal(store_job_list(f->st, -1, 0, on_due, &d, NULL), MLC_OK);
+    if (d.n != 1)
+        fprintf(stderr, "%s: %d jobs\n", key, d.n);
+    assert_int_equal(d.n, 1);
+    return d.run_at - BASE_MS;
+}
+
+#define CUSTOMER_BODY(id, created) \
+    "{\"scope\":\"store/customer/updated\",\"store_id\":\"1025646\",\"data\":" \
+    "{\"type\":\"customer\",\"id\":" #id "},\"hash\":\"c5d6\",\"created_at\":" #created "}"
+#define TXN_BODY(order, created) \
+    "{\"scope\":\"store/order/transaction/created\",\"store_id\":\"1025646\",\"data\":" \
+    "{\"type\":\"transaction\",\"id\":77,\"order_id\":" #order "},\"hash\":\"7a7b\"," \
+    "\"created_at\":" #created "}"
+
+/* (The header-only endpoint dedupes by hash + created_at: each delivery
+ * here has its own created_at unless it is meant as a duplicate.)
+ * An order job from a webhook is due at the end of the gather window its
+ * delivery falls in (the next multiple of workers.gather_ms on the store
+ * clock), so that orders arriving together share one batch; a product or
+ * customer job is due at once; a duplicate or a later update never moves
+ * the due time later; gather 0 means at once. */
+static void t_gather_window(void **state)
+{
+    struct hfix *f = hfix_new(true, false);
+    const char *ok[] = { "X-MLC-Webhook-Secret: " HDRSEC, NULL };
+    struct clockfix clk = { BASE_MS + 4100 };
+    struct mlc_config cfg;
+    struct reply r;
+
+    (void)state;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.catalog.enabled = true;
+    cfg.customers.enabled = true;
+    webhook_set_jobs(f->w, &cfg);
+    webhook_set_store_clock(f->w, fixed_store_clock, &clk);
+    webhook_set_gather(f->w, 2000);
+
+    assert_int_equal(post(f, ORDER_BODY(11, 1), ok, &r), 200);
+    assert_int_equal(due_of(f, "order:11"), 6000);
+    /* Another order in the same window: the same due time (one batch). */
+    clk.ms = BASE_MS + 5999;
+    assert_int_equal(post(f, ORDER_BODY(12, 2), ok, &r), 200);
+    assert_int_equal(due_of(f, "order:12"), 6000);
+    /* A transaction event is its order's job: gathered too. */
+    assert_int_equal(post(f, TXN_BODY(15, 3), ok, &r), 200);
+    assert_int_equal(due_of(f, "order:15"), 6000);
+    /* On a window's edge: the next one. */
+    clk.ms = BASE_MS + 6000;
+    assert_int_equal(post(f, ORDER_BODY(13, 4), ok, &r), 200);
+    assert_int_equal(due_of(f, "order:13"), 8000);
+    /* Products and customers: at once. */
+    clk.ms = BASE_MS + 6500;
+    assert_int_equal(post(f, PRODUCT_BODY("product", "", 1), ok, &r), 200);
+    assert_string_equal(r.body, "{\"status\":\"stored\"}");
+    assert_int_equal(due_of(f, "product:12"), 6500);
+    assert_int_equal(post(f, CUSTOMER_BODY(5, 1), ok, &r), 200);
+    assert_int_equal(due_of(f, "customer:5"), 6500);
+    /* A duplicate of order 11's delivery, then a new update of order 11 in
+     * a later window: its job keeps its due time. */
+    clk.ms = BASE_MS + 9100;
+    assert_int_equal(post(f, ORDER_BODY(11, 1), ok, &r), 200);
+    assert_string_equal(r.body, "{\"status\":\"duplicate\"}");
+    assert_int_equal(due_of(f, "order:11"), 6000);
+    assert_int_equal(post(f, ORDER_BODY(11, 6), ok, &r), 200);
+    assert_string_equal(r.body, "{\"status\":\"stored\"}");
+    assert_int_equal(due_of(f, "order:11"), 6000);
+    /* Gather 0 (or below): at once. */
+    webhook_set_gather(f->w, 0);
+    assert_int_equal(post(f, ORDER_BODY(14, 7), ok, &r), 200);
+    assert_int_equal(due_of(f, "order:14"), 9100);
+    webhook_set_gather(f->w, -5);
+    assert_int_equal(post(f, ORDER_BODY(16, 8), ok, &r), 200);
+    assert_int_equal(due_of(f, "order:16"), 9100);
+    assert_int_equal(count_jobs(f, STORE_JOB_READY), 8);
+    hfix_free(f);
+}
+
+struct seen_res {
+    int  n;
+    char last[64];
+    char all[512];
+};
+
+static void observe(void *ctx, const char *resource)
+{
+    struct seen_res *s = ctx;
+    size_t len = strlen(s->all);
+
+    s->n++;
+    snprintf(s->last, sizeof(s->last), "%s", resource);
+    snprintf(s->all + len, sizeof(s->all) - len, "%s%s", len > 0 ? " " : "", resource);
+}
+
+/* The observer (the daemon's env_resource_changed, which drops a product's
+ * cached categories) hears the resource of every delivery stored or seen
+ * before, with or without a job: a product ("product:12"), a SKU event as
+ * its product, and an order too ("order:9"; the env ignores anything but a
+ * product). It hears nothing of a delivery refused (401, 400) or not
+ * stored (503). */
+static void t_observer(void **state)
+{
+    struct hfix *f = hfix_new(true, false);
+    const char *ok[] = { "X-MLC-Webhook-Secret: " HDRSEC, NULL };
+    const char *bad[] = { "X-MLC-Webhook-Secret: wrong", NULL };
+    struct seen_res seen;
+    struct mlc_config cat;
+    struct reply r;
+    sqlite3 *db = NULL;
+
+    (void)state;
+    memset(&seen, 0, sizeof(seen));
+    webhook_set_observer(f->w, observe, &seen);
+    /* catalog.enabled false: stored without a job, still heard */
+    assert_int_equal(post(f, PRODUCT_BODY("product", "", 400), ok, &r), 200);
+    assert_non_null(strstr(r.body, "no handler"));
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.last, "product:12");
+    assert_int_equal(post(f, PRODUCT_BODY("product", "", 400), ok, &r), 200);
+    assert_string_equal(r.body, "{\"status\":\"duplicate\"}");
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.last, "product:12");
+    memset(&cat, 0, sizeof(cat));
+    cat.catalog.enabled = true;
+    webhook_set_jobs(f->w, &cat);
+    assert_int_equal(post(f, PRODUCT_BODY("product", "", 401), ok, &r), 200);
+    assert_string_equal(r.body, "{\"status\":\"stored\"}");
+    assert_int_equal(post(f, PRODUCT_BODY("sku", ",\"sku\":{\"product_id\":44,"
+                                         "\"variant_id\":5}", 402), ok, &r), 200);
+    assert_string_equal(seen.last, "product:44");
+    assert_int_equal(post(f, ORDER_BODY(9, 100), ok, &r), 200);
+    assert_string_equal(seen.last, "order:9");
+    assert_int_equal(post(f, ORDER_BODY(9, 100), ok, &r), 200);   /* duplicate */
+    assert_int_equal(seen.n, 6);
+    assert_string_equal(seen.all, "product:12 product:12 product:12 product:44 order:9 order:9");
+    /* Refused or not stored: not heard. */
+    assert_int_equal(post(f, ORDER_BODY(10, 100), bad, &r), 401);
+    assert_int_equal(post(f, "{\"scope\":\"store/order/updated\"}", ok, &r), 400);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE events", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(post(f, PRODUCT_BODY("product", "", 403), ok, &r), 503);
+    assert_int_equal(seen.n, 6);
+    /* No observer: nothing called. */
+    webhook_set_observer(f->w, NULL, NULL);
+    assert_int_equal(post(f, PRODUCT_BODY("product", "", 400), ok, &r), 503);
+    assert_int_equal(seen.n, 6);
+    hfix_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -800,6 +987,8 @@ int main(void)
         cmocka_unit_test(t_handler_unhandled_kind),
         cmocka_unit_test(t_handler_store_failure),
         cmocka_unit_test(t_handler_new_needs_a_secret),
+        cmocka_unit_test(t_gather_window),
+        cmocka_unit_test(t_observer),
     };
 
     log_set_level(LOG_LVL_ERROR);

@@ -33,6 +33,7 @@
 #include "net/httpc.h"
 #include "store/store.h"
 #include "sync/accounts.h"
+#include "sync/catcache.h"
 #include "sync/env.h"
 #include "sync/order_flow.h"
 
@@ -1366,6 +1367,458 @@ static void test_outage_pause_hold_retry(void **state)
     health_free(h);
 }
 
+
+/* ---- categories, the batch's calls, the pipeline (issue 9) ---------------------- */
+
+/* Revenue by category onto accounts the AIS seed has: 31 -> 100.4010.APPAREL
+ * (AID 00004011), 32 -> 110.4010 (AID 00014010); the default revenue is
+ * 100.4010 (AID 00004010). The SKUs of these cases are in no SKU map. */
+#define CAT_MAP "  revenue_by_category:\n    \"31\": \"100.4010.APPAREL\"\n" \
+                "    \"32\": \"110.4010\"\n"
+#define AID_CAT31   "00004011"
+#define AID_CAT32   "00014010"
+#define AID_DEFAULT "00004010"
+#define CATALOG     "GET /v3/catalog/products"
+#define TXNS        "GET /v3/orders/{id}/transactions"
+#define ORDERS_LIST "GET /v2/orders"
+#define REFUNDS     "GET /v3/orders/payment_actions/refunds"
+
+/* METHOD path (after /stores/{hash}) on the BigCommerce API with the
+ * token; the parsed answer (caller decrefs). */
+static json_t *bc_api(const char *method, const char *path, const char *body)
+{
+    struct httpc_header h[] = { { "X-Auth-Token", BC_TOKEN }, { "Accept", "application/json" },
+                                { "Content-Type", "application/json" } };
+    struct httpc_request rq = { 0 };
+    struct httpc_response r = { 0 };
+    char url[256];
+    json_t *j;
+
+    snprintf(url, sizeof(url), "%s/stores/nwhg42%s", TF.bc_base, path);
+    rq.method = method;
+    rq.url = url;
+    rq.headers = h;
+    rq.n_headers = body != NULL ? 3 : 2;
+    rq.body = body;
+    rq.body_len = body != NULL ? strlen(body) : 0;
+    assert_int_equal(httpc_do(TF.ctl, &rq, &r, NULL), MLC_OK);
+    if (r.status != 200)
+        fprintf(stderr, "%s %s: %d %.*s\n", method, path, r.status, (int)r.body_len, r.body);
+    assert_int_equal(r.status, 200);
+    j = json_loads(r.body, 0, NULL);
+    httpc_response_clear(&r);
+    assert_non_null(j);
+    return j;
+}
+
+/* A catalog product in category cat (through the API, as a merchant
+ * would); its id. */
+static int64_t make_product(const char *sku, int64_t cat)
+{
+    char body[256];
+    json_t *j;
+    int64_t id;
+
+    snprintf(body, sizeof(body), "{\"name\":\"Thing %s\",\"type\":\"physical\",\"weight\":1,"
+             "\"price\":10,\"sku\":\"%s\",\"categories\":[%" PRId64 "]}", sku, sku, cat);
+    j = bc_api("POST", "/v3/catalog/products", body);
+    id = json_integer_value(json_object_get(json_object_get(j, "data"), "id"));
+    json_decref(j);
+    assert_true(id > 0);
+    return id;
+}
+
+/* Moves product pid to category cat in the catalog (no webhook reaches
+ * the env: only env_resource_changed tells it). */
+static void set_category(int64_t pid, int64_t cat)
+{
+    char path[64], body[64];
+
+    snprintf(path, sizeof(path), "/v3/catalog/products/%" PRId64, pid);
+    snprintf(body, sizeof(body), "{\"categories\":[%" PRId64 "]}", cat);
+    json_decref(bc_api("PUT", path, body));
+}
+
+/* make_order's paid order, its one line being catalog product pid. */
+static void make_order_of(int64_t id, int64_t pid, const char *sku)
+{
+    char body[1024];
+
+    snprintf(body, sizeof(body),
+             "{\"id\":%" PRId64 ",\"customer_id\":0,\"status_id\":11,\"currency\":\"USD\","
+             "\"date_created\":\"2026-11-27T10:00:00Z\","
+             "\"date_modified\":\"2026-11-27T10:05:00Z\","
+             "\"payment_method\":\"Credit Card\",\"payment_provider_id\":\"stripe\","
+             "\"products\":[{\"product_id\":%" PRId64 ",\"sku\":\"%s\",\"name\":\"Thing\","
+             "\"quantity\":2,\"price_ex_tax\":\"10.00\",\"tax\":\"1.60\"}],"
+             "\"transactions\":[{\"event\":\"purchase\",\"method\":\"credit_card\","
+             "\"amount\":\"21.60\",\"gateway\":\"stripe\"}]}",
+             id, pid, sku);
+    json_decref(ctl(TF.bc_base, "POST", "/__sim/orders", body));
+}
+
+/* One BigCommerce simulator counter (a route, e.g. CATALOG). */
+static long long bc_counter(const char *route)
+{
+    json_t *c = ctl(TF.bc_base, "GET", "/__sim/counters", NULL);
+    long long n = json_integer_value(json_object_get(c, route));
+
+    json_decref(c);
+    return n;
+}
+
+/* The BigCommerce calls of one stretch of a test, by route. */
+struct bc_spend {
+    long long catalog, txns, list, refunds, all;
+};
+
+static struct bc_spend bc_spend_now(void)
+{
+    return (struct bc_spend){ bc_counter(CATALOG), bc_counter(TXNS), bc_counter(ORDERS_LIST),
+                              bc_counter(REFUNDS), bc_calls() };
+}
+
+static struct bc_spend bc_spend_since(const struct bc_spend *a)
+{
+    struct bc_spend b = bc_spend_now();
+
+    return (struct bc_spend){ b.catalog - a->catalog, b.txns - a->txns, b.list - a->list,
+                              b.refunds - a->refunds, b.all - a->all };
+}
+
+/* Σ AA (cents) and rows of the F0911 lines of document key on account aid. */
+static int64_t je_on(const char *key, const char *aid, size_t *rows)
+{
+    json_t *t = ctl(TF.ais_base, "GET", "/__sim/table/F0911", NULL), *row;
+    int64_t sum = 0;
+    size_t i;
+
+    *rows = 0;
+    json_array_foreach(json_object_get(t, "rows"), i, row) {
+        char vinv[32], a[16];
+        int64_t aa = 0;
+
+        assert_int_equal(ais_row_str(row, "F0911_VINV", vinv, sizeof(vinv), NULL), MLC_OK);
+        assert_int_equal(ais_row_str(row, "F0911_AID", a, sizeof(a), NULL), MLC_OK);
+        if (strcmp(vinv, key) != 0 || strcmp(a, aid) != 0)
+            continue;
+        assert_int_equal(ais_row_amount(row, "F0911_AA", 2, MONEY_ROUND_EXACT, &aa, NULL),
+                         MLC_OK);
+        sum += aa;
+        (*rows)++;
+    }
+    json_decref(t);
+    return sum;
+}
+
+/* Order id's sale posted its 20.00 of revenue on aid, none on the other
+ * revenue accounts. */
+static void expect_revenue_on(int64_t id, const char *aid)
+{
+    static const char *const revenue[] = { AID_CAT31, AID_CAT32, AID_DEFAULT };
+    char key[32];
+    size_t rows;
+
+    sale_key(id, key, sizeof(key));
+    assert_int_equal(je_facts(key, false, "JE").docs, 1);
+    for (size_t i = 0; i < 3; i++) {
+        int64_t sum = je_on(key, revenue[i], &rows);
+
+        if (strcmp(revenue[i], aid) == 0) {
+            if (rows != 1 || sum != -2000)
+                fprintf(stderr, "%s on %s: %zu rows, %lld\n", key, aid, rows, (long long)sum);
+            assert_int_equal(rows, 1);
+            assert_int_equal(sum, -2000);          /* a credit of 2 x 10.00 */
+        } else {
+            if (rows != 0)
+                fprintf(stderr, "%s: revenue on %s, not %s\n", key, revenue[i], aid);
+            assert_int_equal(rows, 0);
+        }
+    }
+}
+
+/* (a) A batch of orders sharing two products asks the catalog once (id:in)
+ * and posts each order's revenue on its category's account; (e) its
+ * BigCommerce calls are exactly one transactions call per order plus one
+ * list, one refunds and one catalog call. (b) The next batch of the same
+ * products asks the catalog nothing (the cache), a product the catalog no
+ * longer has included (remembered in no category: default revenue); (TTL)
+ * once posting.category_cache_s has passed on the store clock, a batch
+ * asks again. */
+static void test_batch_categories_one_call(void **state)
+{
+    enum { N = 6 };
+    int64_t p31, p32, a[N], b[N + 1], c[2] = { 716, 717 };
+    struct bc_spend before, d;
+    struct catcache_stats cs;
+    struct run r;
+
+    (void)state;
+    run_open(&r, "journal", false, CAT_MAP);
+    p31 = make_product("T-CAT-A31", 31);
+    p32 = make_product("T-CAT-A32", 32);
+    for (int i = 0; i < N; i++) {
+        a[i] = 700 + i;
+        make_order_of(a[i], i % 2 == 0 ? p31 : p32, i % 2 == 0 ? "T-CAT-A31" : "T-CAT-A32");
+        b[i] = 708 + i;
+        make_order_of(b[i], i % 2 == 0 ? p31 : p32, i % 2 == 0 ? "T-CAT-A31" : "T-CAT-A32");
+    }
+    b[N] = 714;
+    make_order_of(714, 999000, "T-CAT-GONE");         /* deleted from the catalog */
+    make_order_of(716, p31, "T-CAT-A31");
+    make_order_of(717, p31, "T-CAT-A31");
+
+    before = bc_spend_now();
+    expect_batch_done(&r, a, N);
+    d = bc_spend_since(&before);
+    assert_int_equal(d.catalog, 1);
+    assert_int_equal(d.txns, N);
+    assert_int_equal(d.list, 1);
+    assert_int_equal(d.refunds, 1);
+    assert_int_equal(d.all, N + 3);
+    for (int i = 0; i < N; i++)
+        expect_revenue_on(a[i], i % 2 == 0 ? AID_CAT31 : AID_CAT32);
+
+    /* (b) Same products (and one gone): its one catalog call, once. */
+    before = bc_spend_now();
+    expect_batch_done(&r, b, N + 1);
+    d = bc_spend_since(&before);
+    assert_int_equal(d.catalog, 1);                    /* only for the gone product */
+    assert_int_equal(d.all, (N + 1) + 3);
+    expect_revenue_on(714, AID_DEFAULT);
+    for (int i = 0; i < N; i++)
+        expect_revenue_on(b[i], i % 2 == 0 ? AID_CAT31 : AID_CAT32);
+    catcache_stats(env_categories(r.env), &cs);
+    assert_int_equal(cs.entries, 3);
+
+    /* Every product known: no catalog call at all. The gone one too. */
+    before = bc_spend_now();
+    expect_batch_done(&r, c, 1);
+    d = bc_spend_since(&before);
+    assert_int_equal(d.catalog, 0);
+    assert_int_equal(d.all, 3);
+    expect_revenue_on(716, AID_CAT31);
+
+    /* Ten minutes later (the default TTL) the answers are too old: the
+     * catalog is asked again, and its new category is used. */
+    set_category(p31, 32);
+    r.ahead_ms = 600 * 1000;
+    before = bc_spend_now();
+    expect_batch_done(&r, c + 1, 1);
+    assert_int_equal(bc_spend_since(&before).catalog, 1);
+    expect_revenue_on(717, AID_CAT32);
+    run_close(&r);
+}
+
+/* (c) A product webhook (env_resource_changed "product:<id>") drops that
+ * product's categories: the next batch asks the catalog again and uses the
+ * category changed meanwhile; another product changed in the catalog but
+ * not announced keeps its cached category until its TTL; resources that
+ * are not products drop nothing. */
+static void test_batch_categories_invalidated(void **state)
+{
+    int64_t p1, p2, a[] = { 720, 721 }, b[] = { 722, 723 }, c[] = { 724 };
+    struct catcache_stats s0, s1;
+    struct bc_spend before;
+    struct run r;
+
+    (void)state;
+    run_open(&r, "journal", false, CAT_MAP);
+    p1 = make_product("T-CAT-C1", 31);
+    p2 = make_product("T-CAT-C2", 31);
+    make_order_of(720, p1, "T-CAT-C1");
+    make_order_of(721, p2, "T-CAT-C2");
+    make_order_of(722, p1, "T-CAT-C1");
+    make_order_of(723, p2, "T-CAT-C2");
+    make_order_of(724, p2, "T-CAT-C2");
+    expect_batch_done(&r, a, 2);
+    expect_revenue_on(720, AID_CAT31);
+    expect_revenue_on(721, AID_CAT31);
+
+    set_category(p1, 32);
+    set_category(p2, 32);
+    catcache_stats(env_categories(r.env), &s0);
+    env_resource_changed(r.env, "order:722");
+    env_resource_changed(r.env, "customer:1");
+    env_resource_changed(r.env, "product:");
+    env_resource_changed(r.env, "product:x1");
+    env_resource_changed(r.env, NULL);
+    env_resource_changed(NULL, "product:1");
+    catcache_stats(env_categories(r.env), &s1);
+    assert_int_equal(s1.invalidations, s0.invalidations);
+    assert_int_equal(s1.entries, 2);
+
+    {
+        char res[32];
+
+        snprintf(res, sizeof(res), "product:%" PRId64, p1);
+        env_resource_changed(r.env, res);
+    }
+    catcache_stats(env_categories(r.env), &s1);
+    assert_int_equal(s1.invalidations, s0.invalidations + 1);
+    assert_int_equal(s1.entries, 1);
+    before = bc_spend_now();
+    expect_batch_done(&r, b, 2);
+    assert_int_equal(bc_spend_since(&before).catalog, 1);
+    expect_revenue_on(722, AID_CAT32);                 /* asked again: its new category */
+    expect_revenue_on(723, AID_CAT31);                 /* not announced: still cached */
+
+    before = bc_spend_now();
+    expect_batch_done(&r, c, 1);
+    assert_int_equal(bc_spend_since(&before).catalog, 0);
+    expect_revenue_on(724, AID_CAT31);
+    run_close(&r);
+}
+
+/* (d) posting.category_cache_s 0: every batch asks the catalog, and a
+ * change is used at once without any webhook. */
+static void test_batch_categories_no_cache(void **state)
+{
+    int64_t p, a[] = { 730, 731 }, b[] = { 732, 733 };
+    struct bc_spend before, d;
+    struct catcache_stats cs;
+    struct run r;
+
+    (void)state;
+    run_open(&r, "journal", false, CAT_MAP "  category_cache_s: 0\n");
+    p = make_product("T-CAT-D", 31);
+    for (int64_t id = 730; id <= 733; id++)
+        make_order_of(id, p, "T-CAT-D");
+    before = bc_spend_now();
+    expect_batch_done(&r, a, 2);
+    d = bc_spend_since(&before);
+    assert_int_equal(d.catalog, 1);
+    assert_int_equal(d.all, 2 + 3);
+    expect_revenue_on(730, AID_CAT31);
+    set_category(p, 32);
+    before = bc_spend_now();
+    expect_batch_done(&r, b, 2);
+    d = bc_spend_since(&before);
+    assert_int_equal(d.catalog, 1);
+    assert_int_equal(d.all, 2 + 3);
+    expect_revenue_on(732, AID_CAT32);
+    expect_revenue_on(733, AID_CAT32);
+    catcache_stats(env_categories(r.env), &cs);
+    assert_int_equal(cs.entries, 0);
+    run_close(&r);
+}
+
+struct audit_find {
+    const char *action, *outcome, *part;
+    int64_t     id;    /* the first match */
+};
+
+static int audit_first(const struct store_audit *a, void *ctx)
+{
+    struct audit_find *f = ctx;
+
+    if (f->id == 0 && strcmp(a->action, f->action) == 0 && strcmp(a->outcome, f->outcome) == 0 &&
+        (f->part == NULL || (a->detail != NULL && strstr(a->detail, f->part) != NULL)))
+        f->id = a->id;
+    return 0;
+}
+
+/* The id of order id's first audit row with that action and outcome whose
+ * detail contains part (NULL: any); 0 when none. Ids grow with time. */
+static int64_t audit_id(struct run *r, int64_t id, const char *action, const char *outcome,
+                        const char *part)
+{
+    struct audit_find f = { action, outcome, part, 0 };
+    char entity[32];
+
+    snprintf(entity, sizeof(entity), "order:%" PRId64, id);
+    assert_int_equal(store_audit_list(r->st, entity, 0, audit_first, &f, NULL), MLC_OK);
+    return f.id;
+}
+
+/* (f) The pipeline: each order fetches its own transactions and posts
+ * before the next order's are asked for. The second order's transactions
+ * call fails (501: an error the client does not retry itself): the first
+ * order was already posted, the third is still fetched and posted, the
+ * second is left to a retry, which posts it once. */
+static void test_batch_pipeline_fault(void **state)
+{
+    int64_t ids[] = { 740, 741, 742 };
+    enum flow_result res[3];
+    struct mlc_err errs[3];
+    int64_t post0, err1, fetch2, post2;
+    struct run r;
+    long long je;
+
+    (void)state;
+    run_open(&r, "journal", false, SKU_MAP);
+    for (size_t i = 0; i < 3; i++)
+        make_order(ids[i], "T-THING", 11);
+    je = ais_counter(JE_CALLS);
+    json_decref(ctl(TF.bc_base, "POST", "/__sim/faults",
+                    "{\"error_status\":501,\"error_path\":\"/v3/orders/741/transactions\","
+                    "\"error_path_next\":1}"));
+    batch_run(&r, ids, 3, res, errs);
+    json_decref(ctl(TF.bc_base, "POST", "/__sim/faults", "{\"reset\":true}"));
+    assert_int_equal(res[0], FLOW_DONE);
+    assert_int_equal(res[1], FLOW_RETRY);
+    assert_non_null(strstr(errs[1].msg, "transactions"));
+    assert_int_equal(res[2], FLOW_DONE);
+    assert_int_equal(ais_counter(JE_CALLS), je + 2);
+    assert_int_equal(je_facts("BC740S", false, NULL).docs, 1);
+    assert_int_equal(je_facts("BC742S", false, NULL).docs, 1);
+    assert_false(ledger_has(&r, "BC741S"));
+
+    /* In that order: 740 posted, then 741's call failed, then 742's
+     * transactions were fetched and it posted. */
+    post0 = audit_id(&r, 740, "post", "ok", NULL);
+    err1 = audit_id(&r, 741, "fetch", "error", "transactions");
+    fetch2 = audit_id(&r, 742, "fetch", "ok", "transactions");
+    post2 = audit_id(&r, 742, "post", "ok", NULL);
+    assert_true(post0 > 0 && err1 > 0 && fetch2 > 0 && post2 > 0);
+    assert_true(post0 < err1);
+    assert_true(err1 < fetch2);
+    assert_true(fetch2 < post2);
+
+    /* The retry: 741 posts, the others are not posted again. */
+    expect_batch_done(&r, ids, 3);
+    assert_int_equal(ais_counter(JE_CALLS), je + 3);
+    assert_int_equal(je_facts("BC741S", false, NULL).docs, 1);
+    assert_int_equal(ledger_state(&r, "BC741S", NULL), STORE_LEDGER_POSTED);
+    run_close(&r);
+}
+
+/* The catalog call fails for a batch where one order's product is cached
+ * and the other's is not: the order that needed the answer is left to a
+ * retry, the other still posts its revenue on its category's account (not
+ * on the default revenue account), and the retry posts the first. */
+static void test_batch_catalog_failure(void **state)
+{
+    int64_t pa, pb, warm[] = { 750 }, ids[] = { 751, 752 };
+    enum flow_result res[2];
+    struct mlc_err errs[2];
+    struct run r;
+
+    (void)state;
+    run_open(&r, "journal", false, CAT_MAP);
+    pa = make_product("T-CAT-F1", 31);
+    pb = make_product("T-CAT-F2", 32);
+    make_order_of(750, pa, "T-CAT-F1");
+    make_order_of(751, pa, "T-CAT-F1");
+    make_order_of(752, pb, "T-CAT-F2");
+    expect_batch_done(&r, warm, 1);                     /* pa's categories cached */
+    json_decref(ctl(TF.bc_base, "POST", "/__sim/faults",
+                    "{\"error_status\":501,\"error_path\":\"/v3/catalog/products\","
+                    "\"error_path_next\":1}"));
+    batch_run(&r, ids, 2, res, errs);
+    json_decref(ctl(TF.bc_base, "POST", "/__sim/faults", "{\"reset\":true}"));
+    if (res[0] != FLOW_DONE)
+        fprintf(stderr, "order 751: %d %s\n", (int)res[0], errs[0].msg);
+    assert_int_equal(res[0], FLOW_DONE);
+    assert_int_equal(res[1], FLOW_RETRY);
+    assert_non_null(strstr(errs[1].msg, "catalog categories"));
+    expect_revenue_on(751, AID_CAT31);
+    assert_false(ledger_has(&r, "BC752S"));
+    expect_batch_done(&r, ids, 2);
+    expect_revenue_on(752, AID_CAT32);
+    run_close(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1393,6 +1846,11 @@ int main(void)
         cmocka_unit_test(test_cutover_start_id),
         cmocka_unit_test(test_cutover_owned_order_goes_on),
         cmocka_unit_test(test_outage_pause_hold_retry),
+        cmocka_unit_test(test_batch_categories_one_call),
+        cmocka_unit_test(test_batch_categories_invalidated),
+        cmocka_unit_test(test_batch_categories_no_cache),
+        cmocka_unit_test(test_batch_pipeline_fault),
+        cmocka_unit_test(test_batch_catalog_failure),
     };
 
     return cmocka_run_group_tests_name("order_flow", tests, group_setup, group_teardown);
