@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <curl/curl.h>
 #include <sqlite3.h>
 
@@ -648,6 +650,137 @@ static void t_handler_flow(void **state)
 }
 
 /* A job that is RUNNING does not absorb a new stub: the change is fetched again. */
+/* ---- group commit: concurrent deliveries ---------------------------------- */
+
+#define GC_THREADS 8
+#define GC_EACH    30   /* per thread: 20 of its own, 10 shared by all */
+
+struct gc_thread {
+    struct hfix *f;
+    int          n;
+    int          stored, duplicate, other;
+    bool         stored_shared[GC_EACH];
+};
+
+/* Posts one delivery without cmocka asserts (not thread-safe): 200 stored
+ * -> 1, 200 duplicate -> 0, anything else -> -1. */
+static int gc_post(struct hfix *f, const char *id, int64_t order)
+{
+    char body[256];
+    struct delivery d;
+    struct reply r;
+    const char *const *h;
+    CURL *c = curl_easy_init();
+    struct curl_slist *sl = curl_slist_append(NULL, "Content-Type: application/json");
+    char url[128];
+    int rc = -1;
+
+    snprintf(body, sizeof(body), "{\"scope\":\"store/order/updated\",\"store_id\":\"1025646\","
+             "\"data\":{\"type\":\"order\",\"id\":%lld},\"hash\":\"3f1c\","
+             "\"created_at\":1700000000}", (long long)order);
+    h = signed_hdrs(&d, id, NOW, body, KEY, false);
+    memset(&r, 0, sizeof(r));
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", (unsigned)httpd_port(f->h),
+             WEBHOOK_PATH);
+    for (; *h != NULL; h++)
+        sl = curl_slist_append(sl, *h);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 15000L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    if (curl_easy_perform(c) == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+        if (r.status == 200 && strcmp(r.body, "{\"status\":\"stored\"}") == 0)
+            rc = 1;
+        else if (r.status == 200 && strcmp(r.body, "{\"status\":\"duplicate\"}") == 0)
+            rc = 0;
+    }
+    curl_slist_free_all(sl);
+    curl_easy_cleanup(c);
+    return rc;
+}
+
+static void *gc_main(void *arg)
+{
+    struct gc_thread *t = arg;
+    char id[64];
+
+    for (int i = 0; i < GC_EACH; i++) {
+        bool shared = i % 3 == 2;
+        int k = shared ? i / 3 : i;
+        int rc;
+
+        if (shared)
+            snprintf(id, sizeof(id), "shared-%d", k);
+        else
+            snprintf(id, sizeof(id), "own-%d-%d", t->n, i);
+        rc = gc_post(t->f, id, shared ? 900000 + k : 1000 * (t->n + 1) + i);
+        if (rc == 1 && shared)
+            t->stored_shared[k] = true;
+        if (rc == 1)
+            t->stored++;
+        else if (rc == 0)
+            t->duplicate++;
+        else
+            t->other++;
+    }
+    return NULL;
+}
+
+/* Deliveries arriving together are stored in shared transactions (group
+ * commit): each is still answered for itself, a delivery sent by several
+ * threads at once is stored once and answered "duplicate" everywhere else,
+ * and every delivery answered "stored" is in the store with its job. */
+static void t_group_commit(void **state)
+{
+    struct hfix *f = hfix_new(false, true);
+    struct gc_thread t[GC_THREADS];
+    pthread_t th[GC_THREADS];
+    int stored = 0, duplicate = 0, other = 0, own = GC_EACH - GC_EACH / 3;
+    int64_t events = -1;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+
+    (void)state;
+    memset(t, 0, sizeof(t));
+    for (int i = 0; i < GC_THREADS; i++) {
+        t[i].f = f;
+        t[i].n = i;
+        assert_int_equal(pthread_create(&th[i], NULL, gc_main, &t[i]), 0);
+    }
+    for (int i = 0; i < GC_THREADS; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < GC_THREADS; i++) {
+        stored += t[i].stored;
+        duplicate += t[i].duplicate;
+        other += t[i].other;
+    }
+    for (int k = 0; k < GC_EACH / 3; k++) {
+        int owners = 0;
+
+        for (int i = 0; i < GC_THREADS; i++)
+            owners += t[i].stored_shared[k];
+        assert_int_equal(owners, 1);   /* exactly one thread was told "stored" */
+    }
+    assert_int_equal(other, 0);
+    assert_int_equal(stored, GC_THREADS * own + GC_EACH / 3);
+    assert_int_equal(duplicate, (GC_THREADS - 1) * (GC_EACH / 3));
+    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    events = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    assert_int_equal(events, stored);
+    /* one job per order: the own deliveries' orders and the shared ones */
+    assert_int_equal(count_jobs(f, STORE_JOB_READY), GC_THREADS * own + GC_EACH / 3);
+    hfix_free(f);
+}
+
 static void t_handler_running_job_enqueues_again(void **state)
 {
     struct hfix *f = hfix_new(false, true);
@@ -982,6 +1115,7 @@ int main(void)
         cmocka_unit_test(t_parse_errors),
         cmocka_unit_test(t_dedupe_key),
         cmocka_unit_test(t_handler_flow),
+        cmocka_unit_test(t_group_commit),
         cmocka_unit_test(t_handler_running_job_enqueues_again),
         cmocka_unit_test(t_handler_header_only),
         cmocka_unit_test(t_handler_unhandled_kind),

@@ -274,7 +274,7 @@ static void test_defaults(void **state)
     assert_string_equal(cfg->store.url, "mlc.db");
     assert_string_equal(cfg->store.master_key_file, "mlc.key");
     assert_string_equal(cfg->server.listen, "127.0.0.1:8080");
-    assert_int_equal(cfg->server.threads, 4);
+    assert_int_equal(cfg->server.threads, 16);
     assert_int_equal(cfg->server.max_connections, 256);
     assert_int_equal(cfg->server.max_connections_per_ip, 32);
     assert_int_equal(cfg->server.connection_timeout_s, 30);
@@ -364,7 +364,7 @@ static void test_null_values_take_defaults(void **state)
 
     (void)state;
     cfg = load_ok(BASE "server:\n  threads:\n  listen: ~\ncatalog:\ncustomers:\n  ar_class:\n");
-    assert_int_equal(cfg->server.threads, 4);
+    assert_int_equal(cfg->server.threads, 16);
     assert_string_equal(cfg->server.listen, "127.0.0.1:8080");
     assert_null(cfg->customers.ar_class);
     cfg_unref(cfg);

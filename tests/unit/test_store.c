@@ -213,6 +213,47 @@ static void test_open_urls(void **state)
     store_close(st);
 }
 
+static int64_t wal_bytes(const struct fx *f)
+{
+    char p[160];
+    struct stat sb;
+
+    snprintf(p, sizeof(p), "%s-wal", f->path);
+    return stat(p, &sb) == 0 ? (int64_t)sb.st_size : -1;
+}
+
+/* A connection without log upkeep leaves the write-ahead log to grow; a
+ * checkpoint on another connection copies it into the database, after
+ * which the next writer starts the log over instead of growing it. */
+static void test_log_upkeep(void **state)
+{
+    struct fx *f = *state;
+    struct store *keeper = NULL;
+    struct mlc_err e = {0};
+    char key[32];
+    int64_t grown, again;
+
+    assert_int_equal(fx_open(f, &keeper), MLC_OK);
+    store_set_log_upkeep(f->st, false);
+    for (int i = 0; i < 3000; i++) {
+        snprintf(key, sizeof(key), "order:%d", i);
+        assert_int_equal(store_job_enqueue(f->st, "order.sync", key, NULL, 0, NULL, NULL, &e),
+                         MLC_OK);
+    }
+    grown = wal_bytes(f);
+    assert_true(grown > 2000 * 4096);   /* twice past SQLite's auto-checkpoint point */
+    assert_int_equal(store_log_checkpoint(keeper, &e), MLC_OK);
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof(key), "order:x%d", i);
+        assert_int_equal(store_job_enqueue(f->st, "order.sync", key, NULL, 0, NULL, NULL, &e),
+                         MLC_OK);
+    }
+    again = wal_bytes(f);
+    assert_true(again == grown);        /* written over from the start, not appended */
+    assert_int_equal(store_log_checkpoint(NULL, &e), MLC_EINVAL);
+    store_close(keeper);
+}
+
 static void test_state_names(void **state)
 {
     enum store_job_state s;
@@ -1640,6 +1681,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
     const struct CMUnitTest tests[] = {
         T(test_open_urls),
+        T(test_log_upkeep),
         cmocka_unit_test(test_state_names),
         T(test_bad_arguments),
         T(test_enqueue_claim_done),
