@@ -36,13 +36,13 @@ int sq_audit_add(struct store *st, const struct store_audit *a,
 /* Strings point into the statement: valid until the next step. */
 static void read_audit(sqlite3_stmt *stmt, struct store_audit *a)
 {
-    a->id = sqlite3_column_int64(stmt, 0);
-    a->at = sqlite3_column_int64(stmt, 1);
-    a->actor = sq_col_text(stmt, 2);
-    a->entity = sq_col_text(stmt, 3);
-    a->action = sq_col_text(stmt, 4);
-    a->outcome = sq_col_text(stmt, 5);
-    a->detail = sq_col_text(stmt, 6);
+    a->id = sqlite3_column_int64(stmt, AUDIT_COL_ID);
+    a->at = sqlite3_column_int64(stmt, AUDIT_COL_AT);
+    a->actor = sq_col_text(stmt, AUDIT_COL_ACTOR);
+    a->entity = sq_col_text(stmt, AUDIT_COL_ENTITY);
+    a->action = sq_col_text(stmt, AUDIT_COL_ACTION);
+    a->outcome = sq_col_text(stmt, AUDIT_COL_OUTCOME);
+    a->detail = sq_col_text(stmt, AUDIT_COL_DETAIL);
 }
 
 int sq_audit_list(struct store *st, const char *entity, size_t limit,

@@ -11,29 +11,30 @@
 
 #include "store/sqlite_int.h"
 
-/* Reads a JOB_COLS row into j (zeroed by the caller). */
+/* Reads a row of SQ_JOB_COLUMNS into j (zeroed by the caller). */
 static int read_job(sqlite3_stmt *stmt, struct store_job *j,
                     struct mlc_err *e)
 {
     bool oom = false;
 
-    j->id = sqlite3_column_int64(stmt, 0);
-    j->kind = sq_col_dup(stmt, 1, &oom);
-    j->key = sq_col_dup(stmt, 2, &oom);
-    j->payload = sq_col_dup(stmt, 3, &oom);
-    j->attempts = sqlite3_column_int(stmt, 5);
-    j->run_at = sqlite3_column_int64(stmt, 6);
-    j->owner = sq_col_dup(stmt, 7, &oom);
-    j->lease_until = sqlite3_column_int64(stmt, 8);
-    j->last_error = sq_col_dup(stmt, 9, &oom);
-    j->created_at = sqlite3_column_int64(stmt, 10);
-    j->updated_at = sqlite3_column_int64(stmt, 11);
-    j->paused_on = sq_col_dup(stmt, 12, &oom);
+    j->id = sqlite3_column_int64(stmt, JOB_COL_ID);
+    j->kind = sq_col_dup(stmt, JOB_COL_KIND, &oom);
+    j->key = sq_col_dup(stmt, JOB_COL_KEY, &oom);
+    j->payload = sq_col_dup(stmt, JOB_COL_PAYLOAD, &oom);
+    j->attempts = sqlite3_column_int(stmt, JOB_COL_ATTEMPTS);
+    j->run_at = sqlite3_column_int64(stmt, JOB_COL_RUN_AT);
+    j->owner = sq_col_dup(stmt, JOB_COL_OWNER, &oom);
+    j->lease_until = sqlite3_column_int64(stmt, JOB_COL_LEASE_UNTIL);
+    j->last_error = sq_col_dup(stmt, JOB_COL_LAST_ERROR, &oom);
+    j->created_at = sqlite3_column_int64(stmt, JOB_COL_CREATED_AT);
+    j->updated_at = sqlite3_column_int64(stmt, JOB_COL_UPDATED_AT);
+    j->paused_on = sq_col_dup(stmt, JOB_COL_PAUSED_ON, &oom);
     if (oom) {
         store_job_clear(j);
         return mlc_err_set(e, MLC_ENOMEM, "store: out of memory");
     }
-    if (store_job_state_parse(sq_col_text(stmt, 4), &j->state) != MLC_OK) {
+    if (store_job_state_parse(sq_col_text(stmt, JOB_COL_STATE),
+                              &j->state) != MLC_OK) {
         store_job_clear(j);
         return mlc_err_set(e, MLC_EIO, "store: job has an unknown state");
     }
@@ -95,8 +96,8 @@ static int job_find_ready(struct sq_store *s, const char *kind,
     sq_q_text(&q, ":kind", kind);
     sq_q_text(&q, ":key", key);
     if (sq_q_step(&q) == SQLITE_ROW) {
-        *id = sqlite3_column_int64(q.stmt, 0);
-        *run_at = sqlite3_column_int64(q.stmt, 1);
+        *id = sqlite3_column_int64(q.stmt, TWIN_COL_ID);
+        *run_at = sqlite3_column_int64(q.stmt, TWIN_COL_RUN_AT);
         found = 1;
     }
     rc = sq_q_end(&q, e);

@@ -13,21 +13,22 @@ static int read_ledger(sqlite3_stmt *stmt, struct store_ledger *l,
 {
     bool oom = false;
 
-    l->key = sq_col_dup(stmt, 0, &oom);
-    l->kind = sq_col_dup(stmt, 1, &oom);
-    l->entity = sq_col_dup(stmt, 2, &oom);
-    l->doc_type = sq_col_dup(stmt, 4, &oom);
-    l->doc_company = sq_col_dup(stmt, 5, &oom);
-    l->doc_number = sqlite3_column_int64(stmt, 6);
-    l->batch = sqlite3_column_int64(stmt, 7);
-    l->request = sq_col_dup(stmt, 8, &oom);
-    l->created_at = sqlite3_column_int64(stmt, 9);
-    l->updated_at = sqlite3_column_int64(stmt, 10);
+    l->key = sq_col_dup(stmt, LEDGER_COL_KEY, &oom);
+    l->kind = sq_col_dup(stmt, LEDGER_COL_KIND, &oom);
+    l->entity = sq_col_dup(stmt, LEDGER_COL_ENTITY, &oom);
+    l->doc_type = sq_col_dup(stmt, LEDGER_COL_DOC_TYPE, &oom);
+    l->doc_company = sq_col_dup(stmt, LEDGER_COL_DOC_COMPANY, &oom);
+    l->doc_number = sqlite3_column_int64(stmt, LEDGER_COL_DOC_NUMBER);
+    l->batch = sqlite3_column_int64(stmt, LEDGER_COL_BATCH);
+    l->request = sq_col_dup(stmt, LEDGER_COL_REQUEST, &oom);
+    l->created_at = sqlite3_column_int64(stmt, LEDGER_COL_CREATED_AT);
+    l->updated_at = sqlite3_column_int64(stmt, LEDGER_COL_UPDATED_AT);
     if (oom) {
         store_ledger_clear(l);
         return mlc_err_set(e, MLC_ENOMEM, "store: out of memory");
     }
-    if (store_ledger_state_parse(sq_col_text(stmt, 3), &l->state) != MLC_OK) {
+    if (store_ledger_state_parse(sq_col_text(stmt, LEDGER_COL_STATE),
+                                 &l->state) != MLC_OK) {
         store_ledger_clear(l);
         return mlc_err_set(e, MLC_EIO, "store: ledger row has an unknown "
                            "state");

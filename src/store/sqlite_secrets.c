@@ -115,7 +115,8 @@ int sq_secret_list(struct store *st,
     if (rc != MLC_OK)
         return rc;
     while (!stop && sq_q_step(&q) == SQLITE_ROW)
-        stop = fn(sq_col_text(q.stmt, 0), sqlite3_column_int64(q.stmt, 1),
+        stop = fn(sq_col_text(q.stmt, SECRET_COL_NAME),
+                  sqlite3_column_int64(q.stmt, SECRET_COL_UPDATED_AT),
                   ctx) != 0;
     return sq_q_end(&q, e);
 }

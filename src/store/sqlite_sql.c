@@ -128,7 +128,7 @@ const char *const sq_sql[SQ_COUNT] = {
         " ON CONFLICT (dedupe_key) DO NOTHING",
 
     [SQ_JOB_FIND_READY] =
-        "SELECT id, run_at FROM jobs"
+        "SELECT " TWIN_COLS " FROM jobs"
         " WHERE kind = :kind AND key = :key AND state = 'ready'",
     [SQ_JOB_INSERT] =
         "INSERT INTO jobs"
@@ -231,7 +231,7 @@ const char *const sq_sql[SQ_COUNT] = {
         "   SET blob = excluded.blob, updated_at = excluded.updated_at",
     [SQ_SECRET_GET] = "SELECT blob FROM secrets WHERE name = :name",
     [SQ_SECRET_DELETE] = "DELETE FROM secrets WHERE name = :name",
-    [SQ_SECRET_LIST] = "SELECT name, updated_at FROM secrets ORDER BY name",
+    [SQ_SECRET_LIST] = "SELECT " SECRET_COLS " FROM secrets ORDER BY name",
 
     [SQ_JOB_PAUSE_MARK] = "UPDATE jobs SET paused_on = :system WHERE id = :id",
     [SQ_JOBS_RESUME] =
