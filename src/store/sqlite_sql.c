@@ -4,12 +4,14 @@
  * The schema steps are append-only: a shipped step is never edited. The
  * statements bind named parameters (:name), which is SQLite syntax: libpq
  * numbers them ($1), so a PostgreSQL backend keeps its own texts. What is
- * SQLite-only beyond that is marked "SQLite:" where it occurs.
+ * SQLite-only beyond that is marked "SQLite:" where it occurs. The column
+ * lists (sqlite_int.h) are plain SQL that a second backend can share.
  */
 #include "store/sqlite_int.h"
 
 /* Applied in order, each in its own transaction; never edit a shipped step,
- * append a new one. */
+ * append a new one. SQLite: STRICT tables, AUTOINCREMENT, RAISE() in the
+ * audit triggers. */
 const char *const sq_migrations[] = {
     /* 1: initial schema */
     "CREATE TABLE events ("
@@ -100,6 +102,7 @@ const int sq_schema_steps =
     (int)(sizeof(sq_migrations) / sizeof(sq_migrations[0]));
 
 const char *const sq_sql[SQ_COUNT] = {
+    /* SQLite: IMMEDIATE takes the write lock at once (see sqlite_int.h). */
     [SQ_BEGIN]       = "BEGIN IMMEDIATE",
     [SQ_COMMIT]      = "COMMIT",
     [SQ_ROLLBACK]    = "ROLLBACK",
@@ -108,6 +111,7 @@ const char *const sq_sql[SQ_COUNT] = {
     [SQ_RELEASE]     = "RELEASE mlc",
     [SQ_ROLLBACK_TO] = "ROLLBACK TO mlc",
 
+    /* SQLite: STRICT, and the sqlite_schema catalog. */
     [SQ_VERSION_TABLE] =
         "CREATE TABLE IF NOT EXISTS schema_version ("
         "  version    INTEGER PRIMARY KEY,"
@@ -134,13 +138,15 @@ const char *const sq_sql[SQ_COUNT] = {
         "INSERT INTO jobs"
         "  (kind, key, payload, state, run_at, created_at, updated_at)"
         " VALUES (:kind, :key, :payload, 'ready', :run_at, :now, :now)",
+    /* SQLite: two-argument min() (PostgreSQL: least()). */
     [SQ_JOB_PULL_RUN_AT] =
         "UPDATE jobs SET run_at = min(run_at, :run_at), updated_at = :now"
         " WHERE id = :id",
     /* The oldest due READY job or RUNNING job whose lease expired, skipping
      * keys another owner is working on right now. INDEXED BY pins the walk
      * in (run_at, id) order over live jobs, which stops at the first match;
-     * left alone, the planner (no ANALYZE stats) sorts every READY row. */
+     * left alone, the planner (no ANALYZE stats) sorts every READY row.
+     * SQLite: INDEXED BY, json_each() over the kinds array. */
     [SQ_JOB_CLAIM] =
         "UPDATE jobs"
         "   SET state = 'running', owner = :owner,"
@@ -173,6 +179,7 @@ const char *const sq_sql[SQ_COUNT] = {
         " WHERE id = :id",
     [SQ_JOB_DELETE] = "DELETE FROM jobs WHERE id = :id",
     [SQ_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = :id",
+    /* SQLite: a negative :limit means no limit (sq_limit). */
     [SQ_JOB_LIST] = "SELECT " JOB_COLS " FROM jobs ORDER BY id LIMIT :limit",
     [SQ_JOB_LIST_STATE] =
         "SELECT " JOB_COLS " FROM jobs WHERE state = :state"
@@ -218,6 +225,7 @@ const char *const sq_sql[SQ_COUNT] = {
     [SQ_AUDIT_INSERT] =
         "INSERT INTO audit (at, actor, entity, action, outcome, detail)"
         " VALUES (:now, :actor, :entity, :action, :outcome, :detail)",
+    /* SQLite: a negative :limit means no limit (sq_limit). */
     [SQ_AUDIT_LIST] =
         "SELECT " AUDIT_COLS " FROM audit ORDER BY id LIMIT :limit",
     [SQ_AUDIT_LIST_ENTITY] =
@@ -234,6 +242,7 @@ const char *const sq_sql[SQ_COUNT] = {
     [SQ_SECRET_LIST] = "SELECT " SECRET_COLS " FROM secrets ORDER BY name",
 
     [SQ_JOB_PAUSE_MARK] = "UPDATE jobs SET paused_on = :system WHERE id = :id",
+    /* SQLite: two-argument min(). */
     [SQ_JOBS_RESUME] =
         "UPDATE jobs SET run_at = min(run_at, :now), paused_on = NULL,"
         "       updated_at = :now"
