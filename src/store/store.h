@@ -2,7 +2,7 @@
  * store: the connector's only shared state, behind one interface.
  *
  * A struct store is one connection to the state store; use one per thread.
- * The SQLite implementation (store_sqlite.c) is the embedded default; a
+ * The SQLite implementation (sqlite_*.c) is the embedded default; a
  * PostgreSQL one (store_pg.c) will plug into the same vtable (store_impl.h)
  * without touching any caller. The store knows no API: it keeps inbound
  * events, jobs, watermarks, the posting ledger, the audit trail and secrets
