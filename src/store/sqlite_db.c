@@ -375,4 +375,12 @@ static const struct store_ops sq_ops = {
     .job_pause           = sq_job_pause,
     .jobs_resume         = sq_jobs_resume,
     .jobs_paused_count   = sq_jobs_paused_count,
+    .lease_take          = sq_lease_take,
+    .lease_check         = sq_lease_check,
+    .lease_drop          = sq_lease_drop,
+    .lease_get           = sq_lease_get,
+    .shared_update       = sq_shared_update,
+    .export_rows         = sq_export_rows,
+    .import_row          = sq_import_row,
+    .import_finish       = sq_import_finish,
 };

@@ -13,7 +13,9 @@
  * transactions, log upkeep, the ops table), and one file per entity:
  * sqlite_events, sqlite_jobs (enqueue, claim, reads), sqlite_jobs_settle
  * (every way out of RUNNING, pauses), sqlite_ledger, sqlite_audit,
- * sqlite_watermarks, sqlite_secrets (the credential rows).
+ * sqlite_watermarks, sqlite_secrets (the credential rows), sqlite_leases
+ * (named leases), sqlite_shared (shared records), sqlite_export (rows out
+ * and in for a migration).
  *
  * Ownership: a struct sq_store owns its connection and its statements
  * (the close op frees them). Values bound through sq_q_* are borrowed until
@@ -73,6 +75,10 @@
 #define SQ_SECRET_COLUMNS(X, SEP) \
     X(SECRET_COL_NAME, "name") SEP X(SECRET_COL_UPDATED_AT, "updated_at")
 
+#define SQ_LEASE_COLUMNS(X, SEP) \
+    X(LEASE_COL_NAME, "name") SEP X(LEASE_COL_HOLDER, "holder") SEP \
+    X(LEASE_COL_UNTIL, "until") SEP X(LEASE_COL_TOKEN, "token")
+
 #define SQ_COL_ENUM(id, name) id,
 #define SQ_COL_NAME(id, name) name
 
@@ -81,6 +87,7 @@ enum sq_twin_col { SQ_TWIN_COLUMNS(SQ_COL_ENUM, ) TWIN_COL_COUNT };
 enum sq_ledger_col { SQ_LEDGER_COLUMNS(SQ_COL_ENUM, ) LEDGER_COL_COUNT };
 enum sq_audit_col { SQ_AUDIT_COLUMNS(SQ_COL_ENUM, ) AUDIT_COL_COUNT };
 enum sq_secret_col { SQ_SECRET_COLUMNS(SQ_COL_ENUM, ) SECRET_COL_COUNT };
+enum sq_lease_col { SQ_LEASE_COLUMNS(SQ_COL_ENUM, ) LEASE_COL_COUNT };
 
 /* "id, kind, ...": the column text of each list above. */
 #define JOB_COLS    SQ_JOB_COLUMNS(SQ_COL_NAME, ", ")
@@ -88,6 +95,7 @@ enum sq_secret_col { SQ_SECRET_COLUMNS(SQ_COL_ENUM, ) SECRET_COL_COUNT };
 #define LEDGER_COLS SQ_LEDGER_COLUMNS(SQ_COL_NAME, ", ")
 #define AUDIT_COLS  SQ_AUDIT_COLUMNS(SQ_COL_NAME, ", ")
 #define SECRET_COLS SQ_SECRET_COLUMNS(SQ_COL_NAME, ", ")
+#define LEASE_COLS  SQ_LEASE_COLUMNS(SQ_COL_NAME, ", ")
 
 enum sq_id {
     SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE,
@@ -104,6 +112,7 @@ enum sq_id {
     SQ_AUDIT_INSERT, SQ_AUDIT_LIST, SQ_AUDIT_LIST_ENTITY,
     SQ_SECRET_PUT, SQ_SECRET_GET, SQ_SECRET_DELETE, SQ_SECRET_LIST,
     SQ_JOB_PAUSE_MARK, SQ_JOBS_RESUME, SQ_JOBS_PAUSED, SQ_JOBS_PAUSED_ALL,
+    SQ_LEASE_TAKE, SQ_LEASE_CHECK, SQ_LEASE_DROP, SQ_LEASE_GET,
     SQ_COUNT
 };
 
@@ -288,5 +297,24 @@ int sq_secret_delete(struct store *st, const char *name, struct mlc_err *e);
 int sq_secret_list(struct store *st,
                    int (*fn)(const char *name, int64_t updated_at, void *ctx),
                    void *ctx, struct mlc_err *e);
+
+int sq_lease_take(struct store *st, const char *name, const char *holder,
+                  int64_t ttl_ms, int64_t *token, struct mlc_err *e);
+int sq_lease_check(struct store *st, const char *name, const char *holder,
+                   int64_t token, struct mlc_err *e);
+int sq_lease_drop(struct store *st, const char *name, const char *holder,
+                  struct mlc_err *e);
+int sq_lease_get(struct store *st, const char *name, struct store_lease *out,
+                 struct mlc_err *e);
+
+/* Not built yet on SQLite: MLC_ESTATE naming the operation. */
+int sq_shared_update(struct store *st, const char *name, store_shared_fn fn,
+                     void *ctx, struct mlc_err *e);
+int sq_export_rows(struct store *st, enum store_table table,
+                   int (*fn)(const struct store_row *r, void *ctx), void *ctx,
+                   struct mlc_err *e);
+int sq_import_row(struct store *st, const struct store_row *r,
+                  struct mlc_err *e);
+int sq_import_finish(struct store *st, struct mlc_err *e);
 
 #endif

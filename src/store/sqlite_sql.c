@@ -96,6 +96,21 @@ const char *const sq_migrations[] = {
     "ALTER TABLE jobs ADD COLUMN paused_on TEXT;"
     "CREATE INDEX jobs_paused ON jobs (paused_on)"
     "  WHERE paused_on IS NOT NULL;",
+
+    /* 3: several processes on one store: named leases with fencing tokens
+     * (singleton tasks), small records they update together (the
+     * BigCommerce request budget) */
+    "CREATE TABLE leases ("
+    "  name   TEXT PRIMARY KEY,"
+    "  holder TEXT,"
+    "  until  INTEGER NOT NULL DEFAULT 0,"
+    "  token  INTEGER NOT NULL DEFAULT 0"
+    ") STRICT;"
+    "CREATE TABLE shared ("
+    "  name       TEXT PRIMARY KEY,"
+    "  value      BLOB NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ") STRICT;",
 };
 
 const int sq_schema_steps =
@@ -251,4 +266,25 @@ const char *const sq_sql[SQ_COUNT] = {
         "SELECT count(*) FROM jobs WHERE paused_on = :system AND state = 'ready'",
     [SQ_JOBS_PAUSED_ALL] =
         "SELECT count(*) FROM jobs WHERE paused_on IS NOT NULL AND state = 'ready'",
+
+    /* Free, expired or already ours: take it; the token moves only when the
+     * holder changes. No row comes back while someone else holds it. */
+    [SQ_LEASE_TAKE] =
+        "INSERT INTO leases (name, holder, until, token)"
+        " VALUES (:name, :holder, :until, 1)"
+        " ON CONFLICT (name) DO UPDATE"
+        "   SET token = CASE WHEN leases.holder IS excluded.holder"
+        "                    THEN leases.token ELSE leases.token + 1 END,"
+        "       holder = excluded.holder, until = excluded.until"
+        "   WHERE leases.holder IS NULL OR leases.holder = excluded.holder"
+        "      OR leases.until <= :now"
+        " RETURNING token",
+    [SQ_LEASE_CHECK] =
+        "SELECT count(*) FROM leases"
+        " WHERE name = :name AND holder = :holder AND token = :token",
+    [SQ_LEASE_DROP] =
+        "UPDATE leases SET holder = NULL, until = 0"
+        " WHERE name = :name AND holder = :holder",
+    [SQ_LEASE_GET] =
+        "SELECT " LEASE_COLS " FROM leases WHERE name = :name",
 };

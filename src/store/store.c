@@ -803,3 +803,137 @@ int store_jobs_paused_count(struct store *st, const char *system, int64_t *out,
     *out = 0;
     return st->ops->jobs_paused_count(st, system, out, e);
 }
+
+/* ---- named leases ------------------------------------------------------ */
+
+/* Store, lease name and holder: the checks of every lease call. */
+static int need_named(const struct store *st, const char *name,
+                      const char *holder, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(name, "lease name", e);
+    if (rc == MLC_OK)
+        rc = need_str(holder, "lease holder", e);
+    return rc;
+}
+
+int store_lease_take(struct store *st, const char *name, const char *holder,
+                     int64_t ttl_ms, int64_t *token, struct mlc_err *e)
+{
+    int rc = need_named(st, name, holder, e);
+
+    if (rc == MLC_OK)
+        rc = need_positive(ttl_ms, "lease time", e);
+    if (rc == MLC_OK && token == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no output token");
+    return rc != MLC_OK ? rc : st->ops->lease_take(st, name, holder, ttl_ms, token, e);
+}
+
+int store_lease_check(struct store *st, const char *name, const char *holder,
+                      int64_t token, struct mlc_err *e)
+{
+    int rc = need_named(st, name, holder, e);
+
+    if (rc == MLC_OK)
+        rc = need_positive(token, "lease token", e);
+    return rc != MLC_OK ? rc : st->ops->lease_check(st, name, holder, token, e);
+}
+
+int store_lease_drop(struct store *st, const char *name, const char *holder,
+                     struct mlc_err *e)
+{
+    int rc = need_named(st, name, holder, e);
+
+    return rc != MLC_OK ? rc : st->ops->lease_drop(st, name, holder, e);
+}
+
+void store_lease_clear(struct store_lease *l)
+{
+    if (l == NULL)
+        return;
+    free(l->name);
+    free(l->holder);
+    memset(l, 0, sizeof(*l));
+}
+
+int store_lease_get(struct store *st, const char *name,
+                    struct store_lease *out, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(name, "lease name", e);
+    if (rc == MLC_OK && out == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no output lease");
+    if (rc != MLC_OK)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    return st->ops->lease_get(st, name, out, e);
+}
+
+/* ---- shared records ---------------------------------------------------- */
+
+int store_shared_update(struct store *st, const char *name,
+                        store_shared_fn fn, void *ctx, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(name, "record name", e);
+    if (rc == MLC_OK && fn == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no update function");
+    if (rc == MLC_OK && st->tx_depth > 0)
+        rc = mlc_err_set(e, MLC_ESTATE, "store: shared record %s updated inside "
+                         "a transaction", name);
+    return rc != MLC_OK ? rc : st->ops->shared_update(st, name, fn, ctx, e);
+}
+
+/* ---- moving an installation -------------------------------------------- */
+
+static const char *const table_names[STORE_TABLE_COUNT] = {
+    [STORE_TABLE_EVENTS]     = "events",
+    [STORE_TABLE_JOBS]       = "jobs",
+    [STORE_TABLE_LEDGER]     = "ledger",
+    [STORE_TABLE_AUDIT]      = "audit",
+    [STORE_TABLE_WATERMARKS] = "watermarks",
+    [STORE_TABLE_SECRETS]    = "secrets",
+};
+
+const char *store_table_name(enum store_table t)
+{
+    return (unsigned)t < STORE_TABLE_COUNT ? table_names[t] : "invalid";
+}
+
+int store_export(struct store *st, enum store_table table,
+                 int (*fn)(const struct store_row *r, void *ctx), void *ctx,
+                 struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && (unsigned)table >= STORE_TABLE_COUNT)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: unknown table %d", (int)table);
+    if (rc == MLC_OK && fn == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no row callback");
+    return rc != MLC_OK ? rc : st->ops->export_rows(st, table, fn, ctx, e);
+}
+
+int store_import(struct store *st, const struct store_row *r,
+                 struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && r == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no row");
+    if (rc == MLC_OK && (unsigned)r->table >= STORE_TABLE_COUNT)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: unknown table %d", (int)r->table);
+    return rc != MLC_OK ? rc : st->ops->import_row(st, r, e);
+}
+
+int store_import_finish(struct store *st, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    return rc != MLC_OK ? rc : st->ops->import_finish(st, e);
+}

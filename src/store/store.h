@@ -2,9 +2,9 @@
  * store: the connector's only shared state, behind one interface.
  *
  * A struct store is one connection to the state store; use one per thread.
- * The SQLite implementation (sqlite_*.c) is the embedded default; a
- * PostgreSQL one (store_pg.c) will plug into the same vtable (store_impl.h)
- * without touching any caller. The store knows no API: it keeps inbound
+ * The SQLite implementation (sqlite_*.c) is the embedded default; the
+ * PostgreSQL one (pg_*.c) serves several processes through the same vtable
+ * (store_impl.h) without touching any caller. The store knows no API: it keeps inbound
  * events, jobs, watermarks, the posting ledger, the audit trail and secrets
  * (ciphertext only) as plain data.
  *
@@ -42,7 +42,9 @@ void store_close(struct store *st); /* NULL-safe; rolls back an open tx */
  * passed to store_unlock or the process dies, so a crashed daemon never
  * leaves it behind. MLC_EBUSY, naming the file and the holder, when
  * another process has it. A private ":memory:" store needs no lock (*out
- * NULL). Commands that only read or enqueue never take it. */
+ * NULL), nor does a PostgreSQL store, which several daemons share (*out
+ * NULL: they coordinate through leases). Commands that only read or
+ * enqueue never take it. */
 struct store_lock;
 int store_lock(const char *url, struct store_lock **out, struct mlc_err *e);
 void store_unlock(struct store_lock *l); /* NULL-safe */
@@ -339,5 +341,127 @@ int store_secret_delete(struct store *st, const char *name, struct mlc_err *e);
 int store_secret_list(struct store *st,
                       int (*fn)(const char *name, int64_t updated_at, void *ctx),
                       void *ctx, struct mlc_err *e);
+
+/* ---- named leases: one holder at a time, across processes -------------- */
+
+/*
+ * A task that must run on one process at a time (the reconcile sweep, the
+ * hook check, the catalog poll) runs under a named lease. store_lease_take
+ * grants name to holder until now + ttl_ms when the lease is free, expired,
+ * or already holder's (a renewal). *token is the lease's fencing token: it
+ * grows by one each time the lease changes hands and stays the same on a
+ * renewal. MLC_EBUSY, *token untouched, while another holder's lease is live.
+ *
+ * Writes made on the strength of a lease are fenced: store_lease_check, in
+ * the same transaction as the writes, fails with MLC_ESTATE unless holder
+ * still holds name with token, and keeps anyone from taking the lease over
+ * until that transaction ends (a row lock on PostgreSQL). As with job
+ * leases, a lease that expired but was not taken over still belongs to its
+ * holder. Expiry uses each process's store clock: a skew between hosts can
+ * delay or hasten a takeover, never let two holders write.
+ */
+int store_lease_take(struct store *st, const char *name, const char *holder,
+                     int64_t ttl_ms, int64_t *token, struct mlc_err *e);
+int store_lease_check(struct store *st, const char *name, const char *holder,
+                      int64_t token, struct mlc_err *e);
+/* Ends holder's lease at once (a clean shutdown), so that another process
+ * need not wait it out; the token is kept. Nothing happens when holder does
+ * not hold it. */
+int store_lease_drop(struct store *st, const char *name, const char *holder,
+                     struct mlc_err *e);
+
+struct store_lease {
+    char   *name;
+    char   *holder;  /* NULL when dropped */
+    int64_t until;   /* store clock, Unix ms; 0 when dropped */
+    int64_t token;
+};
+
+void store_lease_clear(struct store_lease *l); /* frees strings, NULL-safe */
+/* MLC_ENOTFOUND when the lease was never taken. */
+int store_lease_get(struct store *st, const char *name,
+                    struct store_lease *out, struct mlc_err *e);
+
+/* ---- shared records: small state that several processes update --------- */
+
+/*
+ * A named record of at most STORE_SHARED_MAX bytes (the BigCommerce request
+ * budget that every process draws from). store_shared_update reads it under
+ * a row lock (BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on
+ * PostgreSQL), calls fn with its bytes (len 0 for a record never written),
+ * and when fn returns MLC_OK writes back what fn left in buf[0..*len) in the
+ * same transaction; any other return rolls back and is returned. fn must be
+ * quick and do no I/O: every other process waits on the row meanwhile. Not
+ * inside the caller's transaction (MLC_ESTATE): the lock must be short.
+ */
+#define STORE_SHARED_MAX 1024
+
+typedef int (*store_shared_fn)(void *buf, size_t *len, size_t cap, void *ctx);
+
+int store_shared_update(struct store *st, const char *name,
+                        store_shared_fn fn, void *ctx, struct mlc_err *e);
+
+/* ---- moving an installation (mlc store migrate) ------------------------ */
+
+/*
+ * Every durable row, table by table, as is: ids, states and times are
+ * kept. Leases and shared records are run-time state and are not moved.
+ */
+enum store_table {
+    STORE_TABLE_EVENTS = 0,
+    STORE_TABLE_JOBS,
+    STORE_TABLE_LEDGER,
+    STORE_TABLE_AUDIT,
+    STORE_TABLE_WATERMARKS,
+    STORE_TABLE_SECRETS,
+    STORE_TABLE_COUNT
+};
+
+const char *store_table_name(enum store_table t); /* "events", "jobs", ... */
+
+struct store_event_row {
+    int64_t     id;
+    const char *source, *dedupe_key, *kind, *resource, *payload;
+    int64_t     received_at;
+};
+
+struct store_watermark_row {
+    const char *name, *value;
+    int64_t     updated_at;
+};
+
+struct store_secret_row {
+    const char *name;
+    const void *blob;
+    size_t      len;
+    int64_t     updated_at;
+};
+
+/* One row of table; the member named after the table is set. Strings are
+ * borrowed (valid during the export callback, or the import call). */
+struct store_row {
+    enum store_table table;
+    union {
+        struct store_event_row     event;
+        struct store_job           job;
+        struct store_ledger        ledger;
+        struct store_audit         audit;
+        struct store_watermark_row watermark;
+        struct store_secret_row    secret;
+    } u;
+};
+
+/* Calls fn for each row of table in primary-key order (id, or key/name);
+ * fn returning non-zero stops the walk and is returned. */
+int store_export(struct store *st, enum store_table table,
+                 int (*fn)(const struct store_row *r, void *ctx), void *ctx,
+                 struct mlc_err *e);
+/* Inserts r as is (ids, states, attempts, times, owners kept); MLC_EEXIST
+ * when its key is taken. Group many in one transaction. */
+int store_import(struct store *st, const struct store_row *r,
+                 struct mlc_err *e);
+/* After imports: id sequences move past the largest imported ids, so new
+ * rows never collide with them. */
+int store_import_finish(struct store *st, struct mlc_err *e);
 
 #endif

@@ -124,6 +124,27 @@ struct store_ops {
                        struct mlc_err *e);
     int (*jobs_paused_count)(struct store *st, const char *system,
                              int64_t *out, struct mlc_err *e);
+    /* Named leases (store.h); ttl_ms > 0, strings non-NULL. */
+    int (*lease_take)(struct store *st, const char *name, const char *holder,
+                      int64_t ttl_ms, int64_t *token, struct mlc_err *e);
+    int (*lease_check)(struct store *st, const char *name,
+                       const char *holder, int64_t token, struct mlc_err *e);
+    int (*lease_drop)(struct store *st, const char *name, const char *holder,
+                      struct mlc_err *e);
+    int (*lease_get)(struct store *st, const char *name,
+                     struct store_lease *out, struct mlc_err *e);
+
+    /* Shared records (store.h); never called inside a transaction. */
+    int (*shared_update)(struct store *st, const char *name,
+                         store_shared_fn fn, void *ctx, struct mlc_err *e);
+
+    /* Moving an installation (store.h); table < STORE_TABLE_COUNT. */
+    int (*export_rows)(struct store *st, enum store_table table,
+                       int (*fn)(const struct store_row *r, void *ctx),
+                       void *ctx, struct mlc_err *e);
+    int (*import_row)(struct store *st, const struct store_row *r,
+                      struct mlc_err *e);
+    int (*import_finish)(struct store *st, struct mlc_err *e);
 };
 
 /* The part every backend shares; embedded first in the backend's struct. */

@@ -1676,6 +1676,85 @@ static void test_release_leases(void **state)
     store_job_clear(&j);
 }
 
+/* A named lease: one holder at a time, renewals keep the token, a takeover
+ * after expiry bumps it and fences the old holder out. */
+static void test_named_leases(void **state)
+{
+    struct fx *f = *state;
+    struct store_lease l;
+    struct mlc_err e = {0};
+    int64_t t1 = 0, t2 = 0, t3 = 0;
+
+    assert_int_equal(store_lease_get(f->st, "leader", &l, &e), MLC_ENOTFOUND);
+    assert_int_equal(store_lease_take(f->st, "leader", "a:1", 1000, &t1, &e), MLC_OK);
+    assert_int_equal(t1, 1);
+    /* Someone else must wait for the lease to end. */
+    assert_int_equal(store_lease_take(f->st, "leader", "b:2", 1000, &t2, &e), MLC_EBUSY);
+    assert_int_equal(t2, 0);
+    /* A renewal moves the end and keeps the token. */
+    f->now += 900;
+    assert_int_equal(store_lease_take(f->st, "leader", "a:1", 1000, &t2, &e), MLC_OK);
+    assert_int_equal(t2, t1);
+    f->now += 900;
+    assert_int_equal(store_lease_take(f->st, "leader", "b:2", 1000, &t3, &e), MLC_EBUSY);
+    assert_int_equal(store_lease_get(f->st, "leader", &l, &e), MLC_OK);
+    assert_string_equal(l.name, "leader");
+    assert_string_equal(l.holder, "a:1");
+    assert_int_equal(l.until, T0 + 900 + 1000);
+    assert_int_equal(l.token, 1);
+    store_lease_clear(&l);
+    /* Expired but not taken over: still a:1's, its writes still pass. */
+    f->now += 200;
+    assert_int_equal(store_lease_check(f->st, "leader", "a:1", t1, &e), MLC_OK);
+    /* Taken over: a new token, and a:1 is fenced out. */
+    assert_int_equal(store_lease_take(f->st, "leader", "b:2", 1000, &t3, &e), MLC_OK);
+    assert_int_equal(t3, 2);
+    assert_int_equal(store_lease_check(f->st, "leader", "a:1", t1, &e), MLC_ESTATE);
+    assert_non_null(strstr(e.msg, "lost"));
+    assert_int_equal(store_lease_check(f->st, "leader", "b:2", t1, &e), MLC_ESTATE);
+    assert_int_equal(store_lease_check(f->st, "leader", "b:2", t3, &e), MLC_OK);
+    /* A drop by someone else does nothing; b's own drop frees it at once. */
+    assert_int_equal(store_lease_drop(f->st, "leader", "a:1", &e), MLC_OK);
+    assert_int_equal(store_lease_take(f->st, "leader", "a:1", 1000, &t2, &e), MLC_EBUSY);
+    assert_int_equal(store_lease_drop(f->st, "leader", "b:2", &e), MLC_OK);
+    assert_int_equal(store_lease_check(f->st, "leader", "b:2", t3, &e), MLC_ESTATE);
+    assert_int_equal(store_lease_take(f->st, "leader", "a:1", 1000, &t2, &e), MLC_OK);
+    assert_int_equal(t2, 3);
+    /* Leases are independent of each other. */
+    assert_int_equal(store_lease_take(f->st, "other", "b:2", 1000, &t3, &e), MLC_OK);
+    assert_int_equal(t3, 1);
+    /* Bad arguments. */
+    assert_int_equal(store_lease_take(f->st, "", "a:1", 1000, &t2, &e), MLC_EINVAL);
+    assert_int_equal(store_lease_take(f->st, "x", NULL, 1000, &t2, &e), MLC_EINVAL);
+    assert_int_equal(store_lease_take(f->st, "x", "a:1", 0, &t2, &e), MLC_EINVAL);
+    assert_int_equal(store_lease_check(f->st, "x", "a:1", 0, &e), MLC_EINVAL);
+}
+
+/* The check fences writes made in the same transaction. */
+static void test_lease_fences_tx(void **state)
+{
+    struct fx *f = *state;
+    struct mlc_err e = {0};
+    char buf[32];
+    int64_t t1 = 0, t2 = 0;
+
+    assert_int_equal(store_lease_take(f->st, "sweep", "a", 1000, &t1, &e), MLC_OK);
+    f->now += 1001;
+    assert_int_equal(store_lease_take(f->st, "sweep", "b", 1000, &t2, &e), MLC_OK);
+    /* a wakes up late and tries to move the watermark with its jobs. */
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    if (store_lease_check(f->st, "sweep", "a", t1, &e) == MLC_OK) {
+        enqueue(f, "order.sync", "order:1");
+        assert_int_equal(store_watermark_set(f->st, "orders", "late", &e), MLC_OK);
+        assert_int_equal(store_tx_commit(f->st, &e), MLC_OK);
+    } else {
+        store_tx_rollback(f->st);
+    }
+    assert_int_equal(store_watermark_get(f->st, "orders", buf, sizeof(buf), &e),
+                     MLC_ENOTFOUND);
+    assert_int_equal(count(f, STORE_JOB_READY), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1712,6 +1791,8 @@ int main(void)
         T(test_ledger_fence),
         T(test_defer),
         T(test_release_leases),
+        T(test_named_leases),
+        T(test_lease_fences_tx),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
