@@ -226,6 +226,8 @@ void store_close(struct store *st)
 {
     if (st != NULL) {
         free(st->fence_owner);
+        free(st->fence_lease);
+        free(st->fence_holder);
         st->ops->close(st);
     }
 }
@@ -241,6 +243,32 @@ int store_fence(struct store *st, const char *owner, struct mlc_err *e)
         return mlc_err_set(e, MLC_ENOMEM, "store: out of memory");
     free(st->fence_owner);
     st->fence_owner = copy;
+    return MLC_OK;
+}
+
+int store_fence_lease(struct store *st, const char *name, const char *holder,
+                      int64_t token, struct mlc_err *e)
+{
+    char *n = NULL, *h = NULL;
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && name != NULL) {
+        rc = need_str(holder, "lease holder", e);
+        if (rc == MLC_OK)
+            rc = need_positive(token, "lease token", e);
+        if (rc == MLC_OK && ((n = strdup(name)) == NULL || (h = strdup(holder)) == NULL))
+            rc = mlc_err_set(e, MLC_ENOMEM, "store: out of memory");
+    }
+    if (rc != MLC_OK) {
+        free(n);
+        free(h);
+        return rc;
+    }
+    free(st->fence_lease);
+    free(st->fence_holder);
+    st->fence_lease = n;
+    st->fence_holder = h;
+    st->fence_token = name != NULL ? token : 0;
     return MLC_OK;
 }
 
@@ -298,7 +326,17 @@ int store_tx_commit(struct store *st, struct mlc_err *e)
 {
     int rc = need_store(st, e);
 
-    return rc != MLC_OK ? rc : st->ops->tx_commit(st, e);
+    if (rc != MLC_OK)
+        return rc;
+    /* Checked last, inside the transaction: the check holds the lease row
+     * until the commit, so no takeover slips in between. */
+    if (st->fence_lease != NULL && st->tx_depth == 1 &&
+        (rc = st->ops->lease_check(st, st->fence_lease, st->fence_holder,
+                                   st->fence_token, e)) != MLC_OK) {
+        st->ops->tx_rollback(st);
+        return rc;
+    }
+    return st->ops->tx_commit(st, e);
 }
 
 void store_tx_rollback(struct store *st)

@@ -364,6 +364,13 @@ int store_lease_take(struct store *st, const char *name, const char *holder,
                      int64_t ttl_ms, int64_t *token, struct mlc_err *e);
 int store_lease_check(struct store *st, const char *name, const char *holder,
                       int64_t token, struct mlc_err *e);
+/* Fences every later transaction on st with the lease: store_tx_commit of
+ * an outermost transaction runs store_lease_check(name, holder, token)
+ * first and, when the lease was lost, rolls back and fails with
+ * MLC_ESTATE. name NULL lifts the fence. For a task connection whose writes
+ * (watermarks with the jobs they made) go in explicit transactions. */
+int store_fence_lease(struct store *st, const char *name, const char *holder,
+                      int64_t token, struct mlc_err *e);
 /* Ends holder's lease at once (a clean shutdown), so that another process
  * need not wait it out; the token is kept. Nothing happens when holder does
  * not hold it. */

@@ -156,6 +156,9 @@ struct store {
     int64_t                 backoff_cap_ms;
     int                     tx_depth;    /* 0: no transaction; >1: nested */
     char                   *fence_owner; /* store_fence; NULL: no fence */
+    char                   *fence_lease; /* store_fence_lease: name, */
+    char                   *fence_holder;/* holder and token; NULL: none */
+    int64_t                 fence_token;
 };
 
 /* Sets ops, the realtime clock and the default backoff. */

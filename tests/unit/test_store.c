@@ -1753,6 +1753,29 @@ static void test_lease_fences_tx(void **state)
     assert_int_equal(store_watermark_get(f->st, "orders", buf, sizeof(buf), &e),
                      MLC_ENOTFOUND);
     assert_int_equal(count(f, STORE_JOB_READY), 0);
+    /* The same through a fenced connection: the commit checks the lease. */
+    assert_int_equal(store_fence_lease(f->st, "sweep", "a", t1, &e), MLC_OK);
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    enqueue(f, "order.sync", "order:1");
+    assert_int_equal(store_watermark_set(f->st, "orders", "late", &e), MLC_OK);
+    assert_int_equal(store_tx_commit(f->st, &e), MLC_ESTATE);
+    assert_int_equal(store_watermark_get(f->st, "orders", buf, sizeof(buf), &e),
+                     MLC_ENOTFOUND);
+    assert_int_equal(count(f, STORE_JOB_READY), 0);
+    /* b, the holder, commits; nested savepoints are not checked twice. */
+    assert_int_equal(store_fence_lease(f->st, "sweep", "b", t2, &e), MLC_OK);
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    enqueue(f, "order.sync", "order:1");
+    assert_int_equal(store_tx_commit(f->st, &e), MLC_OK);
+    assert_int_equal(store_watermark_set(f->st, "orders", "now", &e), MLC_OK);
+    assert_int_equal(store_tx_commit(f->st, &e), MLC_OK);
+    assert_int_equal(count(f, STORE_JOB_READY), 1);
+    /* Lifted: no check at all. */
+    assert_int_equal(store_fence_lease(f->st, NULL, NULL, 0, &e), MLC_OK);
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    assert_int_equal(store_tx_commit(f->st, &e), MLC_OK);
+    assert_int_equal(store_fence_lease(f->st, "sweep", "b", 0, &e), MLC_EINVAL);
 }
 
 int main(void)
