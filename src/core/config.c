@@ -343,6 +343,8 @@ static const struct field fields[] = {
         "300", 10, 86400, "Seconds between keep-alive calls of an idle AIS session."),
     F_INT("schedule.health_probe_interval", schedule.health_probe_interval, "10", 1, 3600,
         "Seconds between checks of a system that is down or refuses our credentials; its paused jobs resume once it answers."),
+    F_INT("schedule.leader_lease_s", schedule.leader_lease_s, "15", 3, 600,
+        "Seconds a process leads (runs the sweep, hook check and catalog poll) unless it renews; several processes on PostgreSQL."),
 
     F_STR("store.url", store.url, "mlc.db", chk_store_url, 0, NULL,
         "State store: a SQLite file (relative to this file's directory), or a postgresql:// URL (no password in it)."),

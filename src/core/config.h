@@ -158,6 +158,7 @@ struct cfg_schedule {          /* seconds */
     int accounts_refresh_interval;
     int session_keepalive_interval;
     int health_probe_interval; /* down systems asked again; paused jobs resumed */
+    int leader_lease_s;        /* singleton tasks' lease (daemon/leader.h) */
 };
 
 struct cfg_store {

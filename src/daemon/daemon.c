@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bc/bc_client.h"
 #include "core/health.h"
@@ -15,6 +17,7 @@
 #include "core/log.h"
 #include "core/tz.h"
 #include "store/credentials.h"
+#include "daemon/leader.h"
 #include "daemon/orphans.h"
 #include "daemon/webhook.h"
 #include "net/httpd.h"
@@ -37,6 +40,15 @@ struct pause_sys {
     int64_t     gap_ms;          /* least time between resumes of this system */
 };
 
+/* A task that runs on the leader only (daemon/leader.h). */
+struct singleton {
+    struct daemon *d;
+    const char    *name;
+    sched_fn       fn;   /* called with the daemon */
+};
+
+#define MAX_SINGLETONS 4
+
 struct daemon {
     char              *config_path;
     struct mlc_config *cfg;          /* main thread's current config */
@@ -55,6 +67,13 @@ struct daemon {
     pthread_mutex_t    probe_mu;
     struct store      *probe;
     struct store_lock *lock;      /* one daemon per SQLite file */
+    /* "<host>:<pid>:<random>": this process incarnation, the prefix of its
+     * workers' lease owners and the holder of the leader lease. */
+    char               ident[300];
+    struct leader     *leader;        /* who runs the singleton tasks */
+    /* The singleton tasks registered (scheduler contexts, main thread). */
+    struct singleton   singletons[MAX_SINGLETONS];
+    size_t             n_singletons;
     atomic_bool        stopping;
     _Atomic uint64_t   reloads;
     _Atomic uint64_t   reloads_rejected;
@@ -74,6 +93,21 @@ static int64_t mono_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "<host>:<pid>:<8 hex>": the random part tells apart two incarnations
+ * with one pid (a container restarted with pid 1). */
+static void make_ident(char *buf, size_t cap)
+{
+    char host[256];
+    uint32_t nonce = 0;
+
+    if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    if (getrandom(&nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
+        nonce = (uint32_t)mono_ms() ^ (uint32_t)getpid();
+    snprintf(buf, cap, "%s:%ld:%08x", host, (long)getpid(), nonce);
 }
 
 static void signal_set(sigset_t *set)
@@ -635,6 +669,60 @@ static int add_task(struct daemon *d, const char *name, int interval_s, sched_fn
     return sched_add(d->sched, name, (int64_t)interval_s * 1000, fn, ctx, e);
 }
 
+/* One run of a singleton task, for the audit: who ran it under which
+ * token and when, so that runs on two processes at once would show. */
+static void singleton_audit(struct daemon *d, const char *name, int64_t token,
+                            int64_t t0, int64_t t1, int rc)
+{
+    char entity[64], detail[400];
+    struct store_audit a = { .actor = "scheduler", .entity = entity, .action = "run",
+                             .outcome = rc == MLC_OK ? "ok" : "error", .detail = detail };
+    struct mlc_err e;
+
+    snprintf(entity, sizeof(entity), "task:%s", name);
+    snprintf(detail, sizeof(detail),
+             "{\"holder\":\"%s\",\"token\":%lld,\"started\":%lld,\"ended\":%lld}",
+             d->ident, (long long)token, (long long)t0, (long long)t1);
+    if (store_audit_add(d->task_st, &a, &e) != MLC_OK)
+        log_warn("daemon", "cannot audit a task run", LF_STR("task", name), LF_ERR(&e));
+}
+
+/* Runs a singleton task when this process leads; its transactions commit
+ * only while the lease is still ours (store_fence_lease). */
+static int task_singleton(void *ctx, struct mlc_err *e)
+{
+    struct singleton *t = ctx;
+    struct daemon *d = t->d;
+    int64_t token = 0, t0, t1;
+    int rc;
+
+    if (!leader_holds(d->leader, &token))
+        return MLC_OK; /* another process leads and runs it */
+    if (token > 0 &&
+        (rc = store_fence_lease(d->task_st, LEADER_LEASE, d->ident, token, e)) != MLC_OK)
+        return rc;
+    t0 = store_now_ms(d->task_st);
+    rc = t->fn(d, e);
+    t1 = store_now_ms(d->task_st);
+    singleton_audit(d, t->name, token, t0, t1, rc);
+    return rc;
+}
+
+/* Registers a singleton task (seconds; 0 disables it). */
+static int add_singleton(struct daemon *d, const char *name, int interval_s, sched_fn fn,
+                         struct mlc_err *e)
+{
+    struct singleton *t;
+
+    if (interval_s <= 0)
+        return MLC_OK;
+    if (d->n_singletons == MAX_SINGLETONS)
+        return mlc_err_set(e, MLC_ESTATE, "daemon: too many singleton tasks");
+    t = &d->singletons[d->n_singletons++];
+    *t = (struct singleton){ .d = d, .name = name, .fn = fn };
+    return add_task(d, name, interval_s, task_singleton, t, e);
+}
+
 /* The order flow and its tasks. Missing credentials only disable the flows
  * (logged): webhooks are still taken in and their jobs wait for a restart
  * with the credentials stored. */
@@ -671,17 +759,18 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
     }
     rc = register_handlers(d, e);
     if (rc == MLC_OK && hooks_enabled(cfg))
-        rc = add_task(d, "hooks", sc->hooks_interval, task_hooks, d, e);
+        rc = add_singleton(d, "hooks", sc->hooks_interval, task_hooks, e);
     if (rc == MLC_OK)
-        rc = add_task(d, "reconcile", sc->reconcile_interval, task_reconcile, d, e);
+        rc = add_singleton(d, "reconcile", sc->reconcile_interval, task_reconcile, e);
     if (rc == MLC_OK)
         rc = add_task(d, "ais_keepalive", sc->session_keepalive_interval,
                       env_task_keepalive, d->env, e);
+    /* On every process: each drops its own account cache. */
     if (rc == MLC_OK)
         rc = add_task(d, "accounts_refresh", sc->accounts_refresh_interval,
                       env_task_accounts, d->env, e);
     if (rc == MLC_OK && cfg->catalog.enabled)
-        rc = add_task(d, "catalog_poll", sc->catalog_poll_interval, task_catalog, d, e);
+        rc = add_singleton(d, "catalog_poll", sc->catalog_poll_interval, task_catalog, e);
     if (rc == MLC_OK)
         log_info("daemon", "order flow enabled", LF_STR("job", JOB_ORDER_SYNC),
                  LF_STR("timezone", cfg->posting.timezone),
@@ -711,6 +800,7 @@ int daemon_new(const char *config_path, struct mlc_config *cfg,
         rc = mlc_err_set(e, MLC_ENOMEM, "daemon: out of memory");
         goto fail;
     }
+    make_ident(d->ident, sizeof(d->ident));
     d->paused[0].name = "jde";
     d->paused[1].name = "bigcommerce";
     rc = health_new(&d->health, e);
@@ -721,6 +811,7 @@ int daemon_new(const char *config_path, struct mlc_config *cfg,
     if (rc != MLC_OK)
         goto fail;
     workers_set_health(d->workers, d->health);
+    workers_set_ident(d->workers, d->ident);
     *out = d;
     return MLC_OK;
 fail:
@@ -763,9 +854,24 @@ static int start_webhook(struct daemon *d, struct mlc_err *e)
 }
 
 /* This process alone holds the store (store_lock): every lease still in
- * it belongs to a daemon that died. Those jobs run again now, not a whole
+ * it belongs to a daemon that died. (On a shared store other daemons hold
+ * live leases: there a dead process's jobs wait out their lease.) Those jobs run again now, not a whole
  * lease later; a create one of them had in flight is in the ledger as
  * PENDING and is looked up (and settled) before anything is sent again. */
+/* The leader lease on its own connection when the store is shared; a
+ * process alone on an SQLite file simply leads. */
+static int start_leader(struct daemon *d, struct mlc_err *e)
+{
+    struct store *st = NULL;
+    int rc;
+
+    if (store_url_shared(d->cfg->store.url) &&
+        (rc = store_open(d->cfg->store.url, &st, e)) != MLC_OK)
+        return mlc_err_wrap(e, "leader store");
+    return leader_start(st, d->ident, (int64_t)d->cfg->schedule.leader_lease_s * 1000,
+                        &d->leader, e);
+}
+
 static int recover_leases(struct daemon *d, struct mlc_err *e)
 {
     struct store_audit a = { .actor = "daemon", .entity = "jobs", .action = "recover",
@@ -814,7 +920,8 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     store_label(d->cfg->store.url, label, sizeof(label));
     log_info("daemon", "starting", LF_STR("version", MLC_VERSION),
              LF_STR("config", d->config_path), LF_STR("listen", sv->listen),
-             LF_INT("workers", d->cfg->workers.count), LF_STR("store", label));
+             LF_INT("workers", d->cfg->workers.count), LF_STR("store", label),
+             LF_STR("ident", d->ident));
     rc = store_lock(d->cfg->store.url, &d->lock, e);
     if (rc != MLC_OK)
         return rc;
@@ -822,7 +929,9 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     rc = store_open(d->cfg->store.url, &d->probe, e);
     if (rc != MLC_OK)
         return mlc_err_wrap(e, "store %s", label);
-    if ((rc = recover_leases(d, e)) != MLC_OK)
+    if (d->lock != NULL && (rc = recover_leases(d, e)) != MLC_OK)
+        return rc;
+    if ((rc = start_leader(d, e)) != MLC_OK)
         return rc;
     rc = start_webhook(d, e);
     if (rc != MLC_OK)
@@ -929,6 +1038,8 @@ static int shutdown_all(struct daemon *d, int sig)
     env_shutdown(d->env); /* a worker waiting for BigCommerce budget stops now */
     rc = workers_stop(d->workers, drain_ms, &e);
     d->workers_stuck = rc != MLC_OK;
+    leader_stop(d->leader); /* hands the singleton tasks over at once */
+    d->leader = NULL;
     health_save(d, true);
     workers_stats(d->workers, &st);
     if (rc != MLC_OK) {
@@ -984,6 +1095,7 @@ void daemon_free(struct daemon *d)
         env_free(d->env);
     secret_free(d->hook_secret);
     sched_free(d->sched);
+    leader_stop(d->leader);
     store_close(d->task_st);
     store_close(d->health_st);
     store_close(d->probe);

@@ -35,7 +35,7 @@ struct worker {
     bool             joined;
     char             name[16];     /* "w3" */
     char             actor[24];    /* "worker:3" */
-    char             owner[320];   /* "<host>:<pid>:w3" */
+    char             owner[320];   /* "<host>:<pid>:<nonce>:w3" */
     _Atomic int64_t  current_job;  /* 0 when idle */
     /* What the heartbeat renews, under hb_mu: the ids of the jobs running
      * now (n 0 when idle), their lease, since when they run; lease_lost is
@@ -58,6 +58,7 @@ struct workers {
     size_t             n_handlers;
     const char       **kinds;     /* NULL-terminated view of handler kinds */
     struct worker     *w;
+    char               ident[300]; /* owner prefix (workers_set_ident) */
     int                n;         /* threads started */
     pthread_t          hb_thread; /* the heartbeat (see heartbeat_main) */
     bool               hb_started;
@@ -828,12 +829,17 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static void worker_names(struct worker *w, int index, const char *host)
+static void worker_names(struct worker *w, int index, const char *ident)
 {
     w->index = index;
     snprintf(w->name, sizeof(w->name), "w%d", index);
     snprintf(w->actor, sizeof(w->actor), "worker:%d", index);
-    snprintf(w->owner, sizeof(w->owner), "%s:%ld:w%d", host, (long)getpid(), index);
+    snprintf(w->owner, sizeof(w->owner), "%s:w%d", ident, index);
+}
+
+void workers_set_ident(struct workers *p, const char *ident)
+{
+    snprintf(p->ident, sizeof(p->ident), "%s", ident != NULL ? ident : "");
 }
 
 int workers_start(struct workers *p, struct mlc_err *e)
@@ -852,16 +858,19 @@ int workers_start(struct workers *p, struct mlc_err *e)
         return mlc_err_set(e, MLC_ENOMEM, "workers: out of memory");
     for (size_t i = 0; i < p->n_handlers; i++)
         p->kinds[i] = p->handlers[i].kind;
-    if (gethostname(host, sizeof(host)) != 0)
-        snprintf(host, sizeof(host), "localhost");
-    host[sizeof(host) - 1] = '\0';
+    if (p->ident[0] == '\0') {
+        if (gethostname(host, sizeof(host)) != 0)
+            snprintf(host, sizeof(host), "localhost");
+        host[sizeof(host) - 1] = '\0';
+        snprintf(p->ident, sizeof(p->ident), "%s:%ld", host, (long)getpid());
+    }
     p->started = true;
     for (int i = 0; i < count; i++) {
         struct worker *w = &p->w[i];
 
         w->pool = p;
         pthread_mutex_init(&w->hb_mu, NULL);
-        worker_names(w, i + 1, host);
+        worker_names(w, i + 1, p->ident);
         pthread_mutex_lock(&p->mu);
         p->n_alive++;
         pthread_mutex_unlock(&p->mu);

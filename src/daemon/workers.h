@@ -155,6 +155,10 @@ int workers_register_batch(struct workers *p, const char *kind, size_t max_batch
                            workers_batch_fn fn, void *arg, struct mlc_err *e);
 /* True when kind has a handler (registered or built in). */
 bool workers_has_handler(const struct workers *p, const char *kind);
+/* The prefix of the workers' lease owners ("<ident>:w3"; copied): unique
+ * per process incarnation, since a lease is fenced by its owner's name.
+ * Before workers_start; without it "<host>:<pid>" is used. */
+void workers_set_ident(struct workers *p, const char *ident);
 /* Starts cfg->workers.count threads. Threads open their store themselves and
  * retry that until stopped: see workers_running for readiness. */
 int workers_start(struct workers *p, struct mlc_err *e);

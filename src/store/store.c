@@ -209,6 +209,11 @@ int store_sqlite_path(const char *url, const char **path, struct mlc_err *e)
     return MLC_OK;
 }
 
+bool store_url_shared(const char *url)
+{
+    return url != NULL && (has_prefix(url, "postgresql://") || has_prefix(url, "postgres://"));
+}
+
 int store_open(const char *url, struct store **out, struct mlc_err *e)
 {
     const char *path = NULL;

@@ -34,6 +34,10 @@ typedef int64_t (*store_clock_fn)(void *ctx);
  * (MLC_EINVAL with a clear message until it exists). *out: caller closes. */
 int store_open(const char *url, struct store **out, struct mlc_err *e);
 void store_close(struct store *st); /* NULL-safe; rolls back an open tx */
+/* True for a store several processes may share (PostgreSQL): no daemon
+ * lock, and jobs a dead process left are taken over when their leases end,
+ * not released at start. */
+bool store_url_shared(const char *url);
 
 /* One daemon per SQLite file. store_lock takes the store's daemon lock: an
  * exclusive flock(2) on "<file>.lock" beside the database (never on the

@@ -49,6 +49,8 @@ int store_lock(const char *url, struct store_lock **out, struct mlc_err *e)
     int fd, rc;
 
     *out = NULL;
+    if (store_url_shared(url))
+        return MLC_OK; /* several daemons share it: leases coordinate them */
     if ((rc = store_sqlite_path(url, &path, e)) != MLC_OK)
         return rc;
     if (strcmp(path, ":memory:") == 0)
