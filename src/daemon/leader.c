@@ -13,6 +13,7 @@
 struct leader {
     struct store   *st;          /* NULL: alone on the store */
     char           *holder;
+    char           *proc_lease;  /* LEADER_PROC_PREFIX + holder */
     int64_t         ttl_ms;
     pthread_mutex_t io_mu;       /* the connection: one caller at a time */
     pthread_mutex_t mu;          /* what follows */
@@ -74,17 +75,102 @@ static const char *note_take(struct leader *l, int rc, int64_t t0, int64_t token
     return change;
 }
 
+/* Names of the process leases that ran out (their processes are gone). */
+struct dead_list {
+    const char *self;
+    int64_t     now;
+    char      **names;
+    size_t      n, cap;
+    bool        oom;
+};
+
+static int collect_dead(const struct store_lease *ls, void *ctx)
+{
+    struct dead_list *d = ctx;
+    char **nv;
+
+    if (strcmp(ls->name, d->self) == 0 || (ls->holder != NULL && ls->until > d->now))
+        return 0;
+    if (d->n == d->cap) {
+        size_t ncap = d->cap > 0 ? d->cap * 2 : 8;
+
+        if ((nv = realloc(d->names, ncap * sizeof(*nv))) == NULL) {
+            d->oom = true;
+            return 1;
+        }
+        d->names = nv;
+        d->cap = ncap;
+    }
+    if ((d->names[d->n] = strdup(ls->name)) == NULL) {
+        d->oom = true;
+        return 1;
+    }
+    d->n++;
+    return 0;
+}
+
+/* One gone process: its running jobs are released now (their ledger rows
+ * are looked up before anything is sent again, as after any crash), then
+ * its lease entry is removed. */
+static void reap_one(struct leader *l, const char *lease_name)
+{
+    const char *ident = lease_name + strlen(LEADER_PROC_PREFIX);
+    char prefix[320], detail[400];
+    struct store_audit a = { .actor = l->holder, .entity = "jobs", .action = "recover",
+                             .outcome = "ok", .detail = detail };
+    struct mlc_err e;
+    int64_t n = 0;
+
+    snprintf(prefix, sizeof(prefix), "%s:", ident);
+    if (store_job_release_owner(l->st, prefix, &n, &e) != MLC_OK) {
+        log_warn("leader", "cannot release the jobs of a gone process", LF_STR("process", ident),
+                 LF_ERR(&e));
+        return;
+    }
+    if (n > 0) {
+        snprintf(detail, sizeof(detail), "{\"process\":\"%s\",\"released\":%lld}", ident,
+                 (long long)n);
+        if (store_audit_add(l->st, &a, &e) != MLC_OK)
+            log_warn("leader", "cannot audit the released jobs", LF_ERR(&e));
+        log_warn("leader", "jobs of a gone process run again now", LF_STR("process", ident),
+                 LF_INT("jobs", n));
+    }
+    if (store_lease_forget(l->st, lease_name, &e) != MLC_OK)
+        log_debug("leader", "process entry kept", LF_STR("process", ident), LF_ERR(&e));
+}
+
+/* Under io_mu, while leading: every process whose lease ran out. */
+static void reap_gone(struct leader *l)
+{
+    struct dead_list d = { .self = l->proc_lease, .now = store_now_ms(l->st) };
+    struct mlc_err e;
+
+    if (store_lease_list(l->st, LEADER_PROC_PREFIX, collect_dead, &d, &e) != MLC_OK &&
+        !d.oom)
+        log_warn("leader", "cannot list the processes", LF_ERR(&e));
+    for (size_t i = 0; i < d.n; i++) {
+        if (!d.oom)
+            reap_one(l, d.names[i]);
+        free(d.names[i]);
+    }
+    free(d.names);
+}
+
 void leader_poll(struct leader *l)
 {
     struct mlc_err e;
     const char *change;
-    int64_t token = 0, t0;
+    int64_t token = 0, ptoken = 0, t0;
     int rc;
 
     if (l == NULL || l->st == NULL)
         return;
     pthread_mutex_lock(&l->io_mu);
     t0 = mono_ms();
+    mlc_err_clear(&e);
+    /* This process is alive: its own lease, which nobody else takes. */
+    if (store_lease_take(l->st, l->proc_lease, l->holder, l->ttl_ms, &ptoken, &e) != MLC_OK)
+        log_warn("leader", "cannot renew this process's lease", LF_ERR(&e));
     mlc_err_clear(&e);
     rc = store_lease_take(l->st, LEADER_LEASE, l->holder, l->ttl_ms, &token, &e);
     change = note_take(l, rc, t0, token, &e);
@@ -97,6 +183,8 @@ void leader_poll(struct leader *l)
                      LF_STR("holder", l->holder));
         audit(l, change, rc == MLC_OK ? token : l->token);
     }
+    if (rc == MLC_OK)
+        reap_gone(l);
     pthread_mutex_unlock(&l->io_mu);
 }
 
@@ -155,7 +243,10 @@ int leader_start(struct store *st, const char *holder, int64_t ttl_ms,
                            "are required");
     }
     l = calloc(1, sizeof(*l));
-    if (l == NULL || (l->holder = strdup(holder)) == NULL) {
+    if (l == NULL || (l->holder = strdup(holder)) == NULL ||
+        asprintf(&l->proc_lease, "%s%s", LEADER_PROC_PREFIX, holder) < 0) {
+        if (l != NULL)
+            free(l->holder);
         free(l);
         store_close(st);
         return mlc_err_set(e, MLC_ENOMEM, "leader: out of memory");
@@ -163,6 +254,7 @@ int leader_start(struct store *st, const char *holder, int64_t ttl_ms,
     l->st = st;
     l->ttl_ms = ttl_ms;
     if ((rc = leader_init_sync(l, e)) != MLC_OK) {
+        free(l->proc_lease);
         free(l->holder);
         free(l);
         store_close(st);
@@ -222,6 +314,16 @@ static void resign(struct leader *l)
     l->leads = false;
 }
 
+/* Gone for good: whoever leads next releases what this process still
+ * runs (nothing, after a complete drain) and removes its entry. */
+static void leave(struct leader *l)
+{
+    struct mlc_err e;
+
+    if (l->st != NULL && store_lease_drop(l->st, l->proc_lease, l->holder, &e) != MLC_OK)
+        log_warn("leader", "cannot give this process's lease up", LF_ERR(&e));
+}
+
 void leader_stop(struct leader *l)
 {
     if (l == NULL)
@@ -234,10 +336,12 @@ void leader_stop(struct leader *l)
         pthread_join(l->thread, NULL);
     }
     resign(l);
+    leave(l);
     store_close(l->st);
     pthread_cond_destroy(&l->wake);
     pthread_mutex_destroy(&l->mu);
     pthread_mutex_destroy(&l->io_mu);
+    free(l->proc_lease);
     free(l->holder);
     free(l);
 }

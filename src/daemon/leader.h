@@ -17,12 +17,22 @@
  * (store_fence_lease), so even a process that stalled past its lease (a
  * paused VM) cannot commit after a takeover.
  *
+ * Membership. Each process also keeps a lease of its own,
+ * LEADER_PROC_PREFIX + holder, renewed in the same rounds. The leader
+ * looks at them every round: when one ran out, its process is gone (or cut
+ * off from the store), and the jobs it was running (lease owners starting
+ * with "<holder>:") go back to READY at once instead of when each job's
+ * lease ends (store_job_release_owner); a create it had in flight is in the
+ * ledger as PENDING and is settled before anything is sent again. A process
+ * cut off that comes back finds its ledger writes fenced (store_fence).
+ *
  * A process alone on its store (an SQLite file under store_lock) needs no
  * lease: leader_start with a NULL store makes a leader that always leads,
  * with token 0 (no fence).
  *
  * Transitions are logged and audited (actor the holder, entity "leader",
- * action "acquired" / "lost" / "resigned", detail {"token":N}).
+ * action "acquired" / "lost" / "resigned", detail {"token":N}; released
+ * jobs: entity "jobs", action "recover", {"process":..., "released":N}).
  *
  * Thread-safe: leader_holds may be called from any thread.
  */
@@ -35,7 +45,8 @@
 #include "core/err.h"
 #include "store/store.h"
 
-#define LEADER_LEASE "leader"
+#define LEADER_LEASE       "leader"
+#define LEADER_PROC_PREFIX "proc:"
 
 struct leader;
 
@@ -57,8 +68,10 @@ const char *leader_holder(const struct leader *l);
  * tests and the start-up call this to avoid waiting for the first round). */
 void leader_poll(struct leader *l);
 
-/* Stops the thread and gives the lease up (another process takes over at
- * once), closes the connection, frees l. NULL-safe. */
+/* Stops the thread, gives both leases up (another process takes over at
+ * once), closes the connection, frees l. NULL-safe. Call it after the
+ * workers stopped: a leader that sees the process lease dropped releases
+ * whatever jobs this process still holds. */
 void leader_stop(struct leader *l);
 
 #endif

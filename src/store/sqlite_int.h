@@ -113,6 +113,7 @@ enum sq_id {
     SQ_SECRET_PUT, SQ_SECRET_GET, SQ_SECRET_DELETE, SQ_SECRET_LIST,
     SQ_JOB_PAUSE_MARK, SQ_JOBS_RESUME, SQ_JOBS_PAUSED, SQ_JOBS_PAUSED_ALL,
     SQ_LEASE_TAKE, SQ_LEASE_CHECK, SQ_LEASE_DROP, SQ_LEASE_GET,
+    SQ_LEASE_FORGET, SQ_LEASE_EXISTS, SQ_LEASE_LIST,
     SQ_COUNT
 };
 
@@ -251,6 +252,8 @@ int sq_job_retry(struct store *st, int64_t id, const char *owner,
 int sq_job_defer(struct store *st, int64_t id, const char *owner,
                  int64_t run_at, const char *reason, struct mlc_err *e);
 int sq_job_release_leases(struct store *st, int64_t *n, struct mlc_err *e);
+int sq_job_release_owner(struct store *st, const char *prefix, int64_t *n,
+                         struct mlc_err *e);
 int sq_job_replay(struct store *st, int64_t id, struct mlc_err *e);
 int sq_job_hold_idle(struct store *st, int64_t id, const char *reason,
                      struct mlc_err *e);
@@ -306,6 +309,10 @@ int sq_lease_drop(struct store *st, const char *name, const char *holder,
                   struct mlc_err *e);
 int sq_lease_get(struct store *st, const char *name, struct store_lease *out,
                  struct mlc_err *e);
+int sq_lease_forget(struct store *st, const char *name, struct mlc_err *e);
+int sq_lease_list(struct store *st, const char *prefix,
+                  int (*fn)(const struct store_lease *l, void *ctx), void *ctx,
+                  struct mlc_err *e);
 
 /* Not built yet on SQLite: MLC_ESTATE naming the operation. */
 int sq_shared_update(struct store *st, const char *name, store_shared_fn fn,

@@ -119,8 +119,10 @@ int sq_job_defer(struct store *st, int64_t id, const char *owner, int64_t run_at
     return sq_tx_leave(s, job_defer_tx(s, id, owner, run_at, reason, e), e);
 }
 
-/* The ids of every RUNNING job (*ids: caller frees). */
-static int running_ids(struct sq_store *s, int64_t **ids, size_t *n, struct mlc_err *e)
+/* The ids of every RUNNING job, or of those whose owner starts with prefix
+ * (*ids: caller frees). */
+static int running_ids(struct sq_store *s, const char *prefix, int64_t **ids, size_t *n,
+                       struct mlc_err *e)
 {
     struct sq_q q;
     size_t cap = 0;
@@ -128,6 +130,8 @@ static int running_ids(struct sq_store *s, int64_t **ids, size_t *n, struct mlc_
 
     *ids = NULL;
     *n = 0;
+    if (rc == MLC_OK)
+        sq_q_text(&q, ":prefix", prefix);
     while (rc == MLC_OK && sq_q_step(&q) == SQLITE_ROW) {
         if (*n == cap) {
             size_t ncap = cap > 0 ? cap * 2 : 16;
@@ -145,11 +149,12 @@ static int running_ids(struct sq_store *s, int64_t **ids, size_t *n, struct mlc_
     return sq_q_end(&q, e) != MLC_OK ? MLC_EIO : rc;
 }
 
-static int job_release_tx(struct sq_store *s, int64_t *released, struct mlc_err *e)
+static int job_release_tx(struct sq_store *s, const char *prefix, int64_t *released,
+                          struct mlc_err *e)
 {
     int64_t *ids = NULL;
     size_t n = 0;
-    int rc = running_ids(s, &ids, &n, e);
+    int rc = running_ids(s, prefix, &ids, &n, e);
 
     for (size_t i = 0; rc == MLC_OK && i < n; i++) {
         struct store_job j = {0};
@@ -175,7 +180,18 @@ int sq_job_release_leases(struct store *st, int64_t *n, struct mlc_err *e)
 
     if (rc != MLC_OK)
         return rc;
-    return sq_tx_leave(s, job_release_tx(s, n, e), e);
+    return sq_tx_leave(s, job_release_tx(s, NULL, n, e), e);
+}
+
+int sq_job_release_owner(struct store *st, const char *prefix, int64_t *n,
+                         struct mlc_err *e)
+{
+    struct sq_store *s = sq_of(st);
+    int rc = sq_tx_enter(s, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    return sq_tx_leave(s, job_release_tx(s, prefix, n, e), e);
 }
 
 static int job_replay_tx(struct sq_store *s, int64_t id, struct mlc_err *e)

@@ -110,3 +110,61 @@ int sq_lease_get(struct store *st, const char *name, struct store_lease *out,
         store_lease_clear(out);
     return end != MLC_OK ? end : rc;
 }
+
+static int lease_forget_tx(struct sq_store *s, const char *name, struct mlc_err *e)
+{
+    struct sq_q q;
+    int live = 0, rc = sq_q_begin(&q, s, SQ_LEASE_FORGET, "lease forget", e);
+
+    if (rc != MLC_OK)
+        return rc;
+    sq_q_text(&q, ":name", name);
+    sq_q_int(&q, ":now", sq_now(s));
+    sq_q_step(&q);
+    if (q.rc == SQLITE_OK)
+        live = sq_q_changes(&q) == 0;
+    if ((rc = sq_q_end(&q, e)) != MLC_OK || !live)
+        return rc;
+    /* Nothing deleted: absent (fine) or still held (refused). */
+    if ((rc = sq_q_begin(&q, s, SQ_LEASE_EXISTS, "lease forget", e)) != MLC_OK)
+        return rc;
+    sq_q_text(&q, ":name", name);
+    if (sq_q_step(&q) == SQLITE_ROW && sqlite3_column_int64(q.stmt, 0) > 0)
+        rc = mlc_err_set(e, MLC_ESTATE, "store: lease %s is still held", name);
+    live = sq_q_end(&q, e);
+    return live != MLC_OK ? live : rc;
+}
+
+int sq_lease_forget(struct store *st, const char *name, struct mlc_err *e)
+{
+    struct sq_store *s = sq_of(st);
+    int rc = sq_tx_enter(s, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    return sq_tx_leave(s, lease_forget_tx(s, name, e), e);
+}
+
+int sq_lease_list(struct store *st, const char *prefix,
+                  int (*fn)(const struct store_lease *l, void *ctx), void *ctx,
+                  struct mlc_err *e)
+{
+    struct sq_q q;
+    int end, stop = 0, rc = sq_q_begin(&q, sq_of(st), SQ_LEASE_LIST, "lease list", e);
+
+    if (rc != MLC_OK)
+        return rc;
+    sq_q_text(&q, ":prefix", prefix);
+    while (stop == 0 && sq_q_step(&q) == SQLITE_ROW) {
+        struct store_lease l = {
+            .name = (char *)sq_col_text(q.stmt, LEASE_COL_NAME),
+            .holder = (char *)sq_col_text(q.stmt, LEASE_COL_HOLDER),
+            .until = sqlite3_column_int64(q.stmt, LEASE_COL_UNTIL),
+            .token = sqlite3_column_int64(q.stmt, LEASE_COL_TOKEN),
+        };
+
+        stop = fn(&l, ctx);
+    }
+    end = sq_q_end(&q, e);
+    return end != MLC_OK ? end : stop;
+}

@@ -200,7 +200,11 @@ const char *const sq_sql[SQ_COUNT] = {
         "SELECT " JOB_COLS " FROM jobs WHERE state = :state"
         " ORDER BY id LIMIT :limit",
     [SQ_JOB_COUNT] = "SELECT count(*) FROM jobs WHERE state = :state",
-    [SQ_JOB_RUNNING_IDS] = "SELECT id FROM jobs WHERE state = 'running' ORDER BY id",
+    /* Every running job, or those of owners that start with :prefix. */
+    [SQ_JOB_RUNNING_IDS] =
+        "SELECT id FROM jobs WHERE state = 'running'"
+        "   AND (:prefix IS NULL OR substr(owner, 1, length(:prefix)) = :prefix)"
+        " ORDER BY id",
     /* The fence of a ledger write: a live claim of the entity's job. */
     [SQ_JOB_FENCE] =
         "SELECT count(*) FROM jobs"
@@ -287,4 +291,11 @@ const char *const sq_sql[SQ_COUNT] = {
         " WHERE name = :name AND holder = :holder",
     [SQ_LEASE_GET] =
         "SELECT " LEASE_COLS " FROM leases WHERE name = :name",
+    [SQ_LEASE_FORGET] =
+        "DELETE FROM leases WHERE name = :name"
+        "   AND (holder IS NULL OR until <= :now)",
+    [SQ_LEASE_EXISTS] = "SELECT count(*) FROM leases WHERE name = :name",
+    [SQ_LEASE_LIST] =
+        "SELECT " LEASE_COLS " FROM leases"
+        " WHERE substr(name, 1, length(:prefix)) = :prefix ORDER BY name",
 };

@@ -916,6 +916,41 @@ int store_lease_get(struct store *st, const char *name,
     return st->ops->lease_get(st, name, out, e);
 }
 
+int store_lease_forget(struct store *st, const char *name, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(name, "lease name", e);
+    return rc != MLC_OK ? rc : st->ops->lease_forget(st, name, e);
+}
+
+int store_lease_list(struct store *st, const char *prefix,
+                     int (*fn)(const struct store_lease *l, void *ctx),
+                     void *ctx, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && fn == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no lease callback");
+    return rc != MLC_OK ? rc : st->ops->lease_list(st, prefix != NULL ? prefix : "",
+                                                    fn, ctx, e);
+}
+
+int store_job_release_owner(struct store *st, const char *prefix, int64_t *n,
+                            struct mlc_err *e)
+{
+    int64_t dummy;
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(prefix, "owner prefix", e);
+    if (n == NULL)
+        n = &dummy;
+    *n = 0;
+    return rc != MLC_OK ? rc : st->ops->job_release_owner(st, prefix, n, e);
+}
+
 /* ---- shared records ---------------------------------------------------- */
 
 int store_shared_update(struct store *st, const char *name,

@@ -193,6 +193,13 @@ int store_job_defer(struct store *st, int64_t id, const char *owner,
  * posting for a whole lease. Attempts are kept: the crash counted. */
 int store_job_release_leases(struct store *st, int64_t *n, struct mlc_err *e);
 
+/* store_job_release_leases for the RUNNING jobs whose owner name starts
+ * with prefix only: those of one process that is known to be gone (its
+ * process lease ran out, see daemon/leader.h), taken over now rather than
+ * when each job's lease ends. */
+int store_job_release_owner(struct store *st, const char *prefix, int64_t *n,
+                            struct mlc_err *e);
+
 /* READY, or RUNNING with an expired lease (nobody works on it) -> HELD with
  * reason, attempts kept: a job no worker of this process will ever claim
  * (its kind has no handler here) waits for an operator instead of forever.
@@ -381,6 +388,10 @@ int store_fence_lease(struct store *st, const char *name, const char *holder,
 int store_lease_drop(struct store *st, const char *name, const char *holder,
                      struct mlc_err *e);
 
+/* Deletes lease name when nobody holds it any more (dropped or expired):
+ * the entry of a process that is gone. MLC_ESTATE while it is live. */
+int store_lease_forget(struct store *st, const char *name, struct mlc_err *e);
+
 struct store_lease {
     char   *name;
     char   *holder;  /* NULL when dropped */
@@ -392,6 +403,11 @@ void store_lease_clear(struct store_lease *l); /* frees strings, NULL-safe */
 /* MLC_ENOTFOUND when the lease was never taken. */
 int store_lease_get(struct store *st, const char *name,
                     struct store_lease *out, struct mlc_err *e);
+/* Every lease whose name starts with prefix, in name order; l is valid
+ * during fn only, and fn returning non-zero stops the walk. */
+int store_lease_list(struct store *st, const char *prefix,
+                     int (*fn)(const struct store_lease *l, void *ctx),
+                     void *ctx, struct mlc_err *e);
 
 /* ---- shared records: small state that several processes update --------- */
 

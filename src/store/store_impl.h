@@ -133,6 +133,13 @@ struct store_ops {
                       struct mlc_err *e);
     int (*lease_get)(struct store *st, const char *name,
                      struct store_lease *out, struct mlc_err *e);
+    int (*lease_forget)(struct store *st, const char *name,
+                        struct mlc_err *e);
+    int (*lease_list)(struct store *st, const char *prefix,
+                      int (*fn)(const struct store_lease *l, void *ctx),
+                      void *ctx, struct mlc_err *e);
+    int (*job_release_owner)(struct store *st, const char *prefix, int64_t *n,
+                             struct mlc_err *e);
 
     /* Shared records (store.h); never called inside a transaction. */
     int (*shared_update)(struct store *st, const char *name,

@@ -556,13 +556,13 @@ posted_n() { sq "SELECT count(*) FROM ledger WHERE state = 'posted'"; }
 posted_past() { [ "$(posted_n)" -gt "$1" ]; }
 is_posted() { [ "$(sq "SELECT state FROM ledger WHERE key = '$1'")" = posted ]; }
 # Creates of process $1 in flight: ledger rows in doubt (pending, unknown)
-# whose entity's job that process holds ("<host>:<pid>:wN" owners).
+# whose entity's job that process holds ("<host>:<pid>:<nonce>:wN" owners).
 inflight_of() {
     sq "SELECT count(*) FROM ledger AS l JOIN jobs AS j ON j.key = l.entity
          WHERE l.state IN ('pending', 'unknown') AND j.state = 'running'
-           AND j.owner LIKE '%:$1:w%'"
+           AND j.owner LIKE '%:$1:%:w%'"
 }
-running_of() { sq "SELECT count(*) FROM jobs WHERE state = 'running' AND owner LIKE '%:$1:w%'"; }
+running_of() { sq "SELECT count(*) FROM jobs WHERE state = 'running' AND owner LIKE '%:$1:%:w%'"; }
 # Order jobs a start can take at once (ready and due, not deferred) whose
 # sale is not posted yet: work that posts.
 due_orders() {

@@ -57,13 +57,16 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    static const char *const files[] = { "mlc.db", "mlc.db-wal", "mlc.db-shm" };
     struct fx *f = *state;
-    char cmd[128];
+    char p[160];
 
     store_close(f->st);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(p, sizeof(p), "%s/%s", f->dir, files[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
     free(f);
     return 0;
 }
@@ -183,6 +186,52 @@ static void test_renewal_thread(void **state)
     leader_stop(a);
 }
 
+/* The leader releases the jobs of a process whose own lease ran out, and
+ * leaves a live process's jobs alone. */
+static void test_reaps_gone_process(void **state)
+{
+    struct fx *f = *state;
+    struct leader *a = NULL;
+    struct store_job j;
+    struct store_lease ls;
+    struct mlc_err e = {0};
+    int64_t t = 0, gone_job = 0, live_job = 0;
+
+    assert_int_equal(store_lease_take(f->st, LEADER_PROC_PREFIX "gone:1:aa", "gone:1:aa",
+                                      3000, &t, &e), MLC_OK);
+    assert_int_equal(store_lease_take(f->st, LEADER_PROC_PREFIX "live:2:bb", "live:2:bb",
+                                      60000, &t, &e), MLC_OK);
+    assert_int_equal(store_job_enqueue(f->st, "order.sync", "order:1", NULL, 0, &gone_job,
+                                       NULL, &e), MLC_OK);
+    assert_int_equal(store_job_enqueue(f->st, "order.sync", "order:2", NULL, 0, &live_job,
+                                       NULL, &e), MLC_OK);
+    assert_int_equal(store_job_claim(f->st, "gone:1:aa:w1", NULL, 120000, &j, &e), MLC_OK);
+    assert_int_equal(j.id, gone_job);
+    store_job_clear(&j);
+    assert_int_equal(store_job_claim(f->st, "live:2:bb:w1", NULL, 120000, &j, &e), MLC_OK);
+    store_job_clear(&j);
+    /* Still within the gone process's lease: nothing happens. */
+    assert_int_equal(leader_start(open_conn(f), "a:3:cc", 3000, &a, NULL), MLC_OK);
+    assert_int_equal(store_job_get(f->st, gone_job, &j, &e), MLC_OK);
+    assert_int_equal(j.state, STORE_JOB_RUNNING);
+    store_job_clear(&j);
+    atomic_fetch_add(&f->now, 3000);
+    leader_poll(a);
+    assert_int_equal(store_job_get(f->st, gone_job, &j, &e), MLC_OK);
+    assert_int_equal(j.state, STORE_JOB_READY);
+    assert_int_equal(j.attempts, 1); /* the crash counted */
+    store_job_clear(&j);
+    assert_int_equal(store_job_get(f->st, live_job, &j, &e), MLC_OK);
+    assert_int_equal(j.state, STORE_JOB_RUNNING);
+    store_job_clear(&j);
+    assert_int_equal(store_lease_get(f->st, LEADER_PROC_PREFIX "gone:1:aa", &ls, &e),
+                     MLC_ENOTFOUND);
+    assert_int_equal(store_lease_get(f->st, LEADER_PROC_PREFIX "a:3:cc", &ls, &e), MLC_OK);
+    assert_string_equal(ls.holder, "a:3:cc");
+    store_lease_clear(&ls);
+    leader_stop(a);
+}
+
 static void test_bad_arguments(void **state)
 {
     struct leader *l = NULL;
@@ -202,6 +251,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_handover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_takeover_after_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_renewal_thread, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reaps_gone_process, setup, teardown),
         cmocka_unit_test(test_bad_arguments),
     };
 

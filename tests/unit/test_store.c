@@ -1778,6 +1778,55 @@ static void test_lease_fences_tx(void **state)
     assert_int_equal(store_fence_lease(f->st, "sweep", "b", 0, &e), MLC_EINVAL);
 }
 
+static int lease_names(const struct store_lease *l, void *ctx)
+{
+    char *buf = ctx;
+    size_t len = strlen(buf);
+
+    snprintf(buf + len, 128 - len, "%s,", l->name);
+    return 0;
+}
+
+/* Process entries: listed by prefix, forgotten only once nobody holds
+ * them; a gone process's running jobs are released by owner prefix. */
+static void test_lease_list_release_owner(void **state)
+{
+    struct fx *f = *state;
+    struct store_job j;
+    struct mlc_err e = {0};
+    int64_t t = 0, n = -1, a = enqueue(f, "k", "a"), b = enqueue(f, "k", "b");
+    char seen[128] = "";
+
+    assert_int_equal(store_lease_take(f->st, "proc:h:1:aa", "h:1:aa", 1000, &t, &e), MLC_OK);
+    assert_int_equal(store_lease_take(f->st, "proc:h:2:bb", "h:2:bb", 5000, &t, &e), MLC_OK);
+    assert_int_equal(store_lease_take(f->st, "leader", "h:2:bb", 5000, &t, &e), MLC_OK);
+    assert_int_equal(store_lease_list(f->st, "proc:", lease_names, seen, &e), MLC_OK);
+    assert_string_equal(seen, "proc:h:1:aa,proc:h:2:bb,");
+    /* A live entry stays; an unknown one is no error. */
+    assert_int_equal(store_lease_forget(f->st, "proc:h:1:aa", &e), MLC_ESTATE);
+    assert_int_equal(store_lease_forget(f->st, "proc:nobody", &e), MLC_OK);
+    assert_int_equal(claim(f, "h:1:aa:w1", NULL, 60000, &j), MLC_OK);
+    assert_int_equal(j.id, a);
+    store_job_clear(&j);
+    assert_int_equal(claim(f, "h:1:aaa:w1", NULL, 60000, &j), MLC_OK);
+    assert_int_equal(j.id, b);
+    store_job_clear(&j);
+    f->now += 1000;
+    /* Only the owners with the exact prefix (not "h:1:aaa:"). */
+    assert_int_equal(store_job_release_owner(f->st, "h:1:aa:", &n, &e), MLC_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(job_state(f, a), STORE_JOB_READY);
+    assert_int_equal(job_state(f, b), STORE_JOB_RUNNING);
+    assert_int_equal(store_lease_forget(f->st, "proc:h:1:aa", &e), MLC_OK);
+    seen[0] = '\0';
+    assert_int_equal(store_lease_list(f->st, "proc:", lease_names, seen, &e), MLC_OK);
+    assert_string_equal(seen, "proc:h:2:bb,");
+    /* Dropped counts as gone too. */
+    assert_int_equal(store_lease_drop(f->st, "proc:h:2:bb", "h:2:bb", &e), MLC_OK);
+    assert_int_equal(store_lease_forget(f->st, "proc:h:2:bb", &e), MLC_OK);
+    assert_int_equal(store_job_release_owner(f->st, "", &n, &e), MLC_EINVAL);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1816,6 +1865,7 @@ int main(void)
         T(test_release_leases),
         T(test_named_leases),
         T(test_lease_fences_tx),
+        T(test_lease_list_release_owner),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
