@@ -316,6 +316,9 @@ static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
     len = metric(buf, cap, len, "mlc_workers_running", "gauge",
                  "Worker threads running with a store connection.",
                  (uint64_t)workers_running(d->workers));
+    len = metric(buf, cap, len, "mlc_leader", "gauge",
+                 "1 while this process runs the singleton tasks (sweep, hook check, catalog poll).",
+                 leader_holds(d->leader, NULL) ? 1 : 0);
     len = webhook_metrics(d->webhook, buf, cap, len);
     len = metric(buf, cap, len, "mlc_jobs_paused_total", "counter",
                  "Job runs paused because a system was down or refused our credentials.",
