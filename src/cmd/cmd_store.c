@@ -8,9 +8,10 @@
  * URLs are store URLs: a path, sqlite:PATH, postgresql://... Only the
  * public store API is used, so any target backend works. The command
  * holds the daemon lock of both stores for the whole run (a daemon on
- * either refuses to start, and a running one makes the command refuse),
- * and keeps the source in one write transaction that it never commits:
- * the source cannot change under the copy and is left exactly as it was.
+ * either refuses to start, and a running one makes the command refuse;
+ * a PostgreSQL store has no such lock), and keeps the source in one
+ * write transaction that it never commits: the source cannot change under
+ * the copy and is left exactly as it was.
  * A target that already holds rows is refused. --config FILE: --from
  * defaults to its store.url, and the copied credentials are checked
  * against its master key. --verify-only compares without copying.
@@ -413,9 +414,10 @@ static int migrate_run(struct migration *m)
     printf("verified: every table of the target matches the source\n");
     credentials_note(m);
     if (!m->a->verify_only)
-        printf("next: point store.url at %s and start the daemon there; keep the source "
-               "as a backup. Leases and shared records are run-time state and were not "
-               "copied.\n", m->a->to);
+        printf("not copied: leases and shared records (run-time state the daemons rebuild)\n"
+               "next: point store.url at %s and start the daemon there;\n"
+               "      keep the source as a backup and run no daemon on it again\n",
+               m->a->to);
     return 0;
 }
 
