@@ -115,24 +115,45 @@ static int parse_args(int argc, char **argv, struct migrate_args *a)
     return MLC_OK;
 }
 
-/* A SQLite file that does not exist would be created empty by opening it:
- * say so instead. Other schemes are the backend's to check. */
-static int file_exists(const char *what, const char *url)
+/* The file of a SQLite store URL (a path, sqlite:PATH, sqlite://PATH;
+ * borrowed from url), NULL for another scheme or a private ":memory:". */
+static const char *sqlite_file(const char *url)
 {
     const char *path = url;
-    struct stat sb;
 
     if (strncmp(path, "sqlite://", 9) == 0)
         path += 9;
     else if (strncmp(path, "sqlite:", 7) == 0)
         path += 7;
     if (strstr(path, "://") != NULL || strcmp(path, ":memory:") == 0)
-        return MLC_OK;
-    if (stat(path, &sb) == 0)
+        return NULL;
+    return path;
+}
+
+/* A SQLite file that does not exist would be created empty by opening it:
+ * say so instead. Other schemes are the backend's to check. */
+static int file_exists(const char *what, const char *url)
+{
+    const char *path = sqlite_file(url);
+    struct stat sb;
+
+    if (path == NULL || stat(path, &sb) == 0)
         return MLC_OK;
     fprintf(stderr, PROG ": the %s %s does not exist: %s\n", what, path,
             strerror(errno));
     return MLC_ENOTFOUND;
+}
+
+/* Two spellings of one SQLite file (or one URL twice). */
+static bool same_store(const char *a, const char *b)
+{
+    const char *pa = sqlite_file(a), *pb = sqlite_file(b);
+    struct stat sa, sb;
+
+    if (strcmp(a, b) == 0)
+        return true;
+    return pa != NULL && pb != NULL && stat(pa, &sa) == 0 && stat(pb, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* ---- opening both sides ------------------------------------------------ */
@@ -166,7 +187,7 @@ static int open_both(struct migration *m)
     struct mlc_err e;
 
     mlc_err_clear(&e);
-    if (strcmp(m->a->from, m->a->to) == 0) {
+    if (same_store(m->a->from, m->a->to)) {
         fprintf(stderr, PROG ": the source and the target are the same store (%s)\n",
                 m->a->from);
         return 1;

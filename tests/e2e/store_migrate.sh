@@ -164,6 +164,9 @@ missing_refused() {
         grep -q "the source .*no-such.db does not exist" "$err"
 }
 check "a missing source is refused, not created" missing_refused
+run store migrate --from "$db" --to "sqlite://$tmp/../$(basename "$tmp")/mlc.db"
+check "the source spelled another way as the target is refused" \
+    grep -q "the source and the target are the same store" "$err"
 
 # ---- verification alone --------------------------------------------------------------
 run store migrate --from "$db" --to "sqlite:$new" --verify-only
