@@ -75,12 +75,31 @@
 #define SQ_SECRET_COLUMNS(X, SEP) \
     X(SECRET_COL_NAME, "name") SEP X(SECRET_COL_UPDATED_AT, "updated_at")
 
+/* Whole rows for a migration (sqlite_export): events, watermarks and the
+ * credential rows with their blobs; jobs, ledger and audit use the lists
+ * above. */
+#define SQ_EVENT_COLUMNS(X, SEP) \
+    X(EVENT_COL_ID, "id") SEP X(EVENT_COL_SOURCE, "source") SEP \
+    X(EVENT_COL_DEDUPE_KEY, "dedupe_key") SEP X(EVENT_COL_KIND, "kind") SEP \
+    X(EVENT_COL_RESOURCE, "resource") SEP X(EVENT_COL_PAYLOAD, "payload") SEP \
+    X(EVENT_COL_RECEIVED_AT, "received_at")
+
+#define SQ_WATERMARK_COLUMNS(X, SEP) \
+    X(WM_COL_NAME, "name") SEP X(WM_COL_VALUE, "value") SEP \
+    X(WM_COL_UPDATED_AT, "updated_at")
+
+#define SQ_SECRET_ROW_COLUMNS(X, SEP) \
+    X(SECRET_ROW_COL_NAME, "name") SEP X(SECRET_ROW_COL_BLOB, "blob") SEP \
+    X(SECRET_ROW_COL_UPDATED_AT, "updated_at")
+
 #define SQ_LEASE_COLUMNS(X, SEP) \
     X(LEASE_COL_NAME, "name") SEP X(LEASE_COL_HOLDER, "holder") SEP \
     X(LEASE_COL_UNTIL, "until") SEP X(LEASE_COL_TOKEN, "token")
 
 #define SQ_COL_ENUM(id, name) id,
 #define SQ_COL_NAME(id, name) name
+/* The named parameter of each column (":id"), for an INSERT of whole rows. */
+#define SQ_COL_PARAM(id, name) ":" name
 
 enum sq_job_col { SQ_JOB_COLUMNS(SQ_COL_ENUM, ) JOB_COL_COUNT };
 enum sq_twin_col { SQ_TWIN_COLUMNS(SQ_COL_ENUM, ) TWIN_COL_COUNT };
@@ -88,6 +107,11 @@ enum sq_ledger_col { SQ_LEDGER_COLUMNS(SQ_COL_ENUM, ) LEDGER_COL_COUNT };
 enum sq_audit_col { SQ_AUDIT_COLUMNS(SQ_COL_ENUM, ) AUDIT_COL_COUNT };
 enum sq_secret_col { SQ_SECRET_COLUMNS(SQ_COL_ENUM, ) SECRET_COL_COUNT };
 enum sq_lease_col { SQ_LEASE_COLUMNS(SQ_COL_ENUM, ) LEASE_COL_COUNT };
+enum sq_event_col { SQ_EVENT_COLUMNS(SQ_COL_ENUM, ) EVENT_COL_COUNT };
+enum sq_wm_col { SQ_WATERMARK_COLUMNS(SQ_COL_ENUM, ) WM_COL_COUNT };
+enum sq_secret_row_col {
+    SQ_SECRET_ROW_COLUMNS(SQ_COL_ENUM, ) SECRET_ROW_COL_COUNT
+};
 
 /* "id, kind, ...": the column text of each list above. */
 #define JOB_COLS    SQ_JOB_COLUMNS(SQ_COL_NAME, ", ")
@@ -96,6 +120,9 @@ enum sq_lease_col { SQ_LEASE_COLUMNS(SQ_COL_ENUM, ) LEASE_COL_COUNT };
 #define AUDIT_COLS  SQ_AUDIT_COLUMNS(SQ_COL_NAME, ", ")
 #define SECRET_COLS SQ_SECRET_COLUMNS(SQ_COL_NAME, ", ")
 #define LEASE_COLS  SQ_LEASE_COLUMNS(SQ_COL_NAME, ", ")
+#define EVENT_COLS  SQ_EVENT_COLUMNS(SQ_COL_NAME, ", ")
+#define WM_COLS     SQ_WATERMARK_COLUMNS(SQ_COL_NAME, ", ")
+#define SECRET_ROW_COLS SQ_SECRET_ROW_COLUMNS(SQ_COL_NAME, ", ")
 
 enum sq_id {
     SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE,
@@ -114,6 +141,10 @@ enum sq_id {
     SQ_JOB_PAUSE_MARK, SQ_JOBS_RESUME, SQ_JOBS_PAUSED, SQ_JOBS_PAUSED_ALL,
     SQ_LEASE_TAKE, SQ_LEASE_CHECK, SQ_LEASE_DROP, SQ_LEASE_GET,
     SQ_LEASE_FORGET, SQ_LEASE_EXISTS, SQ_LEASE_LIST,
+    SQ_EXPORT_EVENTS, SQ_EXPORT_JOBS, SQ_EXPORT_LEDGER, SQ_EXPORT_AUDIT,
+    SQ_EXPORT_WATERMARKS, SQ_EXPORT_SECRETS,
+    SQ_IMPORT_EVENT, SQ_IMPORT_JOB, SQ_IMPORT_LEDGER, SQ_IMPORT_AUDIT,
+    SQ_IMPORT_WATERMARK, SQ_IMPORT_SECRET,
     SQ_COUNT
 };
 
@@ -317,6 +348,7 @@ int sq_lease_list(struct store *st, const char *prefix,
 /* Not built yet on SQLite: MLC_ESTATE naming the operation. */
 int sq_shared_update(struct store *st, const char *name, store_shared_fn fn,
                      void *ctx, struct mlc_err *e);
+/* Rows out and in as is, for mlc store migrate (sqlite_export.c). */
 int sq_export_rows(struct store *st, enum store_table table,
                    int (*fn)(const struct store_row *r, void *ctx), void *ctx,
                    struct mlc_err *e);

@@ -298,4 +298,43 @@ const char *const sq_sql[SQ_COUNT] = {
     [SQ_LEASE_LIST] =
         "SELECT " LEASE_COLS " FROM leases"
         " WHERE substr(name, 1, length(:prefix)) = :prefix ORDER BY name",
+
+    /* Moving an installation: whole rows in primary-key order, text keys
+     * in byte order (SQLite's BINARY collation; PostgreSQL: COLLATE "C"),
+     * so that both backends export a table in the same order. */
+    [SQ_EXPORT_EVENTS]     = "SELECT " EVENT_COLS " FROM events ORDER BY id",
+    [SQ_EXPORT_JOBS]       = "SELECT " JOB_COLS " FROM jobs ORDER BY id",
+    [SQ_EXPORT_LEDGER]     = "SELECT " LEDGER_COLS " FROM ledger ORDER BY key",
+    [SQ_EXPORT_AUDIT]      = "SELECT " AUDIT_COLS " FROM audit ORDER BY id",
+    [SQ_EXPORT_WATERMARKS] = "SELECT " WM_COLS " FROM watermarks ORDER BY name",
+    [SQ_EXPORT_SECRETS] =
+        "SELECT " SECRET_ROW_COLS " FROM secrets ORDER BY name",
+    /* Rows go in as they were, ids included. A taken key (primary key or
+     * any unique index) inserts nothing: the caller sees no change and
+     * reports MLC_EEXIST. An explicit id above an AUTOINCREMENT table's
+     * sequence moves the sequence with it (SQLite). */
+    [SQ_IMPORT_EVENT] =
+        "INSERT INTO events (" EVENT_COLS ")"
+        " VALUES (" SQ_EVENT_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " ON CONFLICT DO NOTHING",
+    [SQ_IMPORT_JOB] =
+        "INSERT INTO jobs (" JOB_COLS ")"
+        " VALUES (" SQ_JOB_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " ON CONFLICT DO NOTHING",
+    [SQ_IMPORT_LEDGER] =
+        "INSERT INTO ledger (" LEDGER_COLS ")"
+        " VALUES (" SQ_LEDGER_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " ON CONFLICT DO NOTHING",
+    [SQ_IMPORT_AUDIT] =
+        "INSERT INTO audit (" AUDIT_COLS ")"
+        " VALUES (" SQ_AUDIT_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " ON CONFLICT DO NOTHING",
+    [SQ_IMPORT_WATERMARK] =
+        "INSERT INTO watermarks (" WM_COLS ")"
+        " VALUES (" SQ_WATERMARK_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " ON CONFLICT DO NOTHING",
+    [SQ_IMPORT_SECRET] =
+        "INSERT INTO secrets (" SECRET_ROW_COLS ")"
+        " VALUES (" SQ_SECRET_ROW_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " ON CONFLICT DO NOTHING",
 };

@@ -478,8 +478,10 @@ struct store_row {
     } u;
 };
 
-/* Calls fn for each row of table in primary-key order (id, or key/name);
- * fn returning non-zero stops the walk and is returned. */
+/* Calls fn for each row of table in primary-key order (id, or key/name;
+ * text keys in byte order, as memcmp: PostgreSQL needs COLLATE "C"), the
+ * same on every backend, so that `mlc store migrate` can checksum both
+ * sides; fn returning non-zero stops the walk and is returned. */
 int store_export(struct store *st, enum store_table table,
                  int (*fn)(const struct store_row *r, void *ctx), void *ctx,
                  struct mlc_err *e);

@@ -1827,6 +1827,515 @@ static void test_lease_list_release_owner(void **state)
     assert_int_equal(store_job_release_owner(f->st, "", &n, &e), MLC_EINVAL);
 }
 
+/* ---- moving an installation: export and import ------------------------- */
+
+/* Every field of every row as text, NULL apart from "", blobs in hex: two
+ * stores hold the same rows exactly when their dumps are equal. */
+struct dump {
+    char  *buf;
+    size_t len, cap;
+};
+
+static void dump_add(struct dump *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void dump_add(struct dump *d, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0);
+    if (d->len + (size_t)n + 1 > d->cap) {
+        d->cap = (d->len + (size_t)n + 1) * 2;
+        d->buf = realloc(d->buf, d->cap);
+        assert_non_null(d->buf);
+    }
+    va_start(ap, fmt);
+    vsnprintf(d->buf + d->len, d->cap - d->len, fmt, ap);
+    va_end(ap);
+    d->len += (size_t)n;
+}
+
+static void dump_str(struct dump *d, const char *s)
+{
+    if (s == NULL)
+        dump_add(d, "N|");
+    else
+        dump_add(d, "S%zu:%s|", strlen(s), s);
+}
+
+static int dump_row(const struct store_row *r, void *ctx)
+{
+    struct dump *d = ctx;
+
+    switch (r->table) {
+    case STORE_TABLE_EVENTS:
+        dump_add(d, "%lld|", (long long)r->u.event.id);
+        dump_str(d, r->u.event.source);
+        dump_str(d, r->u.event.dedupe_key);
+        dump_str(d, r->u.event.kind);
+        dump_str(d, r->u.event.resource);
+        dump_str(d, r->u.event.payload);
+        dump_add(d, "%lld|", (long long)r->u.event.received_at);
+        break;
+    case STORE_TABLE_JOBS:
+        dump_add(d, "%lld|%d|%d|%lld|%lld|%lld|%lld|", (long long)r->u.job.id,
+                 (int)r->u.job.state, r->u.job.attempts, (long long)r->u.job.run_at,
+                 (long long)r->u.job.lease_until, (long long)r->u.job.created_at,
+                 (long long)r->u.job.updated_at);
+        dump_str(d, r->u.job.kind);
+        dump_str(d, r->u.job.key);
+        dump_str(d, r->u.job.payload);
+        dump_str(d, r->u.job.owner);
+        dump_str(d, r->u.job.last_error);
+        dump_str(d, r->u.job.paused_on);
+        break;
+    case STORE_TABLE_LEDGER:
+        dump_str(d, r->u.ledger.key);
+        dump_str(d, r->u.ledger.kind);
+        dump_str(d, r->u.ledger.entity);
+        dump_add(d, "%d|%lld|%lld|%lld|%lld|", (int)r->u.ledger.state,
+                 (long long)r->u.ledger.doc_number, (long long)r->u.ledger.batch,
+                 (long long)r->u.ledger.created_at, (long long)r->u.ledger.updated_at);
+        dump_str(d, r->u.ledger.doc_type);
+        dump_str(d, r->u.ledger.doc_company);
+        dump_str(d, r->u.ledger.request);
+        break;
+    case STORE_TABLE_AUDIT:
+        dump_add(d, "%lld|%lld|", (long long)r->u.audit.id, (long long)r->u.audit.at);
+        dump_str(d, r->u.audit.actor);
+        dump_str(d, r->u.audit.entity);
+        dump_str(d, r->u.audit.action);
+        dump_str(d, r->u.audit.outcome);
+        dump_str(d, r->u.audit.detail);
+        break;
+    case STORE_TABLE_WATERMARKS:
+        dump_str(d, r->u.watermark.name);
+        dump_str(d, r->u.watermark.value);
+        dump_add(d, "%lld|", (long long)r->u.watermark.updated_at);
+        break;
+    case STORE_TABLE_SECRETS:
+        dump_str(d, r->u.secret.name);
+        dump_add(d, "%zu:", r->u.secret.len);
+        for (size_t i = 0; i < r->u.secret.len; i++)
+            dump_add(d, "%02x", ((const unsigned char *)r->u.secret.blob)[i]);
+        dump_add(d, "|%lld|", (long long)r->u.secret.updated_at);
+        break;
+    default:
+        fail_msg("row of unknown table %d", (int)r->table);
+    }
+    dump_add(d, "\n");
+    return 0;
+}
+
+/* The dump of one table; the caller frees it. */
+static char *dump_table(struct store *st, enum store_table t)
+{
+    struct dump d = {0};
+    struct mlc_err e = {0};
+
+    dump_add(&d, "%s\n", store_table_name(t));
+    assert_int_equal(store_export(st, t, dump_row, &d, &e), MLC_OK);
+    return d.buf;
+}
+
+static int import_into(const struct store_row *r, void *ctx)
+{
+    struct mlc_err e = {0};
+    int rc = store_import(ctx, r, &e);
+
+    if (rc != MLC_OK)
+        print_error("store_import: %s\n", e.msg);
+    return rc;
+}
+
+/* Every table of src into dst, one transaction per table. */
+static void copy_store(struct store *src, struct store *dst)
+{
+    struct mlc_err e = {0};
+
+    for (int t = 0; t < STORE_TABLE_COUNT; t++) {
+        assert_int_equal(store_tx_begin(dst, &e), MLC_OK);
+        assert_int_equal(store_export(src, (enum store_table)t, import_into, dst, &e),
+                         MLC_OK);
+        assert_int_equal(store_tx_commit(dst, &e), MLC_OK);
+    }
+    assert_int_equal(store_import_finish(dst, &e), MLC_OK);
+}
+
+static const unsigned char nul_blob[] = { 0, 'a', 0, 0xff, 0 };
+
+/* A store with every table filled through the API, and every kind of
+ * value: NULL next to "", a blob with NUL bytes and an empty one, a
+ * running job with its owner and lease, a paused one, held and done. */
+static void seed_every_table(struct fx *f)
+{
+    struct store_event ev = { .source = "bigcommerce", .dedupe_key = "d1",
+                              .kind = "store/order/updated", .resource = "order:7",
+                              .payload = NULL };
+    struct store_audit a = { .actor = "cli", .entity = "order:7", .action = "post",
+                             .outcome = "ok", .detail = NULL };
+    struct mlc_err e = {0};
+    struct store_job j;
+    int64_t held, paused;
+    bool ins;
+
+    assert_int_equal(store_event_ingest(f->st, &ev, "order.sync", &ins, &e), MLC_OK);
+    ev.dedupe_key = "d2";
+    ev.payload = "";
+    ev.resource = "order:8";
+    f->now += 5;
+    assert_int_equal(store_event_ingest(f->st, &ev, NULL, &ins, &e), MLC_OK);
+
+    assert_int_equal(store_job_enqueue(f->st, "noop", "n:empty", "", 0, NULL, NULL, &e),
+                     MLC_OK);
+    held = enqueue(f, "noop", "n:held");
+    paused = enqueue(f, "noop", "n:paused");
+    enqueue(f, "noop", "n:running");
+    /* Claims take the oldest first: order:7 (id 1), n:empty (2), n:held
+     * (3), n:paused (4), n:running (5), which stays running. */
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(claim(f, "w:1", NULL, 60000, &j), MLC_OK);
+        assert_int_equal(j.id, i + 1);
+        if (j.id == held)
+            assert_int_equal(store_job_hold(f->st, j.id, "w:1", "no map", &e), MLC_OK);
+        else if (j.id == paused)
+            assert_int_equal(store_job_pause(f->st, j.id, "w:1", "jde", "down", 60000, &e),
+                             MLC_OK);
+        else if (strcmp(j.key, "n:running") != 0)
+            assert_int_equal(store_job_done(f->st, j.id, "w:1", &e), MLC_OK);
+        store_job_clear(&j);
+    }
+
+    assert_int_equal(store_ledger_begin(f->st, "BC7S", "sale", "order:7", NULL, &e), MLC_OK);
+    assert_int_equal(store_ledger_mark_posted(f->st, "BC7S", "JE", "00001", 4711, 99, &e),
+                     MLC_OK);
+    assert_int_equal(store_ledger_begin(f->st, "BC10S", "sale", "order:10", "", &e), MLC_OK);
+    assert_int_equal(store_ledger_mark_unknown(f->st, "BC10S", &e), MLC_OK);
+    assert_int_equal(store_ledger_begin(f->st, "BC9S", "sale", "order:9", "{\"l\":1}", &e),
+                     MLC_OK);
+
+    assert_int_equal(store_audit_add(f->st, &a, &e), MLC_OK);
+    a.detail = "";
+    f->now += 1;
+    assert_int_equal(store_audit_add(f->st, &a, &e), MLC_OK);
+
+    assert_int_equal(store_watermark_set(f->st, "orders", "", &e), MLC_OK);
+    assert_int_equal(store_watermark_set(f->st, "catalog", "2026-01-01", &e), MLC_OK);
+
+    assert_int_equal(store_secret_put(f->st, "bc_token", nul_blob, sizeof(nul_blob), &e),
+                     MLC_OK);
+    assert_int_equal(store_secret_put(f->st, "empty", nul_blob, 0, &e), MLC_OK);
+}
+
+/* Opens a second, empty store beside the fixture's; close and unlink with
+ * close_second. */
+static struct store *open_second(struct fx *f, char *path, size_t cap)
+{
+    struct store *st = NULL;
+    struct mlc_err e = {0};
+
+    snprintf(path, cap, "%s/second.db", f->dir);
+    assert_int_equal(store_open(path, &st, &e), MLC_OK);
+    store_set_clock(st, fake_clock, &f->now);
+    return st;
+}
+
+static void close_second(struct store *st, const char *path)
+{
+    store_close(st);
+    unlink_db(path);
+}
+
+/* Every table out of one store and into another comes back identical:
+ * ids, states, attempts, owners, leases, times, NULL apart from "", blobs
+ * with NUL bytes. */
+static void test_export_import_round_trip(void **state)
+{
+    struct fx *f = *state;
+    struct mlc_err e = {0};
+    struct store_job j;
+    struct store_ledger l;
+    void *blob = NULL;
+    size_t len = 0;
+    char path[160];
+    struct store *dst;
+    int rows = 0;
+
+    seed_every_table(f);
+    dst = open_second(f, path, sizeof(path));
+    f->now += 100000; /* imports keep the times they carry */
+    copy_store(f->st, dst);
+    for (int t = 0; t < STORE_TABLE_COUNT; t++) {
+        char *a = dump_table(f->st, (enum store_table)t);
+        char *b = dump_table(dst, (enum store_table)t);
+
+        assert_string_equal(a, b);
+        for (const char *p = a; (p = strchr(p, '\n')) != NULL; p++)
+            rows++;
+        free(a);
+        free(b);
+    }
+    /* 6 table names + 2 events + 5 jobs + 3 ledger + 2 audit + 2 + 2 */
+    assert_int_equal(rows, 6 + 2 + 5 + 3 + 2 + 2 + 2);
+
+    /* Spot checks through the ordinary readers of the target. */
+    assert_int_equal(store_job_get(dst, 2, &j, &e), MLC_OK);
+    assert_string_equal(j.key, "n:empty");
+    assert_non_null(j.payload);
+    assert_string_equal(j.payload, "");
+    assert_int_equal(j.state, STORE_JOB_DONE);
+    store_job_clear(&j);
+    assert_int_equal(store_job_get(dst, 3, &j, &e), MLC_OK);
+    assert_null(j.payload);
+    assert_int_equal(j.state, STORE_JOB_HELD);
+    assert_string_equal(j.last_error, "no map");
+    store_job_clear(&j);
+    assert_int_equal(store_job_get(dst, 4, &j, &e), MLC_OK);
+    assert_int_equal(j.state, STORE_JOB_READY);
+    assert_string_equal(j.paused_on, "jde");
+    store_job_clear(&j);
+    assert_int_equal(store_job_get(dst, 5, &j, &e), MLC_OK);
+    assert_int_equal(j.state, STORE_JOB_RUNNING);
+    assert_string_equal(j.owner, "w:1");
+    assert_int_equal(j.lease_until, T0 + 5 + 60000);
+    assert_int_equal(j.attempts, 1);
+    store_job_clear(&j);
+    assert_int_equal(store_ledger_get(dst, "BC7S", &l, &e), MLC_OK);
+    assert_int_equal(l.state, STORE_LEDGER_POSTED);
+    assert_int_equal(l.doc_number, 4711);
+    assert_null(l.request);
+    store_ledger_clear(&l);
+    assert_int_equal(store_ledger_get(dst, "BC10S", &l, &e), MLC_OK);
+    assert_int_equal(l.state, STORE_LEDGER_UNKNOWN);
+    assert_string_equal(l.request, "");
+    assert_null(l.doc_type);
+    store_ledger_clear(&l);
+    assert_int_equal(store_secret_get(dst, "bc_token", &blob, &len, &e), MLC_OK);
+    assert_int_equal(len, sizeof(nul_blob));
+    assert_memory_equal(blob, nul_blob, sizeof(nul_blob));
+    free(blob);
+    assert_int_equal(store_secret_get(dst, "empty", &blob, &len, &e), MLC_OK);
+    assert_int_equal(len, 0);
+    free(blob);
+    close_second(dst, path);
+}
+
+struct row_keys {
+    char names[8][32];
+    int  n;
+};
+
+static int collect_key(const struct store_row *r, void *ctx)
+{
+    struct row_keys *k = ctx;
+
+    assert_true(k->n < 8);
+    snprintf(k->names[k->n++], sizeof(k->names[0]), "%s",
+             r->table == STORE_TABLE_LEDGER ? r->u.ledger.key : r->u.watermark.name);
+    return 0;
+}
+
+static int stop_after_one(const struct store_row *r, void *ctx)
+{
+    (void)r;
+    (*(int *)ctx)++;
+    return 7;
+}
+
+/* Primary-key order, text keys in byte order (what a second backend must
+ * reproduce for the checksums to agree); a callback's non-zero stops the
+ * walk and comes back. */
+static void test_export_order(void **state)
+{
+    struct fx *f = *state;
+    struct mlc_err e = {0};
+    struct row_keys k = {0};
+    int calls = 0;
+
+    assert_int_equal(store_ledger_begin(f->st, "b", "sale", "order:1", NULL, &e), MLC_OK);
+    assert_int_equal(store_ledger_begin(f->st, "B", "sale", "order:1", NULL, &e), MLC_OK);
+    assert_int_equal(store_ledger_begin(f->st, "a", "sale", "order:1", NULL, &e), MLC_OK);
+    assert_int_equal(store_ledger_begin(f->st, "BC10S", "sale", "order:1", NULL, &e), MLC_OK);
+    assert_int_equal(store_ledger_begin(f->st, "BC9S", "sale", "order:1", NULL, &e), MLC_OK);
+    assert_int_equal(store_export(f->st, STORE_TABLE_LEDGER, collect_key, &k, &e), MLC_OK);
+    assert_int_equal(k.n, 5);
+    assert_string_equal(k.names[0], "B");
+    assert_string_equal(k.names[1], "BC10S");
+    assert_string_equal(k.names[2], "BC9S");
+    assert_string_equal(k.names[3], "a");
+    assert_string_equal(k.names[4], "b");
+
+    assert_int_equal(store_export(f->st, STORE_TABLE_LEDGER, stop_after_one, &calls, &e), 7);
+    assert_int_equal(calls, 1);
+    /* The walk's statement was reset: the next one starts over. */
+    calls = 0;
+    assert_int_equal(store_export(f->st, STORE_TABLE_LEDGER, stop_after_one, &calls, &e), 7);
+    assert_int_equal(calls, 1);
+    calls = 0;
+    assert_int_equal(store_export(f->st, STORE_TABLE_AUDIT, stop_after_one, &calls, &e),
+                     MLC_OK);
+    assert_int_equal(calls, 0);
+    assert_int_equal(store_export(f->st, STORE_TABLE_COUNT, stop_after_one, &calls, &e),
+                     MLC_EINVAL);
+}
+
+/* Imported ids are kept; after store_import_finish new rows get ids past
+ * them. */
+static void test_import_keeps_ids(void **state)
+{
+    struct fx *f = *state;
+    struct mlc_err e = {0};
+    struct store_row r;
+    struct store_audit a = { .actor = "cli", .entity = "x", .action = "a", .outcome = "ok" };
+    struct store_event ev = { .source = "cli", .dedupe_key = "new", .kind = "k",
+                              .resource = "noop:1" };
+    struct store_job j;
+    int64_t id = 0;
+    bool ins;
+    char *d;
+
+    memset(&r, 0, sizeof(r));
+    r.table = STORE_TABLE_JOBS;
+    r.u.job = (struct store_job){ .id = 41, .kind = "noop", .key = "k:41",
+                                  .state = STORE_JOB_DONE, .attempts = 3,
+                                  .run_at = 5, .created_at = 1, .updated_at = 2 };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_OK);
+    memset(&r, 0, sizeof(r));
+    r.table = STORE_TABLE_AUDIT;
+    r.u.audit = (struct store_audit){ .id = 99, .at = 12, .actor = "worker:1",
+                                      .entity = "order:1", .action = "post",
+                                      .outcome = "ok" };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_OK);
+    memset(&r, 0, sizeof(r));
+    r.table = STORE_TABLE_EVENTS;
+    r.u.event = (struct store_event_row){ .id = 7, .source = "bigcommerce",
+                                          .dedupe_key = "old", .kind = "k",
+                                          .received_at = 3 };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_OK);
+    assert_int_equal(store_import_finish(f->st, &e), MLC_OK);
+
+    assert_int_equal(store_job_get(f->st, 41, &j, &e), MLC_OK);
+    assert_int_equal(j.attempts, 3);
+    assert_int_equal(j.run_at, 5);
+    assert_int_equal(j.state, STORE_JOB_DONE);
+    store_job_clear(&j);
+    assert_int_equal(store_job_enqueue(f->st, "noop", "k:new", NULL, 0, &id, NULL, &e),
+                     MLC_OK);
+    assert_int_equal(id, 42);
+    assert_int_equal(store_audit_add(f->st, &a, &e), MLC_OK);
+    d = dump_table(f->st, STORE_TABLE_AUDIT);
+    assert_non_null(strstr(d, "\n99|12|"));
+    assert_non_null(strstr(d, "\n100|"));
+    free(d);
+    assert_int_equal(store_event_ingest(f->st, &ev, "noop", &ins, &e), MLC_OK);
+    assert_true(ins);
+    d = dump_table(f->st, STORE_TABLE_EVENTS);
+    assert_non_null(strstr(d, "\n7|"));
+    assert_non_null(strstr(d, "\n8|"));
+    free(d);
+}
+
+/* A taken key is MLC_EEXIST naming it, and inside a transaction undoes
+ * only that row. */
+static void test_import_taken_key(void **state)
+{
+    struct fx *f = *state;
+    struct mlc_err e = {0};
+    struct store_row r;
+    char *d;
+
+    seed_every_table(f);
+    memset(&r, 0, sizeof(r));
+    r.table = STORE_TABLE_LEDGER;
+    r.u.ledger = (struct store_ledger){ .key = "BC7S", .kind = "sale", .entity = "order:7",
+                                        .state = STORE_LEDGER_PENDING };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_EEXIST);
+    assert_non_null(strstr(e.msg, "BC7S"));
+
+    memset(&r, 0, sizeof(r));
+    r.table = STORE_TABLE_JOBS;
+    r.u.job = (struct store_job){ .id = 1, .kind = "noop", .key = "fresh",
+                                  .state = STORE_JOB_DONE };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_EEXIST);
+    assert_non_null(strstr(e.msg, "id 1"));
+    /* A second READY job of one kind and key cannot exist either. */
+    r.u.job = (struct store_job){ .id = 500, .kind = "noop", .key = "n:paused",
+                                  .state = STORE_JOB_READY };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_EEXIST);
+
+    memset(&r, 0, sizeof(r));
+    r.table = STORE_TABLE_EVENTS;
+    r.u.event = (struct store_event_row){ .id = 300, .source = "x", .dedupe_key = "d1",
+                                          .kind = "k" };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_EEXIST);
+    assert_non_null(strstr(e.msg, "d1"));
+
+    memset(&r, 0, sizeof(r));
+    r.table = STORE_TABLE_AUDIT;
+    r.u.audit = (struct store_audit){ .id = 1, .actor = "a", .entity = "b", .action = "c",
+                                      .outcome = "d" };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_EEXIST);
+
+    memset(&r, 0, sizeof(r));
+    r.table = STORE_TABLE_WATERMARKS;
+    r.u.watermark = (struct store_watermark_row){ .name = "orders", .value = "x" };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_EEXIST);
+
+    memset(&r, 0, sizeof(r));
+    r.table = STORE_TABLE_SECRETS;
+    r.u.secret = (struct store_secret_row){ .name = "bc_token", .blob = "x", .len = 1 };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_EEXIST);
+
+    /* In a transaction: the refused row leaves the others in place. */
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    r.u.secret = (struct store_secret_row){ .name = "new_one", .blob = "y", .len = 1 };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_OK);
+    r.u.secret.name = "bc_token";
+    assert_int_equal(store_import(f->st, &r, &e), MLC_EEXIST);
+    assert_int_equal(store_tx_commit(f->st, &e), MLC_OK);
+    d = dump_table(f->st, STORE_TABLE_SECRETS);
+    assert_non_null(strstr(d, "S7:new_one|1:79|"));
+    assert_non_null(strstr(d, "S8:bc_token|5:006100ff00|"));
+    free(d);
+}
+
+/* Rows a table cannot hold are refused, and nothing is written. */
+static void test_import_bad_rows(void **state)
+{
+    struct fx *f = *state;
+    struct mlc_err e = {0};
+    struct store_row r;
+    int calls = 0;
+
+    memset(&r, 0, sizeof(r));
+    r.table = STORE_TABLE_JOBS;
+    r.u.job = (struct store_job){ .id = 1, .kind = "noop", .key = "k",
+                                  .state = (enum store_job_state)42 };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_EINVAL);
+    r.u.job.state = STORE_JOB_DONE;
+    r.u.job.kind = NULL; /* NOT NULL column */
+    assert_int_not_equal(store_import(f->st, &r, &e), MLC_OK);
+    memset(&r, 0, sizeof(r));
+    r.table = STORE_TABLE_LEDGER;
+    r.u.ledger = (struct store_ledger){ .key = "K", .kind = "sale", .entity = "order:1",
+                                        .state = (enum store_ledger_state)9 };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_EINVAL);
+    memset(&r, 0, sizeof(r));
+    r.table = STORE_TABLE_SECRETS;
+    r.u.secret = (struct store_secret_row){ .name = "s", .blob = NULL, .len = 3 };
+    assert_int_equal(store_import(f->st, &r, &e), MLC_EINVAL);
+    r.table = STORE_TABLE_COUNT;
+    assert_int_equal(store_import(f->st, &r, &e), MLC_EINVAL);
+    for (int t = 0; t < STORE_TABLE_COUNT; t++)
+        assert_int_equal(store_export(f->st, (enum store_table)t, stop_after_one, &calls, &e),
+                         MLC_OK);
+    assert_int_equal(calls, 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1866,6 +2375,11 @@ int main(void)
         T(test_named_leases),
         T(test_lease_fences_tx),
         T(test_lease_list_release_owner),
+        T(test_export_import_round_trip),
+        T(test_export_order),
+        T(test_import_keeps_ids),
+        T(test_import_taken_key),
+        T(test_import_bad_rows),
     };
 #undef T
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
