@@ -5,7 +5,7 @@
  * statements bind named parameters (:name), which is SQLite syntax: libpq
  * numbers them ($1), so a PostgreSQL backend keeps its own texts. What is
  * SQLite-only beyond that is marked "SQLite:" where it occurs. The column
- * lists (sqlite_int.h) are plain SQL that a second backend can share.
+ * lists (store_sql.h) are plain SQL that both backends share.
  */
 #include "store/sqlite_int.h"
 
