@@ -17,7 +17,7 @@ BUILD   ?= build/$(VARIANT)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-PKGS := libcurl libmicrohttpd jansson yaml-0.1 libsodium sqlite3
+PKGS := libcurl libmicrohttpd jansson yaml-0.1 libsodium sqlite3 libpq
 TEST_PKGS := cmocka
 
 # Dependency check: when a pkg-config module is missing, run scripts/install-deps

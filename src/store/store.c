@@ -187,15 +187,21 @@ static bool has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+bool store_url_is_pg(const char *url)
+{
+    return url != NULL && (has_prefix(url, "postgresql://") ||
+                           has_prefix(url, "postgres://"));
+}
+
 /* The URL may carry a password: messages never repeat it. */
 int store_sqlite_path(const char *url, const char **path, struct mlc_err *e)
 {
     *path = url;
     if (url == NULL || url[0] == '\0')
         return mlc_err_set(e, MLC_EINVAL, "store: empty store URL");
-    if (has_prefix(url, "postgresql://") || has_prefix(url, "postgres://"))
+    if (store_url_is_pg(url))
         return mlc_err_set(e, MLC_EINVAL,
-                           "store: PostgreSQL store not built yet");
+                           "store: a PostgreSQL URL is not a SQLite file");
     if (has_prefix(url, "sqlite://"))
         *path = url + strlen("sqlite://");
     else if (has_prefix(url, "sqlite:"))
@@ -209,7 +215,20 @@ int store_sqlite_path(const char *url, const char **path, struct mlc_err *e)
     return MLC_OK;
 }
 
-int store_open(const char *url, struct store **out, struct mlc_err *e)
+/* A password in a PostgreSQL URL: user:password@ before the host, or a
+ * password= parameter. */
+static bool pg_url_has_password(const char *url)
+{
+    const char *rest = strstr(url, "://") + 3;
+    const char *end = rest + strcspn(rest, "/?#");
+    const char *at = memchr(rest, '@', (size_t)(end - rest));
+
+    return (at != NULL && memchr(rest, ':', (size_t)(at - rest)) != NULL) ||
+           strstr(url, "password=") != NULL;
+}
+
+int store_open_with(const char *url, const char *password_ref,
+                    struct store **out, struct mlc_err *e)
 {
     const char *path = NULL;
     int rc;
@@ -217,9 +236,21 @@ int store_open(const char *url, struct store **out, struct mlc_err *e)
     if (out == NULL)
         return mlc_err_set(e, MLC_EINVAL, "store: no output handle");
     *out = NULL;
+    if (store_url_is_pg(url)) {
+        if (pg_url_has_password(url))
+            return mlc_err_set(e, MLC_EINVAL, "store: the PostgreSQL URL must "
+                               "not contain a password (use store.password_ref, "
+                               "~/.pgpass or PGPASSFILE)");
+        return store_pg_open(url, password_ref, out, e);
+    }
     if ((rc = store_sqlite_path(url, &path, e)) != MLC_OK)
         return rc;
     return store_sqlite_open(path, out, e);
+}
+
+int store_open(const char *url, struct store **out, struct mlc_err *e)
+{
+    return store_open_with(url, NULL, out, e);
 }
 
 void store_close(struct store *st)

@@ -30,9 +30,19 @@ struct store;
 typedef int64_t (*store_clock_fn)(void *ctx);
 
 /* Opens (creating and migrating as needed) the store at url: a file path or
- * "sqlite:PATH" for SQLite; "postgresql://..." is reserved for PostgreSQL
- * (MLC_EINVAL with a clear message until it exists). *out: caller closes. */
+ * "sqlite:PATH" for SQLite, or a libpq URI "postgresql://user@host/db?..."
+ * for PostgreSQL (TLS as its sslmode says). A URL with a password is
+ * refused (MLC_EINVAL; the message never repeats it). *out: caller
+ * closes. */
 int store_open(const char *url, struct store **out, struct mlc_err *e);
+/* store_open with where PostgreSQL's password is (store.password_ref):
+ * "file:PATH", a file nobody else may write and the world may not read
+ * (0600 or 0640), or "systemd:NAME", the service's systemd credential
+ * $CREDENTIALS_DIRECTORY/NAME (LoadCredential=). Its first line is the
+ * password, read again at each (re)connect. NULL or "": libpq's own
+ * sources (PGPASSFILE, ~/.pgpass). SQLite ignores it. */
+int store_open_with(const char *url, const char *password_ref,
+                    struct store **out, struct mlc_err *e);
 void store_close(struct store *st); /* NULL-safe; rolls back an open tx */
 
 /* One daemon per SQLite file. store_lock takes the store's daemon lock: an

@@ -49,6 +49,8 @@ int store_lock(const char *url, struct store_lock **out, struct mlc_err *e)
     int fd, rc;
 
     *out = NULL;
+    if (store_url_is_pg(url))
+        return MLC_OK; /* several daemons share it, through leases */
     if ((rc = store_sqlite_path(url, &path, e)) != MLC_OK)
         return rc;
     if (strcmp(path, ":memory:") == 0)

@@ -637,8 +637,8 @@ static void test_err_other_values(void **state)
 {
     (void)state;
     expect_err(BASE "store:\n  url: postgresql://mlc:s3cret@db/mlc\n",
-               "mlc.yaml:18: store.url: must not contain a password (use PostgreSQL's "
-               "password file, ~/.pgpass or PGPASSFILE)");
+               "mlc.yaml:18: store.url: must not contain a password (put it in a file "
+               "named by store.password_ref, or in ~/.pgpass or PGPASSFILE)");
     expect_err(BASE "store:\n  url: mysql://db/mlc\n",
                "mlc.yaml:18: store.url: expected a SQLite file path or a postgresql:// URL");
     expect_err(BASE "server:\n  listen: 127.0.0.1:70000\n",
