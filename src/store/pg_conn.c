@@ -121,6 +121,14 @@ static int connect_fail(struct pg_store *s, struct mlc_err *e)
     return mlc_err_set(e, code, "store: cannot connect to PostgreSQL: %s", msg);
 }
 
+/* The server's notices (NOTICE, WARNING outside an error) would go to
+ * stderr by default, outside the log's format; none of ours needs one. */
+static void drop_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 /*
  * The URL is expanded where "dbname" stands; keywords before it are
  * defaults the URL may override, keywords after it win. The password
@@ -151,6 +159,7 @@ int pg_connect(struct pg_store *s, struct mlc_err *e)
     s->conn = PQconnectdbParams(keys, vals, 1);
     explicit_bzero(password, sizeof(password));
     if (!pg_conn_ok(s))
-        rc = connect_fail(s, e);
+        return connect_fail(s, e);
+    PQsetNoticeProcessor(s->conn, drop_notice, NULL);
     return rc;
 }

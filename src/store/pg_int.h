@@ -143,7 +143,7 @@ int pg_password_read(const char *ref, char *buf, size_t cap,
 
 /* ---- one statement at a time (pg_query.c) ------------------------------ */
 
-#define PG_MAX_PARAMS 12
+#define PG_MAX_PARAMS 16
 
 /* A query in progress: binds record the first failure (out of memory, too
  * many parameters), pg_q_exec reports it or runs the statement; the rows
