@@ -3,8 +3,12 @@
  *
  * A struct store is one connection to the state store; use one per thread.
  * The SQLite implementation (sqlite_*.c) is the embedded default; the
- * PostgreSQL one (pg_*.c) serves several processes through the same vtable
- * (store_impl.h) without touching any caller. The store knows no API: it keeps inbound
+ * PostgreSQL one (pg_*.c, on libpq) serves several processes through the
+ * same vtable (store_impl.h) without touching any caller, and gives the
+ * same guarantees across them (one live job per kind and key, fenced
+ * ledger writes, named leases; see pg_int.h for how). A lost PostgreSQL
+ * connection fails the call with MLC_EIO and the next call reconnects.
+ * The store knows no API: it keeps inbound
  * events, jobs, watermarks, the posting ledger, the audit trail and secrets
  * (ciphertext only) as plain data.
  *
