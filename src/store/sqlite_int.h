@@ -113,6 +113,7 @@ enum sq_id {
     SQ_SECRET_PUT, SQ_SECRET_GET, SQ_SECRET_DELETE, SQ_SECRET_LIST,
     SQ_JOB_PAUSE_MARK, SQ_JOBS_RESUME, SQ_JOBS_PAUSED, SQ_JOBS_PAUSED_ALL,
     SQ_LEASE_TAKE, SQ_LEASE_CHECK, SQ_LEASE_DROP, SQ_LEASE_GET,
+    SQ_SHARED_GET, SQ_SHARED_PUT,
     SQ_COUNT
 };
 
@@ -307,7 +308,6 @@ int sq_lease_drop(struct store *st, const char *name, const char *holder,
 int sq_lease_get(struct store *st, const char *name, struct store_lease *out,
                  struct mlc_err *e);
 
-/* Not built yet on SQLite: MLC_ESTATE naming the operation. */
 int sq_shared_update(struct store *st, const char *name, store_shared_fn fn,
                      void *ctx, struct mlc_err *e);
 int sq_export_rows(struct store *st, enum store_table table,

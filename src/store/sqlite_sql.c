@@ -287,4 +287,13 @@ const char *const sq_sql[SQ_COUNT] = {
         " WHERE name = :name AND holder = :holder",
     [SQ_LEASE_GET] =
         "SELECT " LEASE_COLS " FROM leases WHERE name = :name",
+
+    /* Read and written back in one transaction (BEGIN IMMEDIATE here, so
+     * the read already holds the write lock; FOR UPDATE on PostgreSQL). */
+    [SQ_SHARED_GET] = "SELECT value FROM shared WHERE name = :name",
+    [SQ_SHARED_PUT] =
+        "INSERT INTO shared (name, value, updated_at)"
+        " VALUES (:name, :value, :now)"
+        " ON CONFLICT (name) DO UPDATE"
+        "   SET value = excluded.value, updated_at = excluded.updated_at",
 };
