@@ -1,0 +1,431 @@
+/*
+ * pacer_shared: the pacer's shared mode (see pacer.h): the record that every
+ * process updates, its encoding, and pacing alone while it is out of reach.
+ *
+ * The record, version 1: the bytes PACER_REC_MAGIC, PACER_REC_VERSION, then
+ * LEB128 varints (signed ones zigzag): flags (have_window, have_grant,
+ * probe), run429, run_bare, quota, window_ms, left, win_granted, reset_at
+ * (the base), blocked_until, last_grant and basis as differences from the
+ * base, the in-flight entries (count, then at - base and n each) and the
+ * members (count, then id and seen - base each). About 40 bytes with
+ * nothing in flight, 730 at most, under STORE_SHARED_MAX (1024). A reader
+ * that finds a newer version leaves the record alone and paces alone.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bc/pacer_int.h"
+#include "core/log.h"
+
+#define REC_MAX          1024 /* = STORE_SHARED_MAX, which bc cannot see */
+#define MEMBER_REFRESH_MS 1000 /* a member's time is rewritten this often */
+
+/* ---- encoding ------------------------------------------------------------ */
+
+struct wbuf {
+    unsigned char *b;
+    size_t         cap, n;
+};
+
+struct rbuf {
+    const unsigned char *b;
+    size_t               n, i;
+    bool                 bad;
+};
+
+static void put_u(struct wbuf *w, uint64_t v)
+{
+    do {
+        unsigned char byte = (unsigned char)(v & 0x7f);
+
+        v >>= 7;
+        if (v != 0)
+            byte |= 0x80;
+        if (w->n < w->cap)
+            w->b[w->n] = byte;
+        w->n++;
+    } while (v != 0);
+}
+
+static void put_s(struct wbuf *w, int64_t v)
+{
+    put_u(w, v < 0 ? ~((uint64_t)v << 1) : (uint64_t)v << 1);
+}
+
+/* t - base without overflow traps: times are far from the limits, and a
+ * corrupt record only decodes to nonsense, never to undefined behaviour. */
+static int64_t diff(int64_t t, int64_t base)
+{
+    return (int64_t)((uint64_t)t - (uint64_t)base);
+}
+
+static int64_t add(int64_t base, int64_t d)
+{
+    return (int64_t)((uint64_t)base + (uint64_t)d);
+}
+
+static uint64_t get_u(struct rbuf *r)
+{
+    uint64_t v = 0;
+
+    for (unsigned shift = 0;; shift += 7) {
+        unsigned char byte;
+
+        if (r->i >= r->n || shift > 63) {
+            r->bad = true;
+            return 0;
+        }
+        byte = r->b[r->i++];
+        v |= (uint64_t)(byte & 0x7f) << shift;
+        if ((byte & 0x80) == 0)
+            return v;
+    }
+}
+
+static int64_t get_s(struct rbuf *r)
+{
+    uint64_t u = get_u(r);
+
+    return (u & 1) ? (int64_t)~(u >> 1) : (int64_t)(u >> 1);
+}
+
+long pacer_rec_encode(const struct pacer_state *s, unsigned char *buf,
+                      size_t cap)
+{
+    struct wbuf w = { buf, cap, 0 };
+    int64_t base = s->reset_at;
+
+    put_u(&w, PACER_REC_MAGIC);
+    put_u(&w, PACER_REC_VERSION);
+    put_u(&w, (s->have_window ? 1u : 0u) | (s->have_grant ? 2u : 0u) |
+              (s->probe ? 4u : 0u));
+    put_u(&w, s->run429);
+    put_u(&w, s->run_bare);
+    put_s(&w, s->quota);
+    put_s(&w, s->window_ms);
+    put_s(&w, s->left);
+    put_s(&w, s->win_granted);
+    put_s(&w, base);
+    put_s(&w, diff(s->blocked_until, base));
+    put_s(&w, diff(s->last_grant, base));
+    put_s(&w, diff(s->basis, base));
+    put_u(&w, (uint64_t)s->nfl);
+    for (int i = 0; i < s->nfl; i++) {
+        put_s(&w, diff(s->fl[i].at, base));
+        put_u(&w, (uint64_t)s->fl[i].n);
+    }
+    put_u(&w, (uint64_t)s->nmem);
+    for (int i = 0; i < s->nmem; i++) {
+        put_u(&w, s->mem[i].id);
+        put_s(&w, diff(s->mem[i].seen, base));
+    }
+    return w.n <= cap ? (long)w.n : -1;
+}
+
+int pacer_rec_decode(struct pacer_state *s, const unsigned char *buf,
+                     size_t len)
+{
+    struct rbuf r = { buf, len, 0, false };
+    uint64_t flags, n;
+    int64_t base;
+
+    memset(s, 0, sizeof(*s));
+    if (get_u(&r) != PACER_REC_MAGIC || r.bad)
+        return MLC_EPARSE;
+    n = get_u(&r);
+    if (r.bad || n == 0)
+        return MLC_EPARSE;
+    if (n > PACER_REC_VERSION)
+        return MLC_ESTATE;
+    flags = get_u(&r);
+    s->have_window = (flags & 1) != 0;
+    s->have_grant = (flags & 2) != 0;
+    s->probe = (flags & 4) != 0;
+    s->run429 = (unsigned)(get_u(&r) & 0xff);
+    s->run_bare = (unsigned)(get_u(&r) & 0xff);
+    s->quota = get_s(&r);
+    s->window_ms = get_s(&r);
+    s->left = get_s(&r);
+    s->win_granted = get_s(&r);
+    base = get_s(&r);
+    s->reset_at = base;
+    s->blocked_until = add(base, get_s(&r));
+    s->last_grant = add(base, get_s(&r));
+    s->basis = add(base, get_s(&r));
+    n = get_u(&r);
+    if (r.bad || n > PACER_FL_MAX || s->quota <= 0 || s->window_ms <= 0)
+        return MLC_EPARSE;
+    s->nfl = (int)n;
+    for (int i = 0; i < s->nfl; i++) {
+        s->fl[i].at = add(base, get_s(&r));
+        s->fl[i].n = (int64_t)get_u(&r);
+        if (s->fl[i].n <= 0)
+            r.bad = true;
+    }
+    n = get_u(&r);
+    if (r.bad || n > PACER_MEMBERS_MAX)
+        return MLC_EPARSE;
+    s->nmem = (int)n;
+    for (int i = 0; i < s->nmem; i++) {
+        s->mem[i].id = (uint32_t)get_u(&r);
+        s->mem[i].seen = add(base, get_s(&r));
+    }
+    return r.bad || r.i != r.n ? MLC_EPARSE : MLC_OK;
+}
+
+/* ---- members ------------------------------------------------------------- */
+
+static int64_t member_ttl(const struct pacer_state *s)
+{
+    return 2 * s->window_ms;
+}
+
+int64_t pacer_members_live(const struct pacer_state *s, int64_t now)
+{
+    int64_t n = 0;
+
+    for (int i = 0; i < s->nmem; i++)
+        if (s->mem[i].seen >= now - member_ttl(s))
+            n++;
+    return n;
+}
+
+/* Notes that id used the record at now (rewritten once a second at most,
+ * so that a refused poll usually leaves the record as it was). */
+static void member_seen(struct pacer_state *s, uint32_t id, int64_t now)
+{
+    int j = 0, oldest = 0;
+
+    for (int i = 0; i < s->nmem; i++)
+        if (s->mem[i].seen >= now - member_ttl(s) || s->mem[i].id == id)
+            s->mem[j++] = s->mem[i];
+    s->nmem = j;
+    for (int i = 0; i < s->nmem; i++) {
+        if (s->mem[i].id != id)
+            continue;
+        if (now - s->mem[i].seen >= MEMBER_REFRESH_MS || now < s->mem[i].seen)
+            s->mem[i].seen = now;
+        return;
+    }
+    if (s->nmem == PACER_MEMBERS_MAX) {
+        for (int i = 1; i < s->nmem; i++)
+            if (s->mem[i].seen < s->mem[oldest].seen)
+                oldest = i;
+        s->mem[oldest] = (struct pacer_member){ id, now };
+        return;
+    }
+    s->mem[s->nmem++] = (struct pacer_member){ id, now };
+}
+
+/* ---- one update of the record --------------------------------------------- */
+
+struct rec_call {
+    struct pacer            *p;
+    int64_t                  now;
+    bool                     acquire;
+    /* acquire */
+    bool                     granted;
+    int64_t                  wait, ticket;
+    /* response */
+    int64_t                  answered; /* grant time, -1: observation only */
+    const struct pacer_obs  *obs;
+    /* what happened */
+    bool                     ran, unchanged, newer, corrupt;
+    struct pacer_state       s;
+};
+
+/* Runs inside the store's transaction: no I/O, no lock taken. */
+static int rec_fn(void *buf, size_t *len, size_t cap, void *ctx)
+{
+    struct rec_call *c = ctx;
+    struct pacer *p = c->p;
+    struct pacer_core core = { .o = &p->o, .shared = true };
+    unsigned char out[REC_MAX];
+    long n;
+    int rc = MLC_OK;
+
+    c->ran = true;
+    if (*len > 0)
+        rc = pacer_rec_decode(&c->s, buf, *len);
+    if (rc == MLC_ESTATE) {
+        c->newer = true;
+        return MLC_ESTATE;
+    }
+    if (*len == 0 || rc != MLC_OK) {
+        c->corrupt = rc != MLC_OK;
+        pacer_state_init(&c->s, &p->o);
+    }
+    if (c->acquire)
+        c->granted = pacer_core_try(&c->s, &core, c->now, &c->wait, &c->ticket);
+    else
+        pacer_core_response(&c->s, &core, c->now, c->answered, c->obs);
+    member_seen(&c->s, p->sh.member, c->now);
+    n = pacer_rec_encode(&c->s, out, cap < sizeof(out) ? cap : sizeof(out));
+    if (n < 0)
+        return MLC_ETOOBIG;
+    if ((size_t)n == *len && memcmp(out, buf, (size_t)n) == 0) {
+        c->unchanged = true; /* nothing to write: the cheap rollback */
+        return MLC_ESTATE;
+    }
+    memcpy(buf, out, (size_t)n);
+    *len = (size_t)n;
+    return MLC_OK;
+}
+
+/* One update; true when the record was read (and written when needed). */
+static bool rec_call(struct pacer *p, struct rec_call *c, struct mlc_err *e)
+{
+    int rc;
+
+    c->p = p;
+    rc = p->sh.update(p->sh.ctx, rec_fn, c, e);
+    if (rc != MLC_OK && !(c->ran && c->unchanged)) {
+        p->st.failures++;
+        if (c->newer)
+            mlc_err_set(e, MLC_ESTATE, "the request budget record \"%s\" is of a newer "
+                        "version than this mlc writes", PACER_RECORD);
+        return false;
+    }
+    if (c->corrupt)
+        log_warn("bc", "request budget record unreadable: started afresh",
+                 LF_STR("record", PACER_RECORD));
+    p->mirror = c->s;
+    p->have_mirror = true;
+    p->st.updates++;
+    p->st.members = pacer_members_live(&c->s, c->now);
+    p->st.left = c->s.have_window ? c->s.left : -1;
+    return true;
+}
+
+/* ---- pacing alone ---------------------------------------------------------- */
+
+/* Our share of a window while the record is away: the processes seen in
+ * it lately, plus one for a process that may have joined since. */
+static int64_t fallback_share(const struct pacer *p)
+{
+    int64_t members = p->st.members > 0 ? p->st.members : 1;
+    int64_t share = (p->s.quota - p->o.reserve) / (members + 1);
+
+    return share > 0 ? share : 1;
+}
+
+static void enter_fallback(struct pacer *p, int64_t now,
+                           const struct mlc_err *e)
+{
+    p->retry_at = now + PACER_STORE_RETRY_MS;
+    if (p->fallback)
+        return;
+    p->fallback = true;
+    if (p->have_mirror) {
+        p->s = p->mirror;
+        p->s.nfl = 0;
+        p->s.nmem = 0;
+    } else {
+        pacer_state_init(&p->s, &p->o);
+    }
+    p->s.in_flight = p->mine;
+    p->s.win_granted = 0;
+    log_warn("bc", "request budget record out of reach: pacing alone on a share",
+             LF_STR("record", PACER_RECORD), LF_INT("share", fallback_share(p)),
+             LF_INT("window_ms", p->s.window_ms), LF_ERR(e));
+}
+
+static bool fallback_try(struct pacer *p, int64_t now, int64_t *wait,
+                         struct pacer_grant *g)
+{
+    struct pacer_core c = { .o = &p->o, .cap = fallback_share(p) };
+    int64_t t;
+
+    if (!pacer_core_try(&p->s, &c, now, wait, &t)) {
+        if (*wait > p->retry_at - now)
+            *wait = p->retry_at - now > 1 ? p->retry_at - now : 1;
+        return false;
+    }
+    p->st.granted++;
+    p->st.fallback_granted++;
+    p->mine++;
+    *g = (struct pacer_grant){ t, PACER_GRANT_FALLBACK };
+    return true;
+}
+
+/* ---- shared entry points (p->mu held) -------------------------------------- */
+
+bool pacer_shared_try(struct pacer *p, int64_t now, int64_t *wait,
+                      struct pacer_grant *g)
+{
+    struct mlc_err e = { 0 };
+
+    if (!p->fallback || now >= p->retry_at) {
+        struct rec_call c = { .now = now, .acquire = true };
+
+        if (rec_call(p, &c, &e)) {
+            if (p->fallback) {
+                p->fallback = false;
+                log_info("bc", "request budget record reachable again",
+                         LF_STR("record", PACER_RECORD));
+            }
+            *wait = c.wait;
+            if (!c.granted)
+                return false;
+            p->st.granted++;
+            p->mine++;
+            *g = (struct pacer_grant){ c.ticket, PACER_GRANT_SHARED };
+            return true;
+        }
+        enter_fallback(p, now, &e);
+    }
+    return fallback_try(p, now, wait, g);
+}
+
+void pacer_shared_response(struct pacer *p, int64_t now,
+                           const struct pacer_grant *g,
+                           const struct pacer_obs *obs)
+{
+    struct pacer_core alone = { .o = &p->o };
+    struct mlc_err e = { 0 };
+    bool ours = g != NULL && g->where != PACER_GRANT_NONE;
+
+    if (!p->fallback) {
+        /* A grant made alone is not in the record's in-flight list; its
+         * answer is news all the same. */
+        struct rec_call c = {
+            .now = now, .obs = obs,
+            .answered = g != NULL && g->where == PACER_GRANT_SHARED ? g->at : -1,
+        };
+
+        if (rec_call(p, &c, &e))
+            goto out;
+        enter_fallback(p, now, &e);
+    }
+    pacer_core_response(&p->s, &alone, now, ours ? 0 : -1, obs);
+    p->st.left = p->s.have_window ? p->s.left : -1;
+out:
+    if (ours && p->mine > 0)
+        p->mine--;
+}
+
+int pacer_new_shared(const struct pacer_opts *o, const struct pacer_share *sh,
+                     struct pacer **out, struct mlc_err *e)
+{
+    int rc;
+
+    *out = NULL;
+    if (sh == NULL || sh->update == NULL)
+        return mlc_err_set(e, MLC_EINVAL, "shared rate pacer: no record to share");
+    rc = pacer_new(o, out, e);
+    if (rc != MLC_OK)
+        return rc;
+    (*out)->shared = true;
+    (*out)->sh = *sh;
+    if ((*out)->sh.member == 0) {
+        uint32_t id = 0;
+
+        if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id))
+            id = (uint32_t)getpid() ^ (uint32_t)pacer_wall_ms();
+        (*out)->sh.member = id != 0 ? id : 1;
+    }
+    return MLC_OK;
+}
