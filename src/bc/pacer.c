@@ -150,17 +150,26 @@ static void fl_add(struct pacer_state *s, int64_t t)
     s->fl[s->nfl++] = (struct pacer_fl){ key, 1 };
 }
 
-static void fl_remove(struct pacer_state *s, int64_t t)
+/* Forgets one answered grant. Not found: it was pruned (counted in "left"
+ * already, or too old), or merged into the entry just after it. */
+static void fl_remove(struct pacer_state *s, int64_t t, int64_t now)
 {
     int64_t key = fl_key(t);
+    int at = -1;
 
-    for (int i = 0; i < s->nfl; i++) {
-        if (s->fl[i].at != key)
-            continue;
-        if (--s->fl[i].n <= 0)
-            s->fl[i] = s->fl[--s->nfl];
+    if (key + PACER_FL_QUANT_MS - 1 <= s->basis ||
+        key + PACER_FL_QUANT_MS - 1 < now - s->window_ms)
         return;
+    for (int i = 0; i < s->nfl; i++) {
+        if (s->fl[i].at == key) {
+            at = i;
+            break;
+        }
+        if (s->fl[i].at > key && (at < 0 || s->fl[i].at < s->fl[at].at))
+            at = i;
     }
+    if (at >= 0 && --s->fl[at].n <= 0)
+        s->fl[at] = s->fl[--s->nfl];
 }
 
 int64_t pacer_core_in_flight(const struct pacer_state *s,
@@ -281,7 +290,7 @@ static enum merge merge_window(struct pacer_state *s,
         /* First news, a later window, or a reset sooner than we assumed
          * (our refill estimate was off, or a straggler from the previous
          * window whose reset is about now): believe the server. */
-        if (!s->have_window || r > s->reset_at + tol)
+        if (s->have_window && r > s->reset_at + tol)
             s->win_granted = 0;
         s->have_window = true;
         s->left = left;
@@ -320,7 +329,7 @@ void pacer_core_response(struct pacer_state *s, const struct pacer_core *c,
                          const struct pacer_obs *obs)
 {
     if (c->shared && ticket >= 0)
-        fl_remove(s, ticket);
+        fl_remove(s, ticket, now);
     else if (!c->shared && ticket >= 0 && s->in_flight > 0)
         s->in_flight--;
     if (obs->quota > 0)
@@ -383,7 +392,8 @@ static bool try_grant(struct pacer *p, int64_t now, int64_t *wait,
     if (g == NULL)
         g = &scratch;
     *g = (struct pacer_grant){ -1, PACER_GRANT_NONE };
-    return p->shared ? pacer_shared_try(p, now, wait, g)
+    return p->shared ? pacer_shared_try(p, now, wait, g,
+                                        p->line != NULL && p->line->next != NULL)
                      : local_try(p, now, wait, g);
 }
 
@@ -431,8 +441,7 @@ void pacer_on_grant_response_at(struct pacer *p, int64_t now_ms,
 {
     pthread_mutex_lock(&p->mu);
     on_response(p, now_ms, g, obs);
-    p->next_poll = 0; /* the news may let a waiter go */
-    pthread_cond_broadcast(&p->cv);
+    pthread_cond_broadcast(&p->cv); /* the news may let a waiter go */
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -461,45 +470,103 @@ void pacer_on_response(struct pacer *p, const struct pacer_obs *obs)
     pacer_on_grant_response(p, NULL, obs);
 }
 
-/* Shared mode: one thread of the process polls the record at a time; the
- * others sleep until the time it was told (p->next_poll), so that waiting
- * threads do not each cost a transaction. */
-int pacer_acquire_grant(struct pacer *p, int64_t max_wait_ms,
-                        struct pacer_grant *g, struct mlc_err *e)
+static void wait_until(struct pacer *p, int64_t until)
+{
+    struct timespec ts;
+
+    ts.tv_sec = (time_t)(until / 1000);
+    ts.tv_nsec = (long)(until % 1000) * 1000000L;
+    pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+}
+
+static int too_long(int64_t wait, int64_t max_wait_ms, struct mlc_err *e)
+{
+    return mlc_err_set(e, MLC_ETIMEOUT,
+                       "BigCommerce rate limit: next request allowed in %lld ms, "
+                       "over the %lld ms allowed to wait",
+                       (long long)wait, (long long)max_wait_ms);
+}
+
+/* One process: every waiter asks the in-memory state, woken by responses. */
+static int local_acquire(struct pacer *p, int64_t max_wait_ms,
+                         struct pacer_grant *g, struct mlc_err *e)
 {
     int64_t now = pacer_now_ms(), wait;
     int64_t deadline = max_wait_ms < 0 ? INT64_MAX : now + max_wait_ms;
+
+    for (;;) {
+        if (p->stopping)
+            return mlc_err_set(e, MLC_ESTATE, "rate pacer stopped");
+        now = pacer_now_ms();
+        if (try_grant(p, now, &wait, g))
+            return MLC_OK;
+        if (wait > deadline - now)
+            return too_long(wait, max_wait_ms, e);
+        wait_until(p, now + wait);
+    }
+}
+
+static void line_leave(struct pacer *p, struct pacer_waiter *w)
+{
+    struct pacer_waiter **pp = &p->line;
+
+    while (*pp != w)
+        pp = &(*pp)->next;
+    *pp = w->next;
+    if (pp == &p->line)
+        pthread_cond_broadcast(&p->cv); /* the next one is first now */
+}
+
+/* Shared mode: the threads of the process wait in line and only the first
+ * asks the record, at the time it was told (or when a response of ours
+ * came), so that waiting threads cost no transactions and none is passed
+ * over by luckier ones. */
+static int shared_acquire(struct pacer *p, int64_t max_wait_ms,
+                          struct pacer_grant *g, struct mlc_err *e)
+{
+    int64_t now = pacer_now_ms(), wait;
+    int64_t deadline = max_wait_ms < 0 ? INT64_MAX : now + max_wait_ms;
+    struct pacer_waiter me = { NULL }, **tail = &p->line;
     int rc = MLC_OK;
 
-    pthread_mutex_lock(&p->mu);
+    while (*tail != NULL)
+        tail = &(*tail)->next;
+    *tail = &me;
     for (;;) {
-        struct timespec ts;
-        int64_t until;
-
         if (p->stopping) {
             rc = mlc_err_set(e, MLC_ESTATE, "rate pacer stopped");
             break;
         }
         now = pacer_now_ms();
-        if (p->shared && now < p->next_poll) {
-            wait = p->next_poll - now;
-        } else if (try_grant(p, clock_of(p), &wait, g)) {
-            break;
-        } else if (p->shared && wait <= deadline - now) {
-            p->next_poll = now + wait;
+        if (p->line != &me) {
+            if (now >= deadline) {
+                rc = mlc_err_set(e, MLC_ETIMEOUT, "BigCommerce rate limit: still in line "
+                                 "after the %lld ms allowed to wait", (long long)max_wait_ms);
+                break;
+            }
+            wait_until(p, deadline);
+            continue;
         }
+        if (try_grant(p, clock_of(p), &wait, g))
+            break;
         if (wait > deadline - now) {
-            rc = mlc_err_set(e, MLC_ETIMEOUT,
-                             "BigCommerce rate limit: next request allowed in %lld ms, "
-                             "over the %lld ms allowed to wait",
-                             (long long)wait, (long long)max_wait_ms);
+            rc = too_long(wait, max_wait_ms, e);
             break;
         }
-        until = now + wait;
-        ts.tv_sec = (time_t)(until / 1000);
-        ts.tv_nsec = (long)(until % 1000) * 1000000L;
-        pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+        wait_until(p, now + wait);
     }
+    line_leave(p, &me);
+    return rc;
+}
+
+int pacer_acquire_grant(struct pacer *p, int64_t max_wait_ms,
+                        struct pacer_grant *g, struct mlc_err *e)
+{
+    int rc;
+
+    pthread_mutex_lock(&p->mu);
+    rc = p->shared ? shared_acquire(p, max_wait_ms, g, e)
+                   : local_acquire(p, max_wait_ms, g, e);
     pthread_mutex_unlock(&p->mu);
     return rc;
 }

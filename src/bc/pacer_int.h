@@ -20,6 +20,8 @@
 #define PACER_FL_MAX      32   /* grant-time entries in flight */
 #define PACER_FL_QUANT_MS 16   /* grants this close share an entry */
 #define PACER_MEMBERS_MAX 16   /* processes remembered in the record */
+#define PACER_TURN_HOLD_MS 50  /* a grant waits this long for the process
+                                  whose turn it is */
 
 /* Grants not yet answered, by grant time (shared mode). */
 struct pacer_fl {
@@ -27,11 +29,12 @@ struct pacer_fl {
     int64_t n;
 };
 
-/* A process that used the record lately (its fair share when the record is
- * out of reach). */
+/* A process that used the record lately: how many share the quota (each
+ * one's share when the record is out of reach), and whose turn it is. */
 struct pacer_member {
     uint32_t id;
     int64_t  seen;
+    int64_t  waiting; /* since when it waits for a grant; 0: it does not */
 };
 
 struct pacer_state {
@@ -55,6 +58,8 @@ struct pacer_state {
     struct pacer_fl fl[PACER_FL_MAX];
     int      nmem;
     struct pacer_member mem[PACER_MEMBERS_MAX];
+    int64_t  avail_since;   /* a grant waits for the longest waiter since;
+                               0: none does */
 };
 
 /* How the core runs on a state. */
@@ -92,6 +97,11 @@ int pacer_rec_decode(struct pacer_state *s, const unsigned char *buf,
 
 /* ---- the pacer object --------------------------------------------------- */
 
+/* A thread in line for a grant (shared mode), on its own stack. */
+struct pacer_waiter {
+    struct pacer_waiter *next;
+};
+
 struct pacer {
     pthread_mutex_t    mu;     /* everything below; the record's update */
     pthread_cond_t     cv;     /* signalled on responses and shutdown */
@@ -107,15 +117,16 @@ struct pacer {
     bool               have_mirror;
     bool               fallback;     /* pacing alone on s */
     int64_t            retry_at;     /* wall: next try of the record */
-    int64_t            next_poll;    /* monotonic: no poll of the record
-                                        before (another thread was told
-                                        to wait until then) */
+    struct pacer_waiter *line;       /* threads waiting for a grant, in
+                                        order; the first asks the record */
     int64_t            mine;         /* our grants not yet answered */
 };
 
 /* Shared mode (pacer_shared.c), p->mu held. */
+/* more: another thread of this process waits too (it keeps our place in
+ * the queue of processes). */
 bool pacer_shared_try(struct pacer *p, int64_t now, int64_t *wait,
-                      struct pacer_grant *g);
+                      struct pacer_grant *g, bool more);
 void pacer_shared_response(struct pacer *p, int64_t now,
                            const struct pacer_grant *g,
                            const struct pacer_obs *obs);

@@ -5,11 +5,13 @@
  * The record, version 1: the bytes PACER_REC_MAGIC, PACER_REC_VERSION, then
  * LEB128 varints (signed ones zigzag): flags (have_window, have_grant,
  * probe), run429, run_bare, quota, window_ms, left, win_granted, reset_at
- * (the base), blocked_until, last_grant and basis as differences from the
- * base, the in-flight entries (count, then at - base and n each) and the
- * members (count, then id and seen - base each). About 40 bytes with
- * nothing in flight, 730 at most, under STORE_SHARED_MAX (1024). A reader
- * that finds a newer version leaves the record alone and paces alone.
+ * (the base), blocked_until, last_grant, basis and avail_since as
+ * differences from the base (an optional time is 0 when unset, else its
+ * zigzag difference + 1), the in-flight entries (count, then at - base and
+ * n each) and the members (count, then id, seen - base and the optional
+ * waiting each). About 40 bytes with nothing in flight, 900 at most, under
+ * STORE_SHARED_MAX (1024). A reader that finds a newer version leaves the
+ * record alone and paces alone.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,29 @@ struct rbuf {
     bool                 bad;
 };
 
+static uint64_t zigzag(int64_t v)
+{
+    return v < 0 ? ~((uint64_t)v << 1) : (uint64_t)v << 1;
+}
+
+static int64_t unzigzag(uint64_t u)
+{
+    return (u & 1) ? (int64_t)~(u >> 1) : (int64_t)(u >> 1);
+}
+
+/* t - base and base + d without overflow traps: times are far from the
+ * limits, and a corrupt record only decodes to nonsense, never to undefined
+ * behaviour. */
+static int64_t diff(int64_t t, int64_t base)
+{
+    return (int64_t)((uint64_t)t - (uint64_t)base);
+}
+
+static int64_t add(int64_t base, int64_t d)
+{
+    return (int64_t)((uint64_t)base + (uint64_t)d);
+}
+
 static void put_u(struct wbuf *w, uint64_t v)
 {
     do {
@@ -52,19 +77,13 @@ static void put_u(struct wbuf *w, uint64_t v)
 
 static void put_s(struct wbuf *w, int64_t v)
 {
-    put_u(w, v < 0 ? ~((uint64_t)v << 1) : (uint64_t)v << 1);
+    put_u(w, zigzag(v));
 }
 
-/* t - base without overflow traps: times are far from the limits, and a
- * corrupt record only decodes to nonsense, never to undefined behaviour. */
-static int64_t diff(int64_t t, int64_t base)
+/* An optional time: 0 when unset, else its difference from base + 1. */
+static void put_opt(struct wbuf *w, int64_t t, int64_t base)
 {
-    return (int64_t)((uint64_t)t - (uint64_t)base);
-}
-
-static int64_t add(int64_t base, int64_t d)
-{
-    return (int64_t)((uint64_t)base + (uint64_t)d);
+    put_u(w, t == 0 ? 0 : zigzag(diff(t, base)) + 1);
 }
 
 static uint64_t get_u(struct rbuf *r)
@@ -87,9 +106,14 @@ static uint64_t get_u(struct rbuf *r)
 
 static int64_t get_s(struct rbuf *r)
 {
+    return unzigzag(get_u(r));
+}
+
+static int64_t get_opt(struct rbuf *r, int64_t base)
+{
     uint64_t u = get_u(r);
 
-    return (u & 1) ? (int64_t)~(u >> 1) : (int64_t)(u >> 1);
+    return u == 0 ? 0 : add(base, unzigzag(u - 1));
 }
 
 long pacer_rec_encode(const struct pacer_state *s, unsigned char *buf,
@@ -112,6 +136,7 @@ long pacer_rec_encode(const struct pacer_state *s, unsigned char *buf,
     put_s(&w, diff(s->blocked_until, base));
     put_s(&w, diff(s->last_grant, base));
     put_s(&w, diff(s->basis, base));
+    put_opt(&w, s->avail_since, base);
     put_u(&w, (uint64_t)s->nfl);
     for (int i = 0; i < s->nfl; i++) {
         put_s(&w, diff(s->fl[i].at, base));
@@ -121,6 +146,7 @@ long pacer_rec_encode(const struct pacer_state *s, unsigned char *buf,
     for (int i = 0; i < s->nmem; i++) {
         put_u(&w, s->mem[i].id);
         put_s(&w, diff(s->mem[i].seen, base));
+        put_opt(&w, s->mem[i].waiting, base);
     }
     return w.n <= cap ? (long)w.n : -1;
 }
@@ -155,6 +181,7 @@ int pacer_rec_decode(struct pacer_state *s, const unsigned char *buf,
     s->blocked_until = add(base, get_s(&r));
     s->last_grant = add(base, get_s(&r));
     s->basis = add(base, get_s(&r));
+    s->avail_since = get_opt(&r, base);
     n = get_u(&r);
     if (r.bad || n > PACER_FL_MAX || s->quota <= 0 || s->window_ms <= 0)
         return MLC_EPARSE;
@@ -172,11 +199,12 @@ int pacer_rec_decode(struct pacer_state *s, const unsigned char *buf,
     for (int i = 0; i < s->nmem; i++) {
         s->mem[i].id = (uint32_t)get_u(&r);
         s->mem[i].seen = add(base, get_s(&r));
+        s->mem[i].waiting = get_opt(&r, base);
     }
     return r.bad || r.i != r.n ? MLC_EPARSE : MLC_OK;
 }
 
-/* ---- members ------------------------------------------------------------- */
+/* ---- members and turns ------------------------------------------------------ */
 
 static int64_t member_ttl(const struct pacer_state *s)
 {
@@ -193,9 +221,11 @@ int64_t pacer_members_live(const struct pacer_state *s, int64_t now)
     return n;
 }
 
-/* Notes that id used the record at now (rewritten once a second at most,
- * so that a refused poll usually leaves the record as it was). */
-static void member_seen(struct pacer_state *s, uint32_t id, int64_t now)
+/* Notes that id used the record at now (its time is rewritten once a
+ * second at most, so that a refused poll usually leaves the record as it
+ * was); forgets members gone for two windows. Returns id's entry. */
+static struct pacer_member *member_seen(struct pacer_state *s, uint32_t id,
+                                        int64_t now)
 {
     int j = 0, oldest = 0;
 
@@ -208,16 +238,41 @@ static void member_seen(struct pacer_state *s, uint32_t id, int64_t now)
             continue;
         if (now - s->mem[i].seen >= MEMBER_REFRESH_MS || now < s->mem[i].seen)
             s->mem[i].seen = now;
-        return;
+        return &s->mem[i];
     }
     if (s->nmem == PACER_MEMBERS_MAX) {
         for (int i = 1; i < s->nmem; i++)
             if (s->mem[i].seen < s->mem[oldest].seen)
                 oldest = i;
-        s->mem[oldest] = (struct pacer_member){ id, now };
-        return;
+        s->mem[oldest] = (struct pacer_member){ id, now, 0 };
+        return &s->mem[oldest];
     }
-    s->mem[s->nmem++] = (struct pacer_member){ id, now };
+    s->mem[s->nmem] = (struct pacer_member){ id, now, 0 };
+    return &s->mem[s->nmem++];
+}
+
+/* Whether another process has waited longer than me for a grant. */
+static bool someone_before(const struct pacer_state *s,
+                           const struct pacer_member *me, int64_t now)
+{
+    int64_t mine = me->waiting != 0 ? me->waiting : now + 1;
+
+    for (int i = 0; i < s->nmem; i++)
+        if (&s->mem[i] != me && s->mem[i].waiting != 0 && s->mem[i].waiting < mine)
+            return true;
+    return false;
+}
+
+/* The turn of those who waited longer than me has passed: they wait anew,
+ * at the back. */
+static void skip_before(struct pacer_state *s, const struct pacer_member *me,
+                        int64_t now)
+{
+    int64_t mine = me->waiting != 0 ? me->waiting : now + 1;
+
+    for (int i = 0; i < s->nmem; i++)
+        if (&s->mem[i] != me && s->mem[i].waiting != 0 && s->mem[i].waiting < mine)
+            s->mem[i].waiting = 0;
 }
 
 /* ---- one update of the record --------------------------------------------- */
@@ -227,6 +282,7 @@ struct rec_call {
     int64_t                  now;
     bool                     acquire;
     /* acquire */
+    bool                     more;     /* another of our threads waits */
     bool                     granted;
     int64_t                  wait, ticket;
     /* response */
@@ -236,6 +292,49 @@ struct rec_call {
     bool                     ran, unchanged, newer, corrupt;
     struct pacer_state       s;
 };
+
+/*
+ * A grant, in turn: processes that were refused queue by the time of their
+ * first refusal, and a grant that comes free goes to the one that waited
+ * longest. Everyone polls at the time it was told, so that one is there
+ * within milliseconds; if it is not there within PACER_TURN_HOLD_MS (it
+ * died, or gave up), whoever asks takes the grant and the late ones queue
+ * again at the back. Without turns, the process nearest to the store would
+ * win every race and the others could starve.
+ */
+static void acquire_in_turn(struct rec_call *c, const struct pacer_core *core,
+                            struct pacer_member *me)
+{
+    struct pacer_state *s = &c->s;
+    struct pacer_state next = *s;
+    int64_t now = c->now;
+
+    c->granted = pacer_core_try(&next, core, now, &c->wait, &c->ticket);
+    if (c->granted && someone_before(s, me, now) &&
+        (s->avail_since == 0 || now - s->avail_since < PACER_TURN_HOLD_MS)) {
+        /* Free, but another's turn: hold it for them a moment. */
+        c->granted = false;
+        if (s->avail_since == 0 || s->avail_since > now)
+            s->avail_since = now;
+        c->wait = s->avail_since + PACER_TURN_HOLD_MS - now;
+        if (c->wait < 1)
+            c->wait = 1;
+        if (me->waiting == 0)
+            me->waiting = now;
+        return;
+    }
+    *s = next;
+    me = member_seen(s, c->p->sh.member, now);
+    if (!c->granted) {
+        s->avail_since = 0;
+        if (me->waiting == 0)
+            me->waiting = now;
+        return;
+    }
+    skip_before(s, me, now);
+    s->avail_since = 0;
+    me->waiting = c->more ? now : 0;
+}
 
 /* Runs inside the store's transaction: no I/O, no lock taken. */
 static int rec_fn(void *buf, size_t *len, size_t cap, void *ctx)
@@ -258,11 +357,12 @@ static int rec_fn(void *buf, size_t *len, size_t cap, void *ctx)
         c->corrupt = rc != MLC_OK;
         pacer_state_init(&c->s, &p->o);
     }
-    if (c->acquire)
-        c->granted = pacer_core_try(&c->s, &core, c->now, &c->wait, &c->ticket);
-    else
+    if (c->acquire) {
+        acquire_in_turn(c, &core, member_seen(&c->s, p->sh.member, c->now));
+    } else {
         pacer_core_response(&c->s, &core, c->now, c->answered, c->obs);
-    member_seen(&c->s, p->sh.member, c->now);
+        member_seen(&c->s, p->sh.member, c->now);
+    }
     n = pacer_rec_encode(&c->s, out, cap < sizeof(out) ? cap : sizeof(out));
     if (n < 0)
         return MLC_ETOOBIG;
@@ -354,12 +454,12 @@ static bool fallback_try(struct pacer *p, int64_t now, int64_t *wait,
 /* ---- shared entry points (p->mu held) -------------------------------------- */
 
 bool pacer_shared_try(struct pacer *p, int64_t now, int64_t *wait,
-                      struct pacer_grant *g)
+                      struct pacer_grant *g, bool more)
 {
     struct mlc_err e = { 0 };
 
     if (!p->fallback || now >= p->retry_at) {
-        struct rec_call c = { .now = now, .acquire = true };
+        struct rec_call c = { .now = now, .acquire = true, .more = more };
 
         if (rec_call(p, &c, &e)) {
             if (p->fallback) {
