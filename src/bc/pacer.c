@@ -441,7 +441,10 @@ void pacer_on_grant_response_at(struct pacer *p, int64_t now_ms,
 {
     pthread_mutex_lock(&p->mu);
     on_response(p, now_ms, g, obs);
-    pthread_cond_broadcast(&p->cv); /* the news may let a waiter go */
+    /* The news may let a waiter go: at once while probing. */
+    if (p->shared && (p->fallback || !p->mirror.have_window || p->mirror.probe))
+        p->next_at = 0;
+    pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -518,9 +521,10 @@ static void line_leave(struct pacer *p, struct pacer_waiter *w)
 }
 
 /* Shared mode: the threads of the process wait in line and only the first
- * asks the record, at the time it was told (or when a response of ours
- * came), so that waiting threads cost no transactions and none is passed
- * over by luckier ones. */
+ * asks the record, at the time the record said (after a refusal, or after
+ * the previous grant), or when a response of ours may change things (a
+ * probe answered), so that waiting threads cost no transactions and none is
+ * passed over by luckier ones. */
 static int shared_acquire(struct pacer *p, int64_t max_wait_ms,
                           struct pacer_grant *g, struct mlc_err *e)
 {
@@ -544,11 +548,17 @@ static int shared_acquire(struct pacer *p, int64_t max_wait_ms,
                                  "after the %lld ms allowed to wait", (long long)max_wait_ms);
                 break;
             }
-            wait_until(p, deadline);
+            wait_until(p, deadline - now < 1000 ? deadline : now + 1000);
             continue;
         }
-        if (try_grant(p, clock_of(p), &wait, g))
+        if (now < p->next_at) {
+            wait = p->next_at - now;
+        } else if (try_grant(p, clock_of(p), &wait, g)) {
+            p->next_at = now + p->after_grant;
             break;
+        } else {
+            p->next_at = now + wait;
+        }
         if (wait > deadline - now) {
             rc = too_long(wait, max_wait_ms, e);
             break;

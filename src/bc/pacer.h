@@ -119,6 +119,7 @@ struct pacer_stats {
     int64_t  left;        /* current estimate, -1 before any response */
     /* shared mode */
     uint64_t updates;     /* record updates that went through */
+    uint64_t unchanged;   /* of which wrote nothing (a refusal) */
     uint64_t failures;    /* record updates that failed */
     uint64_t fallback_granted; /* grants made pacing alone */
     bool     fallback;    /* pacing alone now */

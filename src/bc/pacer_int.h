@@ -119,6 +119,9 @@ struct pacer {
     int64_t            retry_at;     /* wall: next try of the record */
     struct pacer_waiter *line;       /* threads waiting for a grant, in
                                         order; the first asks the record */
+    int64_t            next_at;      /* monotonic: the first in line asks
+                                        no sooner (what the record said) */
+    int64_t            after_grant;  /* the last grant's next_wait */
     int64_t            mine;         /* our grants not yet answered */
 };
 

@@ -23,7 +23,6 @@
 #include "core/log.h"
 
 #define REC_MAX          1024 /* = STORE_SHARED_MAX, which bc cannot see */
-#define MEMBER_REFRESH_MS 1000 /* a member's time is rewritten this often */
 
 /* ---- encoding ------------------------------------------------------------ */
 
@@ -221,10 +220,9 @@ int64_t pacer_members_live(const struct pacer_state *s, int64_t now)
     return n;
 }
 
-/* Notes that id used the record at now (its time is rewritten once a
- * second at most, so that a refused poll usually leaves the record as it
- * was); forgets members gone for two windows. Returns id's entry. */
-static struct pacer_member *member_seen(struct pacer_state *s, uint32_t id,
+/* id's entry, made when missing; members gone for two windows are
+ * forgotten. Its time is set by member_touch. */
+static struct pacer_member *member_find(struct pacer_state *s, uint32_t id,
                                         int64_t now)
 {
     int j = 0, oldest = 0;
@@ -233,13 +231,9 @@ static struct pacer_member *member_seen(struct pacer_state *s, uint32_t id,
         if (s->mem[i].seen >= now - member_ttl(s) || s->mem[i].id == id)
             s->mem[j++] = s->mem[i];
     s->nmem = j;
-    for (int i = 0; i < s->nmem; i++) {
-        if (s->mem[i].id != id)
-            continue;
-        if (now - s->mem[i].seen >= MEMBER_REFRESH_MS || now < s->mem[i].seen)
-            s->mem[i].seen = now;
-        return &s->mem[i];
-    }
+    for (int i = 0; i < s->nmem; i++)
+        if (s->mem[i].id == id)
+            return &s->mem[i];
     if (s->nmem == PACER_MEMBERS_MAX) {
         for (int i = 1; i < s->nmem; i++)
             if (s->mem[i].seen < s->mem[oldest].seen)
@@ -251,22 +245,23 @@ static struct pacer_member *member_seen(struct pacer_state *s, uint32_t id,
     return &s->mem[s->nmem++];
 }
 
-/* Whether another process has waited longer than me for a grant. */
-static bool someone_before(const struct pacer_state *s,
-                           const struct pacer_member *me, int64_t now)
+/* How many waited longer than me for a grant (0: it is my turn). */
+static int ahead_of(const struct pacer_state *s, const struct pacer_member *me,
+                    int64_t now)
 {
     int64_t mine = me->waiting != 0 ? me->waiting : now + 1;
+    int n = 0;
 
     for (int i = 0; i < s->nmem; i++)
         if (&s->mem[i] != me && s->mem[i].waiting != 0 && s->mem[i].waiting < mine)
-            return true;
-    return false;
+            n++;
+    return n;
 }
 
 /* The turn of those who waited longer than me has passed: they wait anew,
  * at the back. */
-static void skip_before(struct pacer_state *s, const struct pacer_member *me,
-                        int64_t now)
+static void skip_ahead(struct pacer_state *s, const struct pacer_member *me,
+                       int64_t now)
 {
     int64_t mine = me->waiting != 0 ? me->waiting : now + 1;
 
@@ -285,6 +280,7 @@ struct rec_call {
     bool                     more;     /* another of our threads waits */
     bool                     granted;
     int64_t                  wait, ticket;
+    int64_t                  next_wait; /* granted: when to ask again */
     /* response */
     int64_t                  answered; /* grant time, -1: observation only */
     const struct pacer_obs  *obs;
@@ -293,30 +289,47 @@ struct rec_call {
     struct pacer_state       s;
 };
 
+/* How long after a grant at now the next one may follow (0: at once). */
+static int64_t wait_after_grant(const struct pacer_state *s,
+                                const struct pacer_core *core, int64_t now)
+{
+    struct pacer_state after = *s;
+    int64_t wait, t;
+
+    return pacer_core_try(&after, core, now, &wait, &t) ? 0 : wait;
+}
+
 /*
  * A grant, in turn: processes that were refused queue by the time of their
  * first refusal, and a grant that comes free goes to the one that waited
- * longest. Everyone polls at the time it was told, so that one is there
- * within milliseconds; if it is not there within PACER_TURN_HOLD_MS (it
- * died, or gave up), whoever asks takes the grant and the late ones queue
- * again at the back. Without turns, the process nearest to the store would
- * win every race and the others could starve.
+ * longest. Everyone asks again at the time it was told, so that one is
+ * there within milliseconds; if it is not there within PACER_TURN_HOLD_MS
+ * (it died, or gave up), the next in line takes the grant and the late one
+ * queues again at the back. The others come back for the grant after.
+ * Without turns the process nearest to the store would win every race and
+ * the others could starve.
  */
-static void acquire_in_turn(struct rec_call *c, const struct pacer_core *core,
-                            struct pacer_member *me)
+static void acquire_in_turn(struct rec_call *c, const struct pacer_core *core)
 {
     struct pacer_state *s = &c->s;
     struct pacer_state next = *s;
+    struct pacer_member *me = member_find(s, c->p->sh.member, c->now);
     int64_t now = c->now;
+    int ahead;
 
     c->granted = pacer_core_try(&next, core, now, &c->wait, &c->ticket);
-    if (c->granted && someone_before(s, me, now) &&
+    ahead = c->granted ? ahead_of(s, me, now) : 0;
+    if (ahead > 0 &&
         (s->avail_since == 0 || now - s->avail_since < PACER_TURN_HOLD_MS)) {
-        /* Free, but another's turn: hold it for them a moment. */
+        /* Free, but another's turn: hold it for them a moment. The next in
+         * line comes back when the hold ends, the others after that
+         * grant. */
         c->granted = false;
         if (s->avail_since == 0 || s->avail_since > now)
             s->avail_since = now;
         c->wait = s->avail_since + PACER_TURN_HOLD_MS - now;
+        if (ahead > 1 && wait_after_grant(&next, core, now) > c->wait)
+            c->wait = wait_after_grant(&next, core, now);
         if (c->wait < 1)
             c->wait = 1;
         if (me->waiting == 0)
@@ -324,24 +337,29 @@ static void acquire_in_turn(struct rec_call *c, const struct pacer_core *core,
         return;
     }
     *s = next;
-    me = member_seen(s, c->p->sh.member, now);
+    me = member_find(s, c->p->sh.member, now);
     if (!c->granted) {
         s->avail_since = 0;
         if (me->waiting == 0)
             me->waiting = now;
         return;
     }
-    skip_before(s, me, now);
+    skip_ahead(s, me, now);
     s->avail_since = 0;
     me->waiting = c->more ? now : 0;
+    c->next_wait = wait_after_grant(s, core, now);
 }
 
-/* Runs inside the store's transaction: no I/O, no lock taken. */
+/* Runs inside the store's transaction: no I/O, no lock taken. A member's
+ * time is set when the record is written anyway, and otherwise at most
+ * every quarter window (enough to count the processes), so that most
+ * refusals write nothing. */
 static int rec_fn(void *buf, size_t *len, size_t cap, void *ctx)
 {
     struct rec_call *c = ctx;
     struct pacer *p = c->p;
     struct pacer_core core = { .o = &p->o, .shared = true };
+    struct pacer_member *me;
     unsigned char out[REC_MAX];
     long n;
     int rc = MLC_OK;
@@ -357,19 +375,23 @@ static int rec_fn(void *buf, size_t *len, size_t cap, void *ctx)
         c->corrupt = rc != MLC_OK;
         pacer_state_init(&c->s, &p->o);
     }
-    if (c->acquire) {
-        acquire_in_turn(c, &core, member_seen(&c->s, p->sh.member, c->now));
-    } else {
+    if (c->acquire)
+        acquire_in_turn(c, &core);
+    else
         pacer_core_response(&c->s, &core, c->now, c->answered, c->obs);
-        member_seen(&c->s, p->sh.member, c->now);
-    }
-    n = pacer_rec_encode(&c->s, out, cap < sizeof(out) ? cap : sizeof(out));
-    if (n < 0)
-        return MLC_ETOOBIG;
-    if ((size_t)n == *len && memcmp(out, buf, (size_t)n) == 0) {
+    me = member_find(&c->s, p->sh.member, c->now);
+    if (cap > sizeof(out))
+        cap = sizeof(out);
+    n = pacer_rec_encode(&c->s, out, cap);
+    if (n >= 0 && (size_t)n == *len && memcmp(out, buf, (size_t)n) == 0 &&
+        c->now - me->seen < c->s.window_ms / 4 && c->now >= me->seen) {
         c->unchanged = true; /* nothing to write: the cheap rollback */
         return MLC_ESTATE;
     }
+    me->seen = c->now;
+    n = pacer_rec_encode(&c->s, out, cap);
+    if (n < 0)
+        return MLC_ETOOBIG;
     memcpy(buf, out, (size_t)n);
     *len = (size_t)n;
     return MLC_OK;
@@ -395,6 +417,8 @@ static bool rec_call(struct pacer *p, struct rec_call *c, struct mlc_err *e)
     p->mirror = c->s;
     p->have_mirror = true;
     p->st.updates++;
+    if (c->unchanged)
+        p->st.unchanged++;
     p->st.members = pacer_members_live(&c->s, c->now);
     p->st.left = c->s.have_window ? c->s.left : -1;
     return true;
@@ -470,6 +494,7 @@ bool pacer_shared_try(struct pacer *p, int64_t now, int64_t *wait,
             *wait = c.wait;
             if (!c.granted)
                 return false;
+            p->after_grant = c.next_wait;
             p->st.granted++;
             p->mine++;
             *g = (struct pacer_grant){ c.ticket, PACER_GRANT_SHARED };

@@ -756,10 +756,10 @@ static void test_shared_fallback_share(void **state)
     assert_true(granted >= 30 && granted <= 35);
     assert_int_equal((int64_t)st.fallback_granted, granted);
     /* Back: the record decides again (b and c queued first: their turn is
-     * held for them a moment). */
+     * held for them a moment, and a, third in line, comes back later). */
     r->down = false;
     assert_false(pacer_try_grant_at(a, end + 2000, &wait, &g));
-    assert_int_equal(wait, PACER_TURN_HOLD_MS);
+    assert_true(wait >= PACER_TURN_HOLD_MS);
     assert_true(pacer_try_grant_at(a, end + 2000 + wait, &wait, &g));
     assert_int_equal(g.where, PACER_GRANT_SHARED);
     pacer_get_stats(a, &st);
