@@ -32,16 +32,22 @@
  * through struct pacer_share: this module knows no store) on each grant
  * and each response, running the same decision logic as above on it. Times
  * in the record are wall-clock ms (clocks kept within skew_ms of each other
- * by NTP). Differences from one process:
+ * by NTP; times further ahead than a window are pulled back, with a
+ * warning). Differences from one process:
  *  - A window is assumed refilled only skew_ms after its reset time.
  *  - In flight is a list of grant times, not a count: a grant stops counting
  *    when it is answered, or once BigCommerce has answered a request granted
- *    more than arrive_ms after it (that answer's "left" already counts it),
- *    or once the window it was granted in has ended (it reached BigCommerce
- *    before the reset), or a window after it was granted. So the grants of
- *    a process that died mid-call cost the budget at most until the next
- *    answer, never beyond the window they were made in (one made within
- *    arrive_ms of a reset may count in the next window until an answer).
+ *    more than arrive_ms + skew_ms after it (that answer's "left" already
+ *    counts it), or once the window it was granted in has ended (it reached
+ *    BigCommerce before the reset), or a window after it was granted. So
+ *    the grants of a process that died mid-call cost the budget until the
+ *    next answer, never beyond the window they were made in (one made
+ *    within arrive_ms of a reset may count in the next window until an
+ *    answer; a probe nobody answers blocks for one window).
+ *  - Turns: a grant that comes free goes to the process that has waited
+ *    longest (held for it PACER_TURN_HOLD_MS), so that the process nearest
+ *    to the store does not win every race. Within a process, threads wait
+ *    in line and only the first asks the record, at the time it was told.
  *  - When the record cannot be read or written (store down, a record of a
  *    newer version), the process paces alone on its last copy, on at most
  *    a share of the window: (quota - reserve) / (processes seen + 1), and
@@ -105,6 +111,9 @@ enum { PACER_GRANT_NONE = 0, PACER_GRANT_LOCAL, PACER_GRANT_SHARED,
 /* How long a waiter sleeps before looking again while a probe is in flight
  * (a response wakes it earlier). */
 #define PACER_PROBE_RECHECK_MS 50
+/* Shared mode: how long a grant that came free waits for the process whose
+ * turn it is. */
+#define PACER_TURN_HOLD_MS 50
 /* Shared mode: how often a process pacing alone tries the record again. */
 #define PACER_STORE_RETRY_MS 1000
 /* Shared mode: the record's name in the state store. */

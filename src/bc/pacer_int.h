@@ -20,8 +20,6 @@
 #define PACER_FL_MAX      32   /* grant-time entries in flight */
 #define PACER_FL_QUANT_MS 16   /* grants this close share an entry */
 #define PACER_MEMBERS_MAX 16   /* processes remembered in the record */
-#define PACER_TURN_HOLD_MS 50  /* a grant waits this long for the process
-                                  whose turn it is */
 
 /* Grants not yet answered, by grant time (shared mode). */
 struct pacer_fl {
@@ -122,6 +120,7 @@ struct pacer {
     int64_t            next_at;      /* monotonic: the first in line asks
                                         no sooner (what the record said) */
     int64_t            after_grant;  /* the last grant's next_wait */
+    bool               warned_ahead; /* said the record's clock is ahead */
     int64_t            mine;         /* our grants not yet answered */
 };
 

@@ -285,9 +285,34 @@ struct rec_call {
     int64_t                  answered; /* grant time, -1: observation only */
     const struct pacer_obs  *obs;
     /* what happened */
-    bool                     ran, unchanged, newer, corrupt;
+    bool                     ran, unchanged, newer, corrupt, ahead;
     struct pacer_state       s;
 };
+
+/* Times no process could have written with a clock near ours: a window
+ * ends at most one window from now, a block lasts at most a window and the
+ * longest backoff. Pulled back, so that a host whose clock runs ahead
+ * cannot make the others wait for hours; true when something was. */
+static bool clamp_ahead(struct pacer_state *s, const struct pacer_opts *o,
+                        int64_t now)
+{
+    int64_t w = s->window_ms + o->skew_ms;
+    bool ahead = false;
+
+    if (s->have_window && s->reset_at > now + w) {
+        s->reset_at = now + s->window_ms;
+        ahead = true;
+    }
+    if (s->blocked_until > now + w + o->backoff_max_ms) {
+        s->blocked_until = now + w + o->backoff_max_ms;
+        ahead = true;
+    }
+    if (s->have_grant && s->last_grant > now + o->skew_ms) {
+        s->last_grant = now;
+        ahead = true;
+    }
+    return ahead;
+}
 
 /* How long after a grant at now the next one may follow (0: at once). */
 static int64_t wait_after_grant(const struct pacer_state *s,
@@ -375,6 +400,7 @@ static int rec_fn(void *buf, size_t *len, size_t cap, void *ctx)
         c->corrupt = rc != MLC_OK;
         pacer_state_init(&c->s, &p->o);
     }
+    c->ahead = clamp_ahead(&c->s, &p->o, c->now);
     if (c->acquire)
         acquire_in_turn(c, &core);
     else
@@ -414,6 +440,11 @@ static bool rec_call(struct pacer *p, struct rec_call *c, struct mlc_err *e)
     if (c->corrupt)
         log_warn("bc", "request budget record unreadable: started afresh",
                  LF_STR("record", PACER_RECORD));
+    if (c->ahead && !p->warned_ahead)
+        log_warn("bc", "request budget record has times ahead of this host's clock: "
+                 "check NTP on every host", LF_STR("record", PACER_RECORD),
+                 LF_INT("skew_ms", p->o.skew_ms));
+    p->warned_ahead = c->ahead;
     p->mirror = c->s;
     p->have_mirror = true;
     p->st.updates++;

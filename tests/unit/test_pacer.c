@@ -905,6 +905,26 @@ static void test_shared_skew_margin(void **state)
     fake_free(r);
 }
 
+/* A host whose clock ran an hour ahead wrote the record: the others wait a
+ * window at most, not an hour. */
+static void test_shared_clock_ahead_bounded(void **state)
+{
+    struct fake_rec *r = fake_new();
+    struct pacer *a = new_shared(r, 1, 10, 0), *b = new_shared(r, 2, 10, 0);
+    const int64_t hour = 3600 * 1000;
+    struct pacer_grant g;
+    int64_t wait;
+
+    (void)state;
+    prime_shared(a, WALL0 + hour, 10, 30000); /* all but the reserve spent */
+    assert_false(pacer_try_grant_at(b, WALL0, &wait, &g));
+    assert_true(wait <= 30000 + 250);
+    assert_true(pacer_try_grant_at(b, WALL0 + wait, &wait, &g));
+    pacer_free(a);
+    pacer_free(b);
+    fake_free(r);
+}
+
 /* Threads of two processes with the blocking calls: every grant answered,
  * the record clean at the end, nobody waited for ever. */
 #define SH_THREADS 4
@@ -994,6 +1014,7 @@ int main(void)
         cmocka_unit_test(test_shared_turns),
         cmocka_unit_test(test_shared_dead_probe),
         cmocka_unit_test(test_shared_skew_margin),
+        cmocka_unit_test(test_shared_clock_ahead_bounded),
         cmocka_unit_test(test_shared_threads),
     };
 
