@@ -10,7 +10,9 @@
  *    process that dies with calls in flight; another app spending part of
  *    the quota.
  *  - Real threads against the model, and real bc clients against the
- *    BigCommerce simulator. Their windows are 1-2 s so they stay short.
+ *    BigCommerce simulator: no 429 (the share of the quota they reach is
+ *    printed; it depends on the machine's speed). Their windows are 1-2 s
+ *    so they stay short.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -619,8 +621,12 @@ static void *sim_worker(void *ud)
 }
 
 /* 4 processes of 3 threads, each with its own client, against mlc-sim with
- * a 30 per 2 s quota: no 429, and >= 95 % of the quota-bound rate over 4
- * windows. */
+ * a 30 per 2 s quota: no 429 over 4 windows. The share of the quota-bound
+ * rate is about 98 % here (bench/budget.sh: 99.5 % at the Standard quota);
+ * it depends on how fast the machine runs the calls (94 % under valgrind),
+ * so only a floor that a starved process or a store that serialises the
+ * calls would break is asserted. The >= 95 % is asserted in simulated time
+ * above. */
 static void test_bcsim_four_processes(void **state)
 {
     struct fx *f = *state;
@@ -667,7 +673,7 @@ static void test_bcsim_four_processes(void **state)
                   SIM_WINDOWS, SIM_WINDOW, 100.0 * (double)sf.ok / (double)bound,
                   (unsigned long long)bound, (unsigned long long)n429);
     assert_int_equal(n429, 0);
-    assert_true(sf.ok * 100 >= bound * 95);
+    assert_true(sf.ok * 100 >= bound * 85);
     secret_free(sf.tok);
     bcsim_free(sf.sim);
     pthread_mutex_destroy(&sf.mu);
