@@ -542,7 +542,9 @@ void pacer_shared_response(struct pacer *p, int64_t now,
 {
     struct pacer_core alone = { .o = &p->o };
     struct mlc_err e = { 0 };
-    bool ours = g != NULL && g->where != PACER_GRANT_NONE;
+    /* Without a ticket the grant is ours all the same; only the record's
+     * in-flight entry cannot be found (it is pruned later). */
+    bool ours = g == NULL || g->where != PACER_GRANT_NONE;
 
     if (!p->fallback) {
         /* A grant made alone is not in the record's in-flight list; its
