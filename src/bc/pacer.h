@@ -32,8 +32,8 @@
  * through struct pacer_share: this module knows no store) on each grant
  * and each response, running the same decision logic as above on it. Times
  * in the record are wall-clock ms (clocks kept within skew_ms of each other
- * by NTP; times further ahead than a window are pulled back, with a
- * warning). Differences from one process:
+ * by NTP; a last grant more than skew_ms ahead, or a window or block
+ * ending more than a window ahead, is pulled back, with a warning). Differences from one process:
  *  - A window is assumed refilled only skew_ms after its reset time.
  *  - In flight is a list of grant times, not a count: a grant stops counting
  *    when it is answered, or once BigCommerce has answered a request granted
