@@ -11,7 +11,7 @@
 # goes to BUILD_DIR/bench/<name>.log. bench/report.py reads the JSON files
 # and prints the table.
 #
-# Environment: BENCH_ONLY ("orders webhooks footprint sim clients", the
+# Environment: BENCH_ONLY ("orders webhooks footprint sim clients budget", the
 # default: which ones, in that order), BENCH_OUT (BUILD_DIR/bench.json), and
 # each benchmark's own knobs (see bench/README.md).
 set -u
@@ -24,7 +24,7 @@ case "$build" in
 esac
 out=${BENCH_OUT:-$build/bench.json}
 dir="$build/bench"
-names=${BENCH_ONLY:-orders webhooks footprint sim clients}
+names=${BENCH_ONLY:-orders webhooks footprint sim clients budget}
 mkdir -p "$dir" || exit 2
 : > "$dir/durations"
 

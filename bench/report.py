@@ -58,6 +58,13 @@ FIGURES = [
      ["startup_empty_ms"], "ms", None),
     ("Start-up to /readyz, 100k backlog (median)", "footprint",
      ["startup_backlog_ms"], "ms", None),
+    ("Shared budget, 4 processes: % of the quota-bound rate", "budget",
+     ["shared_quota_bound_pct"], "%", (">=", 95)),
+    ("Shared budget, 4 processes: 429 responses", "budget", ["shared_429"], "x", ("==", 0)),
+    ("Shared budget: record updates per call (writing)", "budget",
+     ["shared_writes_per_call"], "x", None),
+    ("Shared budget: one writing update on SQLite, p50", "budget",
+     ["update_write_p50_us"], "x", None),
 ]
 
 OPS = {"<=": lambda a, b: a <= b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b,

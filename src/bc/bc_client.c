@@ -34,6 +34,7 @@
 struct bc_client {
     struct httpc              *h;
     struct pacer              *pacer;   /* borrowed, shared */
+    struct pacer_grant         grant;   /* the attempt under way */
     char                      *base;    /* api_base_url, no trailing '/' */
     struct httpc_secret_header tok;     /* X-Auth-Token, value borrowed */
     struct bc_client_tuning    t;
@@ -475,7 +476,8 @@ static enum httpc_hook_action pace_hook(void *ctx, const struct httpc_hook_info 
     if (in->event == HTTPC_HOOK_BEFORE_ATTEMPT) {
         if (in->attempt == 1)
             c->transient = 0;
-        if (pacer_acquire(c->pacer, c->t.max_pacer_wait_ms, in->err) != MLC_OK)
+        if (pacer_acquire_grant(c->pacer, c->t.max_pacer_wait_ms, &c->grant,
+                                in->err) != MLC_OK)
             return HTTPC_HOOK_STOP;
         c->requests++;
         return HTTPC_HOOK_DEFAULT;
@@ -487,7 +489,7 @@ static enum httpc_hook_action pace_hook(void *ctx, const struct httpc_hook_info 
         obs.window_ms = header_or_none(r, "X-Rate-Limit-Time-Window-Ms");
         obs.quota = header_or_none(r, "X-Rate-Limit-Requests-Quota");
     }
-    pacer_on_response(c->pacer, &obs);
+    pacer_on_grant_response(c->pacer, &c->grant, &obs);
     if (obs.status == 429) {
         /* Not processed: resend whatever the method once the pacer, which
          * now blocks until the reset (or a backoff without headers), lets

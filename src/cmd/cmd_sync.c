@@ -61,7 +61,6 @@
 
 #include "bc/bc_client.h"
 #include "bc/bc_customers.h"
-#include "bc/pacer.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_util.h"
 #include "core/config.h"
@@ -73,6 +72,7 @@
 #include "core/vault.h"
 #include "store/credentials.h"
 #include "store/store.h"
+#include "sync/budget.h"
 #include "sync/catalog_flow.h"
 #include "sync/env.h"
 
@@ -694,24 +694,24 @@ static int check_cutover(struct backfill *b, const struct mlc_config *cfg, struc
 struct clients {
     struct vault      *vault;
     struct mlc_secret *token;
-    struct pacer      *pacer;
+    struct budget     *budget;
     struct bc_client  *bc;
 };
 
 static void clients_free(struct clients *c)
 {
     bc_client_free(c->bc);
-    pacer_free(c->pacer);
+    budget_free(c->budget);
     secret_free(c->token);
     vault_free(c->vault);
     memset(c, 0, sizeof(*c));
 }
 
-/* The BigCommerce token from the credential store, a pacer and a client. */
+/* The BigCommerce token from the credential store, the request budget (the
+ * daemons' own when it is shared) and a client. */
 static int clients_open(const struct mlc_config *cfg, struct store *st, struct clients *c,
                         struct mlc_err *e)
 {
-    struct pacer_opts po = { .reserve = cfg->bigcommerce.rate_reserve };
     int rc;
 
     memset(c, 0, sizeof(*c));
@@ -719,9 +719,9 @@ static int clients_open(const struct mlc_config *cfg, struct store *st, struct c
     if (rc == MLC_OK)
         rc = credentials_load(c->vault, st, cfg->bigcommerce.token_ref, &c->token, e);
     if (rc == MLC_OK)
-        rc = pacer_new(&po, &c->pacer, e);
+        rc = budget_new(cfg, &c->budget, e);
     if (rc == MLC_OK)
-        rc = bc_client_new(&cfg->bigcommerce, c->token, c->pacer, &c->bc, e);
+        rc = bc_client_new(&cfg->bigcommerce, c->token, budget_pacer(c->budget), &c->bc, e);
     if (rc != MLC_OK)
         clients_free(c);
     return rc;

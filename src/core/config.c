@@ -106,6 +106,7 @@ static const char *const post_modes[] = { "journal", "voucher", NULL };
 static const char *const gl_dates[]   = { "created", "paid", "posting", NULL };
 static const char *const cancels[]    = { "reverse", "hold", NULL };
 static const char *const sku_srcs[]   = { "litm", "aitm", NULL };
+static const char *const budgets[]    = { "auto", "on", "off", NULL };
 
 #define OFF(m) offsetof(struct mlc_config, m)
 
@@ -171,6 +172,8 @@ static const struct field fields[] = {
         "Extra CA bundle (PEM) for the API's TLS certificate."),
     F_INT("bigcommerce.rate_reserve", bigcommerce.rate_reserve, "20", 0, 10000,
         "API requests per window left unused for the store's other apps."),
+    F_ENUM("bigcommerce.shared_budget", bigcommerce.shared_budget, "auto", budgets,
+        "Processes share one API request budget through the state store; auto = when store.url is PostgreSQL."),
     F_INT("bigcommerce.timeout_ms", bigcommerce.timeout_ms, "30000", 100, 600000,
         "Timeout of one API call, in milliseconds."),
 

@@ -55,6 +55,10 @@ enum cfg_gl_date { CFG_GLDATE_CREATED = 0, CFG_GLDATE_PAID, CFG_GLDATE_POSTING }
 enum cfg_cancel { CFG_CANCEL_REVERSE = 0, CFG_CANCEL_HOLD };
 enum cfg_sku_source { CFG_SKU_LITM = 0, CFG_SKU_AITM };
 
+/* Whether every process of the store draws from one request budget kept in
+ * the state store (auto: when store.url is PostgreSQL). */
+enum cfg_shared_budget { CFG_BUDGET_AUTO = 0, CFG_BUDGET_ON, CFG_BUDGET_OFF };
+
 struct cfg_bigcommerce {
     char *store_hash;
     char *api_base_url;        /* default https://api.bigcommerce.com/stores/{store_hash}, substituted */
@@ -64,6 +68,7 @@ struct cfg_bigcommerce {
     char *client_secret_ref;   /* credential name: signature key, may be NULL */
     char *ca_file;             /* extra CA bundle, may be NULL */
     int   rate_reserve;        /* requests left for other apps on the store */
+    enum cfg_shared_budget shared_budget; /* default auto */
     int   timeout_ms;
 };
 

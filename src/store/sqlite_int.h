@@ -62,6 +62,7 @@ enum sq_id {
     SQ_EXPORT_WATERMARKS, SQ_EXPORT_SECRETS,
     SQ_IMPORT_EVENT, SQ_IMPORT_JOB, SQ_IMPORT_LEDGER, SQ_IMPORT_AUDIT,
     SQ_IMPORT_WATERMARK, SQ_IMPORT_SECRET,
+    SQ_SHARED_GET, SQ_SHARED_PUT,
     SQ_COUNT
 };
 
@@ -262,7 +263,6 @@ int sq_lease_list(struct store *st, const char *prefix,
                   int (*fn)(const struct store_lease *l, void *ctx), void *ctx,
                   struct mlc_err *e);
 
-/* Not built yet on SQLite: MLC_ESTATE naming the operation. */
 int sq_shared_update(struct store *st, const char *name, store_shared_fn fn,
                      void *ctx, struct mlc_err *e);
 /* Rows out and in as is, for mlc store migrate (sqlite_export.c). */

@@ -337,4 +337,13 @@ const char *const sq_sql[SQ_COUNT] = {
         "INSERT INTO secrets (" SECRET_ROW_COLS ")"
         " VALUES (" STORE_SECRET_ROW_COLUMNS(SQ_COL_PARAM, ", ") ")"
         " ON CONFLICT DO NOTHING",
+
+    /* Read and written back in one transaction (BEGIN IMMEDIATE here, so
+     * the read already holds the write lock; FOR UPDATE on PostgreSQL). */
+    [SQ_SHARED_GET] = "SELECT value FROM shared WHERE name = :name",
+    [SQ_SHARED_PUT] =
+        "INSERT INTO shared (name, value, updated_at)"
+        " VALUES (:name, :value, :now)"
+        " ON CONFLICT (name) DO UPDATE"
+        "   SET value = excluded.value, updated_at = excluded.updated_at",
 };

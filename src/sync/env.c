@@ -14,6 +14,7 @@
  * vault and the store (it depends on nothing else of the daemon). */
 #include "store/credentials.h"
 #include "jde/ais_session.h"
+#include "sync/budget.h"
 #include "sync/accounts.h"
 #include "sync/catcache.h"
 #include "sync/flow.h"
@@ -22,7 +23,8 @@ struct env {
     struct mlc_config  *cfg;
     struct mlc_secret  *bc_token;
     struct mlc_secret  *jde_password;
-    struct pacer       *pacer;
+    struct budget      *budget;    /* owns the pacer */
+    struct pacer       *pacer;     /* budget's */
     struct ais_session *ais;
     struct acct_cache  *acct;
     struct catcache    *cats;
@@ -56,15 +58,15 @@ static int secret_copy(const struct mlc_secret *s, struct mlc_secret **out,
 static int build(struct env *env, struct mlc_err *e)
 {
     const struct mlc_config *cfg = env->cfg;
-    struct pacer_opts po = { .reserve = cfg->bigcommerce.rate_reserve };
     int rc;
 
     struct ais_session_opts ao = {
         .login_backoff_ms = cfg->jde.login_backoff_s > 0 ? cfg->jde.login_backoff_s * 1000L : 0,
     };
 
-    if ((rc = pacer_new(&po, &env->pacer, e)) != MLC_OK)
-        return mlc_err_wrap(e, "bigcommerce.rate_reserve");
+    if ((rc = budget_new(cfg, &env->budget, e)) != MLC_OK)
+        return rc;
+    env->pacer = budget_pacer(env->budget);
     if ((rc = ais_session_new(&cfg->jde, env->jde_password, &ao, &env->ais, e)) != MLC_OK)
         return rc;
     if ((rc = acct_cache_new(&env->acct, e)) != MLC_OK)
@@ -175,7 +177,7 @@ void env_free(struct env *env)
     acct_cache_free(env->acct);
     catcache_free(env->cats);
     ais_session_free(env->ais);
-    pacer_free(env->pacer);
+    budget_free(env->budget);
     secret_free(env->bc_token);
     secret_free(env->jde_password);
     cfg_unref(env->cfg);

@@ -8,9 +8,11 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bc/pacer.h"
+#include "bc/pacer_int.h" /* the record's encoding and turn hold */
 
 /* ---- model server ------------------------------------------------------- */
 
@@ -562,6 +564,430 @@ static void test_threads_smoke(void **state)
     pthread_mutex_destroy(&rm.mu);
 }
 
+/* ---- shared mode: several processes, one record ---------------------------- */
+
+#define WALL0 1700000000000LL /* a wall clock, ms */
+
+/* The record as a store would keep it: one read-modify-write at a time,
+ * written back only when fn says so; "down" fails every update. */
+struct fake_rec {
+    pthread_mutex_t mu;
+    unsigned char   buf[1024];
+    size_t          len;
+    bool            down;
+    uint64_t        writes;
+};
+
+static int fake_update(void *ctx, pacer_record_fn fn, void *fn_ctx,
+                       struct mlc_err *e)
+{
+    struct fake_rec *r = ctx;
+    unsigned char tmp[1024];
+    size_t len;
+    int rc;
+
+    pthread_mutex_lock(&r->mu);
+    if (r->down) {
+        pthread_mutex_unlock(&r->mu);
+        return mlc_err_set(e, MLC_EIO, "store: connection refused");
+    }
+    memcpy(tmp, r->buf, r->len);
+    len = r->len;
+    rc = fn(tmp, &len, sizeof(tmp), fn_ctx);
+    if (rc == MLC_OK) {
+        assert_true(len <= sizeof(r->buf));
+        memcpy(r->buf, tmp, len);
+        r->len = len;
+        r->writes++;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc == MLC_OK ? MLC_OK : mlc_err_set(e, rc, "store: update refused");
+}
+
+static struct fake_rec *fake_new(void)
+{
+    struct fake_rec *r = calloc(1, sizeof(*r));
+
+    assert_non_null(r);
+    pthread_mutex_init(&r->mu, NULL);
+    return r;
+}
+
+static void fake_free(struct fake_rec *r)
+{
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+/* The record's state as decoded. */
+static struct pacer_state fake_state(struct fake_rec *r)
+{
+    struct pacer_state s;
+
+    assert_int_equal(pacer_rec_decode(&s, r->buf, r->len), MLC_OK);
+    return s;
+}
+
+static struct pacer *new_shared(struct fake_rec *r, uint32_t member,
+                                int64_t reserve, int64_t quota)
+{
+    struct pacer_opts o = { .reserve = reserve, .quota = quota };
+    struct pacer_share sh = { .update = fake_update, .ctx = r, .member = member };
+    struct pacer *p;
+
+    assert_int_equal(pacer_new_shared(&o, &sh, &p, NULL), MLC_OK);
+    return p;
+}
+
+static struct pacer_obs obs_at(int64_t left, int64_t reset_ms)
+{
+    return (struct pacer_obs){ .status = 200, .left = left, .reset_ms = reset_ms,
+                               .window_ms = 30000, .quota = 150 };
+}
+
+/* One answered request: the record learns the window. */
+static void prime_shared(struct pacer *p, int64_t now, int64_t left, int64_t reset)
+{
+    struct pacer_grant g;
+    struct pacer_obs o = obs_at(left, reset);
+    int64_t wait;
+
+    assert_true(pacer_try_grant_at(p, now, &wait, &g));
+    assert_int_equal(g.where, PACER_GRANT_SHARED);
+    pacer_on_grant_response_at(p, now, &g, &o);
+}
+
+/* Grants are spread across processes, not per process: the second one
+ * waits for the gap after the first one's grant. */
+static void test_shared_spreads_across_processes(void **state)
+{
+    struct fake_rec *r = fake_new();
+    struct pacer *a = new_shared(r, 1, 10, 0), *b = new_shared(r, 2, 10, 0);
+    struct pacer_grant g;
+    int64_t wait, t;
+
+    (void)state;
+    assert_true(pacer_try_grant_at(a, WALL0, &wait, &g)); /* the probe */
+    assert_false(pacer_try_grant_at(b, WALL0, &wait, &g));
+    assert_int_equal(wait, PACER_PROBE_RECHECK_MS);
+    pacer_on_grant_response_at(a, WALL0 + 100, &g, &(struct pacer_obs){
+        .status = 200, .left = 149, .reset_ms = 29900, .window_ms = 30000, .quota = 150 });
+    /* 139 left to spend over 29.9 s: one every 215 ms, whoever asks. */
+    assert_false(pacer_try_grant_at(b, WALL0 + 100, &wait, &g));
+    assert_true(wait > 100 && wait < 300);
+    t = WALL0 + 100 + wait;
+    assert_true(pacer_try_grant_at(b, t, &wait, &g));
+    assert_false(pacer_try_grant_at(a, t, &wait, &g));
+    assert_true(wait > 150 && wait < 300);
+    assert_int_equal(fake_state(r).nmem, 2);
+    pacer_free(a);
+    pacer_free(b);
+    fake_free(r);
+}
+
+/* Many grants never answered: the record stays small (entries merge), and
+ * answers with headers clear it again. */
+static void test_shared_record_stays_small(void **state)
+{
+    struct fake_rec *r = fake_new();
+    struct pacer *p = new_shared(r, 1, 10, 10000);
+    struct pacer_grant g[200];
+    struct pacer_state s;
+    int64_t wait, n = 0;
+
+    (void)state;
+    prime_shared(p, WALL0, 9999, 30000);
+    for (int i = 0; i < 200; i++)
+        assert_true(pacer_try_grant_at(p, WALL0 + 20 + 20 * i, &wait, &g[i]));
+    s = fake_state(r);
+    for (int i = 0; i < s.nfl; i++)
+        n += s.fl[i].n;
+    assert_int_equal(s.nfl, PACER_FL_MAX);
+    assert_int_equal(n, 200);
+    assert_true(r->len <= 1024);
+    print_message("# record with %d in-flight entries: %zu bytes\n", s.nfl, r->len);
+    for (int i = 0; i < 200; i++) {
+        struct pacer_obs o = obs_at(9998 - i, 30000 - 4020 - i);
+
+        pacer_on_grant_response_at(p, WALL0 + 4020 + i, &g[i], &o);
+    }
+    s = fake_state(r);
+    assert_int_equal(s.nfl, 0);
+    assert_true(r->len < 64);
+    pacer_free(p);
+    fake_free(r);
+}
+
+/* The store is out of reach: each process paces alone on its share of the
+ * window (quota - reserve over the processes seen + 1), then goes back to
+ * the record once it answers. */
+static void test_shared_fallback_share(void **state)
+{
+    struct fake_rec *r = fake_new();
+    struct pacer *a = new_shared(r, 1, 10, 0), *b = new_shared(r, 2, 10, 0),
+                 *c = new_shared(r, 3, 10, 0);
+    struct pacer_stats st;
+    struct pacer_grant g;
+    int64_t wait, t, granted = 0, end = WALL0 + 30000;
+
+    (void)state;
+    prime_shared(a, WALL0, 149, 30000);
+    assert_false(pacer_try_grant_at(b, WALL0 + 1, &wait, &g));
+    assert_false(pacer_try_grant_at(c, WALL0 + 2, &wait, &g));
+    assert_false(pacer_try_grant_at(a, WALL0 + 3, &wait, &g));
+    r->down = true;
+    /* Alone until the end of the window: (150 - 10) / (3 + 1) = 35. */
+    for (t = WALL0 + 3; t < end; t += wait) {
+        if (pacer_try_grant_at(a, t, &wait, &g)) {
+            struct pacer_obs o = obs_at(148 - granted, end - t);
+
+            assert_int_equal(g.where, PACER_GRANT_FALLBACK);
+            pacer_on_grant_response_at(a, t, &g, &o);
+            granted++;
+            wait = 1;
+        }
+        assert_true(wait >= 1 && wait <= PACER_STORE_RETRY_MS);
+    }
+    pacer_get_stats(a, &st);
+    print_message("# alone: %lld granted in the window\n", (long long)granted);
+    assert_true(st.fallback);
+    assert_true(st.failures >= 29); /* it asked the store once a second */
+    assert_int_equal(st.members, 3);
+    assert_true(granted >= 30 && granted <= 35);
+    assert_int_equal((int64_t)st.fallback_granted, granted);
+    /* Back: the record decides again (b and c queued first: their turn is
+     * held for them a moment, and a, third in line, comes back later). */
+    r->down = false;
+    assert_false(pacer_try_grant_at(a, end + 2000, &wait, &g));
+    assert_true(wait >= PACER_TURN_HOLD_MS);
+    assert_true(pacer_try_grant_at(a, end + 2000 + wait, &wait, &g));
+    assert_int_equal(g.where, PACER_GRANT_SHARED);
+    pacer_get_stats(a, &st);
+    assert_false(st.fallback);
+    pacer_free(a);
+    pacer_free(b);
+    pacer_free(c);
+    fake_free(r);
+}
+
+/* Never unbounded: a process that never reached the store probes one
+ * request at a time, then spends half the window at most. */
+static void test_shared_fallback_without_record(void **state)
+{
+    struct fake_rec *r = fake_new();
+    struct pacer *a = new_shared(r, 1, 10, 0);
+    struct pacer_grant g;
+    struct pacer_obs o;
+    int64_t wait, t, granted = 0, end = WALL0 + 30000;
+
+    (void)state;
+    r->down = true;
+    assert_true(pacer_try_grant_at(a, WALL0, &wait, &g));
+    assert_false(pacer_try_grant_at(a, WALL0, &wait, &g));
+    assert_int_equal(wait, PACER_PROBE_RECHECK_MS);
+    o = obs_at(149, 30000);
+    pacer_on_grant_response_at(a, WALL0, &g, &o);
+    granted = 1;
+    for (t = WALL0; t < end; t += wait)
+        if (pacer_try_grant_at(a, t, &wait, &g)) {
+            o = obs_at(149 - granted, end - t);
+            pacer_on_grant_response_at(a, t, &g, &o);
+            granted++;
+            wait = 1;
+        }
+    assert_true(granted <= (150 - 10) / 2);
+    pacer_free(a);
+    fake_free(r);
+}
+
+/* A record of a newer version is left alone: the process paces alone. A
+ * record that is not one at all starts afresh. */
+static void test_shared_record_versions(void **state)
+{
+    struct fake_rec *r = fake_new();
+    struct pacer *a = new_shared(r, 1, 10, 0);
+    static const unsigned char newer[] = { PACER_REC_MAGIC, PACER_REC_VERSION + 1, 0, 0 };
+    struct pacer_obs o;
+    struct pacer_stats st;
+    struct pacer_grant g;
+    int64_t wait;
+
+    (void)state;
+    memcpy(r->buf, newer, sizeof(newer));
+    r->len = sizeof(newer);
+    assert_true(pacer_try_grant_at(a, WALL0, &wait, &g));
+    assert_int_equal(g.where, PACER_GRANT_FALLBACK);
+    assert_int_equal(r->writes, 0);
+    assert_memory_equal(r->buf, newer, sizeof(newer));
+    pacer_get_stats(a, &st);
+    assert_true(st.fallback);
+    o = obs_at(149, 30000);
+    pacer_on_grant_response_at(a, WALL0, &g, &o);
+    pacer_free(a);
+
+    a = new_shared(r, 1, 10, 0);
+    memcpy(r->buf, "garbage", 7);
+    r->len = 7;
+    assert_true(pacer_try_grant_at(a, WALL0, &wait, &g));
+    assert_int_equal(g.where, PACER_GRANT_SHARED);
+    assert_int_equal(fake_state(r).nfl, 1);
+    pacer_free(a);
+    fake_free(r);
+}
+
+/* A grant that comes free goes to the process that waited longest; it is
+ * held for it PACER_TURN_HOLD_MS, then whoever asks takes it. */
+static void test_shared_turns(void **state)
+{
+    struct fake_rec *r = fake_new();
+    struct pacer *a = new_shared(r, 1, 10, 0), *b = new_shared(r, 2, 10, 0),
+                 *c = new_shared(r, 3, 10, 0);
+    struct pacer_grant g;
+    int64_t wait, free_at;
+
+    (void)state;
+    prime_shared(a, WALL0, 149, 30000);
+    assert_false(pacer_try_grant_at(b, WALL0 + 1, &wait, &g)); /* b queues */
+    free_at = WALL0 + 1 + wait;
+    /* a asks first when the grant comes free: held for b. */
+    assert_false(pacer_try_grant_at(a, free_at, &wait, &g));
+    assert_int_equal(wait, PACER_TURN_HOLD_MS);
+    assert_true(pacer_try_grant_at(b, free_at + 1, &wait, &g));
+    /* Next one: c is new, a has waited since; a does not come (died). */
+    assert_false(pacer_try_grant_at(c, free_at + 1, &wait, &g));
+    free_at = free_at + 1 + wait;
+    assert_false(pacer_try_grant_at(c, free_at, &wait, &g));
+    assert_int_equal(wait, PACER_TURN_HOLD_MS);
+    assert_true(pacer_try_grant_at(c, free_at + PACER_TURN_HOLD_MS, &wait, &g));
+    /* a lost its turn: it queues again, behind nobody. */
+    assert_int_equal(fake_state(r).mem[0].waiting, 0);
+    pacer_free(a);
+    pacer_free(b);
+    pacer_free(c);
+    fake_free(r);
+}
+
+/* A probe whose process died blocks the others for one window at most. */
+static void test_shared_dead_probe(void **state)
+{
+    struct fake_rec *r = fake_new();
+    struct pacer *a = new_shared(r, 1, 10, 0), *b = new_shared(r, 2, 10, 0);
+    struct pacer_grant g;
+    int64_t wait;
+
+    (void)state;
+    assert_true(pacer_try_grant_at(a, WALL0, &wait, &g));
+    pacer_free(a); /* never answers */
+    assert_false(pacer_try_grant_at(b, WALL0 + 10, &wait, &g));
+    assert_false(pacer_try_grant_at(b, WALL0 + 29000, &wait, &g));
+    assert_true(pacer_try_grant_at(b, WALL0 + 30000 + PACER_FL_QUANT_MS, &wait, &g));
+    pacer_free(b);
+    fake_free(r);
+}
+
+/* Clocks differ between hosts: a window is assumed refilled only skew_ms
+ * after its reset. */
+static void test_shared_skew_margin(void **state)
+{
+    struct fake_rec *r = fake_new();
+    struct pacer *a = new_shared(r, 1, 10, 0), *b = new_shared(r, 2, 10, 0);
+    struct pacer_grant g;
+    int64_t wait;
+
+    (void)state;
+    prime_shared(a, WALL0, 10, 30000); /* all but the reserve spent */
+    assert_false(pacer_try_grant_at(b, WALL0 + 1, &wait, &g));
+    assert_int_equal(wait, 30000 + 250 - 1);
+    assert_false(pacer_try_grant_at(b, WALL0 + 30100, &wait, &g));
+    assert_true(pacer_try_grant_at(b, WALL0 + 30250, &wait, &g));
+    pacer_free(a);
+    pacer_free(b);
+    fake_free(r);
+}
+
+/* A host whose clock ran an hour ahead wrote the record: the others wait a
+ * window at most, not an hour. */
+static void test_shared_clock_ahead_bounded(void **state)
+{
+    struct fake_rec *r = fake_new();
+    struct pacer *a = new_shared(r, 1, 10, 0), *b = new_shared(r, 2, 10, 0);
+    const int64_t hour = 3600 * 1000;
+    struct pacer_grant g;
+    int64_t wait;
+
+    (void)state;
+    prime_shared(a, WALL0 + hour, 10, 30000); /* all but the reserve spent */
+    assert_false(pacer_try_grant_at(b, WALL0, &wait, &g));
+    assert_true(wait <= 30000 + 250);
+    assert_true(pacer_try_grant_at(b, WALL0 + wait, &wait, &g));
+    pacer_free(a);
+    pacer_free(b);
+    fake_free(r);
+}
+
+/* Threads of two processes with the blocking calls: every grant answered,
+ * the record clean at the end, nobody waited for ever. */
+#define SH_THREADS 4
+#define SH_REQS    10
+
+struct sh_arg {
+    struct pacer *p;
+    int           rc;
+};
+
+static void *sh_worker(void *ud)
+{
+    struct sh_arg *a = ud;
+
+    for (int i = 0; i < SH_REQS; i++) {
+        struct pacer_grant g;
+        struct pacer_obs o = { .status = 200, .left = 1000, .reset_ms = 500,
+                               .window_ms = 1000, .quota = 1000 };
+
+        a->rc = pacer_acquire_grant(a->p, 5000, &g, NULL);
+        if (a->rc != MLC_OK)
+            return NULL;
+        pacer_on_grant_response(a->p, &g, &o);
+    }
+    return NULL;
+}
+
+static void test_shared_threads(void **state)
+{
+    struct fake_rec *r = fake_new();
+    struct pacer_opts o = { .reserve = 10, .quota = 1000, .window_ms = 1000,
+                            .skew_ms = 5, .arrive_ms = 50 };
+    struct pacer_share sh = { .update = fake_update, .ctx = r };
+    struct pacer *p[2];
+    struct sh_arg args[2][SH_THREADS];
+    pthread_t th[2][SH_THREADS];
+    struct pacer_stats st;
+
+    (void)state;
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pacer_new_shared(&o, &sh, &p[i], NULL), MLC_OK);
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < SH_THREADS; k++) {
+            args[i][k] = (struct sh_arg){ p[i], MLC_OK };
+            assert_int_equal(pthread_create(&th[i][k], NULL, sh_worker, &args[i][k]), 0);
+        }
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < SH_THREADS; k++) {
+            pthread_join(th[i][k], NULL);
+            assert_int_equal(args[i][k].rc, MLC_OK);
+        }
+    for (int i = 0; i < 2; i++) {
+        pacer_get_stats(p[i], &st);
+        assert_int_equal(st.granted, SH_THREADS * SH_REQS);
+        assert_int_equal(st.responses, SH_THREADS * SH_REQS);
+        assert_int_equal(st.in_flight, 0);
+        assert_false(st.fallback);
+        pacer_free(p[i]);
+    }
+    assert_int_equal(fake_state(r).nfl, 0);
+    fake_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -580,6 +1006,16 @@ int main(void)
         cmocka_unit_test(test_acquire_timeout_and_shutdown),
         cmocka_unit_test(test_options_checked),
         cmocka_unit_test(test_threads_smoke),
+        cmocka_unit_test(test_shared_spreads_across_processes),
+        cmocka_unit_test(test_shared_record_stays_small),
+        cmocka_unit_test(test_shared_fallback_share),
+        cmocka_unit_test(test_shared_fallback_without_record),
+        cmocka_unit_test(test_shared_record_versions),
+        cmocka_unit_test(test_shared_turns),
+        cmocka_unit_test(test_shared_dead_probe),
+        cmocka_unit_test(test_shared_skew_margin),
+        cmocka_unit_test(test_shared_clock_ahead_bounded),
+        cmocka_unit_test(test_shared_threads),
     };
 
     return cmocka_run_group_tests_name("pacer", tests, NULL, NULL);

@@ -3261,6 +3261,117 @@ static void test_pg_grants(void **state)
         "DROP ROLE mlc_app_user; DROP ROLE mlc_app_owner", msg, sizeof(msg)), 0);
 }
 
+/* ---- shared records ----------------------------------------------------- */
+
+/* A counter record: 8 bytes, little-endian; *ctx says what to add. */
+static int add_to_counter(void *buf, size_t *len, size_t cap, void *ctx)
+{
+    unsigned char *b = buf;
+    uint64_t v = 0;
+
+    assert_true(cap >= 8);
+    if (*len == 8)
+        for (int i = 7; i >= 0; i--)
+            v = v << 8 | b[i];
+    else
+        assert_int_equal(*len, 0);
+    v += *(const uint64_t *)ctx;
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    *len = 8;
+    return MLC_OK;
+}
+
+static int read_counter(void *buf, size_t *len, size_t cap, void *ctx)
+{
+    const unsigned char *b = buf;
+    uint64_t v = 0;
+
+    (void)cap;
+    for (int i = (int)*len - 1; i >= 0; i--)
+        v = v << 8 | b[i];
+    *(uint64_t *)ctx = v;
+    return MLC_ESTATE; /* nothing to write: roll back */
+}
+
+static int grow_too_big(void *buf, size_t *len, size_t cap, void *ctx)
+{
+    (void)ctx;
+    memset(buf, 'x', cap);
+    *len = cap + 1;
+    return MLC_OK;
+}
+
+/* Read under the lock, written back; a refusal rolls back; one record per
+ * name; no record is larger than STORE_SHARED_MAX. */
+static void test_shared_record(void **state)
+{
+    struct fx *f = *state;
+    struct mlc_err e = {0};
+    uint64_t one = 1, v = 0;
+
+    assert_int_equal(store_shared_update(f->st, "n", read_counter, &v, &e), MLC_ESTATE);
+    assert_int_equal(v, 0);
+    assert_int_equal(store_shared_update(f->st, "n", add_to_counter, &one, &e), MLC_OK);
+    assert_int_equal(store_shared_update(f->st, "n", add_to_counter, &one, &e), MLC_OK);
+    assert_int_equal(store_shared_update(f->st, "n", read_counter, &v, &e), MLC_ESTATE);
+    assert_int_equal(v, 2);
+    assert_int_equal(store_shared_update(f->st, "m", read_counter, &v, &e), MLC_ESTATE);
+    assert_int_equal(v, 0);
+    assert_int_equal(store_shared_update(f->st, "n", grow_too_big, NULL, &e), MLC_ETOOBIG);
+    assert_int_equal(store_shared_update(f->st, "n", read_counter, &v, &e), MLC_ESTATE);
+    assert_int_equal(v, 2);
+    /* Not inside the caller's transaction: the lock must stay short. */
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    assert_int_equal(store_shared_update(f->st, "n", add_to_counter, &one, &e), MLC_ESTATE);
+    store_tx_rollback(f->st);
+    assert_int_equal(store_shared_update(f->st, "", add_to_counter, &one, &e), MLC_EINVAL);
+    assert_int_equal(store_shared_update(f->st, "n", NULL, &one, &e), MLC_EINVAL);
+}
+
+#define SHARED_THREADS 4
+#define SHARED_ADDS    200
+
+struct shared_arg {
+    struct fx *f;
+    int        rc;
+};
+
+static void *shared_adder(void *ud)
+{
+    struct shared_arg *a = ud;
+    struct store *st = NULL;
+    struct mlc_err e = {0};
+    uint64_t one = 1;
+
+    a->rc = fx_open(a->f, &st);
+    for (int i = 0; i < SHARED_ADDS && a->rc == MLC_OK; i++)
+        a->rc = store_shared_update(st, "count", add_to_counter, &one, &e);
+    store_close(st);
+    return NULL;
+}
+
+/* Connections of their own (processes, in effect) never lose an update. */
+static void test_shared_record_concurrent(void **state)
+{
+    struct fx *f = *state;
+    struct shared_arg a[SHARED_THREADS];
+    pthread_t th[SHARED_THREADS];
+    struct mlc_err e = {0};
+    uint64_t v = 0;
+
+    for (int i = 0; i < SHARED_THREADS; i++) {
+        a[i] = (struct shared_arg){ f, MLC_OK };
+        assert_int_equal(pthread_create(&th[i], NULL, shared_adder, &a[i]), 0);
+    }
+    for (int i = 0; i < SHARED_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(a[i].rc, MLC_OK);
+    }
+    assert_int_equal(store_shared_update(f->st, "count", read_counter, &v, &e), MLC_ESTATE);
+    assert_int_equal(v, SHARED_THREADS * SHARED_ADDS);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -3314,6 +3425,8 @@ int main(void)
         T(test_connection_lost),
         T(test_password_ref),
         T(test_pg_grants),
+        T(test_shared_record),
+        T(test_shared_record_concurrent),
     };
 #undef T
     return cmocka_run_group_tests_name(pg_base_url() != NULL ? "store on PostgreSQL"
