@@ -115,14 +115,15 @@ esac
 if [ $STORE = sqlite ]; then command -v sqlite3 >/dev/null || bench_die "needs sqlite3"; fi
 CREATED_DBS=()
 
-# store_for_run NAME DIR: a new, empty store; prints its store.url.
+# store_for_run NAME DIR: a new, empty store; sets RUN_URL (its
+# store.url) and, on PostgreSQL, RUN_DB (its database).
 store_for_run() {
-    local db
-    if [ $STORE = sqlite ]; then echo "$2/mlc.db"; return 0; fi
-    db="$(sed -nE 's#^postgres(ql)?://[^/?]*/([^?]*).*#\2#p' <<<"$BASE_URL")"
-    db="${db:-mlc}_$1"
-    CREATED_DBS+=("$db")
-    pg_createdb "$ADMIN_URL" "$BASE_URL" "$db"
+    RUN_DB=""
+    if [ $STORE = sqlite ]; then RUN_URL="$2/mlc.db"; return 0; fi
+    RUN_DB="$(sed -nE 's#^postgres(ql)?://[^/?]*/([^?]*).*#\2#p' <<<"$BASE_URL")"
+    RUN_DB="${RUN_DB:-mlc}_$1"
+    CREATED_DBS+=("$RUN_DB")
+    RUN_URL=$(pg_createdb "$ADMIN_URL" "$BASE_URL" "$RUN_DB")
 }
 
 # store_sql URL QUERY: rows, tab-separated (the same SQL on both engines).
@@ -317,7 +318,8 @@ run_one() {
     lbp=$(sed -n 's/^port=//p' "$dir/lb")
     public="http://127.0.0.1:$lbp/webhooks/bigcommerce"
 
-    url=$(store_for_run "$name" "$dir") || bench_die "cannot create the store"
+    store_for_run "$name" "$dir" || bench_die "cannot create the store"
+    url=$RUN_URL
     "$MLC" init "$dir/init.yaml" >/dev/null 2>&1 || bench_die "mlc init failed"
     for i in $(seq 1 "$n"); do write_config "$dir/p$i.yaml" "${ports[$((i - 1))]}" "$url" "$dir" "$public"; done
     WEBHOOK_SECRET=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
@@ -362,7 +364,7 @@ run_one() {
     # ---- memory, then stop
     rss_figures "$name"
     stop_run
-    [ $STORE = sqlite ] || [ -n "${KEEP:-}" ] || { pg_dropdb "$ADMIN_URL" "${CREATED_DBS[-1]}"; }
+    if [ -n "$RUN_DB" ] && [ -z "${KEEP:-}" ]; then pg_dropdb "$ADMIN_URL" "$RUN_DB"; fi
 }
 
 # backlog_figures NAME N QUOTA WINDOW URL T0_MS
