@@ -18,7 +18,7 @@ BUILD   ?= build/$(VARIANT)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-PKGS := libcurl libmicrohttpd jansson yaml-0.1 libsodium sqlite3
+PKGS := libcurl libmicrohttpd jansson yaml-0.1 libsodium sqlite3 libpq
 TEST_PKGS := cmocka
 
 # Dependency check: when a pkg-config module is missing, run scripts/install-deps
@@ -75,6 +75,9 @@ SIM_BIN   := $(if $(wildcard sim/main.c),$(BUILD)/mlc-sim)
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Unit tests that also run against a private PostgreSQL server
+# (tests/lib/pg-server; skipped, saying why, without the server binaries).
+PG_UNITS  := $(BUILD)/tests/test_store
 TEST_HELP_SRCS := $(wildcard tests/unit/helpers/*.c)
 TEST_HELP_OBJS := $(TEST_HELP_SRCS:%.c=$(BUILD)/%.o)
 
@@ -111,10 +114,10 @@ check-banned:
 
 # The suite: one aggregated "N passed, N failed" line at the end.
 test: $(BIN) $(SIM_BIN) $(UNIT_BINS) check-banned
-	@scripts/run-tests --build $(BUILD) $(UNIT_BINS)
+	@scripts/run-tests --build $(BUILD) $(PG_UNITS:%=--pg %) $(UNIT_BINS)
 
 unit: $(UNIT_BINS)
-	@scripts/run-tests --build $(BUILD) --unit-only $(UNIT_BINS)
+	@scripts/run-tests --build $(BUILD) --unit-only $(PG_UNITS:%=--pg %) $(UNIT_BINS)
 
 asan:
 	@$(MAKE) --no-print-directory VARIANT=asan all
@@ -123,7 +126,7 @@ test-asan:
 	@$(MAKE) --no-print-directory VARIANT=asan test
 
 valgrind: $(BIN) $(SIM_BIN) $(UNIT_BINS)
-	@scripts/run-tests --build $(BUILD) --valgrind $(UNIT_BINS)
+	@scripts/run-tests --build $(BUILD) --valgrind $(PG_UNITS:%=--pg %) $(UNIT_BINS)
 
 # The end-to-end suite with the wall clock of every process (the
 # simulators, mlc, the test scripts) moved AHEAD (default a year) by

@@ -647,7 +647,7 @@ int cmd_credentials(int argc, char **argv)
         if (strcmp(sub, "set") == 0)
             goto out;
     }
-    if (store_open(cfg->store.url, &st, &e) != MLC_OK) {
+    if (store_open_with(cfg->store.url, cfg->store.password_ref, &st, &e) != MLC_OK) {
         status = fail(&e);
         goto out;
     }

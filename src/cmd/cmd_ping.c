@@ -850,7 +850,8 @@ static void cred_src_open(struct cred_src *cs, const struct mlc_config *cfg)
     memset(cs, 0, sizeof(*cs));
     if (credentials_open_vault(cfg, &cs->vault, &cs->vault_err) != MLC_OK)
         cs->vault = NULL;
-    if (store_open(cfg->store.url, &cs->store, &cs->store_err) != MLC_OK)
+    if (store_open_with(cfg->store.url, cfg->store.password_ref, &cs->store,
+                        &cs->store_err) != MLC_OK)
         cs->store = NULL;
 }
 

@@ -19,7 +19,7 @@ int cmdu_open(const char *prog, const char *config_path,
         *cfg = NULL;
     rc = cfg_load(config_path, &c, &e);
     if (rc == MLC_OK)
-        rc = store_open(c->store.url, st, &e);
+        rc = store_open_with(c->store.url, c->store.password_ref, st, &e);
     if (rc != MLC_OK) {
         fprintf(stderr, "%s: %s\n", prog, e.msg);
         cfg_unref(c);

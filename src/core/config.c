@@ -97,6 +97,7 @@ static const char *chk_code3(const char *s);
 static const char *chk_uom(const char *s);
 static const char *chk_currency(const char *s);
 static const char *chk_store_url(const char *s);
+static const char *chk_password_ref(const char *s);
 static const char *chk_listen(const char *s);
 static const char *chk_cutover(const char *s);
 
@@ -348,6 +349,8 @@ static const struct field fields[] = {
 
     F_STR("store.url", store.url, "mlc.db", chk_store_url, 0, NULL,
         "State store: a SQLite file (relative to this file's directory), or a postgresql:// URL (no password in it)."),
+    F_STR("store.password_ref", store.password_ref, NULL, chk_password_ref, 0, NULL,
+        "PostgreSQL password: file:PATH (mode 0600/0640, relative to this file) or systemd:NAME (a systemd credential). Unset: ~/.pgpass or PGPASSFILE."),
     F_STR("store.master_key_file", store.master_key_file, "mlc.key", chk_path, 0,
         NULL, "File holding the key that encrypts stored credentials (mode 0600 or 0400; relative to this file's directory)."),
 
@@ -757,8 +760,20 @@ static const char *chk_store_url(const char *s)
     at = memchr(rest, '@', (size_t)(end - rest));
     colon = at != NULL ? memchr(rest, ':', (size_t)(at - rest)) : NULL;
     if (colon != NULL || strstr(s, "password=") != NULL)
-        return "must not contain a password (use PostgreSQL's password file, ~/.pgpass or PGPASSFILE)";
+        return "must not contain a password (put it in a file named by store.password_ref, or in ~/.pgpass or PGPASSFILE)";
     return NULL;
+}
+
+static const char *chk_password_ref(const char *s)
+{
+    const char *name = s + strlen("systemd:");
+
+    if (strncmp(s, "file:", 5) == 0 && s[5] != '\0' && strlen(s) <= 4096)
+        return NULL;
+    if (strncmp(s, "systemd:", 8) == 0 && all_of(name, 1, 255, is_graph) &&
+        strchr(name, '/') == NULL && strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
+        return NULL;
+    return "expected file:PATH or systemd:NAME (a systemd credential)";
 }
 
 static const char *chk_listen(const char *s)
@@ -1886,6 +1901,26 @@ static int resolve_path(char **field, const char *dir)
     return MLC_OK;
 }
 
+/* Makes the path after prefix absolute against dir; a value without the
+ * prefix is left alone. */
+static int resolve_prefixed(char **field, const char *prefix, const char *dir)
+{
+    size_t plen = strlen(prefix), len;
+    const char *v = *field;
+    char *abs;
+
+    if (v == NULL || strncmp(v, prefix, plen) != 0 || v[plen] == '/' ||
+        v[plen] == '\0')
+        return MLC_OK;
+    len = plen + strlen(dir) + 1 + strlen(v + plen) + 1;
+    if ((abs = malloc(len)) == NULL)
+        return MLC_ENOMEM;
+    snprintf(abs, len, "%s%s/%s", prefix, dir, v + plen);
+    free(*field);
+    *field = abs;
+    return MLC_OK;
+}
+
 /* The directory of path, absolute ("." resolved by realpath). */
 static int config_dir(const char *path, char **out)
 {
@@ -1916,6 +1951,8 @@ static int resolve_paths(struct mlc_config *c, struct mlc_err *e)
         rc = resolve_path(&c->store.url, dir);
     if (rc == MLC_OK)
         rc = resolve_path(&c->store.master_key_file, dir);
+    if (rc == MLC_OK)
+        rc = resolve_prefixed(&c->store.password_ref, "file:", dir);
     free(dir);
     if (rc != MLC_OK)
         return mlc_err_set(e, rc, "%s: cannot resolve the directory of the file", c->path);

@@ -163,6 +163,9 @@ struct cfg_schedule {          /* seconds */
 
 struct cfg_store {
     char *url;                 /* SQLite path (default) or postgresql:// DSN */
+    char *password_ref;        /* PostgreSQL's password: "file:PATH" (made
+                                  absolute) or "systemd:NAME"; NULL: libpq's
+                                  own (~/.pgpass, PGPASSFILE) */
     char *master_key_file;     /* key for encrypted credentials */
 };
 

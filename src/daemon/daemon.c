@@ -749,7 +749,7 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
         return MLC_OK;
     }
     env_set_health(d->env, d->health);
-    if ((rc = store_open(cfg->store.url, &d->task_st, e)) != MLC_OK)
+    if ((rc = store_open_with(cfg->store.url, cfg->store.password_ref, &d->task_st, e)) != MLC_OK)
         return mlc_err_wrap(e, "scheduler store");
     if (cfg->bigcommerce.webhook_secret_ref != NULL) {
         rc = credentials_open_vault(cfg, &v, e);
@@ -869,7 +869,7 @@ static int start_leader(struct daemon *d, struct mlc_err *e)
     int rc;
 
     if (store_url_shared(d->cfg->store.url) &&
-        (rc = store_open(d->cfg->store.url, &st, e)) != MLC_OK)
+        (rc = store_open_with(d->cfg->store.url, d->cfg->store.password_ref, &st, e)) != MLC_OK)
         return mlc_err_wrap(e, "leader store");
     return leader_start(st, d->ident, (int64_t)d->cfg->schedule.leader_lease_s * 1000,
                         &d->leader, e);
@@ -929,7 +929,7 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     if (rc != MLC_OK)
         return rc;
     /* Migrations run here, once, before any worker opens its connection. */
-    rc = store_open(d->cfg->store.url, &d->probe, e);
+    rc = store_open_with(d->cfg->store.url, d->cfg->store.password_ref, &d->probe, e);
     if (rc != MLC_OK)
         return mlc_err_wrap(e, "store %s", label);
     if (d->lock != NULL && (rc = recover_leases(d, e)) != MLC_OK)
@@ -947,7 +947,8 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
         webhook_set_observer(d->webhook, resource_changed, d->env);
     if (rc == MLC_OK)
         rc = orphans_hold(d->probe, d->cfg, &held, e);
-    if (rc == MLC_OK && (rc = store_open(d->cfg->store.url, &d->health_st, e)) != MLC_OK)
+    if (rc == MLC_OK && (rc = store_open_with(d->cfg->store.url, d->cfg->store.password_ref,
+                                              &d->health_st, e)) != MLC_OK)
         mlc_err_wrap(e, "health task store");
     if (rc == MLC_OK)
         rc = add_task(d, "health", d->cfg->schedule.health_probe_interval, task_health, d, e);

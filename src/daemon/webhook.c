@@ -77,12 +77,13 @@ static void *keeper_main(void *arg)
 }
 
 /* Opens the keeper's connection and starts it; st stops checkpointing. */
-static int keeper_start(struct webhook *w, const char *store_url, struct mlc_err *e)
+static int keeper_start(struct webhook *w, const char *store_url, const char *password_ref,
+                        struct mlc_err *e)
 {
     pthread_condattr_t ca;
     int rc;
 
-    if ((rc = store_open(store_url, &w->keeper_st, e)) != MLC_OK)
+    if ((rc = store_open_with(store_url, password_ref, &w->keeper_st, e)) != MLC_OK)
         return rc;
     pthread_mutex_init(&w->keeper_mu, NULL);
     pthread_condattr_init(&ca);
@@ -126,7 +127,8 @@ bool webhook_enabled(const struct mlc_config *cfg)
            cfg->bigcommerce.client_secret_ref != NULL;
 }
 
-int webhook_new(const char *store_url, struct mlc_secret *header_secret,
+int webhook_new(const char *store_url, const char *password_ref,
+                struct mlc_secret *header_secret,
                 struct mlc_secret *sign_key, struct webhook **out,
                 struct mlc_err *e)
 {
@@ -150,9 +152,10 @@ int webhook_new(const char *store_url, struct mlc_secret *header_secret,
     header_secret = sign_key = NULL;
     w->clock = wall_clock_s;
     webhook_set_jobs(w, NULL);
-    rc = store_open(store_url, &w->st, e);
-    if (rc == MLC_OK)
-        rc = keeper_start(w, store_url, e);
+    rc = store_open_with(store_url, password_ref, &w->st, e);
+    /* PostgreSQL keeps its own log: only an SQLite file needs the keeper. */
+    if (rc == MLC_OK && !store_url_shared(store_url))
+        rc = keeper_start(w, store_url, password_ref, e);
     if (rc != MLC_OK)
         goto fail;
     *out = w;
@@ -184,7 +187,7 @@ int webhook_from_config(const struct mlc_config *cfg, struct store *st,
         secret_free(sk);
         return mlc_err_wrap(e, "webhooks");
     }
-    rc = webhook_new(cfg->store.url, hs, sk, out, e);
+    rc = webhook_new(cfg->store.url, cfg->store.password_ref, hs, sk, out, e);
     if (rc == MLC_OK) {
         webhook_set_jobs(*out, cfg);
         webhook_set_gather(*out, cfg->workers.gather_ms);

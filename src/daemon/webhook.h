@@ -78,11 +78,13 @@ typedef int64_t (*webhook_clock_fn)(void *ctx);
  * is not served at all. */
 bool webhook_enabled(const struct mlc_config *cfg);
 
-/* An endpoint storing into store_url (its own connection, opened here).
+/* An endpoint storing into store_url (its own connection, opened here
+ * with password_ref as store_open_with does).
  * header_secret and sign_key are taken in every case (freed by webhook_free
  * or on failure); either may be NULL, not both (MLC_EINVAL). *out: caller
  * frees with webhook_free after the HTTP server stopped. */
-int webhook_new(const char *store_url, struct mlc_secret *header_secret,
+int webhook_new(const char *store_url, const char *password_ref,
+                struct mlc_secret *header_secret,
                 struct mlc_secret *sign_key, struct webhook **out,
                 struct mlc_err *e);
 

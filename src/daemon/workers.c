@@ -700,7 +700,7 @@ static struct store *open_store(struct worker *w)
     struct store *st = NULL;
     struct mlc_err e;
 
-    if (store_open(cfg->store.url, &st, &e) != MLC_OK ||
+    if (store_open_with(cfg->store.url, cfg->store.password_ref, &st, &e) != MLC_OK ||
         store_fence(st, w->owner, &e) != MLC_OK) {
         atomic_fetch_add(&w->pool->errors, 1);
         log_error("workers", "cannot open store", LF_STR("worker", w->name), LF_ERR(&e));
@@ -774,7 +774,7 @@ static void *heartbeat_main(void *arg)
     struct store *st = NULL;
     struct mlc_err e;
 
-    if (store_open(cfg->store.url, &st, &e) != MLC_OK) {
+    if (store_open_with(cfg->store.url, cfg->store.password_ref, &st, &e) != MLC_OK) {
         log_error("workers", "heartbeat: cannot open store; leases are renewed only at "
                   "checkpoints", LF_ERR(&e));
         cfg_unref(cfg);

@@ -14,6 +14,7 @@
 #include "store/sqlite_int.h"
 
 #define BUSY_TIMEOUT_MS 5000
+#define BUSY_STEP_US    200 /* see busy_wait */
 
 /* ---- transactions ------------------------------------------------------ */
 
@@ -151,7 +152,10 @@ static int exec_sql(struct sq_store *s, const char *sql, const char *op,
     return rc == SQLITE_OK ? MLC_OK : sq_fail(s, rc, op, e);
 }
 
-/* PRAGMA journal_mode answers with the mode it ended up in. */
+/* PRAGMA journal_mode answers with the mode it ended up in. Switching a
+ * new file to WAL needs it to itself, and SQLite answers BUSY at once
+ * (without the busy handler) while another connection opens it too: try
+ * again for as long as the busy timeout. */
 static int set_wal(struct sq_store *s, struct mlc_err *e)
 {
     sqlite3_stmt *stmt = NULL;
@@ -159,8 +163,13 @@ static int set_wal(struct sq_store *s, struct mlc_err *e)
     int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1,
                                 &stmt, NULL);
 
-    if (rc == SQLITE_OK)
+    for (int tries = 0; rc == SQLITE_OK || rc == SQLITE_BUSY; tries++) {
         rc = sqlite3_step(stmt);
+        if (rc != SQLITE_BUSY || tries * BUSY_STEP_US >= BUSY_TIMEOUT_MS * 1000)
+            break;
+        sqlite3_reset(stmt);
+        usleep(BUSY_STEP_US);
+    }
     if (rc != SQLITE_ROW) {
         rc = sq_fail(s, rc, "set WAL journal", e);
         goto out;
@@ -183,7 +192,6 @@ out:
  * every BUSY_STEP_US instead costs a few wake-ups and keeps the wait close
  * to the lock's real hold time; past BUSY_TIMEOUT_MS the caller gets
  * SQLITE_BUSY as before. */
-#define BUSY_STEP_US 200
 
 static int busy_wait(void *ctx, int tries)
 {

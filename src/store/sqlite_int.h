@@ -33,96 +33,13 @@
 #include "core/err.h"
 #include "store/store.h"
 #include "store/store_impl.h"
+#include "store/store_sql.h"
 
-/* ---- statements (text in sqlite_sql.c) --------------------------------- */
+/* ---- statements (text in sqlite_sql.c; column lists in store_sql.h) ---- */
 
-/*
- * Row columns, each list written once: it makes both the column text of the
- * SELECT and the enum its reader indexes, so the two cannot drift. X(id,
- * name) is one column, SEP goes between two. Plain SQL names, no SQLite.
- */
-#define SQ_JOB_COLUMNS(X, SEP) \
-    X(JOB_COL_ID, "id") SEP X(JOB_COL_KIND, "kind") SEP \
-    X(JOB_COL_KEY, "key") SEP X(JOB_COL_PAYLOAD, "payload") SEP \
-    X(JOB_COL_STATE, "state") SEP X(JOB_COL_ATTEMPTS, "attempts") SEP \
-    X(JOB_COL_RUN_AT, "run_at") SEP X(JOB_COL_OWNER, "owner") SEP \
-    X(JOB_COL_LEASE_UNTIL, "lease_until") SEP \
-    X(JOB_COL_LAST_ERROR, "last_error") SEP \
-    X(JOB_COL_CREATED_AT, "created_at") SEP \
-    X(JOB_COL_UPDATED_AT, "updated_at") SEP X(JOB_COL_PAUSED_ON, "paused_on")
-
-/* The READY twin of a (kind, key): what coalescing needs. */
-#define SQ_TWIN_COLUMNS(X, SEP) \
-    X(TWIN_COL_ID, "id") SEP X(TWIN_COL_RUN_AT, "run_at")
-
-#define SQ_LEDGER_COLUMNS(X, SEP) \
-    X(LEDGER_COL_KEY, "key") SEP X(LEDGER_COL_KIND, "kind") SEP \
-    X(LEDGER_COL_ENTITY, "entity") SEP X(LEDGER_COL_STATE, "state") SEP \
-    X(LEDGER_COL_DOC_TYPE, "doc_type") SEP \
-    X(LEDGER_COL_DOC_COMPANY, "doc_company") SEP \
-    X(LEDGER_COL_DOC_NUMBER, "doc_number") SEP \
-    X(LEDGER_COL_BATCH, "batch") SEP X(LEDGER_COL_REQUEST, "request") SEP \
-    X(LEDGER_COL_CREATED_AT, "created_at") SEP \
-    X(LEDGER_COL_UPDATED_AT, "updated_at")
-
-#define SQ_AUDIT_COLUMNS(X, SEP) \
-    X(AUDIT_COL_ID, "id") SEP X(AUDIT_COL_AT, "at") SEP \
-    X(AUDIT_COL_ACTOR, "actor") SEP X(AUDIT_COL_ENTITY, "entity") SEP \
-    X(AUDIT_COL_ACTION, "action") SEP X(AUDIT_COL_OUTCOME, "outcome") SEP \
-    X(AUDIT_COL_DETAIL, "detail")
-
-/* The listing of credential names (the blobs stay behind). */
-#define SQ_SECRET_COLUMNS(X, SEP) \
-    X(SECRET_COL_NAME, "name") SEP X(SECRET_COL_UPDATED_AT, "updated_at")
-
-/* Whole rows for a migration (sqlite_export): events, watermarks and the
- * credential rows with their blobs; jobs, ledger and audit use the lists
- * above. */
-#define SQ_EVENT_COLUMNS(X, SEP) \
-    X(EVENT_COL_ID, "id") SEP X(EVENT_COL_SOURCE, "source") SEP \
-    X(EVENT_COL_DEDUPE_KEY, "dedupe_key") SEP X(EVENT_COL_KIND, "kind") SEP \
-    X(EVENT_COL_RESOURCE, "resource") SEP X(EVENT_COL_PAYLOAD, "payload") SEP \
-    X(EVENT_COL_RECEIVED_AT, "received_at")
-
-#define SQ_WATERMARK_COLUMNS(X, SEP) \
-    X(WM_COL_NAME, "name") SEP X(WM_COL_VALUE, "value") SEP \
-    X(WM_COL_UPDATED_AT, "updated_at")
-
-#define SQ_SECRET_ROW_COLUMNS(X, SEP) \
-    X(SECRET_ROW_COL_NAME, "name") SEP X(SECRET_ROW_COL_BLOB, "blob") SEP \
-    X(SECRET_ROW_COL_UPDATED_AT, "updated_at")
-
-#define SQ_LEASE_COLUMNS(X, SEP) \
-    X(LEASE_COL_NAME, "name") SEP X(LEASE_COL_HOLDER, "holder") SEP \
-    X(LEASE_COL_UNTIL, "until") SEP X(LEASE_COL_TOKEN, "token")
-
-#define SQ_COL_ENUM(id, name) id,
-#define SQ_COL_NAME(id, name) name
-/* The named parameter of each column (":id"), for an INSERT of whole rows. */
+/* The named parameter of each column (":id"), for an INSERT of whole rows
+ * (STORE_*_COLUMNS(SQ_COL_PARAM, ", ")). */
 #define SQ_COL_PARAM(id, name) ":" name
-
-enum sq_job_col { SQ_JOB_COLUMNS(SQ_COL_ENUM, ) JOB_COL_COUNT };
-enum sq_twin_col { SQ_TWIN_COLUMNS(SQ_COL_ENUM, ) TWIN_COL_COUNT };
-enum sq_ledger_col { SQ_LEDGER_COLUMNS(SQ_COL_ENUM, ) LEDGER_COL_COUNT };
-enum sq_audit_col { SQ_AUDIT_COLUMNS(SQ_COL_ENUM, ) AUDIT_COL_COUNT };
-enum sq_secret_col { SQ_SECRET_COLUMNS(SQ_COL_ENUM, ) SECRET_COL_COUNT };
-enum sq_lease_col { SQ_LEASE_COLUMNS(SQ_COL_ENUM, ) LEASE_COL_COUNT };
-enum sq_event_col { SQ_EVENT_COLUMNS(SQ_COL_ENUM, ) EVENT_COL_COUNT };
-enum sq_wm_col { SQ_WATERMARK_COLUMNS(SQ_COL_ENUM, ) WM_COL_COUNT };
-enum sq_secret_row_col {
-    SQ_SECRET_ROW_COLUMNS(SQ_COL_ENUM, ) SECRET_ROW_COL_COUNT
-};
-
-/* "id, kind, ...": the column text of each list above. */
-#define JOB_COLS    SQ_JOB_COLUMNS(SQ_COL_NAME, ", ")
-#define TWIN_COLS   SQ_TWIN_COLUMNS(SQ_COL_NAME, ", ")
-#define LEDGER_COLS SQ_LEDGER_COLUMNS(SQ_COL_NAME, ", ")
-#define AUDIT_COLS  SQ_AUDIT_COLUMNS(SQ_COL_NAME, ", ")
-#define SECRET_COLS SQ_SECRET_COLUMNS(SQ_COL_NAME, ", ")
-#define LEASE_COLS  SQ_LEASE_COLUMNS(SQ_COL_NAME, ", ")
-#define EVENT_COLS  SQ_EVENT_COLUMNS(SQ_COL_NAME, ", ")
-#define WM_COLS     SQ_WATERMARK_COLUMNS(SQ_COL_NAME, ", ")
-#define SECRET_ROW_COLS SQ_SECRET_ROW_COLUMNS(SQ_COL_NAME, ", ")
 
 enum sq_id {
     SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE,

@@ -11,7 +11,7 @@
 
 #include "store/sqlite_int.h"
 
-/* Reads a row of SQ_JOB_COLUMNS into j (zeroed by the caller). */
+/* Reads a row of STORE_JOB_COLUMNS into j (zeroed by the caller). */
 static int read_job(sqlite3_stmt *stmt, struct store_job *j,
                     struct mlc_err *e)
 {

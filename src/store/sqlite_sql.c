@@ -5,7 +5,7 @@
  * statements bind named parameters (:name), which is SQLite syntax: libpq
  * numbers them ($1), so a PostgreSQL backend keeps its own texts. What is
  * SQLite-only beyond that is marked "SQLite:" where it occurs. The column
- * lists (sqlite_int.h) are plain SQL that a second backend can share.
+ * lists (store_sql.h) are plain SQL that both backends share.
  */
 #include "store/sqlite_int.h"
 
@@ -315,26 +315,26 @@ const char *const sq_sql[SQ_COUNT] = {
      * sequence moves the sequence with it (SQLite). */
     [SQ_IMPORT_EVENT] =
         "INSERT INTO events (" EVENT_COLS ")"
-        " VALUES (" SQ_EVENT_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " VALUES (" STORE_EVENT_COLUMNS(SQ_COL_PARAM, ", ") ")"
         " ON CONFLICT DO NOTHING",
     [SQ_IMPORT_JOB] =
         "INSERT INTO jobs (" JOB_COLS ")"
-        " VALUES (" SQ_JOB_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " VALUES (" STORE_JOB_COLUMNS(SQ_COL_PARAM, ", ") ")"
         " ON CONFLICT DO NOTHING",
     [SQ_IMPORT_LEDGER] =
         "INSERT INTO ledger (" LEDGER_COLS ")"
-        " VALUES (" SQ_LEDGER_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " VALUES (" STORE_LEDGER_COLUMNS(SQ_COL_PARAM, ", ") ")"
         " ON CONFLICT DO NOTHING",
     [SQ_IMPORT_AUDIT] =
         "INSERT INTO audit (" AUDIT_COLS ")"
-        " VALUES (" SQ_AUDIT_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " VALUES (" STORE_AUDIT_COLUMNS(SQ_COL_PARAM, ", ") ")"
         " ON CONFLICT DO NOTHING",
     [SQ_IMPORT_WATERMARK] =
         "INSERT INTO watermarks (" WM_COLS ")"
-        " VALUES (" SQ_WATERMARK_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " VALUES (" STORE_WM_COLUMNS(SQ_COL_PARAM, ", ") ")"
         " ON CONFLICT DO NOTHING",
     [SQ_IMPORT_SECRET] =
         "INSERT INTO secrets (" SECRET_ROW_COLS ")"
-        " VALUES (" SQ_SECRET_ROW_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " VALUES (" STORE_SECRET_ROW_COLUMNS(SQ_COL_PARAM, ", ") ")"
         " ON CONFLICT DO NOTHING",
 };

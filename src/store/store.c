@@ -4,6 +4,7 @@
  */
 #include "store/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -187,15 +188,21 @@ static bool has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+bool store_url_is_pg(const char *url)
+{
+    return url != NULL && (has_prefix(url, "postgresql://") ||
+                           has_prefix(url, "postgres://"));
+}
+
 /* The URL may carry a password: messages never repeat it. */
 int store_sqlite_path(const char *url, const char **path, struct mlc_err *e)
 {
     *path = url;
     if (url == NULL || url[0] == '\0')
         return mlc_err_set(e, MLC_EINVAL, "store: empty store URL");
-    if (has_prefix(url, "postgresql://") || has_prefix(url, "postgres://"))
+    if (store_url_is_pg(url))
         return mlc_err_set(e, MLC_EINVAL,
-                           "store: PostgreSQL store not built yet");
+                           "store: a PostgreSQL URL is not a SQLite file");
     if (has_prefix(url, "sqlite://"))
         *path = url + strlen("sqlite://");
     else if (has_prefix(url, "sqlite:"))
@@ -211,10 +218,23 @@ int store_sqlite_path(const char *url, const char **path, struct mlc_err *e)
 
 bool store_url_shared(const char *url)
 {
-    return url != NULL && (has_prefix(url, "postgresql://") || has_prefix(url, "postgres://"));
+    return store_url_is_pg(url);
 }
 
-int store_open(const char *url, struct store **out, struct mlc_err *e)
+/* A password in a PostgreSQL URL: user:password@ before the host, or a
+ * password= parameter. */
+static bool pg_url_has_password(const char *url)
+{
+    const char *rest = strstr(url, "://") + 3;
+    const char *end = rest + strcspn(rest, "/?#");
+    const char *at = memchr(rest, '@', (size_t)(end - rest));
+
+    return (at != NULL && memchr(rest, ':', (size_t)(at - rest)) != NULL) ||
+           strstr(url, "password=") != NULL;
+}
+
+int store_open_with(const char *url, const char *password_ref,
+                    struct store **out, struct mlc_err *e)
 {
     const char *path = NULL;
     int rc;
@@ -222,9 +242,21 @@ int store_open(const char *url, struct store **out, struct mlc_err *e)
     if (out == NULL)
         return mlc_err_set(e, MLC_EINVAL, "store: no output handle");
     *out = NULL;
+    if (store_url_is_pg(url)) {
+        if (pg_url_has_password(url))
+            return mlc_err_set(e, MLC_EINVAL, "store: the PostgreSQL URL must "
+                               "not contain a password (use store.password_ref, "
+                               "~/.pgpass or PGPASSFILE)");
+        return store_pg_open(url, password_ref, out, e);
+    }
     if ((rc = store_sqlite_path(url, &path, e)) != MLC_OK)
         return rc;
     return store_sqlite_open(path, out, e);
+}
+
+int store_open(const char *url, struct store **out, struct mlc_err *e)
+{
+    return store_open_with(url, NULL, out, e);
 }
 
 void store_close(struct store *st)
@@ -997,16 +1029,67 @@ int store_export(struct store *st, enum store_table table,
     return rc != MLC_OK ? rc : st->ops->export_rows(st, table, fn, ctx, e);
 }
 
+/* The key of a row, for messages: its id or its text key. */
+static void row_key(const struct store_row *r, char *buf, size_t cap)
+{
+    switch (r->table) {
+    case STORE_TABLE_EVENTS:
+        snprintf(buf, cap, "event id %lld (dedupe key %s)", (long long)r->u.event.id,
+                 r->u.event.dedupe_key ? r->u.event.dedupe_key : "(null)");
+        break;
+    case STORE_TABLE_JOBS:
+        snprintf(buf, cap, "job id %lld (%s %s)", (long long)r->u.job.id,
+                 r->u.job.kind ? r->u.job.kind : "(null)", r->u.job.key ? r->u.job.key : "(null)");
+        break;
+    case STORE_TABLE_AUDIT:
+        snprintf(buf, cap, "audit row id %lld", (long long)r->u.audit.id);
+        break;
+    case STORE_TABLE_LEDGER:
+        snprintf(buf, cap, "ledger row %s", r->u.ledger.key ? r->u.ledger.key : "(null)");
+        break;
+    case STORE_TABLE_WATERMARKS:
+        snprintf(buf, cap, "watermark %s", r->u.watermark.name ? r->u.watermark.name : "(null)");
+        break;
+    default:
+        snprintf(buf, cap, "secret %s", r->u.secret.name ? r->u.secret.name : "(null)");
+        break;
+    }
+}
+
+/* What no table can hold, refused alike on every backend. */
+static int check_row(const struct store_row *r, const char *key, struct mlc_err *e)
+{
+    if (r->table == STORE_TABLE_JOBS && (unsigned)r->u.job.state >= N_JOB_STATES)
+        return mlc_err_set(e, MLC_EINVAL, "store: import of %s: unknown state %d", key,
+                           (int)r->u.job.state);
+    if (r->table == STORE_TABLE_LEDGER && (unsigned)r->u.ledger.state >= N_LEDGER_STATES)
+        return mlc_err_set(e, MLC_EINVAL, "store: import of %s: unknown state %d", key,
+                           (int)r->u.ledger.state);
+    if (r->table == STORE_TABLE_SECRETS && r->u.secret.blob == NULL)
+        return mlc_err_set(e, MLC_EINVAL, "store: import of %s: no blob", key);
+    return MLC_OK;
+}
+
 int store_import(struct store *st, const struct store_row *r,
                  struct mlc_err *e)
 {
+    char key[160];
     int rc = need_store(st, e);
 
     if (rc == MLC_OK && r == NULL)
         rc = mlc_err_set(e, MLC_EINVAL, "store: no row");
     if (rc == MLC_OK && (unsigned)r->table >= STORE_TABLE_COUNT)
         rc = mlc_err_set(e, MLC_EINVAL, "store: unknown table %d", (int)r->table);
-    return rc != MLC_OK ? rc : st->ops->import_row(st, r, e);
+    if (rc != MLC_OK)
+        return rc;
+    row_key(r, key, sizeof(key));
+    if ((rc = check_row(r, key, e)) != MLC_OK)
+        return rc;
+    rc = st->ops->import_row(st, r, e);
+    if (rc == MLC_EEXIST) /* the same words from every backend */
+        mlc_err_set(e, MLC_EEXIST, "store: import into %s: %s is taken",
+                    store_table_name(r->table), key);
+    return rc;
 }
 
 int store_import_finish(struct store *st, struct mlc_err *e)

@@ -3,8 +3,12 @@
  *
  * A struct store is one connection to the state store; use one per thread.
  * The SQLite implementation (sqlite_*.c) is the embedded default; the
- * PostgreSQL one (pg_*.c) serves several processes through the same vtable
- * (store_impl.h) without touching any caller. The store knows no API: it keeps inbound
+ * PostgreSQL one (pg_*.c, on libpq) serves several processes through the
+ * same vtable (store_impl.h) without touching any caller, and gives the
+ * same guarantees across them (one live job per kind and key, fenced
+ * ledger writes, named leases; see pg_int.h for how). A lost PostgreSQL
+ * connection fails the call with MLC_EIO and the next call reconnects.
+ * The store knows no API: it keeps inbound
  * events, jobs, watermarks, the posting ledger, the audit trail and secrets
  * (ciphertext only) as plain data.
  *
@@ -30,9 +34,19 @@ struct store;
 typedef int64_t (*store_clock_fn)(void *ctx);
 
 /* Opens (creating and migrating as needed) the store at url: a file path or
- * "sqlite:PATH" for SQLite; "postgresql://..." is reserved for PostgreSQL
- * (MLC_EINVAL with a clear message until it exists). *out: caller closes. */
+ * "sqlite:PATH" for SQLite, or a libpq URI "postgresql://user@host/db?..."
+ * for PostgreSQL (TLS as its sslmode says). A URL with a password is
+ * refused (MLC_EINVAL; the message never repeats it). *out: caller
+ * closes. */
 int store_open(const char *url, struct store **out, struct mlc_err *e);
+/* store_open with where PostgreSQL's password is (store.password_ref):
+ * "file:PATH", a file nobody else may write and the world may not read
+ * (0600 or 0640), or "systemd:NAME", the service's systemd credential
+ * $CREDENTIALS_DIRECTORY/NAME (LoadCredential=). Its first line is the
+ * password, read again at each (re)connect. NULL or "": libpq's own
+ * sources (PGPASSFILE, ~/.pgpass). SQLite ignores it. */
+int store_open_with(const char *url, const char *password_ref,
+                    struct store **out, struct mlc_err *e);
 void store_close(struct store *st); /* NULL-safe; rolls back an open tx */
 /* True for a store several processes may share (PostgreSQL): no daemon
  * lock, and jobs a dead process left are taken over when their leases end,

@@ -27,7 +27,7 @@
 #define STORE_BACKOFF_CAP_MS  (15 * 60 * 1000)
 
 struct store_ops {
-    const char *name; /* "sqlite" */
+    const char *name; /* "sqlite", "postgresql" */
 
     void (*close)(struct store *st); /* rolls back, frees st */
     int (*schema_version)(struct store *st, int *out, struct mlc_err *e);
@@ -180,9 +180,15 @@ int store_ledger_state_parse(const char *name, enum store_ledger_state *out);
 /* The SQLite file path of a store URL (a path, sqlite:PATH, sqlite://PATH;
  * borrowed from url); MLC_EINVAL for another scheme. */
 int store_sqlite_path(const char *url, const char **path, struct mlc_err *e);
+/* postgresql:// or postgres://. */
+bool store_url_is_pg(const char *url);
 
 /* Backends. path: a file path (":memory:" for a private in-memory db). */
 int store_sqlite_open(const char *path, struct store **out,
                       struct mlc_err *e);
+/* url: a libpq URI without a password; password_ref: see store_open_with
+ * (NULL or "": libpq's own sources). */
+int store_pg_open(const char *url, const char *password_ref,
+                  struct store **out, struct mlc_err *e);
 
 #endif

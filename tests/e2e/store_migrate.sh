@@ -223,4 +223,33 @@ ledger_kept() { [ "$(bc100s "$new")" = "$(bc100s "$db")" ] && bc100s "$new" | gr
 check "the target's ledger still has BC100S posted with its number" ledger_kept
 check "SIGTERM stops the daemon on the target" daemon_term 300
 
+# ---- to PostgreSQL ----------------------------------------------------------------------------
+# The same source into a private PostgreSQL server (tests/lib/pg-server):
+# copied and verified, and the CLI on the PostgreSQL store reads the same
+# jobs and audit as on the source.
+cat >"$tmp/to-pg.sh" <<'SH'
+set -u
+"$MLC" store migrate --from "$SRC" --to "$MLC_TEST_PG_URL" >"$TMP/pg.out" 2>"$TMP/pg.err" || exit 11
+url=${MLC_TEST_PG_URL//&/\\&}   # "&" is sed's whole match
+sed -e "s|^  url: .*|  url: \"$url\"|" "$CFG" >"$TMP/pg.yaml"
+"$MLC" jobs list --config "$TMP/pg.yaml" --json >"$TMP/jobs.pg.json" 2>/dev/null || exit 12
+"$MLC" audit --order 100 --config "$TMP/pg.yaml" --json >"$TMP/audit100.pg.json" 2>/dev/null || exit 13
+"$MLC" store migrate --from "$SRC" --to "$MLC_TEST_PG_URL" --verify-only >/dev/null 2>&1 || exit 14
+SH
+store_url="$db"
+write_config
+MLC="$MLC" SRC="$db" CFG="$cfg" TMP="$tmp" "$ROOT/tests/lib/pg-server" bash "$tmp/to-pg.sh" \
+    >"$tmp/pg-server.out" 2>&1
+pg_rc=$?
+if grep -q '^SKIP' "$tmp/pg-server.out"; then
+    note "PostgreSQL part skipped: $(cat "$tmp/pg-server.out")"
+else
+    check "migrate to PostgreSQL: exit 0, every table verified (rc $pg_rc)" [ "$pg_rc" = 0 ]
+    check "its report shows every table OK" \
+        sh -c '[ "$(grep -c " ok$" "$0")" -ge 6 ]' "$tmp/pg.out"
+    check "the PostgreSQL store lists the same jobs as the source" \
+        cmp -s "$tmp/jobs.src.json" "$tmp/jobs.pg.json"
+    check "and order 100's audit trail and ledger" cmp -s "$tmp/audit100.src.json" "$tmp/audit100.pg.json"
+fi
+
 e2e_done

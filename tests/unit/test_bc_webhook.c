@@ -463,7 +463,7 @@ static struct hfix *hfix_new(bool header_secret, bool sign_key)
     snprintf(f->dir, sizeof(f->dir), "/tmp/mlc-webhook-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->db, sizeof(f->db), "%s/mlc.db", f->dir);
-    if (webhook_new(f->db, header_secret ? mk_secret(HDRSEC) : NULL,
+    if (webhook_new(f->db, NULL, header_secret ? mk_secret(HDRSEC) : NULL,
                     sign_key ? mk_secret(KEY) : NULL, &f->w, &e) != MLC_OK)
         fail_msg("webhook_new: %s", e.msg);
     f->now = NOW;
@@ -902,10 +902,10 @@ static void t_handler_new_needs_a_secret(void **state)
     struct mlc_err e;
 
     (void)state;
-    assert_int_equal(webhook_new("/nonexistent/x.db", NULL, NULL, &w, &e), MLC_EINVAL);
+    assert_int_equal(webhook_new("/nonexistent/x.db", NULL, NULL, NULL, &w, &e), MLC_EINVAL);
     assert_null(w);
     /* a secret given to a failing webhook_new is freed (valgrind checks) */
-    assert_int_not_equal(webhook_new("/nonexistent/dir/x.db", mk_secret("x"), NULL, &w, &e),
+    assert_int_not_equal(webhook_new("/nonexistent/dir/x.db", NULL, mk_secret("x"), NULL, &w, &e),
                          MLC_OK);
     assert_null(w);
 }

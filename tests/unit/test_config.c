@@ -637,8 +637,8 @@ static void test_err_other_values(void **state)
 {
     (void)state;
     expect_err(BASE "store:\n  url: postgresql://mlc:s3cret@db/mlc\n",
-               "mlc.yaml:18: store.url: must not contain a password (use PostgreSQL's "
-               "password file, ~/.pgpass or PGPASSFILE)");
+               "mlc.yaml:18: store.url: must not contain a password (put it in a file "
+               "named by store.password_ref, or in ~/.pgpass or PGPASSFILE)");
     expect_err(BASE "store:\n  url: mysql://db/mlc\n",
                "mlc.yaml:18: store.url: expected a SQLite file path or a postgresql:// URL");
     expect_err(BASE "server:\n  listen: 127.0.0.1:70000\n",
@@ -1133,6 +1133,53 @@ static void test_relative_paths(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* store.password_ref: a file (made absolute like every path) or a systemd
+ * credential, nothing else. */
+static void test_store_password_ref(void **state)
+{
+    char dir[] = "/tmp/mlc-cfg-pw-XXXXXX", path[512], want[600], *text;
+    struct mlc_config *c = NULL;
+    struct mlc_err e;
+    FILE *f;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/mlc.yaml", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    text = with_cutover(BASE "store:\n  url: postgresql://mlc@db/mlc\n"
+                        "  password_ref: file:db.pw\n");
+    fputs(text, f);
+    free(text);
+    fclose(f);
+    if (cfg_load(path, &c, &e) != MLC_OK)
+        fail_msg("%s", e.msg);
+    snprintf(want, sizeof(want), "file:%s/db.pw", dir);
+    assert_string_equal(c->store.password_ref, want);
+    cfg_unref(c);
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
+
+    c = load_ok(BASE "store:\n  password_ref: systemd:mlc-db\n");
+    assert_string_equal(c->store.password_ref, "systemd:mlc-db");
+    cfg_unref(c);
+    c = load_ok(BASE "store:\n  password_ref: file:/etc/mlc/db.pw\n");
+    assert_string_equal(c->store.password_ref, "file:/etc/mlc/db.pw");
+    cfg_unref(c);
+    c = load_ok(BASE);
+    assert_null(c->store.password_ref);
+    cfg_unref(c);
+    expect_err(BASE "store:\n  password_ref: db_pw\n",
+               "mlc.yaml:18: store.password_ref: expected file:PATH or systemd:NAME "
+               "(a systemd credential)");
+    expect_err(BASE "store:\n  password_ref: systemd:../x\n",
+               "mlc.yaml:18: store.password_ref: expected file:PATH or systemd:NAME "
+               "(a systemd credential)");
+    expect_err(BASE "store:\n  password_ref: \"file:\"\n",
+               "mlc.yaml:18: store.password_ref: expected file:PATH or systemd:NAME "
+               "(a systemd credential)");
+}
+
 static void test_cmd_usage(void **state)
 {
     char *c1[] = { "config", NULL };
@@ -1187,6 +1234,7 @@ int main(void)
         cmocka_unit_test(test_account_parse_format),
         cmocka_unit_test(test_cmd_init_and_check),
         cmocka_unit_test(test_relative_paths),
+        cmocka_unit_test(test_store_password_ref),
         cmocka_unit_test(test_cmd_usage),
     };
 

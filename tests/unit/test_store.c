@@ -1,12 +1,14 @@
-/* Unit tests: the state store (SQLite backend) through its public API, plus
- * raw SQLite checks of what the API must not allow (audit rewrite, torn
- * transactions after a crash). */
+/* Unit tests: the state store through its public API, on SQLite or, when
+ * MLC_TEST_PG_URL is set (tests/lib/pg-server), on PostgreSQL, plus raw
+ * checks through each backend's own client of what the API must not allow
+ * (audit rewrite, torn transactions after a crash). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -23,9 +26,14 @@
 
 #define T0 1700000000000LL /* fixture clock start, ms */
 
+/* PostgreSQL: every test gets this schema afresh (search_path in its URL). */
+#define PG_SCHEMA "mlc_test"
+
 struct fx {
     char          dir[64];
-    char          path[128];
+    char          path[128];  /* SQLite: the file */
+    char          url[600];   /* what store_open gets */
+    bool          pg;
     struct store *st;
     int64_t       now; /* the store's clock */
 };
@@ -38,7 +46,7 @@ static int64_t fake_clock(void *ctx)
 static int fx_open(struct fx *f, struct store **out)
 {
     struct mlc_err e = {0};
-    int rc = store_open(f->path, out, &e);
+    int rc = store_open(f->url, out, &e);
 
     if (rc != MLC_OK)
         print_error("store_open: %s\n", e.msg);
@@ -46,6 +54,132 @@ static int fx_open(struct fx *f, struct store **out)
         store_set_clock(*out, fake_clock, &f->now);
     return rc;
 }
+
+/* ---- raw PostgreSQL (libpq) -------------------------------------------- */
+
+static const char *pg_base_url(void)
+{
+    const char *u = getenv("MLC_TEST_PG_URL");
+
+    return u != NULL && u[0] != '\0' ? u : NULL;
+}
+
+/* url plus one more query parameter. */
+static void url_with(char *buf, size_t cap, const char *url, const char *param)
+{
+    snprintf(buf, cap, "%s%c%s", url, strchr(url, '?') != NULL ? '&' : '?', param);
+}
+
+static void pg_quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* Runs sql on a new connection to url; 0 or -1 with the error in msg. */
+static int pg_exec_url(const char *url, const char *sql, char *msg, size_t cap)
+{
+    PGconn *c = PQconnectdb(url);
+    PGresult *r;
+    int rc = -1;
+
+    if (PQstatus(c) != CONNECTION_OK) {
+        if (msg != NULL)
+            snprintf(msg, cap, "%s", PQerrorMessage(c));
+        PQfinish(c);
+        return -1;
+    }
+    PQsetNoticeProcessor(c, pg_quiet, NULL);
+    r = PQexec(c, sql);
+    if (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)
+        rc = 0;
+    if (msg != NULL)
+        snprintf(msg, cap, "%s", PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
+static int64_t pg_int_url(const char *url, const char *sql)
+{
+    PGconn *c = PQconnectdb(url);
+    PGresult *r;
+    int64_t v = -1;
+
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+/* The superuser's URL (tests/lib/pg-server). */
+static const char *pg_admin_url(void)
+{
+    const char *u = getenv("MLC_TEST_PG_ADMIN_URL");
+
+    return u != NULL ? u : "";
+}
+
+/* A schema dropped and made again, owned by the test role. */
+static int pg_fresh_schema(const char *schema)
+{
+    char sql[256], msg[256];
+
+    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE;"
+             " CREATE SCHEMA %s AUTHORIZATION mlc", schema, schema);
+    if (pg_exec_url(pg_admin_url(), sql, msg, sizeof(msg)) != 0) {
+        print_error("%s: %s\n", sql, msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* The test role's URL with schema first on its search_path. */
+static void pg_schema_url(char *buf, size_t cap, const char *schema)
+{
+    char opt[96];
+
+    snprintf(opt, sizeof(opt), "options=-csearch_path%%3D%s", schema);
+    url_with(buf, cap, pg_base_url(), opt);
+}
+
+/* Waits (up to 10 s) until no other client of the database is connected:
+ * the server has finished with a killed client's transaction. */
+static void pg_wait_alone(void)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (pg_int_url(pg_admin_url(),
+                       "SELECT count(*) FROM pg_stat_activity"
+                       " WHERE datname = current_database()"
+                       "   AND pid <> pg_backend_pid()"
+                       "   AND backend_type = 'client backend'") == 0)
+            return;
+        usleep(10000);
+    }
+    fail_msg("a killed client's server process is still there");
+}
+
+/* Ends every other client's server process: lost connections. */
+static void pg_kill_connections(void)
+{
+    char msg[256];
+
+    assert_int_equal(pg_exec_url(pg_admin_url(),
+                                 "SELECT pg_terminate_backend(pid)"
+                                 "  FROM pg_stat_activity"
+                                 " WHERE datname = current_database()"
+                                 "   AND pid <> pg_backend_pid()"
+                                 "   AND backend_type = 'client backend'",
+                                 msg, sizeof(msg)), 0);
+    pg_wait_alone();
+}
+
+/* ---- fixture ----------------------------------------------------------- */
 
 static int fx_setup(void **state)
 {
@@ -59,6 +193,17 @@ static int fx_setup(void **state)
         return -1;
     }
     snprintf(f->path, sizeof(f->path), "%s/state.db", f->dir);
+    f->pg = pg_base_url() != NULL;
+    if (f->pg) {
+        if (pg_fresh_schema(PG_SCHEMA) != 0) {
+            rmdir(f->dir);
+            free(f);
+            return -1;
+        }
+        pg_schema_url(f->url, sizeof(f->url), PG_SCHEMA);
+    } else {
+        snprintf(f->url, sizeof(f->url), "%s", f->path);
+    }
     f->now = T0;
     if (fx_open(f, &f->st) != MLC_OK) {
         rmdir(f->dir);
@@ -77,6 +222,8 @@ static void unlink_db(const char *path)
     snprintf(p, sizeof(p), "%s-wal", path);
     unlink(p);
     snprintf(p, sizeof(p), "%s-shm", path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s.lock", path);
     unlink(p);
 }
 
@@ -139,13 +286,15 @@ static enum store_job_state job_state(struct fx *f, int64_t id)
 }
 
 /* One integer from SQL run on a separate raw connection. */
-static int64_t raw_int(const char *path, const char *sql)
+static int64_t raw_int(const struct fx *f, const char *sql)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *stmt = NULL;
     int64_t v = -1;
 
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (f->pg)
+        return pg_int_url(f->url, sql);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
     if (sqlite3_step(stmt) == SQLITE_ROW)
@@ -155,13 +304,15 @@ static int64_t raw_int(const char *path, const char *sql)
     return v;
 }
 
-/* Runs SQL on a raw connection; returns the SQLite code, errmsg in msg. */
-static int raw_exec(const char *path, const char *sql, char *msg, size_t cap)
+/* Runs SQL on a raw connection; 0 when it worked, the error in msg. */
+static int raw_exec(const struct fx *f, const char *sql, char *msg, size_t cap)
 {
     sqlite3 *db = NULL;
     int rc;
 
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (f->pg)
+        return pg_exec_url(f->url, sql, msg, cap);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     if (msg != NULL)
@@ -172,40 +323,62 @@ static int raw_exec(const char *path, const char *sql, char *msg, size_t cap)
 
 /* ---- open, names ------------------------------------------------------- */
 
+/* What every backend refuses before it connects to anything. */
+static void check_bad_urls(void)
+{
+    struct store *st = NULL;
+    struct mlc_err e = {0};
+
+    /* A password in a PostgreSQL URL: refused, never repeated. */
+    assert_int_equal(store_open("postgresql://mlc:hunter2@db/mlc", &st, &e),
+                     MLC_EINVAL);
+    assert_null(st);
+    assert_non_null(strstr(e.msg, "password"));
+    assert_null(strstr(e.msg, "hunter2"));
+    assert_int_equal(store_open("postgres://db/mlc?password=hunter2", &st, &e),
+                     MLC_EINVAL);
+    assert_null(strstr(e.msg, "hunter2"));
+    assert_int_equal(store_open("mysql://db/mlc", &st, &e), MLC_EINVAL);
+    assert_int_equal(store_open("", &st, &e), MLC_EINVAL);
+    assert_int_equal(store_open("sqlite:", &st, &e), MLC_EINVAL);
+    store_close(NULL);
+}
+
 static void test_open_urls(void **state)
 {
     struct fx *f = *state;
     struct store *st = NULL;
+    struct store_lock *lock = (struct store_lock *)&st;
     struct mlc_err e = {0};
-    char url[200];
+    char url[700];
     struct stat sb;
     int v = 0;
 
+    assert_int_equal(store_schema_version(f->st, &v, NULL), MLC_OK);
+    assert_int_equal(v, 3); /* both backends count the same steps */
+    check_bad_urls();
+    if (f->pg) {
+        /* No server there: an I/O error at once, naming no password. */
+        snprintf(url, sizeof(url), "postgresql:///mlc?host=%s/none&user=mlc", f->dir);
+        assert_int_equal(store_open(url, &st, &e), MLC_EIO);
+        assert_null(st);
+        assert_non_null(strstr(e.msg, "cannot connect"));
+        /* Several daemons share it: no daemon lock. */
+        assert_int_equal(store_lock(f->url, &lock, &e), MLC_OK);
+        assert_null(lock);
+        return;
+    }
     assert_int_equal(stat(f->path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
-    assert_int_equal(store_schema_version(f->st, &v, NULL), MLC_OK);
-    assert_true(v >= 1);
-
     snprintf(url, sizeof(url), "sqlite:%s", f->path);
     assert_int_equal(store_open(url, &st, &e), MLC_OK);
     store_close(st);
     snprintf(url, sizeof(url), "sqlite://%s", f->path);
     assert_int_equal(store_open(url, &st, &e), MLC_OK);
     store_close(st);
-
-    assert_int_equal(store_open("postgresql://mlc:hunter2@db/mlc", &st, &e),
-                     MLC_EINVAL);
-    assert_null(st);
-    assert_non_null(strstr(e.msg, "PostgreSQL store not built yet"));
-    assert_null(strstr(e.msg, "hunter2"));
-    assert_int_equal(store_open("postgres://db/mlc", &st, &e), MLC_EINVAL);
-    assert_int_equal(store_open("mysql://db/mlc", &st, &e), MLC_EINVAL);
-    assert_int_equal(store_open("", &st, &e), MLC_EINVAL);
-    assert_int_equal(store_open("sqlite:", &st, &e), MLC_EINVAL);
     snprintf(url, sizeof(url), "%s/no/such/dir/x.db", f->dir);
     assert_int_equal(store_open(url, &st, &e), MLC_EIO);
     assert_null(st);
-    store_close(NULL);
 
     assert_int_equal(store_open(":memory:", &st, &e), MLC_OK);
     assert_int_equal(store_job_enqueue(st, "k", "x", NULL, 0, NULL, NULL, &e),
@@ -233,6 +406,12 @@ static void test_log_upkeep(void **state)
     char key[32];
     int64_t grown, again;
 
+    if (f->pg) {
+        /* The server keeps its own log: upkeep is a no-op. */
+        store_set_log_upkeep(f->st, false);
+        assert_int_equal(store_log_checkpoint(f->st, &e), MLC_OK);
+        skip();
+    }
     assert_int_equal(fx_open(f, &keeper), MLC_OK);
     store_set_log_upkeep(f->st, false);
     for (int i = 0; i < 3000; i++) {
@@ -918,7 +1097,7 @@ static void test_event_dedupe(void **state)
     assert_int_equal(store_event_ingest(f->st, &ev, "order.sync", &ins, &e),
                      MLC_EINVAL);
     assert_int_equal(store_event_ingest(f->st, &ev, NULL, NULL, &e), MLC_OK);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM events"), 4);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM events"), 4);
 }
 
 /* ---- transactions and watermarks --------------------------------------- */
@@ -980,7 +1159,7 @@ static void test_transactions(void **state)
     assert_int_equal(store_watermark_get(f->st, "bc.orders", buf,
                                          sizeof(buf), &e), MLC_OK);
     assert_string_equal(buf, "100");
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM ledger"), 1);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM ledger"), 1);
 
     /* nested: the inner rollback undoes only its part */
     assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
@@ -1143,17 +1322,17 @@ static void test_audit_append_only(void **state)
                      MLC_OK);
     assert_int_equal(s.n, 1);
 
-    assert_int_not_equal(raw_exec(f->path, "UPDATE audit SET outcome = 'ok'",
+    assert_int_not_equal(raw_exec(f, "UPDATE audit SET outcome = 'ok'",
                                   msg, sizeof(msg)), SQLITE_OK);
     assert_non_null(strstr(msg, "append-only"));
-    assert_int_not_equal(raw_exec(f->path, "DELETE FROM audit WHERE id = 1",
+    assert_int_not_equal(raw_exec(f, "DELETE FROM audit WHERE id = 1",
                                   msg, sizeof(msg)), SQLITE_OK);
-    assert_int_not_equal(raw_exec(f->path, "DELETE FROM audit", msg,
+    assert_int_not_equal(raw_exec(f, "DELETE FROM audit", msg,
                                   sizeof(msg)), SQLITE_OK);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit"), 3);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit"
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM audit"), 3);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM audit"
                              " WHERE outcome = 'error'"), 1);
-    assert_int_equal(raw_int(f->path, "SELECT min(at) FROM audit"), T0);
+    assert_int_equal(raw_int(f, "SELECT min(at) FROM audit"), T0);
 }
 
 /* ---- secrets ----------------------------------------------------------- */
@@ -1237,7 +1416,7 @@ static void test_migrations(void **state)
     int64_t applied;
 
     assert_int_equal(store_schema_version(f->st, &v, &e), MLC_OK);
-    applied = raw_int(f->path, "SELECT max(applied_at) FROM schema_version");
+    applied = raw_int(f, "SELECT max(applied_at) FROM schema_version");
     assert_int_equal(store_watermark_set(f->st, "w", "1", &e), MLC_OK);
     store_close(f->st);
     f->st = NULL;
@@ -1250,22 +1429,22 @@ static void test_migrations(void **state)
         store_close(f->st);
         f->st = NULL;
     }
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM schema_version"),
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_version"),
                      v);
-    assert_int_equal(raw_int(f->path, "SELECT max(applied_at)"
+    assert_int_equal(raw_int(f, "SELECT max(applied_at)"
                              " FROM schema_version"), applied);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM watermarks"), 1);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM watermarks"), 1);
 
     /* a database from a newer mlc is refused */
     snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, 0)",
              v + 1);
-    assert_int_equal(raw_exec(f->path, sql, NULL, 0), SQLITE_OK);
-    assert_int_equal(store_open(f->path, &st, &e), MLC_ESTATE);
+    assert_int_equal(raw_exec(f, sql, NULL, 0), SQLITE_OK);
+    assert_int_equal(store_open(f->url, &st, &e), MLC_ESTATE);
     assert_null(st);
     assert_non_null(strstr(e.msg, "newer"));
     snprintf(sql, sizeof(sql), "DELETE FROM schema_version WHERE version = %d",
              v + 1);
-    assert_int_equal(raw_exec(f->path, sql, NULL, 0), SQLITE_OK);
+    assert_int_equal(raw_exec(f, sql, NULL, 0), SQLITE_OK);
     assert_int_equal(fx_open(f, &f->st), MLC_OK);
 }
 
@@ -1336,7 +1515,7 @@ static void test_concurrent_claims(void **state)
     pthread_t t[CONC_THREADS];
 
     assert_non_null(c);
-    c->path = f->path;
+    c->path = f->url;
     assert_int_equal(store_tx_begin(f->st, NULL), MLC_OK);
     for (int i = 0; i < CONC_JOBS; i++) {
         char key[16];
@@ -1379,14 +1558,14 @@ static void child_wait_for_death(int wfd)
 }
 
 /* Runs in the forked child: one big transaction, stopped at kill_at. */
-static void crash_child(const char *path, int round, int kill_at, int wfd)
+static void crash_child(const char *url, int round, int kill_at, int wfd)
 {
     struct store *st = NULL;
     char key[32], name[32], payload[256];
 
     memset(payload, 'p', sizeof(payload) - 1);
     payload[sizeof(payload) - 1] = '\0';
-    if (store_open(path, &st, NULL) != MLC_OK ||
+    if (store_open(url, &st, NULL) != MLC_OK ||
         store_tx_begin(st, NULL) != MLC_OK)
         _exit(2);
     for (int i = 0; i < CRASH_JOBS; i++) {
@@ -1426,7 +1605,7 @@ static int64_t crash_round(struct fx *f, int round, int kill_at)
     assert_true(pid >= 0);
     if (pid == 0) {
         close(p[0]);
-        crash_child(f->path, round, kill_at, p[1]);
+        crash_child(f->url, round, kill_at, p[1]);
     }
     close(p[1]);
     assert_int_equal(read(p[0], &byte, 1), 1);
@@ -1434,22 +1613,28 @@ static int64_t crash_round(struct fx *f, int round, int kill_at)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     close(p[0]);
     assert_true(WIFSIGNALED(status) || WEXITSTATUS(status) == 0);
+    /* PostgreSQL: the server ends the dead client's transaction (or
+     * finishes its COMMIT) when it notices; wait for that. */
+    if (f->pg)
+        pg_wait_alone();
 
     assert_int_equal(fx_open(f, &f->st), MLC_OK);
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FROM jobs WHERE key LIKE 'r%d-%%'", round);
-    jobs = raw_int(f->path, sql);
+    jobs = raw_int(f, sql);
     snprintf(name, sizeof(name), "crash-%d", round);
     wm = store_watermark_get(f->st, name, buf, sizeof(buf), NULL);
     assert_true((jobs == 0 && wm == MLC_ENOTFOUND) ||
                 (jobs == CRASH_JOBS && wm == MLC_OK));
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM jobs"
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM jobs"
                              " WHERE state <> 'ready'"), 0);
-    assert_int_equal(raw_exec(f->path, "PRAGMA integrity_check", NULL, 0),
-                     SQLITE_OK);
-    assert_int_equal(raw_int(f->path, "SELECT count(*)"
-                             " FROM pragma_integrity_check"
-                             " WHERE integrity_check <> 'ok'"), 0);
+    if (!f->pg) {
+        assert_int_equal(raw_exec(f, "PRAGMA integrity_check", NULL, 0),
+                         SQLITE_OK);
+        assert_int_equal(raw_int(f, "SELECT count(*)"
+                                 " FROM pragma_integrity_check"
+                                 " WHERE integrity_check <> 'ok'"), 0);
+    }
     store_close(f->st);
     f->st = NULL;
     return jobs;
@@ -2031,9 +2216,9 @@ static void seed_every_table(struct fx *f)
     assert_int_equal(store_secret_put(f->st, "empty", nul_blob, 0, &e), MLC_OK);
 }
 
-/* Opens a second, empty store beside the fixture's; close and unlink with
- * close_second. */
-static struct store *open_second(struct fx *f, char *path, size_t cap)
+/* Opens a second, empty SQLite store beside the fixture's (on PostgreSQL
+ * the copies then go across backends); close and unlink with close_second. */
+static struct store *open_second_file(struct fx *f, char *path, size_t cap)
 {
     struct store *st = NULL;
     struct mlc_err e = {0};
@@ -2066,7 +2251,7 @@ static void test_export_import_round_trip(void **state)
     int rows = 0;
 
     seed_every_table(f);
-    dst = open_second(f, path, sizeof(path));
+    dst = open_second_file(f, path, sizeof(path));
     f->now += 100000; /* imports keep the times they carry */
     copy_store(f->st, dst);
     for (int t = 0; t < STORE_TABLE_COUNT; t++) {
@@ -2336,6 +2521,746 @@ static void test_import_bad_rows(void **state)
     assert_int_equal(calls, 0);
 }
 
+/* ---- several connections ---------------------------------------------- */
+
+/*
+ * A READY job and an expired RUNNING one of each key, their order
+ * interleaved (ready k1, running k1, ready k2, ...), claimed at once by
+ * several connections with single and batch claims: each key is claimed
+ * exactly once per round, never twice (two live jobs of one key).
+ */
+#define HAM_KEYS    12
+#define HAM_ROUNDS  20
+#define HAM_THREADS 4
+
+struct hammer {
+    struct fx        *f;
+    pthread_barrier_t start, end;
+    int               claims[HAM_ROUNDS][HAM_KEYS];
+    int               errors;
+    char              msg[MLC_ERR_MSG_MAX];
+};
+
+struct hammer_worker {
+    struct hammer *h;
+    int            n;
+};
+
+static void hammer_claims(struct hammer *h, struct store *st, int n, int round)
+{
+    const char *const kinds[] = { "h", NULL };
+    struct store_job v[4];
+    struct mlc_err e = {0};
+    char owner[16];
+    size_t got = 0;
+    int rc, k, r;
+
+    snprintf(owner, sizeof(owner), "t%d", n);
+    for (int tries = 0; tries < 1000; tries++) {
+        size_t max = (size_t)(n % 2 == 0 ? 1 : 1 + (tries % 4));
+
+        rc = store_job_claim_batch(st, owner, kinds, 600000, max, v, &got, &e);
+        if (rc == MLC_ENOTFOUND)
+            return;
+        if (rc == MLC_EBUSY)
+            continue;
+        if (rc != MLC_OK) {
+            if (__atomic_fetch_add(&h->errors, 1, __ATOMIC_SEQ_CST) == 0)
+                snprintf(h->msg, sizeof(h->msg), "%s", e.msg);
+            return;
+        }
+        for (size_t i = 0; i < got; i++) {
+            if (sscanf(v[i].key, "r%d-k%d", &r, &k) == 2 && r == round &&
+                k >= 0 && k < HAM_KEYS)
+                __atomic_fetch_add(&h->claims[round][k], 1, __ATOMIC_SEQ_CST);
+            store_job_clear(&v[i]);
+        }
+    }
+}
+
+static void *hammer_worker(void *arg)
+{
+    struct hammer_worker *w = arg;
+    struct store *st = NULL;
+    struct mlc_err e = {0};
+
+    if (store_open(w->h->f->url, &st, &e) != MLC_OK) {
+        __atomic_fetch_add(&w->h->errors, 1, __ATOMIC_SEQ_CST);
+        snprintf(w->h->msg, sizeof(w->h->msg), "%s", e.msg);
+    } else {
+        store_set_clock(st, fake_clock, &w->h->f->now);
+    }
+    for (int round = 0; round < HAM_ROUNDS; round++) {
+        pthread_barrier_wait(&w->h->start);
+        if (st != NULL)
+            hammer_claims(w->h, st, w->n, round);
+        pthread_barrier_wait(&w->h->end);
+    }
+    store_close(st);
+    return NULL;
+}
+
+/* Per key: a RUNNING job whose lease ran out and a READY twin due just
+ * before it, so that claims in order meet both. */
+static void hammer_round(struct fx *f, int round)
+{
+    const char *const kinds[] = { "h", NULL };
+    struct store_job j;
+    char key[32];
+
+    for (int k = 0; k < HAM_KEYS; k++) {
+        snprintf(key, sizeof(key), "r%d-k%d", round, k);
+        enqueue_at(f, "h", key, f->now - 1000 + 2 * k + 1, NULL);
+        assert_int_equal(store_job_claim(f->st, "dead", kinds, 1, &j, NULL), MLC_OK);
+        assert_string_equal(j.key, key);
+        store_job_clear(&j);
+        enqueue_at(f, "h", key, f->now - 1000 + 2 * k, NULL);
+    }
+    f->now += 10; /* the dead owner's leases are over */
+}
+
+static void test_claims_never_overlap(void **state)
+{
+    struct fx *f = *state;
+    struct hammer *h = calloc(1, sizeof(*h));
+    struct hammer_worker w[HAM_THREADS];
+    pthread_t t[HAM_THREADS];
+
+    assert_non_null(h);
+    h->f = f;
+    pthread_barrier_init(&h->start, NULL, HAM_THREADS + 1);
+    pthread_barrier_init(&h->end, NULL, HAM_THREADS + 1);
+    for (int i = 0; i < HAM_THREADS; i++) {
+        w[i] = (struct hammer_worker){ .h = h, .n = i };
+        assert_int_equal(pthread_create(&t[i], NULL, hammer_worker, &w[i]), 0);
+    }
+    for (int round = 0; round < HAM_ROUNDS; round++) {
+        hammer_round(f, round);
+        pthread_barrier_wait(&h->start);
+        pthread_barrier_wait(&h->end);
+    }
+    for (int i = 0; i < HAM_THREADS; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&h->start);
+    pthread_barrier_destroy(&h->end);
+    if (h->errors != 0)
+        fail_msg("%d errors, first: %s", h->errors, h->msg);
+    for (int round = 0; round < HAM_ROUNDS; round++)
+        for (int k = 0; k < HAM_KEYS; k++)
+            if (h->claims[round][k] != 1)
+                fail_msg("round %d key %d claimed %d times", round, k,
+                         h->claims[round][k]);
+    /* Nothing else is claimable: every key has its live lease. */
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM (SELECT kind, key FROM jobs"
+                             " WHERE state = 'running' AND owner <> 'dead'"
+                             " GROUP BY kind, key HAVING count(*) > 1) AS d"), 0);
+    free(h);
+}
+
+/* Two processes starting at once on a new database: one migrates, the
+ * other waits for it and finds the schema current. */
+#define RACE_OPENERS 4
+#define RACE_ROUNDS  5
+
+struct race {
+    const char       *url;
+    pthread_barrier_t go;
+    int               errors;
+    char              msg[MLC_ERR_MSG_MAX];
+};
+
+static void *race_open(void *arg)
+{
+    struct race *r = arg;
+    struct store *st = NULL;
+    struct mlc_err e = {0};
+    int v = 0;
+
+    pthread_barrier_wait(&r->go);
+    if (store_open(r->url, &st, &e) != MLC_OK ||
+        store_schema_version(st, &v, &e) != MLC_OK || v != 3) {
+        if (__atomic_fetch_add(&r->errors, 1, __ATOMIC_SEQ_CST) == 0)
+            snprintf(r->msg, sizeof(r->msg), "%s (version %d)", e.msg, v);
+    }
+    store_close(st);
+    return NULL;
+}
+
+static void test_open_race(void **state)
+{
+    struct fx *f = *state;
+    struct race r = { .url = f->url };
+    pthread_t t[RACE_OPENERS];
+
+    store_close(f->st);
+    f->st = NULL;
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        if (f->pg)
+            assert_int_equal(pg_fresh_schema(PG_SCHEMA), 0);
+        else
+            unlink_db(f->path);
+        pthread_barrier_init(&r.go, NULL, RACE_OPENERS);
+        for (int i = 0; i < RACE_OPENERS; i++)
+            assert_int_equal(pthread_create(&t[i], NULL, race_open, &r), 0);
+        for (int i = 0; i < RACE_OPENERS; i++)
+            pthread_join(t[i], NULL);
+        pthread_barrier_destroy(&r.go);
+        if (r.errors != 0)
+            fail_msg("round %d: %d opens failed, first: %s", round, r.errors, r.msg);
+        assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_version"), 3);
+    }
+    assert_int_equal(fx_open(f, &f->st), MLC_OK);
+}
+
+/* A takeover waits for a fenced ledger write's transaction: while the old
+ * owner's write is open, nobody claims its job; after the commit the
+ * job is claimable again. */
+struct taker {
+    const char *url;
+    int64_t    *now;
+    int         rc;      /* of the first claim */
+    int         done;    /* the first claim returned */
+    int         rc2;     /* of the claim after the commit */
+    pthread_barrier_t committed;
+};
+
+static void *taker_run(void *arg)
+{
+    struct taker *t = arg;
+    struct store *st = NULL;
+    struct store_job j;
+
+    if (store_open(t->url, &st, NULL) != MLC_OK) {
+        t->rc = MLC_EIO;
+        __atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+        pthread_barrier_wait(&t->committed);
+        return NULL;
+    }
+    store_set_clock(st, fake_clock, t->now);
+    t->rc = store_job_claim(st, "w2", NULL, 1000, &j, NULL);
+    if (t->rc == MLC_OK)
+        store_job_clear(&j);
+    __atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+    pthread_barrier_wait(&t->committed);
+    t->rc2 = t->rc == MLC_OK ? MLC_OK : store_job_claim(st, "w2", NULL, 1000, &j, NULL);
+    if (t->rc == MLC_ENOTFOUND && t->rc2 == MLC_OK)
+        store_job_clear(&j);
+    store_close(st);
+    return NULL;
+}
+
+static void test_fence_holds_takeover(void **state)
+{
+    struct fx *f = *state;
+    struct taker t = { .url = f->url, .now = &f->now };
+    struct store_job j;
+    struct store_ledger l;
+    struct mlc_err e = {0};
+    pthread_t th;
+
+    enqueue(f, "order.sync", "order:7");
+    assert_int_equal(claim(f, "w1", NULL, 1000, &j), MLC_OK);
+    store_job_clear(&j);
+    assert_int_equal(store_fence(f->st, "w1", &e), MLC_OK);
+    f->now += 1001; /* w1 stalled past its lease, not yet taken over */
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    assert_int_equal(store_ledger_begin(f->st, "BC7S", "sale", "order:7", "{}", &e), MLC_OK);
+    pthread_barrier_init(&t.committed, NULL, 2);
+    assert_int_equal(pthread_create(&th, NULL, taker_run, &t), 0);
+    usleep(300000);
+    /* Still open: the takeover either waits (SQLite's write lock) or
+     * passes the locked job over (PostgreSQL's SKIP LOCKED). */
+    if (__atomic_load_n(&t.done, __ATOMIC_SEQ_CST))
+        assert_int_equal(t.rc, MLC_ENOTFOUND);
+    assert_int_equal(store_ledger_mark_unknown(f->st, "BC7S", &e), MLC_OK);
+    assert_int_equal(store_tx_commit(f->st, &e), MLC_OK);
+    pthread_barrier_wait(&t.committed);
+    pthread_join(th, NULL);
+    pthread_barrier_destroy(&t.committed);
+    assert_true(t.rc == MLC_OK || t.rc2 == MLC_OK); /* taken over after */
+    assert_int_equal(store_ledger_get(f->st, "BC7S", &l, &e), MLC_OK);
+    assert_int_equal(l.state, STORE_LEDGER_UNKNOWN);
+    store_ledger_clear(&l);
+    /* ...and w1 is fenced out from then on. */
+    assert_int_equal(store_ledger_mark_posted(f->st, "BC7S", "JE", "00001", 1, 1, &e),
+                     MLC_ESTATE);
+}
+
+/* The same for a named lease: a check inside a transaction keeps the
+ * lease from changing hands until that transaction has committed. */
+struct lease_taker {
+    const char *url;
+    int64_t    *now;
+    int         rc;
+    int64_t     token;
+    int         done;
+};
+
+static void *lease_taker_run(void *arg)
+{
+    struct lease_taker *t = arg;
+    struct store *st = NULL;
+
+    if (store_open(t->url, &st, NULL) != MLC_OK) {
+        t->rc = MLC_EIO;
+    } else {
+        store_set_clock(st, fake_clock, t->now);
+        t->rc = store_lease_take(st, "sweep", "b", 1000, &t->token, NULL);
+    }
+    __atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+    store_close(st);
+    return NULL;
+}
+
+static void test_lease_check_holds_takeover(void **state)
+{
+    struct fx *f = *state;
+    struct lease_taker t = { .url = f->url, .now = &f->now };
+    struct mlc_err e = {0};
+    int64_t t1 = 0;
+    char buf[16];
+    pthread_t th;
+
+    assert_int_equal(store_lease_take(f->st, "sweep", "a", 1000, &t1, &e), MLC_OK);
+    f->now += 1001; /* expired, not taken over: still a's */
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    assert_int_equal(store_lease_check(f->st, "sweep", "a", t1, &e), MLC_OK);
+    assert_int_equal(pthread_create(&th, NULL, lease_taker_run, &t), 0);
+    usleep(300000);
+    assert_false(__atomic_load_n(&t.done, __ATOMIC_SEQ_CST)); /* b waits */
+    assert_int_equal(store_watermark_set(f->st, "orders", "a's", &e), MLC_OK);
+    assert_int_equal(store_tx_commit(f->st, &e), MLC_OK);
+    pthread_join(th, NULL);
+    assert_int_equal(t.rc, MLC_OK);
+    assert_int_equal(t.token, t1 + 1);
+    assert_int_equal(store_watermark_get(f->st, "orders", buf, sizeof(buf), &e), MLC_OK);
+    assert_int_equal(store_lease_check(f->st, "sweep", "a", t1, &e), MLC_ESTATE);
+}
+
+/* ---- shared records ---------------------------------------------------- */
+
+struct counter {
+    int      calls;
+    int      fail; /* return this instead of writing */
+    uint64_t seen; /* the value before this update */
+};
+
+/* A 64-bit counter in the record: +1. */
+static int count_up(void *buf, size_t *len, size_t cap, void *ctx)
+{
+    struct counter *c = ctx;
+    uint64_t v = 0;
+
+    c->calls++;
+    if (*len == sizeof(v))
+        memcpy(&v, buf, sizeof(v));
+    else if (*len != 0)
+        return MLC_EPROTO;
+    c->seen = v;
+    if (c->fail != MLC_OK)
+        return c->fail;
+    v++;
+    if (cap < sizeof(v))
+        return MLC_ERANGE;
+    memcpy(buf, &v, sizeof(v));
+    *len = sizeof(v);
+    return MLC_OK;
+}
+
+/* The counter's value, read under the lock and written back never. */
+static uint64_t counter_value(struct store *st, const char *name)
+{
+    struct counter c = { .fail = MLC_ENOTFOUND };
+
+    assert_int_equal(store_shared_update(st, name, count_up, &c, NULL), MLC_ENOTFOUND);
+    return c.seen;
+}
+
+struct adder {
+    const char *url;
+    int         n, errors;
+};
+
+static void *adder_run(void *arg)
+{
+    struct adder *a = arg;
+    struct store *st = NULL;
+    struct counter c = {0};
+
+    if (store_open(a->url, &st, NULL) != MLC_OK) {
+        a->errors++;
+        return NULL;
+    }
+    for (int i = 0; i < a->n; i++)
+        if (store_shared_update(st, "budget", count_up, &c, NULL) != MLC_OK)
+            a->errors++;
+    store_close(st);
+    return NULL;
+}
+
+/* Read-modify-write under the row lock: several connections adding at
+ * once lose no update; a refusing function writes nothing. */
+static void test_shared_update(void **state)
+{
+    struct fx *f = *state;
+    struct counter c = {0};
+    struct mlc_err e = {0};
+    struct adder a[3];
+    pthread_t t[3];
+    int rc;
+
+    rc = store_shared_update(f->st, "budget", count_up, &c, &e);
+    if (rc == MLC_ESTATE && strstr(e.msg, "not built yet") != NULL)
+        skip(); /* this backend has no shared records yet */
+    assert_int_equal(rc, MLC_OK);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.seen, 0); /* created empty on first use */
+    assert_int_equal(counter_value(f->st, "budget"), 1);
+    /* A refusing function writes nothing and its code comes back. */
+    c.fail = MLC_EBUSY;
+    assert_int_equal(store_shared_update(f->st, "budget", count_up, &c, &e), MLC_EBUSY);
+    assert_int_equal(counter_value(f->st, "budget"), 1);
+    c.fail = MLC_OK;
+    /* Inside a transaction: refused, the lock must stay short. */
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    assert_int_equal(store_shared_update(f->st, "budget", count_up, &c, &e), MLC_ESTATE);
+    store_tx_rollback(f->st);
+    /* Records are independent. */
+    assert_int_equal(counter_value(f->st, "other"), 0);
+
+    for (int i = 0; i < 3; i++) {
+        a[i] = (struct adder){ .url = f->url, .n = 50 };
+        assert_int_equal(pthread_create(&t[i], NULL, adder_run, &a[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(a[i].errors, 0);
+    }
+    assert_int_equal(counter_value(f->st, "budget"), 151); /* none lost */
+}
+
+/* ---- moving an installation -------------------------------------------- */
+
+struct sink {
+    struct store *to;
+    int64_t       rows[STORE_TABLE_COUNT];
+    int           rc;
+    char          msg[MLC_ERR_MSG_MAX];
+};
+
+static int copy_row(const struct store_row *r, void *ctx)
+{
+    struct sink *s = ctx;
+    struct mlc_err e = {0};
+
+    s->rows[r->table]++;
+    s->rc = store_import(s->to, r, &e);
+    if (s->rc != MLC_OK)
+        snprintf(s->msg, sizeof(s->msg), "%s", e.msg);
+    return s->rc != MLC_OK;
+}
+
+/* A second, empty store beside the fixture's. */
+static void open_second(struct fx *f, char *url, size_t cap, struct store **out)
+{
+    if (f->pg) {
+        assert_int_equal(pg_fresh_schema(PG_SCHEMA "_to"), 0);
+        pg_schema_url(url, cap, PG_SCHEMA "_to");
+    } else {
+        snprintf(url, cap, "%s/to.db", f->dir);
+    }
+    assert_int_equal(store_open(url, out, NULL), MLC_OK);
+    store_set_clock(*out, fake_clock, &f->now);
+}
+
+/* Every table out of one store and into another, as is: the same rows
+ * with the same ids, and new ids after the imported ones. */
+static void test_export_import(void **state)
+{
+    struct fx *f = *state;
+    struct sink s = {0};
+    struct store_job j;
+    struct mlc_err e = {0};
+    struct store_event ev = { .source = "bigcommerce", .dedupe_key = "d1",
+                              .kind = "store/order/updated", .resource = "order:1" };
+    struct store_audit a = { .actor = "cli", .entity = "order:1", .action = "x",
+                             .outcome = "ok", .detail = "{\"a\":1}" };
+    const unsigned char blob[] = { 0, 1, 2, 0xff };
+    char url[600];
+    int64_t id, id2;
+    void *got = NULL;
+    size_t len = 0;
+    int rc;
+
+    assert_int_equal(store_event_ingest(f->st, &ev, "order.sync", NULL, &e), MLC_OK);
+    id = enqueue(f, "customer.sync", "customer:9");
+    assert_int_equal(claim(f, "w", (const char *const[]){ "customer.sync", NULL },
+                           5000, &j), MLC_OK);
+    store_job_clear(&j);
+    assert_int_equal(store_ledger_begin(f->st, "BC1S", "sale", "order:1", "{}", &e), MLC_OK);
+    assert_int_equal(store_ledger_mark_posted(f->st, "BC1S", "JE", "00001", 7, 8, &e),
+                     MLC_OK);
+    assert_int_equal(store_audit_add(f->st, &a, &e), MLC_OK);
+    assert_int_equal(store_watermark_set(f->st, "bc.orders", "42", &e), MLC_OK);
+    assert_int_equal(store_secret_put(f->st, "bc.token", blob, sizeof(blob), &e), MLC_OK);
+
+    rc = store_export(f->st, STORE_TABLE_EVENTS, copy_row, &s, &e);
+    if (rc == MLC_ESTATE && strstr(e.msg, "not built yet") != NULL)
+        skip(); /* this backend cannot export yet */
+    open_second(f, url, sizeof(url), &s.to);
+    s.rows[STORE_TABLE_EVENTS] = 0;
+    for (int t = 0; t < STORE_TABLE_COUNT; t++) {
+        rc = store_export(f->st, (enum store_table)t, copy_row, &s, &e);
+        if (rc != MLC_OK)
+            fail_msg("%s: %d %s %s", store_table_name((enum store_table)t), rc,
+                     e.msg, s.msg);
+    }
+    assert_int_equal(s.rows[STORE_TABLE_EVENTS], 1);
+    assert_int_equal(s.rows[STORE_TABLE_JOBS], 2);
+    assert_int_equal(s.rows[STORE_TABLE_LEDGER], 1);
+    assert_int_equal(s.rows[STORE_TABLE_AUDIT], 1);
+    assert_int_equal(s.rows[STORE_TABLE_WATERMARKS], 1);
+    assert_int_equal(s.rows[STORE_TABLE_SECRETS], 1);
+    /* A row whose key is taken is refused. */
+    rc = store_export(f->st, STORE_TABLE_LEDGER, copy_row, &s, &e);
+    assert_int_equal(rc, 1);
+    assert_int_equal(s.rc, MLC_EEXIST);
+    assert_int_equal(store_import_finish(s.to, &e), MLC_OK);
+
+    /* The same rows, ids and states. */
+    assert_int_equal(store_job_get(s.to, id, &j, &e), MLC_OK);
+    assert_int_equal(j.state, STORE_JOB_RUNNING);
+    assert_string_equal(j.owner, "w");
+    assert_int_equal(j.lease_until, T0 + 5000);
+    store_job_clear(&j);
+    assert_int_equal(store_secret_get(s.to, "bc.token", &got, &len, &e), MLC_OK);
+    assert_int_equal(len, sizeof(blob));
+    assert_memory_equal(got, blob, sizeof(blob));
+    free(got);
+    /* New rows get ids after the imported ones. */
+    assert_int_equal(store_job_enqueue(s.to, "k", "new", NULL, 0, &id2, NULL, &e), MLC_OK);
+    assert_true(id2 > id);
+    ev.dedupe_key = "d2";
+    assert_int_equal(store_event_ingest(s.to, &ev, NULL, NULL, &e), MLC_OK);
+    assert_int_equal(store_audit_add(s.to, &a, &e), MLC_OK);
+    store_close(s.to);
+}
+
+/* ---- PostgreSQL only --------------------------------------------------- */
+
+/* A connection that dies between calls: outside a transaction the next
+ * call reconnects and goes through; inside one, every call fails until the
+ * rollback, and nothing of the lost transaction was written. */
+static void test_connection_lost(void **state)
+{
+    struct fx *f = *state;
+    struct store_job j;
+    struct mlc_err e = {0};
+    char buf[16];
+
+    if (!f->pg)
+        skip(); /* an SQLite file has no connection to lose */
+    enqueue(f, "k", "a");
+    pg_kill_connections();
+    /* Outside a transaction: reconnected, written once. */
+    enqueue(f, "k", "b");
+    assert_int_equal(count(f, STORE_JOB_READY), 2);
+    pg_kill_connections();
+    assert_int_equal(count(f, STORE_JOB_READY), 2);
+
+    /* Inside: the rest of the transaction fails, cleanly. */
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    enqueue(f, "k", "c");
+    pg_kill_connections();
+    assert_int_equal(store_watermark_set(f->st, "w", "1", &e), MLC_EIO);
+    assert_non_null(strstr(e.msg, "connection lost"));
+    assert_int_equal(store_job_enqueue(f->st, "k", "d", NULL, 0, NULL, NULL, &e), MLC_EIO);
+    assert_int_equal(store_tx_commit(f->st, &e), MLC_EIO);
+    assert_non_null(strstr(e.msg, "connection lost"));
+    store_tx_rollback(f->st); /* nothing left to roll back: a no-op */
+    assert_int_equal(count(f, STORE_JOB_READY), 2); /* c and d never landed */
+    assert_int_equal(store_watermark_get(f->st, "w", buf, sizeof(buf), &e), MLC_ENOTFOUND);
+
+    /* A nested transaction loses everything too, and close is safe. */
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    pg_kill_connections();
+    assert_int_equal(store_audit_add(f->st, &(struct store_audit){ .actor = "a",
+        .entity = "b", .action = "c", .outcome = "d" }, &e), MLC_EIO);
+    store_tx_rollback(f->st);
+    assert_int_equal(store_tx_commit(f->st, &e), MLC_EIO);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM audit"), 0);
+
+    /* Claims and outcomes go on after the loss. */
+    assert_int_equal(claim(f, "w", NULL, 1000, &j), MLC_OK);
+    pg_kill_connections();
+    assert_int_equal(store_job_done(f->st, j.id, "w", &e), MLC_OK);
+    store_job_clear(&j);
+    assert_int_equal(count(f, STORE_JOB_DONE), 1);
+    pg_kill_connections();
+    store_close(f->st);
+    f->st = NULL;
+    assert_int_equal(fx_open(f, &f->st), MLC_OK);
+}
+
+/* Writes a file with mode and contents. */
+static void write_file(const char *path, int mode, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+    assert_int_equal(chmod(path, (mode_t)mode), 0);
+}
+
+/* The password comes from store.password_ref, never the URL: a file
+ * nobody else may read, or a systemd credential; errors never show it. */
+static void test_password_ref(void **state)
+{
+    struct fx *f = *state;
+    struct store *st = NULL;
+    struct mlc_err e = {0};
+    char url[700], ref[200], file[160], creds[160], sql[400];
+    const char *dir = getenv("MLC_TEST_PG_DIR");
+
+    if (!f->pg || dir == NULL)
+        skip(); /* SQLite has no password */
+    snprintf(sql, sizeof(sql),
+             "DROP ROLE IF EXISTS mlc_pw; CREATE ROLE mlc_pw LOGIN PASSWORD 'Pw-s3cret';"
+             "GRANT USAGE ON SCHEMA %s TO mlc_pw;"
+             "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %s TO mlc_pw",
+             PG_SCHEMA, PG_SCHEMA);
+    assert_int_equal(pg_exec_url(pg_admin_url(), sql, NULL, 0), 0);
+    snprintf(url, sizeof(url), "postgresql:///mlc?host=%s&user=mlc_pw"
+             "&options=-csearch_path%%3D%s", dir, PG_SCHEMA);
+    setenv("PGPASSFILE", "/nonexistent/pgpass", 1);
+
+    /* No password anywhere: refused by the server. */
+    assert_int_equal(store_open(url, &st, &e), MLC_EAUTH);
+    assert_null(st);
+    /* From a file (first line, newline dropped). */
+    snprintf(file, sizeof(file), "%s/pg.pw", f->dir);
+    write_file(file, 0600, "Pw-s3cret\n");
+    snprintf(ref, sizeof(ref), "file:%s", file);
+    assert_int_equal(store_open_with(url, ref, &st, &e), MLC_OK);
+    assert_int_equal(store_job_enqueue(st, "k", "pw", NULL, 0, NULL, NULL, &e), MLC_OK);
+    /* It is read again at a reconnect. */
+    pg_kill_connections();
+    assert_int_equal(store_job_enqueue(st, "k", "pw2", NULL, 0, NULL, NULL, &e), MLC_OK);
+    store_close(st);
+    st = NULL;
+    /* 0640 is fine; readable by anyone is not, whatever it holds. */
+    assert_int_equal(chmod(file, 0640), 0);
+    assert_int_equal(store_open_with(url, ref, &st, &e), MLC_OK);
+    store_close(st);
+    st = NULL;
+    assert_int_equal(chmod(file, 0644), 0);
+    assert_int_equal(store_open_with(url, ref, &st, &e), MLC_EINVAL);
+    assert_non_null(strstr(e.msg, "0644"));
+    assert_null(strstr(e.msg, "Pw-s3cret"));
+    /* A wrong password: refused, and not repeated. */
+    write_file(file, 0600, "Wr0ng-guess\n");
+    assert_int_equal(store_open_with(url, ref, &st, &e), MLC_EAUTH);
+    assert_null(strstr(e.msg, "Wr0ng-guess"));
+    assert_int_equal(store_open_with(url, "file:/nonexistent/pw", &st, &e), MLC_ENOTFOUND);
+    assert_int_equal(store_open_with(url, "jde_pw", &st, &e), MLC_EINVAL);
+    /* A systemd credential. */
+    snprintf(creds, sizeof(creds), "%s/creds", f->dir);
+    assert_int_equal(mkdir(creds, 0700), 0);
+    snprintf(file, sizeof(file), "%s/mlc-db", creds);
+    write_file(file, 0400, "Pw-s3cret");
+    unsetenv("CREDENTIALS_DIRECTORY");
+    assert_int_equal(store_open_with(url, "systemd:mlc-db", &st, &e), MLC_ENOTFOUND);
+    assert_non_null(strstr(e.msg, "CREDENTIALS_DIRECTORY"));
+    setenv("CREDENTIALS_DIRECTORY", creds, 1);
+    assert_int_equal(store_open_with(url, "systemd:../pg.pw", &st, &e), MLC_EINVAL);
+    assert_int_equal(store_open_with(url, "systemd:mlc-db", &st, &e), MLC_OK);
+    store_close(st);
+    unsetenv("CREDENTIALS_DIRECTORY");
+    unsetenv("PGPASSFILE");
+    unlink(file);
+    rmdir(creds);
+    snprintf(file, sizeof(file), "%s/pg.pw", f->dir);
+    unlink(file);
+    assert_int_equal(pg_exec_url(pg_admin_url(), "DROP OWNED BY mlc_pw; DROP ROLE mlc_pw",
+                                 NULL, 0), 0);
+}
+
+/* The GRANTs of docs/operations.md: an owner role runs the migrations,
+ * the daemons' role reads and writes every table but may only add to the
+ * audit trail. */
+static void test_pg_grants(void **state)
+{
+    struct fx *f = *state;
+    struct store *owner = NULL, *app = NULL;
+    struct store_job j;
+    struct mlc_err e = {0};
+    struct store_audit a = { .actor = "cli", .entity = "x", .action = "y",
+                             .outcome = "ok" };
+    const char *dir = getenv("MLC_TEST_PG_DIR");
+    char url[700], msg[300];
+    int v = 0;
+
+    if (!f->pg || dir == NULL)
+        skip(); /* SQLite has no roles */
+    /* As in docs/operations.md, with the test's names. */
+    assert_int_equal(pg_exec_url(pg_admin_url(),
+        "DROP SCHEMA IF EXISTS mlc_app CASCADE;"
+        "DROP ROLE IF EXISTS mlc_app_user; DROP ROLE IF EXISTS mlc_app_owner;"
+        "CREATE ROLE mlc_app_owner LOGIN PASSWORD 'Own-s3cret';"
+        "CREATE ROLE mlc_app_user LOGIN PASSWORD 'App-s3cret';"
+        "CREATE SCHEMA mlc_app AUTHORIZATION mlc_app_owner;"
+        "GRANT CONNECT ON DATABASE mlc TO mlc_app_owner, mlc_app_user;"
+        "GRANT USAGE ON SCHEMA mlc_app TO mlc_app_user;"
+        "ALTER DEFAULT PRIVILEGES FOR ROLE mlc_app_owner IN SCHEMA mlc_app"
+        "  GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO mlc_app_user;",
+        msg, sizeof(msg)), 0);
+    snprintf(url, sizeof(url), "postgresql:///mlc?host=%s&user=mlc_app_owner"
+             "&options=-csearch_path%%3Dmlc_app", dir);
+    write_file("/tmp/mlc-test-own.pw", 0600, "Own-s3cret");
+    assert_int_equal(store_open_with(url, "file:/tmp/mlc-test-own.pw", &owner, &e), MLC_OK);
+    store_close(owner);
+    assert_int_equal(pg_exec_url(pg_admin_url(),
+        "REVOKE UPDATE, DELETE, TRUNCATE ON mlc_app.audit FROM mlc_app_user",
+        msg, sizeof(msg)), 0);
+
+    snprintf(url, sizeof(url), "postgresql:///mlc?host=%s&user=mlc_app_user"
+             "&options=-csearch_path%%3Dmlc_app", dir);
+    write_file("/tmp/mlc-test-app.pw", 0600, "App-s3cret");
+    assert_int_equal(store_open_with(url, "file:/tmp/mlc-test-app.pw", &app, &e), MLC_OK);
+    store_set_clock(app, fake_clock, &f->now);
+    assert_int_equal(store_schema_version(app, &v, &e), MLC_OK);
+    assert_int_equal(v, 3);
+    /* Everything the daemon does... */
+    assert_int_equal(store_job_enqueue(app, "k", "x", NULL, 0, NULL, NULL, &e), MLC_OK);
+    assert_int_equal(store_job_claim(app, "w", NULL, 1000, &j, &e), MLC_OK);
+    assert_int_equal(store_job_retry(app, j.id, "w", "again", 5, NULL, &e), MLC_OK);
+    store_job_clear(&j);
+    assert_int_equal(store_audit_add(app, &a, &e), MLC_OK);
+    assert_int_equal(store_lease_take(app, "leader", "p1", 1000, &(int64_t){0}, &e), MLC_OK);
+    assert_int_equal(store_secret_put(app, "s", "x", 1, &e), MLC_OK);
+    assert_int_equal(store_secret_delete(app, "s", &e), MLC_OK);
+    store_close(app);
+    /* ...but no rewrite of the audit trail, not even by the owner. */
+    snprintf(url, sizeof(url), "postgresql:///mlc?host=%s&user=mlc_app_user"
+             "&password=App-s3cret&options=-csearch_path%%3Dmlc_app", dir);
+    assert_int_not_equal(pg_exec_url(url, "UPDATE audit SET outcome = 'x'", msg, sizeof(msg)), 0);
+    assert_non_null(strstr(msg, "permission denied"));
+    assert_int_not_equal(pg_exec_url(url, "DELETE FROM audit", msg, sizeof(msg)), 0);
+    assert_int_not_equal(pg_exec_url(url, "TRUNCATE audit", msg, sizeof(msg)), 0);
+    snprintf(url, sizeof(url), "postgresql:///mlc?host=%s&user=mlc_app_owner"
+             "&password=Own-s3cret&options=-csearch_path%%3Dmlc_app", dir);
+    assert_int_not_equal(pg_exec_url(url, "DELETE FROM audit", msg, sizeof(msg)), 0);
+    assert_non_null(strstr(msg, "append-only"));
+    assert_int_equal(pg_int_url(url, "SELECT count(*) FROM audit"), 1);
+    unlink("/tmp/mlc-test-own.pw");
+    unlink("/tmp/mlc-test-app.pw");
+    assert_int_equal(pg_exec_url(pg_admin_url(),
+        "DROP SCHEMA mlc_app CASCADE; DROP OWNED BY mlc_app_user, mlc_app_owner;"
+        "DROP ROLE mlc_app_user; DROP ROLE mlc_app_owner", msg, sizeof(msg)), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -2380,7 +3305,18 @@ int main(void)
         T(test_import_keeps_ids),
         T(test_import_taken_key),
         T(test_import_bad_rows),
+        T(test_claims_never_overlap),
+        T(test_open_race),
+        T(test_fence_holds_takeover),
+        T(test_lease_check_holds_takeover),
+        T(test_shared_update),
+        T(test_export_import),
+        T(test_connection_lost),
+        T(test_password_ref),
+        T(test_pg_grants),
     };
 #undef T
-    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+    return cmocka_run_group_tests_name(pg_base_url() != NULL ? "store on PostgreSQL"
+                                                              : "store on SQLite",
+                                       tests, NULL, NULL);
 }
