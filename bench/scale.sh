@@ -17,7 +17,7 @@
 #    posted ledger row (the store's own millisecond stamp).
 # 2. webhooks: WEBHOOK_ORDERS new orders are placed, RATE per second,
 #    through the simulator's control API; each reaches the processes as a
-#    signed webhook through bench/lb.py, a round-robin balancer on one
+#    signed webhook through tests/e2e/lib/lb.py, a round-robin balancer on one
 #    public URL (the simulator delivers a hook to one destination; the
 #    leader registers the balancer's URL). The latency of an order runs
 #    from its placement to its ledger row's posted time, so it includes
@@ -34,9 +34,10 @@
 # process, AIS calls/s and the AIS simulator's concurrency; for case (b)
 # the share of the quota-bound rate. Then a table per case with the targets.
 #
-# The store (STORE_URL): unset, a private PostgreSQL server in the temp dir
-# (bench/pg.bash) when its binaries are installed, else SQLite (which takes
-# one process only: runs with more are skipped); "sqlite" or "pg" choose;
+# The store (STORE_URL): unset, a private PostgreSQL server
+# (tests/lib/pg-server: the script runs again inside it) when its binaries
+# are installed, else SQLite (which takes one process only: runs with more
+# are skipped); "sqlite" or "pg" choose;
 # a postgresql:// URL uses that server: each run gets a database of its
 # own, <its name>_<run>, created and dropped through STORE_ADMIN_URL
 # (default STORE_URL; needs CREATEDB).
@@ -50,16 +51,34 @@
 # (seconds a phase may take, 3600), BC_EXTRA (YAML lines added to each
 # process's bigcommerce section, e.g. "shared_budget: true"), MLC_BIN (the
 # mlc binary; default BUILD_DIR/mlc), BENCH_JSON (a file: every figure as
-# one JSON object, keys in bench/README.md), KEEP=1 keeps the temp dir.
+# one JSON object, keys in bench/README.md), KEEP=1 keeps the temp dir
+# (not the private server's: tests/lib/pg-server removes it).
 # QUICK=1: a smoke run (500 orders, 20 webhook orders, case (b) at 50 per
 # 10 s, the same 5 requests/s as the Standard plan).
 set -u
 set -o pipefail
 
+STORE_URL=${STORE_URL:-}
+# pg_binaries: the server binaries tests/lib/pg-server looks for are there
+# (and, as root, the postgres user it runs them as).
+pg_binaries() {
+    local d
+    for d in ${PG_BINDIR:-/usr/lib/postgresql/*/bin}; do
+        if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/psql" ]; then
+            [ "$(id -u)" != 0 ] || id postgres >/dev/null 2>&1
+            return
+        fi
+    done
+    return 1
+}
+# A private server: run again inside tests/lib/pg-server, which starts it,
+# passes its URLs (MLC_TEST_PG_*) and stops it when this script ends.
+if [ -z "${MLC_TEST_PG_URL:-}" ] && { [ -z "$STORE_URL" ] || [ "$STORE_URL" = pg ]; } && pg_binaries; then
+    exec "$(dirname "$0")/../tests/lib/pg-server" bash "$0" "$@"
+fi
+
 # shellcheck source=bench/lib.bash
 . "$(dirname "$0")/lib.bash"
-# shellcheck source=bench/pg.bash
-. "$(dirname "$0")/pg.bash"
 bench_init scale "${1:-build/release}"
 MLC=${MLC_BIN:-$MLC}
 
@@ -92,28 +111,51 @@ for t in python3 curl; do command -v "$t" >/dev/null || bench_die "needs $t"; do
 # BASE_URL is the one each run's URL is made from.
 need_pg=0
 for n in $PROCS $B_PROCS; do [ "$n" -gt 1 ] && need_pg=1; done
+PSQL=psql
 case "$STORE_URL" in
     sqlite) STORE=sqlite ;;
     pg|"")
-        if pg_available; then
-            STORE=pg
+        if [ -n "${MLC_TEST_PG_URL:-}" ]; then
+            STORE=pg; BASE_URL=$MLC_TEST_PG_URL; ADMIN_URL=$MLC_TEST_PG_ADMIN_URL
+            PSQL="${MLC_TEST_PG_BINDIR:+$MLC_TEST_PG_BINDIR/}psql"
         elif [ "$STORE_URL" = pg ] || [ $need_pg = 1 ]; then
-            bench_die "several processes need PostgreSQL: $PG_WHY (or STORE_URL=postgresql://...)"
+            bench_die "several processes need PostgreSQL: no server binaries (scripts/install-deps installs postgresql-15; or STORE_URL=postgresql://...)"
         else
             STORE=sqlite
-        fi
-        if [ $STORE = pg ]; then
-            [ -z "${KEEP:-}" ] || PG_KEEP=1
-            pg_start || bench_die "cannot start PostgreSQL"
-            ADMIN_URL=$PG_ADMIN_URL; BASE_URL=$PG_URL
         fi ;;
     postgres://*|postgresql://*)
         STORE=pg; BASE_URL=$STORE_URL; ADMIN_URL=${STORE_ADMIN_URL:-$STORE_URL}
-        command -v psql >/dev/null || pg_available || bench_die "needs psql (postgresql-client)" ;;
+        command -v psql >/dev/null || bench_die "needs psql (postgresql-client)" ;;
     *) bench_die "STORE_URL: sqlite, pg or a postgresql:// URL, not '$STORE_URL'" ;;
 esac
 if [ $STORE = sqlite ]; then command -v sqlite3 >/dev/null || bench_die "needs sqlite3"; fi
 CREATED_DBS=()
+
+# PostgreSQL helpers. pg_psql URL ARGS...: no startup file, stop at the
+# first error, notices off.
+pg_psql() {
+    local url="$1"; shift
+    PGOPTIONS="-c client_min_messages=warning" "$PSQL" -X -q -v ON_ERROR_STOP=1 "$url" "$@"
+}
+# pg_url_with_db URL NAME: URL naming database NAME instead.
+pg_url_with_db() { sed -E 's#^(postgres(ql)?://[^/?]*)(/[^?]*)?#\1/'"$2"'#' <<<"$1"; }
+# pg_url_user URL: the role a URL connects as (user= or user@), else "".
+pg_url_user() {
+    local u
+    u=$(sed -nE 's#.*[?&]user=([^&]*).*#\1#p' <<<"$1")
+    [ -n "$u" ] || u=$(sed -nE 's#^postgres(ql)?://([^:@/]+)(:[^@/]*)?@.*#\2#p' <<<"$1")
+    printf '%s\n' "$u"
+}
+# pg_createdb NAME: (re)creates database NAME through ADMIN_URL, owned by
+# BASE_URL's role; prints BASE_URL naming it.
+pg_createdb() {
+    local owner
+    owner=$(pg_url_user "$BASE_URL")
+    pg_psql "$ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$1\"" \
+        -c "CREATE DATABASE \"$1\"${owner:+ OWNER \"$owner\"}" >/dev/null || return 1
+    pg_url_with_db "$BASE_URL" "$1"
+}
+pg_dropdb() { pg_psql "$ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$1\"" >/dev/null 2>&1; }
 
 # store_for_run NAME DIR: a new, empty store; sets RUN_URL (its
 # store.url) and, on PostgreSQL, RUN_DB (its database).
@@ -123,13 +165,13 @@ store_for_run() {
     RUN_DB="$(sed -nE 's#^postgres(ql)?://[^/?]*/([^?]*).*#\2#p' <<<"$BASE_URL")"
     RUN_DB="${RUN_DB:-mlc}_$1"
     CREATED_DBS+=("$RUN_DB")
-    RUN_URL=$(pg_createdb "$ADMIN_URL" "$BASE_URL" "$RUN_DB")
+    RUN_URL=$(pg_createdb "$RUN_DB")
 }
 
 # store_sql URL QUERY: rows, tab-separated (the same SQL on both engines).
 store_sql() {
     case "$1" in
-        postgres://*|postgresql://*) pg_sql "$1" "$2" ;;
+        postgres://*|postgresql://*) pg_psql "$1" -A -t -F $'\t' -c "$2" ;;
         *) sqlite3 -batch -separator $'\t' -cmd '.timeout 10000' "$1" "$2" ;;
     esac
 }
@@ -140,10 +182,8 @@ scale_cleanup() {
     local p db
     for p in "${RUN_PIDS[@]}"; do bench_stop "$p"; done
     if [ "${STORE_URL#postgres}" != "$STORE_URL" ] && [ -z "${KEEP:-}" ]; then
-        for db in "${CREATED_DBS[@]}"; do pg_dropdb "$ADMIN_URL" "$db"; done
+        for db in "${CREATED_DBS[@]}"; do pg_dropdb "$db"; done
     fi
-    if [ -n "${KEEP:-}" ] && [ -n "${PG_DIR:-}" ]; then echo "kept: $PG_DIR (the server is stopped)"; fi
-    pg_stop
     if [ -n "${KEEP:-}" ]; then echo "kept: $tmp"; else rm -rf "$tmp"; fi
 }
 trap scale_cleanup EXIT
@@ -312,10 +352,13 @@ run_one() {
         done
         ports+=("$p")
     done
-    python3 bench/lb.py "$dir/lb" "${ports[@]}" >"$dir/lb.log" 2>&1 &
+    while :; do
+        lbp=$(free_port) || bench_die "no free port"
+        case " ${ports[*]} " in *" $lbp "*) ;; *) break ;; esac
+    done
+    python3 tests/e2e/lib/lb.py "$lbp" "${ports[@]}" >"$dir/lb.out" 2>"$dir/lb.log" &
     RUN_PIDS+=("$!")
-    wait_until 100 ports_ready "$dir/lb" port || bench_die "bench/lb.py did not start"
-    lbp=$(sed -n 's/^port=//p' "$dir/lb")
+    wait_until 100 grep -q listening "$dir/lb.out" || bench_die "tests/e2e/lib/lb.py did not start"
     public="http://127.0.0.1:$lbp/webhooks/bigcommerce"
 
     store_for_run "$name" "$dir" || bench_die "cannot create the store"
@@ -359,12 +402,12 @@ run_one() {
     backlog_figures "$name" "$n" "$quota" "$window" "$url" "$t0"
 
     # ---- 2. webhooks
-    webhook_phase "$name" "$url" "$lbp"
+    webhook_phase "$name" "$url"
 
     # ---- memory, then stop
     rss_figures "$name"
     stop_run
-    if [ -n "$RUN_DB" ] && [ -z "${KEEP:-}" ]; then pg_dropdb "$ADMIN_URL" "$RUN_DB"; fi
+    if [ -n "$RUN_DB" ] && [ -z "${KEEP:-}" ]; then pg_dropdb "$RUN_DB"; fi
 }
 
 # backlog_figures NAME N QUOTA WINDOW URL T0_MS
@@ -430,7 +473,7 @@ PY
 
 # webhook_phase NAME URL LB_PORT
 webhook_phase() {
-    local name="$1" url="$2" lbp="$3" next=$((FIRST_ID + ORDERS)) r0 t_phase bc ais docs idle=0 deadline got
+    local name="$1" url="$2" next=$((FIRST_ID + ORDERS)) r0 t_phase bc ais docs idle=0 deadline got
     hooked() { grep -q 'msg="hook created"' "$dir"/p*.log; }
     wait_until 600 hooked || run_die "no process registered the webhook"
     ctl "$BCP" POST /__sim/counters/reset >/dev/null; ctl "$AISP" POST /__sim/counters/reset >/dev/null
@@ -501,8 +544,10 @@ PY
     fig "${name}_webhook_bc_calls_per_order" "$(ratio "$bc" "$wposted")"
     fig "${name}_webhook_ais_calls_per_document" "$(ratio "$ais" "$docs")"
     fig "${name}_webhook_429" "$(( $(n429) - r0 ))"
-    printf '  webhooks: %s of %s orders posted (%s per second, through bench/lb.py: %s)\n' \
-        "$wposted" "$WEBHOOK_ORDERS" "$RATE" "$(curl -s "http://127.0.0.1:$lbp/__lb/stats")"
+    # The balancer logs "-> PORT STATUS" per request: answered per process.
+    printf '  webhooks: %s of %s orders posted (%s per second; deliveries answered per process: %s)\n' \
+        "$wposted" "$WEBHOOK_ORDERS" "$RATE" \
+        "$(awk '$1 == "->" { n[$2]++ } END { for (p in n) printf "%s%s %d", (s++ ? ", " : ""), (p == "none" ? "none (502)" : ":" p), n[p] }' "$dir/lb.log")"
     printf '    %-42s p50 %s ms, p99 %s ms, max %s ms (gather_ms: %s)\n' "placed to posted" \
         "$p50" "$p99" "$mx" "${GATHER_MS:-the default, 10000}"
     printf '    %-42s %s per order; AIS calls %s per document; 429s %s\n' "BigCommerce calls" \
