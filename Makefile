@@ -7,6 +7,7 @@
 #   make valgrind      the unit tests under valgrind (release build)
 #   make test-ahead    the suite again with every clock a year ahead (faketime)
 #   make bench         every benchmark, one table (bench/README.md; not a test)
+#   make bench-scale   several processes on one store (bench/scale.sh; ~40 min)
 #   make install       PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -83,7 +84,7 @@ TEST_HELP_OBJS := $(TEST_HELP_SRCS:%.c=$(BUILD)/%.o)
 # Keep object files of pattern-built test binaries.
 .SECONDARY:
 
-.PHONY: all test unit e2e check-banned asan test-asan valgrind test-ahead contract demo bench install clean
+.PHONY: all test unit e2e check-banned asan test-asan valgrind test-ahead contract demo bench bench-scale install clean
 all: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -158,6 +159,12 @@ $(BUILD)/bench/whload: bench/whload.c
 
 bench: $(BIN) $(SIM_BIN) $(LIB) $(BUILD)/bench/whload
 	@bench/bench.sh $(BUILD)
+
+# Not in `make bench`: about 40 minutes (QUICK=1: a few). Figures also in
+# $(BUILD)/bench/scale.json.
+bench-scale: $(BIN) $(SIM_BIN) $(BUILD)/bench/whload
+	@mkdir -p $(BUILD)/bench
+	@BENCH_JSON=$(CURDIR)/$(BUILD)/bench/scale.json bench/scale.sh $(BUILD)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/ml-connector

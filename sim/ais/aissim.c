@@ -248,6 +248,13 @@ void aissim_counters_clear(struct aissim *s)
     for (size_t i = 0; i < s->n_counters; i++)
         free(s->counters[i].key);
     s->n_counters = 0;
+    s->inflight_peak = s->inflight;
+}
+
+json_t *aissim_load_json(const struct aissim *s)
+{
+    return json_pack("{s:I, s:I}", "inflight", (json_int_t)s->inflight, "peak",
+                     (json_int_t)s->inflight_peak);
 }
 
 /* ---- settings and faults ----------------------------------------------------- */
@@ -419,6 +426,7 @@ int aissim_faults_apply(struct aissim *s, const json_t *o, struct mlc_err *e)
     if (!json_is_object(o))
         return mlc_err_set(e, MLC_EINVAL, "faults must be an object");
     if ((rc = set_i64(o, "latency_ms", 0, AISSIM_LATENCY_MAX_MS, &f->latency_ms, e)) ||
+        (rc = set_i64(o, "orch_latency_ms", 0, AISSIM_LATENCY_MAX_MS, &f->orch_latency_ms, e)) ||
         (rc = set_int(o, "error_pct", 0, 100, &f->error_pct, e)) ||
         (rc = set_i64(o, "fail_next", 0, INT64_C(1) << 40, &f->fail_next, e)))
         return rc;
@@ -440,8 +448,9 @@ json_t *aissim_faults_json(const struct aissim *s)
 {
     const struct aissim_faults *f = &s->faults;
 
-    return json_pack("{s:I, s:i, s:I, s:O?, s:O?, s:O?}", "latency_ms",
-                     (json_int_t)f->latency_ms, "error_pct", f->error_pct, "fail_next",
+    return json_pack("{s:I, s:I, s:i, s:I, s:O?, s:O?, s:O?}", "latency_ms",
+                     (json_int_t)f->latency_ms, "orch_latency_ms", (json_int_t)f->orch_latency_ms,
+                     "error_pct", f->error_pct, "fail_next",
                      (json_int_t)f->fail_next, "hang", f->hang, "delay_commit",
                      f->delay_commit, "orch_fail", f->orch_fail);
 }
@@ -619,9 +628,13 @@ static void h_jderest(const struct httpd_request *rq, struct httpd_response *rs,
     int64_t latency, delay = 0;
 
     pthread_mutex_lock(&s->mu);
+    if (++s->inflight > s->inflight_peak)
+        s->inflight_peak = s->inflight;
     latency = s->faults.latency_ms;
-    if (orch != NULL)
+    if (orch != NULL) {
+        latency += s->faults.orch_latency_ms;
         delay = aissim_delay_commit_take(s, orch);
+    }
     pthread_mutex_unlock(&s->mu);
     if (latency + delay > 0)
         wait_ms(s, latency + delay); /* a delayed commit runs after its caller gave up */
@@ -635,6 +648,9 @@ static void h_jderest(const struct httpd_request *rq, struct httpd_response *rs,
         gateway_reply(rs, after.status);
     else if (after.hang_ms > 0)
         httpd_resp_drop(rs);          /* ...then the connection closes unanswered */
+    pthread_mutex_lock(&s->mu);
+    s->inflight--;
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* ---- lifecycle -------------------------------------------------------------- */

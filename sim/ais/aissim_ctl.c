@@ -227,6 +227,8 @@ static void ctl_route(struct aissim *s, const struct httpd_request *rq,
 
     if (is(p, "/counters") && is(m, "GET")) {
         ctl_ok(rs, counters_json(s));
+    } else if (is(p, "/load") && is(m, "GET")) {
+        ctl_ok(rs, aissim_load_json(s));
     } else if (is(p, "/counters/reset") && is(m, "POST")) {
         aissim_counters_clear(s);
         ctl_ok(rs, NULL);

@@ -208,6 +208,7 @@ struct aissim_settings {
 
 struct aissim_faults {
     int64_t latency_ms;          /* added before every /jderest/ call */
+    int64_t orch_latency_ms;     /* added before every orchestration call too */
     int     error_pct;           /* share of /jderest/ calls answered 500 */
     int64_t fail_next;           /* the next N /jderest/ calls answer 500 */
     json_t *hang;                /* {"orchestration","count","hang_s","status"} or NULL */
@@ -238,6 +239,8 @@ struct aissim {
     int                  next_stack_id;
     struct aissim_counter *counters;
     size_t               n_counters, cap_counters;
+    int64_t              inflight;      /* /jderest/ calls being served now */
+    int64_t              inflight_peak; /* highest since the counters' reset */
 
     struct aissim_db    *db;
     int64_t              nn[AISSIM_NN_COUNT];
@@ -263,7 +266,10 @@ int aissim_settings_apply(struct aissim *s, const json_t *o, struct mlc_err *e);
 json_t *aissim_settings_json(const struct aissim *s);
 int aissim_faults_apply(struct aissim *s, const json_t *o, struct mlc_err *e);
 json_t *aissim_faults_json(const struct aissim *s);
+/* Also restarts the in-flight peak from the calls being served now. */
 void aissim_counters_clear(struct aissim *s);
+/* {"inflight": N, "peak": M}: /jderest/ calls being served (new reference). */
+json_t *aissim_load_json(const struct aissim *s);
 
 /* ---- control API (aissim_ctl.c) ---------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -1147,6 +1148,90 @@ static void t_concurrent(void **state)
     resp_free(&r);
 }
 
+/* ---- orchestration latency and the in-flight gauge ------------------------- */
+
+struct slow_je {
+    struct fx fx;
+    long      status;
+    int64_t   elapsed_ms;
+    volatile int done;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *slow_je_run(void *arg)
+{
+    struct slow_je *j = arg;
+    struct resp r;
+    int64_t t0 = mono_ms();
+
+    je(&j->fx, 3, "11/28/2026", "BCSLOW1S", 3, ok_accts, ok_amts, &r);
+    j->elapsed_ms = mono_ms() - t0;
+    j->status = r.status;
+    resp_free(&r);
+    j->done = 1;
+    return NULL;
+}
+
+static json_int_t load_of(struct fx *f, const char *member)
+{
+    struct resp r;
+    json_int_t v;
+
+    ctl(f, "GET", "/__sim/load", NULL, &r);
+    v = json_integer_value(json_object_get(r.json, member));
+    resp_free(&r);
+    return v;
+}
+
+/* orch_latency_ms slows orchestrations only; /__sim/load counts the
+ * /jderest/ calls in flight and their peak since the counters' reset. */
+static void t_orch_latency_and_load(void **state)
+{
+    struct fx *f = *state;
+    struct slow_je j = { .fx = *f };
+    struct timespec pause = { 0, 5 * 1000000L };
+    pthread_t th;
+    struct resp r;
+    bool seen = false;
+
+    ctl(f, "POST", "/__sim/faults", json_pack("{s:i}", "orch_latency_ms", 1500), &r);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "orch_latency_ms")), 1500);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "latency_ms")), 0);
+    resp_free(&r);
+    ctl_ok(f, "POST", "/__sim/counters/reset", NULL);
+    assert_int_equal(load_of(f, "inflight"), 0);
+    assert_int_equal(load_of(f, "peak"), 0);
+
+    assert_int_equal(pthread_create(&th, NULL, slow_je_run, &j), 0);
+    while (!j.done && !(seen = load_of(f, "inflight") == 1))
+        nanosleep(&pause, NULL);
+    assert_true(seen);
+    /* A data service call passes the waiting orchestration. */
+    assert_int_equal(browse(f, "F0010", NULL, NULL, 0, false, &r), 2);
+    resp_free(&r);
+    assert_int_equal(load_of(f, "inflight"), 1);
+    assert_int_equal(load_of(f, "peak"), 2);
+    pthread_join(th, NULL);
+    assert_int_equal(j.status, 200);
+    assert_true(j.elapsed_ms >= 1500);
+    assert_int_equal(load_of(f, "inflight"), 0);
+    assert_int_equal(load_of(f, "peak"), 2);
+    ctl_ok(f, "POST", "/__sim/counters/reset", NULL);
+    assert_int_equal(load_of(f, "peak"), 0);
+
+    call(f, "POST", "/__sim/faults", "{\"orch_latency_ms\": -1}",
+         (const char *const[]){ "Content-Type: application/json", NULL }, 0, &r);
+    assert_int_equal(r.status, 400);
+    resp_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1174,6 +1259,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_control, setup, teardown),
         cmocka_unit_test_setup_teardown(t_stateless_and_misc, setup, teardown),
         cmocka_unit_test_setup_teardown(t_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_orch_latency_and_load, setup, teardown),
     };
     int rc;
 
