@@ -110,6 +110,32 @@ static void make_ident(char *buf, size_t cap)
     snprintf(buf, cap, "%s:%ld:%08x", host, (long)getpid(), nonce);
 }
 
+/* How long a starting daemon waits for a store it cannot reach (a
+ * database that restarts, or that starts together with it). */
+#define STORE_WAIT_MS  (60 * 1000)
+#define STORE_RETRY_MS 500
+
+/* store_open_with, retried while a database store cannot be reached
+ * (MLC_EIO): a daemon started during a PostgreSQL restart waits instead of
+ * exiting. An SQLite file that cannot be opened fails at once. */
+static int open_store(const struct mlc_config *cfg, struct store **out, struct mlc_err *e)
+{
+    int64_t until = mono_ms() + STORE_WAIT_MS;
+    struct timespec ts = { 0, STORE_RETRY_MS * 1000000L };
+    bool said = false;
+    int rc;
+
+    while ((rc = store_open_with(cfg->store.url, cfg->store.password_ref, out, e)) == MLC_EIO &&
+           store_url_shared(cfg->store.url) && mono_ms() < until) {
+        if (!said)
+            log_warn("daemon", "store not reachable; waiting for it", LF_ERR(e),
+                     LF_INT("wait_s", STORE_WAIT_MS / 1000));
+        said = true;
+        nanosleep(&ts, NULL);
+    }
+    return rc;
+}
+
 static void signal_set(sigset_t *set)
 {
     sigemptyset(set);
@@ -749,7 +775,7 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
         return MLC_OK;
     }
     env_set_health(d->env, d->health);
-    if ((rc = store_open_with(cfg->store.url, cfg->store.password_ref, &d->task_st, e)) != MLC_OK)
+    if ((rc = open_store(cfg, &d->task_st, e)) != MLC_OK)
         return mlc_err_wrap(e, "scheduler store");
     if (cfg->bigcommerce.webhook_secret_ref != NULL) {
         rc = credentials_open_vault(cfg, &v, e);
@@ -869,7 +895,7 @@ static int start_leader(struct daemon *d, struct mlc_err *e)
     int rc;
 
     if (store_url_shared(d->cfg->store.url) &&
-        (rc = store_open_with(d->cfg->store.url, d->cfg->store.password_ref, &st, e)) != MLC_OK)
+        (rc = open_store(d->cfg, &st, e)) != MLC_OK)
         return mlc_err_wrap(e, "leader store");
     return leader_start(st, d->ident, (int64_t)d->cfg->schedule.leader_lease_s * 1000,
                         &d->leader, e);
@@ -929,7 +955,7 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     if (rc != MLC_OK)
         return rc;
     /* Migrations run here, once, before any worker opens its connection. */
-    rc = store_open_with(d->cfg->store.url, d->cfg->store.password_ref, &d->probe, e);
+    rc = open_store(d->cfg, &d->probe, e);
     if (rc != MLC_OK)
         return mlc_err_wrap(e, "store %s", label);
     if (d->lock != NULL && (rc = recover_leases(d, e)) != MLC_OK)
@@ -947,8 +973,7 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
         webhook_set_observer(d->webhook, resource_changed, d->env);
     if (rc == MLC_OK)
         rc = orphans_hold(d->probe, d->cfg, &held, e);
-    if (rc == MLC_OK && (rc = store_open_with(d->cfg->store.url, d->cfg->store.password_ref,
-                                              &d->health_st, e)) != MLC_OK)
+    if (rc == MLC_OK && (rc = open_store(d->cfg, &d->health_st, e)) != MLC_OK)
         mlc_err_wrap(e, "health task store");
     if (rc == MLC_OK)
         rc = add_task(d, "health", d->cfg->schedule.health_probe_interval, task_health, d, e);
