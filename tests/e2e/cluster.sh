@@ -223,16 +223,19 @@ while [ "$kills" -lt "$KILLS" ]; do
         kill -0 "${PIDS[$j]}" 2>/dev/null || { gone=$((gone + 1)); launch "$j"; }
     done
     sleep 0.$((RANDOM % 10))
-    launch "$i"; restarted=$((restarted + 1))
+    # Halfway, PostgreSQL restarts under the daemons that run (the one just
+    # killed starts again after it).
     if [ "$kills" = $((KILLS / 2)) ] && [ "$pg_restarted" = 0 ]; then
         place 3
         pg_restart && pg_restarted=1
         place 3
         sleep 2
         for j in $(seq 0 $((PROCS - 1))); do
+            [ "$j" = "$i" ] && continue
             kill -0 "${PIDS[$j]}" 2>/dev/null || pg_alive_after=0
         done
     fi
+    launch "$i"; restarted=$((restarted + 1))
 done
 note "$kills kills in $((SECONDS - t0)) s, $restarted restarts, ${#GEN[@]} orders placed"
 check "$kills SIGKILLs of a live daemon (>= $KILLS)" [ "$kills" -ge "$KILLS" ]
