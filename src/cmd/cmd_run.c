@@ -75,8 +75,7 @@ int cmd_run(int argc, char **argv)
     limit_arenas();
     /* Before any thread exists, so that only sigtimedwait sees them. */
     if (daemon_block_signals(&e) != MLC_OK ||
-        daemon_new(path, cfg, level != NULL, &d, &e) != MLC_OK ||
-        daemon_start(d, &e) != MLC_OK) {
+        daemon_launch(path, cfg, level != NULL, &d, &e) != MLC_OK) {
         log_error("daemon", "start failed", LF_ERR(&e));
         fprintf(stderr, "mlc run: %s\n", e.msg);
         goto out;

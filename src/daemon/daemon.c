@@ -62,6 +62,7 @@ struct daemon {
     struct env        *env;
     struct store      *task_st;      /* the scheduler tasks' own connection */
     struct mlc_secret *hook_secret;  /* custom header of our hooks, may be NULL */
+    bool               store_ready;  /* daemon_start got past every store step */
     bool               workers_stuck; /* the drain timed out: threads still run */
     /* /readyz probes through this connection, one handler at a time. */
     pthread_mutex_t    probe_mu;
@@ -110,30 +111,9 @@ static void make_ident(char *buf, size_t cap)
     snprintf(buf, cap, "%s:%ld:%08x", host, (long)getpid(), nonce);
 }
 
-/* How long a starting daemon waits for a store it cannot reach (a
- * database that restarts, or that starts together with it). */
-#define STORE_WAIT_MS  (60 * 1000)
-#define STORE_RETRY_MS 500
-
-/* store_open_with, retried while a database store cannot be reached
- * (MLC_EIO): a daemon started during a PostgreSQL restart waits instead of
- * exiting. An SQLite file that cannot be opened fails at once. */
 static int open_store(const struct mlc_config *cfg, struct store **out, struct mlc_err *e)
 {
-    int64_t until = mono_ms() + STORE_WAIT_MS;
-    struct timespec ts = { 0, STORE_RETRY_MS * 1000000L };
-    bool said = false;
-    int rc;
-
-    while ((rc = store_open_with(cfg->store.url, cfg->store.password_ref, out, e)) == MLC_EIO &&
-           store_url_shared(cfg->store.url) && mono_ms() < until) {
-        if (!said)
-            log_warn("daemon", "store not reachable; waiting for it", LF_ERR(e),
-                     LF_INT("wait_s", STORE_WAIT_MS / 1000));
-        said = true;
-        nanosleep(&ts, NULL);
-    }
-    return rc;
+    return store_open_with(cfg->store.url, cfg->store.password_ref, out, e);
 }
 
 static void signal_set(sigset_t *set)
@@ -982,6 +962,7 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     rc = workers_start(d->workers, e);
     if (rc != MLC_OK)
         return rc;
+    d->store_ready = true; /* what fails from here is not the store */
     rc = httpd_start(&ho, routes, n_routes, &d->httpd, e);
     if (rc != MLC_OK)
         return rc;
@@ -1108,6 +1089,60 @@ int daemon_loop(struct daemon *d)
         else
             return shutdown_all(d, sig);
     }
+}
+
+/* How long a starting daemon waits for a shared store it cannot reach (a
+ * database that restarts, or that starts together with it). */
+#define STORE_WAIT_MS  (60 * 1000)
+#define STORE_RETRY_MS 1000
+
+/* Sleeps ms unless SIGTERM or SIGINT comes (blocked by
+ * daemon_block_signals); true when one came. A SIGHUP is ignored here. */
+static bool stop_signalled(int64_t ms)
+{
+    int64_t until = mono_ms() + ms, left;
+    sigset_t set;
+
+    signal_set(&set);
+    while ((left = until - mono_ms()) > 0) {
+        struct timespec ts = { left / 1000, (long)(left % 1000) * 1000000L };
+        int sig = sigtimedwait(&set, NULL, &ts);
+
+        if (sig == SIGTERM || sig == SIGINT)
+            return true;
+    }
+    return false;
+}
+
+/* Every step of a start may meet a database that is down for a moment
+ * (each thread opens its own connection), so the whole start is retried:
+ * the half-started daemon is freed and built again. */
+int daemon_launch(const char *config_path, struct mlc_config *cfg, bool log_level_fixed,
+                  struct daemon **out, struct mlc_err *e)
+{
+    int64_t until = mono_ms() + STORE_WAIT_MS;
+    struct daemon *d = NULL;
+    bool said = false;
+    int rc;
+
+    for (;;) {
+        rc = daemon_new(config_path, cfg, log_level_fixed, &d, e);
+        if (rc == MLC_OK && (rc = daemon_start(d, e)) == MLC_OK)
+            break;
+        if (d == NULL || d->store_ready || rc != MLC_EIO ||
+            !store_url_shared(cfg->store.url) || mono_ms() >= until)
+            break;
+        if (!said)
+            log_warn("daemon", "store not reachable; starting again until it is", LF_ERR(e),
+                     LF_INT("wait_s", STORE_WAIT_MS / 1000));
+        said = true;
+        daemon_free(d);
+        d = NULL;
+        if (stop_signalled(STORE_RETRY_MS))
+            break;
+    }
+    *out = d;
+    return rc;
 }
 
 void daemon_free(struct daemon *d)

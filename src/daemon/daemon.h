@@ -50,9 +50,8 @@
  * logs that a restart is needed. On SIGTERM the pacer is shut first, so no worker waits for
  * BigCommerce budget during the drain; the AIS session is logged out after.
  *
- * Usage: daemon_block_signals; daemon_new; register job handlers on
- * daemon_workers and tasks on daemon_sched; daemon_start; daemon_loop;
- * daemon_free.
+ * Usage: daemon_block_signals; daemon_launch (or daemon_new, then
+ * daemon_start); daemon_loop; daemon_free.
  */
 #ifndef MLC_DAEMON_DAEMON_H
 #define MLC_DAEMON_DAEMON_H
@@ -85,6 +84,13 @@ struct sched *daemon_sched(struct daemon *d);
 /* Opens the store once (migrations, fail fast), starts the workers and the
  * HTTP server, and logs "ready". */
 int daemon_start(struct daemon *d, struct mlc_err *e);
+/* daemon_new and daemon_start in one. While a shared store (PostgreSQL)
+ * cannot be reached, it frees the half-started daemon and starts again,
+ * every second for up to 60 s or until SIGTERM/SIGINT (needs
+ * daemon_block_signals first). *out: set even on failure (may be NULL);
+ * caller frees with daemon_free. */
+int daemon_launch(const char *config_path, struct mlc_config *cfg, bool log_level_fixed,
+                  struct daemon **out, struct mlc_err *e);
 /* The bound HTTP port (after daemon_start). */
 uint16_t daemon_port(const struct daemon *d);
 

@@ -772,21 +772,27 @@ static void *heartbeat_main(void *arg)
     struct workers *p = arg;
     struct mlc_config *cfg = workers_config(p);
     struct store *st = NULL;
+    bool said = false;
     struct mlc_err e;
 
-    if (store_open_with(cfg->store.url, cfg->store.password_ref, &st, &e) != MLC_OK) {
-        log_error("workers", "heartbeat: cannot open store; leases are renewed only at "
-                  "checkpoints", LF_ERR(&e));
-        cfg_unref(cfg);
-        return NULL;
-    }
     while (!atomic_load(&p->stopping)) {
         int64_t every = (int64_t)cfg->workers.lease_s * 1000 / 3;
         int64_t job_max_ms = (int64_t)cfg->workers.job_max_s * 1000;
 
         idle_wait(p, every > HEARTBEAT_MIN_MS ? every : HEARTBEAT_MIN_MS);
-        for (int i = 0; i < p->n; i++)
-            hb_renew(&p->w[i], st, job_max_ms);
+        /* Opened (again) here: a database down for a moment is no reason
+         * to leave leases to the checkpoints for the life of the process. */
+        if (st == NULL &&
+            store_open_with(cfg->store.url, cfg->store.password_ref, &st, &e) != MLC_OK) {
+            if (!said)
+                log_error("workers", "heartbeat: cannot open store; leases are renewed "
+                          "only at checkpoints until it can", LF_ERR(&e));
+            said = true;
+            st = NULL;
+        }
+        if (st != NULL)
+            for (int i = 0; i < p->n; i++)
+                hb_renew(&p->w[i], st, job_max_ms);
         cfg_unref(cfg);
         cfg = workers_config(p);
     }

@@ -13,8 +13,9 @@
 #   3. Every 1-3 s a daemon is SIGKILLed and started again, at least
 #      CLUSTER_KILLS times (20): every third kill hits the leader, every
 #      third a process with a job at work, the others a random one.
-#   4. PostgreSQL itself is restarted in the middle of the run (fast
-#      shutdown: every connection dropped), orders still coming in.
+#   4. PostgreSQL itself is stopped in the middle of the run (fast
+#      shutdown: every connection dropped), orders still coming in; a
+#      daemon started while it is down must wait for it, not exit.
 #   5. The verdicts, once the queue is idle: every paid order exactly one
 #      balanced journal entry in JDE, nothing for unpaid ones; the ledger
 #      agrees with JDE; no job lost, held or failed; the singleton tasks
@@ -49,11 +50,13 @@ mkdir -p "$logs"
 
 PSQL="$MLC_TEST_PG_BINDIR/psql"
 sql() { "$PSQL" -X -q -A -t -d "$URL" -c "$1" 2>/dev/null; }
-# pg_restart: the server goes down (fast: every session cut) and up again.
-pg_restart() {
+# pg_ctl_do ACTION: pg_ctl stop|start|restart on the test server (fast:
+# every session cut), as its owner.
+pg_ctl_do() {
     local as=()
     [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
-    "${as[@]}" "$MLC_TEST_PG_BINDIR/pg_ctl" -D "$MLC_TEST_PG_DIR/data" -m fast -w -t 60 restart >/dev/null 2>&1
+    "${as[@]}" "$MLC_TEST_PG_BINDIR/pg_ctl" -D "$MLC_TEST_PG_DIR/data" -m fast -w -t 60 \
+        -l "$MLC_TEST_PG_DIR/server.log" -o "$MLC_TEST_PG_OPTS" "$1" >/dev/null 2>&1
 }
 
 # ---- simulators, configuration ----------------------------------------------------------
@@ -223,17 +226,21 @@ while [ "$kills" -lt "$KILLS" ]; do
         kill -0 "${PIDS[$j]}" 2>/dev/null || { gone=$((gone + 1)); launch "$j"; }
     done
     sleep 0.$((RANDOM % 10))
-    # Halfway, PostgreSQL restarts under the daemons that run (the one just
-    # killed starts again after it).
+    # Halfway, PostgreSQL goes down under the daemons that run, and the one
+    # just killed starts while it is down: it must wait, not exit.
     if [ "$kills" = $((KILLS / 2)) ] && [ "$pg_restarted" = 0 ]; then
         place 3
-        pg_restart && pg_restarted=1
+        pg_ctl_do stop && pg_down=1
+        launch "$i"; restarted=$((restarted + 1))
+        sleep 3
+        kill -0 "${PIDS[$i]}" 2>/dev/null && waited=1
+        pg_ctl_do start && [ "${pg_down:-0}" = 1 ] && pg_restarted=1
         place 3
         sleep 2
         for j in $(seq 0 $((PROCS - 1))); do
-            [ "$j" = "$i" ] && continue
             kill -0 "${PIDS[$j]}" 2>/dev/null || pg_alive_after=0
         done
+        continue
     fi
     launch "$i"; restarted=$((restarted + 1))
 done
@@ -241,6 +248,7 @@ note "$kills kills in $((SECONDS - t0)) s, $restarted restarts, ${#GEN[@]} order
 check "$kills SIGKILLs of a live daemon (>= $KILLS)" [ "$kills" -ge "$KILLS" ]
 check "PostgreSQL restarted mid-run (every connection cut)" [ "$pg_restarted" = 1 ]
 check "every daemon outlived the PostgreSQL restart" [ "$pg_alive_after" = 1 ]
+check "a daemon started while PostgreSQL was down waited for it" [ "${waited:-0}" = 1 ]
 check "no daemon exited on its own" [ "$gone" = 0 ]
 place 4
 check "all three serve again" wait_until 200 all_up
