@@ -867,6 +867,11 @@ static int start_webhook(struct daemon *d, struct mlc_err *e)
  * live leases: there a dead process's jobs wait out their lease.) Those jobs run again now, not a whole
  * lease later; a create one of them had in flight is in the ledger as
  * PENDING and is looked up (and settled) before anything is sent again. */
+static int leader_peers(void *ctx)
+{
+    return leader_processes(ctx);
+}
+
 /* The leader lease on its own connection when the store is shared; a
  * process alone on an SQLite file simply leads. */
 static int start_leader(struct daemon *d, struct mlc_err *e)
@@ -877,8 +882,11 @@ static int start_leader(struct daemon *d, struct mlc_err *e)
     if (store_url_shared(d->cfg->store.url) &&
         (rc = open_store(d->cfg, &st, e)) != MLC_OK)
         return mlc_err_wrap(e, "leader store");
-    return leader_start(st, d->ident, (int64_t)d->cfg->schedule.leader_lease_s * 1000,
-                        &d->leader, e);
+    rc = leader_start(st, d->ident, (int64_t)d->cfg->schedule.leader_lease_s * 1000,
+                      &d->leader, e);
+    if (rc == MLC_OK)
+        workers_set_peers(d->workers, leader_peers, d->leader);
+    return rc;
 }
 
 static int recover_leases(struct daemon *d, struct mlc_err *e)

@@ -22,6 +22,7 @@ struct leader {
     bool            leads;
     int64_t         token;
     int64_t         valid_until; /* monotonic ms: believe we lead until then */
+    int             processes;   /* live process leases at the last round, >= 1 */
     bool            thread_up;
     pthread_t       thread;
 };
@@ -81,6 +82,7 @@ struct dead_list {
     int64_t     now;
     char      **names;
     size_t      n, cap;
+    int         alive;  /* live leases of other processes */
     bool        oom;
 };
 
@@ -89,8 +91,12 @@ static int collect_dead(const struct store_lease *ls, void *ctx)
     struct dead_list *d = ctx;
     char **nv;
 
-    if (strcmp(ls->name, d->self) == 0 || (ls->holder != NULL && ls->until > d->now))
+    if (strcmp(ls->name, d->self) == 0)
         return 0;
+    if (ls->holder != NULL && ls->until > d->now) {
+        d->alive++;
+        return 0;
+    }
     if (d->n == d->cap) {
         size_t ncap = d->cap > 0 ? d->cap * 2 : 8;
 
@@ -139,21 +145,40 @@ static void reap_one(struct leader *l, const char *lease_name)
         log_debug("leader", "process entry kept", LF_STR("process", ident), LF_ERR(&e));
 }
 
-/* Under io_mu, while leading: every process whose lease ran out. */
-static void reap_gone(struct leader *l)
+/* Under io_mu: counts the live processes and, while leading, releases
+ * the work of every process whose lease ran out. */
+static void look_at_processes(struct leader *l, bool leading)
 {
     struct dead_list d = { .self = l->proc_lease, .now = store_now_ms(l->st) };
     struct mlc_err e;
+    int rc;
 
-    if (store_lease_list(l->st, LEADER_PROC_PREFIX, collect_dead, &d, &e) != MLC_OK &&
-        !d.oom)
+    rc = store_lease_list(l->st, LEADER_PROC_PREFIX, collect_dead, &d, &e);
+    if (rc != MLC_OK && !d.oom)
         log_warn("leader", "cannot list the processes", LF_ERR(&e));
+    if (rc == MLC_OK) {
+        pthread_mutex_lock(&l->mu);
+        l->processes = 1 + d.alive;
+        pthread_mutex_unlock(&l->mu);
+    }
     for (size_t i = 0; i < d.n; i++) {
-        if (!d.oom)
+        if (leading && !d.oom)
             reap_one(l, d.names[i]);
         free(d.names[i]);
     }
     free(d.names);
+}
+
+int leader_processes(struct leader *l)
+{
+    int n;
+
+    if (l == NULL)
+        return 1;
+    pthread_mutex_lock(&l->mu);
+    n = l->processes > 0 ? l->processes : 1;
+    pthread_mutex_unlock(&l->mu);
+    return n;
 }
 
 void leader_poll(struct leader *l)
@@ -183,8 +208,7 @@ void leader_poll(struct leader *l)
                      LF_STR("holder", l->holder));
         audit(l, change, rc == MLC_OK ? token : l->token);
     }
-    if (rc == MLC_OK)
-        reap_gone(l);
+    look_at_processes(l, rc == MLC_OK);
     pthread_mutex_unlock(&l->io_mu);
 }
 

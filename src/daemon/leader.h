@@ -61,6 +61,10 @@ int leader_start(struct store *st, const char *holder, int64_t ttl_ms,
  * fencing token then (0 for a process alone on its store). */
 bool leader_holds(struct leader *l, int64_t *token);
 
+/* How many processes share the store (live process leases at the last
+ * round, this one included): 1 alone, or before the first round. */
+int leader_processes(struct leader *l);
+
 /* The holder name given to leader_start. */
 const char *leader_holder(const struct leader *l);
 

@@ -59,7 +59,10 @@ struct workers {
     const char       **kinds;     /* NULL-terminated view of handler kinds */
     struct worker     *w;
     char               ident[300]; /* owner prefix (workers_set_ident) */
+    int              (*peers)(void *ctx); /* processes on the store (workers_set_peers) */
+    void              *peers_ctx;
     int                n;         /* threads started */
+    int                count;     /* threads to start (set before the first) */
     pthread_t          hb_thread; /* the heartbeat (see heartbeat_main) */
     bool               hb_started;
     int                n_alive;   /* under mu */
@@ -371,22 +374,32 @@ static char *audit_detail(const struct store_job *job, const char *error)
     return s;
 }
 
-static void audit(struct worker *w, struct store *st, const struct store_job *job,
-                  const char *outcome, const char *error)
+/* Adds the audit row of job's outcome; logs a failure. */
+static int audit_in(struct worker *w, struct store *st, const struct store_job *job,
+                    const char *outcome, const char *error, struct mlc_err *e)
 {
     char *detail = audit_detail(job, error);
     struct store_audit a = {
         .actor = w->actor, .entity = job->key, .action = job->kind,
         .outcome = outcome, .detail = detail,
     };
-    struct mlc_err e;
+    int rc = store_audit_add(st, &a, e);
 
-    if (store_audit_add(st, &a, &e) != MLC_OK) {
+    if (rc != MLC_OK) {
         atomic_fetch_add(&w->pool->errors, 1);
         log_error("workers", "cannot write audit row", LF_STR("worker", w->name),
-                  LF_INT("job", job->id), LF_ERR(&e));
+                  LF_INT("job", job->id), LF_ERR(e));
     }
     free(detail);
+    return rc;
+}
+
+static void audit(struct worker *w, struct store *st, const struct store_job *job,
+                  const char *outcome, const char *error)
+{
+    struct mlc_err e;
+
+    audit_in(w, st, job, outcome, error, &e);
 }
 
 /* A claim or outcome write that the store took (MLC_OK) or refused: the
@@ -410,12 +423,17 @@ static void finish(struct worker *w, struct store *st, const struct mlc_config *
 {
     struct workers *p = w->pool;
     const char *msg = he->msg[0] != '\0' ? he->msg : NULL;
-    const char *outcome;
+    const char *outcome = "error";
     bool failed = false;
     struct mlc_err se;
     int rc;
 
     mlc_err_clear(&se);
+    /* The outcome and its audit row in one transaction: a job that goes
+     * back to READY can run again at once, and its next row must come
+     * after this one. */
+    if ((rc = store_tx_begin(st, &se)) != MLC_OK)
+        goto recorded;
     if (res == WORKERS_DONE) {
         rc = store_job_done(st, job->id, w->owner, &se);
         outcome = "done";
@@ -436,6 +454,13 @@ static void finish(struct worker *w, struct store *st, const struct mlc_config *
                              &failed, &se);
         outcome = failed ? "failed" : "retry";
     }
+    if (rc == MLC_OK)
+        rc = audit_in(w, st, job, outcome, msg, &se);
+    if (rc == MLC_OK)
+        rc = store_tx_commit(st, &se);
+    else
+        store_tx_rollback(st);
+recorded:
     if (rc != MLC_OK) {
         /* Most likely the lease ran out and another worker owns the job now:
          * its outcome is theirs to record. */
@@ -468,7 +493,6 @@ static void finish(struct worker *w, struct store *st, const struct mlc_config *
                  LF_STR("worker", w->name), LF_INT("job", job->id),
                  LF_STR("kind", job->kind), LF_STR("key", job->key),
                  LF_INT("attempt", job->attempts), LF_STR("error", msg));
-    audit(w, st, job, outcome, msg);
 }
 
 /* A handler's answer, anything unknown (or a DEFER without a time) read as
@@ -619,21 +643,41 @@ static void execute(struct worker *w, struct store *st, const struct mlc_config 
     settle(w, st, cfg, job, res, until, ctx.pause_on, &he);
 }
 
-/* After the first job of a batch kind: up to max_batch - 1 more of that
+/* The size of a batch: the ready backlog (the job just claimed included)
+ * shared by every worker of every process, within [WORKERS_SHARE_MIN,
+ * max_batch]. A batch posts its orders one after another, so 5,000 orders
+ * in batches of 250 would keep 20 workers busy and leave the others idle
+ * at the end; the floor keeps a batch's shared BigCommerce calls spread
+ * over enough orders. */
+static size_t batch_size(struct worker *w, struct store *st, const struct handler *h)
+{
+    struct workers *p = w->pool;
+    int64_t ready = 0, slots, share;
+    struct mlc_err e;
+
+    if (store_job_count(st, STORE_JOB_READY, &ready, &e) != MLC_OK)
+        return h->max_batch;
+    slots = (int64_t)p->count * (p->peers != NULL ? p->peers(p->peers_ctx) : 1);
+    share = (ready + 1 + slots - 1) / (slots > 0 ? slots : 1);
+    if (share < WORKERS_SHARE_MIN)
+        share = WORKERS_SHARE_MIN;
+    return share < (int64_t)h->max_batch ? (size_t)share : h->max_batch;
+}
+
+/* After the first job of a batch kind: up to batch_size - 1 more of that
  * kind into jobs[1..), with the same lease. Returns how many jobs there are
  * now (1 when the extra claim fails: the first one runs alone). */
 static size_t claim_more(struct worker *w, struct store *st, const struct handler *h,
                          int64_t lease_ms, struct store_job *jobs)
 {
     const char *const kinds[] = { h->kind, NULL };
+    size_t n = 0, size;
     struct mlc_err e;
-    size_t n = 0;
     int rc;
 
-    if (h->max_batch <= 1)
+    if (h->max_batch <= 1 || (size = batch_size(w, st, h)) <= 1)
         return 1;
-    rc = store_job_claim_batch(st, w->owner, kinds, lease_ms, h->max_batch - 1, jobs + 1,
-                               &n, &e);
+    rc = store_job_claim_batch(st, w->owner, kinds, lease_ms, size - 1, jobs + 1, &n, &e);
     if (rc != MLC_OK && rc != MLC_ENOTFOUND) {
         atomic_fetch_add(&w->pool->errors, 1);
         log_warn("workers", "batch claim failed", LF_STR("worker", w->name), LF_ERR(&e));
@@ -843,6 +887,12 @@ static void worker_names(struct worker *w, int index, const char *ident)
     snprintf(w->owner, sizeof(w->owner), "%s:w%d", ident, index);
 }
 
+void workers_set_peers(struct workers *p, int (*count)(void *ctx), void *ctx)
+{
+    p->peers = count;
+    p->peers_ctx = ctx;
+}
+
 void workers_set_ident(struct workers *p, const char *ident)
 {
     snprintf(p->ident, sizeof(p->ident), "%s", ident != NULL ? ident : "");
@@ -871,6 +921,7 @@ int workers_start(struct workers *p, struct mlc_err *e)
         snprintf(p->ident, sizeof(p->ident), "%s:%ld", host, (long)getpid());
     }
     p->started = true;
+    p->count = count;
     for (int i = 0; i < count; i++) {
         struct worker *w = &p->w[i];
 

@@ -42,8 +42,11 @@
  * entity. Handlers may still call workers_job_extend themselves.
  *
  * Batch handlers (workers_register_batch): after claiming a job of such a
- * kind, the worker claims up to max_batch - 1 more jobs of the same kind
- * (store_job_claim_batch) and hands them all to one call; the handler sets
+ * kind, the worker claims more jobs of the same kind (store_job_claim_batch)
+ * and hands them all to one call. How many: its share of the ready backlog
+ * (every worker of every process, workers_set_peers), at least
+ * WORKERS_SHARE_MIN and at most max_batch, so that a backlog keeps every
+ * worker busy to its end instead of a few long batches. The handler sets
  * one result and one message per job, and each job is then settled and
  * audited on its own, exactly as a single job. While a batch runs,
  * workers_job_extend renews the lease of every job of the batch.
@@ -159,6 +162,12 @@ bool workers_has_handler(const struct workers *p, const char *kind);
  * per process incarnation, since a lease is fenced by its owner's name.
  * Before workers_start; without it "<host>:<pid>" is used. */
 void workers_set_ident(struct workers *p, const char *ident);
+/* The smallest batch share (when that many jobs are ready). */
+#define WORKERS_SHARE_MIN 25
+
+/* How many processes share the store, for the batch share (default 1):
+ * count(ctx) is called at each batch claim, from worker threads. */
+void workers_set_peers(struct workers *p, int (*count)(void *ctx), void *ctx);
 /* Starts cfg->workers.count threads. Threads open their store themselves and
  * retry that until stopped: see workers_running for readiness. */
 int workers_start(struct workers *p, struct mlc_err *e);

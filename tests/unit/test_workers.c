@@ -549,6 +549,83 @@ static void test_batch_handler(void **state)
     assert_non_null(strstr(acc.actor, "worker:"));
 }
 
+/* ---- batch share ----------------------------------------------------------- */
+
+#define N_SHARE_JOBS 600
+
+static _Atomic int share_done, share_biggest;
+
+static void h_share(struct workers_job_ctx *ctx, const struct store_job *jobs, size_t n,
+                    enum job_result *res, struct mlc_err *errs)
+{
+    int big = atomic_load(&share_biggest);
+
+    (void)ctx;
+    (void)jobs;
+    (void)errs;
+    while ((int)n > big && !atomic_compare_exchange_weak(&share_biggest, &big, (int)n))
+        ;
+    for (size_t i = 0; i < n; i++)
+        res[i] = WORKERS_DONE;
+    atomic_fetch_add(&share_done, (int)n);
+}
+
+static int two_processes(void *ctx)
+{
+    (void)ctx;
+    return 2;
+}
+
+/* A backlog is shared by every worker of every process: 600 ready jobs,
+ * 4 workers here and a second process make batches of 75 at most, not
+ * the 250 the handler allows (which would leave workers idle at the end). */
+static void test_batch_share(void **state)
+{
+    struct fx *f = *state;
+    char key[16];
+
+    atomic_store(&share_done, 0);
+    atomic_store(&share_biggest, 0);
+    assert_int_equal(workers_register_batch(f->pool, "share", 250, h_share, NULL, NULL),
+                     MLC_OK);
+    workers_set_peers(f->pool, two_processes, NULL);
+    assert_int_equal(store_tx_begin(f->st, NULL), MLC_OK);
+    for (int i = 0; i < N_SHARE_JOBS; i++) {
+        snprintf(key, sizeof(key), "s:%d", i);
+        enqueue(f, "share", key, NULL);
+    }
+    assert_int_equal(store_tx_commit(f->st, NULL), MLC_OK);
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_count(f, STORE_JOB_DONE, N_SHARE_JOBS));
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    assert_int_equal(atomic_load(&share_done), N_SHARE_JOBS);
+    /* The first worker to count sees at least 596 ready: (596 + 8) / 8. */
+    assert_int_equal(atomic_load(&share_biggest), N_SHARE_JOBS / 8);
+}
+
+/* A small backlog still goes in one batch of up to WORKERS_SHARE_MIN, so
+ * the calls a batch shares stay spread over enough jobs. */
+static void test_batch_share_floor(void **state)
+{
+    struct fx *f = *state;
+    char key[16];
+
+    atomic_store(&share_done, 0);
+    atomic_store(&share_biggest, 0);
+    assert_int_equal(workers_register_batch(f->pool, "share", 250, h_share, NULL, NULL),
+                     MLC_OK);
+    workers_set_peers(f->pool, two_processes, NULL);
+    for (int i = 0; i < WORKERS_SHARE_MIN; i++) {
+        snprintf(key, sizeof(key), "s:%d", i);
+        enqueue(f, "share", key, NULL);
+    }
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_count(f, STORE_JOB_DONE, WORKERS_SHARE_MIN));
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    assert_int_equal(atomic_load(&share_done), WORKERS_SHARE_MIN);
+    assert_true(atomic_load(&share_biggest) >= WORKERS_SHARE_MIN - 2);
+}
+
 /* ---- leases: heartbeat, fence, defer --------------------------------------- */
 
 static _Atomic int slow_runs, slow_lost;
@@ -824,6 +901,8 @@ int main(void)
         T(test_config_swap),
         T(test_free_unstarted),
         T(test_batch_handler),
+        T(test_batch_share),
+        T(test_batch_share_floor),
         T(test_heartbeat_keeps_slow_job),
         T(test_fence_and_defer),
         T(test_pause_keeps_attempts),
