@@ -4,6 +4,7 @@
  * the copy by counts and checksums of both sides (store/migrate.h).
  *
  *   migrate --from URL --to URL [--config FILE] [--batch N] [--verify-only]
+ *           [--from-password-ref REF] [--to-password-ref REF]
  *
  * URLs are store URLs: a path, sqlite:PATH, postgresql://... Only the
  * public store API is used, so any target backend works. The command
@@ -14,7 +15,11 @@
  * the copy and is left exactly as it was.
  * A target that already holds rows is refused. --config FILE: --from
  * defaults to its store.url, and the copied credentials are checked
- * against its master key. --verify-only compares without copying.
+ * against its master key; when --from is its store.url, its
+ * store.password_ref is the source's. --*-password-ref: a PostgreSQL
+ * password from file:PATH or systemd:NAME (as store.password_ref), for a
+ * server that does not trust the connection and has no PGPASSFILE entry.
+ * --verify-only compares without copying.
  *
  * Exit status: 0 when every table matches, 1 otherwise (with what
  * differs), 2 for a usage error.
@@ -43,6 +48,8 @@ struct migrate_args {
     const char *config;
     const char *from;
     const char *to;
+    const char *from_ref;   /* password_ref of each side, may be NULL */
+    const char *to_ref;
     long long   batch;
     bool        verify_only;
 };
@@ -65,6 +72,8 @@ static int store_usage(void)
     fprintf(stderr,
             "usage: mlc store migrate --from URL --to URL [--config FILE] [--batch N]\n"
             "       mlc store migrate --from URL --to URL --verify-only\n"
+            "options: --from-password-ref REF, --to-password-ref REF (file:PATH or\n"
+            "systemd:NAME: a PostgreSQL password, as store.password_ref)\n"
             "URL: a SQLite path, sqlite:PATH or postgresql://... With --config,\n"
             "--from defaults to the configuration's store.url. Stop the daemon\n"
             "first; the target must be empty. Credentials are copied encrypted:\n"
@@ -81,6 +90,8 @@ static int parse_args(int argc, char **argv, struct migrate_args *a)
         { "to", required_argument, NULL, 't' },
         { "batch", required_argument, NULL, 'b' },
         { "verify-only", no_argument, NULL, 'v' },
+        { "from-password-ref", required_argument, NULL, 'F' },
+        { "to-password-ref", required_argument, NULL, 'T' },
         { NULL, 0, NULL, 0 },
     };
     int c;
@@ -94,6 +105,8 @@ static int parse_args(int argc, char **argv, struct migrate_args *a)
         case 'f': a->from = optarg; break;
         case 't': a->to = optarg; break;
         case 'v': a->verify_only = true; break;
+        case 'F': a->from_ref = optarg; break;
+        case 'T': a->to_ref = optarg; break;
         case 'b':
             if (cmdu_parse_ll(optarg, &a->batch) != MLC_OK || a->batch < 1 ||
                 a->batch > 1000000) {
@@ -159,7 +172,8 @@ static bool same_store(const char *a, const char *b)
 /* ---- opening both sides ------------------------------------------------ */
 
 /* Locks, then opens (which runs the store's schema steps). */
-static int open_side(const char *what, const char *url, struct store_lock **l,
+static int open_side(const char *what, const char *url, const char *password_ref,
+                     struct store_lock **l,
                      struct store **st)
 {
     struct mlc_err e;
@@ -175,7 +189,7 @@ static int open_side(const char *what, const char *url, struct store_lock **l,
         fprintf(stderr, PROG ": cannot lock the %s: %s\n", what, e.msg);
         return 1;
     }
-    if (store_open(url, st, &e) != MLC_OK) {
+    if (store_open_with(url, password_ref, st, &e) != MLC_OK) {
         fprintf(stderr, PROG ": cannot open the %s: %s\n", what, e.msg);
         return 1;
     }
@@ -195,8 +209,8 @@ static int open_both(struct migration *m)
     if (file_exists("source", m->a->from) != MLC_OK ||
         (m->a->verify_only && file_exists("target", m->a->to) != MLC_OK))
         return 1;
-    if (open_side("source", m->a->from, &m->src_lock, &m->src) != 0 ||
-        open_side("target", m->a->to, &m->dst_lock, &m->dst) != 0)
+    if (open_side("source", m->a->from, m->a->from_ref, &m->src_lock, &m->src) != 0 ||
+        open_side("target", m->a->to, m->a->to_ref, &m->dst_lock, &m->dst) != 0)
         return 1;
     /* Never committed: nobody writes the source meanwhile (other writers
      * wait, then fail), every table is read from the same state, and the
@@ -461,6 +475,8 @@ static int store_migrate(int argc, char **argv)
     }
     if (a.from == NULL)
         a.from = m.cfg->store.url;
+    if (a.from_ref == NULL && m.cfg != NULL && strcmp(a.from, m.cfg->store.url) == 0)
+        a.from_ref = m.cfg->store.password_ref;
     status = migrate_run(&m);
     close_both(&m);
     cfg_unref(m.cfg);

@@ -47,7 +47,7 @@ struct singleton {
     sched_fn       fn;   /* called with the daemon */
 };
 
-#define MAX_SINGLETONS 4
+#define MAX_SINGLETONS 8
 
 struct daemon {
     char              *config_path;
@@ -63,6 +63,7 @@ struct daemon {
     struct store      *task_st;      /* the scheduler tasks' own connection */
     struct mlc_secret *hook_secret;  /* custom header of our hooks, may be NULL */
     bool               store_ready;  /* daemon_start got past every store step */
+    char               accounts_seen[32]; /* ACCOUNTS_MARK when last looked at */
     bool               workers_stuck; /* the drain timed out: threads still run */
     /* /readyz probes through this connection, one handler at a time. */
     pthread_mutex_t    probe_mu;
@@ -571,6 +572,44 @@ static int task_reconcile(void *ctx, struct mlc_err *e)
     return rc;
 }
 
+/* The chart-of-accounts caches. Each process caches on its own, but the
+ * refresh is one decision for the whole cluster: the leader moves this
+ * mark (fenced by its lease), and every process drops its cache when it
+ * sees the mark move (task_accounts_follow, every ACCOUNTS_FOLLOW_S). */
+#define ACCOUNTS_MARK     "accounts.refreshed"
+#define ACCOUNTS_FOLLOW_S 10
+
+static int task_accounts_follow(void *ctx, struct mlc_err *e)
+{
+    struct daemon *d = ctx;
+    char mark[sizeof(d->accounts_seen)];
+    int rc = store_watermark_get(d->task_st, ACCOUNTS_MARK, mark, sizeof(mark), e);
+
+    if (rc == MLC_ENOTFOUND)
+        return MLC_OK;
+    if (rc != MLC_OK)
+        return rc;
+    /* The first look only learns the mark: the cache starts empty. */
+    if (d->accounts_seen[0] != '\0' && strcmp(mark, d->accounts_seen) != 0) {
+        env_task_accounts(d->env, e);
+        log_info("daemon", "account cache dropped: the leader refreshed it", LF_STR("mark", mark));
+    }
+    memcpy(d->accounts_seen, mark, sizeof(mark));
+    return MLC_OK;
+}
+
+static int task_accounts(void *ctx, struct mlc_err *e)
+{
+    struct daemon *d = ctx;
+    char mark[32];
+    int rc;
+
+    snprintf(mark, sizeof(mark), "%lld", (long long)store_now_ms(d->task_st));
+    if ((rc = store_watermark_set(d->task_st, ACCOUNTS_MARK, mark, e)) != MLC_OK)
+        return rc;
+    return task_accounts_follow(d, e);
+}
+
 /* JDE items and prices -> BigCommerce (sync/catalog_flow.h). */
 static int task_catalog(void *ctx, struct mlc_err *e)
 {
@@ -774,10 +813,13 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
     if (rc == MLC_OK)
         rc = add_task(d, "ais_keepalive", sc->session_keepalive_interval,
                       env_task_keepalive, d->env, e);
-    /* On every process: each drops its own account cache. */
     if (rc == MLC_OK)
-        rc = add_task(d, "accounts_refresh", sc->accounts_refresh_interval,
-                      env_task_accounts, d->env, e);
+        rc = add_singleton(d, "accounts_refresh", sc->accounts_refresh_interval,
+                           task_accounts, e);
+    if (rc == MLC_OK)
+        rc = add_task(d, "accounts_follow", ACCOUNTS_FOLLOW_S < sc->accounts_refresh_interval
+                      ? ACCOUNTS_FOLLOW_S : sc->accounts_refresh_interval,
+                      task_accounts_follow, d, e);
     if (rc == MLC_OK && cfg->catalog.enabled)
         rc = add_singleton(d, "catalog_poll", sc->catalog_poll_interval, task_catalog, e);
     if (rc == MLC_OK)

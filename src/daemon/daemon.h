@@ -41,7 +41,10 @@
  * accepts under the config (order.sync always, customer.sync with
  * customers.enabled, catalog.sync with catalog.enabled; checked at start)
  * and the scheduler tasks hooks (when a public webhook URL is set),
- * reconcile, ais_keepalive, accounts_refresh and catalog_poll. A missing
+ * reconcile, accounts_refresh and catalog_poll (on the leader only, see
+ * daemon/leader.h), ais_keepalive and accounts_follow (on every process:
+ * its own AIS session; dropping its account cache when the leader's
+ * refresh moved the store's "accounts.refreshed" mark). A missing
  * BigCommerce or JDE credential disables the flows with an error in the
  * log and the "flows.disabled" health condition (webhooks are still
  * stored; their jobs wait for a restart with the credentials). Jobs already queued whose kind has no handler under the

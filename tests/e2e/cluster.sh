@@ -113,6 +113,7 @@ $(e2e_posting_journal)
 schedule:
   reconcile_interval: 10
   hooks_interval: 10
+  accounts_refresh_interval: 10
   leader_lease_s: 3
 orders:
   start: "$CUTOVER"
@@ -328,6 +329,10 @@ PY
 }
 res=$(no_overlap); rc=$?
 note "singleton task runs: $res"
+check "the account cache refresh ran as a singleton task too" \
+    grep -q "^task:accounts_refresh " "$tmp/runs.txt"
+dropped=$(grep -l "account cache dropped" "$logs"/*.log 2>/dev/null | wc -l)
+check "its refresh reached more than one process's cache ($dropped logs)" [ "$dropped" -ge 2 ]
 check "no singleton task ran on two processes at once (audit: holders, tokens, times)" [ "$rc" = 0 ]
 holders=$(echo "$res" | sed -n 's/.*holders=\([0-9]*\).*/\1/p' | tail -n 1)
 check "the singleton tasks ran on more than one process over the run ($holders)" \

@@ -235,6 +235,16 @@ sed -e "s|^  url: .*|  url: \"$url\"|" "$CFG" >"$TMP/pg.yaml"
 "$MLC" jobs list --config "$TMP/pg.yaml" --json >"$TMP/jobs.pg.json" 2>/dev/null || exit 12
 "$MLC" audit --order 100 --config "$TMP/pg.yaml" --json >"$TMP/audit100.pg.json" 2>/dev/null || exit 13
 "$MLC" store migrate --from "$SRC" --to "$MLC_TEST_PG_URL" --verify-only >/dev/null 2>&1 || exit 14
+# A role that logs in with a password: the target's password comes from
+# --to-password-ref, and without it the server refuses.
+"$MLC_TEST_PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$MLC_TEST_PG_ADMIN_URL" \
+    -c "CREATE ROLE mlcpw LOGIN PASSWORD 'pw-$$-migrate'" -c "CREATE DATABASE mlcpw OWNER mlcpw" \
+    >/dev/null 2>&1 || exit 15
+printf 'pw-%s-migrate\n' "$$" >"$TMP/pg.pw"; chmod 0600 "$TMP/pg.pw"
+pw_url="postgresql:///mlcpw?host=$MLC_TEST_PG_DIR&user=mlcpw"
+if "$MLC" store migrate --from "$SRC" --to "$pw_url" >/dev/null 2>"$TMP/pw-none.err"; then exit 16; fi
+"$MLC" store migrate --from "$SRC" --to "$pw_url" --to-password-ref "file:$TMP/pg.pw" \
+    >"$TMP/pw.out" 2>&1 || exit 17
 SH
 store_url="$db"
 write_config
@@ -250,6 +260,12 @@ else
     check "the PostgreSQL store lists the same jobs as the source" \
         cmp -s "$tmp/jobs.src.json" "$tmp/jobs.pg.json"
     check "and order 100's audit trail and ledger" cmp -s "$tmp/audit100.src.json" "$tmp/audit100.pg.json"
+    check "a target role with a password: refused without it" \
+        grep -qi "password" "$tmp/pw-none.err"
+    check "and copied with --to-password-ref file:PATH" \
+        sh -c '[ "$(grep -c " ok$" "$0")" -ge 6 ]' "$tmp/pw.out"
+    check "the password is in no output" \
+        sh -c '! grep -q "pw-[0-9]*-migrate" "$0"/pw.out "$0"/pw-none.err "$0"/pg.out' "$tmp"
 fi
 
 e2e_done
