@@ -61,6 +61,11 @@ struct workers {
     char               ident[300]; /* owner prefix (workers_set_ident) */
     int              (*peers)(void *ctx); /* processes on the store (workers_set_peers) */
     void              *peers_ctx;
+    /* One batch claim at a time in this process: two workers waking at
+     * the end of a gather window would split it into two batches. */
+    pthread_mutex_t    claim_mu;
+    _Atomic int64_t    ready_est;    /* ready jobs at the last count */
+    _Atomic int64_t    ready_at_ms;  /* when (monotonic), 0: never */
     int                n;         /* threads started */
     int                count;     /* threads to start (set before the first) */
     pthread_t          hb_thread; /* the heartbeat (see heartbeat_main) */
@@ -231,6 +236,7 @@ int workers_new(struct mlc_config *cfg, struct workers **out, struct mlc_err *e)
     if (p == NULL)
         return mlc_err_set(e, MLC_ENOMEM, "workers: out of memory");
     pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->claim_mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&p->wake, &ca);
@@ -643,25 +649,39 @@ static void execute(struct worker *w, struct store *st, const struct mlc_config 
     settle(w, st, cfg, job, res, until, ctx.pause_on, &he);
 }
 
+#define READY_COUNT_MS 1000 /* how old the backlog count may be */
+
 /* The size of a batch: the ready backlog (the job just claimed included)
  * shared by every worker of every process, within [WORKERS_SHARE_MIN,
  * max_batch]. A batch posts its orders one after another, so 5,000 orders
  * in batches of 250 would keep 20 workers busy and leave the others idle
  * at the end; the floor keeps a batch's shared BigCommerce calls spread
- * over enough orders. */
-static size_t batch_size(struct worker *w, struct store *st, const struct handler *h)
+ * over enough orders. The backlog is the last count (ready_note): no query
+ * between the first claim and the rest, which would widen the gap in
+ * which another process takes part of a gather window. */
+static size_t batch_size(const struct workers *p, const struct handler *h)
 {
-    struct workers *p = w->pool;
-    int64_t ready = 0, slots, share;
-    struct mlc_err e;
+    int64_t ready = atomic_load(&p->ready_est), slots, share;
 
-    if (store_job_count(st, STORE_JOB_READY, &ready, &e) != MLC_OK)
-        return h->max_batch;
     slots = (int64_t)p->count * (p->peers != NULL ? p->peers(p->peers_ctx) : 1);
     share = (ready + 1 + slots - 1) / (slots > 0 ? slots : 1);
     if (share < WORKERS_SHARE_MIN)
         share = WORKERS_SHARE_MIN;
     return share < (int64_t)h->max_batch ? (size_t)share : h->max_batch;
+}
+
+/* Counts the ready backlog for the next batch when the last count is
+ * older than READY_COUNT_MS (after a claim, outside the claim's gap). */
+static void ready_note(struct workers *p, struct store *st)
+{
+    int64_t now = mono_ms(), at = atomic_load(&p->ready_at_ms), ready = 0;
+
+    if (at != 0 && now - at < READY_COUNT_MS)
+        return;
+    if (!atomic_compare_exchange_strong(&p->ready_at_ms, &at, now))
+        return; /* another worker counts */
+    if (store_job_count(st, STORE_JOB_READY, &ready, NULL) == MLC_OK)
+        atomic_store(&p->ready_est, ready);
 }
 
 /* After the first job of a batch kind: up to batch_size - 1 more of that
@@ -675,7 +695,7 @@ static size_t claim_more(struct worker *w, struct store *st, const struct handle
     struct mlc_err e;
     int rc;
 
-    if (h->max_batch <= 1 || (size = batch_size(w, st, h)) <= 1)
+    if (h->max_batch <= 1 || (size = batch_size(w->pool, h)) <= 1)
         return 1;
     rc = store_job_claim_batch(st, w->owner, kinds, lease_ms, size - 1, jobs + 1, &n, &e);
     if (rc != MLC_OK && rc != MLC_ENOTFOUND) {
@@ -700,6 +720,7 @@ static int run_one(struct worker *w, struct store *st)
     int rc;
 
     memset(&one, 0, sizeof(one));
+    pthread_mutex_lock(&p->claim_mu);
     rc = store_job_claim(st, w->owner, p->kinds, lease_ms, &one, &e);
     note_store(p, rc == MLC_ENOTFOUND ? MLC_OK : rc, &e);
     if (rc == MLC_OK) {
@@ -713,6 +734,11 @@ static int run_one(struct worker *w, struct store *st)
         } else {
             jobs = &one;
         }
+    }
+    pthread_mutex_unlock(&p->claim_mu);
+    if (rc == MLC_OK) {
+        if (h != NULL && h->batch != NULL)
+            ready_note(p, st);
         /* The job starts now: it runs under the config current at this point,
          * even if a reload landed while we were claiming. */
         cfg_unref(cfg);
@@ -1030,6 +1056,7 @@ void workers_free(struct workers *p)
     pthread_cond_destroy(&p->wake);
     pthread_cond_destroy(&p->exited);
     pthread_mutex_destroy(&p->mu);
+    pthread_mutex_destroy(&p->claim_mu);
     free(p);
 }
 
