@@ -576,12 +576,10 @@ static int two_processes(void *ctx)
     return 2;
 }
 
-/* A backlog is shared by every worker of every process: 600 ready jobs,
- * 4 workers here and a second process make batches of 75 at most, not
- * the 250 the handler allows (which would leave workers idle at the end). */
-static void test_batch_share(void **state)
+/* Runs n jobs of the batch kind "share" (up to 250 a batch) on the
+ * fixture's 4 workers, as if a second process shared the store. */
+static void share_run(struct fx *f, int n)
 {
-    struct fx *f = *state;
     char key[16];
 
     atomic_store(&share_done, 0);
@@ -590,15 +588,23 @@ static void test_batch_share(void **state)
                      MLC_OK);
     workers_set_peers(f->pool, two_processes, NULL);
     assert_int_equal(store_tx_begin(f->st, NULL), MLC_OK);
-    for (int i = 0; i < N_SHARE_JOBS; i++) {
+    for (int i = 0; i < n; i++) {
         snprintf(key, sizeof(key), "s:%d", i);
         enqueue(f, "share", key, NULL);
     }
     assert_int_equal(store_tx_commit(f->st, NULL), MLC_OK);
     assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
-    assert_true(wait_count(f, STORE_JOB_DONE, N_SHARE_JOBS));
+    assert_true(wait_count(f, STORE_JOB_DONE, n));
     assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
-    assert_int_equal(atomic_load(&share_done), N_SHARE_JOBS);
+    assert_int_equal(atomic_load(&share_done), n);
+}
+
+/* A backlog is shared by every worker of every process: 600 ready jobs,
+ * 4 workers here and a second process make batches of 75 at most, not
+ * the 250 the handler allows (which would leave workers idle at the end). */
+static void test_batch_share(void **state)
+{
+    share_run(*state, N_SHARE_JOBS);
     /* The first batch, before any count, takes the floor; the count after
      * it sees at most 599 ready: (599 + 8) / 8 = 75. */
     assert_true(atomic_load(&share_biggest) <= N_SHARE_JOBS / 8);
@@ -609,22 +615,7 @@ static void test_batch_share(void **state)
  * the calls a batch shares stay spread over enough jobs. */
 static void test_batch_share_floor(void **state)
 {
-    struct fx *f = *state;
-    char key[16];
-
-    atomic_store(&share_done, 0);
-    atomic_store(&share_biggest, 0);
-    assert_int_equal(workers_register_batch(f->pool, "share", 250, h_share, NULL, NULL),
-                     MLC_OK);
-    workers_set_peers(f->pool, two_processes, NULL);
-    for (int i = 0; i < WORKERS_SHARE_MIN; i++) {
-        snprintf(key, sizeof(key), "s:%d", i);
-        enqueue(f, "share", key, NULL);
-    }
-    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
-    assert_true(wait_count(f, STORE_JOB_DONE, WORKERS_SHARE_MIN));
-    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
-    assert_int_equal(atomic_load(&share_done), WORKERS_SHARE_MIN);
+    share_run(*state, WORKERS_SHARE_MIN);
     assert_true(atomic_load(&share_biggest) >= WORKERS_SHARE_MIN - 2);
 }
 
