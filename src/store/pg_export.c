@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "store/pg_int.h"
+#include "store/store_row.h"
 
 #define EXPORT_PAGE 500
 
@@ -187,79 +188,19 @@ int pg_export_rows(struct store *st, enum store_table table,
 
 /* ---- import ------------------------------------------------------------ */
 
+/* r's values (store_row_values) to $1, $2, ... in column order. */
 static void bind_row(struct pg_q *q, const struct store_row *r)
 {
-    switch (r->table) {
-    case STORE_TABLE_EVENTS: {
-        const struct store_event_row *v = &r->u.event;
+    struct store_val v[STORE_ROW_MAX_COLS];
+    size_t n = store_row_values(r, v);
 
-        pg_q_int(q, v->id);
-        pg_q_text(q, v->source);
-        pg_q_text(q, v->dedupe_key);
-        pg_q_text(q, v->kind);
-        pg_q_text(q, v->resource);
-        pg_q_text(q, v->payload);
-        pg_q_int(q, v->received_at);
-        break;
-    }
-    case STORE_TABLE_JOBS: {
-        const struct store_job *v = &r->u.job;
-
-        pg_q_int(q, v->id);
-        pg_q_text(q, v->kind);
-        pg_q_text(q, v->key);
-        pg_q_text(q, v->payload);
-        pg_q_text(q, store_job_state_name(v->state));
-        pg_q_int(q, v->attempts);
-        pg_q_int(q, v->run_at);
-        pg_q_text(q, v->owner);
-        pg_q_int(q, v->lease_until);
-        pg_q_text(q, v->last_error);
-        pg_q_int(q, v->created_at);
-        pg_q_int(q, v->updated_at);
-        pg_q_text(q, v->paused_on);
-        break;
-    }
-    case STORE_TABLE_LEDGER: {
-        const struct store_ledger *v = &r->u.ledger;
-
-        pg_q_text(q, v->key);
-        pg_q_text(q, v->kind);
-        pg_q_text(q, v->entity);
-        pg_q_text(q, store_ledger_state_name(v->state));
-        pg_q_text(q, v->doc_type);
-        pg_q_text(q, v->doc_company);
-        pg_q_int(q, v->doc_number);
-        pg_q_int(q, v->batch);
-        pg_q_text(q, v->request);
-        pg_q_int(q, v->created_at);
-        pg_q_int(q, v->updated_at);
-        break;
-    }
-    case STORE_TABLE_AUDIT: {
-        const struct store_audit *v = &r->u.audit;
-
-        pg_q_int(q, v->id);
-        pg_q_int(q, v->at);
-        pg_q_text(q, v->actor);
-        pg_q_text(q, v->entity);
-        pg_q_text(q, v->action);
-        pg_q_text(q, v->outcome);
-        pg_q_text(q, v->detail);
-        break;
-    }
-    case STORE_TABLE_WATERMARKS:
-        pg_q_text(q, r->u.watermark.name);
-        pg_q_text(q, r->u.watermark.value);
-        pg_q_int(q, r->u.watermark.updated_at);
-        break;
-    case STORE_TABLE_SECRETS:
-        pg_q_text(q, r->u.secret.name);
-        pg_q_bytea(q, r->u.secret.blob, r->u.secret.len);
-        pg_q_int(q, r->u.secret.updated_at);
-        break;
-    default:
-        break;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].type == STORE_VAL_INT)
+            pg_q_int(q, v[i].i);
+        else if (v[i].type == STORE_VAL_TEXT)
+            pg_q_text(q, v[i].text);
+        else
+            pg_q_bytea(q, v[i].blob, v[i].len);
     }
 }
 

@@ -53,7 +53,7 @@
  * (one statement at a time, errors), pg_conn (connect, reconnect, the
  * password), pg_db (open, migrate, transactions, the ops table), and one
  * file per entity: pg_events, pg_jobs (enqueue, claim, reads), pg_jobs_settle
- * (every way out of RUNNING, pauses), pg_ledger, pg_audit, pg_watermarks,
+ * (what store_settle needs to move a job out of RUNNING; resume), pg_ledger, pg_audit, pg_watermarks,
  * pg_secrets, pg_leases, pg_shared, pg_export.
  *
  * Ownership: a struct pg_store owns its connection, its URL and password
@@ -71,6 +71,7 @@
 #include "core/err.h"
 #include "store/store.h"
 #include "store/store_impl.h"
+#include "store/store_settle.h"
 #include "store/store_sql.h"
 
 /* ---- statements (text in pg_sql.c; column lists in store_sql.h) -------- */
@@ -210,13 +211,6 @@ int pg_tx_leave(struct pg_store *s, int rc, struct mlc_err *e);
 
 /* ---- jobs: what pg_jobs.c lends the other entity files ------------------ */
 
-struct pg_settle {
-    enum store_job_state state;
-    int64_t              run_at;
-    int                  attempts;
-    const char          *last_error;
-};
-
 /* Reads a row of STORE_JOB_COLUMNS into j (zeroed by the caller). */
 int pg_read_job(const struct pg_q *q, int row, struct store_job *j,
                 struct mlc_err *e);
@@ -227,11 +221,12 @@ int pg_job_load(struct pg_store *s, int64_t id, bool locked,
 /* pg_job_load locked, then MLC_ESTATE unless owner holds the lease. */
 int pg_job_load_owned(struct pg_store *s, int64_t id, const char *owner,
                       struct store_job *j, struct mlc_err *e);
-int pg_job_settle(struct pg_store *s, int64_t id, const struct pg_settle *to,
+/* These two are also the settle rules' settle and requeue primitives. */
+int pg_job_settle(struct store *st, int64_t id, const struct store_settle *to,
                   struct mlc_err *e);
 /* READY again at to->run_at, a READY twin of (kind, key) folded in. */
-int pg_job_requeue(struct pg_store *s, const struct store_job *j,
-                   struct pg_settle *to, struct mlc_err *e);
+int pg_job_requeue(struct store *st, const struct store_job *j,
+                   struct store_settle *to, struct mlc_err *e);
 /* Blocks until this transaction holds the (kind, key) advisory lock. */
 int pg_key_lock(struct pg_store *s, const char *kind, const char *key,
                 struct mlc_err *e);
@@ -265,28 +260,12 @@ int pg_job_list(struct store *st, int state, size_t limit,
 int pg_job_count(struct store *st, enum store_job_state state, int64_t *out,
                  struct mlc_err *e);
 
-int pg_job_done(struct store *st, int64_t id, const char *owner,
-                struct mlc_err *e);
-int pg_job_hold(struct store *st, int64_t id, const char *owner,
-                const char *reason, struct mlc_err *e);
-int pg_job_retry(struct store *st, int64_t id, const char *owner,
-                 const char *error, int max_attempts, bool *failed,
-                 struct mlc_err *e);
-int pg_job_defer(struct store *st, int64_t id, const char *owner,
-                 int64_t run_at, const char *reason, struct mlc_err *e);
-int pg_job_release_leases(struct store *st, int64_t *n, struct mlc_err *e);
-int pg_job_release_owner(struct store *st, const char *prefix, int64_t *n,
-                         struct mlc_err *e);
 int pg_lease_forget(struct store *st, const char *name, struct mlc_err *e);
 int pg_lease_list(struct store *st, const char *prefix,
                   int (*fn)(const struct store_lease *l, void *ctx), void *ctx,
                   struct mlc_err *e);
-int pg_job_replay(struct store *st, int64_t id, struct mlc_err *e);
-int pg_job_hold_idle(struct store *st, int64_t id, const char *reason,
-                     struct mlc_err *e);
-int pg_job_pause(struct store *st, int64_t id, const char *owner,
-                 const char *system, const char *reason, int64_t recheck_ms,
-                 struct mlc_err *e);
+/* The settle rules' primitives (pg_jobs_settle.c; store_settle.h). */
+extern const struct store_settle_ops pg_settle_ops;
 int pg_jobs_resume(struct store *st, const char *system, int64_t *n,
                    struct mlc_err *e);
 int pg_jobs_paused_count(struct store *st, const char *system, int64_t *out,

@@ -6,7 +6,7 @@
  * first. A claim is three statements (candidates FOR UPDATE SKIP LOCKED,
  * key try-locks, the checked UPDATE) whose order is the proof that two
  * connections never hold live leases on one key (pg_int.h). How a job
- * leaves RUNNING is in pg_jobs_settle.
+ * leaves RUNNING is in store_settle (pg_jobs_settle: its primitives).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -69,17 +69,7 @@ int pg_job_load_owned(struct pg_store *s, int64_t id, const char *owner,
 {
     int rc = pg_job_load(s, id, true, j, e);
 
-    if (rc != MLC_OK)
-        return rc;
-    if (j->state == STORE_JOB_RUNNING && j->owner != NULL &&
-        strcmp(j->owner, owner) == 0)
-        return MLC_OK;
-    rc = mlc_err_set(e, MLC_ESTATE, "store: job %lld is not held by %s "
-                     "(state %s, owner %s)", (long long)id, owner,
-                     store_job_state_name(j->state),
-                     j->owner != NULL ? j->owner : "none");
-    store_job_clear(j);
-    return rc;
+    return rc != MLC_OK ? rc : store_settle_owned(j, id, owner, e);
 }
 
 int pg_key_lock(struct pg_store *s, const char *kind, const char *key,
@@ -95,9 +85,10 @@ int pg_key_lock(struct pg_store *s, const char *kind, const char *key,
     return rc;
 }
 
-int pg_job_settle(struct pg_store *s, int64_t id, const struct pg_settle *to,
+int pg_job_settle(struct store *st, int64_t id, const struct store_settle *to,
                   struct mlc_err *e)
 {
+    struct pg_store *s = pg_of(st);
     struct pg_q q;
     int rc;
 
@@ -119,9 +110,10 @@ int pg_job_settle(struct pg_store *s, int64_t id, const struct pg_settle *to,
  * it carries the attempts and the error. The key lock keeps a concurrent
  * enqueue from making a new twin between the fold and the update.
  */
-int pg_job_requeue(struct pg_store *s, const struct store_job *j,
-                   struct pg_settle *to, struct mlc_err *e)
+int pg_job_requeue(struct store *st, const struct store_job *j,
+                   struct store_settle *to, struct mlc_err *e)
 {
+    struct pg_store *s = pg_of(st);
     struct pg_q q;
     int rc = pg_key_lock(s, j->kind, j->key, e);
 
@@ -137,7 +129,7 @@ int pg_job_requeue(struct pg_store *s, const struct store_job *j,
             to->run_at = pg_int(&q, i, 0);
     pg_q_end(&q);
     to->state = STORE_JOB_READY;
-    return rc != MLC_OK ? rc : pg_job_settle(s, j->id, to, e);
+    return rc != MLC_OK ? rc : pg_job_settle(st, j->id, to, e);
 }
 
 /* ---- enqueue ----------------------------------------------------------- */

@@ -3,23 +3,28 @@
  *
  * One descriptor per table: its export SELECT (whole rows in primary-key
  * order), a reader that points a struct store_row into the statement's
- * current row, its import INSERT and a binder. Imports keep every value
- * (ids, states, attempts, owners, times): nothing is taken from the clock.
+ * current row, its import INSERT with its parameter names in column
+ * order, and a check; the values bound are store_row_values'. Imports
+ * keep every value (ids, states, attempts, owners, times): nothing is
+ * taken from the clock.
  * Leases and shared records are run-time state and are not moved.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_row.h"
 
 struct table_io {
     enum sq_id  export_id, import_id;
     const char *export_op, *import_op; /* operation names in errors */
     /* Fills r from the statement's current row; strings are borrowed. */
     int (*read)(sqlite3_stmt *stmt, struct store_row *r, struct mlc_err *e);
-    /* Binds r to the import statement; MLC_EINVAL for a value the table
-     * cannot hold (an unknown state, a blob without bytes). */
-    int (*bind)(struct sq_q *q, const struct store_row *r, struct mlc_err *e);
+    /* The import INSERT's parameters (":id", ...), in column order. */
+    const char *const *params;
+    /* NULL, or MLC_EINVAL for a value the table cannot hold (an unknown
+     * state, a blob without bytes). */
+    int (*check)(const struct store_row *r, struct mlc_err *e);
     /* The row's key, for the MLC_EEXIST message. */
     void (*key)(const struct store_row *r, char *buf, size_t cap);
 };
@@ -47,22 +52,6 @@ static int read_event(sqlite3_stmt *stmt, struct store_row *r,
     v->resource = sq_col_text(stmt, EVENT_COL_RESOURCE);
     v->payload = sq_col_text(stmt, EVENT_COL_PAYLOAD);
     v->received_at = sqlite3_column_int64(stmt, EVENT_COL_RECEIVED_AT);
-    return MLC_OK;
-}
-
-static int bind_event(struct sq_q *q, const struct store_row *r,
-                      struct mlc_err *e)
-{
-    const struct store_event_row *v = &r->u.event;
-
-    (void)e;
-    sq_q_int(q, ":id", v->id);
-    sq_q_text(q, ":source", v->source);
-    sq_q_text(q, ":dedupe_key", v->dedupe_key);
-    sq_q_text(q, ":kind", v->kind);
-    sq_q_text(q, ":resource", v->resource);
-    sq_q_text(q, ":payload", v->payload);
-    sq_q_int(q, ":received_at", v->received_at);
     return MLC_OK;
 }
 
@@ -98,8 +87,7 @@ static int read_job_row(sqlite3_stmt *stmt, struct store_row *r,
     return MLC_OK;
 }
 
-static int bind_job(struct sq_q *q, const struct store_row *r,
-                    struct mlc_err *e)
+static int check_job(const struct store_row *r, struct mlc_err *e)
 {
     const struct store_job *j = &r->u.job;
     enum store_job_state parsed;
@@ -108,19 +96,6 @@ static int bind_job(struct sq_q *q, const struct store_row *r,
     if (store_job_state_parse(state, &parsed) != MLC_OK)
         return mlc_err_set(e, MLC_EINVAL, "store: import of job %lld: unknown "
                            "state %d", (long long)j->id, (int)j->state);
-    sq_q_int(q, ":id", j->id);
-    sq_q_text(q, ":kind", j->kind);
-    sq_q_text(q, ":key", j->key);
-    sq_q_text(q, ":payload", j->payload);
-    sq_q_text(q, ":state", state);
-    sq_q_int(q, ":attempts", j->attempts);
-    sq_q_int(q, ":run_at", j->run_at);
-    sq_q_text(q, ":owner", j->owner);
-    sq_q_int(q, ":lease_until", j->lease_until);
-    sq_q_text(q, ":last_error", j->last_error);
-    sq_q_int(q, ":created_at", j->created_at);
-    sq_q_int(q, ":updated_at", j->updated_at);
-    sq_q_text(q, ":paused_on", j->paused_on);
     return MLC_OK;
 }
 
@@ -158,8 +133,7 @@ static int read_ledger_row(sqlite3_stmt *stmt, struct store_row *r,
     return MLC_OK;
 }
 
-static int bind_ledger(struct sq_q *q, const struct store_row *r,
-                       struct mlc_err *e)
+static int check_ledger(const struct store_row *r, struct mlc_err *e)
 {
     const struct store_ledger *l = &r->u.ledger;
     enum store_ledger_state parsed;
@@ -169,17 +143,6 @@ static int bind_ledger(struct sq_q *q, const struct store_row *r,
         return mlc_err_set(e, MLC_EINVAL, "store: import of ledger row %s: "
                            "unknown state %d",
                            l->key != NULL ? l->key : "(null)", (int)l->state);
-    sq_q_text(q, ":key", l->key);
-    sq_q_text(q, ":kind", l->kind);
-    sq_q_text(q, ":entity", l->entity);
-    sq_q_text(q, ":state", state);
-    sq_q_text(q, ":doc_type", l->doc_type);
-    sq_q_text(q, ":doc_company", l->doc_company);
-    sq_q_int(q, ":doc_number", l->doc_number);
-    sq_q_int(q, ":batch", l->batch);
-    sq_q_text(q, ":request", l->request);
-    sq_q_int(q, ":created_at", l->created_at);
-    sq_q_int(q, ":updated_at", l->updated_at);
     return MLC_OK;
 }
 
@@ -207,22 +170,6 @@ static int read_audit_row(sqlite3_stmt *stmt, struct store_row *r,
     return MLC_OK;
 }
 
-static int bind_audit(struct sq_q *q, const struct store_row *r,
-                      struct mlc_err *e)
-{
-    const struct store_audit *a = &r->u.audit;
-
-    (void)e;
-    sq_q_int(q, ":id", a->id);
-    sq_q_int(q, ":at", a->at);
-    sq_q_text(q, ":actor", a->actor);
-    sq_q_text(q, ":entity", a->entity);
-    sq_q_text(q, ":action", a->action);
-    sq_q_text(q, ":outcome", a->outcome);
-    sq_q_text(q, ":detail", a->detail);
-    return MLC_OK;
-}
-
 static void key_audit(const struct store_row *r, char *buf, size_t cap)
 {
     snprintf(buf, cap, "id %lld", (long long)r->u.audit.id);
@@ -239,18 +186,6 @@ static int read_watermark(sqlite3_stmt *stmt, struct store_row *r,
     w->name = sq_col_text(stmt, WM_COL_NAME);
     w->value = sq_col_text(stmt, WM_COL_VALUE);
     w->updated_at = sqlite3_column_int64(stmt, WM_COL_UPDATED_AT);
-    return MLC_OK;
-}
-
-static int bind_watermark(struct sq_q *q, const struct store_row *r,
-                          struct mlc_err *e)
-{
-    const struct store_watermark_row *w = &r->u.watermark;
-
-    (void)e;
-    sq_q_text(q, ":name", w->name);
-    sq_q_text(q, ":value", w->value);
-    sq_q_int(q, ":updated_at", w->updated_at);
     return MLC_OK;
 }
 
@@ -278,17 +213,13 @@ static int read_secret(sqlite3_stmt *stmt, struct store_row *r,
     return MLC_OK;
 }
 
-static int bind_secret(struct sq_q *q, const struct store_row *r,
-                       struct mlc_err *e)
+static int check_secret(const struct store_row *r, struct mlc_err *e)
 {
     const struct store_secret_row *s = &r->u.secret;
 
     if (s->blob == NULL && s->len > 0)
         return mlc_err_set(e, MLC_EINVAL, "store: import of secret %s: no "
                            "bytes", s->name != NULL ? s->name : "(null)");
-    sq_q_text(q, ":name", s->name);
-    sq_q_blob(q, ":blob", s->blob, s->len);
-    sq_q_int(q, ":updated_at", s->updated_at);
     return MLC_OK;
 }
 
@@ -300,25 +231,37 @@ static void key_secret(const struct store_row *r, char *buf, size_t cap)
 
 /* ---- the tables -------------------------------------------------------- */
 
+/* [JOB_COL_ID] = ":id", ...: each column's parameter at its index. */
+#define PARAM_AT(id, name) [id] = SQ_COL_PARAM(id, name),
+
+static const char *const event_params[] = { STORE_EVENT_COLUMNS(PARAM_AT, ) };
+static const char *const job_params[] = { STORE_JOB_COLUMNS(PARAM_AT, ) };
+static const char *const ledger_params[] = { STORE_LEDGER_COLUMNS(PARAM_AT, ) };
+static const char *const audit_params[] = { STORE_AUDIT_COLUMNS(PARAM_AT, ) };
+static const char *const wm_params[] = { STORE_WM_COLUMNS(PARAM_AT, ) };
+static const char *const secret_params[] = {
+    STORE_SECRET_ROW_COLUMNS(PARAM_AT, )
+};
+
 static const struct table_io tables[STORE_TABLE_COUNT] = {
     [STORE_TABLE_EVENTS] = { SQ_EXPORT_EVENTS, SQ_IMPORT_EVENT,
         "export events", "import into events",
-        read_event, bind_event, key_event },
+        read_event, event_params, NULL, key_event },
     [STORE_TABLE_JOBS] = { SQ_EXPORT_JOBS, SQ_IMPORT_JOB,
         "export jobs", "import into jobs",
-        read_job_row, bind_job, key_job },
+        read_job_row, job_params, check_job, key_job },
     [STORE_TABLE_LEDGER] = { SQ_EXPORT_LEDGER, SQ_IMPORT_LEDGER,
         "export ledger", "import into ledger",
-        read_ledger_row, bind_ledger, key_ledger },
+        read_ledger_row, ledger_params, check_ledger, key_ledger },
     [STORE_TABLE_AUDIT] = { SQ_EXPORT_AUDIT, SQ_IMPORT_AUDIT,
         "export audit", "import into audit",
-        read_audit_row, bind_audit, key_audit },
+        read_audit_row, audit_params, NULL, key_audit },
     [STORE_TABLE_WATERMARKS] = { SQ_EXPORT_WATERMARKS, SQ_IMPORT_WATERMARK,
         "export watermarks", "import into watermarks",
-        read_watermark, bind_watermark, key_watermark },
+        read_watermark, wm_params, NULL, key_watermark },
     [STORE_TABLE_SECRETS] = { SQ_EXPORT_SECRETS, SQ_IMPORT_SECRET,
         "export secrets", "import into secrets",
-        read_secret, bind_secret, key_secret },
+        read_secret, secret_params, check_secret, key_secret },
 };
 
 /* One SELECT walks the table: one read snapshot, whatever fn takes. */
@@ -347,6 +290,23 @@ int sq_export_rows(struct store *st, enum store_table table,
     return end != MLC_OK ? end : stop;
 }
 
+/* r's values (store_row_values) to their named parameters. */
+static void bind_row(struct sq_q *q, const struct table_io *t,
+                     const struct store_row *r)
+{
+    struct store_val v[STORE_ROW_MAX_COLS];
+    size_t n = store_row_values(r, v);
+
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].type == STORE_VAL_INT)
+            sq_q_int(q, t->params[i], v[i].i);
+        else if (v[i].type == STORE_VAL_TEXT)
+            sq_q_text(q, t->params[i], v[i].text);
+        else
+            sq_q_blob(q, t->params[i], v[i].blob, v[i].len);
+    }
+}
+
 static int import_tx(struct sq_store *s, const struct table_io *t,
                      const struct store_row *r, struct mlc_err *e)
 {
@@ -357,10 +317,11 @@ static int import_tx(struct sq_store *s, const struct table_io *t,
 
     if (rc != MLC_OK)
         return rc;
-    if ((rc = t->bind(&q, r, e)) != MLC_OK) {
+    if (t->check != NULL && (rc = t->check(r, e)) != MLC_OK) {
         sq_q_end(&q, NULL);
         return rc;
     }
+    bind_row(&q, t, r);
     inserted = sq_q_step(&q) == SQLITE_DONE && sq_q_changes(&q) > 0;
     if ((rc = sq_q_end(&q, e)) != MLC_OK)
         return rc;

@@ -12,7 +12,7 @@
  * sqlite_query (one statement at a time), sqlite_db (open, migrate,
  * transactions, log upkeep, the ops table), and one file per entity:
  * sqlite_events, sqlite_jobs (enqueue, claim, reads), sqlite_jobs_settle
- * (every way out of RUNNING, pauses), sqlite_ledger, sqlite_audit,
+ * (what store_settle needs to move a job out of RUNNING; resume), sqlite_ledger, sqlite_audit,
  * sqlite_watermarks, sqlite_secrets (the credential rows), sqlite_leases
  * (named leases), sqlite_shared (shared records), sqlite_export (rows out
  * and in for a migration).
@@ -33,6 +33,7 @@
 #include "core/err.h"
 #include "store/store.h"
 #include "store/store_impl.h"
+#include "store/store_settle.h"
 #include "store/store_sql.h"
 
 /* ---- statements (text in sqlite_sql.c; column lists in store_sql.h) ---- */
@@ -142,25 +143,18 @@ int sq_tx_leave(struct sq_store *s, int rc, struct mlc_err *e);
 
 /* ---- jobs: what sqlite_jobs.c lends the other entity files ------------- */
 
-/* Where a job goes when it leaves RUNNING (or HELD/FAILED on replay). */
-struct sq_settle {
-    enum store_job_state state;
-    int64_t              run_at;
-    int                  attempts;
-    const char          *last_error;
-};
-
 /* j arrives zeroed and is cleared again on failure; the caller clears it. */
 int sq_job_load(struct sq_store *s, int64_t id, struct store_job *j,
                 struct mlc_err *e);
 /* sq_job_load, then MLC_ESTATE unless owner holds the job's lease. */
 int sq_job_load_owned(struct sq_store *s, int64_t id, const char *owner,
                       struct store_job *j, struct mlc_err *e);
-int sq_job_settle(struct sq_store *s, int64_t id, const struct sq_settle *to,
+/* These two are also the settle rules' settle and requeue primitives. */
+int sq_job_settle(struct store *st, int64_t id, const struct store_settle *to,
                   struct mlc_err *e);
 /* READY again at to->run_at, a READY twin of (kind, key) folded in. */
-int sq_job_requeue(struct sq_store *s, const struct store_job *j,
-                   struct sq_settle *to, struct mlc_err *e);
+int sq_job_requeue(struct store *st, const struct store_job *j,
+                   struct store_settle *to, struct mlc_err *e);
 /* Enqueue inside the caller's transaction (event ingest shares it). */
 int sq_job_enqueue_tx(struct sq_store *s, const char *kind, const char *key,
                       const char *payload, int64_t run_at, int64_t *id,
@@ -191,24 +185,8 @@ int sq_job_list(struct store *st, int state, size_t limit,
 int sq_job_count(struct store *st, enum store_job_state state, int64_t *out,
                  struct mlc_err *e);
 
-int sq_job_done(struct store *st, int64_t id, const char *owner,
-                struct mlc_err *e);
-int sq_job_hold(struct store *st, int64_t id, const char *owner,
-                const char *reason, struct mlc_err *e);
-int sq_job_retry(struct store *st, int64_t id, const char *owner,
-                 const char *error, int max_attempts, bool *failed,
-                 struct mlc_err *e);
-int sq_job_defer(struct store *st, int64_t id, const char *owner,
-                 int64_t run_at, const char *reason, struct mlc_err *e);
-int sq_job_release_leases(struct store *st, int64_t *n, struct mlc_err *e);
-int sq_job_release_owner(struct store *st, const char *prefix, int64_t *n,
-                         struct mlc_err *e);
-int sq_job_replay(struct store *st, int64_t id, struct mlc_err *e);
-int sq_job_hold_idle(struct store *st, int64_t id, const char *reason,
-                     struct mlc_err *e);
-int sq_job_pause(struct store *st, int64_t id, const char *owner,
-                 const char *system, const char *reason, int64_t recheck_ms,
-                 struct mlc_err *e);
+/* The settle rules' primitives (sqlite_jobs_settle.c; store_settle.h). */
+extern const struct store_settle_ops sq_settle_ops;
 int sq_jobs_resume(struct store *st, const char *system, int64_t *n,
                    struct mlc_err *e);
 int sq_jobs_paused_count(struct store *st, const char *system, int64_t *out,

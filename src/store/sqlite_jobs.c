@@ -3,7 +3,8 @@
  *
  * "At most one READY job per (kind, key)" is enforced by a partial unique
  * index; the claim is one UPDATE ... WHERE id = (SELECT ...) RETURNING
- * inside the write lock. How a job leaves RUNNING is in sqlite_jobs_settle.
+ * inside the write lock. How a job leaves RUNNING is in
+ * store_settle (sqlite_jobs_settle: its primitives).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,17 +70,7 @@ int sq_job_load_owned(struct sq_store *s, int64_t id, const char *owner,
 {
     int rc = sq_job_load(s, id, j, e);
 
-    if (rc != MLC_OK)
-        return rc;
-    if (j->state == STORE_JOB_RUNNING && j->owner != NULL &&
-        strcmp(j->owner, owner) == 0)
-        return MLC_OK;
-    rc = mlc_err_set(e, MLC_ESTATE, "store: job %lld is not held by %s "
-                     "(state %s, owner %s)", (long long)id, owner,
-                     store_job_state_name(j->state),
-                     j->owner != NULL ? j->owner : "none");
-    store_job_clear(j);
-    return rc;
+    return rc != MLC_OK ? rc : store_settle_owned(j, id, owner, e);
 }
 
 /* The READY job of (kind, key): MLC_ENOTFOUND without touching e. */
@@ -151,9 +142,10 @@ static int job_delete(struct sq_store *s, int64_t id, struct mlc_err *e)
 }
 
 
-int sq_job_settle(struct sq_store *s, int64_t id, const struct sq_settle *to,
+int sq_job_settle(struct store *st, int64_t id, const struct store_settle *to,
                   struct mlc_err *e)
 {
+    struct sq_store *s = sq_of(st);
     struct sq_q q;
     int rc = sq_q_begin(&q, s, SQ_JOB_SETTLE, "job update", e);
 
@@ -174,9 +166,10 @@ int sq_job_settle(struct sq_store *s, int64_t id, const struct sq_settle *to,
  * meantime is folded into j (same rule as enqueue coalescing: the earlier
  * run_at wins); j survives because it carries the attempts and the error.
  */
-int sq_job_requeue(struct sq_store *s, const struct store_job *j,
-                   struct sq_settle *to, struct mlc_err *e)
+int sq_job_requeue(struct store *st, const struct store_job *j,
+                   struct store_settle *to, struct mlc_err *e)
 {
+    struct sq_store *s = sq_of(st);
     int64_t twin, twin_run_at;
     int rc = job_find_ready(s, j->kind, j->key, &twin, &twin_run_at, e);
 
@@ -188,7 +181,7 @@ int sq_job_requeue(struct sq_store *s, const struct store_job *j,
         rc = MLC_OK;
     }
     to->state = STORE_JOB_READY;
-    return rc != MLC_OK ? rc : sq_job_settle(s, j->id, to, e);
+    return rc != MLC_OK ? rc : sq_job_settle(st, j->id, to, e);
 }
 
 /* ---- jobs: operations -------------------------------------------------- */

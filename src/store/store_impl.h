@@ -26,6 +26,8 @@
 #define STORE_BACKOFF_BASE_MS 1000
 #define STORE_BACKOFF_CAP_MS  (15 * 60 * 1000)
 
+struct store_settle_ops;
+
 struct store_ops {
     const char *name; /* "sqlite", "postgresql" */
 
@@ -152,6 +154,10 @@ struct store_ops {
     int (*import_row)(struct store *st, const struct store_row *r,
                       struct mlc_err *e);
     int (*import_finish)(struct store *st, struct mlc_err *e);
+
+    /* What the settle rules (store_settle.h) need from the backend; the
+     * job_done ... job_release_owner entries above are those rules. */
+    const struct store_settle_ops *settle;
 };
 
 /* The part every backend shares; embedded first in the backend's struct. */
