@@ -1,5 +1,6 @@
-# Shared helpers of the benchmark scripts bench/webhooks.sh and
-# bench/footprint.sh (sourced, never run).
+# Shared helpers of the benchmark scripts (sourced, never run): all of
+# them for bench/webhooks.sh, bench/footprint.sh and bench/scale.sh, the
+# finance mapping (bench_finance_yaml) for bench/orders.sh too.
 #
 #   . "$(dirname "$0")/lib.bash"
 #   bench_init NAME [BUILD]    # paths, temp dir, cleanup trap
@@ -162,6 +163,54 @@ workers:
 EOF
     "$MLC" config check "$file" >/dev/null 2>&1 ||
         { "$MLC" config check "$file" >&2; bench_die "the configuration does not validate"; }
+}
+
+# bench_finance_yaml AIS_PORT: the jde and posting sections of the mapping
+# a finance team writes (revenue by category with SKU exceptions, clearing
+# by gateway with one gateway unmapped), for bench/orders.sh and
+# bench/scale.sh: the figures of both come from the same configuration.
+bench_finance_yaml() {
+    cat <<EOF
+jde:
+  ais_base_url: "http://127.0.0.1:$1"
+  environment: "JDV920"
+  device_name: "mlc-bench"
+  user: "MLCINT"
+  password_ref: "jde_password"
+  timeout_ms: 10000
+posting:
+  mode: journal
+  company: "00001"
+  gl_date: created
+  timezone: "UTC"
+  strict_sku_mapping: false
+  balance_sheet_bu: "1"
+  default_bu: "100"
+  accounts:
+    revenue: "100.4010"
+    discounts: "100.4020"
+    shipping: "100.4030"
+    handling: "100.4040"
+    wrapping: "100.4050"
+    fees: "100.4060"
+    tax: "1.2310"
+    clearing: "1.1110"
+    gift_certificate: "1.2410"
+    store_credit: "1.2420"
+    rounding: "100.7990"
+  revenue_by_sku:
+    "NW-DETERG-3L": "100.4010.LAUNDRY"
+    "NW-BASKET-L": "100.4010.HOME"
+    "NW-CANDLE-LAV": "100.4010.HOME"
+  revenue_by_category:
+    "21": "100.4010.CLEAN"
+    "22": "100.4010.PAPER"
+    "23": "100.4010.LAUNDRY"
+    "24": "100.4010.HOME"
+  clearing_by_gateway:
+    stripe: "1.1110.STRIPE"
+    paypal: "1.1110.PAYPAL"
+EOF
 }
 
 # bench_creds CFG: stores the four credentials the configuration names;

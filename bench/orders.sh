@@ -37,6 +37,8 @@ set -u
 set -o pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.bash
+. "$here/bench/lib.bash"   # bench_finance_yaml; the helpers below are this script's own
 cd "$here" || exit 2
 build=${1:-build/release}
 MLC="$here/$build/mlc"
@@ -113,45 +115,7 @@ bigcommerce:
   client_secret_ref: "bigcommerce_client_secret"
   rate_reserve: 0
   timeout_ms: 10000
-jde:
-  ais_base_url: "http://127.0.0.1:$jde"
-  environment: "JDV920"
-  device_name: "mlc-bench"
-  user: "MLCINT"
-  password_ref: "jde_password"
-  timeout_ms: 10000
-posting:
-  mode: journal
-  company: "00001"
-  gl_date: created
-  timezone: "UTC"
-  strict_sku_mapping: false
-  balance_sheet_bu: "1"
-  default_bu: "100"
-  accounts:
-    revenue: "100.4010"
-    discounts: "100.4020"
-    shipping: "100.4030"
-    handling: "100.4040"
-    wrapping: "100.4050"
-    fees: "100.4060"
-    tax: "1.2310"
-    clearing: "1.1110"
-    gift_certificate: "1.2410"
-    store_credit: "1.2420"
-    rounding: "100.7990"
-  revenue_by_sku:
-    "NW-DETERG-3L": "100.4010.LAUNDRY"
-    "NW-BASKET-L": "100.4010.HOME"
-    "NW-CANDLE-LAV": "100.4010.HOME"
-  revenue_by_category:
-    "21": "100.4010.CLEAN"
-    "22": "100.4010.PAPER"
-    "23": "100.4010.LAUNDRY"
-    "24": "100.4010.HOME"
-  clearing_by_gateway:
-    stripe: "1.1110.STRIPE"
-    paypal: "1.1110.PAYPAL"
+$(bench_finance_yaml "$jde")
 orders:
   start: "2020-01-01T00:00:00Z"
 store:

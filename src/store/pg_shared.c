@@ -3,6 +3,13 @@
  * (SELECT ... FOR UPDATE), changed by the caller's function, written back
  * in the same short transaction. Every other process updating the record
  * waits on the row meanwhile. A record is created, empty, on first use.
+ *
+ * The transaction commits without waiting for its WAL flush
+ * (synchronous_commit off, for it alone): the row lock is then held for
+ * the statements only, not for a disk flush, which would serialize every
+ * process's BigCommerce calls behind the disk. A server crash can lose the
+ * last updates of a record, which is run-time state (a budget rebuilt from
+ * the next answers), never a posting.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -101,5 +108,8 @@ int pg_shared_update(struct store *st, const char *name, store_shared_fn fn,
 
     if (rc != MLC_OK)
         return rc;
-    return pg_tx_leave(s, shared_update_tx(s, name, fn, ctx, e), e);
+    rc = pg_run(s, PG_SHARED_ASYNC, "shared record", e);
+    if (rc == MLC_OK)
+        rc = shared_update_tx(s, name, fn, ctx, e);
+    return pg_tx_leave(s, rc, e);
 }

@@ -341,6 +341,7 @@ const char *const pg_sql[PG_COUNT] = {
         " ON CONFLICT (name) DO NOTHING",
     [PG_SHARED_SET] =
         "UPDATE shared SET value = $2, updated_at = $3 WHERE name = $1",
+    [PG_SHARED_ASYNC] = "SET LOCAL synchronous_commit TO off",
 
     /* Pages in primary-key order after the last key of the page before. */
     [PG_EXPORT_EVENTS] =

@@ -434,6 +434,8 @@ int store_lease_list(struct store *st, const char *prefix,
  * same transaction; any other return rolls back and is returned. fn must be
  * quick and do no I/O: every other process waits on the row meanwhile. Not
  * inside the caller's transaction (MLC_ESTATE): the lock must be short.
+ * For run-time state only: on PostgreSQL the update commits without
+ * waiting for the disk, so a server crash may lose the last updates.
  */
 #define STORE_SHARED_MAX 1024
 
