@@ -118,11 +118,13 @@ static void jobset_free(struct jobset *h)
     memset(h, 0, sizeof(*h));
 }
 
-static int jobset_load(struct store *st, enum store_job_state state, struct jobset *h,
-                       struct mlc_err *e)
+/* The jobs in state a or b (b < 0: a only), sorted by key. */
+static int jobset_load(struct store *st, int a, int b, struct jobset *h, struct mlc_err *e)
 {
-    int rc = store_job_list(st, state, 0, jobset_cb, h, e);
+    int rc = store_job_list(st, a, 0, jobset_cb, h, e);
 
+    if (rc == MLC_OK && b >= 0)
+        rc = store_job_list(st, b, 0, jobset_cb, h, e);
     if (rc == MLC_OK && h->oom)
         rc = mlc_err_set(e, MLC_ENOMEM, "out of memory for the job list");
     if (rc == MLC_OK && h->n > 1)
@@ -145,7 +147,7 @@ struct sweep {
     const struct mlc_config  *cfg;
     struct recon_stats       *out;
     struct jobset             held;
-    struct jobset             running;   /* in flight while the sweep reads */
+    struct jobset             live;      /* ready or running when the sweep began */
     struct ids                todo;      /* order ids to enqueue */
     int64_t                   orders_max, refunds_max;  /* newest seen, Unix s; -1 none */
 };
@@ -198,11 +200,13 @@ static int skipped_before(struct sweep *s, int64_t order_id, int64_t created, bo
     return cutover_skip_audited(s->st, entity, yes, e);
 }
 
-/* Queues order_id unless its job is held, or unless a job already running
- * for it will see the change at changed_s (Unix s; < 0 unknown): that job
- * was enqueued more than the overlap (the clock skew allowance) after the
- * change, so its fetch, which comes after, reads the order as changed. A
- * second job would only fetch the order again. */
+/* Queues order_id unless its job is held, or unless a job that was ready
+ * or running when the sweep began will see the change at changed_s (Unix
+ * s; < 0 unknown): that job was enqueued more than the overlap (the clock
+ * skew allowance) after the change, and a job fetches its order after it
+ * was enqueued, so it reads the order as changed, whether it is still
+ * waiting, runs, or was done while the sweep read. A second job would
+ * only fetch the order again (with a backlog being drained, most of it). */
 static int want(struct sweep *s, int64_t order_id, int64_t changed_s, struct mlc_err *e)
 {
     const struct jent *run;
@@ -211,7 +215,7 @@ static int want(struct sweep *s, int64_t order_id, int64_t changed_s, struct mlc
         s->out->held_skipped++;
         return MLC_OK;
     }
-    run = changed_s >= 0 ? jobset_find(&s->running, order_id) : NULL;
+    run = changed_s >= 0 ? jobset_find(&s->live, order_id) : NULL;
     if (run != NULL &&
         run->created_ms > (changed_s + (int64_t)s->cfg->schedule.reconcile_overlap) * 1000) {
         s->out->in_flight++;
@@ -518,9 +522,9 @@ int recon_sweep(struct bc_client *bc, struct store *st, const struct mlc_config 
         rc = window_open(st, RECON_WM_REFUNDS, cutover, overlap, &wr, out->refunds_since, e);
     ahead = rc == MLC_OK && wo.since > now_s && wr.since > now_s;
     if (rc == MLC_OK)
-        rc = jobset_load(st, STORE_JOB_HELD, &s.held, e);
+        rc = jobset_load(st, STORE_JOB_HELD, -1, &s.held, e);
     if (rc == MLC_OK)
-        rc = jobset_load(st, STORE_JOB_RUNNING, &s.running, e);
+        rc = jobset_load(st, STORE_JOB_READY, STORE_JOB_RUNNING, &s.live, e);
     if (rc == MLC_OK && !ahead && (rc = read_orders(&s, bc, e)) != MLC_OK)
         mlc_err_wrap(e, "reconcile: orders modified since %s", out->orders_since);
     if (rc == MLC_OK && !ahead && (rc = read_refunds(&s, bc, e)) != MLC_OK)
@@ -534,7 +538,7 @@ int recon_sweep(struct bc_client *bc, struct store *st, const struct mlc_config 
                   LF_UINT("coalesced", out->coalesced), LF_UINT("orders", out->orders_seen),
                   LF_UINT("refunds", out->refunds_seen), LF_STR("since", out->orders_since));
     jobset_free(&s.held);
-    jobset_free(&s.running);
+    jobset_free(&s.live);
     free(s.todo.v);
     return rc;
 }

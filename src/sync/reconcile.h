@@ -11,10 +11,12 @@
  * ledger does not reflect yet (recon_order_needs_sync, and a refund whose
  * key has no POSTED row while the order is not reversed). An order whose
  * order.sync job is HELD is skipped: it waits for a fix and a replay, and
- * another job would only be held again. So is an order whose job is
- * RUNNING and was enqueued more than the overlap after the change listed
- * (in_flight): that job fetches the order after the change (a backlog
- * queued by `mlc sync orders` is not fetched twice by the first sweep).
+ * another job would only be held again. So is an order with a job READY
+ * or RUNNING when the sweep began that was enqueued more than the overlap
+ * after the change listed (in_flight): that job fetches the order after
+ * the change, even if it runs and ends while the sweep reads (a backlog
+ * queued by `mlc sync orders` and drained by several processes is not
+ * fetched twice by the first sweep).
  *
  * Everything is read before anything is written; then one transaction
  * enqueues the jobs, moves both watermarks (ISO 8601 UTC text of the newest
@@ -67,7 +69,7 @@ struct recon_stats {
     size_t refunds_seen;
     size_t reflected;     /* already reflected by the ledger (or nothing to post) */
     size_t held_skipped;  /* order.sync job held: left for the operator */
-    size_t in_flight;     /* a running job enqueued after the change sees it */
+    size_t in_flight;     /* a ready or running job enqueued after the change sees it */
     size_t before_cutover; /* before the go-live cutover, skip already audited */
     size_t enqueued;      /* new jobs */
     size_t coalesced;     /* a job was already waiting */
