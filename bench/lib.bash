@@ -128,18 +128,7 @@ posting:
   timezone: "UTC"
   balance_sheet_bu: "1"
   default_bu: "100"
-  accounts:
-    revenue: "100.4010"
-    discounts: "100.4020"
-    shipping: "100.4030"
-    handling: "100.4040"
-    wrapping: "100.4050"
-    fees: "100.4060"
-    tax: "1.2310"
-    clearing: "1.1110"
-    gift_certificate: "1.2410"
-    store_credit: "1.2420"
-    rounding: "100.7990"
+$(bench_accounts_yaml)
   revenue_by_sku:
     "NW-SOAP-6PK": "100.4010.CLEAN"
     "NW-DISH-1L": "100.4010.CLEAN"
@@ -165,6 +154,24 @@ EOF
         { "$MLC" config check "$file" >&2; bench_die "the configuration does not validate"; }
 }
 
+# bench_accounts_yaml: the posting.accounts block every bench uses.
+bench_accounts_yaml() {
+    cat <<EOF
+  accounts:
+    revenue: "100.4010"
+    discounts: "100.4020"
+    shipping: "100.4030"
+    handling: "100.4040"
+    wrapping: "100.4050"
+    fees: "100.4060"
+    tax: "1.2310"
+    clearing: "1.1110"
+    gift_certificate: "1.2410"
+    store_credit: "1.2420"
+    rounding: "100.7990"
+EOF
+}
+
 # bench_finance_yaml AIS_PORT: the jde and posting sections of the mapping
 # a finance team writes (revenue by category with SKU exceptions, clearing
 # by gateway with one gateway unmapped), for bench/orders.sh and
@@ -186,18 +193,7 @@ posting:
   strict_sku_mapping: false
   balance_sheet_bu: "1"
   default_bu: "100"
-  accounts:
-    revenue: "100.4010"
-    discounts: "100.4020"
-    shipping: "100.4030"
-    handling: "100.4040"
-    wrapping: "100.4050"
-    fees: "100.4060"
-    tax: "1.2310"
-    clearing: "1.1110"
-    gift_certificate: "1.2410"
-    store_credit: "1.2420"
-    rounding: "100.7990"
+$(bench_accounts_yaml)
   revenue_by_sku:
     "NW-DETERG-3L": "100.4010.LAUNDRY"
     "NW-BASKET-L": "100.4010.HOME"

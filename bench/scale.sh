@@ -215,6 +215,10 @@ FIG="$tmp/figures.tsv"
 : > "$FIG"
 fig() { printf '%s\t%s\n' "$1" "$2" >> "$FIG"; } # KEY VALUE (a number, null or text)
 fig_of() { awk -F'\t' -v k="$1" '$1 == k { v = $2 } END { print (v == "" ? "null" : v) }' "$FIG"; }
+# cpu_snap: "TOTAL IDLE" jiffies of the whole machine (idle + iowait).
+cpu_snap() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6 }' /proc/stat; }
+# proc_cpu_ticks PID: user + system jiffies of a process so far (0 if gone).
+proc_cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0; }
 
 # The JDE seed: the demo's, served by a thread per connection (or
 # AIS_THREADS), so that only the orchestrations' own time bounds AIS.
@@ -243,45 +247,7 @@ bigcommerce:
   rate_reserve: 0
   timeout_ms: 10000
 $extra
-jde:
-  ais_base_url: "http://127.0.0.1:$AISP"
-  environment: "JDV920"
-  device_name: "mlc-bench"
-  user: "MLCINT"
-  password_ref: "jde_password"
-  timeout_ms: 10000
-posting:
-  mode: journal
-  company: "00001"
-  gl_date: created
-  timezone: "UTC"
-  strict_sku_mapping: false
-  balance_sheet_bu: "1"
-  default_bu: "100"
-  accounts:
-    revenue: "100.4010"
-    discounts: "100.4020"
-    shipping: "100.4030"
-    handling: "100.4040"
-    wrapping: "100.4050"
-    fees: "100.4060"
-    tax: "1.2310"
-    clearing: "1.1110"
-    gift_certificate: "1.2410"
-    store_credit: "1.2420"
-    rounding: "100.7990"
-  revenue_by_sku:
-    "NW-DETERG-3L": "100.4010.LAUNDRY"
-    "NW-BASKET-L": "100.4010.HOME"
-    "NW-CANDLE-LAV": "100.4010.HOME"
-  revenue_by_category:
-    "21": "100.4010.CLEAN"
-    "22": "100.4010.PAPER"
-    "23": "100.4010.LAUNDRY"
-    "24": "100.4010.HOME"
-  clearing_by_gateway:
-    stripe: "1.1110.STRIPE"
-    paypal: "1.1110.PAYPAL"
+$(bench_finance_yaml "$AISP")
 orders:
   start: "2020-01-01T00:00:00Z"
 store:
@@ -380,6 +346,7 @@ run_one() {
     ctl "$BCP" POST /__sim/rate "{\"quota\": $quota, \"window_ms\": $window}" >/dev/null
     ctl "$BCP" POST /__sim/counters/reset >/dev/null; ctl "$AISP" POST /__sim/counters/reset >/dev/null
     t0=$(python3 -c 'import time; print(int(time.time() * 1000))')
+    read -r CPU_T0 CPU_I0 < <(cpu_snap)
     PIDS=()
     for i in $(seq 1 "$n"); do
         "$MLC" run --config "$dir/p$i.yaml" >"$dir/p$i.log" 2>&1 &
@@ -399,6 +366,7 @@ run_one() {
         [ $SECONDS -lt $deadline ] || { echo "  (timeout after $TIMEOUT s)"; break; }
         sleep 1
     done
+    cpu_figures "$name"
     backlog_figures "$name" "$n" "$quota" "$window" "$url" "$t0"
 
     # ---- 2. webhooks
@@ -408,6 +376,18 @@ run_one() {
     rss_figures "$name"
     stop_run
     if [ -n "$RUN_DB" ] && [ -z "${KEEP:-}" ]; then pg_dropdb "$RUN_DB"; fi
+}
+
+# cpu_figures NAME: how busy the machine was over the backlog (every core,
+# every process: the daemons, PostgreSQL, the simulator, anything else),
+# and the CPU the daemons used per 1,000 orders.
+cpu_figures() {
+    local name="$1" t1 i1 ticks=0 pid hz
+    read -r t1 i1 < <(cpu_snap)
+    hz=$(getconf CLK_TCK)
+    for pid in "${PIDS[@]}"; do ticks=$((ticks + $(proc_cpu_ticks "$pid"))); done
+    fig "${name}_cpu_busy_pct" "$(calc "'%.0f' % (100.0 * (1 - ($i1 - $CPU_I0) / max(1, $t1 - $CPU_T0)))")"
+    fig "${name}_daemon_cpu_s" "$(calc "'%.1f' % ($ticks / $hz)")"
 }
 
 # backlog_figures NAME N QUOTA WINDOW URL T0_MS
@@ -432,19 +412,15 @@ backlog_figures() {
     fig "${name}_429" "$r429"
     # What bounds it. The AIS ceiling: every worker always waiting on an
     # orchestration. Mean orchestrations in flight: their count times their
-    # time over the wall time (Little's law). The batch ceiling: a worker
-    # claims up to batch_max jobs and posts them one after another, so the
-    # backlog is ceil(orders / batch) batches run in rounds of n x workers.
+    # time over the wall time (Little's law).
     python3 - "$ORDERS" "${BATCH:-250}" "$WORKERS" "$n" "$AIS_MS" "$orch" "$wall" \
         "$bc" "$quota" "$window" "$orders_posted" >"$dir/bounds" <<'PY'
 import math, sys
 orders, batch, workers, n, ais_ms = (int(a) for a in sys.argv[1:6])
 orch, wall, calls, quota, window, posted = (float(a) for a in sys.argv[6:])
 rate = quota * 1000.0 / window
-batches = math.ceil(orders / batch)
 print("ais_ceiling_orders_per_s %.1f" % (n * workers * 1000.0 / ais_ms))
 print("ais_mean_in_flight %.2f" % (orch * ais_ms / 1000.0 / wall if wall > 0 else 0))
-print("batch_rounds %d" % math.ceil(batches / (n * workers)))
 print("call_rate_pct %.0f" % (100.0 * calls / wall / rate if wall > 0 else 0))
 print("quota_bound_pct %.0f" % (100.0 * posted / wall / rate if wall > 0 else 0))
 # A fixed window grants its quota at once: C calls need ceil(C/Q) windows,
@@ -467,8 +443,10 @@ PY
         "$([ "$AIS_THREADS" = 0 ] && echo "one per connection" || echo "$AIS_THREADS")"
     printf '    %-42s %s orders/s (%s x %s workers, %s ms each)\n' "AIS ceiling" \
         "$(fig_of "${name}_ais_ceiling_orders_per_s")" "$n" "$WORKERS" "$AIS_MS"
-    printf '    %-42s %s rounds of %s x %s workers (batches of <= %s orders)\n' "batch rounds" \
-        "$(fig_of "${name}_batch_rounds")" "$n" "$WORKERS" "${BATCH:-250}"
+    printf '    %-42s %s %% of %s cores; the daemons used %s CPU s (%s per 1,000 orders)\n' \
+        "machine busy over the backlog" "$(fig_of "${name}_cpu_busy_pct")" "$(nproc)" \
+        "$(fig_of "${name}_daemon_cpu_s")" \
+        "$(calc "'%.1f' % (1000.0 * $(fig_of "${name}_daemon_cpu_s") / max(1, $orders_posted))")"
 }
 
 # webhook_phase NAME URL LB_PORT
@@ -645,12 +623,6 @@ if runs_a:
     if top > 1:
         print("  goal: >= 3.5x at 4 processes until AIS binds; %d processes: %s x" %
               (top, "n/a" if sp is None else "%.2f" % sp))
-        r1, rn = num("a_p1_batch_rounds"), num(p + "batch_rounds")
-        if r1 and rn:
-            batches = math.ceil(int(g("orders")) / int(g("batch_max")))
-            print("  batch ceiling of the speed-up: %d / %d rounds = %.2f x (%d batches of <= %s"
-                  " orders, each posted one order after another by one worker; BATCH sets"
-                  " workers.batch_max)" % (r1, rn, r1 / rn, batches, g("batch_max")))
     # What bounded the largest run.
     peak, mean = num(p + "ais_peak_in_flight"), num(p + "ais_mean_in_flight")
     ceiling, rate = num(p + "ais_ceiling_orders_per_s"), num(p + "orders_per_s")
@@ -662,10 +634,15 @@ if runs_a:
         print("  bound: the workers' wait on AIS (mean %.1f of %d workers in an orchestration;"
               " %s AIS calls/s; ceiling %s orders/s)" % (mean, workers, g(p + "ais_calls_per_s"), g(p + "ais_ceiling_orders_per_s")))
     elif mean is not None:
+        busy = num(p + "cpu_busy_pct")
         print("  AIS did not bind: mean %.1f of %d workers in an orchestration, peak %s in flight,"
-              " %s AIS calls/s; %s batch rounds; call rate %s %% of the quota" %
+              " %s AIS calls/s; call rate %s %% of the quota" %
               (mean, workers, g(p + "ais_peak_in_flight"), g(p + "ais_calls_per_s"),
-               g(p + "batch_rounds"), g(p + "call_rate_pct")))
+               g(p + "call_rate_pct")))
+        if busy is not None and busy >= 85:
+            print("  the machine binds: %d %% busy over the backlog on %s cores (daemons, PostgreSQL"
+                  " and the simulators share them); one process: %s %%" %
+                  (busy, g("cores"), g("a_p1_cpu_busy_pct")))
 for n in runs_b:
     p = "b_p%d_" % n
     print("\ncase (b): Standard quota %s / %s ms, %d process(es)" % (g("quota_b"), g("window_b_ms"), n))
