@@ -304,7 +304,7 @@ run_one() {
     "$SIM" --bigcommerce 127.0.0.1:0 --jde 127.0.0.1:0 --seed "$dir/bc.json" \
         --seed "$tmp/jde.json" --ready-file "$dir/ports" --log-level error \
         >"$dir/sim.log" 2>&1 &
-    RUN_PIDS+=("$!")
+    RUN_PIDS+=("$!"); SIM_PID=$!
     wait_until 100 ports_ready "$dir/ports" jde || bench_die "mlc-sim did not start"
     BCP=$(sed -n 's/^bigcommerce=//p' "$dir/ports"); AISP=$(sed -n 's/^jde=//p' "$dir/ports")
     ctl "$AISP" POST /__sim/faults "{\"orch_latency_ms\": $AIS_MS}" >/dev/null ||
@@ -346,7 +346,7 @@ run_one() {
     ctl "$BCP" POST /__sim/rate "{\"quota\": $quota, \"window_ms\": $window}" >/dev/null
     ctl "$BCP" POST /__sim/counters/reset >/dev/null; ctl "$AISP" POST /__sim/counters/reset >/dev/null
     t0=$(python3 -c 'import time; print(int(time.time() * 1000))')
-    read -r CPU_T0 CPU_I0 < <(cpu_snap)
+    read -r CPU_T0 CPU_I0 < <(cpu_snap); SIM_T0=$(proc_cpu_ticks "$SIM_PID")
     PIDS=()
     for i in $(seq 1 "$n"); do
         "$MLC" run --config "$dir/p$i.yaml" >"$dir/p$i.log" 2>&1 &
@@ -380,7 +380,7 @@ run_one() {
 
 # cpu_figures NAME: how busy the machine was over the backlog (every core,
 # every process: the daemons, PostgreSQL, the simulator, anything else),
-# and the CPU the daemons used per 1,000 orders.
+# the CPU the daemons used, and the simulators' (both in one process).
 cpu_figures() {
     local name="$1" t1 i1 ticks=0 pid hz
     read -r t1 i1 < <(cpu_snap)
@@ -388,6 +388,7 @@ cpu_figures() {
     for pid in "${PIDS[@]}"; do ticks=$((ticks + $(proc_cpu_ticks "$pid"))); done
     fig "${name}_cpu_busy_pct" "$(calc "'%.0f' % (100.0 * (1 - ($i1 - $CPU_I0) / max(1, $t1 - $CPU_T0)))")"
     fig "${name}_daemon_cpu_s" "$(calc "'%.1f' % ($ticks / $hz)")"
+    fig "${name}_sim_cpu_s" "$(calc "'%.1f' % (($(proc_cpu_ticks "$SIM_PID") - $SIM_T0) / $hz)")"
 }
 
 # backlog_figures NAME N QUOTA WINDOW URL T0_MS
@@ -410,6 +411,11 @@ backlog_figures() {
     fig "${name}_ais_calls_per_s" "$(ratio "$ais" "$wall")"
     fig "${name}_ais_peak_in_flight" "$peak"
     fig "${name}_429" "$r429"
+    # Where an order's time goes: its create (PENDING row to POSTED mark:
+    # the orchestration and two commits) and its whole run (the flow's
+    # "decide" audit row to its "post" row: fetch, lookups, create).
+    fig "${name}_create_ms" "$(store_sql "$url" "SELECT round(avg(updated_at - created_at)) FROM ledger WHERE state = 'posted' AND entity LIKE 'order:%'")"
+    fig "${name}_order_run_ms" "$(store_sql "$url" "SELECT round(avg(p.at - d.at)) FROM audit d JOIN audit p ON p.entity = d.entity AND p.action = 'post' AND p.outcome = 'ok' WHERE d.action = 'decide' AND d.outcome = 'ok' AND d.entity LIKE 'order:%'")"
     # What bounds it. The AIS ceiling: every worker always waiting on an
     # orchestration. Mean orchestrations in flight: their count times their
     # time over the wall time (Little's law).
@@ -447,6 +453,9 @@ PY
         "machine busy over the backlog" "$(fig_of "${name}_cpu_busy_pct")" "$(nproc)" \
         "$(fig_of "${name}_daemon_cpu_s")" \
         "$(calc "'%.1f' % (1000.0 * $(fig_of "${name}_daemon_cpu_s") / max(1, $orders_posted))")"
+    printf '    %-42s %s CPU s\n' "the simulators over the backlog" "$(fig_of "${name}_sim_cpu_s")"
+    printf '    %-42s create %s ms (orchestration and ledger), whole run %s ms (mean)\n' \
+        "an order's time" "$(fig_of "${name}_create_ms")" "$(fig_of "${name}_order_run_ms")"
 }
 
 # webhook_phase NAME URL LB_PORT

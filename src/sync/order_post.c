@@ -104,6 +104,28 @@ static int created_of(const struct ais_orch_result *res, const struct post_doc *
     return MLC_OK;
 }
 
+/* The POSTED mark and its audit row in one transaction (one flush of the
+ * store's log, not two). detail: taken. A failure leaves the row PENDING,
+ * audited as an error; the next attempt finds the document and adopts. */
+static int mark_posted(struct fx *x, const char *key, const struct created *c, json_t *detail,
+                       struct mlc_err *e)
+{
+    struct store *st = x->r->st;
+    int rc = store_tx_begin(st, e);
+
+    if (rc == MLC_OK &&
+        (rc = store_ledger_mark_posted(st, key, c->dct, c->kco, c->doc, c->batch, e)) == MLC_OK) {
+        fx_audit(x, "post", "ok", json_incref(detail));
+        rc = store_tx_commit(st, e);
+    } else if (rc == MLC_OK) {
+        store_tx_rollback(st);
+    }
+    if (rc != MLC_OK)
+        fx_audit(x, "post", "error", json_incref(detail));
+    json_decref(detail);
+    return rc;
+}
+
 /* Sends the create for d, whose PENDING ledger row exists. */
 static int create(struct fx *x, const struct post_doc *d, json_t *rd, struct mlc_err *e)
 {
@@ -131,14 +153,16 @@ static int create(struct fx *x, const struct post_doc *d, json_t *rd, struct mlc
         mlc_err_wrap(e, "%s: JDE answered without a document number", d->key);
     }
     if (rc == MLC_OK) {
-        rc = store_ledger_mark_posted(x->r->st, d->key, c.dct, c.kco, c.doc, c.batch, e);
-        fx_audit(x, "post", rc == MLC_OK ? "ok" : "error",
-                 json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:I}", "key", d->key,
-                           "kind", post_kind_name(d->kind), "orchestration", ais_orch_name(s, k),
-                           "doc_number", (json_int_t)c.doc, "doc_type", c.dct, "company", c.kco,
-                           "batch", (json_int_t)c.batch, "lines", (json_int_t)d->n_lines,
-                           "currency", d->currency, "total_minor",
-                           (json_int_t)(d->mode == CFG_POST_VOUCHER ? d->gross : total)));
+        json_t *detail = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:I}",
+                                   "key", d->key, "kind", post_kind_name(d->kind),
+                                   "orchestration", ais_orch_name(s, k),
+                                   "doc_number", (json_int_t)c.doc, "doc_type", c.dct,
+                                   "company", c.kco, "batch", (json_int_t)c.batch,
+                                   "lines", (json_int_t)d->n_lines, "currency", d->currency,
+                                   "total_minor", (json_int_t)(d->mode == CFG_POST_VOUCHER
+                                                               ? d->gross : total));
+
+        rc = mark_posted(x, d->key, &c, detail, e);
         set_str(rd, "action", "posted");
         json_object_set_new(rd, "doc_number", json_integer(c.doc));
         json_object_set_new(rd, "batch", json_integer(c.batch));
