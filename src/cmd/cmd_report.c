@@ -6,7 +6,8 @@
  * each day D..D2 (posting.timezone) and prints the result (report/
  * reconcile.h); exit 0 only when every day agrees, 1 on differences or an
  * error, 2 on a usage error. show prints a stored report (the daemon's
- * daily run, or an earlier reconcile) without asking anyone anything.
+ * daily run, or an earlier reconcile) without asking anyone anything, with
+ * the same exit status as the run it shows (1 also when there is none).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -24,6 +25,7 @@
 #include "core/tz.h"
 #include "report/gather.h"
 #include "report/reconcile.h"
+#include "report/report_store.h"
 #include "sync/env.h"
 
 #define PROG "mlc report"
@@ -206,6 +208,8 @@ static int reconcile(int argc, char **argv)
             fputs("\r\033[K", stderr);
         if (rc == MLC_OK)
             rc = rcn_day_json(&d, &j, &e);
+        if (rc == MLC_OK)
+            rc = rpt_store_day(st, j, &e);
         rcn_day_clear(&d);
         if (rc != MLC_OK) {
             json_decref(j);
@@ -226,12 +230,55 @@ done:
     return status < 0 ? 0 : status;
 }
 
+/* ---- show --------------------------------------------------------------------------- */
+
+static int show(int argc, char **argv)
+{
+    struct report_args a;
+    struct mlc_config *cfg = NULL;
+    struct store *st = NULL;
+    json_t *day = NULL, *days = NULL;
+    struct mlc_err e;
+    int status, rc;
+
+    if ((status = parse_args(argc, argv, &a)) != 0)
+        return status < 0 ? 0 : status;
+    if (a.to_s != NULL) {
+        fprintf(stderr, PROG ": show takes one --day\n");
+        return 2;
+    }
+    if (cmdu_open(PROG, a.config, &cfg, &st) != 0)
+        return 1;
+    mlc_err_clear(&e);
+    rc = rpt_load(st, RPT_KIND_RECONCILE, a.day_s != NULL ? &a.day : NULL, &day, &e);
+    status = 1;
+    if (rc == MLC_ENOTFOUND) {
+        fprintf(stderr, PROG ": no stored reconcile report%s%s: run mlc report reconcile --day D\n",
+                a.day_s != NULL ? " for " : "", a.day_s != NULL ? a.day_s : "");
+    } else if (rc != MLC_OK) {
+        fprintf(stderr, PROG ": %s\n", e.msg);
+    } else {
+        days = json_array();
+        json_array_append(days, day);
+        status = print_days(days, a.fmt);
+        if (status == 0 && rcn_json_differences(day) > 0)
+            status = 1;   /* as reconcile: 0 only when the sides agreed */
+    }
+    json_decref(days);
+    json_decref(day);
+    store_close(st);
+    cfg_unref(cfg);
+    return status;
+}
+
 int cmd_report(int argc, char **argv)
 {
     if (argc < 2)
         return report_usage(stderr);
     if (strcmp(argv[1], "reconcile") == 0)
         return reconcile(argc - 1, argv + 1);
+    if (strcmp(argv[1], "show") == 0)
+        return show(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
         return report_usage(stdout);
     fprintf(stderr, PROG ": unknown subcommand %s\n", argv[1]);

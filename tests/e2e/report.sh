@@ -10,6 +10,8 @@
 # posted_twice, missing_in_jde/held), lists 103 apart, and exits 1, in
 # text, JSON and CSV (both parse). After the fixes (amount restored, the
 # stray documents re-keyed, the SKU mapped and 104 replayed) it exits 0.
+# Each run is stored: `mlc report show` prints the latest day's report, or
+# a given day's, in the same formats.
 # The days are the seeds' fixed dates: nothing depends on today's date.
 # Prints TAP lines; every wait is bounded.
 set -u
@@ -103,6 +105,13 @@ r = sorted(x["key"] + " " + x["reason"] + ("/" + x["why"] if x.get("why") else "
 print(";".join(r))' "$tmp/r.out"
 }
 
+# show ARGS...: `mlc report show ARGS` into $tmp/r.out; sets rc.
+show() { "$MLC" report show --config "$cfg" "$@" >"$tmp/r.out" 2>"$tmp/r.err"; rc=$?; }
+
+show
+check "report show before any report: exit 1, says how to make one" \
+    sh -c '[ "$0" = 1 ] && grep -q "mlc report reconcile" "$1"' "$rc" "$tmp/r.err"
+
 # ---- post the seeds ----------------------------------------------------------------
 for id in 100 101 102 103 104 105; do
     "$MLC" jobs enqueue --config "$cfg" order.sync "order:$id" >/dev/null 2>&1
@@ -177,6 +186,16 @@ import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 print(sum(r["section"] == "difference" for r in rows), sum(r["section"] == "information" for r in rows))' "$tmp/r.out")" = "1:4 1" ]
 
+show --format json
+check "report show: the latest day's stored report ($D2, with its differences), exit 1" \
+    [ "$rc:$(jq 'd["days"][0]["day"], d["difference_count"]')" = "1:$D2 2" ]
+show --day "$D1"
+check "report show --day $D1 in text: its differences, exit 1" \
+    sh -c '[ "$0" = 1 ] && grep -q "Reconciliation of $1" "$2" && grep -q "BC101S  amount_differs" "$2"' \
+    "$rc" "$D1" "$tmp/r.out"
+show --day 2026-01-01
+check "report show of a day never reconciled: exit 1" [ "$rc" = 1 ]
+
 # ---- fix, replay, agree --------------------------------------------------------------
 check "the changed amount restored" f0911_post "{\"rows\":[$(cat "$tmp/orig.json")]}" changed 1
 s1=$(stray BC990S 990001 20261127); s2=$(stray BC102S 990002 20261126)
@@ -192,5 +211,8 @@ report --day "$D1" --to "$D2" --format json
 check "after the fixes the sides agree: exit 0" [ "$rc" = 0 ]
 check "no differences left; 103 still listed apart" \
     [ "$(jq 'd["difference_count"], len(d["days"][1]["information"])')" = "0 1" ]
+show --format csv
+check "report show --format csv: the stored report agrees now (exit 0)" \
+    sh -c '[ "$0" = 0 ] && head -1 "$1" | grep -q "^day,section,"' "$rc" "$tmp/r.out"
 
 e2e_done

@@ -12,14 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "report/reconcile.h"
+#include "report/report_store.h"
+#include "store/store.h"
 #include "sync/posting.h"
 
 #define P "BC"
 
 static const struct jdate_civil DAY = { 2026, 3, 14 };
 
-static struct cfg_account acct(const char *s)
+static struct cfg_account acct_of(const char *s)
 {
     struct cfg_account a;
 
@@ -188,7 +192,7 @@ static void test_unknown_twice_amount(void **state)
     struct rcn_item *it;
     struct rcn_jdoc *j;
     const struct rcn_diff *df;
-    struct cfg_account rev = acct("10.4010"), clr = acct("1.1110");
+    struct cfg_account rev = acct_of("10.4010"), clr = acct_of("1.1110");
 
     (void)state;
     rcn_day_init(&d, &DAY, false, "UTC");
@@ -403,6 +407,53 @@ static void test_many_items(void **state)
     rcn_day_clear(&d);
 }
 
+/* Stored days: show finds the latest day's (or a given day's) report, and
+ * the watermark follows the latest day, not the latest run. */
+static void test_stored(void **state)
+{
+    char dir[] = "/tmp/mlc-test-report-XXXXXX", path[96], wm[32];
+    struct store *st = NULL;
+    json_t *d1 = json_pack("{s:s, s:I, s:b}", "day", "2026-03-14", "difference_count",
+                           (json_int_t)2, "agree", 0);
+    json_t *d2 = json_pack("{s:s, s:I, s:b}", "day", "2026-03-15", "difference_count",
+                           (json_int_t)0, "agree", 1);
+    json_t *got = NULL;
+    struct jdate_civil day = { 2026, 3, 14 };
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/mlc.db", dir);
+    assert_int_equal(store_open(path, &st, NULL), MLC_OK);
+    assert_int_equal(rpt_load(st, RPT_KIND_RECONCILE, NULL, &got, NULL), MLC_ENOTFOUND);
+    assert_int_equal(rpt_store_day(st, d2, NULL), MLC_OK);
+    assert_int_equal(store_watermark_get(st, RPT_WM_DIFFERENCES, wm, sizeof(wm), NULL), MLC_OK);
+    assert_string_equal(wm, "0");
+    /* An older day re-run later: the gauge keeps the latest day's count. */
+    assert_int_equal(rpt_store_day(st, d1, NULL), MLC_OK);
+    assert_int_equal(store_watermark_get(st, RPT_WM_DIFFERENCES, wm, sizeof(wm), NULL), MLC_OK);
+    assert_string_equal(wm, "0");
+    assert_int_equal(rpt_load(st, RPT_KIND_RECONCILE, NULL, &got, NULL), MLC_OK);
+    assert_string_equal(json_string_value(json_object_get(got, "day")), "2026-03-15");
+    json_decref(got);
+    assert_int_equal(rpt_load(st, RPT_KIND_RECONCILE, &day, &got, NULL), MLC_OK);
+    assert_int_equal(rcn_json_differences(got), 2);
+    json_decref(got);
+    /* The latest day reconciled again, with differences now. */
+    json_object_set_new(d2, "difference_count", json_integer(5));
+    assert_int_equal(rpt_store_day(st, d2, NULL), MLC_OK);
+    assert_int_equal(store_watermark_get(st, RPT_WM_DIFFERENCES, wm, sizeof(wm), NULL), MLC_OK);
+    assert_string_equal(wm, "5");
+    store_close(st);
+    json_decref(d1);
+    json_decref(d2);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/mlc.db-wal", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/mlc.db-shm", dir);
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_ledger_doc),
         cmocka_unit_test(test_json_and_renderers),
         cmocka_unit_test(test_many_items),
+        cmocka_unit_test(test_stored),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
