@@ -32,6 +32,7 @@ require "mlc-sim serves BigCommerce and AIS" sim_start --bigcommerce 127.0.0.1:0
 mlc_init_base || { not_ok "mlc init"; exit 1; }
 
 OLIVE=""   # the SKU map line added by the fix
+DAILY=""   # the report section of the daemon's daily run
 write_config() {
     cat >"$cfg" <<EOF
 log:
@@ -76,6 +77,7 @@ workers:
   lease_s: 60
   retry_base_ms: 200
   retry_cap_ms: 2000
+$DAILY
 EOF
 }
 port=$(free_port) || { not_ok "a free port"; exit 1; }
@@ -214,5 +216,23 @@ check "no differences left; 103 still listed apart" \
 show --format csv
 check "report show --format csv: the stored report agrees now (exit 0)" \
     sh -c '[ "$0" = 0 ] && head -1 "$1" | grep -q "^day,section,"' "$rc" "$tmp/r.out"
+
+# ---- the daemon's daily run --------------------------------------------------------
+# At 00:00 local (UTC here) the run for the day before is due at once: the
+# day is taken from the clock, as the daemon's (faketime moves both).
+YESTERDAY=$(date -u -d yesterday +%F)
+DAILY=$(printf 'report:\n  reconcile_at: "00:00"')
+write_config
+stored_day() { show --format json; [ "$(jq 'd["days"][0]["day"]' 2>/dev/null)" = "$YESTERDAY" ]; }
+check "config check accepts report.reconcile_at" sh -c '"$0" config check "$1" >/dev/null 2>&1' "$MLC" "$cfg"
+daemon_start write_config
+check "the daemon stores the daily reconciliation of the day before ($YESTERDAY)" \
+    wait_until 300 stored_day
+check "... a day without orders: it agrees (show exits 0)" [ "$rc" = 0 ]
+check "the daemon logs where to read it" grep -q 'msg="daily reconciliation stored".*show="mlc report show"' "$log"
+daemon_stop
+DAILY=$(printf 'report:\n  reconcile_at: "25:00"')
+write_config
+check "config check refuses reconcile_at 25:00" sh -c '! "$0" config check "$1" >/dev/null 2>&1' "$MLC" "$cfg"
 
 e2e_done

@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include "report/daily.h"
 #include "report/reconcile.h"
 #include "report/report_store.h"
 #include "store/store.h"
@@ -454,6 +455,40 @@ static void test_stored(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+static void test_daily_due(void **state)
+{
+    /* 2026-03-15 05:59:00 UTC */
+    const int64_t t = 1773554340;
+    char day[11];
+    int m = -1;
+
+    (void)state;
+    assert_int_equal(rpt_parse_hhmm("06:00", &m), MLC_OK);
+    assert_int_equal(m, 360);
+    assert_int_equal(rpt_parse_hhmm("23:59", &m), MLC_OK);
+    assert_int_equal(m, 1439);
+    assert_int_not_equal(rpt_parse_hhmm("24:00", &m), MLC_OK);
+    assert_int_not_equal(rpt_parse_hhmm("6:00", &m), MLC_OK);
+    assert_int_not_equal(rpt_parse_hhmm("06:60", &m), MLC_OK);
+    assert_int_not_equal(rpt_parse_hhmm(NULL, &m), MLC_OK);
+    /* Before the hour: not due; at it: the day before, once. */
+    assert_false(rpt_daily_due(t, 0, 360, NULL, day));
+    assert_true(rpt_daily_due(t + 60, 0, 360, NULL, day));
+    assert_string_equal(day, "2026-03-14");
+    assert_true(rpt_daily_due(t + 60, 0, 360, "2026-03-13", day));
+    assert_false(rpt_daily_due(t + 60, 0, 360, "2026-03-14", day));
+    /* Local time decides: at UTC-05:00 05:59 UTC is 00:59 on the 15th. */
+    assert_true(rpt_daily_due(t, -300, 30, NULL, day));
+    assert_string_equal(day, "2026-03-14");
+    assert_false(rpt_daily_due(t, -300, 60, NULL, day));
+    /* At UTC+10:00 it is 15:59 on the 15th: the 14th is due. */
+    assert_true(rpt_daily_due(t, 600, 360, "2026-03-13", day));
+    assert_string_equal(day, "2026-03-14");
+    /* Just after local midnight the day before is the one that ended. */
+    assert_true(rpt_daily_due(t + 18 * 3600 + 60, 0, 0, "2026-03-14", day));
+    assert_string_equal(day, "2026-03-15");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_json_and_renderers),
         cmocka_unit_test(test_many_items),
         cmocka_unit_test(test_stored),
+        cmocka_unit_test(test_daily_due),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
