@@ -100,6 +100,7 @@ static const char *chk_store_url(const char *s);
 static const char *chk_password_ref(const char *s);
 static const char *chk_listen(const char *s);
 static const char *chk_cutover(const char *s);
+static const char *chk_hhmm(const char *s);
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const post_modes[] = { "journal", "voucher", NULL };
@@ -390,6 +391,10 @@ static const struct field fields[] = {
         "Order jobs one worker takes at once: the list, refunds and catalog calls are shared by the batch (up to 250 orders a call)."),
     F_INT("workers.gather_ms", workers.gather_ms, "10000", 0, 60000,
         "Milliseconds a webhook's order job waits so that orders arriving together share a batch (at 1 order/s, 10 s: 1.2 calls an order; 0: at once)."),
+
+    F_STR("report.reconcile_at", report.reconcile_at, NULL, chk_hhmm, 0, "06:00",
+        "Local time (posting.timezone) of the daily reconciliation of the day before; "
+        "unset: off."),
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -412,6 +417,7 @@ static const struct {
     { "store", "State store: jobs, ledger, audit and encrypted credentials." },
     { "server", "HTTP server for webhooks, health and metrics." },
     { "workers", "Job workers and retries." },
+    { "report", "Daily reports the daemon makes and stores (mlc report show)." },
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -699,6 +705,16 @@ static const char *chk_tz(const char *s)
     if (all_of(s, 1, 64, is_tz_char) && s[0] != '/' && strstr(s, "..") == NULL)
         return NULL;
     return "expected an IANA time zone name like \"UTC\" or \"America/Chicago\"";
+}
+
+/* "HH:MM", 00:00 to 23:59. */
+static const char *chk_hhmm(const char *s)
+{
+    bool ok = strlen(s) == 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
+              s[2] == ':' && isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4]);
+
+    return ok && (s[0] - '0') * 10 + (s[1] - '0') < 24 && s[3] < '6' ? NULL
+        : "expected a time of day HH:MM (00:00 to 23:59)";
 }
 
 static const char *chk_prefix(const char *s)

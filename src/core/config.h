@@ -196,6 +196,11 @@ struct cfg_workers {
     int gather_ms;      /* order jobs from webhooks wait for a window's end */
 };
 
+/* The daily reports the daemon makes (report/daily.h). */
+struct cfg_report {
+    char *reconcile_at;        /* "HH:MM" local (posting.timezone); NULL = off */
+};
+
 struct mlc_config {
     char *path;                /* file it was loaded from */
     char *log_level;
@@ -209,6 +214,7 @@ struct mlc_config {
     struct cfg_store       store;
     struct cfg_server      server;
     struct cfg_workers     workers;
+    struct cfg_report      report;
 };
 
 /* Loads path. On error returns MLC_EPARSE/MLC_EINVAL/MLC_EIO and e->msg

@@ -22,6 +22,7 @@
 #include "daemon/webhook.h"
 #include "net/httpd.h"
 #include "store/store.h"
+#include "report/daily.h"
 #include "sync/catalog_flow.h"
 #include "sync/customer_flow.h"
 #include "sync/env.h"
@@ -611,6 +612,14 @@ static int task_accounts(void *ctx, struct mlc_err *e)
 }
 
 /* JDE items and prices -> BigCommerce (sync/catalog_flow.h). */
+/* The daily reconciliation (report/daily.h): due once a day. */
+static int task_daily_report(void *ctx, struct mlc_err *e)
+{
+    struct daemon *d = ctx;
+
+    return rpt_daily_run(d->env, d->task_st, d->cfg, store_now_ms(d->task_st) / 1000, e);
+}
+
 static int task_catalog(void *ctx, struct mlc_err *e)
 {
     struct daemon *d = ctx;
@@ -822,6 +831,8 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
                       task_accounts_follow, d, e);
     if (rc == MLC_OK && cfg->catalog.enabled)
         rc = add_singleton(d, "catalog_poll", sc->catalog_poll_interval, task_catalog, e);
+    if (rc == MLC_OK && cfg->report.reconcile_at != NULL)
+        rc = add_singleton(d, "daily_report", RPT_DAILY_CHECK_S, task_daily_report, e);
     if (rc == MLC_OK)
         log_info("daemon", "order flow enabled", LF_STR("job", JOB_ORDER_SYNC),
                  LF_STR("timezone", cfg->posting.timezone),

@@ -128,6 +128,14 @@ static int sum_row(const struct store_row *r, void *vctx)
                   r->u.secret.len);
         put_int(h, r->u.secret.updated_at);
         break;
+    case STORE_TABLE_REPORTS:
+        put_int(h, r->u.report.id);
+        put_str(h, r->u.report.day);
+        put_str(h, r->u.report.kind);
+        put_int(h, r->u.report.created_at);
+        put_str(h, r->u.report.body);
+        put_int(h, r->u.report.differences);
+        break;
     case STORE_TABLE_COUNT: break;
     }
     c->rows++;

@@ -22,6 +22,7 @@ static const enum pg_id export_stmt[STORE_TABLE_COUNT] = {
     [STORE_TABLE_AUDIT]      = PG_EXPORT_AUDIT,
     [STORE_TABLE_WATERMARKS] = PG_EXPORT_WATERMARKS,
     [STORE_TABLE_SECRETS]    = PG_EXPORT_SECRETS,
+    [STORE_TABLE_REPORTS]    = PG_EXPORT_REPORTS,
 };
 
 /* Tables keyed by a text (ledger, watermarks, secrets) page by that key. */
@@ -98,6 +99,15 @@ static int read_row(const struct pg_q *q, int i, struct store_row *r,
             .updated_at = pg_int(q, i, SECRET_ROW_COL_UPDATED_AT) };
         return rc;
     }
+    case STORE_TABLE_REPORTS:
+        r->u.report = (struct store_report_row){
+            .id = pg_int(q, i, REPORT_COL_ID),
+            .day = pg_text(q, i, REPORT_COL_DAY),
+            .kind = pg_text(q, i, REPORT_COL_KIND),
+            .created_at = pg_int(q, i, REPORT_COL_CREATED_AT),
+            .body = pg_text(q, i, REPORT_COL_BODY),
+            .differences = pg_int(q, i, REPORT_COL_DIFFERENCES) };
+        return MLC_OK;
     default:
         return mlc_err_set(e, MLC_EINVAL, "store: unknown table");
     }
@@ -211,6 +221,7 @@ static const enum pg_id import_stmt[STORE_TABLE_COUNT] = {
     [STORE_TABLE_AUDIT]      = PG_IMPORT_AUDIT,
     [STORE_TABLE_WATERMARKS] = PG_IMPORT_WATERMARK,
     [STORE_TABLE_SECRETS]    = PG_IMPORT_SECRET,
+    [STORE_TABLE_REPORTS]    = PG_IMPORT_REPORT,
 };
 
 static int import_tx(struct pg_store *s, const struct store_row *r,

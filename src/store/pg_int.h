@@ -91,6 +91,8 @@ enum pg_id {
     PG_LEDGER_GET, PG_LEDGER_INSERT, PG_LEDGER_LOCK, PG_LEDGER_UNKNOWN,
     PG_LEDGER_POSTED, PG_LEDGER_DELETE, PG_LEDGER_LIST, PG_LEDGER_LIST_ENTITY,
     PG_AUDIT_INSERT, PG_AUDIT_LIST, PG_AUDIT_LIST_ENTITY,
+    PG_REPORT_ADD, PG_REPORT_LATEST, PG_REPORT_LATEST_DAY,
+    PG_EXPORT_REPORTS, PG_IMPORT_REPORT,
     PG_SECRET_PUT, PG_SECRET_GET, PG_SECRET_DELETE, PG_SECRET_LIST,
     PG_LEASE_TAKE, PG_LEASE_CHECK, PG_LEASE_DROP, PG_LEASE_GET,
     PG_LEASE_FORGET, PG_LEASE_EXISTS, PG_LEASE_LIST,
@@ -271,6 +273,11 @@ int pg_jobs_resume(struct store *st, const char *system, int64_t *n,
 int pg_jobs_paused_count(struct store *st, const char *system, int64_t *out,
                          struct mlc_err *e);
 
+int pg_report_add(struct store *st, const char *kind, const char *day,
+                  const char *body, int64_t differences, int64_t *id_out,
+                  struct mlc_err *e);
+int pg_report_latest(struct store *st, const char *kind, const char *day,
+                     struct store_report *out, struct mlc_err *e);
 int pg_watermark_get(struct store *st, const char *name, char *buf,
                      size_t cap, struct mlc_err *e);
 int pg_watermark_set(struct store *st, const char *name, const char *value,

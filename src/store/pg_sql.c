@@ -117,6 +117,18 @@ const char *const pg_migrations[] = {
     "  value      BYTEA NOT NULL,"
     "  updated_at BIGINT NOT NULL"
     ");",
+
+    /* 4: stored reports (the daily reconciliation); a day's latest row is
+     * its report */
+    "CREATE TABLE reports ("
+    "  id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  day         TEXT COLLATE \"C\" NOT NULL,"
+    "  kind        TEXT COLLATE \"C\" NOT NULL,"
+    "  created_at  BIGINT NOT NULL,"
+    "  body        TEXT NOT NULL,"
+    "  differences BIGINT NOT NULL"
+    ");"
+    "CREATE INDEX reports_day ON reports (kind, day, id);",
 };
 
 const int pg_schema_steps =
@@ -290,6 +302,15 @@ const char *const pg_sql[PG_COUNT] = {
     [PG_AUDIT_INSERT] =
         "INSERT INTO audit (at, actor, entity, action, outcome, detail)"
         " VALUES ($1, $2, $3, $4, $5, $6)",
+    [PG_REPORT_ADD] =
+        "INSERT INTO reports (day, kind, created_at, body, differences)"
+        " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    [PG_REPORT_LATEST] =
+        "SELECT " REPORT_COLS " FROM reports WHERE kind = $1"
+        " ORDER BY day DESC, id DESC LIMIT 1",
+    [PG_REPORT_LATEST_DAY] =
+        "SELECT " REPORT_COLS " FROM reports WHERE kind = $1 AND day = $2"
+        " ORDER BY id DESC LIMIT 1",
     [PG_AUDIT_LIST] =
         "SELECT " AUDIT_COLS " FROM audit ORDER BY id LIMIT $1::bigint",
     [PG_AUDIT_LIST_ENTITY] =
@@ -385,6 +406,12 @@ const char *const pg_sql[PG_COUNT] = {
         "INSERT INTO secrets (" SECRET_ROW_COLS ") VALUES ($1, $2, $3)"
         " ON CONFLICT DO NOTHING RETURNING name",
     /* Each identity sequence moves past the largest id, never back. */
+    [PG_EXPORT_REPORTS] =
+        "SELECT " REPORT_COLS " FROM reports WHERE id > $1 ORDER BY id LIMIT $2",
+    [PG_IMPORT_REPORT] =
+        "INSERT INTO reports (" REPORT_COLS ") OVERRIDING SYSTEM VALUE"
+        " VALUES ($1, $2, $3, $4, $5, $6)"
+        " ON CONFLICT DO NOTHING RETURNING id",
     [PG_IMPORT_FINISH] =
         "SELECT setval(s.seq, s.m) FROM ("
         "  SELECT pg_get_serial_sequence('events', 'id')::regclass AS seq,"
@@ -394,7 +421,10 @@ const char *const pg_sql[PG_COUNT] = {
         "         (SELECT max(id) FROM jobs)"
         "  UNION ALL"
         "  SELECT pg_get_serial_sequence('audit', 'id')::regclass,"
-        "         (SELECT max(id) FROM audit)) AS s"
+        "         (SELECT max(id) FROM audit)"
+        "  UNION ALL"
+        "  SELECT pg_get_serial_sequence('reports', 'id')::regclass,"
+        "         (SELECT max(id) FROM reports)) AS s"
         " WHERE s.m IS NOT NULL"
         "   AND s.m > coalesce(pg_sequence_last_value(s.seq), 0)",
 };

@@ -229,6 +229,28 @@ static void key_secret(const struct store_row *r, char *buf, size_t cap)
              r->u.secret.name != NULL ? r->u.secret.name : "(null)");
 }
 
+/* ---- reports ----------------------------------------------------------- */
+
+static int read_report(sqlite3_stmt *stmt, struct store_row *r,
+                       struct mlc_err *e)
+{
+    struct store_report_row *v = &r->u.report;
+
+    (void)e;
+    v->id = sqlite3_column_int64(stmt, REPORT_COL_ID);
+    v->day = sq_col_text(stmt, REPORT_COL_DAY);
+    v->kind = sq_col_text(stmt, REPORT_COL_KIND);
+    v->created_at = sqlite3_column_int64(stmt, REPORT_COL_CREATED_AT);
+    v->body = sq_col_text(stmt, REPORT_COL_BODY);
+    v->differences = sqlite3_column_int64(stmt, REPORT_COL_DIFFERENCES);
+    return MLC_OK;
+}
+
+static void key_report(const struct store_row *r, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "id %lld", (long long)r->u.report.id);
+}
+
 /* ---- the tables -------------------------------------------------------- */
 
 /* [JOB_COL_ID] = ":id", ...: each column's parameter at its index. */
@@ -239,6 +261,7 @@ static const char *const job_params[] = { STORE_JOB_COLUMNS(PARAM_AT, ) };
 static const char *const ledger_params[] = { STORE_LEDGER_COLUMNS(PARAM_AT, ) };
 static const char *const audit_params[] = { STORE_AUDIT_COLUMNS(PARAM_AT, ) };
 static const char *const wm_params[] = { STORE_WM_COLUMNS(PARAM_AT, ) };
+static const char *const report_params[] = { STORE_REPORT_COLUMNS(PARAM_AT, ) };
 static const char *const secret_params[] = {
     STORE_SECRET_ROW_COLUMNS(PARAM_AT, )
 };
@@ -262,6 +285,9 @@ static const struct table_io tables[STORE_TABLE_COUNT] = {
     [STORE_TABLE_SECRETS] = { SQ_EXPORT_SECRETS, SQ_IMPORT_SECRET,
         "export secrets", "import into secrets",
         read_secret, secret_params, check_secret, key_secret },
+    [STORE_TABLE_REPORTS] = { SQ_EXPORT_REPORTS, SQ_IMPORT_REPORT,
+        "export reports", "import into reports",
+        read_report, report_params, NULL, key_report },
 };
 
 /* One SELECT walks the table: one read snapshot, whatever fn takes. */

@@ -60,9 +60,10 @@ enum sq_id {
     SQ_LEASE_TAKE, SQ_LEASE_CHECK, SQ_LEASE_DROP, SQ_LEASE_GET,
     SQ_LEASE_FORGET, SQ_LEASE_EXISTS, SQ_LEASE_LIST,
     SQ_EXPORT_EVENTS, SQ_EXPORT_JOBS, SQ_EXPORT_LEDGER, SQ_EXPORT_AUDIT,
-    SQ_EXPORT_WATERMARKS, SQ_EXPORT_SECRETS,
+    SQ_EXPORT_WATERMARKS, SQ_EXPORT_SECRETS, SQ_EXPORT_REPORTS,
     SQ_IMPORT_EVENT, SQ_IMPORT_JOB, SQ_IMPORT_LEDGER, SQ_IMPORT_AUDIT,
-    SQ_IMPORT_WATERMARK, SQ_IMPORT_SECRET,
+    SQ_IMPORT_WATERMARK, SQ_IMPORT_SECRET, SQ_IMPORT_REPORT,
+    SQ_REPORT_ADD, SQ_REPORT_LATEST, SQ_REPORT_LATEST_DAY,
     SQ_SHARED_GET, SQ_SHARED_PUT,
     SQ_COUNT
 };
@@ -192,6 +193,11 @@ int sq_jobs_resume(struct store *st, const char *system, int64_t *n,
 int sq_jobs_paused_count(struct store *st, const char *system, int64_t *out,
                          struct mlc_err *e);
 
+int sq_report_add(struct store *st, const char *kind, const char *day,
+                  const char *body, int64_t differences, int64_t *id_out,
+                  struct mlc_err *e);
+int sq_report_latest(struct store *st, const char *kind, const char *day,
+                     struct store_report *out, struct mlc_err *e);
 int sq_watermark_get(struct store *st, const char *name, char *buf,
                      size_t cap, struct mlc_err *e);
 int sq_watermark_set(struct store *st, const char *name, const char *value,

@@ -111,6 +111,18 @@ const char *const sq_migrations[] = {
     "  value      BLOB NOT NULL,"
     "  updated_at INTEGER NOT NULL"
     ") STRICT;",
+
+    /* 4: stored reports (the daily reconciliation); a day's latest row is
+     * its report */
+    "CREATE TABLE reports ("
+    "  id          INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  day         TEXT NOT NULL,"
+    "  kind        TEXT NOT NULL,"
+    "  created_at  INTEGER NOT NULL,"
+    "  body        TEXT NOT NULL,"
+    "  differences INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX reports_day ON reports (kind, day, id);",
 };
 
 const int sq_schema_steps =
@@ -307,6 +319,7 @@ const char *const sq_sql[SQ_COUNT] = {
     [SQ_EXPORT_LEDGER]     = "SELECT " LEDGER_COLS " FROM ledger ORDER BY key",
     [SQ_EXPORT_AUDIT]      = "SELECT " AUDIT_COLS " FROM audit ORDER BY id",
     [SQ_EXPORT_WATERMARKS] = "SELECT " WM_COLS " FROM watermarks ORDER BY name",
+    [SQ_EXPORT_REPORTS]    = "SELECT " REPORT_COLS " FROM reports ORDER BY id",
     [SQ_EXPORT_SECRETS] =
         "SELECT " SECRET_ROW_COLS " FROM secrets ORDER BY name",
     /* Rows go in as they were, ids included. A taken key (primary key or
@@ -333,6 +346,10 @@ const char *const sq_sql[SQ_COUNT] = {
         "INSERT INTO watermarks (" WM_COLS ")"
         " VALUES (" STORE_WM_COLUMNS(SQ_COL_PARAM, ", ") ")"
         " ON CONFLICT DO NOTHING",
+    [SQ_IMPORT_REPORT] =
+        "INSERT INTO reports (" REPORT_COLS ")"
+        " VALUES (" STORE_REPORT_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " ON CONFLICT DO NOTHING",
     [SQ_IMPORT_SECRET] =
         "INSERT INTO secrets (" SECRET_ROW_COLS ")"
         " VALUES (" STORE_SECRET_ROW_COLUMNS(SQ_COL_PARAM, ", ") ")"
@@ -340,6 +357,16 @@ const char *const sq_sql[SQ_COUNT] = {
 
     /* Read and written back in one transaction (BEGIN IMMEDIATE here, so
      * the read already holds the write lock; FOR UPDATE on PostgreSQL). */
+    [SQ_REPORT_ADD] =
+        "INSERT INTO reports (day, kind, created_at, body, differences)"
+        " VALUES (:day, :kind, :now, :body, :differences) RETURNING id",
+    [SQ_REPORT_LATEST] =
+        "SELECT " REPORT_COLS " FROM reports WHERE kind = :kind"
+        " ORDER BY day DESC, id DESC LIMIT 1",
+    [SQ_REPORT_LATEST_DAY] =
+        "SELECT " REPORT_COLS " FROM reports WHERE kind = :kind AND day = :day"
+        " ORDER BY id DESC LIMIT 1",
+
     [SQ_SHARED_GET] = "SELECT value FROM shared WHERE name = :name",
     [SQ_SHARED_PUT] =
         "INSERT INTO shared (name, value, updated_at)"

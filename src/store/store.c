@@ -666,6 +666,51 @@ int store_watermark_set(struct store *st, const char *name,
     return rc != MLC_OK ? rc : st->ops->watermark_set(st, name, value, e);
 }
 
+/* ---- stored reports ---------------------------------------------------- */
+
+void store_report_clear(struct store_report *r)
+{
+    if (r == NULL)
+        return;
+    free(r->day);
+    free(r->kind);
+    free(r->body);
+    memset(r, 0, sizeof(*r));
+}
+
+int store_report_add(struct store *st, const char *kind, const char *day,
+                     const char *body, int64_t differences, int64_t *id_out,
+                     struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(kind, "report kind", e);
+    if (rc == MLC_OK)
+        rc = need_str(day, "report day", e);
+    if (rc == MLC_OK && body == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no report body");
+    if (rc == MLC_OK && differences < 0)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: negative differences count");
+    return rc != MLC_OK ? rc
+                        : st->ops->report_add(st, kind, day, body, differences, id_out, e);
+}
+
+int store_report_latest(struct store *st, const char *kind, const char *day,
+                        struct store_report *out, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(kind, "report kind", e);
+    if (rc == MLC_OK && out == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no report output");
+    if (rc != MLC_OK)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    return st->ops->report_latest(st, kind, day, out, e);
+}
+
 /* ---- ledger ------------------------------------------------------------ */
 
 static int need_key(const struct store *st, const char *key,
@@ -1009,6 +1054,7 @@ static const char *const table_names[STORE_TABLE_COUNT] = {
     [STORE_TABLE_AUDIT]      = "audit",
     [STORE_TABLE_WATERMARKS] = "watermarks",
     [STORE_TABLE_SECRETS]    = "secrets",
+    [STORE_TABLE_REPORTS]    = "reports",
 };
 
 const char *store_table_name(enum store_table t)
@@ -1050,6 +1096,9 @@ static void row_key(const struct store_row *r, char *buf, size_t cap)
     case STORE_TABLE_WATERMARKS:
         snprintf(buf, cap, "watermark %s", r->u.watermark.name ? r->u.watermark.name : "(null)");
         break;
+    case STORE_TABLE_REPORTS:
+        snprintf(buf, cap, "report id %lld", (long long)r->u.report.id);
+        break;
     default:
         snprintf(buf, cap, "secret %s", r->u.secret.name ? r->u.secret.name : "(null)");
         break;
@@ -1065,6 +1114,10 @@ static int check_row(const struct store_row *r, const char *key, struct mlc_err 
     if (r->table == STORE_TABLE_LEDGER && (unsigned)r->u.ledger.state >= N_LEDGER_STATES)
         return mlc_err_set(e, MLC_EINVAL, "store: import of %s: unknown state %d", key,
                            (int)r->u.ledger.state);
+    if (r->table == STORE_TABLE_REPORTS &&
+        (r->u.report.day == NULL || r->u.report.kind == NULL || r->u.report.body == NULL))
+        return mlc_err_set(e, MLC_EINVAL, "store: import of %s: day, kind and body are "
+                           "required", key);
     if (r->table == STORE_TABLE_SECRETS && r->u.secret.blob == NULL)
         return mlc_err_set(e, MLC_EINVAL, "store: import of %s: no blob", key);
     return MLC_OK;

@@ -354,6 +354,32 @@ int store_audit_list(struct store *st, const char *entity, size_t limit,
                      int (*fn)(const struct store_audit *a, void *ctx),
                      void *ctx, struct mlc_err *e);
 
+/* ---- stored reports ---------------------------------------------------- */
+
+/*
+ * Reports the connector made (the daily reconciliation), kept as their JSON
+ * body with the day they are about and how many differences they found.
+ * Every run adds a row; the latest one of a day is that day's report.
+ */
+struct store_report {
+    int64_t id;
+    char   *day;         /* "2026-11-27" (the report's own time zone) */
+    char   *kind;        /* "reconcile" */
+    int64_t created_at;  /* store clock, Unix ms */
+    char   *body;        /* JSON */
+    int64_t differences;
+};
+
+void store_report_clear(struct store_report *r); /* frees strings, NULL-safe */
+/* Adds a report; *id_out (may be NULL) receives its id. */
+int store_report_add(struct store *st, const char *kind, const char *day,
+                     const char *body, int64_t differences, int64_t *id_out,
+                     struct mlc_err *e);
+/* The latest report of kind: of day when day is not NULL, else of the
+ * latest day any such report is about. MLC_ENOTFOUND when there is none. */
+int store_report_latest(struct store *st, const char *kind, const char *day,
+                        struct store_report *out, struct mlc_err *e);
+
 /* ---- secrets (ciphertext only; encryption lives in the vault) ---------- */
 
 int store_secret_put(struct store *st, const char *name, const void *blob,
@@ -457,6 +483,7 @@ enum store_table {
     STORE_TABLE_AUDIT,
     STORE_TABLE_WATERMARKS,
     STORE_TABLE_SECRETS,
+    STORE_TABLE_REPORTS,
     STORE_TABLE_COUNT
 };
 
@@ -480,6 +507,14 @@ struct store_secret_row {
     int64_t     updated_at;
 };
 
+struct store_report_row {
+    int64_t     id;
+    const char *day, *kind;
+    int64_t     created_at;
+    const char *body;
+    int64_t     differences;
+};
+
 /* One row of table; the member named after the table is set. Strings are
  * borrowed (valid during the export callback, or the import call). */
 struct store_row {
@@ -491,6 +526,7 @@ struct store_row {
         struct store_audit         audit;
         struct store_watermark_row watermark;
         struct store_secret_row    secret;
+        struct store_report_row    report;
     } u;
 };
 

@@ -143,6 +143,13 @@ struct store_ops {
     int (*job_release_owner)(struct store *st, const char *prefix, int64_t *n,
                              struct mlc_err *e);
 
+    /* Stored reports (store.h); strings non-NULL except day in latest. */
+    int (*report_add)(struct store *st, const char *kind, const char *day,
+                      const char *body, int64_t differences, int64_t *id_out,
+                      struct mlc_err *e);
+    int (*report_latest)(struct store *st, const char *kind, const char *day,
+                         struct store_report *out, struct mlc_err *e);
+
     /* Shared records (store.h); never called inside a transaction. */
     int (*shared_update)(struct store *st, const char *name,
                          store_shared_fn fn, void *ctx, struct mlc_err *e);

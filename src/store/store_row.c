@@ -94,6 +94,18 @@ static size_t secret_values(const struct store_secret_row *r,
     return SECRET_ROW_COL_COUNT;
 }
 
+static size_t report_values(const struct store_report_row *r,
+                            struct store_val *v)
+{
+    v[REPORT_COL_ID] = val_int(r->id);
+    v[REPORT_COL_DAY] = val_text(r->day);
+    v[REPORT_COL_KIND] = val_text(r->kind);
+    v[REPORT_COL_CREATED_AT] = val_int(r->created_at);
+    v[REPORT_COL_BODY] = val_text(r->body);
+    v[REPORT_COL_DIFFERENCES] = val_int(r->differences);
+    return REPORT_COL_COUNT;
+}
+
 size_t store_row_values(const struct store_row *r,
                         struct store_val v[STORE_ROW_MAX_COLS])
 {
@@ -104,6 +116,7 @@ size_t store_row_values(const struct store_row *r,
     case STORE_TABLE_AUDIT:      return audit_values(&r->u.audit, v);
     case STORE_TABLE_WATERMARKS: return watermark_values(&r->u.watermark, v);
     case STORE_TABLE_SECRETS:    return secret_values(&r->u.secret, v);
+    case STORE_TABLE_REPORTS:    return report_values(&r->u.report, v);
     default:                     return 0;
     }
 }
@@ -112,5 +125,6 @@ _Static_assert((int)EVENT_COL_COUNT <= STORE_ROW_MAX_COLS &&
                (int)LEDGER_COL_COUNT <= STORE_ROW_MAX_COLS &&
                (int)AUDIT_COL_COUNT <= STORE_ROW_MAX_COLS &&
                (int)WM_COL_COUNT <= STORE_ROW_MAX_COLS &&
-               (int)SECRET_ROW_COL_COUNT <= STORE_ROW_MAX_COLS,
+               (int)SECRET_ROW_COL_COUNT <= STORE_ROW_MAX_COLS &&
+               (int)REPORT_COL_COUNT <= STORE_ROW_MAX_COLS,
                "STORE_ROW_MAX_COLS must be the widest table");

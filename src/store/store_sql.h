@@ -63,6 +63,11 @@
     X(SECRET_ROW_COL_NAME, "name") SEP X(SECRET_ROW_COL_BLOB, "blob") SEP \
     X(SECRET_ROW_COL_UPDATED_AT, "updated_at")
 
+#define STORE_REPORT_COLUMNS(X, SEP) \
+    X(REPORT_COL_ID, "id") SEP X(REPORT_COL_DAY, "day") SEP \
+    X(REPORT_COL_KIND, "kind") SEP X(REPORT_COL_CREATED_AT, "created_at") SEP \
+    X(REPORT_COL_BODY, "body") SEP X(REPORT_COL_DIFFERENCES, "differences")
+
 #define STORE_COL_ENUM(id, name) id,
 #define STORE_COL_NAME(id, name) name
 
@@ -74,6 +79,7 @@ enum store_secret_col { STORE_SECRET_COLUMNS(STORE_COL_ENUM, ) SECRET_COL_COUNT 
 enum store_lease_col { STORE_LEASE_COLUMNS(STORE_COL_ENUM, ) LEASE_COL_COUNT };
 enum store_event_col { STORE_EVENT_COLUMNS(STORE_COL_ENUM, ) EVENT_COL_COUNT };
 enum store_wm_col { STORE_WM_COLUMNS(STORE_COL_ENUM, ) WM_COL_COUNT };
+enum store_report_col { STORE_REPORT_COLUMNS(STORE_COL_ENUM, ) REPORT_COL_COUNT };
 enum store_secret_row_col {
     STORE_SECRET_ROW_COLUMNS(STORE_COL_ENUM, ) SECRET_ROW_COL_COUNT
 };
@@ -88,5 +94,6 @@ enum store_secret_row_col {
 #define EVENT_COLS      STORE_EVENT_COLUMNS(STORE_COL_NAME, ", ")
 #define WM_COLS         STORE_WM_COLUMNS(STORE_COL_NAME, ", ")
 #define SECRET_ROW_COLS STORE_SECRET_ROW_COLUMNS(STORE_COL_NAME, ", ")
+#define REPORT_COLS     STORE_REPORT_COLUMNS(STORE_COL_NAME, ", ")
 
 #endif

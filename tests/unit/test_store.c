@@ -355,7 +355,7 @@ static void test_open_urls(void **state)
     int v = 0;
 
     assert_int_equal(store_schema_version(f->st, &v, NULL), MLC_OK);
-    assert_int_equal(v, 3); /* both backends count the same steps */
+    assert_int_equal(v, 4); /* both backends count the same steps */
     check_bad_urls();
     if (f->pg) {
         /* No server there: an I/O error at once, naming no password. */
@@ -1124,6 +1124,61 @@ static void test_watermarks(void **state)
                      MLC_ERANGE);
     assert_int_equal(store_watermark_get(f->st, "bc.orders", buf, 3, &e),
                      MLC_OK);
+}
+
+/* ---- stored reports ------------------------------------------------------ */
+
+/* Every run adds a row; a day's latest row is its report, and without a
+ * day the latest day's (not the latest written) is the answer. */
+static void test_reports(void **state)
+{
+    struct fx *f = *state;
+    struct mlc_err e = {0};
+    struct store_report r;
+    int64_t id1 = 0, id2 = 0, id3 = 0;
+
+    assert_int_equal(store_report_latest(f->st, "reconcile", NULL, &r, &e), MLC_ENOTFOUND);
+    assert_int_equal(store_report_add(f->st, "reconcile", "2026-11-27", "{\"n\":1}", 3, &id1,
+                                      &e), MLC_OK);
+    f->now += 10;
+    assert_int_equal(store_report_add(f->st, "reconcile", "2026-11-27", "{\"n\":2}", 0, &id2,
+                                      &e), MLC_OK);
+    f->now += 10;
+    /* A later run about an earlier day. */
+    assert_int_equal(store_report_add(f->st, "reconcile", "2026-11-26", "{\"n\":3}", 1, &id3,
+                                      &e), MLC_OK);
+    assert_true(id1 > 0 && id2 > id1 && id3 > id2);
+    assert_int_equal(store_report_latest(f->st, "reconcile", NULL, &r, &e), MLC_OK);
+    assert_int_equal(r.id, id2);
+    assert_string_equal(r.day, "2026-11-27");
+    assert_string_equal(r.kind, "reconcile");
+    assert_string_equal(r.body, "{\"n\":2}");
+    assert_int_equal(r.differences, 0);
+    assert_int_equal(r.created_at, f->now - 10);
+    store_report_clear(&r);
+    assert_int_equal(store_report_latest(f->st, "reconcile", "2026-11-26", &r, &e), MLC_OK);
+    assert_int_equal(r.id, id3);
+    assert_int_equal(r.differences, 1);
+    store_report_clear(&r);
+    assert_int_equal(store_report_latest(f->st, "reconcile", "2026-11-25", &r, &e),
+                     MLC_ENOTFOUND);
+    assert_null(r.body);
+    assert_int_equal(store_report_latest(f->st, "other", NULL, &r, &e), MLC_ENOTFOUND);
+    /* Bad arguments never reach the backend. */
+    assert_int_equal(store_report_add(f->st, "reconcile", NULL, "{}", 0, NULL, &e),
+                     MLC_EINVAL);
+    assert_int_equal(store_report_add(f->st, "reconcile", "2026-11-27", NULL, 0, NULL, &e),
+                     MLC_EINVAL);
+    assert_int_equal(store_report_add(f->st, "reconcile", "2026-11-27", "{}", -1, NULL, &e),
+                     MLC_EINVAL);
+    /* Inside the caller's transaction, rolled back with it. */
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    assert_int_equal(store_report_add(f->st, "reconcile", "2026-12-01", "{}", 0, NULL, &e),
+                     MLC_OK);
+    store_tx_rollback(f->st);
+    assert_int_equal(store_report_latest(f->st, "reconcile", NULL, &r, &e), MLC_OK);
+    assert_string_equal(r.day, "2026-11-27");
+    store_report_clear(&r);
 }
 
 static void test_transactions(void **state)
@@ -2109,6 +2164,14 @@ static int dump_row(const struct store_row *r, void *ctx)
             dump_add(d, "%02x", ((const unsigned char *)r->u.secret.blob)[i]);
         dump_add(d, "|%lld|", (long long)r->u.secret.updated_at);
         break;
+    case STORE_TABLE_REPORTS:
+        dump_add(d, "%lld|", (long long)r->u.report.id);
+        dump_str(d, r->u.report.day);
+        dump_str(d, r->u.report.kind);
+        dump_add(d, "%lld|%lld|", (long long)r->u.report.created_at,
+                 (long long)r->u.report.differences);
+        dump_str(d, r->u.report.body);
+        break;
     default:
         fail_msg("row of unknown table %d", (int)r->table);
     }
@@ -2214,6 +2277,12 @@ static void seed_every_table(struct fx *f)
     assert_int_equal(store_secret_put(f->st, "bc_token", nul_blob, sizeof(nul_blob), &e),
                      MLC_OK);
     assert_int_equal(store_secret_put(f->st, "empty", nul_blob, 0, &e), MLC_OK);
+
+    assert_int_equal(store_report_add(f->st, "reconcile", "2026-11-27", "{\"a\":1}", 2,
+                                      NULL, &e), MLC_OK);
+    f->now += 1;
+    assert_int_equal(store_report_add(f->st, "reconcile", "2026-11-27", "{}", 0, NULL, &e),
+                     MLC_OK);
 }
 
 /* Opens a second, empty SQLite store beside the fixture's (on PostgreSQL
@@ -2264,8 +2333,8 @@ static void test_export_import_round_trip(void **state)
         free(a);
         free(b);
     }
-    /* 6 table names + 2 events + 5 jobs + 3 ledger + 2 audit + 2 + 2 */
-    assert_int_equal(rows, 6 + 2 + 5 + 3 + 2 + 2 + 2);
+    /* 7 table names + 2 events + 5 jobs + 3 ledger + 2 audit + 2 + 2 + 2 */
+    assert_int_equal(rows, 7 + 2 + 5 + 3 + 2 + 2 + 2 + 2);
 
     /* Spot checks through the ordinary readers of the target. */
     assert_int_equal(store_job_get(dst, 2, &j, &e), MLC_OK);
@@ -2678,7 +2747,7 @@ static void *race_open(void *arg)
 
     pthread_barrier_wait(&r->go);
     if (store_open(r->url, &st, &e) != MLC_OK ||
-        store_schema_version(st, &v, &e) != MLC_OK || v != 3) {
+        store_schema_version(st, &v, &e) != MLC_OK || v != 4) {
         if (__atomic_fetch_add(&r->errors, 1, __ATOMIC_SEQ_CST) == 0)
             snprintf(r->msg, sizeof(r->msg), "%s (version %d)", e.msg, v);
     }
@@ -2707,7 +2776,7 @@ static void test_open_race(void **state)
         pthread_barrier_destroy(&r.go);
         if (r.errors != 0)
             fail_msg("round %d: %d opens failed, first: %s", round, r.errors, r.msg);
-        assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_version"), 3);
+        assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_version"), 4);
     }
     assert_int_equal(fx_open(f, &f->st), MLC_OK);
 }
@@ -3231,7 +3300,7 @@ static void test_pg_grants(void **state)
     assert_int_equal(store_open_with(url, "file:/tmp/mlc-test-app.pw", &app, &e), MLC_OK);
     store_set_clock(app, fake_clock, &f->now);
     assert_int_equal(store_schema_version(app, &v, &e), MLC_OK);
-    assert_int_equal(v, 3);
+    assert_int_equal(v, 4);
     /* Everything the daemon does... */
     assert_int_equal(store_job_enqueue(app, "k", "x", NULL, 0, NULL, NULL, &e), MLC_OK);
     assert_int_equal(store_job_claim(app, "w", NULL, 1000, &j, &e), MLC_OK);
@@ -3241,6 +3310,8 @@ static void test_pg_grants(void **state)
     assert_int_equal(store_lease_take(app, "leader", "p1", 1000, &(int64_t){0}, &e), MLC_OK);
     assert_int_equal(store_secret_put(app, "s", "x", 1, &e), MLC_OK);
     assert_int_equal(store_secret_delete(app, "s", &e), MLC_OK);
+    assert_int_equal(store_report_add(app, "reconcile", "2026-11-27", "{}", 0, NULL, &e),
+                     MLC_OK);
     store_close(app);
     /* ...but no rewrite of the audit trail, not even by the owner. */
     snprintf(url, sizeof(url), "postgresql:///mlc?host=%s&user=mlc_app_user"
@@ -3396,6 +3467,7 @@ int main(void)
         T(test_job_list),
         T(test_event_dedupe),
         T(test_watermarks),
+        T(test_reports),
         T(test_transactions),
         T(test_ledger),
         T(test_audit_append_only),
