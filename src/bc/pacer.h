@@ -46,7 +46,10 @@
  *    answer; a probe nobody answers blocks for one window).
  *  - Turns: a grant that comes free goes to the process that has waited
  *    longest (held for it PACER_TURN_HOLD_MS), so that the process nearest
- *    to the store does not win every race. Within a process, threads wait
+ *    to the store does not win every race. Only while grants are scarce:
+ *    when the next could follow within PACER_TURN_FREE_MS (a quota far
+ *    above the demand), whoever asks takes it and the others keep their
+ *    place. Within a process, threads wait
  *    in line and only the first asks the record, at the time it was told.
  *  - When the record cannot be read or written (store down, a record of a
  *    newer version), the process paces alone on its last copy, on at most
@@ -114,6 +117,8 @@ enum { PACER_GRANT_NONE = 0, PACER_GRANT_LOCAL, PACER_GRANT_SHARED,
 /* Shared mode: how long a grant that came free waits for the process whose
  * turn it is. */
 #define PACER_TURN_HOLD_MS 50
+/* ...unless the grant after it could follow within this: no hold then. */
+#define PACER_TURN_FREE_MS 10
 /* Shared mode: how often a process pacing alone tries the record again. */
 #define PACER_STORE_RETRY_MS 1000
 /* Shared mode: the record's name in the state store. */

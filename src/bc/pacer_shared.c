@@ -340,11 +340,19 @@ static void acquire_in_turn(struct rec_call *c, const struct pacer_core *core)
     struct pacer_state next = *s;
     struct pacer_member *me = member_find(s, c->p->sh.member, c->now);
     int64_t now = c->now;
+    bool jump = false;
     int ahead;
 
     c->granted = pacer_core_try(&next, core, now, &c->wait, &c->ticket);
     ahead = c->granted ? ahead_of(s, me, now) : 0;
-    if (ahead > 0 &&
+    /* Turns matter only while grants are scarce. When the next grant could
+     * follow this one within PACER_TURN_FREE_MS, whoever waited longer
+     * loses no more than that, and keeps its place; holding this grant for
+     * it would cost a hold on most calls when the quota is far above the
+     * demand (measured: 4 processes posted 23 % fewer orders). */
+    if (ahead > 0 && wait_after_grant(&next, core, now) <= PACER_TURN_FREE_MS)
+        jump = true;
+    if (ahead > 0 && !jump &&
         (s->avail_since == 0 || now - s->avail_since < PACER_TURN_HOLD_MS)) {
         /* Free, but another's turn: hold it for them a moment. The next in
          * line comes back when the hold ends, the others after that
@@ -369,7 +377,8 @@ static void acquire_in_turn(struct rec_call *c, const struct pacer_core *core)
             me->waiting = now;
         return;
     }
-    skip_ahead(s, me, now);
+    if (!jump)
+        skip_ahead(s, me, now);
     s->avail_since = 0;
     me->waiting = c->more ? now : 0;
     c->next_wait = wait_after_grant(s, core, now);

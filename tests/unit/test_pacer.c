@@ -867,6 +867,32 @@ static void test_shared_turns(void **state)
     fake_free(r);
 }
 
+/* With a quota far above the demand (grants a few ms apart), a grant that
+ * comes free is not held for the one who waited: whoever asks takes it,
+ * and the one who waited keeps its place and is told a short wait, not a
+ * turn hold. */
+static void test_shared_no_turns_when_plenty(void **state)
+{
+    struct fake_rec *r = fake_new();
+    struct pacer *a = new_shared(r, 1, 0, 0), *b = new_shared(r, 2, 0, 0);
+    struct pacer_grant g;
+    int64_t wait, free_at;
+
+    (void)state;
+    prime_shared(a, WALL0, 7499, 30000);     /* a gap of 4 ms between grants */
+    assert_false(pacer_try_grant_at(b, WALL0 + 1, &wait, &g)); /* b waits */
+    assert_true(wait >= 1 && wait < PACER_TURN_FREE_MS);
+    free_at = WALL0 + 1 + wait;
+    assert_true(pacer_try_grant_at(a, free_at, &wait, &g)); /* no hold for b */
+    assert_true(fake_state(r).mem[1].waiting != 0);          /* b keeps its place */
+    assert_false(pacer_try_grant_at(b, free_at + 1, &wait, &g));
+    assert_true(wait >= 1 && wait < PACER_TURN_FREE_MS);
+    assert_true(pacer_try_grant_at(b, free_at + 1 + wait, &wait, &g));
+    pacer_free(a);
+    pacer_free(b);
+    fake_free(r);
+}
+
 /* A probe whose process died blocks the others for one window at most. */
 static void test_shared_dead_probe(void **state)
 {
@@ -1012,6 +1038,7 @@ int main(void)
         cmocka_unit_test(test_shared_fallback_without_record),
         cmocka_unit_test(test_shared_record_versions),
         cmocka_unit_test(test_shared_turns),
+        cmocka_unit_test(test_shared_no_turns_when_plenty),
         cmocka_unit_test(test_shared_dead_probe),
         cmocka_unit_test(test_shared_skew_margin),
         cmocka_unit_test(test_shared_clock_ahead_bounded),
