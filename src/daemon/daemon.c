@@ -265,85 +265,72 @@ static void h_readyz(const struct httpd_request *rq, struct httpd_response *rs,
     json_decref(conds);
 }
 
-/* Appends one metric (HELP, TYPE, value) to buf. */
-static size_t metric(char *buf, size_t cap, size_t len, const char *name,
-                     const char *type, const char *help, uint64_t v)
-{
-    if (len >= cap)
-        return len;
-    return len + (size_t)snprintf(buf + len, cap - len,
-                                  "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
-                                  name, help, name, type, name,
-                                  (unsigned long long)v);
-}
-
 static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
                       void *ctx)
 {
     struct daemon *d = ctx;
     struct httpd *h = atomic_load(&d->httpd_pub);
     struct workers_stats st;
-    size_t cap = 8192, len = 0;
-    char *buf = malloc(cap);
+    struct metrics m;
     int64_t paused = 0;
     struct mlc_err e;
+    size_t len = 0;
+    char *text;
 
     (void)rq;
-    if (buf == NULL) {
-        httpd_resp_static(rs, 500, "text/plain", "out of memory\n");
-        return;
-    }
+    metrics_init(&m);
     workers_stats(d->workers, &st);
-    len = metric(buf, cap, len, "mlc_jobs_done_total", "counter",
-                 "Jobs finished successfully.", st.done);
-    len = metric(buf, cap, len, "mlc_jobs_retried_total", "counter",
-                 "Job attempts that will be retried.", st.retried);
-    len = metric(buf, cap, len, "mlc_jobs_held_total", "counter",
-                 "Jobs held for an operator (dead letter).", st.held);
-    len = metric(buf, cap, len, "mlc_jobs_deferred_total", "counter",
-                 "Jobs not decidable yet (a create in doubt), back later without an attempt.",
-                 st.deferred);
-    len = metric(buf, cap, len, "mlc_jobs_failed_total", "counter",
-                 "Jobs that gave up after the maximum attempts.", st.failed);
-    len = metric(buf, cap, len, "mlc_worker_store_errors_total", "counter",
-                 "Store errors seen by workers.", st.errors);
-    len = metric(buf, cap, len, "mlc_http_requests_total", "counter",
-                 "HTTP requests answered before this one.",
-                 h != NULL ? httpd_requests_total(h) : 0);
-    len = metric(buf, cap, len, "mlc_http_requests_cut_total", "counter",
-                 "HTTP requests cut: not read whole within server.request_timeout_s.",
-                 h != NULL ? httpd_requests_cut(h) : 0);
-    len = metric(buf, cap, len, "mlc_http_idle_closed_total", "counter",
-                 "HTTP connections closed: no request within server.request_timeout_s.",
-                 h != NULL ? httpd_idle_cut(h) : 0);
-    len = metric(buf, cap, len, "mlc_config_reloads_total", "counter",
-                 "Configuration reloads applied.", atomic_load(&d->reloads));
-    len = metric(buf, cap, len, "mlc_config_reload_errors_total", "counter",
-                 "Configuration reloads rejected.", atomic_load(&d->reloads_rejected));
-    len = metric(buf, cap, len, "mlc_workers_running", "gauge",
-                 "Worker threads running with a store connection.",
-                 (uint64_t)workers_running(d->workers));
-    len = metric(buf, cap, len, "mlc_leader", "gauge",
-                 "1 while this process runs the singleton tasks (sweep, hook check, catalog poll).",
-                 leader_holds(d->leader, NULL) ? 1 : 0);
-    len = webhook_metrics(d->webhook, buf, cap, len);
-    len = metric(buf, cap, len, "mlc_jobs_paused_total", "counter",
-                 "Job runs paused because a system was down or refused our credentials.",
-                 st.paused);
+    metrics_one(&m, "mlc_jobs_done_total", "counter",
+                "Jobs finished successfully.", (int64_t)st.done);
+    metrics_one(&m, "mlc_jobs_retried_total", "counter",
+                "Job attempts that will be retried.", (int64_t)st.retried);
+    metrics_one(&m, "mlc_jobs_held_total", "counter",
+                "Jobs held for an operator (dead letter).", (int64_t)st.held);
+    metrics_one(&m, "mlc_jobs_deferred_total", "counter",
+                "Jobs not decidable yet (a create in doubt), back later without an attempt.",
+                (int64_t)st.deferred);
+    metrics_one(&m, "mlc_jobs_failed_total", "counter",
+                "Jobs that gave up after the maximum attempts.", (int64_t)st.failed);
+    metrics_one(&m, "mlc_worker_store_errors_total", "counter",
+                "Store errors seen by workers.", (int64_t)st.errors);
+    metrics_one(&m, "mlc_http_requests_total", "counter",
+                "HTTP requests answered before this one.",
+                h != NULL ? (int64_t)httpd_requests_total(h) : 0);
+    metrics_one(&m, "mlc_http_requests_cut_total", "counter",
+                "HTTP requests cut: not read whole within server.request_timeout_s.",
+                h != NULL ? (int64_t)httpd_requests_cut(h) : 0);
+    metrics_one(&m, "mlc_http_idle_closed_total", "counter",
+                "HTTP connections closed: no request within server.request_timeout_s.",
+                h != NULL ? (int64_t)httpd_idle_cut(h) : 0);
+    metrics_one(&m, "mlc_config_reloads_total", "counter",
+                "Configuration reloads applied.", (int64_t)atomic_load(&d->reloads));
+    metrics_one(&m, "mlc_config_reload_errors_total", "counter",
+                "Configuration reloads rejected.", (int64_t)atomic_load(&d->reloads_rejected));
+    metrics_one(&m, "mlc_workers_running", "gauge",
+                "Worker threads running with a store connection.",
+                workers_running(d->workers));
+    metrics_one(&m, "mlc_leader", "gauge",
+                "1 while this process runs the singleton tasks (sweep, hook check, catalog poll).",
+                leader_holds(d->leader, NULL) ? 1 : 0);
+    webhook_metrics(d->webhook, &m);
+    metrics_one(&m, "mlc_jobs_paused_total", "counter",
+                "Job runs paused because a system was down or refused our credentials.",
+                (int64_t)st.paused);
     pthread_mutex_lock(&d->probe_mu);
     if (store_jobs_paused_count(d->probe, NULL, &paused, &e) != MLC_OK)
         paused = 0;
     pthread_mutex_unlock(&d->probe_mu);
-    len = metric(buf, cap, len, "mlc_jobs_paused", "gauge",
-                 "Jobs waiting for a system to answer again.", (uint64_t)paused);
-    len = metric(buf, cap, len, "mlc_ready", "gauge",
-                 "1 while no health condition is set (see /readyz).",
-                 health_list(d->health, NULL, 0) == 0 ? 1 : 0);
-    if (len < cap)
-        len = health_metrics(d->health, buf, cap, len);
-    if (len >= cap)
-        len = cap - 1;
-    httpd_resp_take(rs, 200, "text/plain; version=0.0.4", buf, len);
+    metrics_one(&m, "mlc_jobs_paused", "gauge",
+                "Jobs waiting for a system to answer again.", paused);
+    metrics_one(&m, "mlc_ready", "gauge",
+                "1 while no health condition is set (see /readyz).",
+                health_list(d->health, NULL, 0) == 0 ? 1 : 0);
+    health_metrics(d->health, &m);
+    if ((text = metrics_take(&m, &len)) == NULL) {
+        httpd_resp_static(rs, 500, "text/plain", "out of memory\n");
+        return;
+    }
+    httpd_resp_take(rs, 200, "text/plain; version=0.0.4", text, len);
 }
 
 /* ---- flows --------------------------------------------------------------- */
