@@ -64,6 +64,7 @@ enum sq_id {
     SQ_IMPORT_EVENT, SQ_IMPORT_JOB, SQ_IMPORT_LEDGER, SQ_IMPORT_AUDIT,
     SQ_IMPORT_WATERMARK, SQ_IMPORT_SECRET,
     SQ_SHARED_GET, SQ_SHARED_PUT,
+    SQ_GAUGES,
     SQ_COUNT
 };
 
@@ -191,6 +192,7 @@ int sq_jobs_resume(struct store *st, const char *system, int64_t *n,
                    struct mlc_err *e);
 int sq_jobs_paused_count(struct store *st, const char *system, int64_t *out,
                          struct mlc_err *e);
+int sq_gauges_read(struct store *st, struct store_gauges *out, struct mlc_err *e);
 
 int sq_watermark_get(struct store *st, const char *name, char *buf,
                      size_t cap, struct mlc_err *e);
