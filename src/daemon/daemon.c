@@ -15,8 +15,11 @@
 #include "core/jdate.h"
 #include "core/jobkind.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/tz.h"
 #include "store/credentials.h"
+#include "bc/pacer.h"
+#include "daemon/gauges.h"
 #include "daemon/leader.h"
 #include "daemon/orphans.h"
 #include "daemon/webhook.h"
@@ -28,6 +31,7 @@
 #include "sync/hooks.h"
 #include "sync/order_flow.h"
 #include "sync/reconcile.h"
+#include "jde/ais_session.h"
 
 #define LOOP_MAX_WAIT_MS 1000 /* longest sigtimedwait between scheduler ticks */
 #define RESUME_GAP_MAX_MS (15 * 60 * 1000) /* slowest resume of a flapping system */
@@ -56,6 +60,7 @@ struct daemon {
     struct workers    *workers;
     struct sched      *sched;
     struct httpd      *httpd;
+    struct httpd      *httpd_admin;   /* server.admin_listen; NULL when unset */
     struct webhook    *webhook;      /* NULL when no webhook secret is configured */
     /* The flows' shared runtime (NULL when the BigCommerce or JDE credential
      * is missing: the daemon then only takes webhooks in, jobs wait). */
@@ -272,7 +277,8 @@ static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
     struct httpd *h = atomic_load(&d->httpd_pub);
     struct workers_stats st;
     struct metrics m;
-    int64_t paused = 0;
+    struct store_gauges g;
+    struct gauges_in gin = { .quota_left = -1 };
     struct mlc_err e;
     size_t len = 0;
     char *text;
@@ -317,15 +323,27 @@ static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
                 "Job runs paused because a system was down or refused our credentials.",
                 (int64_t)st.paused);
     pthread_mutex_lock(&d->probe_mu);
-    if (store_jobs_paused_count(d->probe, NULL, &paused, &e) != MLC_OK)
-        paused = 0;
+    gin.now_ms = store_now_ms(d->probe);
+    if (store_gauges_read(d->probe, &g, &e) == MLC_OK)
+        gin.store = &g;
+    else
+        log_warn("daemon", "metrics: store gauges not read", LF_ERR(&e));
     pthread_mutex_unlock(&d->probe_mu);
     metrics_one(&m, "mlc_jobs_paused", "gauge",
-                "Jobs waiting for a system to answer again.", paused);
+                "Jobs waiting for a system to answer again.",
+                gin.store != NULL ? g.jobs[STORE_GAUGE_PAUSED] : 0);
     metrics_one(&m, "mlc_ready", "gauge",
                 "1 while no health condition is set (see /readyz).",
                 health_list(d->health, NULL, 0) == 0 ? 1 : 0);
     health_metrics(d->health, &m);
+    if (d->env != NULL) {
+        struct pacer_stats ps;
+
+        pacer_get_stats(env_pacer(d->env), &ps);
+        gin.quota_left = ps.last_left;
+        gin.ais_up = ais_session_up(env_ais(d->env));
+    }
+    gauges_metrics(&m, &gin);
     if ((text = metrics_take(&m, &len)) == NULL) {
         httpd_resp_static(rs, 500, "text/plain", "out of memory\n");
         return;
@@ -864,6 +882,11 @@ uint16_t daemon_port(const struct daemon *d)
     return d->httpd != NULL ? httpd_port(d->httpd) : 0;
 }
 
+uint16_t daemon_admin_port(const struct daemon *d)
+{
+    return d->httpd_admin != NULL ? httpd_port(d->httpd_admin) : 0;
+}
+
 /* A webhook said a resource changed: the flows' caches drop what they
  * hold about it (a product's categories), whether or not it queues a job. */
 static void resource_changed(void *env, const char *resource)
@@ -939,13 +962,45 @@ static int recover_leases(struct daemon *d, struct mlc_err *e)
     return MLC_OK;
 }
 
+static const char *public_routes(const struct daemon *d)
+{
+    if (d->cfg->server.public_metrics)
+        return d->webhook != NULL ? "healthz readyz metrics webhooks" : "healthz readyz metrics";
+    return d->webhook != NULL ? "healthz readyz webhooks" : "healthz readyz";
+}
+
+/* server.admin_listen: health and metrics only, never the webhook route,
+ * on a small pool of its own with the public listener's limits. */
+static int start_admin(struct daemon *d, const struct httpd_opts *pub, struct mlc_err *e)
+{
+    struct httpd_route admin[] = {
+        { "GET", "/healthz", h_healthz, d },
+        { "GET", "/readyz", h_readyz, d },
+        { "GET", "/metrics", h_metrics, d },
+    };
+    struct httpd_opts ho = *pub;
+    int rc;
+
+    if (d->cfg->server.admin_listen == NULL)
+        return MLC_OK;
+    ho.listen = d->cfg->server.admin_listen;
+    ho.threads = 2;
+    rc = httpd_start(&ho, admin, sizeof(admin) / sizeof(admin[0]), &d->httpd_admin, e);
+    if (rc != MLC_OK)
+        return mlc_err_wrap(e, "server.admin_listen %s", ho.listen);
+    log_info("daemon", "admin listener ready", LF_STR("listen", ho.listen),
+             LF_UINT("port", httpd_port(d->httpd_admin)),
+             LF_STR("routes", "healthz readyz metrics"));
+    return MLC_OK;
+}
+
 int daemon_start(struct daemon *d, struct mlc_err *e)
 {
     const struct cfg_server *sv = &d->cfg->server;
     struct httpd_route routes[] = {
         { "GET", "/healthz", h_healthz, d },
         { "GET", "/readyz", h_readyz, d },
-        { "GET", "/metrics", h_metrics, d },
+        { "GET", "/metrics", h_metrics, d },   /* third: dropped when not public */
         { "POST", WEBHOOK_PATH, webhook_handle, NULL }, /* last: only when enabled */
     };
     size_t n_routes = sizeof(routes) / sizeof(routes[0]);
@@ -985,6 +1040,10 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     routes[n_routes - 1].ctx = d->webhook;
     if (d->webhook == NULL)
         n_routes--;
+    if (!sv->public_metrics) {
+        routes[2] = routes[3];
+        n_routes--;
+    }
     rc = start_flows(d, e);
     if (rc == MLC_OK && d->webhook != NULL && d->env != NULL)
         webhook_set_observer(d->webhook, resource_changed, d->env);
@@ -1004,10 +1063,11 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     if (rc != MLC_OK)
         return rc;
     atomic_store(&d->httpd_pub, d->httpd);
+    if ((rc = start_admin(d, &ho, e)) != MLC_OK)
+        return rc;
     log_info("daemon", "ready", LF_STR("listen", sv->listen),
              LF_UINT("port", httpd_port(d->httpd)),
-             LF_STR("routes", d->webhook != NULL ? "healthz readyz metrics webhooks"
-                                                 : "healthz readyz metrics"),
+             LF_STR("routes", public_routes(d)),
              LF_INT("workers", workers_count(d->workers)),
              LF_INT("tasks", (long long)sched_count(d->sched)));
     return MLC_OK;
@@ -1024,6 +1084,8 @@ static void warn_restart_needed(const struct mlc_config *o, const struct mlc_con
     const char *what = NULL;
 
     if (strcmp(o->server.listen, n->server.listen) != 0 ||
+        !same_str(o->server.admin_listen, n->server.admin_listen) ||
+        o->server.public_metrics != n->server.public_metrics ||
         o->server.threads != n->server.threads ||
         o->server.max_connections != n->server.max_connections ||
         o->server.max_connections_per_ip != n->server.max_connections_per_ip ||
@@ -1082,6 +1144,7 @@ static int shutdown_all(struct daemon *d, int sig)
     atomic_store(&d->stopping, true);
     atomic_store(&d->httpd_pub, NULL);
     httpd_stop(d->httpd);
+    httpd_stop(d->httpd_admin);
     env_shutdown(d->env); /* a worker waiting for BigCommerce budget stops now */
     rc = workers_stop(d->workers, drain_ms, &e);
     d->workers_stuck = rc != MLC_OK;
@@ -1188,6 +1251,7 @@ void daemon_free(struct daemon *d)
         return;
     atomic_store(&d->httpd_pub, NULL);
     httpd_free(d->httpd); /* first: handlers use the pool and the probe */
+    httpd_free(d->httpd_admin);
     webhook_free(d->webhook);
     workers_free(d->workers);
     /* After the workers: logs out of AIS and frees the clients. A pool that
