@@ -72,6 +72,10 @@ struct daemon {
     bool               workers_stuck; /* the drain timed out: threads still run */
     /* /readyz probes through this connection, one handler at a time. */
     pthread_mutex_t    probe_mu;
+    /* /metrics reads its gauges through its own connection (a slow scrape
+     * never holds up /readyz), one scrape at a time. */
+    pthread_mutex_t    metrics_mu;
+    struct store      *metrics_st;
     struct store      *probe;
     struct store_lock *lock;      /* one daemon per SQLite file */
     /* "<host>:<pid>:<random>": this process incarnation, the prefix of its
@@ -322,13 +326,15 @@ static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
     metrics_one(&m, "mlc_jobs_paused_total", "counter",
                 "Job runs paused because a system was down or refused our credentials.",
                 (int64_t)st.paused);
-    pthread_mutex_lock(&d->probe_mu);
-    gin.now_ms = store_now_ms(d->probe);
-    if (store_gauges_read(d->probe, &g, &e) == MLC_OK)
-        gin.store = &g;
-    else
-        log_warn("daemon", "metrics: store gauges not read", LF_ERR(&e));
-    pthread_mutex_unlock(&d->probe_mu);
+    pthread_mutex_lock(&d->metrics_mu);
+    if (d->metrics_st != NULL) {
+        gin.now_ms = store_now_ms(d->metrics_st);
+        if (store_gauges_read(d->metrics_st, &g, &e) == MLC_OK)
+            gin.store = &g;
+        else
+            log_warn("daemon", "metrics: store gauges not read", LF_ERR(&e));
+    }
+    pthread_mutex_unlock(&d->metrics_mu);
     metrics_one(&m, "mlc_jobs_paused", "gauge",
                 "Jobs waiting for a system to answer again.",
                 gin.store != NULL ? g.jobs[STORE_GAUGE_PAUSED] : 0);
@@ -849,6 +855,7 @@ int daemon_new(const char *config_path, struct mlc_config *cfg,
     if (d == NULL)
         return mlc_err_set(e, MLC_ENOMEM, "daemon: out of memory");
     pthread_mutex_init(&d->probe_mu, NULL);
+    pthread_mutex_init(&d->metrics_mu, NULL);
     d->cfg = cfg_ref(cfg);
     d->log_level_fixed = log_level_fixed;
     d->config_path = strdup(config_path);
@@ -962,6 +969,19 @@ static int recover_leases(struct daemon *d, struct mlc_err *e)
     return MLC_OK;
 }
 
+/* Not fatal: without it /metrics says mlc_store_gauges_up 0. */
+static void open_metrics_store(struct daemon *d)
+{
+    struct mlc_err me;
+
+    mlc_err_clear(&me);
+    if (open_store(d->cfg, &d->metrics_st, &me) != MLC_OK) {
+        log_warn("daemon", "metrics: no store connection, the store gauges read 0",
+                 LF_ERR(&me));
+        d->metrics_st = NULL;
+    }
+}
+
 static const char *public_routes(const struct daemon *d)
 {
     if (d->cfg->server.public_metrics)
@@ -1051,6 +1071,8 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
         rc = orphans_hold(d->probe, d->cfg, &held, e);
     if (rc == MLC_OK && (rc = open_store(d->cfg, &d->health_st, e)) != MLC_OK)
         mlc_err_wrap(e, "health task store");
+    if (rc == MLC_OK)
+        open_metrics_store(d);
     if (rc == MLC_OK)
         rc = add_task(d, "health", d->cfg->schedule.health_probe_interval, task_health, d, e);
     if (rc != MLC_OK)
@@ -1263,6 +1285,7 @@ void daemon_free(struct daemon *d)
     leader_stop(d->leader);
     store_close(d->task_st);
     store_close(d->health_st);
+    store_close(d->metrics_st);
     store_close(d->probe);
     store_unlock(d->lock);
     if (!d->workers_stuck)
@@ -1270,5 +1293,6 @@ void daemon_free(struct daemon *d)
     cfg_unref(d->cfg);
     free(d->config_path);
     pthread_mutex_destroy(&d->probe_mu);
+    pthread_mutex_destroy(&d->metrics_mu);
     free(d);
 }
