@@ -1008,6 +1008,9 @@ static int start_admin(struct daemon *d, const struct httpd_opts *pub, struct ml
     rc = httpd_start(&ho, admin, sizeof(admin) / sizeof(admin[0]), &d->httpd_admin, e);
     if (rc != MLC_OK)
         return mlc_err_wrap(e, "server.admin_listen %s", ho.listen);
+    if (strncmp(ho.listen, "127.", 4) != 0 && strncmp(ho.listen, "[::1]:", 6) != 0)
+        log_warn("daemon", "the admin listener is not on loopback: keep its address private",
+                 LF_STR("listen", ho.listen));
     log_info("daemon", "admin listener ready", LF_STR("listen", ho.listen),
              LF_UINT("port", httpd_port(d->httpd_admin)),
              LF_STR("routes", "healthz readyz metrics"));
