@@ -69,6 +69,7 @@ int pacer_new(const struct pacer_opts *o, struct pacer **out,
         p->o.arrive_ms = 2000;
     pacer_state_init(&p->s, &p->o);
     p->st.left = -1;
+    p->st.last_left = -1;
     pthread_mutex_init(&p->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -404,6 +405,8 @@ static void on_response(struct pacer *p, int64_t now,
     struct pacer_core c = { .o = &p->o };
 
     p->st.responses++;
+    if (obs->left >= 0)
+        p->st.last_left = obs->left;
     if (obs->status == 429) {
         p->st.n429++;
         if (obs->reset_ms < 0)

@@ -131,6 +131,8 @@ struct pacer_stats {
     uint64_t n429_bare;   /* 429s without rate-limit headers */
     int64_t  in_flight;   /* granted, response not yet reported */
     int64_t  left;        /* current estimate, -1 before any response */
+    int64_t  last_left;   /* the last X-Rate-Limit-Requests-Left seen by
+                             this process, -1 before any */
     /* shared mode */
     uint64_t updates;     /* record updates that went through */
     uint64_t unchanged;   /* of which wrote nothing (a refusal) */

@@ -5,8 +5,9 @@
  * document(s) with the posting engine and validates every account and
  * business unit against JD Edwards (F0901 / F0006), exactly as the
  * order.sync job would, then prints what would be posted: key, GL date,
- * every line with its account and amount, totals and the balance, and the
- * validation result or the hold reason. Nothing is written: no ledger row,
+ * every line with its account, the account's description from F0901 and
+ * the amount in a debit or a credit column, the totals, and the validation
+ * result or the hold reason. The order's status is named ("Completed (10)"). Nothing is written: no ledger row,
  * no job, no audit row, no orchestration call. An order before the go-live
  * cutover (orders.start) is said to be so: it is never posted.
  *
@@ -19,13 +20,16 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_util.h"
+#include "core/finfmt.h"
 #include "core/tz.h"
+#include "jde/ais_data.h"
 #include "store/store.h"
 #include "sync/env.h"
 #include "sync/order_flow.h"
@@ -48,15 +52,25 @@ static const char *jstr(const json_t *o, const char *k)
     return s != NULL ? s : "";
 }
 
+/* Every line with its description and the amount as a debit or a credit,
+ * then the two totals (equal in a balanced journal entry). */
 static void print_lines(const json_t *doc)
 {
     const json_t *lines = json_object_get(doc, "lines"), *l;
+    struct finfmt_dc t;
+    char debit[40], credit[40];
     size_t i;
 
-    printf("    %-22s %16s  %-10s %s\n", "account", "amount", "role", "remark");
-    json_array_foreach(lines, i, l)
-        printf("    %-22s %16s  %-10s %s\n", jstr(l, "account"), jstr(l, "amount"),
-               jstr(l, "role"), jstr(l, "remark"));
+    finfmt_dc_init(&t);
+    printf("    %-18s %-30s %14s %14s  %-10s %s\n", "account", "description", "debit", "credit",
+           "role", "remark");
+    json_array_foreach(lines, i, l) {
+        finfmt_debit_credit(jstr(l, "amount"), debit, sizeof(debit), credit, sizeof(credit), &t);
+        printf("    %-18s %-30s %14s %14s  %-10s %s\n", jstr(l, "account"),
+               jstr(l, "description"), debit, credit, jstr(l, "role"), jstr(l, "remark"));
+    }
+    finfmt_dc_totals(&t, debit, sizeof(debit), credit, sizeof(credit));
+    printf("    %-18s %-30s %14s %14s\n", "", "totals", debit, credit);
 }
 
 static void print_doc(const json_t *d)
@@ -102,10 +116,14 @@ static void print_report(const json_t *rep)
     size_t i;
 
     printf("order %" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(rep, "order_id")));
-    if (json_object_get(rep, "status_id") != NULL)
-        printf(": status %" JSON_INTEGER_FORMAT ", %s, %" JSON_INTEGER_FORMAT " refund(s)",
-               json_integer_value(json_object_get(rep, "status_id")), jstr(rep, "currency"),
+    if (json_object_get(rep, "status_id") != NULL) {
+        char status[64];
+
+        finfmt_status_text(json_integer_value(json_object_get(rep, "status_id")), status,
+                           sizeof(status));
+        printf(": %s, %s, %" JSON_INTEGER_FORMAT " refund(s)", status, jstr(rep, "currency"),
                json_integer_value(json_object_get(rep, "refunds")));
+    }
     printf(" (dry run: nothing written)\n");
     if (dec != NULL)
         printf("decision: %s: %s\n", jstr(dec, "action"), jstr(dec, "why"));
@@ -121,6 +139,62 @@ static void print_report(const json_t *rep)
         printf("result: would be HELD: %s\n", jstr(rep, "reason"));
     else
         printf("result: could not be checked: %s\n", jstr(rep, "reason"));
+}
+
+/* Every document line's account, parsed; NULL lines for one that does not
+ * parse. *n: how many lines in all. Caller frees both arrays. */
+static int collect_lines(json_t *rep, json_t ***lines, struct cfg_account **accts, size_t *n)
+{
+    json_t *docs = json_object_get(rep, "documents"), *d, *l;
+    size_t i, j, total = 0, k = 0;
+
+    json_array_foreach(docs, i, d)
+        total += json_array_size(json_object_get(json_object_get(d, "document"), "lines"));
+    *n = 0;
+    *lines = calloc(total + 1, sizeof(**lines));
+    *accts = calloc(total + 1, sizeof(**accts));
+    if (*lines == NULL || *accts == NULL)
+        return MLC_ENOMEM;
+    json_array_foreach(docs, i, d) {
+        json_array_foreach(json_object_get(json_object_get(d, "document"), "lines"), j, l) {
+            if (k < total && cfg_account_parse(jstr(l, "account"), &(*accts)[k]) == MLC_OK)
+                (*lines)[k++] = l;
+        }
+    }
+    *n = k;
+    return MLC_OK;
+}
+
+/* Finance reads names, not codes: the status's name, and each line's
+ * account description from F0901 (one AIS query for all of them; the
+ * lines keep no description when AIS cannot be asked). */
+static void describe(struct env *env, json_t *rep)
+{
+    json_t *st = json_object_get(rep, "status_id"), **lines = NULL;
+    struct cfg_account *accts = NULL;
+    struct ais_account *found = NULL;
+    struct mlc_err e;
+    size_t n = 0;
+
+    if (json_is_integer(st) && finfmt_bc_status(json_integer_value(st)) != NULL)
+        json_object_set_new(rep, "status_name",
+                            json_string(finfmt_bc_status(json_integer_value(st))));
+    if (collect_lines(rep, &lines, &accts, &n) != MLC_OK || n == 0)
+        goto out;
+    if ((found = calloc(n, sizeof(*found))) == NULL)
+        goto out;
+    mlc_err_clear(&e);
+    if (ais_account_lookup_many(env_ais(env), accts, n, found, &e) != MLC_OK) {
+        fprintf(stderr, PROG ": account descriptions not read: %s\n", e.msg);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (found[i].exists)
+            json_object_set_new(lines[i], "description", json_string(found[i].desc));
+out:
+    free(found);
+    free(accts);
+    free(lines);
 }
 
 static int show(const char *config, int64_t id, bool json)
@@ -150,6 +224,7 @@ static int show(const char *config, int64_t id, bool json)
             goto out;
         }
     }
+    describe(env, rep);
     if (json)
         status = cmdu_print_json(PROG, rep);
     else

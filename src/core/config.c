@@ -360,6 +360,10 @@ static const struct field fields[] = {
 
     F_STR("server.listen", server.listen, "127.0.0.1:8080", chk_listen, 0, NULL,
         "Address and port of the webhook, health and metrics server (host:port)."),
+    F_STR("server.admin_listen", server.admin_listen, NULL, chk_listen, 0, "127.0.0.1:9090",
+        "Admin address (host:port) for /metrics, /healthz, /readyz; never webhooks. Keep it on loopback."),
+    F_BOOL("server.public_metrics", server.public_metrics, "true",
+        "Serve /metrics on server.listen too (false: on admin_listen only)."),
     F_INT("server.threads", server.threads, "16", 1, 64,
         "HTTP server threads."),
     F_INT("server.max_connections", server.max_connections, "256", 1, 10000,
@@ -1686,6 +1690,12 @@ static void cross_check(struct loader *L)
                "server.max_connections_per_ip",
                "must be below server.max_connections (%d), so that one address "
                "cannot take every connection", c->server.max_connections);
+    if (c->server.admin_listen != NULL && strcmp(c->server.admin_listen, c->server.listen) == 0)
+        ld_err(L, MLC_EINVAL, line_of(L, "server.admin_listen"), "server.admin_listen",
+               "must differ from server.listen: the admin listener never serves webhooks");
+    if (!c->server.public_metrics && c->server.admin_listen == NULL)
+        ld_err(L, MLC_EINVAL, line_of(L, "server.public_metrics"), "server.public_metrics",
+               "false needs server.admin_listen, else /metrics is served nowhere");
     if (c->workers.retry_base_ms > c->workers.retry_cap_ms)
         ld_err(L, MLC_EINVAL, line_of(L, "workers.retry_base_ms"), "workers.retry_base_ms",
                "must not exceed workers.retry_cap_ms (%d)", c->workers.retry_cap_ms);

@@ -176,6 +176,8 @@ struct cfg_store {
 
 struct cfg_server {
     char *listen;              /* "127.0.0.1:8080" */
+    char *admin_listen;        /* health and metrics only; NULL: none */
+    bool  public_metrics;      /* /metrics on listen too */
     int   threads;
     int   max_connections;
     int   max_connections_per_ip;  /* 0 = no limit */

@@ -227,34 +227,21 @@ void health_watch_end(struct health_watch *w)
         pthread_setspecific(w->h->watch_key, NULL);
 }
 
-static size_t gauge(char *buf, size_t cap, size_t len, const char *name, bool set)
-{
-    if (len < cap)
-        len += (size_t)snprintf(buf + len, cap - len,
-                                "mlc_health_condition{condition=\"%s\"} %d\n", name, set ? 1 : 0);
-    return len < cap ? len : cap - 1;
-}
-
-size_t health_metrics(struct health *h, char *buf, size_t cap, size_t len)
+void health_metrics(struct health *h, struct metrics *m)
 {
     struct health_cond c[HEALTH_MAX];
     size_t n = health_list(h, c, HEALTH_MAX), nv = sizeof(vocabulary) / sizeof(vocabulary[0]);
 
-    if (cap == 0)
-        return 0;
     if (n > HEALTH_MAX)
         n = HEALTH_MAX;
-    if (len < cap)
-        len += (size_t)snprintf(buf + len, cap - len,
-                                "# HELP mlc_health_condition 1 while the condition makes "
-                                "/readyz answer 503.\n"
-                                "# TYPE mlc_health_condition gauge\n");
+    metrics_head(m, "mlc_health_condition", "gauge",
+                 "1 while the condition makes /readyz answer 503.");
     for (size_t i = 0; i < nv; i++) {
         bool set = false;
 
         for (size_t j = 0; j < n && !set; j++)
             set = strcmp(c[j].name, vocabulary[i]) == 0;
-        len = gauge(buf, cap, len < cap ? len : cap - 1, vocabulary[i], set);
+        metrics_sample(m, "mlc_health_condition", "condition", vocabulary[i], set);
     }
     for (size_t j = 0; j < n; j++) {
         bool known = false;
@@ -262,7 +249,6 @@ size_t health_metrics(struct health *h, char *buf, size_t cap, size_t len)
         for (size_t i = 0; i < nv && !known; i++)
             known = strcmp(c[j].name, vocabulary[i]) == 0;
         if (!known)
-            len = gauge(buf, cap, len, c[j].name, true);
+            metrics_sample(m, "mlc_health_condition", "condition", c[j].name, 1);
     }
-    return len < cap ? len : cap - 1;
 }

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/metrics.h"
 
 /* The vocabulary (any other "<system>.<what>" name works too). */
 #define HEALTH_FLOWS_DISABLED "flows.disabled"          /* a start-up error disabled the flows */
@@ -94,9 +95,9 @@ void health_system_of(const char *name, char *buf, size_t cap);
 void health_watch_begin(struct health *h, struct health_watch *w);
 void health_watch_end(struct health_watch *w);
 
-/* Prometheus text appended at buf+len (cap total): a 0/1 gauge
+/* Prometheus text appended to m: a 0/1 gauge
  * mlc_health_condition{condition="..."} for every name of the vocabulary
- * and every other name set. Returns the new length (at most cap - 1). */
-size_t health_metrics(struct health *h, char *buf, size_t cap, size_t len);
+ * and every other name set. */
+void health_metrics(struct health *h, struct metrics *m);
 
 #endif

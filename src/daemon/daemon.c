@@ -15,8 +15,11 @@
 #include "core/jdate.h"
 #include "core/jobkind.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/tz.h"
 #include "store/credentials.h"
+#include "bc/pacer.h"
+#include "daemon/gauges.h"
 #include "daemon/leader.h"
 #include "daemon/orphans.h"
 #include "daemon/webhook.h"
@@ -29,6 +32,7 @@
 #include "sync/hooks.h"
 #include "sync/order_flow.h"
 #include "sync/reconcile.h"
+#include "jde/ais_session.h"
 
 #define LOOP_MAX_WAIT_MS 1000 /* longest sigtimedwait between scheduler ticks */
 #define RESUME_GAP_MAX_MS (15 * 60 * 1000) /* slowest resume of a flapping system */
@@ -57,6 +61,7 @@ struct daemon {
     struct workers    *workers;
     struct sched      *sched;
     struct httpd      *httpd;
+    struct httpd      *httpd_admin;   /* server.admin_listen; NULL when unset */
     struct webhook    *webhook;      /* NULL when no webhook secret is configured */
     /* The flows' shared runtime (NULL when the BigCommerce or JDE credential
      * is missing: the daemon then only takes webhooks in, jobs wait). */
@@ -68,6 +73,10 @@ struct daemon {
     bool               workers_stuck; /* the drain timed out: threads still run */
     /* /readyz probes through this connection, one handler at a time. */
     pthread_mutex_t    probe_mu;
+    /* /metrics reads its gauges through its own connection (a slow scrape
+     * never holds up /readyz), one scrape at a time. */
+    pthread_mutex_t    metrics_mu;
+    struct store      *metrics_st;
     struct store      *probe;
     struct store_lock *lock;      /* one daemon per SQLite file */
     /* "<host>:<pid>:<random>": this process incarnation, the prefix of its
@@ -266,85 +275,87 @@ static void h_readyz(const struct httpd_request *rq, struct httpd_response *rs,
     json_decref(conds);
 }
 
-/* Appends one metric (HELP, TYPE, value) to buf. */
-static size_t metric(char *buf, size_t cap, size_t len, const char *name,
-                     const char *type, const char *help, uint64_t v)
-{
-    if (len >= cap)
-        return len;
-    return len + (size_t)snprintf(buf + len, cap - len,
-                                  "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
-                                  name, help, name, type, name,
-                                  (unsigned long long)v);
-}
-
 static void h_metrics(const struct httpd_request *rq, struct httpd_response *rs,
                       void *ctx)
 {
     struct daemon *d = ctx;
     struct httpd *h = atomic_load(&d->httpd_pub);
     struct workers_stats st;
-    size_t cap = 8192, len = 0;
-    char *buf = malloc(cap);
-    int64_t paused = 0;
+    struct metrics m;
+    struct store_gauges g;
+    struct gauges_in gin = { .quota_left = -1 };
     struct mlc_err e;
+    size_t len = 0;
+    char *text;
 
     (void)rq;
-    if (buf == NULL) {
+    metrics_init(&m);
+    workers_stats(d->workers, &st);
+    metrics_one(&m, "mlc_jobs_done_total", "counter",
+                "Jobs finished successfully.", (int64_t)st.done);
+    metrics_one(&m, "mlc_jobs_retried_total", "counter",
+                "Job attempts that will be retried.", (int64_t)st.retried);
+    metrics_one(&m, "mlc_jobs_held_total", "counter",
+                "Jobs held for an operator (dead letter).", (int64_t)st.held);
+    metrics_one(&m, "mlc_jobs_deferred_total", "counter",
+                "Jobs not decidable yet (a create in doubt), back later without an attempt.",
+                (int64_t)st.deferred);
+    metrics_one(&m, "mlc_jobs_failed_total", "counter",
+                "Jobs that gave up after the maximum attempts.", (int64_t)st.failed);
+    metrics_one(&m, "mlc_worker_store_errors_total", "counter",
+                "Store errors seen by workers.", (int64_t)st.errors);
+    metrics_one(&m, "mlc_http_requests_total", "counter",
+                "HTTP requests answered before this one.",
+                h != NULL ? (int64_t)httpd_requests_total(h) : 0);
+    metrics_one(&m, "mlc_http_requests_cut_total", "counter",
+                "HTTP requests cut: not read whole within server.request_timeout_s.",
+                h != NULL ? (int64_t)httpd_requests_cut(h) : 0);
+    metrics_one(&m, "mlc_http_idle_closed_total", "counter",
+                "HTTP connections closed: no request within server.request_timeout_s.",
+                h != NULL ? (int64_t)httpd_idle_cut(h) : 0);
+    metrics_one(&m, "mlc_config_reloads_total", "counter",
+                "Configuration reloads applied.", (int64_t)atomic_load(&d->reloads));
+    metrics_one(&m, "mlc_config_reload_errors_total", "counter",
+                "Configuration reloads rejected.", (int64_t)atomic_load(&d->reloads_rejected));
+    metrics_one(&m, "mlc_workers_running", "gauge",
+                "Worker threads running with a store connection.",
+                workers_running(d->workers));
+    metrics_one(&m, "mlc_leader", "gauge",
+                "1 while this process runs the singleton tasks (sweep, hook check, catalog poll).",
+                leader_holds(d->leader, NULL) ? 1 : 0);
+    webhook_metrics(d->webhook, &m);
+    metrics_one(&m, "mlc_jobs_paused_total", "counter",
+                "Job runs paused because a system was down or refused our credentials.",
+                (int64_t)st.paused);
+    pthread_mutex_lock(&d->metrics_mu);
+    if (d->metrics_st != NULL) {
+        gin.now_ms = store_now_ms(d->metrics_st);
+        if (store_gauges_read(d->metrics_st, &g, &e) == MLC_OK)
+            gin.store = &g;
+        else
+            log_warn("daemon", "metrics: store gauges not read", LF_ERR(&e));
+    }
+    pthread_mutex_unlock(&d->metrics_mu);
+    metrics_one(&m, "mlc_jobs_paused", "gauge",
+                "Jobs waiting for a system to answer again.",
+                gin.store != NULL ? g.jobs[STORE_GAUGE_PAUSED] : 0);
+    metrics_one(&m, "mlc_ready", "gauge",
+                "1 while no health condition is set (see /readyz).",
+                health_list(d->health, NULL, 0) == 0 ? 1 : 0);
+    health_metrics(d->health, &m);
+    if (d->env != NULL) {
+        struct pacer_stats ps;
+
+        pacer_get_stats(env_pacer(d->env), &ps);
+        gin.quota_left = ps.last_left;
+        gin.ais_up = ais_session_up(env_ais(d->env));
+    }
+    gauges_metrics(&m, &gin);
+    if ((text = metrics_take(&m, &len)) == NULL) {
         httpd_resp_static(rs, 500, "text/plain", "out of memory\n");
         return;
     }
-    workers_stats(d->workers, &st);
-    len = metric(buf, cap, len, "mlc_jobs_done_total", "counter",
-                 "Jobs finished successfully.", st.done);
-    len = metric(buf, cap, len, "mlc_jobs_retried_total", "counter",
-                 "Job attempts that will be retried.", st.retried);
-    len = metric(buf, cap, len, "mlc_jobs_held_total", "counter",
-                 "Jobs held for an operator (dead letter).", st.held);
-    len = metric(buf, cap, len, "mlc_jobs_deferred_total", "counter",
-                 "Jobs not decidable yet (a create in doubt), back later without an attempt.",
-                 st.deferred);
-    len = metric(buf, cap, len, "mlc_jobs_failed_total", "counter",
-                 "Jobs that gave up after the maximum attempts.", st.failed);
-    len = metric(buf, cap, len, "mlc_worker_store_errors_total", "counter",
-                 "Store errors seen by workers.", st.errors);
-    len = metric(buf, cap, len, "mlc_http_requests_total", "counter",
-                 "HTTP requests answered before this one.",
-                 h != NULL ? httpd_requests_total(h) : 0);
-    len = metric(buf, cap, len, "mlc_http_requests_cut_total", "counter",
-                 "HTTP requests cut: not read whole within server.request_timeout_s.",
-                 h != NULL ? httpd_requests_cut(h) : 0);
-    len = metric(buf, cap, len, "mlc_http_idle_closed_total", "counter",
-                 "HTTP connections closed: no request within server.request_timeout_s.",
-                 h != NULL ? httpd_idle_cut(h) : 0);
-    len = metric(buf, cap, len, "mlc_config_reloads_total", "counter",
-                 "Configuration reloads applied.", atomic_load(&d->reloads));
-    len = metric(buf, cap, len, "mlc_config_reload_errors_total", "counter",
-                 "Configuration reloads rejected.", atomic_load(&d->reloads_rejected));
-    len = metric(buf, cap, len, "mlc_workers_running", "gauge",
-                 "Worker threads running with a store connection.",
-                 (uint64_t)workers_running(d->workers));
-    len = metric(buf, cap, len, "mlc_leader", "gauge",
-                 "1 while this process runs the singleton tasks (sweep, hook check, catalog poll).",
-                 leader_holds(d->leader, NULL) ? 1 : 0);
-    len = webhook_metrics(d->webhook, buf, cap, len);
-    len = metric(buf, cap, len, "mlc_jobs_paused_total", "counter",
-                 "Job runs paused because a system was down or refused our credentials.",
-                 st.paused);
-    pthread_mutex_lock(&d->probe_mu);
-    if (store_jobs_paused_count(d->probe, NULL, &paused, &e) != MLC_OK)
-        paused = 0;
-    pthread_mutex_unlock(&d->probe_mu);
-    len = metric(buf, cap, len, "mlc_jobs_paused", "gauge",
-                 "Jobs waiting for a system to answer again.", (uint64_t)paused);
-    len = metric(buf, cap, len, "mlc_ready", "gauge",
-                 "1 while no health condition is set (see /readyz).",
-                 health_list(d->health, NULL, 0) == 0 ? 1 : 0);
-    if (len < cap)
-        len = health_metrics(d->health, buf, cap, len);
-    if (len >= cap)
-        len = cap - 1;
-    httpd_resp_take(rs, 200, "text/plain; version=0.0.4", buf, len);
+    httpd_resp_take(rs, 200, "text/plain; version=0.0.4", text, len);
 }
 
 /* ---- flows --------------------------------------------------------------- */
@@ -855,6 +866,7 @@ int daemon_new(const char *config_path, struct mlc_config *cfg,
     if (d == NULL)
         return mlc_err_set(e, MLC_ENOMEM, "daemon: out of memory");
     pthread_mutex_init(&d->probe_mu, NULL);
+    pthread_mutex_init(&d->metrics_mu, NULL);
     d->cfg = cfg_ref(cfg);
     d->log_level_fixed = log_level_fixed;
     d->config_path = strdup(config_path);
@@ -886,6 +898,11 @@ struct sched *daemon_sched(struct daemon *d) { return d->sched; }
 uint16_t daemon_port(const struct daemon *d)
 {
     return d->httpd != NULL ? httpd_port(d->httpd) : 0;
+}
+
+uint16_t daemon_admin_port(const struct daemon *d)
+{
+    return d->httpd_admin != NULL ? httpd_port(d->httpd_admin) : 0;
 }
 
 /* A webhook said a resource changed: the flows' caches drop what they
@@ -963,13 +980,61 @@ static int recover_leases(struct daemon *d, struct mlc_err *e)
     return MLC_OK;
 }
 
+/* Not fatal: without it /metrics says mlc_store_gauges_up 0. */
+static void open_metrics_store(struct daemon *d)
+{
+    struct mlc_err me;
+
+    mlc_err_clear(&me);
+    if (open_store(d->cfg, &d->metrics_st, &me) != MLC_OK) {
+        log_warn("daemon", "metrics: no store connection, the store gauges read 0",
+                 LF_ERR(&me));
+        d->metrics_st = NULL;
+    }
+}
+
+static const char *public_routes(const struct daemon *d)
+{
+    if (d->cfg->server.public_metrics)
+        return d->webhook != NULL ? "healthz readyz metrics webhooks" : "healthz readyz metrics";
+    return d->webhook != NULL ? "healthz readyz webhooks" : "healthz readyz";
+}
+
+/* server.admin_listen: health and metrics only, never the webhook route,
+ * on a small pool of its own with the public listener's limits. */
+static int start_admin(struct daemon *d, const struct httpd_opts *pub, struct mlc_err *e)
+{
+    struct httpd_route admin[] = {
+        { "GET", "/healthz", h_healthz, d },
+        { "GET", "/readyz", h_readyz, d },
+        { "GET", "/metrics", h_metrics, d },
+    };
+    struct httpd_opts ho = *pub;
+    int rc;
+
+    if (d->cfg->server.admin_listen == NULL)
+        return MLC_OK;
+    ho.listen = d->cfg->server.admin_listen;
+    ho.threads = 2;
+    rc = httpd_start(&ho, admin, sizeof(admin) / sizeof(admin[0]), &d->httpd_admin, e);
+    if (rc != MLC_OK)
+        return mlc_err_wrap(e, "server.admin_listen %s", ho.listen);
+    if (strncmp(ho.listen, "127.", 4) != 0 && strncmp(ho.listen, "[::1]:", 6) != 0)
+        log_warn("daemon", "the admin listener is not on loopback: keep its address private",
+                 LF_STR("listen", ho.listen));
+    log_info("daemon", "admin listener ready", LF_STR("listen", ho.listen),
+             LF_UINT("port", httpd_port(d->httpd_admin)),
+             LF_STR("routes", "healthz readyz metrics"));
+    return MLC_OK;
+}
+
 int daemon_start(struct daemon *d, struct mlc_err *e)
 {
     const struct cfg_server *sv = &d->cfg->server;
     struct httpd_route routes[] = {
         { "GET", "/healthz", h_healthz, d },
         { "GET", "/readyz", h_readyz, d },
-        { "GET", "/metrics", h_metrics, d },
+        { "GET", "/metrics", h_metrics, d },   /* third: dropped when not public */
         { "POST", WEBHOOK_PATH, webhook_handle, NULL }, /* last: only when enabled */
     };
     size_t n_routes = sizeof(routes) / sizeof(routes[0]);
@@ -1009,6 +1074,10 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     routes[n_routes - 1].ctx = d->webhook;
     if (d->webhook == NULL)
         n_routes--;
+    if (!sv->public_metrics) {
+        routes[2] = routes[3];
+        n_routes--;
+    }
     rc = start_flows(d, e);
     if (rc == MLC_OK && d->webhook != NULL && d->env != NULL)
         webhook_set_observer(d->webhook, resource_changed, d->env);
@@ -1016,6 +1085,8 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
         rc = orphans_hold(d->probe, d->cfg, &held, e);
     if (rc == MLC_OK && (rc = open_store(d->cfg, &d->health_st, e)) != MLC_OK)
         mlc_err_wrap(e, "health task store");
+    if (rc == MLC_OK)
+        open_metrics_store(d);
     if (rc == MLC_OK)
         rc = add_task(d, "health", d->cfg->schedule.health_probe_interval, task_health, d, e);
     if (rc != MLC_OK)
@@ -1028,10 +1099,11 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     if (rc != MLC_OK)
         return rc;
     atomic_store(&d->httpd_pub, d->httpd);
+    if ((rc = start_admin(d, &ho, e)) != MLC_OK)
+        return rc;
     log_info("daemon", "ready", LF_STR("listen", sv->listen),
              LF_UINT("port", httpd_port(d->httpd)),
-             LF_STR("routes", d->webhook != NULL ? "healthz readyz metrics webhooks"
-                                                 : "healthz readyz metrics"),
+             LF_STR("routes", public_routes(d)),
              LF_INT("workers", workers_count(d->workers)),
              LF_INT("tasks", (long long)sched_count(d->sched)));
     return MLC_OK;
@@ -1048,6 +1120,8 @@ static void warn_restart_needed(const struct mlc_config *o, const struct mlc_con
     const char *what = NULL;
 
     if (strcmp(o->server.listen, n->server.listen) != 0 ||
+        !same_str(o->server.admin_listen, n->server.admin_listen) ||
+        o->server.public_metrics != n->server.public_metrics ||
         o->server.threads != n->server.threads ||
         o->server.max_connections != n->server.max_connections ||
         o->server.max_connections_per_ip != n->server.max_connections_per_ip ||
@@ -1106,6 +1180,7 @@ static int shutdown_all(struct daemon *d, int sig)
     atomic_store(&d->stopping, true);
     atomic_store(&d->httpd_pub, NULL);
     httpd_stop(d->httpd);
+    httpd_stop(d->httpd_admin);
     env_shutdown(d->env); /* a worker waiting for BigCommerce budget stops now */
     rc = workers_stop(d->workers, drain_ms, &e);
     d->workers_stuck = rc != MLC_OK;
@@ -1212,6 +1287,7 @@ void daemon_free(struct daemon *d)
         return;
     atomic_store(&d->httpd_pub, NULL);
     httpd_free(d->httpd); /* first: handlers use the pool and the probe */
+    httpd_free(d->httpd_admin);
     webhook_free(d->webhook);
     workers_free(d->workers);
     /* After the workers: logs out of AIS and frees the clients. A pool that
@@ -1223,6 +1299,7 @@ void daemon_free(struct daemon *d)
     leader_stop(d->leader);
     store_close(d->task_st);
     store_close(d->health_st);
+    store_close(d->metrics_st);
     store_close(d->probe);
     store_unlock(d->lock);
     if (!d->workers_stuck)
@@ -1230,5 +1307,6 @@ void daemon_free(struct daemon *d)
     cfg_unref(d->cfg);
     free(d->config_path);
     pthread_mutex_destroy(&d->probe_mu);
+    pthread_mutex_destroy(&d->metrics_mu);
     free(d);
 }

@@ -96,6 +96,8 @@ int daemon_launch(const char *config_path, struct mlc_config *cfg, bool log_leve
                   struct daemon **out, struct mlc_err *e);
 /* The bound HTTP port (after daemon_start). */
 uint16_t daemon_port(const struct daemon *d);
+/* The bound port of server.admin_listen, 0 when unset. */
+uint16_t daemon_admin_port(const struct daemon *d);
 
 /* Waits for signals and ticks the scheduler until SIGTERM/SIGINT, then stops.
  * Returns the process exit status (0, or 1 when the drain timed out). */

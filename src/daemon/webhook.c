@@ -460,8 +460,7 @@ void webhook_stats(const struct webhook *w, struct webhook_stats *out)
     out->unhandled = atomic_load(&w->n_unhandled);
 }
 
-size_t webhook_metrics(const struct webhook *w, char *buf, size_t cap,
-                       size_t len)
+void webhook_metrics(const struct webhook *w, struct metrics *m)
 {
     static const char *const outcomes[] = {
         "stored", "duplicate", "unauthorized", "malformed", "error", "unhandled",
@@ -473,16 +472,10 @@ size_t webhook_metrics(const struct webhook *w, char *buf, size_t cap,
         s.stored, s.duplicate, s.unauthorized, s.malformed, s.error, s.unhandled,
     };
 
-    if (len < cap)
-        len += (size_t)snprintf(buf + len, cap - len,
-                                "# HELP mlc_webhooks_total BigCommerce webhook "
-                                "deliveries by outcome.\n"
-                                "# TYPE mlc_webhooks_total counter\n");
-    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]) && len < cap; i++)
-        len += (size_t)snprintf(buf + len, cap - len,
-                                "mlc_webhooks_total{outcome=\"%s\"} %llu\n",
-                                outcomes[i], (unsigned long long)vals[i]);
-    return len;
+    metrics_head(m, "mlc_webhooks_total", "counter",
+                 "BigCommerce webhook deliveries by outcome.");
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+        metrics_sample(m, "mlc_webhooks_total", "outcome", outcomes[i], (int64_t)vals[i]);
 }
 
 void webhook_free(struct webhook *w)

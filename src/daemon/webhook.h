@@ -52,6 +52,7 @@
 
 #include "core/config.h"
 #include "core/err.h"
+#include "core/metrics.h"
 #include "core/secret.h"
 #include "net/httpd.h"
 #include "store/store.h"
@@ -128,10 +129,8 @@ void webhook_handle(const struct httpd_request *rq, struct httpd_response *rs,
 void webhook_stats(const struct webhook *w, struct webhook_stats *out);
 
 /* Appends mlc_webhooks_total{outcome="..."} (HELP, TYPE, one line per
- * outcome, zeros for w NULL) to buf at len; returns the new length, which
- * is >= cap when the text did not fit (as snprintf). */
-size_t webhook_metrics(const struct webhook *w, char *buf, size_t cap,
-                       size_t len);
+ * outcome, zeros for w NULL) to m. */
+void webhook_metrics(const struct webhook *w, struct metrics *m);
 
 void webhook_free(struct webhook *w); /* NULL-safe */
 

@@ -748,6 +748,18 @@ int ais_session_login(struct ais_session *s, struct mlc_err *e)
     return rc;
 }
 
+bool ais_session_up(struct ais_session *s)
+{
+    bool up;
+
+    if (s == NULL)
+        return false;
+    pthread_mutex_lock(&s->mu);
+    up = s->tok != NULL;
+    pthread_mutex_unlock(&s->mu);
+    return up;
+}
+
 void ais_session_info(struct ais_session *s, struct ais_login_info *out)
 {
     pthread_mutex_lock(&s->mu);

@@ -127,6 +127,9 @@ int ais_session_logout(struct ais_session *s, struct mlc_err *e);
 
 /* Copies the facts of the last login (zeroed when none). */
 void ais_session_info(struct ais_session *s, struct ais_login_info *out);
+/* True while a session token is held (logged in and not dropped since):
+ * the AIS session is up. False before the first login. */
+bool ais_session_up(struct ais_session *s);
 /* Logins performed so far (successful or not): for tests and benchmarks. */
 uint64_t ais_session_login_count(struct ais_session *s);
 /* The last login's outcome and the back-off in force. */

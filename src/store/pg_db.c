@@ -281,6 +281,7 @@ static const struct store_ops pg_ops = {
     .secret_list         = pg_secret_list,
     .jobs_resume         = pg_jobs_resume,
     .jobs_paused_count   = pg_jobs_paused_count,
+    .gauges_read         = pg_gauges_read,
     .lease_take          = pg_lease_take,
     .lease_check         = pg_lease_check,
     .lease_drop          = pg_lease_drop,

@@ -101,6 +101,7 @@ enum pg_id {
     PG_EXPORT_WATERMARKS, PG_EXPORT_SECRETS,
     PG_IMPORT_EVENT, PG_IMPORT_JOB, PG_IMPORT_LEDGER, PG_IMPORT_AUDIT,
     PG_IMPORT_WATERMARK, PG_IMPORT_SECRET, PG_IMPORT_FINISH,
+    PG_GAUGES,
     PG_COUNT
 };
 
@@ -272,6 +273,7 @@ int pg_jobs_resume(struct store *st, const char *system, int64_t *n,
                    struct mlc_err *e);
 int pg_jobs_paused_count(struct store *st, const char *system, int64_t *out,
                          struct mlc_err *e);
+int pg_gauges_read(struct store *st, struct store_gauges *out, struct mlc_err *e);
 
 int pg_report_add(struct store *st, const char *kind, const char *day,
                   const char *body, int64_t differences, int64_t *id_out,

@@ -92,3 +92,28 @@ int pg_jobs_paused_count(struct store *st, const char *system,
     pg_q_end(&q);
     return rc;
 }
+
+/* The gauges come back one tagged row each (PG_GAUGES). */
+int pg_gauges_read(struct store *st, struct store_gauges *out, struct mlc_err *e)
+{
+    struct pg_q q;
+    int rc;
+
+    pg_q_init(&q, pg_of(st), PG_GAUGES, "gauges");
+    pg_q_text(&q, STORE_WM_RECONCILE_DIFFERENCES);
+    rc = pg_q_exec(&q, e);
+    for (int i = 0; rc == MLC_OK && i < q.rows; i++) {
+        int64_t tag = pg_int(&q, i, 0), n = pg_int(&q, i, 1), v = pg_int(&q, i, 2);
+
+        if (tag >= 0 && tag < STORE_GAUGE_JOBS) {
+            out->jobs[tag] = n;
+            out->oldest_ms[tag] = v;
+        } else if (tag == STORE_GAUGE_JOBS) {
+            out->last_posted_ms = v;
+        } else if (tag == STORE_GAUGE_JOBS + 1) {
+            out->reconcile_differences = v;
+        }
+    }
+    pg_q_end(&q);
+    return rc;
+}

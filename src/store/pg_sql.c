@@ -427,4 +427,22 @@ const char *const pg_sql[PG_COUNT] = {
         "         (SELECT max(id) FROM reports)) AS s"
         " WHERE s.m IS NOT NULL"
         "   AND s.m > coalesce(pg_sequence_last_value(s.seq), 0)",
+
+    /* /metrics: one row per gauge, tagged (store_gauges_read); a
+     * watermark that is not an integer reads 0. */
+    [PG_GAUGES] =
+        "SELECT 0, count(*), coalesce(min(created_at), 0) FROM jobs"
+        " WHERE state = 'ready' AND paused_on IS NULL"
+        " UNION ALL SELECT 1, count(*), coalesce(min(updated_at), 0) FROM jobs"
+        " WHERE state = 'running'"
+        " UNION ALL SELECT 2, count(*), coalesce(min(updated_at), 0) FROM jobs"
+        " WHERE state = 'ready' AND paused_on IS NOT NULL"
+        " UNION ALL SELECT 3, count(*), coalesce(min(updated_at), 0) FROM jobs"
+        " WHERE state = 'held'"
+        " UNION ALL SELECT 4, count(*), coalesce(min(updated_at), 0) FROM jobs"
+        " WHERE state = 'failed'"
+        " UNION ALL SELECT 5, 0, coalesce(max(updated_at), 0) FROM ledger"
+        " WHERE state = 'posted' AND kind <> 'customer'"
+        " UNION ALL SELECT 6, 0, coalesce((SELECT CASE WHEN value ~ '^-?[0-9]{1,18}$'"
+        "   THEN value::bigint ELSE 0 END FROM watermarks WHERE name = $1), 0)",
 };

@@ -377,6 +377,7 @@ static const struct store_ops sq_ops = {
     .secret_list         = sq_secret_list,
     .jobs_resume         = sq_jobs_resume,
     .jobs_paused_count   = sq_jobs_paused_count,
+    .gauges_read         = sq_gauges_read,
     .lease_take          = sq_lease_take,
     .lease_check         = sq_lease_check,
     .lease_drop          = sq_lease_drop,

@@ -65,6 +65,7 @@ enum sq_id {
     SQ_IMPORT_WATERMARK, SQ_IMPORT_SECRET, SQ_IMPORT_REPORT,
     SQ_REPORT_ADD, SQ_REPORT_LATEST, SQ_REPORT_LATEST_DAY,
     SQ_SHARED_GET, SQ_SHARED_PUT,
+    SQ_GAUGES,
     SQ_COUNT
 };
 
@@ -192,6 +193,7 @@ int sq_jobs_resume(struct store *st, const char *system, int64_t *n,
                    struct mlc_err *e);
 int sq_jobs_paused_count(struct store *st, const char *system, int64_t *out,
                          struct mlc_err *e);
+int sq_gauges_read(struct store *st, struct store_gauges *out, struct mlc_err *e);
 
 int sq_report_add(struct store *st, const char *kind, const char *day,
                   const char *body, int64_t differences, int64_t *id_out,

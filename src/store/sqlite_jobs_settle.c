@@ -100,3 +100,29 @@ int sq_jobs_paused_count(struct store *st, const char *system,
     *out = sq_q_step(&q) == SQLITE_ROW ? sqlite3_column_int64(q.stmt, 0) : 0;
     return sq_q_end(&q, e);
 }
+
+/* The gauges come back one tagged row each (SQ_GAUGES). */
+int sq_gauges_read(struct store *st, struct store_gauges *out, struct mlc_err *e)
+{
+    struct sq_q q;
+    int rc = sq_q_begin(&q, sq_of(st), SQ_GAUGES, "gauges", e);
+
+    if (rc != MLC_OK)
+        return rc;
+    sq_q_text(&q, ":wm", STORE_WM_RECONCILE_DIFFERENCES);
+    while (sq_q_step(&q) == SQLITE_ROW) {
+        int64_t tag = sqlite3_column_int64(q.stmt, 0);
+        int64_t n = sqlite3_column_int64(q.stmt, 1);
+        int64_t v = sqlite3_column_int64(q.stmt, 2);
+
+        if (tag >= 0 && tag < STORE_GAUGE_JOBS) {
+            out->jobs[tag] = n;
+            out->oldest_ms[tag] = v;
+        } else if (tag == STORE_GAUGE_JOBS) {
+            out->last_posted_ms = v;
+        } else if (tag == STORE_GAUGE_JOBS + 1) {
+            out->reconcile_differences = v;
+        }
+    }
+    return sq_q_end(&q, e);
+}

@@ -373,4 +373,23 @@ const char *const sq_sql[SQ_COUNT] = {
         " VALUES (:name, :value, :now)"
         " ON CONFLICT (name) DO UPDATE"
         "   SET value = excluded.value, updated_at = excluded.updated_at",
+
+    /* /metrics: one row per gauge, tagged (store_gauges_read). The live
+     * job states come through jobs_state; the ledger's newest posting is a
+     * scan of the ledger (no index on updated_at: no schema change). */
+    [SQ_GAUGES] =
+        "SELECT 0, count(*), coalesce(min(created_at), 0) FROM jobs"
+        " WHERE state = 'ready' AND paused_on IS NULL"
+        " UNION ALL SELECT 1, count(*), coalesce(min(updated_at), 0) FROM jobs"
+        " WHERE state = 'running'"
+        " UNION ALL SELECT 2, count(*), coalesce(min(updated_at), 0) FROM jobs"
+        " WHERE state = 'ready' AND paused_on IS NOT NULL"
+        " UNION ALL SELECT 3, count(*), coalesce(min(updated_at), 0) FROM jobs"
+        " WHERE state = 'held'"
+        " UNION ALL SELECT 4, count(*), coalesce(min(updated_at), 0) FROM jobs"
+        " WHERE state = 'failed'"
+        " UNION ALL SELECT 5, 0, coalesce(max(updated_at), 0) FROM ledger"
+        " WHERE state = 'posted' AND kind <> 'customer'"
+        " UNION ALL SELECT 6, 0, coalesce((SELECT CAST(value AS INTEGER)"
+        "   FROM watermarks WHERE name = :wm), 0)",
 };

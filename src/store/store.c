@@ -911,6 +911,19 @@ int store_jobs_resume(struct store *st, const char *system, int64_t *n,
     return rc != MLC_OK ? rc : st->ops->jobs_resume(st, system, n, e);
 }
 
+int store_gauges_read(struct store *st, struct store_gauges *out,
+                      struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && out == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no output gauges");
+    if (rc != MLC_OK)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    return st->ops->gauges_read(st, out, e);
+}
+
 int store_jobs_paused_count(struct store *st, const char *system, int64_t *out,
                             struct mlc_err *e)
 {

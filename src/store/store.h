@@ -268,6 +268,35 @@ int store_jobs_resume(struct store *st, const char *system, int64_t *n,
 int store_jobs_paused_count(struct store *st, const char *system, int64_t *out,
                             struct mlc_err *e);
 
+/* ---- gauges ------------------------------------------------------------ */
+
+/* The watermark the reconcile report writes its count of differences to
+ * (a decimal integer); read by store_gauges_read, 0 while never set. */
+#define STORE_WM_RECONCILE_DIFFERENCES "reconcile.differences"
+
+/* Live jobs by what they wait for: queued = READY and not paused. */
+enum store_gauge_jobs {
+    STORE_GAUGE_QUEUED = 0,
+    STORE_GAUGE_RUNNING,
+    STORE_GAUGE_PAUSED,
+    STORE_GAUGE_HELD,
+    STORE_GAUGE_FAILED,
+    STORE_GAUGE_JOBS
+};
+
+/* What /metrics shows of the present, read by one statement. Times are Unix
+ * ms, 0 when there is none. */
+struct store_gauges {
+    int64_t jobs[STORE_GAUGE_JOBS];
+    /* Since when the oldest of each waits: its creation for a queued job,
+     * else its last change of state (claimed, paused, held, failed). */
+    int64_t oldest_ms[STORE_GAUGE_JOBS];
+    int64_t last_posted_ms;        /* newest posted JDE document (not customers) */
+    int64_t reconcile_differences; /* STORE_WM_RECONCILE_DIFFERENCES */
+};
+int store_gauges_read(struct store *st, struct store_gauges *out,
+                      struct mlc_err *e);
+
 /* ---- watermarks -------------------------------------------------------- */
 
 /* Copies the value into buf; MLC_ENOTFOUND when never set. */

@@ -126,6 +126,9 @@ struct store_ops {
                        struct mlc_err *e);
     int (*jobs_paused_count)(struct store *st, const char *system,
                              int64_t *out, struct mlc_err *e);
+    /* out zeroed by the caller. */
+    int (*gauges_read)(struct store *st, struct store_gauges *out,
+                       struct mlc_err *e);
     /* Named leases (store.h); ttl_ms > 0, strings non-NULL. */
     int (*lease_take)(struct store *st, const char *name, const char *holder,
                       int64_t ttl_ms, int64_t *token, struct mlc_err *e);

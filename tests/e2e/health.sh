@@ -14,7 +14,11 @@
 #      outage outlasts workers.max_attempts; AIS back: they resume and post
 #      by themselves, each with one attempt, without `mlc replay`;
 #   4. the store refuses writes (its write lock held elsewhere): /readyz 503
-#      naming store.write, 200 again once writes go through.
+#      naming store.write, 200 again once writes go through;
+#   5. the gauges of the present on /metrics (jobs by state and their ages,
+#      the last document, quota left, AIS session, reconcile differences),
+#      served whole, and the admin listener (server.admin_listen) that
+#      serves them without the webhook route.
 # Prints TAP lines; every wait is bounded; sleeps only pace polling.
 set -u
 
@@ -98,6 +102,7 @@ store:
   master_key_file: "mlc.key"
 server:
   listen: "127.0.0.1:$port"
+$admin_yaml
 workers:
   count: 2
   lease_s: 60
@@ -107,6 +112,7 @@ workers:
   drain_timeout_s: 20
 EOF
 }
+admin_yaml=""
 port=$(free_port) || { not_ok "a free port"; exit 1; }
 write_config
 require "config check accepts the configuration" sh -c '"$0" config check "$1" >/dev/null' "$MLC" "$cfg"
@@ -221,11 +227,51 @@ sleep 3   # longer than max_attempts (2) retries would take: they stay paused
 check "still paused, none FAILED (attempts not used up)" still_paused
 check "/metrics counts the paused jobs" sh -c \
     "curl -s --max-time 5 http://127.0.0.1:$port/metrics | grep -q '^mlc_jobs_paused 2$'"
+check "/metrics: the paused gauge and its age" sh -c \
+    "curl -s --max-time 5 http://127.0.0.1:$port/metrics > '$tmp/m.txt' &&
+     grep -q '^mlc_jobs_current{state=\"paused\"} 2$' '$tmp/m.txt' &&
+     grep -q '^mlc_jobs_oldest_age_seconds{state=\"paused\"} [0-9]' '$tmp/m.txt' &&
+     grep -q '^mlc_jobs_current{state=\"held\"} 0$' '$tmp/m.txt'"
 require "AIS comes back on its port" ais_start "$AISP"
 note "AIS simulator back on $AISP"
 check "/readyz 200 once AIS answers" wait_until 200 ready_is 200
 check "the paused orders post by themselves" wait_until 300 posted_once BC8101S BC8105S
 check "all four orders done with one attempt each, nothing failed" wait_until 100 all_done
+# scrape FILE [PORT]: /metrics of the daemon (or of PORT) into FILE.
+scrape() { curl -s --max-time 5 "http://127.0.0.1:${2:-$port}/metrics" > "$1"; }
+metric_val() { sed -n "s/^$1 //p" "$2"; }
+# The newest document is the one just posted: its time is within an hour
+# of now (the test's clock, which runs as far ahead as the daemon's).
+last_doc_recent() {
+    scrape "$tmp/m.txt" || return 1
+    local t; t=$(metric_val mlc_last_document_timestamp_seconds "$tmp/m.txt")
+    [ -n "$t" ] && [ "$t" -gt 0 ] && [ $(( $(date +%s) - t )) -lt 3600 ] && [ $(( t - $(date +%s) )) -lt 60 ]
+}
+check "/metrics: the last document's time is now" last_doc_recent
+check "/metrics: the AIS session is up, nothing paused or queued" sh -c \
+    "grep -q '^mlc_jde_session_up 1$' '$tmp/m.txt' &&
+     grep -q '^mlc_jobs_current{state=\"paused\"} 0$' '$tmp/m.txt' &&
+     grep -q '^mlc_jobs_current{state=\"queued\"} 0$' '$tmp/m.txt' &&
+     grep -q '^mlc_jobs_oldest_age_seconds{state=\"queued\"} 0$' '$tmp/m.txt'"
+check "/metrics: the BigCommerce quota left is the simulator's header (0..150)" sh -c \
+    "q=\$(sed -n 's/^mlc_bigcommerce_quota_left //p' '$tmp/m.txt'); [ -n \"\$q\" ] && [ \"\$q\" -ge 0 ] && [ \"\$q\" -le 150 ]"
+check "/metrics: no reconcile difference before any report" grep -q '^mlc_reconcile_differences 0$' "$tmp/m.txt"
+# The reconcile report records its count of differences in this watermark.
+"$PY" - "$tmp/mlc.db" <<'PYEOF'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=10)
+db.execute("INSERT INTO watermarks (name, value, updated_at) VALUES ('reconcile.differences', '3', ?)"
+           " ON CONFLICT (name) DO UPDATE SET value = excluded.value", (int(time.time() * 1000),))
+db.commit()
+PYEOF
+check "/metrics: reconcile differences read from the store" sh -c \
+    "curl -s --max-time 5 http://127.0.0.1:$port/metrics | grep -q '^mlc_reconcile_differences 3$'"
+# Whole: it ends with the last series, newline included (the writer grows
+# its buffer: tests/unit/test_metrics.c goes far past any fixed size).
+check "/metrics is served whole (ends with its last series)" sh -c \
+    "curl -s --max-time 5 http://127.0.0.1:$port/metrics > '$tmp/m.txt' &&
+     tail -n 1 '$tmp/m.txt' | grep -q '^mlc_jde_session_up [01]$'"
+note "/metrics: $(wc -c < "$tmp/m.txt") bytes"
 check "daemon stops cleanly" daemon_term 200
 check "exit status 0" test "$daemon_rc" = 0
 
@@ -246,6 +292,29 @@ check "/readyz 503 naming store.write while the store refuses writes" \
 check "the reason is SQLite's" ready_has "database is locked"
 wait "$lockpid" 2>/dev/null
 check "/readyz 200 again once a write goes through" wait_until 100 ready_is 200
+check "daemon stops" daemon_term 200
+
+# ---- 5. the admin listener: metrics and health only, never webhooks -----------------------
+aport=$(free_port) || { not_ok "a free admin port"; exit 1; }
+admin_yaml="  admin_listen: \"127.0.0.1:$aport\"
+  public_metrics: false"
+write_config
+check "config check accepts admin_listen with public_metrics false" \
+    sh -c '"$0" config check "$1" >/dev/null' "$MLC" "$cfg"
+require "daemon starts with an admin listener" daemon_start write_config
+admin_code() { http_code -X "$1" ${3:+-d "$3"} "http://127.0.0.1:$aport$2"; }
+check "admin listener: /metrics, /healthz and /readyz answer 200" sh -c \
+    "wait_ready() { for i in \$(seq 1 100); do
+         [ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:$aport/readyz)\" = 200 ] && return 0; sleep 0.1; done; return 1; }
+     wait_ready &&
+     [ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:$aport/healthz)\" = 200 ] &&
+     curl -s --max-time 5 http://127.0.0.1:$aport/metrics | grep -q '^mlc_jobs_current{state=\"held\"} 0$'"
+check "admin listener: no webhook route (404)" \
+    test "$(admin_code POST /webhooks/bigcommerce '{"scope":"store/order/created"}')" = 404
+check "public listener: /metrics gone (public_metrics: false), /healthz still there" sh -c \
+    "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:$port/metrics)\" = 404 ] &&
+     [ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:$port/healthz)\" = 200 ]"
+check "the log names the admin listener" in_log 'msg="admin listener ready"'
 check "daemon stops" daemon_term 200
 check "no secret in the log" sh -c "! grep -q -e '$JDE_PASSWORD' -e '$BC_TOKEN' '$log'"
 

@@ -12,6 +12,7 @@ set -u
 
 . "$(dirname "$0")/lib/common.bash"
 e2e_init orders
+need_py
 
 cfg="$tmp/mlc.yaml"
 log="$tmp/daemon.log"
@@ -141,6 +142,24 @@ require "credentials stored" store_credentials
 rc=$?
 check "orders show 100 exits 0 and prints the document" \
     sh -c "[ $rc = 0 ] && grep -q 'BC100S' '$tmp/show100.txt' && grep -q 'would post' '$tmp/show100.txt' && grep -q '1.1110.STRIPE' '$tmp/show100.txt'"
+# Finance-friendly: the status named, each account described (F0901
+# through AIS), amounts in debit and credit columns whose totals agree.
+dc_totals_agree() {
+    awk '$1 == "totals" { found = 1; ok = ($2 == $3 && $2 != "" && $2 != "?") }
+         END { exit !(found && ok) }' "$tmp/show100.txt"
+}
+check "orders show 100 names the status (not a bare number)" \
+    grep -Eq '^order 100: (Completed|Awaiting Fulfillment|Awaiting Shipment|Shipped) \([0-9]+\),' "$tmp/show100.txt"
+check "orders show 100 prints the account descriptions from F0901" \
+    grep -Eq '^ +1\.1110\.STRIPE +Clearing - Stripe +[0-9]+\.[0-9]{2} ' "$tmp/show100.txt"
+check "orders show 100 has debit and credit columns, totals equal" sh -c \
+    "grep -Eq '^ +account +description +debit +credit +role +remark' '$tmp/show100.txt'" && dc_totals_agree
+"$MLC" orders show 100 --config "$cfg" --json >"$tmp/show100.json" 2>/dev/null
+check "orders show --json carries status_name and line descriptions" \
+    "$PY" -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+lines = [l for d in r["documents"] for l in d["document"]["lines"]]
+assert r["status_name"] and lines and all(l.get("description") for l in lines), r' "$tmp/show100.json"
 "$MLC" orders show 104 --config "$cfg" --json >"$tmp/show104.json" 2>/dev/null
 rc=$?
 check "orders show 104 (unmapped SKU) exits 1 naming the SKU" \

@@ -187,6 +187,7 @@ static void test_login_and_reuse(void **state)
     assert_string_equal(info.environment, "JDV920");
     assert_int_equal(info.address_number, 2111);
     assert_int_equal(info.generation, 1);
+    assert_true(ais_session_up(s));
 
     assert_int_equal(ais_session_touch(s, &e), MLC_OK);
     assert_int_equal(ais_session_login_count(s), 1);
@@ -201,6 +202,7 @@ static void test_login_and_reuse(void **state)
 
     assert_int_equal(ais_session_logout(s, &e), MLC_OK);
     assert_int_equal(counter(f, "POST /jderest/v2/tokenrequest/logout"), 1);
+    assert_false(ais_session_up(s));
     assert_int_equal(ais_session_logout(s, &e), MLC_OK); /* nothing to end */
     assert_int_equal(ais_customer_exists(s, "BC9001", &found, &an8, &e), MLC_OK);
     assert_int_equal(ais_session_login_count(s), 3);
@@ -215,7 +217,9 @@ static void test_wrong_password(void **state)
     bool found;
     int64_t an8;
 
+    assert_false(ais_session_up(s));
     assert_int_equal(ais_session_login(s, &e), MLC_EAUTH);
+    assert_false(ais_session_up(s));
     assert_non_null(strstr(e.msg, "AIS login failed for user MLCINT: 403"));
     assert_null(strstr(e.msg, "wrong-pass-XYZ"));
     /* Within the cool-down the failure is returned without a new login. */

@@ -280,6 +280,8 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->server.connection_timeout_s, 30);
     assert_int_equal(cfg->server.request_timeout_s, 10);
     assert_int_equal(cfg->server.max_body_bytes, 1048576);
+    assert_null(cfg->server.admin_listen);
+    assert_true(cfg->server.public_metrics);
     assert_int_equal(cfg->workers.count, 4);
     assert_int_equal(cfg->workers.lease_s, 120);
     assert_int_equal(cfg->workers.max_attempts, 10);
@@ -829,6 +831,24 @@ static void test_err_cross_checks(void **state)
         assert_int_equal(cfg->server.request_timeout_s, 2);
         cfg_unref(cfg);
     }
+    /* The admin listener: its own address; /metrics must be served somewhere. */
+    {
+        struct mlc_config *cfg = load_ok(BASE "server:\n  admin_listen: \"127.0.0.1:9090\"\n"
+                                         "  public_metrics: false\n");
+
+        assert_string_equal(cfg->server.admin_listen, "127.0.0.1:9090");
+        assert_false(cfg->server.public_metrics);
+        cfg_unref(cfg);
+    }
+    expect_err(BASE "server:\n  admin_listen: \"127.0.0.1:8080\"\n",
+               "mlc.yaml:18: server.admin_listen: must differ from server.listen: the admin "
+               "listener never serves webhooks");
+    expect_err(BASE "server:\n  public_metrics: false\n",
+               "mlc.yaml:18: server.public_metrics: false needs server.admin_listen, else "
+               "/metrics is served nowhere");
+    expect_err(BASE "server:\n  admin_listen: \"9090\"\n",
+               "mlc.yaml:18: server.admin_listen: expected host:port with a port from 1 to "
+               "65535, like \"127.0.0.1:8080\"");
 }
 
 

@@ -434,6 +434,8 @@ static void test_lowest_left_of_window_wins(void **state)
     int64_t wait;
 
     (void)state;
+    pacer_get_stats(p, &st);
+    assert_int_equal(st.last_left, -1);
     prime(p, 0, 100, 30000);
     assert_true(pacer_try_acquire_at(p, 1000, &wait));
     assert_true(pacer_try_acquire_at(p, 2000, &wait));
@@ -445,6 +447,7 @@ static void test_lowest_left_of_window_wins(void **state)
     pacer_on_response_at(p, 4000, &o);
     pacer_get_stats(p, &st);
     assert_int_equal(st.left, 50);
+    assert_int_equal(st.last_left, 80); /* /metrics: the last header seen */
     assert_int_equal(st.in_flight, 0);
     /* A later window replaces the estimate. */
     o.left = 140;

@@ -870,6 +870,84 @@ static void test_pause_resume(void **state)
 }
 
 /* A pause folds a READY twin enqueued while the job ran, like a retry. */
+/* The /metrics gauges: live jobs by what they wait for, since when, the
+ * newest posted document (customers aside) and the reconcile watermark. */
+static void test_gauges(void **state)
+{
+    struct fx *f = *state;
+    struct store_gauges g;
+    struct store_job j;
+    struct mlc_err e = {0};
+    int64_t held, failed_id, paused, running;
+    bool failed = false;
+
+    assert_int_equal(store_gauges_read(f->st, &g, &e), MLC_OK);
+    for (int i = 0; i < STORE_GAUGE_JOBS; i++) {
+        assert_int_equal(g.jobs[i], 0);
+        assert_int_equal(g.oldest_ms[i], 0);
+    }
+    assert_int_equal(g.last_posted_ms, 0);
+    assert_int_equal(g.reconcile_differences, 0);
+
+    held = enqueue(f, "order.sync", "order:1");
+    f->now += 10;
+    failed_id = enqueue(f, "order.sync", "order:2");
+    f->now += 10;
+    paused = enqueue(f, "order.sync", "order:3");
+    f->now += 10;
+    running = enqueue(f, "order.sync", "order:4");
+    f->now += 10;
+    enqueue(f, "order.sync", "order:5");
+    f->now += 10;
+    enqueue(f, "order.sync", "order:6");
+    f->now = T0 + 1000;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(claim(f, "w", NULL, 60000, &j), MLC_OK);
+        store_job_clear(&j);
+    }
+    f->now = T0 + 2000;
+    assert_int_equal(store_job_hold(f->st, held, "w", "unmapped SKU", &e), MLC_OK);
+    f->now = T0 + 3000;
+    assert_int_equal(store_job_retry(f->st, failed_id, "w", "boom", 1, &failed, &e), MLC_OK);
+    assert_true(failed);
+    f->now = T0 + 4000;
+    assert_int_equal(store_job_pause(f->st, paused, "w", "jde", "AIS down", 60000, &e),
+                     MLC_OK);
+    (void)running;
+
+    assert_int_equal(store_ledger_begin(f->st, "BC1S", "sale", "order:1", NULL, &e), MLC_OK);
+    f->now = T0 + 5000;
+    assert_int_equal(store_ledger_mark_posted(f->st, "BC1S", "JE", "00001", 1, 1, &e), MLC_OK);
+    assert_int_equal(store_ledger_begin(f->st, "BC7C", "customer", "customer:7", NULL, &e),
+                     MLC_OK);
+    f->now = T0 + 6000;
+    assert_int_equal(store_ledger_mark_posted(f->st, "BC7C", "AB", "00001", 7, 0, &e), MLC_OK);
+    assert_int_equal(store_ledger_begin(f->st, "BC2S", "sale", "order:2", NULL, &e), MLC_OK);
+    assert_int_equal(store_watermark_set(f->st, STORE_WM_RECONCILE_DIFFERENCES, "3", &e),
+                     MLC_OK);
+
+    assert_int_equal(store_gauges_read(f->st, &g, &e), MLC_OK);
+    assert_int_equal(g.jobs[STORE_GAUGE_QUEUED], 2);
+    assert_int_equal(g.oldest_ms[STORE_GAUGE_QUEUED], T0 + 40);
+    assert_int_equal(g.jobs[STORE_GAUGE_RUNNING], 1);
+    assert_int_equal(g.oldest_ms[STORE_GAUGE_RUNNING], T0 + 1000);
+    assert_int_equal(g.jobs[STORE_GAUGE_PAUSED], 1);
+    assert_int_equal(g.oldest_ms[STORE_GAUGE_PAUSED], T0 + 4000);
+    assert_int_equal(g.jobs[STORE_GAUGE_HELD], 1);
+    assert_int_equal(g.oldest_ms[STORE_GAUGE_HELD], T0 + 2000);
+    assert_int_equal(g.jobs[STORE_GAUGE_FAILED], 1);
+    assert_int_equal(g.oldest_ms[STORE_GAUGE_FAILED], T0 + 3000);
+    assert_int_equal(g.last_posted_ms, T0 + 5000);
+    assert_int_equal(g.reconcile_differences, 3);
+
+    /* A watermark that is not a number reads 0. */
+    assert_int_equal(store_watermark_set(f->st, STORE_WM_RECONCILE_DIFFERENCES, "n/a", &e),
+                     MLC_OK);
+    assert_int_equal(store_gauges_read(f->st, &g, &e), MLC_OK);
+    assert_int_equal(g.reconcile_differences, 0);
+    assert_int_equal(store_gauges_read(f->st, NULL, &e), MLC_EINVAL);
+}
+
 static void test_pause_absorbs_twin(void **state)
 {
     struct fx *f = *state;
@@ -3461,6 +3539,7 @@ int main(void)
         T(test_retry_and_fail),
         T(test_retry_absorbs_twin),
         T(test_pause_resume),
+        T(test_gauges),
         T(test_pause_absorbs_twin),
         T(test_hold_replay),
         T(test_hold_idle),
