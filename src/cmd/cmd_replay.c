@@ -3,7 +3,7 @@
  * jobs back in the queue (READY now, attempts reset) once their cause is
  * fixed. A target is a job id ("12") or a resource key ("order:104", every
  * held or failed job of that resource). Each replay is one transaction with
- * its audit row (actor "cli", action "replay"); a running daemon picks the
+ * its audit row (actor "cli:<OS user>", action "replay"); a running daemon picks the
  * job up at its next claim.
  *
  * Every target is resolved before anything changes: one unknown id or a job
@@ -267,7 +267,7 @@ static char *audit_detail(const struct store_job *j)
 static int replay_one(struct store *st, int64_t id, struct store_job *was,
                       struct mlc_err *e)
 {
-    char *detail = NULL;
+    char *detail = NULL, actor[96];
     int rc = store_tx_begin(st, e);
 
     if (rc != MLC_OK)
@@ -283,9 +283,10 @@ static int replay_one(struct store *st, int64_t id, struct store_job *was,
         if (detail == NULL)
             rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
     }
+    cmdu_actor(actor, sizeof(actor));
     if (rc == MLC_OK)
         rc = store_audit_add(st, &(struct store_audit){
-            .actor = "cli", .entity = was->key, .action = "replay",
+            .actor = actor, .entity = was->key, .action = "replay",
             .outcome = "ok", .detail = detail }, e);
     if (rc == MLC_OK)
         rc = store_tx_commit(st, e);

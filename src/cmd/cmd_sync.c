@@ -582,11 +582,13 @@ static void audit_run(struct backfill *b, const char *outcome)
                           "restart", b->a->restart);
     char *text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
     struct mlc_err e;
+    char actor[96];
 
     json_decref(d);
     mlc_err_clear(&e);
+    cmdu_actor(actor, sizeof(actor));
     if (store_audit_add(b->st, &(struct store_audit){
-            .actor = "cli", .entity = b->name, .action = "backfill", .outcome = outcome,
+            .actor = actor, .entity = b->name, .action = "backfill", .outcome = outcome,
             .detail = text }, &e) != MLC_OK)
         fprintf(stderr, PROG ": audit: %s\n", e.msg);
     free(text);

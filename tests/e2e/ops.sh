@@ -100,7 +100,7 @@ check "... and prints what it replayed" grep -q "replayed job $id1  order:104" "
 check "replayed job went through ready and is held again by the daemon" \
     wait_until 150 job_state "$id1" held
 check "mlc audit shows the replay of order:104" sh -c \
-    "'$MLC' audit --config '$cfg' --entity order:104 | grep -q 'cli .*replay .*ok .*job_id=$id1'"
+    "'$MLC' audit --config '$cfg' --entity order:104 | grep -q 'cli:$(id -un)[^ ]* .*replay .*ok .*job_id=$id1'"
 
 "$MLC" jobs enqueue --config "$cfg" noop order:105 '{}' >/dev/null   # a READY twin absorbs on replay
 check "replay by key exits 0" mlc replay --config "$cfg" order:105 --json
@@ -130,7 +130,7 @@ check "mlc audit --order 107 is the same entity" sh -c \
     "'$MLC' audit --config '$cfg' --order 107 | head -1 | grep -q 'order:107'"
 check "mlc audit --json exits 0" mlc audit --config "$cfg" --entity order:107 --json
 check "mlc audit --json parses: rows oldest first with time, actor, action, outcome, detail" \
-    pyj "$out" "a=d['audit']; ok=len(a)>=3 and all(a[i]['at']<=a[i+1]['at'] for i in range(len(a)-1)) and a[-1]['action']=='replay' and a[-1]['actor']=='cli' and a[-1]['detail']['previous_state']=='failed' and a[-1]['time'].endswith('Z') and d['ledger']==[] and d['jobs'][0]['id']==$id4; sys.exit(0 if ok else 1)"
+    pyj "$out" "a=d['audit']; ok=len(a)>=3 and all(a[i]['at']<=a[i+1]['at'] for i in range(len(a)-1)) and a[-1]['action']=='replay' and a[-1]['actor'].startswith('cli:$(id -un)') and a[-1]['detail']['previous_state']=='failed' and a[-1]['time'].endswith('Z') and d['ledger']==[] and d['jobs'][0]['id']==$id4; sys.exit(0 if ok else 1)"
 check "mlc audit --limit 1 keeps the most recent row" sh -c \
     "'$MLC' audit --config '$cfg' --entity order:107 --limit 1 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if len(d[\"audit\"])==1 and d[\"audit\"][0][\"action\"]==\"replay\" and d[\"omitted\"]>=2 else 1)'"
 check "mlc audit without an entity lists every entity" sh -c \
