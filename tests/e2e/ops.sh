@@ -57,6 +57,9 @@ check "retry job ends failed after max_attempts" wait_until 150 job_state "$id4"
 check "plain job ends done" wait_until 150 job_state "$idd" done
 
 check "mlc held exits 0" mlc held --config "$cfg"
+check "mlc held sums them up by reason code" \
+    sh -c "grep -q '^3 held, 1 failed, by reason' '$out' && grep -q '^other: 4 items (1 failed)' '$out'"
+check "mlc held --all exits 0" mlc held --config "$cfg" --all
 check "mlc held names each held key" sh -c "grep -q 'order:104' '$out' && grep -q 'order:105' '$out' && grep -q 'order:106' '$out'"
 check "mlc held gives the full reason" grep -q 'reason .*noop: asked to hold' "$out"
 check "mlc held flags the failed job" grep -q "^FAILED job $id4  order:107" "$out"
@@ -69,6 +72,8 @@ check "mlc held --json exits 0" mlc held --config "$cfg" --json
 check "mlc held --json parses with 4 items" pyj "$out" "sys.exit(0 if len(d['items']) == 4 and d['held'] == 3 and d['failed'] == 1 else 1)"
 check "mlc held --json items carry id, key, state, since, attempts, reason" \
     pyj "$out" "i=[x for x in d['items'] if x['key']=='order:104'][0]; sys.exit(0 if i['id']==$id1 and i['state']=='held' and i['since'].endswith('Z') and i['attempts']==1 and i['reason']=='noop: asked to hold' and i['kind']=='noop' else 1)"
+check "mlc held --json gives each item its reason code and sums them up by code" \
+    pyj "$out" "g=d['groups']; sys.exit(0 if all(x['code']=='other' and x['fix'] for x in d['items']) and len(g)==1 and g[0]['code']=='other' and g[0]['count']==4 and g[0]['failed']==1 and g[0]['oldest_id']==$id1 and g[0]['amounts']==[] and g[0]['no_amount']==4 and d['dismissed']==0 else 1)"
 check "mlc held --json flags the failed one with its attempts" \
     pyj "$out" "i=[x for x in d['items'] if x['key']=='order:107'][0]; sys.exit(0 if i['state']=='failed' and i['attempts']==2 else 1)"
 
