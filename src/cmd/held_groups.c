@@ -45,6 +45,7 @@ int hg_add(struct hg_set *s, enum hold_code code, bool failed, const char *curre
            int64_t amount, int64_t since_ms, int64_t job_id, struct mlc_err *e)
 {
     struct hg_group *g = &s->by_code[(unsigned)code < HOLD_CODE_COUNT ? code : HOLD_OTHER];
+    struct hg_sum *sum;
 
     g->count++;
     if (failed)
@@ -58,9 +59,7 @@ int hg_add(struct hg_set *s, enum hold_code code, bool failed, const char *curre
         g->no_amount++;
         return MLC_OK;
     }
-    struct hg_sum *sum = sum_of(g, currency);
-
-    if (sum == NULL)
+    if ((sum = sum_of(g, currency)) == NULL)
         return mlc_err_set(e, MLC_ENOMEM, "out of memory");
     if (!sum->overflow && money_add(sum->minor, amount, &sum->minor, NULL) != MLC_OK)
         sum->overflow = true;
