@@ -937,6 +937,34 @@ static void test_voucher_sale_and_refund(void **state)
     cfg_unref(c);
 }
 
+/* Voucher mode without a supplier for the order's gateway holds with the
+ * voucher_supplier code; a missing role account with account_missing. */
+static void test_hold_codes(void **state)
+{
+    struct mlc_config *c = voucher_cfg();
+    struct post_hold h = { .code = HOLD_OTHER };
+    struct fixture f;
+    struct post_doc d;
+
+    (void)state;
+    load_fixture("o102_tax_inclusive_gift_certificate.json", &f);
+    c->posting.default_supplier[0] = '\0'; /* and o102's gateway has no supplier */
+    assert_int_equal(post_sale(&f.o, &c->posting, NULL, &d, &h, NULL), POST_HELD);
+    assert_int_equal(h.code, HOLD_VOUCHER_SUPPLIER);
+    assert_non_null(strstr(h.reason, "posting.default_supplier is not set"));
+    fixture_free(&f);
+    cfg_unref(c);
+
+    c = load_cfg("journal", "reverse", "created", "", false); /* no gift_certificate */
+    h = (struct post_hold){ .code = HOLD_OTHER };
+    load_fixture("o102_tax_inclusive_gift_certificate.json", &f);
+    assert_int_equal(post_sale(&f.o, &c->posting, NULL, &d, &h, NULL), POST_HELD);
+    assert_int_equal(h.code, HOLD_ACCOUNT_MISSING);
+    assert_non_null(strstr(h.reason, "is not set"));
+    fixture_free(&f);
+    cfg_unref(c);
+}
+
 /* ---- accounts, JSON -------------------------------------------------------- */
 
 static void test_refs_and_json(void **state)
@@ -1293,6 +1321,7 @@ int main(void)
         cmocka_unit_test(test_sale_rounding_beyond_tolerance),
         cmocka_unit_test(test_sale_suspect_payments),
         cmocka_unit_test(test_sale_unmapped_sku),
+        cmocka_unit_test(test_hold_codes),
         cmocka_unit_test(test_sale_missing_optional_accounts),
         cmocka_unit_test(test_sale_holds_currency_and_overflow),
         cmocka_unit_test(test_sale_caller_errors_and_empty),
