@@ -73,7 +73,7 @@ check "mlc held --json parses with 4 items" pyj "$out" "sys.exit(0 if len(d['ite
 check "mlc held --json items carry id, key, state, since, attempts, reason" \
     pyj "$out" "i=[x for x in d['items'] if x['key']=='order:104'][0]; sys.exit(0 if i['id']==$id1 and i['state']=='held' and i['since'].endswith('Z') and i['attempts']==1 and i['reason']=='noop: asked to hold' and i['kind']=='noop' else 1)"
 check "mlc held --json gives each item its reason code and sums them up by code" \
-    pyj "$out" "g=d['groups']; sys.exit(0 if all(x['code']=='other' and x['fix'] for x in d['items']) and len(g)==1 and g[0]['code']=='other' and g[0]['count']==4 and g[0]['failed']==1 and g[0]['oldest_id']==$id1 and g[0]['amounts']==[] and g[0]['no_amount']==4 and d['dismissed']==0 else 1)"
+    pyj "$out" "g=d['groups']; sys.exit(0 if all(x['code']=='other' and x['fix'] for x in d['items']) and len(g)==1 and g[0]['code']=='other' and g[0]['count']==4 and g[0]['failed']==1 and g[0]['oldest_id']==min(d['items'], key=lambda x: (x['since_ms'], x['id']))['id'] and g[0]['amounts']==[] and g[0]['no_amount']==4 and d['dismissed']==0 else 1)"
 check "mlc held --json flags the failed one with its attempts" \
     pyj "$out" "i=[x for x in d['items'] if x['key']=='order:107'][0]; sys.exit(0 if i['state']=='failed' and i['attempts']==2 else 1)"
 
