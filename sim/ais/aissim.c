@@ -583,7 +583,7 @@ static void wait_ms(struct aissim *s, int64_t ms)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     ts.tv_sec += (time_t)(ms / 1000);
     ts.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (ts.tv_nsec >= 1000000000L) {
@@ -734,7 +734,14 @@ int aissim_start(const char *listen, const json_t *seed, struct aissim **out,
     if (s == NULL)
         return mlc_err_set(e, MLC_ENOMEM, "aissim: out of memory");
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
+    {   /* waits on the monotonic clock: a latency is a duration */
+        pthread_condattr_t ca;
+
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&s->cv, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     s->set.error_style = json_object();
     randombytes_buf(&s->rng, sizeof(s->rng));
     s->rng |= 1;

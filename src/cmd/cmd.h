@@ -29,6 +29,7 @@ int cmd_credentials(int argc, char **argv); /* cmd_credentials.c */
 int cmd_ping(int argc, char **argv);   /* cmd_ping.c */
 int cmd_held(int argc, char **argv);   /* cmd_held.c */
 int cmd_replay(int argc, char **argv); /* cmd_replay.c */
+int cmd_dismiss(int argc, char **argv); /* cmd_dismiss.c */
 int cmd_audit(int argc, char **argv);  /* cmd_audit.c */
 int cmd_sync(int argc, char **argv);   /* cmd_sync.c */
 int cmd_orders(int argc, char **argv); /* cmd_orders.c */

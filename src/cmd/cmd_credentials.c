@@ -113,7 +113,7 @@ static json_t *used_by(const struct mlc_config *cfg, const char *name)
 static int audit(struct store *st, const struct mlc_config *cfg,
                  const char *name, const char *action, struct mlc_err *e)
 {
-    char entity[sizeof("credential:") + VAULT_NAME_MAX];
+    char entity[sizeof("credential:") + VAULT_NAME_MAX], actor[96];
     json_t *d = json_object();
     char *detail = NULL;
     int rc;
@@ -124,8 +124,9 @@ static int audit(struct store *st, const struct mlc_config *cfg,
         detail = json_dumps(d, JSON_COMPACT);
         json_decref(d);
     }
+    cmdu_actor(actor, sizeof(actor));
     rc = store_audit_add(st, &(struct store_audit){
-        .actor = "cli", .entity = entity, .action = action, .outcome = "ok",
+        .actor = actor, .entity = entity, .action = action, .outcome = "ok",
         .detail = detail }, e);
     free(detail);
     return rc;

@@ -169,6 +169,36 @@ static int jobs_list(const struct jobs_args *a, struct store *st)
 
 /* ---- enqueue ------------------------------------------------------------ */
 
+/* Enqueues (kind, key) with its audit row (the OS user, "enqueue"), in one
+ * transaction. */
+static int enqueue_audited(struct store *st, const char *kind, const char *key,
+                           const char *payload, int64_t *id, bool *coalesced,
+                           struct mlc_err *e)
+{
+    char actor[96], *detail = NULL;
+    json_t *d;
+    int rc = store_tx_begin(st, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    rc = store_job_enqueue(st, kind, key, payload, 0, id, coalesced, e);
+    if (rc == MLC_OK) {
+        d = json_pack("{s:I, s:s, s:b}", "job_id", (json_int_t)*id, "kind", kind,
+                      "coalesced", *coalesced);
+        detail = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+        json_decref(d);
+        cmdu_actor(actor, sizeof(actor));
+        rc = store_audit_add(st, &(struct store_audit){
+            .actor = actor, .entity = key, .action = "enqueue", .outcome = "ok",
+            .detail = detail }, e);
+    }
+    free(detail);
+    if (rc == MLC_OK)
+        return store_tx_commit(st, e);
+    store_tx_rollback(st);
+    return rc;
+}
+
 static int jobs_enqueue(const struct jobs_args *a, const struct mlc_config *cfg,
                         struct store *st)
 {
@@ -195,8 +225,7 @@ static int jobs_enqueue(const struct jobs_args *a, const struct mlc_config *cfg,
         }
         json_decref(p);
     }
-    if (store_job_enqueue(st, a->pos[0], a->pos[1], payload, 0, &id, &coalesced,
-                          &e) != MLC_OK) {
+    if (enqueue_audited(st, a->pos[0], a->pos[1], payload, &id, &coalesced, &e) != MLC_OK) {
         fprintf(stderr, "mlc jobs: %s\n", e.msg);
         return 1;
     }

@@ -216,8 +216,11 @@ static int show(const char *config, int64_t id, bool json)
         goto out;
     }
     {
-        struct flow_run r = { .env = env, .st = st, .cfg = cfg, .actor = "cli",
+        char actor[96];
+        struct flow_run r = { .env = env, .st = st, .cfg = cfg, .actor = actor,
                               .dry_run = true };
+
+        cmdu_actor(actor, sizeof(actor));
 
         if (flow_order_sync(&r, id, &res, &rep, &e) != MLC_OK) {
             fprintf(stderr, PROG ": %s\n", e.msg);

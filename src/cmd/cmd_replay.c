@@ -3,11 +3,16 @@
  * jobs back in the queue (READY now, attempts reset) once their cause is
  * fixed. A target is a job id ("12") or a resource key ("order:104", every
  * held or failed job of that resource). Each replay is one transaction with
- * its audit row (actor "cli", action "replay"); a running daemon picks the
+ * its audit row (actor "cli:<OS user>", action "replay"); a running daemon picks the
  * job up at its next claim.
  *
  * Every target is resolved before anything changes: one unknown id or a job
  * that is not held stops the command with nothing replayed.
+ *
+ * A dismissed job (mlc dismiss: handled by hand) is never replayed: named,
+ * it stops the command with who dismissed it and why; under --all it is
+ * left out. --undismiss takes the dismissal off and replays it (audited
+ * with the dismissal it undid), for an item that must post after all.
  *
  * A job whose kind has no handler under the configuration (core/jobkind.h:
  * customer.sync with customers.enabled false, ...) is not replayed: it
@@ -33,6 +38,7 @@
 struct replay_args {
     const char *config;
     bool        all;
+    bool        undismiss;
     bool        json;
     int         npos;
     char      **pos;
@@ -41,10 +47,11 @@ struct replay_args {
 static int replay_usage(FILE *out)
 {
     fprintf(out,
-            "usage: mlc replay ID|KEY... --config FILE [--json]\n"
+            "usage: mlc replay ID|KEY... --config FILE [--undismiss] [--json]\n"
             "       mlc replay --all --config FILE [--json]\n"
             "Moves held or failed jobs back to ready. ID is a job id, KEY a\n"
             "resource key such as order:104 (all its held or failed jobs).\n"
+            "Dismissed jobs (mlc dismiss) replay only with --undismiss.\n"
             "See them with: mlc held --config FILE\n");
     return out == stdout ? 0 : 2;
 }
@@ -55,6 +62,7 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' },
         { "all", no_argument, NULL, 'a' },
+        { "undismiss", no_argument, NULL, 'u' },
         { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -63,10 +71,11 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 
     memset(a, 0, sizeof(*a));
     optind = 0;
-    while ((c = getopt_long(argc, argv, "c:ajh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:aujh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': a->config = optarg; break;
         case 'a': a->all = true; break;
+        case 'u': a->undismiss = true; break;
         case 'j': a->json = true; break;
         case 'h': replay_usage(stdout); return -1;
         default: return replay_usage(stderr);
@@ -80,6 +89,10 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
     }
     if (a->all == (a->npos > 0)) {
         fprintf(stderr, PROG ": give job ids or keys, or --all (not both)\n");
+        return replay_usage(stderr);
+    }
+    if (a->all && a->undismiss) {
+        fprintf(stderr, PROG ": --undismiss takes ids or keys, never --all\n");
         return replay_usage(stderr);
     }
     return 0;
@@ -119,7 +132,17 @@ struct key_walk {
     size_t                   found;
     size_t                   unhandled;          /* found, kind without a handler */
     char                     unhandled_kind[64]; /* the first such kind */
+    bool                     undismiss;          /* dismissed jobs are taken too */
+    size_t                   dismissed;          /* found, dismissed (left out) */
+    char                     dismissed_why[256]; /* "by USER: NOTE" of the first */
 };
+
+/* "by USER: NOTE" of a dismissed job. */
+static void dismissed_why(const struct store_job *j, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "by %s: %s", j->dismissed_by != NULL ? j->dismissed_by : "?",
+             j->dismiss_note != NULL ? j->dismiss_note : "");
+}
 
 static int key_cb(const struct store_job *j, void *ctx)
 {
@@ -128,6 +151,11 @@ static int key_cb(const struct store_job *j, void *ctx)
     if (w->key != NULL && strcmp(j->key, w->key) != 0)
         return 0;
     w->found++;
+    if (j->dismissed_at > 0 && !w->undismiss) {
+        if (w->dismissed++ == 0)
+            dismissed_why(j, w->dismissed_why, sizeof(w->dismissed_why));
+        return 0;
+    }
     if (w->cfg != NULL && !jobkind_handled(w->cfg, j->kind)) {
         if (w->unhandled++ == 0)
             snprintf(w->unhandled_kind, sizeof(w->unhandled_kind), "%s", j->kind);
@@ -187,9 +215,9 @@ static void explain_key(struct store *st, const char *key)
 
 /* One target into ids; prints why it cannot be replayed. 0 or exit status. */
 static int resolve_one(struct store *st, const struct mlc_config *cfg, const char *t,
-                       struct ids *ids)
+                       bool undismiss, struct ids *ids)
 {
-    struct key_walk w = { .ids = ids, .key = t, .cfg = cfg };
+    struct key_walk w = { .ids = ids, .key = t, .cfg = cfg, .undismiss = undismiss };
     struct store_job j;
     struct mlc_err e;
     long long id;
@@ -216,6 +244,11 @@ static int resolve_one(struct store *st, const struct mlc_config *cfg, const cha
             fprintf(stderr, PROG ": job %lld (%s %s) is %s, not held or failed: "
                     "nothing to replay\n", id, j.kind, j.key,
                     store_job_state_name(j.state));
+        } else if (j.dismissed_at > 0 && !undismiss) {
+            dismissed_why(&j, w.dismissed_why, sizeof(w.dismissed_why));
+            fprintf(stderr, PROG ": job %lld (%s %s) is dismissed %s; to post it after "
+                    "all: mlc replay --undismiss %lld\n", id, j.kind, j.key, w.dismissed_why,
+                    id);
         } else if (!jobkind_handled(cfg, j.kind)) {
             char what[160];
 
@@ -241,6 +274,11 @@ static int resolve_one(struct store *st, const struct mlc_config *cfg, const cha
         explain_key(st, t);
         return 1;
     }
+    if (w.dismissed > 0) {
+        fprintf(stderr, PROG ": %s is dismissed %s; to post it after all: mlc replay "
+                "--undismiss %s\n", t, w.dismissed_why, t);
+        return 1;
+    }
     if (w.unhandled > 0) {
         explain_unhandled(cfg, t, w.unhandled_kind);
         return 1;
@@ -256,6 +294,11 @@ static char *audit_detail(const struct store_job *j)
                           "kind", j->kind, "previous_state",
                           store_job_state_name(j->state), "attempts", j->attempts,
                           "reason", cmdu_json_str(j->last_error));
+
+    if (d != NULL && j->dismissed_at > 0) /* the dismissal this replay undid */
+        json_object_set_new(d, "undismissed",
+                            json_pack("{s:o, s:o}", "by", cmdu_json_str(j->dismissed_by),
+                                      "note", cmdu_json_str(j->dismiss_note)));
     char *s = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
 
     json_decref(d);
@@ -264,10 +307,10 @@ static char *audit_detail(const struct store_job *j)
 
 /* Replays job id and audits it, in one transaction. *done: the job as it
  * was (caller clears). */
-static int replay_one(struct store *st, int64_t id, struct store_job *was,
+static int replay_one(struct store *st, int64_t id, bool undismiss, struct store_job *was,
                       struct mlc_err *e)
 {
-    char *detail = NULL;
+    char *detail = NULL, actor[96];
     int rc = store_tx_begin(st, e);
 
     if (rc != MLC_OK)
@@ -276,6 +319,8 @@ static int replay_one(struct store *st, int64_t id, struct store_job *was,
     if (rc == MLC_OK && !replayable(was->state))
         rc = mlc_err_set(e, MLC_ESTATE, "job %" PRId64 " is %s now, not held or "
                          "failed", id, store_job_state_name(was->state));
+    if (rc == MLC_OK && was->dismissed_at > 0 && undismiss)
+        rc = store_job_undismiss(st, id, e);
     if (rc == MLC_OK)
         rc = store_job_replay(st, id, e);
     if (rc == MLC_OK) {
@@ -283,9 +328,10 @@ static int replay_one(struct store *st, int64_t id, struct store_job *was,
         if (detail == NULL)
             rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
     }
+    cmdu_actor(actor, sizeof(actor));
     if (rc == MLC_OK)
         rc = store_audit_add(st, &(struct store_audit){
-            .actor = "cli", .entity = was->key, .action = "replay",
+            .actor = actor, .entity = was->key, .action = "replay",
             .outcome = "ok", .detail = detail }, e);
     if (rc == MLC_OK)
         rc = store_tx_commit(st, e);
@@ -304,7 +350,7 @@ static json_t *replayed_json(const struct store_job *j)
 }
 
 /* Replays every id; reports in text as it goes, or fills out. Exit status. */
-static int replay_ids(struct store *st, const struct ids *ids, bool json,
+static int replay_ids(struct store *st, const struct ids *ids, bool undismiss, bool json,
                       json_t *out)
 {
     int status = 0;
@@ -315,7 +361,7 @@ static int replay_ids(struct store *st, const struct ids *ids, bool json,
 
         memset(&was, 0, sizeof(was));
         mlc_err_clear(&e);
-        if (replay_one(st, ids->v[i], &was, &e) != MLC_OK) {
+        if (replay_one(st, ids->v[i], undismiss, &was, &e) != MLC_OK) {
             fprintf(stderr, PROG ": job %" PRId64 ": %s\n", ids->v[i], e.msg);
             if (json)
                 json_array_append_new(json_object_get(out, "errors"),
@@ -348,6 +394,10 @@ static int resolve(struct store *st, const struct mlc_config *cfg,
             fprintf(stderr, PROG ": %s\n", e.msg);
             return 1;
         }
+        if (w.dismissed > 0)
+            fprintf(stderr, PROG ": %zu dismissed job%s left out (handled by hand; "
+                    "mlc replay --undismiss KEY to post one after all)\n", w.dismissed,
+                    w.dismissed == 1 ? "" : "s");
         if (w.unhandled > 0) {
             char what[64];
 
@@ -358,7 +408,7 @@ static int resolve(struct store *st, const struct mlc_config *cfg,
         return 0;
     }
     for (int i = 0; i < a->npos; i++) {
-        int s = resolve_one(st, cfg, a->pos[i], ids);
+        int s = resolve_one(st, cfg, a->pos[i], a->undismiss, ids);
 
         if (s > status)
             status = s;
@@ -397,7 +447,7 @@ int cmd_replay(int argc, char **argv)
             goto out;
         }
     }
-    status = replay_ids(st, &ids, a.json, out);
+    status = replay_ids(st, &ids, a.undismiss, a.json, out);
     if (a.json) {
         json_object_set_new(out, "count",
                             json_integer((json_int_t)json_array_size(

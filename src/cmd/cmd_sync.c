@@ -582,11 +582,13 @@ static void audit_run(struct backfill *b, const char *outcome)
                           "restart", b->a->restart);
     char *text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
     struct mlc_err e;
+    char actor[96];
 
     json_decref(d);
     mlc_err_clear(&e);
+    cmdu_actor(actor, sizeof(actor));
     if (store_audit_add(b->st, &(struct store_audit){
-            .actor = "cli", .entity = b->name, .action = "backfill", .outcome = outcome,
+            .actor = actor, .entity = b->name, .action = "backfill", .outcome = outcome,
             .detail = text }, &e) != MLC_OK)
         fprintf(stderr, PROG ": audit: %s\n", e.msg);
     free(text);
@@ -784,6 +786,26 @@ static void cat_stats_print(const struct cat_stats *s, bool ok)
            CAT_WM_PRICES, s->prices_wm[0] ? s->prices_wm : "-");
 }
 
+/* Who asked for the poll: one audit row (entity "catalog", action "sync",
+ * the OS user) beside the poll's own row (actor "scheduler"). A failed
+ * write is only reported. */
+static void audit_poll(struct store *st, const char *error)
+{
+    json_t *d = error != NULL ? json_pack("{s:s}", "error", error) : NULL;
+    char *text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+    char actor[96];
+    struct mlc_err e;
+
+    json_decref(d);
+    mlc_err_clear(&e);
+    cmdu_actor(actor, sizeof(actor));
+    if (store_audit_add(st, &(struct store_audit){
+            .actor = actor, .entity = "catalog", .action = "sync",
+            .outcome = error == NULL ? "ok" : "error", .detail = text }, &e) != MLC_OK)
+        fprintf(stderr, PROG ": audit: %s\n", e.msg);
+    free(text);
+}
+
 /* The poll with an env built like the daemon's. 0 ok, 1 failed. */
 static int catalog_poll_now(const char *config, bool json)
 {
@@ -811,6 +833,7 @@ static int catalog_poll_now(const char *config, bool json)
     rc = cat_poll(env, st, cfg, store_now_ms(st), &stats, &e);
     if (rc != MLC_OK)
         fprintf(stderr, PROG ": catalog poll failed: %s\n", e.msg);
+    audit_poll(st, rc == MLC_OK ? NULL : e.msg);
     if (json) {
         json_t *o = cat_stats_json(&stats, rc == MLC_OK, rc == MLC_OK ? NULL : e.msg);
 

@@ -1,10 +1,12 @@
 #include "cmd/cmd_util.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int cmdu_open(const char *prog, const char *config_path,
               struct mlc_config **cfg, struct store **st)
@@ -71,6 +73,41 @@ void cmdu_fmt_age(int64_t ms, char *buf, size_t cap)
     else
         snprintf(buf, cap, "%lldd %lldh", (long long)(s / 86400),
                  (long long)(s % 86400 / 3600));
+}
+
+/* A user name as it may stand in an audit row: at most 32 characters of
+ * [A-Za-z0-9._-], anything else '_' (an environment value is not trusted). */
+static void clean_user(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (; in[n] != '\0' && n + 1 < cap && n < 32; n++) {
+        char c = in[n];
+
+        out[n] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-') ? c : '_';
+    }
+    out[n] = '\0';
+}
+
+void cmdu_actor(char *buf, size_t cap)
+{
+    char pwbuf[1024], user[40], sudo[40] = "";
+    struct passwd pw, *found = NULL;
+    const char *su = getenv("SUDO_USER");
+    uid_t uid = geteuid();
+
+    if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &found) == 0 && found != NULL &&
+        found->pw_name != NULL && found->pw_name[0] != '\0')
+        clean_user(found->pw_name, user, sizeof(user));
+    else
+        snprintf(user, sizeof(user), "%lu", (unsigned long)uid);
+    if (su != NULL && su[0] != '\0')
+        clean_user(su, sudo, sizeof(sudo));
+    if (sudo[0] != '\0' && strcmp(sudo, user) != 0)
+        snprintf(buf, cap, "cli:%s(sudo:%s)", user, sudo);
+    else
+        snprintf(buf, cap, "cli:%s", user);
 }
 
 int cmdu_parse_ll(const char *s, long long *out)

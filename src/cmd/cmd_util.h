@@ -33,6 +33,12 @@ void cmdu_fmt_time(int64_t ms, char *buf, size_t cap);
  * "2d 4h"; negative durations print as "0s". */
 void cmdu_fmt_age(int64_t ms, char *buf, size_t cap);
 
+/* The audit actor of an operator's command: "cli:<user>", the OS user the
+ * command runs as (its effective uid; the number when it has no name),
+ * with the user sudo was called by when $SUDO_USER is set and differs:
+ * "cli:root(sudo:alice)". Characters outside [A-Za-z0-9._-] become '_'. */
+void cmdu_actor(char *buf, size_t cap);
+
 /* A whole decimal number, all of s; MLC_EINVAL otherwise. */
 int cmdu_parse_ll(const char *s, long long *out);
 

@@ -397,6 +397,14 @@ static enum job_result job_result_of(enum flow_result r)
     }
 }
 
+/* A flow's hold details to the worker's (static code name, currency copied). */
+static void hold_out(const struct flow_hold_info *in, struct workers_hold *out)
+{
+    out->code = hold_code_name(in->code);
+    snprintf(out->currency, sizeof(out->currency), "%s", in->currency);
+    out->amount = in->amount;
+}
+
 /* order.sync, in batches: every job whose key parses goes into one
  * flow_orders_sync_batch; a key that does not holds its own job only. */
 static void h_order_sync(struct workers_job_ctx *ctx, const struct store_job *jobs, size_t n,
@@ -411,14 +419,16 @@ static void h_order_sync(struct workers_job_ctx *ctx, const struct store_job *jo
     size_t *at = calloc(n, sizeof(*at));
     enum flow_result *fr = calloc(n, sizeof(*fr));
     struct mlc_err *fe = calloc(n, sizeof(*fe));
+    struct flow_hold_info *hi = calloc(n, sizeof(*hi));
     struct mlc_err be;
     struct health_watch w;
     size_t k = 0;
 
     r.defer_until = until;
+    r.hold = hi;
     health_watch_begin(env_health(ctx->arg), &w);
     r.watch = &w;
-    if (ids == NULL || until == NULL || at == NULL || fr == NULL || fe == NULL) {
+    if (ids == NULL || until == NULL || at == NULL || fr == NULL || fe == NULL || hi == NULL) {
         for (size_t i = 0; i < n; i++)
             mlc_err_set(&errs[i], MLC_ENOMEM, "out of memory");
         goto out;
@@ -447,6 +457,8 @@ static void h_order_sync(struct workers_job_ctx *ctx, const struct store_job *jo
         ctx->defer_until[at[j]] = until[j];
         if (fr[j] == FLOW_PAUSE && ctx->pause_on_batch != NULL)
             ctx->pause_on_batch[at[j]] = flow_pause_system(&r);
+        if (fr[j] == FLOW_HOLD && ctx->hold != NULL)
+            hold_out(&hi[j], &ctx->hold[at[j]]);
     }
 out:
     health_watch_end(&w);
@@ -455,6 +467,7 @@ out:
     free(at);
     free(fr);
     free(fe);
+    free(hi);
 }
 
 /* customer.sync: one customer per job (sync/customer_flow.h). */
@@ -467,11 +480,13 @@ static enum job_result h_customer_sync(struct workers_job_ctx *ctx, const struct
         .checkpoint = flow_checkpoint, .checkpoint_ctx = &cp,
     };
     enum flow_result fr = FLOW_RETRY;
+    struct flow_hold_info hi = { 0 };
     struct health_watch w;
     int64_t id;
     int rc;
 
     r.defer_until = ctx->defer_until;
+    r.hold = &hi;
     if (cust_key_parse(job->key, &id, e) != MLC_OK)
         return WORKERS_HOLD;
     r.actor = ctx->actor;
@@ -483,6 +498,8 @@ static enum job_result h_customer_sync(struct workers_job_ctx *ctx, const struct
         return WORKERS_HOLD;
     if (fr == FLOW_PAUSE)
         ctx->pause_on = flow_pause_system(&r);
+    if (fr == FLOW_HOLD && ctx->hold != NULL)
+        hold_out(&hi, ctx->hold);
     return job_result_of(fr);
 }
 

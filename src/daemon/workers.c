@@ -425,7 +425,7 @@ static void note_store(struct workers *p, int rc, const struct mlc_err *e)
  * audit trail. */
 static void finish(struct worker *w, struct store *st, const struct mlc_config *cfg,
                    const struct store_job *job, enum job_result res, int64_t defer_until,
-                   const struct mlc_err *he)
+                   const struct workers_hold *hold, const struct mlc_err *he)
 {
     struct workers *p = w->pool;
     const char *msg = he->msg[0] != '\0' ? he->msg : NULL;
@@ -446,7 +446,12 @@ static void finish(struct worker *w, struct store *st, const struct mlc_config *
     } else if (res == WORKERS_HOLD) {
         if (msg == NULL)
             msg = "held by handler";
-        rc = store_job_hold(st, job->id, w->owner, msg, &se);
+        rc = store_job_hold_as(st, job->id, w->owner, msg,
+                               hold == NULL ? NULL : &(struct store_hold){
+                                   .code = hold->code, .amount = hold->amount,
+                                   .currency = hold->currency[0] != '\0'
+                                                   ? hold->currency : NULL },
+                               &se);
         outcome = "held";
     } else if (res == WORKERS_DEFER) {
         if (msg == NULL)
@@ -559,14 +564,15 @@ static void finish_pause(struct worker *w, struct store *st, const struct store_
 /* Settles one job by the handler's result (anything unknown retries). */
 static void settle(struct worker *w, struct store *st, const struct mlc_config *cfg,
                    const struct store_job *job, enum job_result res, int64_t defer_until,
-                   const char *pause_on, const struct mlc_err *he)
+                   const char *pause_on, const struct workers_hold *hold,
+                   const struct mlc_err *he)
 {
     if (res == WORKERS_PAUSE && pause_on != NULL && pause_on[0] != '\0') {
         finish_pause(w, st, job, pause_on, he);
         return;
     }
     res = valid_result(res, defer_until);
-    finish(w, st, cfg, job, res, defer_until, he);
+    finish(w, st, cfg, job, res, defer_until, hold, he);
 }
 
 /* Runs a batch handler on jobs[0..n) and settles each job on its own. */
@@ -585,6 +591,7 @@ static void execute_batch(struct worker *w, struct store *st, const struct mlc_c
     int64_t *until = calloc(n, sizeof(*until));
 
     ctx.pause_on_batch = calloc(n, sizeof(*ctx.pause_on_batch));
+    ctx.hold = calloc(n, sizeof(*ctx.hold));
     for (size_t i = 0; res != NULL && errs != NULL && i < n; i++) {
         res[i] = WORKERS_RETRY;
         mlc_err_clear(&errs[i]);
@@ -605,12 +612,13 @@ static void execute_batch(struct worker *w, struct store *st, const struct mlc_c
             mlc_err_set(&oom, MLC_ENOMEM, "workers: out of memory for a batch");
         settle(w, st, cfg, &jobs[i], r, until != NULL ? until[i] : 0,
                ctx.pause_on_batch != NULL ? ctx.pause_on_batch[i] : NULL,
-               errs != NULL ? &errs[i] : &oom);
+               ctx.hold != NULL ? &ctx.hold[i] : NULL, errs != NULL ? &errs[i] : &oom);
     }
     free(res);
     free(errs);
     free(until);
     free(ctx.pause_on_batch);
+    free(ctx.hold);
 }
 
 static void execute(struct worker *w, struct store *st, const struct mlc_config *cfg,
@@ -625,6 +633,7 @@ static void execute(struct worker *w, struct store *st, const struct mlc_config 
         .lease_lost = &w->lease_lost,
     };
     enum job_result res;
+    struct workers_hold hold = { 0 };
     struct mlc_err he;
     int64_t until = 0;
 
@@ -642,11 +651,12 @@ static void execute(struct worker *w, struct store *st, const struct mlc_config 
                   LF_INT("job", job->id), LF_STR("kind", job->kind),
                   LF_INT("attempt", job->attempts));
         ctx.defer_until = &until;
+        ctx.hold = &hold;
         hb_set(w, job, 1, ctx.lease_ms);
         res = h->fn(&ctx, job, &he);
         hb_set(w, NULL, 0, 0);
     }
-    settle(w, st, cfg, job, res, until, ctx.pause_on, &he);
+    settle(w, st, cfg, job, res, until, ctx.pause_on, &hold, &he);
 }
 
 #define READY_COUNT_MS 1000 /* how old the backlog count may be */
@@ -709,6 +719,73 @@ static size_t claim_more(struct worker *w, struct store *st, const struct handle
     return 1 + (rc == MLC_OK ? n : 0);
 }
 
+/* job's key is dismissed (d): done without running, audited "dismissed"
+ * with who and why, in one transaction. */
+static void finish_dismissed(struct worker *w, struct store *st, const struct store_job *job,
+                             const struct store_dismissal *d)
+{
+    char why[MLC_ERR_MSG_MAX];
+    struct mlc_err se;
+    int rc;
+
+    snprintf(why, sizeof(why), "dismissed by %s: %s", d->by != NULL ? d->by : "?",
+             d->note != NULL ? d->note : "");
+    mlc_err_clear(&se);
+    if ((rc = store_tx_begin(st, &se)) == MLC_OK) {
+        rc = store_job_done(st, job->id, w->owner, &se);
+        if (rc == MLC_OK)
+            rc = audit_in(w, st, job, "dismissed", why, &se);
+        if (rc == MLC_OK)
+            rc = store_tx_commit(st, &se);
+        else
+            store_tx_rollback(st);
+    }
+    if (rc != MLC_OK) {
+        atomic_fetch_add(&w->pool->errors, 1);
+        note_store(w->pool, rc, &se);
+        log_warn("workers", "job outcome not recorded", LF_STR("worker", w->name),
+                 LF_INT("job", job->id), LF_STR("outcome", "dismissed"), LF_ERR(&se));
+        return;
+    }
+    atomic_fetch_add(&w->pool->done, 1);
+    log_info("workers", "job skipped: its item is dismissed", LF_STR("worker", w->name),
+             LF_INT("job", job->id), LF_STR("kind", job->kind), LF_STR("key", job->key),
+             LF_STR("why", why));
+}
+
+/* Settles the jobs of jobs[0..n) whose key is dismissed and packs the
+ * others to the front; returns how many remain. A job whose dismissal
+ * cannot be read is retried later rather than run. */
+static size_t drop_dismissed(struct worker *w, struct store *st, const struct mlc_config *cfg,
+                             struct store_job *jobs, size_t n)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        struct store_dismissal d;
+        struct mlc_err e;
+        int rc;
+
+        mlc_err_clear(&e);
+        rc = store_dismissal_get(st, jobs[i].key, &d, &e);
+        if (rc == MLC_OK || rc != MLC_ENOTFOUND) {
+            if (rc == MLC_OK)
+                finish_dismissed(w, st, &jobs[i], &d);
+            else
+                finish(w, st, cfg, &jobs[i], WORKERS_RETRY, 0, NULL, &e);
+            store_dismissal_clear(&d);
+            store_job_clear(&jobs[i]);
+            continue;
+        }
+        if (k != i) {
+            jobs[k] = jobs[i];
+            memset(&jobs[i], 0, sizeof(jobs[i]));
+        }
+        k++;
+    }
+    return k;
+}
+
 /* Claims and runs one job, or one batch of a batch handler's kind.
  * MLC_ENOTFOUND when idle, another code after a store error. The config
  * reference spans exactly one job (batch). */
@@ -720,7 +797,7 @@ static int run_one(struct worker *w, struct store *st)
     struct store_job one, *jobs = &one;
     const struct handler *h;
     struct mlc_err e;
-    size_t n = 0;
+    size_t n = 0, run;
     int rc;
 
     memset(&one, 0, sizeof(one));
@@ -749,9 +826,10 @@ static int run_one(struct worker *w, struct store *st)
         cfg = workers_config(p);
         store_set_backoff(st, cfg->workers.retry_base_ms, cfg->workers.retry_cap_ms);
         atomic_store(&w->current_job, jobs[0].id);
-        if (n > 1)
-            execute_batch(w, st, cfg, h, jobs, n);
-        else
+        run = drop_dismissed(w, st, cfg, jobs, n);
+        if (run > 1)
+            execute_batch(w, st, cfg, h, jobs, run);
+        else if (run == 1)
             execute(w, st, cfg, &jobs[0]);
         atomic_store(&w->current_job, 0);
     } else if (rc != MLC_ENOTFOUND) {

@@ -8,7 +8,8 @@
  *   WORKERS_DONE  -> store_job_done
  *   WORKERS_RETRY -> store_job_retry (backoff from workers.retry_base_ms and
  *                    retry_cap_ms; FAILED once workers.max_attempts is reached)
- *   WORKERS_HOLD  -> store_job_hold, e->msg as the reason
+ *   WORKERS_HOLD  -> store_job_hold_as, e->msg as the reason, with the
+ *                    reason code and amount the handler put in ctx->hold[i]
  *   WORKERS_DEFER -> store_job_defer at the handler's ctx->defer_until[i]
  *                    (Unix ms; not an attempt: the job could not be decided
  *                    yet, e.g. a create in doubt that may still land)
@@ -51,6 +52,11 @@
  * audited on its own, exactly as a single job. While a batch runs,
  * workers_job_extend renews the lease of every job of the batch.
  *
+ * Dismissed items (store.h): a claimed job whose key an operator dismissed
+ * is settled as done without running its handler (audit outcome
+ * "dismissed", with who and the note), so that nothing a webhook, the
+ * reconcile sweep or a backfill enqueues for it ever posts.
+ *
  * Built-in kind "noop" (a diagnostic, used by tests and `mlc jobs enqueue`):
  * succeeds; its payload may ask {"sleep_ms": N} (at most 10 s, lease extended
  * while sleeping, not cut short by a stop: it shows draining) and
@@ -82,6 +88,13 @@ enum job_result {
 /* The longest a paused job waits when nothing resumes its system. */
 #define WORKERS_PAUSE_RECHECK_MS (15 * 60 * 1000)
 
+/* Why a job is held, for store_job_hold_as (store.h). */
+struct workers_hold {
+    const char *code;         /* static name (core/holdcode.h); NULL: none */
+    char        currency[8];  /* "": no amount */
+    int64_t     amount;       /* minor units */
+};
+
 /* What a handler gets besides the job; valid during the call only. */
 struct workers_job_ctx {
     struct store             *store;   /* this worker's own connection */
@@ -104,6 +117,9 @@ struct workers_job_ctx {
      * (n_jobs entries, preset NULL). */
     const char               *pause_on;
     const char              **pause_on_batch;
+    /* Out: for a WORKERS_HOLD answer, its code and amount: one entry per
+     * job of a batch (index as jobs), else one. Preset empty. */
+    struct workers_hold      *hold;
 };
 
 typedef enum job_result (*workers_handler_fn)(struct workers_job_ctx *ctx,

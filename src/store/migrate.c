@@ -76,6 +76,12 @@ static void put_job(crypto_hash_sha256_state *h, const struct store_job *j)
     put_int(h, j->created_at);
     put_int(h, j->updated_at);
     put_str(h, j->paused_on);
+    put_str(h, j->hold_code);
+    put_int(h, j->hold_amount);
+    put_str(h, j->hold_currency);
+    put_int(h, j->dismissed_at);
+    put_str(h, j->dismissed_by);
+    put_str(h, j->dismiss_note);
 }
 
 static void put_ledger(crypto_hash_sha256_state *h,

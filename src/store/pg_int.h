@@ -86,7 +86,8 @@ enum pg_id {
     PG_KEYS_TRY_LOCK, PG_JOB_CLAIM, PG_JOB_GET, PG_JOB_GET_LOCKED,
     PG_JOB_EXTEND, PG_JOB_SETTLE, PG_JOB_ABSORB_TWIN, PG_JOB_LIST,
     PG_JOB_LIST_STATE, PG_JOB_COUNT, PG_JOB_RUNNING_IDS, PG_JOB_FENCE,
-    PG_JOB_PAUSE_MARK, PG_JOBS_RESUME, PG_JOBS_PAUSED, PG_JOBS_PAUSED_ALL,
+    PG_JOB_PAUSE_MARK, PG_JOB_HOLD_MARK, PG_JOB_DISMISS_MARK, PG_JOB_DISMISSAL,
+    PG_JOBS_RESUME, PG_JOBS_PAUSED, PG_JOBS_PAUSED_ALL,
     PG_WM_GET, PG_WM_SET,
     PG_LEDGER_GET, PG_LEDGER_INSERT, PG_LEDGER_LOCK, PG_LEDGER_UNKNOWN,
     PG_LEDGER_POSTED, PG_LEDGER_DELETE, PG_LEDGER_LIST, PG_LEDGER_LIST_ENTITY,
@@ -148,7 +149,7 @@ int pg_password_read(const char *ref, char *buf, size_t cap,
 
 /* ---- one statement at a time (pg_query.c) ------------------------------ */
 
-#define PG_MAX_PARAMS 16
+#define PG_MAX_PARAMS 24
 
 /* A query in progress: binds record the first failure (out of memory, too
  * many parameters), pg_q_exec reports it or runs the statement; the rows
@@ -271,6 +272,12 @@ int pg_lease_list(struct store *st, const char *prefix,
 extern const struct store_settle_ops pg_settle_ops;
 int pg_jobs_resume(struct store *st, const char *system, int64_t *n,
                    struct mlc_err *e);
+int pg_job_hold_mark(struct store *st, int64_t id, const struct store_hold *h,
+                     struct mlc_err *e);
+int pg_job_dismiss_mark(struct store *st, int64_t id, const char *by,
+                        const char *note, struct mlc_err *e);
+int pg_dismissal_get(struct store *st, const char *key, struct store_dismissal *out,
+                     struct mlc_err *e);
 int pg_jobs_paused_count(struct store *st, const char *system, int64_t *out,
                          struct mlc_err *e);
 int pg_gauges_read(struct store *st, struct store_gauges *out, struct mlc_err *e);

@@ -35,6 +35,12 @@ int pg_read_job(const struct pg_q *q, int row, struct store_job *j,
     j->created_at = pg_int(q, row, JOB_COL_CREATED_AT);
     j->updated_at = pg_int(q, row, JOB_COL_UPDATED_AT);
     j->paused_on = pg_dup(q, row, JOB_COL_PAUSED_ON, &oom);
+    j->hold_code = pg_dup(q, row, JOB_COL_HOLD_CODE, &oom);
+    j->hold_amount = pg_int(q, row, JOB_COL_HOLD_AMOUNT);
+    j->hold_currency = pg_dup(q, row, JOB_COL_HOLD_CURRENCY, &oom);
+    j->dismissed_at = pg_int(q, row, JOB_COL_DISMISSED_AT);
+    j->dismissed_by = pg_dup(q, row, JOB_COL_DISMISSED_BY, &oom);
+    j->dismiss_note = pg_dup(q, row, JOB_COL_DISMISS_NOTE, &oom);
     if (oom) {
         store_job_clear(j);
         return mlc_err_set(e, MLC_ENOMEM, "store: out of memory");

@@ -117,3 +117,65 @@ int pg_gauges_read(struct store *st, struct store_gauges *out, struct mlc_err *e
     pg_q_end(&q);
     return rc;
 }
+
+/* ---- hold details and dismissals ------------------------------------------ */
+
+int pg_job_hold_mark(struct store *st, int64_t id, const struct store_hold *h,
+                     struct mlc_err *e)
+{
+    struct pg_q q;
+    int rc;
+
+    pg_q_init(&q, pg_of(st), PG_JOB_HOLD_MARK, "job hold");
+    pg_q_int(&q, id);
+    pg_q_text(&q, h->code);
+    pg_q_int(&q, h->currency != NULL ? h->amount : 0);
+    pg_q_text(&q, h->currency);
+    rc = pg_q_exec(&q, e);
+    pg_q_end(&q);
+    return rc;
+}
+
+int pg_job_dismiss_mark(struct store *st, int64_t id, const char *by,
+                        const char *note, struct mlc_err *e)
+{
+    struct pg_store *s = pg_of(st);
+    struct pg_q q;
+    int rc;
+
+    pg_q_init(&q, s, PG_JOB_DISMISS_MARK, "job dismiss");
+    pg_q_int(&q, id);
+    pg_q_int(&q, pg_now(s));
+    pg_q_text(&q, by);
+    pg_q_text(&q, note);
+    rc = pg_q_exec(&q, e);
+    pg_q_end(&q);
+    return rc;
+}
+
+int pg_dismissal_get(struct store *st, const char *key, struct store_dismissal *out,
+                     struct mlc_err *e)
+{
+    struct pg_q q;
+    bool oom = false;
+    int rc;
+
+    pg_q_init(&q, pg_of(st), PG_JOB_DISMISSAL, "dismissal");
+    pg_q_text(&q, key);
+    rc = pg_q_exec(&q, e);
+    if (rc == MLC_OK && q.rows == 0)
+        rc = mlc_err_set(e, MLC_ENOTFOUND, "store: %s is not dismissed", key);
+    if (rc == MLC_OK) {
+        out->job_id = pg_int(&q, 0, DISMISSAL_COL_ID);
+        out->at = pg_int(&q, 0, DISMISSAL_COL_AT);
+        out->by = pg_dup(&q, 0, DISMISSAL_COL_BY, &oom);
+        out->note = pg_dup(&q, 0, DISMISSAL_COL_NOTE, &oom);
+        out->hold_code = pg_dup(&q, 0, DISMISSAL_COL_HOLD_CODE, &oom);
+        if (oom)
+            rc = mlc_err_set(e, MLC_ENOMEM, "store: out of memory");
+    }
+    pg_q_end(&q);
+    if (rc != MLC_OK)
+        store_dismissal_clear(out);
+    return rc;
+}

@@ -129,6 +129,17 @@ const char *const pg_migrations[] = {
     "  differences BIGINT NOT NULL"
     ");"
     "CREATE INDEX reports_day ON reports (kind, day, id);",
+    /* 5: held items that explain themselves: the reason code and the money
+     * that waits, decided by the flow that held the job; the dismissal of
+     * an item handled by hand (who, when, why), looked up by key */
+    "ALTER TABLE jobs ADD COLUMN hold_code TEXT;"
+    "ALTER TABLE jobs ADD COLUMN hold_amount BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN hold_currency TEXT;"
+    "ALTER TABLE jobs ADD COLUMN dismissed_at BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN dismissed_by TEXT;"
+    "ALTER TABLE jobs ADD COLUMN dismiss_note TEXT;"
+    "CREATE INDEX jobs_dismissed ON jobs (key, dismissed_at)"
+    "  WHERE dismissed_at > 0;",
 };
 
 const int pg_schema_steps =
@@ -234,7 +245,8 @@ const char *const pg_sql[PG_COUNT] = {
         "UPDATE jobs"
         "   SET state = $2, run_at = $3, attempts = $4, owner = NULL,"
         "       lease_until = 0, last_error = $5, updated_at = $6,"
-        "       paused_on = NULL"
+        "       paused_on = NULL, hold_code = NULL, hold_amount = 0,"
+        "       hold_currency = NULL"
         " WHERE id = $1",
     /* A job going back to READY folds in the READY twin (key lock held). */
     [PG_JOB_ABSORB_TWIN] =
@@ -260,6 +272,19 @@ const char *const pg_sql[PG_COUNT] = {
         " WHERE key = $1 AND state = 'running' AND owner = $2"
         " FOR SHARE",
     [PG_JOB_PAUSE_MARK] = "UPDATE jobs SET paused_on = $2 WHERE id = $1",
+    [PG_JOB_HOLD_MARK] =
+        "UPDATE jobs SET hold_code = $2, hold_amount = $3, hold_currency = $4"
+        " WHERE id = $1",
+    /* $3 NULL takes the dismissal off. */
+    [PG_JOB_DISMISS_MARK] =
+        "UPDATE jobs SET dismissed_at = CASE WHEN $3::text IS NULL THEN 0"
+        "                                    ELSE $2::bigint END,"
+        "       dismissed_by = $3, dismiss_note = $4"
+        " WHERE id = $1",
+    [PG_JOB_DISMISSAL] =
+        "SELECT " DISMISSAL_COLS " FROM jobs"
+        " WHERE key = $1 AND dismissed_at > 0"
+        " ORDER BY dismissed_at DESC, id DESC LIMIT 1",
     [PG_JOBS_RESUME] =
         "UPDATE jobs SET run_at = least(run_at, $2::bigint), paused_on = NULL,"
         "       updated_at = $2"
@@ -389,7 +414,8 @@ const char *const pg_sql[PG_COUNT] = {
         " ON CONFLICT DO NOTHING RETURNING id",
     [PG_IMPORT_JOB] =
         "INSERT INTO jobs (" JOB_COLS ") OVERRIDING SYSTEM VALUE"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+        "         $16, $17, $18, $19)"
         " ON CONFLICT DO NOTHING RETURNING id",
     [PG_IMPORT_LEDGER] =
         "INSERT INTO ledger (" LEDGER_COLS ")"

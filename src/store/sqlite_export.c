@@ -80,6 +80,12 @@ static int read_job_row(sqlite3_stmt *stmt, struct store_row *r,
     j->created_at = sqlite3_column_int64(stmt, JOB_COL_CREATED_AT);
     j->updated_at = sqlite3_column_int64(stmt, JOB_COL_UPDATED_AT);
     j->paused_on = col_borrow(stmt, JOB_COL_PAUSED_ON);
+    j->hold_code = col_borrow(stmt, JOB_COL_HOLD_CODE);
+    j->hold_amount = sqlite3_column_int64(stmt, JOB_COL_HOLD_AMOUNT);
+    j->hold_currency = col_borrow(stmt, JOB_COL_HOLD_CURRENCY);
+    j->dismissed_at = sqlite3_column_int64(stmt, JOB_COL_DISMISSED_AT);
+    j->dismissed_by = col_borrow(stmt, JOB_COL_DISMISSED_BY);
+    j->dismiss_note = col_borrow(stmt, JOB_COL_DISMISS_NOTE);
     if (store_job_state_parse(sq_col_text(stmt, JOB_COL_STATE),
                               &j->state) != MLC_OK)
         return mlc_err_set(e, MLC_EIO, "store: job %lld has an unknown state",

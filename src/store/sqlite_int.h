@@ -56,7 +56,8 @@ enum sq_id {
     SQ_LEDGER_LIST_ENTITY,
     SQ_AUDIT_INSERT, SQ_AUDIT_LIST, SQ_AUDIT_LIST_ENTITY,
     SQ_SECRET_PUT, SQ_SECRET_GET, SQ_SECRET_DELETE, SQ_SECRET_LIST,
-    SQ_JOB_PAUSE_MARK, SQ_JOBS_RESUME, SQ_JOBS_PAUSED, SQ_JOBS_PAUSED_ALL,
+    SQ_JOB_PAUSE_MARK, SQ_JOB_HOLD_MARK, SQ_JOB_DISMISS_MARK, SQ_JOB_DISMISSAL,
+    SQ_JOBS_RESUME, SQ_JOBS_PAUSED, SQ_JOBS_PAUSED_ALL,
     SQ_LEASE_TAKE, SQ_LEASE_CHECK, SQ_LEASE_DROP, SQ_LEASE_GET,
     SQ_LEASE_FORGET, SQ_LEASE_EXISTS, SQ_LEASE_LIST,
     SQ_EXPORT_EVENTS, SQ_EXPORT_JOBS, SQ_EXPORT_LEDGER, SQ_EXPORT_AUDIT,
@@ -191,6 +192,12 @@ int sq_job_count(struct store *st, enum store_job_state state, int64_t *out,
 extern const struct store_settle_ops sq_settle_ops;
 int sq_jobs_resume(struct store *st, const char *system, int64_t *n,
                    struct mlc_err *e);
+int sq_job_hold_mark(struct store *st, int64_t id, const struct store_hold *h,
+                     struct mlc_err *e);
+int sq_job_dismiss_mark(struct store *st, int64_t id, const char *by,
+                        const char *note, struct mlc_err *e);
+int sq_dismissal_get(struct store *st, const char *key, struct store_dismissal *out,
+                     struct mlc_err *e);
 int sq_jobs_paused_count(struct store *st, const char *system, int64_t *out,
                          struct mlc_err *e);
 int sq_gauges_read(struct store *st, struct store_gauges *out, struct mlc_err *e);

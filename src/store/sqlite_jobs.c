@@ -30,6 +30,12 @@ static int read_job(sqlite3_stmt *stmt, struct store_job *j,
     j->created_at = sqlite3_column_int64(stmt, JOB_COL_CREATED_AT);
     j->updated_at = sqlite3_column_int64(stmt, JOB_COL_UPDATED_AT);
     j->paused_on = sq_col_dup(stmt, JOB_COL_PAUSED_ON, &oom);
+    j->hold_code = sq_col_dup(stmt, JOB_COL_HOLD_CODE, &oom);
+    j->hold_amount = sqlite3_column_int64(stmt, JOB_COL_HOLD_AMOUNT);
+    j->hold_currency = sq_col_dup(stmt, JOB_COL_HOLD_CURRENCY, &oom);
+    j->dismissed_at = sqlite3_column_int64(stmt, JOB_COL_DISMISSED_AT);
+    j->dismissed_by = sq_col_dup(stmt, JOB_COL_DISMISSED_BY, &oom);
+    j->dismiss_note = sq_col_dup(stmt, JOB_COL_DISMISS_NOTE, &oom);
     if (oom) {
         store_job_clear(j);
         return mlc_err_set(e, MLC_ENOMEM, "store: out of memory");

@@ -126,3 +126,66 @@ int sq_gauges_read(struct store *st, struct store_gauges *out, struct mlc_err *e
     }
     return sq_q_end(&q, e);
 }
+
+/* ---- hold details and dismissals ------------------------------------------ */
+
+int sq_job_hold_mark(struct store *st, int64_t id, const struct store_hold *h,
+                     struct mlc_err *e)
+{
+    struct sq_q q;
+    int rc = sq_q_begin(&q, sq_of(st), SQ_JOB_HOLD_MARK, "job hold", e);
+
+    if (rc != MLC_OK)
+        return rc;
+    sq_q_int(&q, ":id", id);
+    sq_q_text(&q, ":code", h->code);
+    sq_q_int(&q, ":amount", h->currency != NULL ? h->amount : 0);
+    sq_q_text(&q, ":currency", h->currency);
+    sq_q_step(&q);
+    return sq_q_end(&q, e);
+}
+
+int sq_job_dismiss_mark(struct store *st, int64_t id, const char *by,
+                        const char *note, struct mlc_err *e)
+{
+    struct sq_store *s = sq_of(st);
+    struct sq_q q;
+    int rc = sq_q_begin(&q, s, SQ_JOB_DISMISS_MARK, "job dismiss", e);
+
+    if (rc != MLC_OK)
+        return rc;
+    sq_q_int(&q, ":id", id);
+    sq_q_int(&q, ":now", sq_now(s));
+    sq_q_text(&q, ":by", by);
+    sq_q_text(&q, ":note", note);
+    sq_q_step(&q);
+    return sq_q_end(&q, e);
+}
+
+int sq_dismissal_get(struct store *st, const char *key, struct store_dismissal *out,
+                     struct mlc_err *e)
+{
+    struct sq_q q;
+    bool oom = false, found = false;
+    int rc = sq_q_begin(&q, sq_of(st), SQ_JOB_DISMISSAL, "dismissal", e);
+
+    if (rc != MLC_OK)
+        return rc;
+    sq_q_text(&q, ":key", key);
+    if (sq_q_step(&q) == SQLITE_ROW) {
+        found = true;
+        out->job_id = sqlite3_column_int64(q.stmt, DISMISSAL_COL_ID);
+        out->at = sqlite3_column_int64(q.stmt, DISMISSAL_COL_AT);
+        out->by = sq_col_dup(q.stmt, DISMISSAL_COL_BY, &oom);
+        out->note = sq_col_dup(q.stmt, DISMISSAL_COL_NOTE, &oom);
+        out->hold_code = sq_col_dup(q.stmt, DISMISSAL_COL_HOLD_CODE, &oom);
+    }
+    rc = sq_q_end(&q, e);
+    if (rc == MLC_OK && oom)
+        rc = mlc_err_set(e, MLC_ENOMEM, "store: out of memory");
+    if (rc == MLC_OK && !found)
+        rc = mlc_err_set(e, MLC_ENOTFOUND, "store: %s is not dismissed", key);
+    if (rc != MLC_OK)
+        store_dismissal_clear(out);
+    return rc;
+}

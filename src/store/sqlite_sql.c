@@ -123,6 +123,17 @@ const char *const sq_migrations[] = {
     "  differences INTEGER NOT NULL"
     ") STRICT;"
     "CREATE INDEX reports_day ON reports (kind, day, id);",
+    /* 5: held items that explain themselves: the reason code and the money
+     * that waits, decided by the flow that held the job; the dismissal of
+     * an item handled by hand (who, when, why), looked up by key */
+    "ALTER TABLE jobs ADD COLUMN hold_code TEXT;"
+    "ALTER TABLE jobs ADD COLUMN hold_amount INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN hold_currency TEXT;"
+    "ALTER TABLE jobs ADD COLUMN dismissed_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN dismissed_by TEXT;"
+    "ALTER TABLE jobs ADD COLUMN dismiss_note TEXT;"
+    "CREATE INDEX jobs_dismissed ON jobs (key, dismissed_at)"
+    "  WHERE dismissed_at > 0;",
 };
 
 const int sq_schema_steps =
@@ -202,7 +213,8 @@ const char *const sq_sql[SQ_COUNT] = {
         "UPDATE jobs"
         "   SET state = :state, run_at = :run_at, attempts = :attempts,"
         "       owner = NULL, lease_until = 0, last_error = :last_error,"
-        "       updated_at = :now, paused_on = NULL"
+        "       updated_at = :now, paused_on = NULL, hold_code = NULL,"
+        "       hold_amount = 0, hold_currency = NULL"
         " WHERE id = :id",
     [SQ_JOB_DELETE] = "DELETE FROM jobs WHERE id = :id",
     [SQ_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = :id",
@@ -273,6 +285,19 @@ const char *const sq_sql[SQ_COUNT] = {
     [SQ_SECRET_LIST] = "SELECT " SECRET_COLS " FROM secrets ORDER BY name",
 
     [SQ_JOB_PAUSE_MARK] = "UPDATE jobs SET paused_on = :system WHERE id = :id",
+    [SQ_JOB_HOLD_MARK] =
+        "UPDATE jobs SET hold_code = :code, hold_amount = :amount,"
+        "       hold_currency = :currency"
+        " WHERE id = :id",
+    /* :by NULL takes the dismissal off. */
+    [SQ_JOB_DISMISS_MARK] =
+        "UPDATE jobs SET dismissed_at = CASE WHEN :by IS NULL THEN 0 ELSE :now END,"
+        "       dismissed_by = :by, dismiss_note = :note"
+        " WHERE id = :id",
+    [SQ_JOB_DISMISSAL] =
+        "SELECT " DISMISSAL_COLS " FROM jobs"
+        " WHERE key = :key AND dismissed_at > 0"
+        " ORDER BY dismissed_at DESC, id DESC LIMIT 1",
     /* SQLite: two-argument min(). */
     [SQ_JOBS_RESUME] =
         "UPDATE jobs SET run_at = min(run_at, :now), paused_on = NULL,"

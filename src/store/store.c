@@ -127,7 +127,21 @@ void store_job_clear(struct store_job *j)
     free(j->owner);
     free(j->last_error);
     free(j->paused_on);
+    free(j->hold_code);
+    free(j->hold_currency);
+    free(j->dismissed_by);
+    free(j->dismiss_note);
     memset(j, 0, sizeof(*j));
+}
+
+void store_dismissal_clear(struct store_dismissal *d)
+{
+    if (d == NULL)
+        return;
+    free(d->by);
+    free(d->note);
+    free(d->hold_code);
+    memset(d, 0, sizeof(*d));
 }
 
 void store_ledger_clear(struct store_ledger *l)
@@ -553,6 +567,23 @@ int store_job_hold(struct store *st, int64_t id, const char *owner,
     return rc != MLC_OK ? rc : st->ops->job_hold(st, id, owner, reason, e);
 }
 
+int store_job_hold_as(struct store *st, int64_t id, const char *owner,
+                      const char *reason, const struct store_hold *h,
+                      struct mlc_err *e)
+{
+    int rc = store_tx_begin(st, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    rc = store_job_hold(st, id, owner, reason, e);
+    if (rc == MLC_OK && h != NULL && (h->code != NULL || h->currency != NULL))
+        rc = st->ops->job_hold_mark(st, id, h, e);
+    if (rc == MLC_OK)
+        return store_tx_commit(st, e);
+    store_tx_rollback(st);
+    return rc;
+}
+
 int store_job_defer(struct store *st, int64_t id, const char *owner,
                     int64_t run_at, const char *reason, struct mlc_err *e)
 {
@@ -590,6 +621,84 @@ int store_job_replay(struct store *st, int64_t id, struct mlc_err *e)
     if (rc == MLC_OK)
         rc = need_positive(id, "job id", e);
     return rc != MLC_OK ? rc : st->ops->job_replay(st, id, e);
+}
+
+/* Loads job id and checks it can be (un)dismissed, then marks it. */
+static int dismiss_tx(struct store *st, int64_t id, const char *by, const char *note,
+                      struct mlc_err *e)
+{
+    struct store_job j = { 0 };
+    int rc = store_job_get(st, id, &j, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    if (by != NULL && j.state != STORE_JOB_HELD && j.state != STORE_JOB_FAILED)
+        rc = mlc_err_set(e, MLC_ESTATE, "store: job %lld is %s, only held or "
+                         "failed jobs can be dismissed", (long long)id,
+                         store_job_state_name(j.state));
+    else if (by != NULL && j.dismissed_at > 0)
+        rc = mlc_err_set(e, MLC_ESTATE, "store: job %lld is dismissed already "
+                         "(by %s)", (long long)id,
+                         j.dismissed_by != NULL ? j.dismissed_by : "?");
+    else if (by == NULL && j.dismissed_at <= 0)
+        rc = mlc_err_set(e, MLC_ESTATE, "store: job %lld is not dismissed",
+                         (long long)id);
+    else
+        rc = st->ops->job_dismiss_mark(st, id, by, note, e);
+    store_job_clear(&j);
+    return rc;
+}
+
+static int dismiss_in_tx(struct store *st, int64_t id, const char *by, const char *note,
+                         struct mlc_err *e)
+{
+    int rc = store_tx_begin(st, e);
+
+    if (rc != MLC_OK)
+        return rc;
+    rc = dismiss_tx(st, id, by, note, e);
+    if (rc == MLC_OK)
+        return store_tx_commit(st, e);
+    store_tx_rollback(st);
+    return rc;
+}
+
+int store_job_dismiss(struct store *st, int64_t id, const char *by,
+                      const char *note, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_positive(id, "job id", e);
+    if (rc == MLC_OK)
+        rc = need_str(by, "dismissed by", e);
+    if (rc == MLC_OK)
+        rc = need_str(note, "dismissal note", e);
+    return rc != MLC_OK ? rc : dismiss_in_tx(st, id, by, note, e);
+}
+
+int store_job_undismiss(struct store *st, int64_t id, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_positive(id, "job id", e);
+    return rc != MLC_OK ? rc : dismiss_in_tx(st, id, NULL, NULL, e);
+}
+
+int store_dismissal_get(struct store *st, const char *key,
+                        struct store_dismissal *out, struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(key, "key", e);
+    if (rc == MLC_OK && out == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no output dismissal");
+    if (rc != MLC_OK)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    return st->ops->dismissal_get(st, key, out, e);
 }
 
 int store_job_get(struct store *st, int64_t id, struct store_job *out,

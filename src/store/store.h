@@ -141,6 +141,15 @@ struct store_job {
     int64_t              updated_at;
     char                *paused_on;  /* READY, waiting for this system
                                         ("jde"); NULL when not paused */
+    /* Why it is held, as the flow that held it decided (store_job_hold_as);
+     * cleared whenever the job moves again. */
+    char                *hold_code;     /* core/holdcode.h name; NULL: none */
+    int64_t              hold_amount;   /* minor units of hold_currency */
+    char                *hold_currency; /* NULL: no amount known */
+    /* Set by store_job_dismiss: an operator handled it by hand. */
+    int64_t              dismissed_at;  /* 0: not dismissed */
+    char                *dismissed_by;
+    char                *dismiss_note;
 };
 
 void store_job_clear(struct store_job *j); /* frees strings, NULL-safe */
@@ -194,6 +203,20 @@ int store_job_retry(struct store *st, int64_t id, const char *owner,
 int store_job_hold(struct store *st, int64_t id, const char *owner,
                    const char *reason, struct mlc_err *e);
 
+/* What the flow knows about a hold: its reason code and the money that
+ * waits (strings borrowed). */
+struct store_hold {
+    const char *code;     /* core/holdcode.h name; NULL: none */
+    const char *currency; /* the amount's currency; NULL: no amount */
+    int64_t     amount;   /* minor units */
+};
+
+/* store_job_hold, then h recorded with the job, in one transaction. h may
+ * be NULL (a hold without a code). */
+int store_job_hold_as(struct store *st, int64_t id, const char *owner,
+                      const char *reason, const struct store_hold *h,
+                      struct mlc_err *e);
+
 /* Back to READY at run_at (Unix ms) without spending an attempt: the job
  * could not be decided yet (e.g. a create in doubt that may still land in
  * JDE) and says when to look again. reason goes to last_error. */
@@ -221,7 +244,36 @@ int store_job_release_owner(struct store *st, const char *prefix, int64_t *n,
 int store_job_hold_idle(struct store *st, int64_t id, const char *reason,
                         struct mlc_err *e);
 
-/* HELD or FAILED -> READY now, attempts reset. MLC_ESTATE otherwise.
+/*
+ * Dismissal: an operator handled a held or failed item by hand (posted it
+ * in JDE, or decided it must never post). The job stays HELD or FAILED,
+ * marked with who and why; store_job_replay refuses it (MLC_ESTATE), and
+ * workers settle any later job of the same key as done without running it
+ * (store_dismissal_get), so neither a webhook nor the reconcile sweep posts
+ * it. store_job_undismiss takes the mark off again (replayable then).
+ */
+/* HELD or FAILED and not dismissed -> dismissed by (the actor, e.g.
+ * "cli:alice") with note (required). MLC_ESTATE otherwise. */
+int store_job_dismiss(struct store *st, int64_t id, const char *by,
+                      const char *note, struct mlc_err *e);
+/* Clears the dismissal of job id; MLC_ESTATE when it is not dismissed. */
+int store_job_undismiss(struct store *st, int64_t id, struct mlc_err *e);
+
+struct store_dismissal {
+    int64_t job_id;
+    int64_t at;
+    char   *by;        /* "cli:alice" */
+    char   *note;
+    char   *hold_code; /* the dismissed job's code, NULL: none */
+};
+void store_dismissal_clear(struct store_dismissal *d); /* NULL-safe */
+/* The latest dismissal of resource key ("order:104"); MLC_ENOTFOUND when
+ * none of its jobs is dismissed. For whoever must not act on a dismissed
+ * item (workers) and whoever reports it ("dismissed by USER: NOTE"). */
+int store_dismissal_get(struct store *st, const char *key,
+                        struct store_dismissal *out, struct mlc_err *e);
+
+/* HELD or FAILED (not dismissed) -> READY now, attempts reset. MLC_ESTATE otherwise.
  * last_error keeps the old reason until the next retry or hold overwrites
  * it; done clears it. */
 int store_job_replay(struct store *st, int64_t id, struct mlc_err *e);

@@ -129,6 +129,15 @@ struct store_ops {
     /* out zeroed by the caller. */
     int (*gauges_read)(struct store *st, struct store_gauges *out,
                        struct mlc_err *e);
+    /* Hold details and dismissals (store.h): plain writes of job id's
+     * columns; the callers in store.c check the state in their own
+     * transaction. by NULL clears a dismissal. */
+    int (*job_hold_mark)(struct store *st, int64_t id, const struct store_hold *h,
+                         struct mlc_err *e);
+    int (*job_dismiss_mark)(struct store *st, int64_t id, const char *by,
+                            const char *note, struct mlc_err *e);
+    int (*dismissal_get)(struct store *st, const char *key,
+                         struct store_dismissal *out, struct mlc_err *e);
     /* Named leases (store.h); ttl_ms > 0, strings non-NULL. */
     int (*lease_take)(struct store *st, const char *name, const char *holder,
                       int64_t ttl_ms, int64_t *token, struct mlc_err *e);

@@ -43,6 +43,12 @@ static size_t job_values(const struct store_job *r, struct store_val *v)
     v[JOB_COL_CREATED_AT] = val_int(r->created_at);
     v[JOB_COL_UPDATED_AT] = val_int(r->updated_at);
     v[JOB_COL_PAUSED_ON] = val_text(r->paused_on);
+    v[JOB_COL_HOLD_CODE] = val_text(r->hold_code);
+    v[JOB_COL_HOLD_AMOUNT] = val_int(r->hold_amount);
+    v[JOB_COL_HOLD_CURRENCY] = val_text(r->hold_currency);
+    v[JOB_COL_DISMISSED_AT] = val_int(r->dismissed_at);
+    v[JOB_COL_DISMISSED_BY] = val_text(r->dismissed_by);
+    v[JOB_COL_DISMISS_NOTE] = val_text(r->dismiss_note);
     return JOB_COL_COUNT;
 }
 

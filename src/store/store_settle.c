@@ -94,6 +94,10 @@ static struct store_settle settle_retry(struct store *st,
 static int replay_check(const struct store_job *j, int64_t id,
                         struct mlc_err *e)
 {
+    if (j->dismissed_at > 0) /* handled by hand: undismiss first */
+        return mlc_err_set(e, MLC_ESTATE, "store: job %lld is dismissed "
+                           "(by %s): undismiss it first", (long long)id,
+                           j->dismissed_by != NULL ? j->dismissed_by : "?");
     if (j->state == STORE_JOB_HELD || j->state == STORE_JOB_FAILED)
         return MLC_OK;
     return mlc_err_set(e, MLC_ESTATE, "store: job %lld is %s, only held "

@@ -18,7 +18,19 @@
     X(JOB_COL_LEASE_UNTIL, "lease_until") SEP \
     X(JOB_COL_LAST_ERROR, "last_error") SEP \
     X(JOB_COL_CREATED_AT, "created_at") SEP \
-    X(JOB_COL_UPDATED_AT, "updated_at") SEP X(JOB_COL_PAUSED_ON, "paused_on")
+    X(JOB_COL_UPDATED_AT, "updated_at") SEP X(JOB_COL_PAUSED_ON, "paused_on") SEP \
+    X(JOB_COL_HOLD_CODE, "hold_code") SEP X(JOB_COL_HOLD_AMOUNT, "hold_amount") SEP \
+    X(JOB_COL_HOLD_CURRENCY, "hold_currency") SEP \
+    X(JOB_COL_DISMISSED_AT, "dismissed_at") SEP \
+    X(JOB_COL_DISMISSED_BY, "dismissed_by") SEP \
+    X(JOB_COL_DISMISS_NOTE, "dismiss_note")
+
+/* A key's latest dismissal (store_dismissal_get). */
+#define STORE_DISMISSAL_COLUMNS(X, SEP) \
+    X(DISMISSAL_COL_ID, "id") SEP X(DISMISSAL_COL_AT, "dismissed_at") SEP \
+    X(DISMISSAL_COL_BY, "dismissed_by") SEP \
+    X(DISMISSAL_COL_NOTE, "dismiss_note") SEP \
+    X(DISMISSAL_COL_HOLD_CODE, "hold_code")
 
 /* The READY twin of a (kind, key): what coalescing needs. */
 #define STORE_TWIN_COLUMNS(X, SEP) \
@@ -72,6 +84,9 @@
 #define STORE_COL_NAME(id, name) name
 
 enum store_job_col { STORE_JOB_COLUMNS(STORE_COL_ENUM, ) JOB_COL_COUNT };
+enum store_dismissal_col {
+    STORE_DISMISSAL_COLUMNS(STORE_COL_ENUM, ) DISMISSAL_COL_COUNT
+};
 enum store_twin_col { STORE_TWIN_COLUMNS(STORE_COL_ENUM, ) TWIN_COL_COUNT };
 enum store_ledger_col { STORE_LEDGER_COLUMNS(STORE_COL_ENUM, ) LEDGER_COL_COUNT };
 enum store_audit_col { STORE_AUDIT_COLUMNS(STORE_COL_ENUM, ) AUDIT_COL_COUNT };
@@ -86,6 +101,7 @@ enum store_secret_row_col {
 
 /* "id, kind, ...": the column text of each list above. */
 #define JOB_COLS        STORE_JOB_COLUMNS(STORE_COL_NAME, ", ")
+#define DISMISSAL_COLS  STORE_DISMISSAL_COLUMNS(STORE_COL_NAME, ", ")
 #define TWIN_COLS       STORE_TWIN_COLUMNS(STORE_COL_NAME, ", ")
 #define LEDGER_COLS     STORE_LEDGER_COLUMNS(STORE_COL_NAME, ", ")
 #define AUDIT_COLS      STORE_AUDIT_COLUMNS(STORE_COL_NAME, ", ")

@@ -124,9 +124,17 @@ static void add_problem(char *problem, size_t cap, const char *text)
     snprintf(problem + len, cap - len, "%s%s", len > 0 ? "; " : "", text);
 }
 
+/* A missing account or business unit outranks one that is not postable:
+ * *why says the problem to fix first. */
+static void note_why(enum acct_reason *why, enum acct_reason r)
+{
+    if (why != NULL && (*why == 0 || r == ACCT_MISSING))
+        *why = r;
+}
+
 static int check_account(struct acct_cache *c, struct ais_session *s,
-                         const struct cfg_account *a, bool *ok, char *problem,
-                         size_t cap, struct mlc_err *e)
+                         const struct cfg_account *a, bool *ok, enum acct_reason *why,
+                         char *problem, size_t cap, struct mlc_err *e)
 {
     struct ais_account info;
     char name[ACCT_NAME_MAX], text[160];
@@ -141,9 +149,11 @@ static int check_account(struct acct_cache *c, struct ais_session *s,
     remember(c, name, info.exists && info.postable);
     if (!info.exists) {
         snprintf(text, sizeof(text), "account %s does not exist in F0901", name);
+        note_why(why, ACCT_MISSING);
     } else if (!info.postable) {
         snprintf(text, sizeof(text), "account %s is not postable in F0901 "
                  "(posting edit code %s)", name, info.pec);
+        note_why(why, ACCT_NOT_POSTABLE);
     } else {
         return MLC_OK;
     }
@@ -153,7 +163,8 @@ static int check_account(struct acct_cache *c, struct ais_session *s,
 }
 
 static int check_bu(struct acct_cache *c, struct ais_session *s, const char *bu,
-                    bool *ok, char *problem, size_t cap, struct mlc_err *e)
+                    bool *ok, enum acct_reason *why, char *problem, size_t cap,
+                    struct mlc_err *e)
 {
     char name[ACCT_NAME_MAX], text[96];
     bool exists = false;
@@ -169,24 +180,28 @@ static int check_bu(struct acct_cache *c, struct ais_session *s, const char *bu,
     if (exists)
         return MLC_OK;
     snprintf(text, sizeof(text), "business unit %s does not exist in F0006", bu);
+    note_why(why, ACCT_MISSING);
     *ok = false;
     add_problem(problem, cap, text);
     return MLC_OK;
 }
 
 int acct_check(struct acct_cache *c, struct ais_session *s, const struct post_refs *refs,
-               bool *ok, char *problem, size_t cap, struct mlc_err *e)
+               bool *ok, enum acct_reason *why, char *problem, size_t cap,
+               struct mlc_err *e)
 {
     int rc = MLC_OK;
 
     *ok = true;
+    if (why != NULL)
+        *why = 0;
     if (cap > 0)
         problem[0] = '\0';
     /* Business units first: an account under a missing one is missing too. */
     for (size_t i = 0; i < refs->n_bus && rc == MLC_OK; i++)
-        rc = check_bu(c, s, refs->bus[i], ok, problem, cap, e);
+        rc = check_bu(c, s, refs->bus[i], ok, why, problem, cap, e);
     for (size_t i = 0; i < refs->n_accounts && rc == MLC_OK; i++)
-        rc = check_account(c, s, &refs->accounts[i], ok, problem, cap, e);
+        rc = check_account(c, s, &refs->accounts[i], ok, why, problem, cap, e);
     if (rc != MLC_OK)
         *ok = false;
     return rc;

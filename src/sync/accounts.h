@@ -48,20 +48,22 @@ struct acct_stats {
 };
 void acct_stats(struct acct_cache *c, struct acct_stats *out);
 
-/* Checks every account and business unit of refs. MLC_OK with *ok true
- * when all are fine; MLC_OK with *ok false and problem ("; "-separated,
- * naming each account: "account 1.1000 is not postable in F0901 (posting
- * edit code N)") when one is not; a negative code when AIS could not be
- * asked (nothing is concluded then). */
-int acct_check(struct acct_cache *c, struct ais_session *s, const struct post_refs *refs,
-               bool *ok, char *problem, size_t cap, struct mlc_err *e);
-
-/* ---- the whole posting configuration (mapping.h) ----------------------------- */
-
 enum acct_reason {
     ACCT_MISSING = 1,      /* not in F0901 (account) / F0006 (business unit) */
     ACCT_NOT_POSTABLE      /* in F0901 with a posting edit code that is not blank */
 };
+
+/* Checks every account and business unit of refs. MLC_OK with *ok true
+ * when all are fine; MLC_OK with *ok false and problem ("; "-separated,
+ * naming each account: "account 1.1000 is not postable in F0901 (posting
+ * edit code N)") when one is not, *why (may be NULL) then saying which problem to fix
+ * first (ACCT_MISSING before ACCT_NOT_POSTABLE); a negative code when AIS
+ * could not be asked (nothing is concluded then). */
+int acct_check(struct acct_cache *c, struct ais_session *s, const struct post_refs *refs,
+               bool *ok, enum acct_reason *why, char *problem, size_t cap,
+               struct mlc_err *e);
+
+/* ---- the whole posting configuration (mapping.h) ----------------------------- */
 
 /* One bad entry of a mapping. An account posted in a business unit that
  * does not exist is not listed: the business unit is, under the key that

@@ -289,6 +289,7 @@ struct cx {
     int64_t                an8;       /* 0 until known */
     bool                   created;   /* by this run: nothing to update */
     int64_t                defer_until; /* FLOW_DEFERRED: again then (Unix ms) */
+    enum hold_code         hold_code;   /* FLOW_HELD: why */
 };
 
 static void audit(struct cx *x, const char *action, const char *outcome, json_t *detail)
@@ -319,7 +320,7 @@ static int map(struct cx *x, const struct bc_customer *c, struct mlc_err *e)
     int rc = cust_map_build(c, &o, &x->m, e);
 
     if (rc == MLC_EINVAL)
-        return flow_hold(e, "%s", e->msg);
+        return flow_hold(e, &x->hold_code, HOLD_OTHER, "%s", e->msg);
     if (rc != MLC_OK)
         return rc;
     x->key = x->m.v[CUST_F_LONG_ADDRESS];
@@ -420,7 +421,8 @@ static int create(struct cx *x, struct mlc_err *e)
         snprintf(msg, sizeof(msg), "%s", e->msg);
         store_ledger_forget(x->r->st, x->key, &le);
         audit(x, "create", "rejected", json_pack("{s:s, s:s}", "key", x->key, "error", msg));
-        rc = flow_hold(e, "%s: JD Edwards refused the customer: %s", x->key, msg);
+        rc = flow_hold(e, &x->hold_code, HOLD_JDE_ERROR,
+                       "%s: JD Edwards refused the customer: %s", x->key, msg);
         goto out;
     }
     if (res.reauth) {
@@ -561,7 +563,8 @@ static int update(struct cx *x, struct mlc_err *e)
         snprintf(msg, sizeof(msg), "%s", e->msg);
         audit(x, "update", "rejected", json_pack("{s:s, s:I, s:s}", "key", x->key,
                                                  "an8", (json_int_t)x->an8, "error", msg));
-        rc = flow_hold(e, "%s: JD Edwards refused the update of address number %" PRId64
+        rc = flow_hold(e, &x->hold_code, HOLD_JDE_ERROR,
+                       "%s: JD Edwards refused the update of address number %" PRId64
                        ": %s", x->key, x->an8, msg);
     } else {
         /* An update is safe to send again: the retry does. */
@@ -615,6 +618,8 @@ int cust_sync(const struct flow_run *r, int64_t customer_id, enum flow_result *r
     *res = flow_result_of(r, rc);
     if (*res == FLOW_DEFER && r->defer_until != NULL)
         r->defer_until[0] = x.defer_until;
+    if (*res == FLOW_HOLD && r->hold != NULL)
+        r->hold[0] = (struct flow_hold_info){ .code = x.hold_code };
     if (*res == FLOW_HOLD)
         audit(&x, "hold", "held", json_pack("{s:s}", "reason", err.msg));
     if (*res == FLOW_DONE)

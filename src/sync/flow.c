@@ -81,11 +81,14 @@ const char *flow_result_name(enum flow_result res)
     return (unsigned)res < sizeof(names) / sizeof(names[0]) ? names[res] : "retry";
 }
 
-int flow_hold(struct mlc_err *e, const char *fmt, ...)
+int flow_hold(struct mlc_err *e, enum hold_code *code_out, enum hold_code code,
+              const char *fmt, ...)
 {
     char buf[MLC_ERR_MSG_MAX];
     va_list ap;
 
+    if (code_out != NULL)
+        *code_out = code;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);

@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/health.h"
+#include "core/holdcode.h"
 #include "store/store.h"
 #include "sync/env.h"
 
@@ -32,6 +33,14 @@ enum flow_result {
  * stops the run at that safe point with FLOW_RETRY. */
 typedef int (*flow_checkpoint_fn)(void *ctx, struct mlc_err *e);
 
+/* Why a run holds: the reason code, decided where the hold happens, and
+ * the money that waits (an order's total in its currency). */
+struct flow_hold_info {
+    enum hold_code code;
+    char           currency[8]; /* "": no amount known */
+    int64_t        amount;      /* minor units */
+};
+
 struct flow_run {
     struct env              *env;
     struct store            *st;       /* ledger and audit (read only when dry) */
@@ -48,6 +57,9 @@ struct flow_run {
      * ms, the store's clock); one entry per order of a batch (index as the
      * ids), else one. Left alone for other results. */
     int64_t                 *defer_until;
+    /* Out (may be NULL): for a FLOW_HOLD result, its code and amount; one
+     * entry per order of a batch (index as the ids), else one. */
+    struct flow_hold_info   *hold;
 };
 
 /* Appends one audit row for entity as r's actor (detail is stolen; may be
@@ -87,11 +99,12 @@ const char *flow_pause_system(const struct flow_run *r);
 /* "done", "retry", "hold", "pause", "wait". */
 const char *flow_result_name(enum flow_result res);
 
-/* Sets e to the hold reason (MLC_ESTATE) and returns FLOW_HELD. The text is
- * formatted into a buffer of its own first: the arguments may point into
- * e->msg itself. */
-__attribute__((format(printf, 2, 3)))
-int flow_hold(struct mlc_err *e, const char *fmt, ...);
+/* Sets e to the hold reason (MLC_ESTATE), *code_out (may be NULL) to code,
+ * and returns FLOW_HELD. The text is formatted into a buffer of its own
+ * first: the arguments may point into e->msg itself. */
+__attribute__((format(printf, 4, 5)))
+int flow_hold(struct mlc_err *e, enum hold_code *code_out, enum hold_code code,
+              const char *fmt, ...);
 
 /* After a create's answer was lost, how soon JDE is asked whether it
  * landed (a lost reply after a commit is adopted then). */

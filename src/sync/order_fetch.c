@@ -97,13 +97,13 @@ static int fetch_orders(struct bc_client *c, struct fx *xs, size_t n, struct mlc
             continue;
         x->bc.found = true;
         if (bcd_order(o, &x->bc.o, &x->err) != MLC_OK)
-            fx_stop(x, flow_hold(&x->err, "order %" PRId64 " cannot be read: %s",
+            fx_stop(x, flow_hold(&x->err, &x->hold_code, HOLD_OTHER, "order %" PRId64 " cannot be read: %s",
                                  x->order_id, x->err.msg));
     }
     json_decref(arr);
     for (i = 0; i < n; i++)
         if (fx_alive(&xs[i]) && !xs[i].bc.found)
-            fx_stop(&xs[i], flow_hold(&xs[i].err, "order %" PRId64
+            fx_stop(&xs[i], flow_hold(&xs[i].err, &xs[i].hold_code, HOLD_OTHER, "order %" PRId64
                                       " not found in BigCommerce", xs[i].order_id));
     return MLC_OK;
 }

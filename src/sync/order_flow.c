@@ -167,11 +167,11 @@ void fx_cutover(struct fx *x)
 /* ---- documents: sale, refunds, reversal ---------------------------------- */
 
 /* The engine said hold: audited and reported, the run holds. */
-static int engine_hold(struct fx *x, const char *key, const char *kind, const char *reason,
-                       struct mlc_err *e)
+static int engine_hold(struct fx *x, const char *key, const char *kind, enum hold_code code,
+                       const char *reason, struct mlc_err *e)
 {
     fx_report_doc(x, key, kind, "held", reason);
-    return flow_hold(e, "%s: %s", key, reason);   /* audited once, by the run */
+    return flow_hold(e, &x->hold_code, code, "%s: %s", key, reason); /* audited by the run */
 }
 
 /* rc of the engine into the run's result; d is cleared unless MLC_OK. */
@@ -179,7 +179,7 @@ static int engine_result(struct fx *x, int rc, const char *key, const char *kind
                          const struct post_hold *h, struct mlc_err *e)
 {
     if (rc == POST_HELD)
-        return engine_hold(x, key, kind, h->reason, e);
+        return engine_hold(x, key, kind, h->code, h->reason, e);
     if (rc == POST_EMPTY) {
         fx_report_doc(x, key, kind, "nothing", "every line is zero: nothing to post");
         fx_audit(x, "decide", "skipped", json_pack("{s:s, s:s}", "key", key,
@@ -187,14 +187,14 @@ static int engine_result(struct fx *x, int rc, const char *key, const char *kind
         return POST_EMPTY;
     }
     if (rc < 0) /* a broken invariant: never posted, never retried blindly */
-        return engine_hold(x, key, kind, e->msg, e);
+        return engine_hold(x, key, kind, HOLD_OTHER, e->msg, e);
     return MLC_OK;
 }
 
 static int do_sale(struct fx *x, struct mlc_err *e)
 {
     struct post_opts opts;
-    struct post_hold h = { { 0 } };
+    struct post_hold h = { .code = HOLD_OTHER };
     struct post_doc d = { 0 };
     char key[64];
     int rc;
@@ -224,7 +224,7 @@ static int do_refund(struct fx *x, const struct order_refund *r, struct mlc_err 
                             .reversal_posted = x->posted.reversal_posted };
     struct post_decision dec;
     struct post_opts opts = opts_at(x, r->created);
-    struct post_hold h = { { 0 } };
+    struct post_hold h = { .code = HOLD_OTHER };
     struct post_doc d = { 0 };
     char key[64];
     int rc;
@@ -236,7 +236,7 @@ static int do_refund(struct fx *x, const struct order_refund *r, struct mlc_err 
     }
     dec = post_decide_refund(&f);
     if (dec.action == POST_ACT_HOLD)
-        return engine_hold(x, key, "refund", dec.why, e);
+        return engine_hold(x, key, "refund", HOLD_OTHER, dec.why, e);
     if (dec.action != POST_ACT_REFUND) {
         fx_report_doc(x, key, "refund", "nothing", dec.why);
         fx_audit(x, "decide", "skipped", json_pack("{s:s, s:s}", "key", key, "why", dec.why));
@@ -256,18 +256,18 @@ static int do_refund(struct fx *x, const struct order_refund *r, struct mlc_err 
 static int do_reversal(struct fx *x, struct mlc_err *e)
 {
     struct post_opts opts = opts_at(x, x->bc.o.date_modified);
-    struct post_hold h = { { 0 } };
+    struct post_hold h = { .code = HOLD_OTHER };
     struct post_doc d = { 0 };
     char key[64];
     int rc;
 
     fx_key_of(x, POST_KIND_REVERSAL, 0, key, sizeof(key));
     if (!x->posted.sale_doc_ok)
-        return engine_hold(x, key, "reversal", "the posted sale's document in the ledger "
+        return engine_hold(x, key, "reversal", HOLD_OTHER, "the posted sale's document in the ledger "
                            "cannot be read: reverse it by hand", e);
     for (size_t i = 0; i < x->posted.n_ref_docs; i++)
         if (x->posted.ref_docs[i].n_lines == 0)
-            return engine_hold(x, key, "reversal", "a posted refund's document in the "
+            return engine_hold(x, key, "reversal", HOLD_OTHER, "a posted refund's document in the "
                                "ledger cannot be read: reverse it by hand", e);
     rc = post_reversal(&x->bc.o, &x->posted.sale, x->posted.ref_docs, x->posted.n_ref_docs,
                        x->pc, &opts, &d, &h, e);
@@ -297,7 +297,8 @@ static int decide_and_post(struct fx *x, struct mlc_err *e)
                        "sale_posted", x->posted.sale_posted,
                        "reversal_posted", x->posted.reversal_posted));
     if (dec.action == POST_ACT_HOLD)
-        return flow_hold(e, "order %" PRId64 ": %s", x->order_id, dec.why);
+        return flow_hold(e, &x->hold_code, HOLD_OTHER, "order %" PRId64 ": %s", x->order_id,
+                         dec.why);
     if (dec.action == POST_ACT_SALE)
         rc = do_sale(x, e);
     else if (x->posted.sale_posted) {
@@ -459,6 +460,17 @@ static void run_batch(const struct flow_run *r, struct fx *xs, size_t n)
 
 /* ---- entry points -------------------------------------------------------- */
 
+/* A held run's code, and the money that waits: the order's total as
+ * BigCommerce states it (nothing when the order was never read). */
+static void fx_hold_info(const struct fx *x, struct flow_hold_info *out)
+{
+    *out = (struct flow_hold_info){ .code = x->hold_code };
+    if (x->bc.found && x->bc.o.currency[0] != '\0' && x->bc.o.exponent != ORDER_EXP_UNKNOWN) {
+        snprintf(out->currency, sizeof(out->currency), "%s", x->bc.o.currency);
+        out->amount = x->bc.o.total_inc_tax;
+    }
+}
+
 static bool run_ok(const struct flow_run *r)
 {
     return r != NULL && r->env != NULL && r->st != NULL && r->cfg != NULL;
@@ -480,6 +492,8 @@ int flow_order_sync(const struct flow_run *r, int64_t order_id, enum flow_result
     *res = fx_result(&x);
     if (*res == FLOW_DEFER && r->defer_until != NULL)
         r->defer_until[0] = x.defer_until;
+    if (*res == FLOW_HOLD && r->hold != NULL)
+        fx_hold_info(&x, &r->hold[0]);
     if (e != NULL)
         *e = x.err;
     if (report != NULL) {
@@ -518,6 +532,8 @@ int flow_orders_sync_batch(const struct flow_run *r, const int64_t *ids, size_t 
             res[i] = fx_result(&xs[i]);
             if (res[i] == FLOW_DEFER && r->defer_until != NULL)
                 r->defer_until[i] = xs[i].defer_until;
+            if (res[i] == FLOW_HOLD && r->hold != NULL)
+                fx_hold_info(&xs[i], &r->hold[i]);
             if (errs != NULL)
                 errs[i] = xs[i].err;
         }

@@ -114,6 +114,7 @@ struct fx {
     int                       rc;      /* MLC_OK while the run goes on */
     struct mlc_err            err;     /* the reason of a hold or retry */
     int64_t                   defer_until; /* FLOW_DEFERRED: again then (Unix ms) */
+    enum hold_code            hold_code;   /* FLOW_HELD: why (flow_hold) */
 };
 
 /* ---- order_flow.c: the run's shared helpers ------------------------------- */

@@ -141,7 +141,7 @@ static int create(struct fx *x, const struct post_doc *d, json_t *rd, struct mlc
 
     if ((rc = orch_inputs(d, &in, e)) != MLC_OK) {
         store_ledger_forget(x->r->st, d->key, &le); /* nothing was sent */
-        return flow_hold(e, "%s: cannot build the orchestration inputs: %s", d->key, e->msg);
+        return flow_hold(e, &x->hold_code, HOLD_OTHER, "%s: cannot build the orchestration inputs: %s", d->key, e->msg);
     }
     rc = ais_orch_call(s, ais_orch_name(s, k), in, &res, e);
     ais_orch_in_free(in);
@@ -177,7 +177,9 @@ static int create(struct fx *x, const struct post_doc *d, json_t *rd, struct mlc
         store_ledger_forget(x->r->st, d->key, &le);
         fx_audit(x, "post", "rejected", json_pack("{s:s, s:s}", "key", d->key, "error", msg));
         set_str(rd, "action", "rejected");
-        rc = flow_hold(e, "%s: JD Edwards refused the %s: %s", d->key, post_kind_name(d->kind),
+        rc = flow_hold(e, &x->hold_code,
+                       hold_code_of_jde_refusal(msg, d->mode == CFG_POST_VOUCHER),
+                       "%s: JD Edwards refused the %s: %s", d->key, post_kind_name(d->kind),
                        msg);
         goto out;
     }
@@ -283,6 +285,7 @@ out:
 int order_post_emit(struct fx *x, const struct post_doc *d, struct mlc_err *e)
 {
     struct post_refs refs = { 0 };
+    enum acct_reason why = 0;
     char problem[POST_HOLD_MAX];
     json_t *rd, *dj = NULL, *val;
     int64_t total = 0;
@@ -297,7 +300,7 @@ int order_post_emit(struct fx *x, const struct post_doc *d, struct mlc_err *e)
     post_doc_total(d, &total, NULL);
     if ((rc = post_doc_refs(d, &refs, e)) != MLC_OK)
         return rc;
-    rc = acct_check(env_accounts(x->r->env), env_ais(x->r->env), &refs, &ok, problem,
+    rc = acct_check(env_accounts(x->r->env), env_ais(x->r->env), &refs, &ok, &why, problem,
                     sizeof(problem), e);
     val = json_pack("{s:b, s:I, s:I}", "ok", ok, "accounts", (json_int_t)refs.n_accounts,
                     "business_units", (json_int_t)refs.n_bus);
@@ -317,7 +320,9 @@ int order_post_emit(struct fx *x, const struct post_doc *d, struct mlc_err *e)
     fx_audit(x, "validate", ok ? "ok" : "held", val);
     if (!ok) {
         set_str(rd, "action", "held");
-        return flow_hold(e, "%s: %s", d->key, problem);
+        return flow_hold(e, &x->hold_code, why == ACCT_NOT_POSTABLE ? HOLD_ACCOUNT_NOT_POSTABLE
+                                                                    : HOLD_ACCOUNT_MISSING,
+                         "%s: %s", d->key, problem);
     }
     if (x->r->dry_run) {
         set_str(rd, "action", "would post");

@@ -288,6 +288,7 @@ static void put(struct bld *b, enum post_role role, const struct cfg_account *ac
     if (amount == 0 || acct == NULL)
         return;
     if (acct->bu[0] == '\0') {
+        b->hold.code = HOLD_ACCOUNT_MISSING;
         hold_on(b, "%s is not set (needed for %s %s)", key, role_names[role],
                 amt(b, amount, a1));
         return;
@@ -344,6 +345,7 @@ static const struct cfg_account *revenue_account(struct bld *b, const struct ord
     if ((a = category_account(b, p)) != NULL)
         return a;
     if (b->opts.strict_sku) {
+        b->hold.code = HOLD_UNMAPPED_SKU;
         hold_on(b, "product %lld (SKU \"%s\") is in neither posting.revenue_by_sku nor, "
                 "by category, posting.revenue_by_category (strict SKU mapping)",
                 (long long)p->id, p->sku != NULL ? p->sku : "");
@@ -394,8 +396,10 @@ static const char *supplier_for(struct bld *b, const char *gateway)
 
     if (s == NULL)
         s = b->cfg->default_supplier;
-    if (s == NULL || s[0] == '\0')
+    if (s == NULL || s[0] == '\0') {
+        b->hold.code = HOLD_VOUCHER_SUPPLIER;
         hold_on(b, "posting.default_supplier is not set (needed in voucher mode)");
+    }
     return s != NULL ? s : "";
 }
 

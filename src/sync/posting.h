@@ -36,6 +36,7 @@
 #include <jansson.h>
 
 #include "core/config.h"
+#include "core/holdcode.h"
 #include "core/err.h"
 #include "core/jdate.h"
 #include "core/order.h"
@@ -95,7 +96,8 @@ struct post_doc {
 };
 
 struct post_hold {
-    char reason[POST_HOLD_MAX];   /* every problem found, "; "-separated */
+    char           reason[POST_HOLD_MAX]; /* every problem found, "; "-separated */
+    enum hold_code code;   /* the most specific problem's code (HOLD_OTHER: none) */
 };
 
 /* Inputs the engine never reads from a clock. */

@@ -241,6 +241,10 @@ check "NW-CANDLE-CED keeps its store price 8.00 (its JDE price starts in 3 days)
 "$MLC" sync catalog --config "$cfg" >"$tmp/cat1b.out" 2>&1; rc=$?
 check "human output names the counts and watermarks" \
     sh -c '[ "$0" = 0 ] && grep -q "price updates  0" "$1" && grep -q "catalog.f4106=" "$1"' "$rc" "$tmp/cat1b.out"
+"$MLC" audit --entity catalog --config "$cfg" --json >"$tmp/catpoll.json" 2>/dev/null
+check "each sync catalog is audited with the OS user" \
+    python3 -c 'import json,sys; a=[r for r in json.load(open(sys.argv[1]))["audit"] if r["action"]=="sync"]; sys.exit(0 if len(a)==2 and all(r["actor"].startswith(sys.argv[2]) and r["outcome"]=="ok" for r in a) else 1)' \
+    "$tmp/catpoll.json" "cli:$(id -un)"
 
 # ---- daemon ---------------------------------------------------------------------------
 started=0

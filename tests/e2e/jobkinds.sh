@@ -223,7 +223,7 @@ check "the start log names customer.sync and its count" \
     sh -c 'grep "queued jobs held" "$0" | grep "kind=customer.sync" | grep -q "count=1"' "$log"
 check "... and catalog.sync" warned catalog.sync
 check "no job waits in the queue" [ "$(jobs_count ready)" = 0 ]
-run held --config "$cfg"
+run held --all --config "$cfg"
 check "mlc held shows them with the reason" \
     grep -q "no handler for kind customer.sync in this configuration (customers.enabled is false)" "$out"
 check "... both" grep -q "no handler for kind catalog.sync in this configuration" "$out"

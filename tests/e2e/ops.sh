@@ -57,6 +57,9 @@ check "retry job ends failed after max_attempts" wait_until 150 job_state "$id4"
 check "plain job ends done" wait_until 150 job_state "$idd" done
 
 check "mlc held exits 0" mlc held --config "$cfg"
+check "mlc held sums them up by reason code" \
+    sh -c "grep -q '^3 held, 1 failed, by reason' '$out' && grep -q '^other: 4 items (1 failed)' '$out'"
+check "mlc held --all exits 0" mlc held --config "$cfg" --all
 check "mlc held names each held key" sh -c "grep -q 'order:104' '$out' && grep -q 'order:105' '$out' && grep -q 'order:106' '$out'"
 check "mlc held gives the full reason" grep -q 'reason .*noop: asked to hold' "$out"
 check "mlc held flags the failed job" grep -q "^FAILED job $id4  order:107" "$out"
@@ -69,6 +72,8 @@ check "mlc held --json exits 0" mlc held --config "$cfg" --json
 check "mlc held --json parses with 4 items" pyj "$out" "sys.exit(0 if len(d['items']) == 4 and d['held'] == 3 and d['failed'] == 1 else 1)"
 check "mlc held --json items carry id, key, state, since, attempts, reason" \
     pyj "$out" "i=[x for x in d['items'] if x['key']=='order:104'][0]; sys.exit(0 if i['id']==$id1 and i['state']=='held' and i['since'].endswith('Z') and i['attempts']==1 and i['reason']=='noop: asked to hold' and i['kind']=='noop' else 1)"
+check "mlc held --json gives each item its reason code and sums them up by code" \
+    pyj "$out" "g=d['groups']; sys.exit(0 if all(x['code']=='other' and x['fix'] for x in d['items']) and len(g)==1 and g[0]['code']=='other' and g[0]['count']==4 and g[0]['failed']==1 and g[0]['oldest_id']==min(d['items'], key=lambda x: (x['since_ms'], x['id']))['id'] and g[0]['amounts']==[] and g[0]['no_amount']==4 and d['dismissed']==0 else 1)"
 check "mlc held --json flags the failed one with its attempts" \
     pyj "$out" "i=[x for x in d['items'] if x['key']=='order:107'][0]; sys.exit(0 if i['state']=='failed' and i['attempts']==2 else 1)"
 
@@ -100,7 +105,7 @@ check "... and prints what it replayed" grep -q "replayed job $id1  order:104" "
 check "replayed job went through ready and is held again by the daemon" \
     wait_until 150 job_state "$id1" held
 check "mlc audit shows the replay of order:104" sh -c \
-    "'$MLC' audit --config '$cfg' --entity order:104 | grep -q 'cli .*replay .*ok .*job_id=$id1'"
+    "'$MLC' audit --config '$cfg' --entity order:104 | grep -q 'cli:$(id -un)[^ ]* .*replay .*ok .*job_id=$id1'"
 
 "$MLC" jobs enqueue --config "$cfg" noop order:105 '{}' >/dev/null   # a READY twin absorbs on replay
 check "replay by key exits 0" mlc replay --config "$cfg" order:105 --json
@@ -130,7 +135,7 @@ check "mlc audit --order 107 is the same entity" sh -c \
     "'$MLC' audit --config '$cfg' --order 107 | head -1 | grep -q 'order:107'"
 check "mlc audit --json exits 0" mlc audit --config "$cfg" --entity order:107 --json
 check "mlc audit --json parses: rows oldest first with time, actor, action, outcome, detail" \
-    pyj "$out" "a=d['audit']; ok=len(a)>=3 and all(a[i]['at']<=a[i+1]['at'] for i in range(len(a)-1)) and a[-1]['action']=='replay' and a[-1]['actor']=='cli' and a[-1]['detail']['previous_state']=='failed' and a[-1]['time'].endswith('Z') and d['ledger']==[] and d['jobs'][0]['id']==$id4; sys.exit(0 if ok else 1)"
+    pyj "$out" "a=d['audit']; ok=len(a)>=3 and all(a[i]['at']<=a[i+1]['at'] for i in range(len(a)-1)) and a[-1]['action']=='replay' and a[-1]['actor'].startswith('cli:$(id -un)') and a[-1]['detail']['previous_state']=='failed' and a[-1]['time'].endswith('Z') and d['ledger']==[] and d['jobs'][0]['id']==$id4; sys.exit(0 if ok else 1)"
 check "mlc audit --limit 1 keeps the most recent row" sh -c \
     "'$MLC' audit --config '$cfg' --entity order:107 --limit 1 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if len(d[\"audit\"])==1 and d[\"audit\"][0][\"action\"]==\"replay\" and d[\"omitted\"]>=2 else 1)'"
 check "mlc audit without an entity lists every entity" sh -c \

@@ -56,16 +56,20 @@ static void test_kco_pad(void **state)
     assert_string_equal(out, "");
 }
 
-/* The reason may quote the error it replaces. */
+/* The reason may quote the error it replaces; the code goes out beside it. */
 static void test_hold_quotes_itself(void **state)
 {
+    enum hold_code code = HOLD_OTHER;
     struct mlc_err e;
 
     (void)state;
     mlc_err_set(&e, MLC_EIO, "F0901 says no");
-    assert_int_equal(flow_hold(&e, "BC1S: %s", e.msg), FLOW_HELD);
+    assert_int_equal(flow_hold(&e, &code, HOLD_ACCOUNT_MISSING, "BC1S: %s", e.msg),
+                     FLOW_HELD);
     assert_int_equal(e.code, MLC_ESTATE);
     assert_string_equal(e.msg, "BC1S: F0901 says no");
+    assert_int_equal(code, HOLD_ACCOUNT_MISSING);
+    assert_int_equal(flow_hold(&e, NULL, HOLD_JDE_ERROR, "x"), FLOW_HELD);
 }
 
 static int stop_with(void *ctx, struct mlc_err *e)

@@ -194,6 +194,8 @@ struct run {
     struct store      *st;
     struct env        *env;
     int64_t            ahead_ms;  /* the store's clock: real time + this */
+    struct flow_hold_info hold;   /* the last single run's hold details */
+    struct flow_hold_info holds[64]; /* the last batch's */
 };
 
 /* The go-live cutover of every case but the cutover's own: before every
@@ -286,7 +288,7 @@ static enum flow_result sync_cfg(struct run *r, const struct mlc_config *cfg, in
                                  bool dry, json_t **report, char *reason, size_t cap)
 {
     struct flow_run fr = { .env = r->env, .st = r->st, .cfg = cfg, .actor = "test",
-                           .dry_run = dry };
+                           .dry_run = dry, .hold = &r->hold };
     enum flow_result res = FLOW_RETRY;
     struct mlc_err e = { 0 };
 
@@ -569,6 +571,9 @@ static void test_unmapped_sku_held_then_fixed(void **state)
     je = ais_counter(JE_CALLS);
     assert_int_equal(sync1(&r, 104, why, sizeof(why)), FLOW_HOLD);
     assert_non_null(strstr(why, "NW-LEGACY-OLIVE"));
+    assert_int_equal(r.hold.code, HOLD_UNMAPPED_SKU);
+    assert_string_equal(r.hold.currency, "USD");
+    assert_true(r.hold.amount > 0);
     assert_false(ledger_has(&r, "BC104S"));
     assert_int_equal(ais_counter(JE_CALLS), je);
 
@@ -597,9 +602,32 @@ static void test_non_postable_account_held(void **state)
     assert_int_equal(sync1(&r, 220, why, sizeof(why)), FLOW_HOLD);
     assert_non_null(strstr(why, "110.4000"));
     assert_non_null(strstr(why, "not postable"));
+    assert_int_equal(r.hold.code, HOLD_ACCOUNT_NOT_POSTABLE);
+    assert_string_equal(r.hold.currency, "USD");
+    assert_int_equal(r.hold.amount, 2160); /* the order's total, minor units */
     assert_false(ledger_has(&r, "BC220S"));
     assert_int_equal(ais_counter(JE_CALLS), je);
     assert_int_equal(je_facts("BC220", true, NULL).rows, 0);
+    run_close(&r);
+}
+
+/* A SKU mapped to an account JDE does not have holds as account_missing,
+ * with the order's total as the money that waits. */
+static void test_missing_account_held(void **state)
+{
+    struct run r;
+    char why[MLC_ERR_MSG_MAX];
+
+    (void)state;
+    run_open(&r, "journal", false, SKU_MAP "    \"T-GONE\": \"100.4999\"\n");
+    make_order(221, "T-GONE", 11);
+    assert_int_equal(sync1(&r, 221, why, sizeof(why)), FLOW_HOLD);
+    assert_non_null(strstr(why, "100.4999"));
+    assert_non_null(strstr(why, "does not exist"));
+    assert_int_equal(r.hold.code, HOLD_ACCOUNT_MISSING);
+    assert_string_equal(r.hold.currency, "USD");
+    assert_int_equal(r.hold.amount, 2160);
+    assert_false(ledger_has(&r, "BC221S"));
     run_close(&r);
 }
 
@@ -619,6 +647,7 @@ static void test_closed_period_held(void **state)
             "\"message\":\"Period 11 of fiscal year 26 is closed\",\"style\":\"500\"}]}");
     assert_int_equal(sync1(&r, 245, why, sizeof(why)), FLOW_HOLD);
     assert_non_null(strstr(why, "Period 11 of fiscal year 26 is closed"));
+    assert_int_equal(r.hold.code, HOLD_PERIOD_CLOSED);
     assert_false(ledger_has(&r, "BC245S"));
     assert_int_equal(je_facts("BC245S", false, NULL).docs, 0);
 
@@ -785,8 +814,10 @@ static long long ais_calls(void)
 static void batch_run(struct run *r, const int64_t *ids, size_t n, enum flow_result *res,
                       struct mlc_err *errs)
 {
-    struct flow_run fr = { .env = r->env, .st = r->st, .cfg = r->cfg, .actor = "test" };
+    struct flow_run fr = { .env = r->env, .st = r->st, .cfg = r->cfg, .actor = "test",
+                           .hold = r->holds };
 
+    assert_true(n <= 64);
     assert_int_equal(flow_orders_sync_batch(&fr, ids, n, res, errs, NULL), MLC_OK);
 }
 
@@ -898,9 +929,13 @@ static void test_batch_hold_independent(void **state)
     assert_int_equal(res[0], FLOW_DONE);
     assert_int_equal(res[1], FLOW_HOLD);
     assert_non_null(strstr(errs[1].msg, "T-NOPE"));
+    assert_int_equal(r.holds[1].code, HOLD_UNMAPPED_SKU);
+    assert_string_equal(r.holds[1].currency, "USD");
     assert_int_equal(res[2], FLOW_DONE);
     assert_int_equal(res[3], FLOW_HOLD);
     assert_non_null(strstr(errs[3].msg, "not found"));
+    assert_int_equal(r.holds[3].code, HOLD_OTHER);
+    assert_string_equal(r.holds[3].currency, ""); /* never read: no amount */
     assert_int_equal(res[4], FLOW_DONE);
     assert_string_equal(errs[0].msg, "");
     assert_int_equal(je_facts("BC350S", false, NULL).docs, 1);
@@ -1829,6 +1864,7 @@ int main(void)
         cmocka_unit_test(test_ais_restart),
         cmocka_unit_test(test_unmapped_sku_held_then_fixed),
         cmocka_unit_test(test_non_postable_account_held),
+        cmocka_unit_test(test_missing_account_held),
         cmocka_unit_test(test_closed_period_held),
         cmocka_unit_test(test_refund_offsets),
         cmocka_unit_test(test_cancel_reversal),

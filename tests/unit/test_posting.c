@@ -208,7 +208,7 @@ static void assert_lines(const struct post_doc *d, const struct xl *x, size_t n)
 static void sale_ok(const struct order *o, const struct mlc_config *c,
                     const struct post_opts *opts, struct post_doc *d)
 {
-    struct post_hold h = { "" };
+    struct post_hold h = { .code = HOLD_OTHER };
     struct mlc_err e = { 0, "" };
     int rc = post_sale(o, &c->posting, opts, d, &h, &e);
 
@@ -219,7 +219,7 @@ static void sale_ok(const struct order *o, const struct mlc_config *c,
 static void refund_ok(const struct fixture *f, size_t i, const struct mlc_config *c,
                       struct post_doc *d)
 {
-    struct post_hold h = { "" };
+    struct post_hold h = { .code = HOLD_OTHER };
     struct mlc_err e = { 0, "" };
     int rc = post_refund(&f->o, &f->refunds[i], &c->posting, NULL, d, &h, &e);
 
@@ -386,7 +386,7 @@ static void test_sale_currencies(void **state)
 static void test_sale_rounding_beyond_tolerance(void **state)
 {
     struct mlc_config *c = journal_cfg();
-    struct post_hold h = { "" };
+    struct post_hold h = { .code = HOLD_OTHER };
     struct fixture f;
     struct post_doc d;
 
@@ -413,7 +413,7 @@ static void test_sale_rounding_beyond_tolerance(void **state)
 static void test_sale_suspect_payments(void **state)
 {
     struct mlc_config *c = journal_cfg();
-    struct post_hold h = { "" };
+    struct post_hold h = { .code = HOLD_OTHER };
     struct fixture f;
     struct post_doc d;
     struct order_txn *t;
@@ -460,7 +460,7 @@ static void test_sale_unmapped_sku(void **state)
 {
     struct mlc_config *c = journal_cfg();
     struct post_opts strict = { .strict_sku = true };
-    struct post_hold h = { "" };
+    struct post_hold h = { .code = HOLD_OTHER };
     struct fixture f;
     struct post_doc d;
 
@@ -469,7 +469,9 @@ static void test_sale_unmapped_sku(void **state)
     sale_ok(&f.o, c, NULL, &d);
     assert_int_equal(find_line(&d, "100.4010")->amount, -2000); /* SKU-Z: default */
     post_doc_clear(&d);
+    assert_int_equal(h.code, HOLD_OTHER);
     assert_int_equal(post_sale(&f.o, &c->posting, &strict, &d, &h, NULL), POST_HELD);
+    assert_int_equal(h.code, HOLD_UNMAPPED_SKU);
     assert_string_equal(h.reason, "order 101: product 3 (SKU \"SKU-Z\") is in neither "
                         "posting.revenue_by_sku nor, by category, posting.revenue_by_category "
                         "(strict SKU mapping)");
@@ -484,7 +486,7 @@ static void test_sale_unmapped_sku(void **state)
 static void test_sale_missing_optional_accounts(void **state)
 {
     struct mlc_config *c = load_cfg("journal", "reverse", "created", "", false);
-    struct post_hold h = { "" };
+    struct post_hold h = { .code = HOLD_OTHER };
     struct fixture f;
     struct post_doc d;
 
@@ -512,7 +514,7 @@ static void test_sale_missing_optional_accounts(void **state)
 static void test_sale_holds_currency_and_overflow(void **state)
 {
     struct mlc_config *c = journal_cfg();
-    struct post_hold h = { "" };
+    struct post_hold h = { .code = HOLD_OTHER };
     struct fixture f;
     struct post_doc d;
 
@@ -544,7 +546,7 @@ static void test_sale_holds_currency_and_overflow(void **state)
 static void test_sale_caller_errors_and_empty(void **state)
 {
     struct mlc_config *c = journal_cfg();
-    struct post_hold h = { "" };
+    struct post_hold h = { .code = HOLD_OTHER };
     struct mlc_err e;
     struct fixture f;
     struct post_doc d;
@@ -935,6 +937,34 @@ static void test_voucher_sale_and_refund(void **state)
     cfg_unref(c);
 }
 
+/* Voucher mode without a supplier for the order's gateway holds with the
+ * voucher_supplier code; a missing role account with account_missing. */
+static void test_hold_codes(void **state)
+{
+    struct mlc_config *c = voucher_cfg();
+    struct post_hold h = { .code = HOLD_OTHER };
+    struct fixture f;
+    struct post_doc d;
+
+    (void)state;
+    load_fixture("o102_tax_inclusive_gift_certificate.json", &f);
+    c->posting.default_supplier[0] = '\0'; /* and o102's gateway has no supplier */
+    assert_int_equal(post_sale(&f.o, &c->posting, NULL, &d, &h, NULL), POST_HELD);
+    assert_int_equal(h.code, HOLD_VOUCHER_SUPPLIER);
+    assert_non_null(strstr(h.reason, "posting.default_supplier is not set"));
+    fixture_free(&f);
+    cfg_unref(c);
+
+    c = load_cfg("journal", "reverse", "created", "", false); /* no gift_certificate */
+    h = (struct post_hold){ .code = HOLD_OTHER };
+    load_fixture("o102_tax_inclusive_gift_certificate.json", &f);
+    assert_int_equal(post_sale(&f.o, &c->posting, NULL, &d, &h, NULL), POST_HELD);
+    assert_int_equal(h.code, HOLD_ACCOUNT_MISSING);
+    assert_non_null(strstr(h.reason, "is not set"));
+    fixture_free(&f);
+    cfg_unref(c);
+}
+
 /* ---- accounts, JSON -------------------------------------------------------- */
 
 static void test_refs_and_json(void **state)
@@ -1223,7 +1253,7 @@ static void prop_one(struct rng *r, const struct mlc_config *c, int64_t id,
     struct order o;
     struct order_refund rf[2];
     struct post_doc sale, refs[2], rev;
-    struct post_hold h = { "" };
+    struct post_hold h = { .code = HOLD_OTHER };
     size_t n_ok = 0;
     int rc;
 
@@ -1291,6 +1321,7 @@ int main(void)
         cmocka_unit_test(test_sale_rounding_beyond_tolerance),
         cmocka_unit_test(test_sale_suspect_payments),
         cmocka_unit_test(test_sale_unmapped_sku),
+        cmocka_unit_test(test_hold_codes),
         cmocka_unit_test(test_sale_missing_optional_accounts),
         cmocka_unit_test(test_sale_holds_currency_and_overflow),
         cmocka_unit_test(test_sale_caller_errors_and_empty),

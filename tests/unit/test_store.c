@@ -24,6 +24,9 @@
 #include "core/err.h"
 #include "store/store.h"
 
+/* The schema steps of src/store/sqlite_sql.c and pg_sql.c (the same count). */
+#define SCHEMA_STEPS 5
+
 #define T0 1700000000000LL /* fixture clock start, ms */
 
 /* PostgreSQL: every test gets this schema afresh (search_path in its URL). */
@@ -355,7 +358,7 @@ static void test_open_urls(void **state)
     int v = 0;
 
     assert_int_equal(store_schema_version(f->st, &v, NULL), MLC_OK);
-    assert_int_equal(v, 4); /* both backends count the same steps */
+    assert_int_equal(v, SCHEMA_STEPS); /* both backends count the same steps */
     check_bad_urls();
     if (f->pg) {
         /* No server there: an I/O error at once, naming no password. */
@@ -964,6 +967,96 @@ static void test_pause_absorbs_twin(void **state)
     assert_int_equal(store_job_get(f->st, id, &j, NULL), MLC_OK);
     assert_int_equal(j.attempts, 0);
     assert_string_equal(j.paused_on, "jde");
+    store_job_clear(&j);
+}
+
+/* A hold records the flow's code and amount with the job; any later move
+ * clears them. A dismissal keeps who and why, is found by key, refuses a
+ * replay until it is taken off, and only a held or failed job takes one. */
+static void test_hold_code_dismiss(void **state)
+{
+    struct fx *f = *state;
+    struct store_job j;
+    struct store_dismissal d;
+    struct mlc_err e = {0};
+    int64_t id = enqueue(f, "order.sync", "order:9"), other;
+    bool failed;
+
+    assert_int_equal(claim(f, "w", NULL, 1000, &j), MLC_OK);
+    store_job_clear(&j);
+    assert_int_equal(store_job_hold_as(f->st, id, "w", "BC9S: account 1.4000 missing",
+                                       &(struct store_hold){ .code = "account_missing",
+                                           .currency = "USD", .amount = 12345 }, &e),
+                     MLC_OK);
+    assert_int_equal(store_job_get(f->st, id, &j, NULL), MLC_OK);
+    assert_int_equal(j.state, STORE_JOB_HELD);
+    assert_string_equal(j.hold_code, "account_missing");
+    assert_int_equal(j.hold_amount, 12345);
+    assert_string_equal(j.hold_currency, "USD");
+    assert_string_equal(j.last_error, "BC9S: account 1.4000 missing");
+    assert_int_equal(j.dismissed_at, 0);
+    assert_null(j.dismissed_by);
+    store_job_clear(&j);
+    assert_int_equal(store_dismissal_get(f->st, "order:9", &d, &e), MLC_ENOTFOUND);
+
+    /* Not dismissable unless held or failed; a note is required. */
+    other = enqueue(f, "order.sync", "order:10");
+    assert_int_equal(store_job_dismiss(f->st, other, "cli:ops", "x", &e), MLC_ESTATE);
+    assert_int_equal(store_job_dismiss(f->st, id, "cli:ops", "", &e), MLC_EINVAL);
+    assert_int_equal(store_job_dismiss(f->st, id, NULL, "x", &e), MLC_EINVAL);
+    assert_int_equal(store_job_undismiss(f->st, id, &e), MLC_ESTATE);
+
+    f->now += 500;
+    assert_int_equal(store_job_dismiss(f->st, id, "cli:ops", "keyed in JDE by hand", &e),
+                     MLC_OK);
+    assert_int_equal(store_job_dismiss(f->st, id, "cli:ops", "again", &e), MLC_ESTATE);
+    assert_int_equal(store_job_get(f->st, id, &j, NULL), MLC_OK);
+    assert_int_equal(j.state, STORE_JOB_HELD);
+    assert_int_equal(j.dismissed_at, f->now);
+    assert_string_equal(j.dismissed_by, "cli:ops");
+    assert_string_equal(j.dismiss_note, "keyed in JDE by hand");
+    assert_string_equal(j.hold_code, "account_missing"); /* kept */
+    store_job_clear(&j);
+    assert_int_equal(store_dismissal_get(f->st, "order:9", &d, &e), MLC_OK);
+    assert_int_equal(d.job_id, id);
+    assert_int_equal(d.at, f->now);
+    assert_string_equal(d.by, "cli:ops");
+    assert_string_equal(d.note, "keyed in JDE by hand");
+    assert_string_equal(d.hold_code, "account_missing");
+    store_dismissal_clear(&d);
+    assert_int_equal(store_dismissal_get(f->st, "order:10", &d, &e), MLC_ENOTFOUND);
+
+    /* A replay is refused while dismissed; undismissed it goes, and the
+     * hold details go with the move. */
+    assert_int_equal(store_job_replay(f->st, id, &e), MLC_ESTATE);
+    assert_non_null(strstr(e.msg, "dismissed"));
+    assert_int_equal(store_job_undismiss(f->st, id, &e), MLC_OK);
+    assert_int_equal(store_dismissal_get(f->st, "order:9", &d, &e), MLC_ENOTFOUND);
+    assert_int_equal(store_job_replay(f->st, id, &e), MLC_OK);
+    assert_int_equal(store_job_get(f->st, id, &j, NULL), MLC_OK);
+    assert_int_equal(j.state, STORE_JOB_READY);
+    assert_null(j.hold_code);
+    assert_null(j.hold_currency);
+    assert_int_equal(j.hold_amount, 0);
+    assert_null(j.dismissed_by);
+    store_job_clear(&j);
+
+    /* A hold without details, and a failed job, take a dismissal too. */
+    f->now += 10;
+    assert_int_equal(claim(f, "w", NULL, 1000, &j), MLC_OK);
+    assert_int_equal(j.id, other);
+    store_job_clear(&j);
+    assert_int_equal(store_job_retry(f->st, other, "w", "HTTP 500", 1, &failed, &e), MLC_OK);
+    assert_true(failed);
+    assert_int_equal(store_job_dismiss(f->st, other, "cli:ops", "refunded in BC", &e),
+                     MLC_OK);
+    assert_int_equal(claim(f, "w", NULL, 1000, &j), MLC_OK);
+    assert_int_equal(j.id, id);
+    store_job_clear(&j);
+    assert_int_equal(store_job_hold_as(f->st, id, "w", "held", NULL, &e), MLC_OK);
+    assert_int_equal(store_job_get(f->st, id, &j, NULL), MLC_OK);
+    assert_null(j.hold_code);
+    assert_null(j.hold_currency);
     store_job_clear(&j);
 }
 
@@ -2210,6 +2303,12 @@ static int dump_row(const struct store_row *r, void *ctx)
         dump_str(d, r->u.job.owner);
         dump_str(d, r->u.job.last_error);
         dump_str(d, r->u.job.paused_on);
+        dump_str(d, r->u.job.hold_code);
+        dump_add(d, "%lld|%lld|", (long long)r->u.job.hold_amount,
+                 (long long)r->u.job.dismissed_at);
+        dump_str(d, r->u.job.hold_currency);
+        dump_str(d, r->u.job.dismissed_by);
+        dump_str(d, r->u.job.dismiss_note);
         break;
     case STORE_TABLE_LEDGER:
         dump_str(d, r->u.ledger.key);
@@ -2327,7 +2426,10 @@ static void seed_every_table(struct fx *f)
         assert_int_equal(claim(f, "w:1", NULL, 60000, &j), MLC_OK);
         assert_int_equal(j.id, i + 1);
         if (j.id == held)
-            assert_int_equal(store_job_hold(f->st, j.id, "w:1", "no map", &e), MLC_OK);
+            assert_int_equal(store_job_hold_as(f->st, j.id, "w:1", "no map",
+                                               &(struct store_hold){ .code = "unmapped_sku",
+                                                   .currency = "EUR", .amount = 1999 },
+                                               &e), MLC_OK);
         else if (j.id == paused)
             assert_int_equal(store_job_pause(f->st, j.id, "w:1", "jde", "down", 60000, &e),
                              MLC_OK);
@@ -2336,6 +2438,7 @@ static void seed_every_table(struct fx *f)
         store_job_clear(&j);
     }
 
+    assert_int_equal(store_job_dismiss(f->st, held, "cli:ops", "posted by hand", &e), MLC_OK);
     assert_int_equal(store_ledger_begin(f->st, "BC7S", "sale", "order:7", NULL, &e), MLC_OK);
     assert_int_equal(store_ledger_mark_posted(f->st, "BC7S", "JE", "00001", 4711, 99, &e),
                      MLC_OK);
@@ -2825,7 +2928,7 @@ static void *race_open(void *arg)
 
     pthread_barrier_wait(&r->go);
     if (store_open(r->url, &st, &e) != MLC_OK ||
-        store_schema_version(st, &v, &e) != MLC_OK || v != 4) {
+        store_schema_version(st, &v, &e) != MLC_OK || v != SCHEMA_STEPS) {
         if (__atomic_fetch_add(&r->errors, 1, __ATOMIC_SEQ_CST) == 0)
             snprintf(r->msg, sizeof(r->msg), "%s (version %d)", e.msg, v);
     }
@@ -2854,7 +2957,7 @@ static void test_open_race(void **state)
         pthread_barrier_destroy(&r.go);
         if (r.errors != 0)
             fail_msg("round %d: %d opens failed, first: %s", round, r.errors, r.msg);
-        assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_version"), 4);
+        assert_int_equal(raw_int(f, "SELECT count(*) FROM schema_version"), SCHEMA_STEPS);
     }
     assert_int_equal(fx_open(f, &f->st), MLC_OK);
 }
@@ -3378,7 +3481,7 @@ static void test_pg_grants(void **state)
     assert_int_equal(store_open_with(url, "file:/tmp/mlc-test-app.pw", &app, &e), MLC_OK);
     store_set_clock(app, fake_clock, &f->now);
     assert_int_equal(store_schema_version(app, &v, &e), MLC_OK);
-    assert_int_equal(v, 4);
+    assert_int_equal(v, SCHEMA_STEPS);
     /* Everything the daemon does... */
     assert_int_equal(store_job_enqueue(app, "k", "x", NULL, 0, NULL, NULL, &e), MLC_OK);
     assert_int_equal(store_job_claim(app, "w", NULL, 1000, &j, &e), MLC_OK);
@@ -3542,6 +3645,7 @@ int main(void)
         T(test_gauges),
         T(test_pause_absorbs_twin),
         T(test_hold_replay),
+        T(test_hold_code_dismiss),
         T(test_hold_idle),
         T(test_job_list),
         T(test_event_dedupe),

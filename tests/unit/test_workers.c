@@ -352,6 +352,82 @@ static void test_hold(void **state)
     assert_non_null(strstr(acc.last_detail, "asked to hold"));
 }
 
+static _Atomic int coded_calls;
+
+/* Holds with a reason code and an amount, as the order flow does. */
+static enum job_result h_coded(struct workers_job_ctx *ctx, const struct store_job *job,
+                               struct mlc_err *e)
+{
+    (void)job;
+    atomic_fetch_add(&coded_calls, 1);
+    ctx->hold->code = "unmapped_sku";
+    snprintf(ctx->hold->currency, sizeof(ctx->hold->currency), "EUR");
+    ctx->hold->amount = 4250;
+    mlc_err_set(e, MLC_ESTATE, "product 7 is in no revenue map");
+    return WORKERS_HOLD;
+}
+
+static void h_bcoded(struct workers_job_ctx *ctx, const struct store_job *jobs, size_t n,
+                     enum job_result *res, struct mlc_err *errs)
+{
+    for (size_t i = 0; i < n; i++) {
+        atomic_fetch_add(&coded_calls, 1);
+        res[i] = WORKERS_HOLD;
+        ctx->hold[i].code = "account_missing";
+        ctx->hold[i].amount = (int64_t)(100 + i);
+        mlc_err_set(&errs[i], MLC_ESTATE, "%s: account 1.9 missing", jobs[i].key);
+    }
+}
+
+/* A handler's hold code and amount land with the job (single and batch);
+ * a dismissed key's later jobs are settled done without running, audited
+ * "dismissed" with who and the note. */
+static void test_hold_code_and_dismissed(void **state)
+{
+    struct fx *f = *state;
+    struct audit_acc acc;
+    struct store_job j;
+    struct mlc_err e;
+    int64_t a, b, again, bagain;
+
+    atomic_store(&coded_calls, 0);
+    assert_int_equal(workers_register(f->pool, "coded", h_coded, NULL, &e), MLC_OK);
+    assert_int_equal(workers_register_batch(f->pool, "bcoded", 10, h_bcoded, NULL, &e),
+                     MLC_OK);
+    a = enqueue(f, "coded", "order:5", NULL);
+    b = enqueue(f, "bcoded", "order:6", NULL);
+    assert_int_equal(workers_start(f->pool, NULL), MLC_OK);
+    assert_true(wait_state(f, a, STORE_JOB_HELD));
+    assert_true(wait_state(f, b, STORE_JOB_HELD));
+    job_state(f, a, &j);
+    assert_string_equal(j.hold_code, "unmapped_sku");
+    assert_string_equal(j.hold_currency, "EUR");
+    assert_int_equal(j.hold_amount, 4250);
+    assert_string_equal(j.last_error, "product 7 is in no revenue map");
+    store_job_clear(&j);
+    job_state(f, b, &j);
+    assert_string_equal(j.hold_code, "account_missing");
+    assert_null(j.hold_currency); /* no currency: no amount */
+    store_job_clear(&j);
+    assert_int_equal(atomic_load(&coded_calls), 2);
+
+    /* Dismissed: a webhook's new job for either key never runs. */
+    assert_int_equal(store_job_dismiss(f->st, a, "cli:ops", "posted by hand", &e), MLC_OK);
+    assert_int_equal(store_job_dismiss(f->st, b, "cli:ops", "refunded", &e), MLC_OK);
+    again = enqueue(f, "coded", "order:5", NULL);
+    bagain = enqueue(f, "bcoded", "order:6", NULL);
+    assert_true(wait_state(f, again, STORE_JOB_DONE));
+    assert_true(wait_state(f, bagain, STORE_JOB_DONE));
+    assert_int_equal(workers_stop(f->pool, 10000, NULL), MLC_OK);
+    assert_int_equal(atomic_load(&coded_calls), 2);
+    assert_int_equal(job_state(f, a, NULL), STORE_JOB_HELD); /* the dismissed one stays */
+    audit_of(f, "order:5", &acc);
+    assert_string_equal(acc.out, "held,dismissed");
+    assert_non_null(strstr(acc.last_detail, "dismissed by cli:ops: posted by hand"));
+    audit_of(f, "order:6", &acc);
+    assert_string_equal(acc.out, "held,dismissed");
+}
+
 static void test_unregistered_kind(void **state)
 {
     struct fx *f = *state;
@@ -923,6 +999,7 @@ int main(void)
         T(test_retry_then_done),
         T(test_retry_until_failed),
         T(test_hold),
+        T(test_hold_code_and_dismissed),
         T(test_unregistered_kind),
         T(test_register_errors),
         T(test_stop_drains),
