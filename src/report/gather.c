@@ -440,18 +440,30 @@ static int read_jobs(struct gather *g, struct mlc_err *e)
     return rc;
 }
 
+/* Items someone handled by hand (`mlc dismiss`): listed apart, with who
+ * and why, never as differences. An order's dismissal covers its documents. */
 static int read_dismissed(struct gather *g, struct mlc_err *e)
 {
     int rc = MLC_OK;
 
-    if (g->o == NULL || g->o->dismissed == NULL)
-        return MLC_OK;
     for (size_t i = 0; i < g->d->n_items && rc == MLC_OK; i++) {
         struct rcn_item *it = &g->d->items[i];
+        struct store_dismissal dm = { 0 };
+        char key[40];
 
-        rc = g->o->dismissed(g->o->dismissed_ctx, g->st, it->key, &it->dismissed,
-                             it->dismissed_by, sizeof(it->dismissed_by), it->dismissed_note,
-                             sizeof(it->dismissed_note), e);
+        if (it->order_id <= 0)
+            continue;
+        snprintf(key, sizeof(key), "order:%" PRId64, it->order_id);
+        rc = store_dismissal_get(g->st, key, &dm, e);
+        if (rc == MLC_OK) {
+            it->dismissed = true;
+            snprintf(it->dismissed_by, sizeof(it->dismissed_by), "%s", dm.by ? dm.by : "");
+            snprintf(it->dismissed_note, sizeof(it->dismissed_note), "%s",
+                     dm.note ? dm.note : "");
+        } else if (rc == MLC_ENOTFOUND) {
+            rc = MLC_OK;
+        }
+        store_dismissal_clear(&dm);
     }
     return rc;
 }

@@ -34,19 +34,10 @@
 
 struct env;
 
-/* Dismissed items (issue 11 §3, `mlc dismiss`): until the store has an
- * accessor, the caller may pass one; NULL means nothing is dismissed.
- * *yes, by (user) and note for key. */
-typedef int (*rcn_dismissal_fn)(void *ctx, struct store *st, const char *key, bool *yes,
-                                char *by, size_t by_cap, char *note, size_t note_cap,
-                                struct mlc_err *e);
-
 struct rcn_gather_opts {
     /* Progress (may be NULL): a stage name and how many so far. */
     void (*progress)(void *ctx, const char *stage, size_t n);
     void            *progress_ctx;
-    rcn_dismissal_fn dismissed;
-    void            *dismissed_ctx;
 };
 
 /* The local day's [start, end) in Unix seconds, in the process zone. */

@@ -88,7 +88,7 @@ struct rcn_item {
     int64_t bc_amount;        /* sale: total_inc_tax; refund: total_amount */
     int64_t bc_status;        /* the order's status_id */
 
-    /* dismissed by an operator (the dismissal hook, rcn_dismissal_fn) */
+    /* dismissed by an operator (`mlc dismiss`; store_dismissal_get) */
     bool dismissed;
     char dismissed_by[64];
     char dismissed_note[RCN_TEXT_SIZE];

@@ -198,6 +198,13 @@ check "report show --day $D1 in text: its differences, exit 1" \
 show --day 2026-01-01
 check "report show of a day never reconciled: exit 1" [ "$rc" = 1 ]
 
+# ---- a dismissed item is listed apart -------------------------------------------------
+check "mlc dismiss order:104 (handled by hand)" \
+    sh -c '"$0" dismiss order:104 --note "keyed by hand" --config "$1" >/dev/null 2>&1' "$MLC" "$cfg"
+report --day "$D2" --format json
+check "the dismissed order is no difference: listed apart, with who and why" \
+    [ "$(jq 'any(x["key"] == "BC104S" for x in d["days"][0]["differences"]), next(x["reason"] + "|" + ("keyed by hand" in x.get("detail", "")).__str__() for x in d["days"][0]["information"] if x["key"] == "BC104S")')" = "False dismissed|True" ]
+
 # ---- fix, replay, agree --------------------------------------------------------------
 check "the changed amount restored" f0911_post "{\"rows\":[$(cat "$tmp/orig.json")]}" changed 1
 s1=$(stray BC990S 990001 20261127); s2=$(stray BC102S 990002 20261126)
@@ -205,8 +212,8 @@ check "the stray document BC990S re-keyed in JDE (voided)" f0911_post "${s1//BC9
 check "the second document of BC102S re-keyed in JDE (voided)" f0911_post "${s2//BC102S/VOID102}" changed 2
 OLIVE='    "NW-LEGACY-OLIVE": "100.4010"'
 write_config
-check "mlc replay order:104 after mapping its SKU" \
-    sh -c '"$0" replay order:104 --config "$1" >/dev/null 2>&1' "$MLC" "$cfg"
+check "mlc replay --undismiss order:104 after mapping its SKU (the dismissal taken back)" \
+    sh -c '"$0" replay --undismiss order:104 --config "$1" >/dev/null 2>&1' "$MLC" "$cfg"
 require "the daemon posts order 104" post_all
 
 report --day "$D1" --to "$D2" --format json
