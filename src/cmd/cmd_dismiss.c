@@ -110,33 +110,8 @@ static int parse_args(int argc, char **argv, struct dismiss_args *a)
 
 /* ---- resolving targets to job ids ------------------------------------------ */
 
-struct ids {
-    int64_t *v;
-    size_t   n, cap;
-    bool     oom;
-};
-
-static void ids_add(struct ids *l, int64_t id)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (l->v[i] == id)
-            return;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        int64_t *v = realloc(l->v, cap * sizeof(*v));
-
-        if (v == NULL) {
-            l->oom = true;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = id;
-}
-
 struct walk {
-    struct ids    *ids;
+    struct cmdu_ids    *ids;
     const char    *key;   /* NULL: any key */
     bool           by_code;
     enum hold_code code;
@@ -155,7 +130,7 @@ static int walk_cb(const struct store_job *j, void *ctx)
         w->dismissed++;
         return 0;
     }
-    ids_add(w->ids, j->id);
+    cmdu_ids_add(w->ids, j->id);
     return w->ids->oom ? 1 : 0;
 }
 
@@ -171,7 +146,7 @@ static int walk_open(struct store *st, struct walk *w, struct mlc_err *e)
 }
 
 /* One id or key into ids; prints why it cannot be dismissed. 0 or exit status. */
-static int resolve_one(struct store *st, const char *t, struct ids *ids)
+static int resolve_one(struct store *st, const char *t, struct cmdu_ids *ids)
 {
     struct walk w = { .ids = ids, .key = t };
     struct store_job j;
@@ -201,7 +176,7 @@ static int resolve_one(struct store *st, const char *t, struct ids *ids)
                     j.key, j.dismissed_by != NULL ? j.dismissed_by : "?",
                     j.dismiss_note != NULL ? j.dismiss_note : "");
         else {
-            ids_add(ids, j.id);
+            cmdu_ids_add(ids, j.id);
             rc = ids->oom ? 1 : 0;
         }
         store_job_clear(&j);
@@ -257,7 +232,7 @@ static int dismiss_one(struct store *st, int64_t id, const char *actor, const ch
     return rc;
 }
 
-static int dismiss_ids(struct store *st, const struct ids *ids, const char *note, bool json,
+static int dismiss_ids(struct store *st, const struct cmdu_ids *ids, const char *note, bool json,
                        json_t *out)
 {
     char actor[96];
@@ -301,7 +276,7 @@ static int dismiss_ids(struct store *st, const struct ids *ids, const char *note
     return status;
 }
 
-static int resolve(struct store *st, const struct dismiss_args *a, struct ids *ids)
+static int resolve(struct store *st, const struct dismiss_args *a, struct cmdu_ids *ids)
 {
     struct mlc_err e;
     int status = 0;
@@ -345,7 +320,7 @@ int cmd_dismiss(int argc, char **argv)
 {
     struct dismiss_args a;
     struct store *st = NULL;
-    struct ids ids = { 0 };
+    struct cmdu_ids ids = { 0 };
     json_t *out = NULL;
     int status;
 

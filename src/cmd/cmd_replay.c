@@ -100,33 +100,8 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 
 /* ---- resolving targets to job ids ------------------------------------------ */
 
-struct ids {
-    int64_t *v;
-    size_t   n, cap;
-    bool     oom;
-};
-
-static void ids_add(struct ids *l, int64_t id)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (l->v[i] == id)
-            return; /* named twice (an id and its key) */
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        int64_t *v = realloc(l->v, cap * sizeof(*v));
-
-        if (v == NULL) {
-            l->oom = true;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = id;
-}
-
 struct key_walk {
-    struct ids              *ids;
+    struct cmdu_ids              *ids;
     const char              *key;  /* NULL: every job of the walk */
     const struct mlc_config *cfg;  /* NULL: no handler check (pending jobs) */
     size_t                   found;
@@ -161,7 +136,7 @@ static int key_cb(const struct store_job *j, void *ctx)
             snprintf(w->unhandled_kind, sizeof(w->unhandled_kind), "%s", j->kind);
         return 0;
     }
-    ids_add(w->ids, j->id);
+    cmdu_ids_add(w->ids, j->id);
     return w->ids->oom ? 1 : 0;
 }
 
@@ -198,7 +173,7 @@ static bool replayable(enum store_job_state s)
 /* Why key has nothing to replay: its pending jobs, if any, say it. */
 static void explain_key(struct store *st, const char *key)
 {
-    struct ids pending = { 0 };
+    struct cmdu_ids pending = { 0 };
     struct key_walk w = { .ids = &pending, .key = key };
     struct mlc_err e;
 
@@ -215,7 +190,7 @@ static void explain_key(struct store *st, const char *key)
 
 /* One target into ids; prints why it cannot be replayed. 0 or exit status. */
 static int resolve_one(struct store *st, const struct mlc_config *cfg, const char *t,
-                       bool undismiss, struct ids *ids)
+                       bool undismiss, struct cmdu_ids *ids)
 {
     struct key_walk w = { .ids = ids, .key = t, .cfg = cfg, .undismiss = undismiss };
     struct store_job j;
@@ -255,7 +230,7 @@ static int resolve_one(struct store *st, const struct mlc_config *cfg, const cha
             snprintf(what, sizeof(what), "job %lld (%s %s)", id, j.kind, j.key);
             explain_unhandled(cfg, what, j.kind);
         } else {
-            ids_add(ids, j.id);
+            cmdu_ids_add(ids, j.id);
             rc = 0;
         }
         store_job_clear(&j);
@@ -350,7 +325,7 @@ static json_t *replayed_json(const struct store_job *j)
 }
 
 /* Replays every id; reports in text as it goes, or fills out. Exit status. */
-static int replay_ids(struct store *st, const struct ids *ids, bool undismiss, bool json,
+static int replay_ids(struct store *st, const struct cmdu_ids *ids, bool undismiss, bool json,
                       json_t *out)
 {
     int status = 0;
@@ -381,7 +356,7 @@ static int replay_ids(struct store *st, const struct ids *ids, bool undismiss, b
 }
 
 static int resolve(struct store *st, const struct mlc_config *cfg,
-                   const struct replay_args *a, struct ids *ids)
+                   const struct replay_args *a, struct cmdu_ids *ids)
 {
     struct mlc_err e;
     int status = 0;
@@ -425,7 +400,7 @@ int cmd_replay(int argc, char **argv)
     struct replay_args a;
     struct mlc_config *cfg = NULL;
     struct store *st = NULL;
-    struct ids ids = { 0 };
+    struct cmdu_ids ids = { 0 };
     json_t *out = NULL;
     int status;
 

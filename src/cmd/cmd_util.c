@@ -150,3 +150,22 @@ json_t *cmdu_json_doc(const char *s)
     j = json_loads(s, JSON_DECODE_ANY, NULL);
     return j != NULL ? j : cmdu_json_str(s);
 }
+
+void cmdu_ids_add(struct cmdu_ids *l, int64_t id)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i] == id)
+            return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        int64_t *v = realloc(l->v, cap * sizeof(*v));
+
+        if (v == NULL) {
+            l->oom = true;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = id;
+}

@@ -8,6 +8,7 @@
 #ifndef MLC_CMD_CMD_UTIL_H
 #define MLC_CMD_CMD_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,5 +50,14 @@ json_t *cmdu_json_str(const char *s);
 /* A stored JSON document as a JSON value: parsed when it parses, else the
  * raw text as a string; json_null for NULL. */
 json_t *cmdu_json_doc(const char *s);
+
+/* Job ids named on a command line, each once (an id and its key may name
+ * the same job); oom set when an add failed. The caller frees v. */
+struct cmdu_ids {
+    int64_t *v;
+    size_t   n, cap;
+    bool     oom;
+};
+void cmdu_ids_add(struct cmdu_ids *l, int64_t id);
 
 #endif
