@@ -705,11 +705,7 @@ static size_t claim_more(struct worker *w, struct store *st, const struct handle
     struct mlc_err e;
     int rc;
 
-    if (h->max_batch <= 1)
-        return 1;
-    if (atomic_load(&w->pool->ready_at_ms) == 0)
-        ready_note(w->pool, st); /* the first batch of the process's life */
-    if ((size = batch_size(w->pool, h)) <= 1)
+    if (h->max_batch <= 1 || (size = batch_size(w->pool, h)) <= 1)
         return 1;
     rc = store_job_claim_batch(st, w->owner, kinds, lease_ms, size - 1, jobs + 1, &n, &e);
     if (rc != MLC_OK && rc != MLC_ENOTFOUND) {

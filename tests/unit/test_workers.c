@@ -681,8 +681,8 @@ static void share_run(struct fx *f, int n)
 static void test_batch_share(void **state)
 {
     share_run(*state, N_SHARE_JOBS);
-    /* The first batch counts the backlog (at most 599 ready besides its
-     * first job): (599 + 8) / 8 = 75; later ones use a count at most 1 s old. */
+    /* The first batch, before any count, takes the floor; the count after
+     * it sees at most 599 ready: (599 + 8) / 8 = 75. */
     assert_true(atomic_load(&share_biggest) <= N_SHARE_JOBS / 8);
     assert_true(atomic_load(&share_biggest) > WORKERS_SHARE_MIN);
 }
