@@ -222,7 +222,11 @@ warned() { grep "queued jobs held" "$log" | grep -q "kind=$1" ; }
 check "the start log names customer.sync and its count" \
     sh -c 'grep "queued jobs held" "$0" | grep "kind=customer.sync" | grep -q "count=1"' "$log"
 check "... and catalog.sync" warned catalog.sync
-check "no job waits in the queue" [ "$(jobs_count ready)" = 0 ]
+# Only the two held kinds: order jobs of the first run may still be retrying
+# on a slow machine (ASan), and they have a handler.
+held_kinds_idle() { [ "$(kind_jobs customer.sync ready)" = 0 ] && [ "$(kind_jobs catalog.sync ready)" = 0 ]; }
+check "no customer.sync or catalog.sync job waits in the queue" held_kinds_idle
+[ "$(jobs_count ready)" = 0 ] || note "other ready jobs: $(jobs_json ready | tr -d '\n' | cut -c1-400)"
 run held --all --config "$cfg"
 check "mlc held shows them with the reason" \
     grep -q "no handler for kind customer.sync in this configuration (customers.enabled is false)" "$out"
