@@ -392,7 +392,7 @@ static const struct field fields[] = {
     F_INT("workers.drain_timeout_s", workers.drain_timeout_s, "30", 0, 3600,
         "Seconds running jobs get to finish at shutdown."),
     F_INT("workers.batch_max", workers.batch_max, "250", 1, 1000,
-        "Order jobs one worker takes at once: the list, refunds and catalog calls are shared by the batch (up to 250 orders a call)."),
+        "Most order jobs one worker takes at once. It takes its share of the ready backlog (at least 25); the list, refunds and catalog calls are shared by the batch."),
     F_INT("workers.gather_ms", workers.gather_ms, "10000", 0, 60000,
         "Milliseconds a webhook's order job waits so that orders arriving together share a batch (at 1 order/s, 10 s: 1.2 calls an order; 0: at once)."),
 
