@@ -465,6 +465,42 @@ static int64_t clock_of(const struct pacer *p)
     return p->sh.clock_ms != NULL ? p->sh.clock_ms(p->sh.clock_ctx) : pacer_wall_ms();
 }
 
+/* Two grants tried on a copy of the state the next grant is decided on: the
+ * record as last read, or the local state (one process, or pacing alone). */
+bool pacer_scarce_at(struct pacer *p, int64_t now)
+{
+    struct pacer_core c = { .o = &p->o };
+    struct pacer_state t;
+    int64_t wait = 0, ticket;
+    bool scarce;
+
+    pthread_mutex_lock(&p->mu);
+    if (p->shared && p->fallback) {
+        pthread_mutex_unlock(&p->mu);
+        return true; /* pacing alone on a share of the quota */
+    }
+    if (p->shared && p->have_mirror) {
+        t = p->mirror;
+        c.shared = true;
+    } else {
+        t = p->s;
+        c.shared = p->shared;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (!t.have_window)
+        return true;
+    if (pacer_core_try(&t, &c, now, &wait, &ticket))
+        scarce = !pacer_core_try(&t, &c, now, &wait, &ticket) && wait > PACER_TURN_FREE_MS;
+    else
+        scarce = wait > PACER_TURN_FREE_MS;
+    return scarce;
+}
+
+bool pacer_scarce(struct pacer *p)
+{
+    return pacer_scarce_at(p, clock_of(p));
+}
+
 void pacer_on_grant_response(struct pacer *p, const struct pacer_grant *g,
                              const struct pacer_obs *obs)
 {

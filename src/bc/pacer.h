@@ -197,6 +197,12 @@ void pacer_on_grant_response(struct pacer *p, const struct pacer_grant *g,
 void pacer_shutdown(struct pacer *p);
 
 void pacer_get_stats(struct pacer *p, struct pacer_stats *out);
+/* True while the budget binds: the next grant after one made now would
+ * wait more than PACER_TURN_FREE_MS, or none can be made now, or nothing is
+ * known yet of the window (assume the worst). Callers that can share calls
+ * (a batch's list and refunds) then share them as widely as they can. */
+bool pacer_scarce(struct pacer *p);
+bool pacer_scarce_at(struct pacer *p, int64_t now_ms);
 
 /* CLOCK_MONOTONIC in ms, the scale of the blocking wrappers. */
 int64_t pacer_now_ms(void);

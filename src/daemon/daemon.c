@@ -540,6 +540,14 @@ out:
     free(cr);
 }
 
+/* Batches share BigCommerce calls: workers_set_scarce. */
+static bool bc_scarce(void *ctx)
+{
+    struct pacer *p = env_pacer(ctx);
+
+    return p != NULL && pacer_scarce(p);
+}
+
 /* A handler for exactly the kinds jobkind_handled accepts under the
  * config: the enqueuers ask the same function, so nothing is queued that
  * no worker takes. */
@@ -843,6 +851,7 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
             return mlc_err_wrap(e, "hooks");
     }
     rc = register_handlers(d, e);
+    workers_set_scarce(d->workers, bc_scarce, d->env);
     if (rc == MLC_OK && hooks_enabled(cfg))
         rc = add_singleton(d, "hooks", sc->hooks_interval, task_hooks, e);
     if (rc == MLC_OK)

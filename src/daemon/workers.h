@@ -45,7 +45,8 @@
  * Batch handlers (workers_register_batch): after claiming a job of such a
  * kind, the worker claims more jobs of the same kind (store_job_claim_batch)
  * and hands them all to one call. How many: its share of the ready backlog
- * (every worker of every process, workers_set_peers), at least
+ * (every worker of every process, workers_set_peers; half of it unless
+ * the shared calls are scarce, workers_set_scarce), at least
  * WORKERS_SHARE_MIN and at most max_batch, so that a backlog keeps every
  * worker busy to its end instead of a few long batches. The handler sets
  * one result and one message per job, and each job is then settled and
@@ -184,6 +185,12 @@ void workers_set_ident(struct workers *p, const char *ident);
 /* How many processes share the store, for the batch share (default 1):
  * count(ctx) is called at each batch claim, from worker threads. */
 void workers_set_peers(struct workers *p, int (*count)(void *ctx), void *ctx);
+/* Whether the calls a batch shares are scarce now (the BigCommerce budget
+ * binds: pacer_scarce), asked at each batch claim from worker threads.
+ * Scarce, a batch takes the whole share of the backlog, so that the fewest
+ * batches spend the quota; otherwise half of it, so that the backlog's end
+ * is spread over every worker (default: never scarce). */
+void workers_set_scarce(struct workers *p, bool (*scarce)(void *ctx), void *ctx);
 /* Starts cfg->workers.count threads. Threads open their store themselves and
  * retry that until stopped: see workers_running for readiness. */
 int workers_start(struct workers *p, struct mlc_err *e);

@@ -406,6 +406,29 @@ static void test_budget_exhausted_waits_for_reset(void **state)
     pacer_free(p);
 }
 
+/* Scarce: nothing known yet, a gap between grants over PACER_TURN_FREE_MS,
+ * or no budget left; not scarce when grants could follow each other. */
+static void test_scarce(void **state)
+{
+    struct pacer *plenty = new_pacer(0, 0, 0), *tight = new_pacer(0, 0, 0);
+    int64_t wait;
+
+    (void)state;
+    assert_true(pacer_scarce_at(plenty, 0));
+    prime(plenty, 0, 7499, 30000);          /* 4 ms apart */
+    assert_false(pacer_scarce_at(plenty, 1));
+    prime(tight, 0, 100, 30000);            /* 300 ms apart */
+    assert_true(pacer_scarce_at(tight, 1));
+    pacer_free(tight);
+    tight = new_pacer(5, 0, 0);
+    prime(tight, 0, 6, 10000);              /* one grant left over 10 s */
+    assert_true(pacer_scarce_at(tight, 1000));
+    assert_true(pacer_try_acquire_at(tight, 9990, &wait));
+    assert_false(pacer_scarce_at(tight, 9995)); /* none left, but the reset is near */
+    pacer_free(plenty);
+    pacer_free(tight);
+}
+
 /* Requests in flight count against the budget until their response. */
 static void test_in_flight_counts_against_budget(void **state)
 {
@@ -896,6 +919,31 @@ static void test_shared_no_turns_when_plenty(void **state)
     fake_free(r);
 }
 
+/* Shared: scarcity is the record's, as this process last read it. */
+static void test_shared_scarce(void **state)
+{
+    struct fake_rec *r = fake_new();
+    struct pacer *a = new_shared(r, 1, 0, 0), *b = new_shared(r, 2, 0, 0);
+    struct pacer_grant g;
+    int64_t wait;
+
+    (void)state;
+    prime_shared(a, WALL0, 7499, 30000);
+    assert_false(pacer_scarce_at(a, WALL0 + 1));
+    assert_true(pacer_scarce_at(b, WALL0 + 1));  /* b has not read it yet */
+    pacer_try_grant_at(b, WALL0 + 1, &wait, &g);
+    assert_false(pacer_scarce_at(b, WALL0 + 1));
+    pacer_free(a);
+    pacer_free(b);
+    fake_free(r);
+    r = fake_new();
+    a = new_shared(r, 1, 0, 0);
+    prime_shared(a, WALL0, 120, 30000);          /* 250 ms apart */
+    assert_true(pacer_scarce_at(a, WALL0 + 1));
+    pacer_free(a);
+    fake_free(r);
+}
+
 /* A probe whose process died blocks the others for one window at most. */
 static void test_shared_dead_probe(void **state)
 {
@@ -1030,12 +1078,14 @@ int main(void)
         cmocka_unit_test(test_bare_429_backoff_doubles_and_resets),
         cmocka_unit_test(test_probe_one_at_a_time),
         cmocka_unit_test(test_budget_exhausted_waits_for_reset),
+        cmocka_unit_test(test_scarce),
         cmocka_unit_test(test_in_flight_counts_against_budget),
         cmocka_unit_test(test_lowest_left_of_window_wins),
         cmocka_unit_test(test_acquire_timeout_and_shutdown),
         cmocka_unit_test(test_options_checked),
         cmocka_unit_test(test_threads_smoke),
         cmocka_unit_test(test_shared_spreads_across_processes),
+        cmocka_unit_test(test_shared_scarce),
         cmocka_unit_test(test_shared_record_stays_small),
         cmocka_unit_test(test_shared_fallback_share),
         cmocka_unit_test(test_shared_fallback_without_record),

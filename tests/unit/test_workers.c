@@ -676,15 +676,34 @@ static void share_run(struct fx *f, int n)
 }
 
 /* A backlog is shared by every worker of every process: 600 ready jobs,
- * 4 workers here and a second process make batches of 75 at most, not
- * the 250 the handler allows (which would leave workers idle at the end). */
+ * 4 workers here and a second process make batches of half a share, 38 at
+ * most, not the 250 the handler allows (which would leave workers idle at
+ * the end). */
 static void test_batch_share(void **state)
 {
     share_run(*state, N_SHARE_JOBS);
     /* The first batch, before any count, takes the floor; the count after
-     * it sees at most 599 ready: (599 + 8) / 8 = 75. */
-    assert_true(atomic_load(&share_biggest) <= N_SHARE_JOBS / 8);
+     * it sees at most 599 ready: (599 + 16) / 16 = 38. */
+    assert_true(atomic_load(&share_biggest) <= (N_SHARE_JOBS + 15) / 16);
     assert_true(atomic_load(&share_biggest) > WORKERS_SHARE_MIN);
+}
+
+static bool always_scarce(void *ctx)
+{
+    (void)ctx;
+    return true;
+}
+
+/* While the shared calls are scarce (the quota binds), a batch takes the
+ * whole share: fewer batches spend fewer calls. */
+static void test_batch_share_scarce(void **state)
+{
+    struct fx *f = *state;
+
+    workers_set_scarce(f->pool, always_scarce, NULL);
+    share_run(f, N_SHARE_JOBS);
+    assert_true(atomic_load(&share_biggest) <= (N_SHARE_JOBS + 7) / 8);
+    assert_true(atomic_load(&share_biggest) > (N_SHARE_JOBS + 15) / 16);
 }
 
 /* A small backlog still goes in one batch of up to WORKERS_SHARE_MIN, so
@@ -1008,6 +1027,7 @@ int main(void)
         T(test_free_unstarted),
         T(test_batch_handler),
         T(test_batch_share),
+        T(test_batch_share_scarce),
         T(test_batch_share_floor),
         T(test_batch_gather_not_split),
         T(test_heartbeat_keeps_slow_job),
