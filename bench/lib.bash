@@ -63,9 +63,13 @@ wait_until() {
 
 # free_port: a loopback port nobody listens on (a bind race remains).
 free_port() {
-    local p
+    local p eph_lo
+    # Below the kernel's ephemeral range: an outgoing connection (the
+    # daemons' own, by the thousand in a bench) cannot take it meanwhile.
+    eph_lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+    [ "${eph_lo:-0}" -gt 20000 ] 2>/dev/null || eph_lo=32768
     for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((15000 + RANDOM % (eph_lo - 15000)))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
     done
     return 1
