@@ -32,6 +32,7 @@
 #define CFG_KEY_MAX    160           /* longest dotted key in a message */
 #define CFG_MAX_SECT   32            /* sections seen in one file */
 #define CFG_MAX_LIST   1000          /* items of one int list */
+#define CFG_MAX_DEPTH  32            /* nesting: the schema needs 4 */
 
 #define ACCOUNT_EXPECT "expected an account like \"1.4410\" or \"100.4410.01\""
 
@@ -1771,6 +1772,40 @@ static void syntax_err(struct loader *L, const yaml_parser_t *p,
                p->problem ? p->problem : "malformed");
 }
 
+/* False (an error in L) when collections nest deeper than CFG_MAX_DEPTH.
+ * libyaml takes time quadratic in the depth to build a document (100,000
+ * levels: 28 s, at start and on every SIGHUP); its event parser reads
+ * lazily, so this pass stops at the first level too many. A syntax error
+ * is left to the load, which reports it. */
+static bool depth_ok(struct loader *L, const char *text, size_t len)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    int depth = 0;
+    bool ok = true, end = false;
+
+    if (!yaml_parser_initialize(&parser)) {
+        ld_oom(L);
+        return false;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    while (ok && !end && yaml_parser_parse(&parser, &ev)) {
+        if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT)
+            depth++;
+        else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+            depth--;
+        if (depth > CFG_MAX_DEPTH) {
+            ld_err(L, MLC_EPARSE, (int)ev.start_mark.line + 1, NULL,
+                   "lists and mappings nest more than %d levels deep", CFG_MAX_DEPTH);
+            ok = false;
+        }
+        end = ev.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&parser);
+    return ok;
+}
+
 /* Parses text into L->cfg (errors counted in L). */
 static void load_yaml(struct loader *L, const char *text, size_t len)
 {
@@ -1778,6 +1813,8 @@ static void load_yaml(struct loader *L, const char *text, size_t len)
     yaml_document_t doc, extra;
     const yaml_node_t *root;
 
+    if (!depth_ok(L, text, len))
+        return;
     if (!yaml_parser_initialize(&parser)) {
         ld_oom(L);
         return;

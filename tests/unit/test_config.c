@@ -710,6 +710,25 @@ static void test_err_yaml_syntax(void **state)
                "mlc.yaml:19: invalid text: control characters are not allowed (byte 0x01)");
 }
 
+/* Nesting is capped before libyaml builds the document (quadratic in the
+ * depth): 100,000 levels are refused at once, naming the line. */
+static void test_err_yaml_too_deep(void **state)
+{
+    size_t n = 100000, len = strlen(BASE "log: ") + 2 * n + 2;
+    char *text = malloc(len), *p;
+
+    (void)state;
+    assert_non_null(text);
+    p = text + sprintf(text, "%s", BASE "log: ");
+    memset(p, '[', n);
+    memset(p + n, ']', n);
+    strcpy(p + 2 * n, "\n");
+    expect_err(text, "mlc.yaml:17: lists and mappings nest more than 32 levels deep");
+    free(text);
+    expect_err(BASE "server: {a: {b: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}\n",
+               "mlc.yaml:17: lists and mappings nest more than 32 levels deep");
+}
+
 static void test_err_empty_and_missing_file(void **state)
 {
     struct mlc_config *cfg = NULL;
@@ -1240,6 +1259,7 @@ int main(void)
         cmocka_unit_test(test_err_other_values),
         cmocka_unit_test(test_err_wrong_types),
         cmocka_unit_test(test_err_yaml_syntax),
+        cmocka_unit_test(test_err_yaml_too_deep),
         cmocka_unit_test(test_err_empty_and_missing_file),
         cmocka_unit_test(test_err_lists),
         cmocka_unit_test(test_err_maps),
