@@ -27,6 +27,7 @@
 #include <yaml.h>
 
 #include "core/jdate.h"
+#include "core/tz.h"
 
 #define CFG_MAX_FILE   (1024 * 1024) /* a config larger than this is a mistake */
 #define CFG_KEY_MAX    160           /* longest dotted key in a message */
@@ -707,9 +708,12 @@ static const char *chk_dct(const char *s)
 
 static const char *chk_tz(const char *s)
 {
-    if (all_of(s, 1, 64, is_tz_char) && s[0] != '/' && strstr(s, "..") == NULL)
-        return NULL;
-    return "expected an IANA time zone name like \"UTC\" or \"America/Chicago\"";
+    if (!all_of(s, 1, 64, is_tz_char) || s[0] == '/' || strstr(s, "..") != NULL)
+        return "expected an IANA time zone name like \"UTC\" or \"America/Chicago\"";
+    /* mlc run would refuse it at start: say so now. */
+    return tz_exists(s) ? NULL
+        : "unknown time zone: not in the system's tzdata (/usr/share/zoneinfo; check the "
+          "spelling, or install tzdata)";
 }
 
 /* "HH:MM", 00:00 to 23:59. */

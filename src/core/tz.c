@@ -6,16 +6,15 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* Only names tzdata has: a file under /usr/share/zoneinfo. */
-static int zone_exists(const char *name)
+bool tz_exists(const char *name)
 {
     char path[512];
     struct stat st;
 
     if (strcmp(name, "UTC") == 0)
-        return 1;
+        return true;
     if (name[0] == '/' || strstr(name, "..") != NULL)
-        return 0;
+        return false;
     snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
@@ -24,7 +23,7 @@ int tz_init(const char *name, struct mlc_err *e)
 {
     if (name == NULL || name[0] == '\0')
         name = "UTC";
-    if (!zone_exists(name))
+    if (!tz_exists(name))
         return mlc_err_set(e, MLC_ENOTFOUND,
                            "time zone '%s' is not in /usr/share/zoneinfo (install tzdata?)",
                            name);

@@ -657,6 +657,9 @@ static void test_err_other_values(void **state)
                         "lowercase letters and digits");
     expect_err(BASE "  key_prefix: SHOPIFY\n",
                "mlc.yaml:17: posting.key_prefix: expected 1-4 letters or digits");
+    expect_err(BASE "  timezone: America/New_Yrok\n",
+               "mlc.yaml:17: posting.timezone: unknown time zone: not in the system's tzdata "
+               "(/usr/share/zoneinfo; check the spelling, or install tzdata)");
     expect_err(BASE "  timezone: ../etc/passwd\n",
                "mlc.yaml:17: posting.timezone: expected an IANA time zone name like "
                "\"UTC\" or \"America/Chicago\"");
