@@ -266,18 +266,32 @@ static int get_token(struct jx_ctx *cx, const json_t *root, const char *path,
     return copy_field(cx, path, s, buf, cap);
 }
 
+/* ref, read at path, as the id of a resource a job re-reads. */
+static int job_id_ok(struct jx_ctx *cx, const char *path, const char *ref)
+{
+    char *end = NULL;
+    long long v;
+
+    errno = 0;
+    v = ref[0] >= '1' && ref[0] <= '9' ? strtoll(ref, &end, 10) : 0;
+    if (v <= 0 || errno != 0 || *end != '\0' || v > BCWH_ID_MAX_VALUE)
+        return shape_err(cx, path, "expected an id from 1 to 2147483647");
+    return MLC_OK;
+}
+
 /* data -> type, id, resource and job kind (see the header's table). */
 static int read_data(struct jx_ctx *cx, const json_t *root, struct bcwh_event *ev)
 {
     char ref[sizeof(ev->id)];
-    const char *rtype;
+    const char *rtype, *path = "data.id";
     json_t *cust, *sku;
 
     if (get_token(cx, root, "data.type", ev->type, sizeof(ev->type)) != MLC_OK)
         return cx->rc;
     if (strcmp(ev->type, "transaction") == 0) {
         /* The transaction's own id is not a resource we re-read: its order is. */
-        if (get_ident(cx, root, "data.order_id", true, ev->id, sizeof(ev->id)) != MLC_OK)
+        path = "data.order_id";
+        if (get_ident(cx, root, path, true, ev->id, sizeof(ev->id)) != MLC_OK)
             return cx->rc;
         rtype = "order";
         memcpy(ref, ev->id, sizeof(ref));
@@ -288,7 +302,7 @@ static int read_data(struct jx_ctx *cx, const json_t *root, struct bcwh_event *e
         memcpy(ref, ev->id, sizeof(ref));
         if (strcmp(ev->type, "customer") == 0 &&
             jx_opt_obj(cx, root, "data.address", &cust) == MLC_OK && cust != NULL &&
-            get_ident(cx, root, "data.address.customer_id", true, ref,
+            get_ident(cx, root, path = "data.address.customer_id", true, ref,
                       sizeof(ref)) != MLC_OK)
             return cx->rc;
         /* A SKU's id is not a variant id: its product is what a job re-reads
@@ -296,7 +310,8 @@ static int read_data(struct jx_ctx *cx, const json_t *root, struct bcwh_event *e
         if (strcmp(ev->type, "sku") == 0 &&
             jx_opt_obj(cx, root, "data.sku", &sku) == MLC_OK && sku != NULL &&
             json_object_get(sku, "product_id") != NULL) {
-            if (get_ident(cx, root, "data.sku.product_id", true, ref, sizeof(ref)) != MLC_OK)
+            path = "data.sku.product_id";
+            if (get_ident(cx, root, path, true, ref, sizeof(ref)) != MLC_OK)
                 return cx->rc;
             rtype = "product";
         }
@@ -304,6 +319,8 @@ static int read_data(struct jx_ctx *cx, const json_t *root, struct bcwh_event *e
     if (cx->rc != MLC_OK)
         return cx->rc;
     ev->job_kind = jobkind_of_resource(rtype);
+    if (ev->job_kind != NULL && job_id_ok(cx, path, ref) != MLC_OK)
+        return cx->rc;
     if ((size_t)snprintf(ev->resource, sizeof(ev->resource), "%s:%s", rtype, ref)
         >= sizeof(ev->resource))
         return shape_err(cx, "data", "resource key too long");
@@ -328,7 +345,25 @@ static int read_event(struct jx_ctx *cx, const json_t *root, struct bcwh_event *
         return cx->rc;
     if (ev->created_at < 0)
         return shape_err(cx, "created_at", "negative");
+    if (json_object_get(root, "producer") != NULL &&
+        get_token(cx, root, "producer", ev->producer, sizeof(ev->producer)) != MLC_OK)
+        return cx->rc;
     return read_data(cx, root, ev);
+}
+
+int bcwh_check_store(const struct bcwh_event *ev, const char *store_hash, int64_t store_id,
+                     struct mlc_err *e)
+{
+    const char *p = ev->producer;
+
+    if (p[0] != '\0' && store_hash != NULL &&
+        (strncmp(p, "stores/", 7) != 0 || strcmp(p + 7, store_hash) != 0))
+        return mlc_err_set(e, MLC_EAUTH, WHERE ": producer: another store's (%s), not "
+                           "stores/%s", p, store_hash);
+    if (store_id > 0 && strtoll(ev->store_id, NULL, 10) != store_id)
+        return mlc_err_set(e, MLC_EAUTH, WHERE ": store_id: another store's (%s), not %lld",
+                           ev->store_id, (long long)store_id);
+    return MLC_OK;
 }
 
 int bcwh_parse(const char *body, size_t len, struct bcwh_event *out,

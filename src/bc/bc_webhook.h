@@ -90,6 +90,7 @@ struct bcwh_event {
                                    a transaction's data.order_id */
     char        resource[112];  /* "order:105" (see bcwh_parse) */
     char        hash[72];       /* event hash (a digest of data) */
+    char        producer[96];   /* "stores/<store_hash>"; "" when absent */
     int64_t     created_at;     /* Unix seconds */
     const char *job_kind;       /* static (core/jobkind.h), or NULL */
 };
@@ -120,6 +121,19 @@ struct bcwh_event {
  * *out is cleared first. */
 int bcwh_parse(const char *body, size_t len, struct bcwh_event *out,
                struct mlc_err *e);
+
+/* The ids of a resource a job re-reads (orders, customers, products) are
+ * BigCommerce's 32-bit ids: bcwh_parse refuses others (0, a sign, more
+ * than BCWH_ID_MAX_VALUE) with MLC_EINVAL, so no job is made to be held. */
+#define BCWH_ID_MAX_VALUE 2147483647LL
+
+/* MLC_OK when the delivery is this store's: its producer, when present,
+ * is "stores/<store_hash>", and its store_id is store_id when that is
+ * known (> 0: bigcommerce.store_id; GET /v2/store gives the hash only). Otherwise
+ * MLC_EAUTH, the message naming the field (a signed delivery of another
+ * store that shares the app's secret, or a hook copied between stores). */
+int bcwh_check_store(const struct bcwh_event *ev, const char *store_hash, int64_t store_id,
+                     struct mlc_err *e);
 
 /* The store's dedupe key of a delivery: "bc:id:<webhook-id>" when the
  * webhook-id header is present (retries and duplicates keep it), else

@@ -76,6 +76,7 @@ struct field {
 /* Validators (defined below the table). */
 static const char *chk_ref(const char *s);
 static const char *chk_store_hash(const char *s);
+static const char *chk_store_id(const char *s);
 static const char *chk_url(const char *s);
 static const char *chk_api_url(const char *s);
 static const char *chk_webhook_url(const char *s);
@@ -167,6 +168,8 @@ static const struct field fields[] = {
     F_STR("bigcommerce.webhook_secret_ref", bigcommerce.webhook_secret_ref, NULL,
         chk_ref, 0, "bigcommerce_webhook_secret",
         "Credential name of the secret header value sent with each webhook."),
+    F_STR("bigcommerce.store_id", bigcommerce.store_id, NULL, chk_store_id, 0, "1025646",
+        "The store's numeric id, as its webhooks carry it in store_id: when set, a delivery naming another store is refused (403). The producer, stores/<store_hash>, is always checked."),
     F_STR("bigcommerce.client_secret_ref", bigcommerce.client_secret_ref, NULL,
         chk_ref, 0, "bigcommerce_client_secret",
         "Credential name of the app client secret that signs webhooks."),
@@ -554,6 +557,12 @@ static const char *chk_store_hash(const char *s)
 {
     return all_of(s, 1, 64, is_lower_alnum) ? NULL
         : "expected the store hash: lowercase letters and digits";
+}
+
+static const char *chk_store_id(const char *s)
+{
+    return s[0] != '0' && all_of(s, 1, 18, is_digit) ? NULL
+        : "expected the store's numeric id (decimal digits)";
 }
 
 /* Splits "scheme://host[:port]/..." and returns the host span or NULL. */

@@ -61,6 +61,7 @@ enum cfg_shared_budget { CFG_BUDGET_AUTO = 0, CFG_BUDGET_ON, CFG_BUDGET_OFF };
 
 struct cfg_bigcommerce {
     char *store_hash;
+    char *store_id;            /* numeric, may be NULL: webhooks' store_id unchecked */
     char *api_base_url;        /* default https://api.bigcommerce.com/stores/{store_hash}, substituted */
     char *token_ref;           /* credential name of the X-Auth-Token */
     char *webhook_public_url;  /* https://host/webhooks/bigcommerce */

@@ -43,6 +43,8 @@ struct webhook {
     _Atomic uint64_t   unkept;        /* deliveries stored since the last run */
     _Atomic uint32_t   handled;       /* bit i: jobkind_at(i) has a handler */
     _Atomic int        gather_ms;     /* order jobs due at multiples of it */
+    char               store_hash[64];/* producer must be stores/<it>; "": unchecked */
+    _Atomic int64_t    store_id;      /* store_id must be it; 0: not known yet */
     webhook_observer_fn observer;     /* may be NULL */
     void              *observer_ctx;
     _Atomic uint64_t   n_stored, n_duplicate, n_unauthorized, n_malformed,
@@ -191,8 +193,17 @@ int webhook_from_config(const struct mlc_config *cfg, struct store *st,
     if (rc == MLC_OK) {
         webhook_set_jobs(*out, cfg);
         webhook_set_gather(*out, cfg->workers.gather_ms);
+        snprintf((*out)->store_hash, sizeof((*out)->store_hash), "%s",
+                 cfg->bigcommerce.store_hash != NULL ? cfg->bigcommerce.store_hash : "");
+        if (cfg->bigcommerce.store_id != NULL)
+            webhook_set_store_id(*out, strtoll(cfg->bigcommerce.store_id, NULL, 10));
     }
     return rc;
+}
+
+void webhook_set_store_id(struct webhook *w, int64_t store_id)
+{
+    atomic_store(&w->store_id, store_id > 0 ? store_id : 0);
 }
 
 void webhook_set_gather(struct webhook *w, int gather_ms)
@@ -406,6 +417,16 @@ void webhook_handle(const struct httpd_request *rq, struct httpd_response *rs,
                  LF_STR("reason", e.msg), LF_STR("client", httpd_req_client(rq)),
                  LF_STR("webhook_id", wid));
         reply_malformed(rs, e.msg);
+        return;
+    }
+    if (bcwh_check_store(&ev, w->store_hash[0] != '\0' ? w->store_hash : NULL,
+                         atomic_load(&w->store_id), &e) != MLC_OK) {
+        atomic_fetch_add(&w->n_unauthorized, 1);
+        log_warn("webhook", "delivery rejected", LF_INT("status", 403),
+                 LF_STR("reason", e.msg), LF_STR("client", httpd_req_client(rq)),
+                 LF_STR("webhook_id", wid));
+        httpd_resp_static(rs, 403, "application/json",
+                          "{\"error\":\"the delivery is another store's\"}");
         return;
     }
     /* A kind without a handler here is acknowledged (BigCommerce would

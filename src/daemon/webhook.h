@@ -102,6 +102,12 @@ int webhook_from_config(const struct mlc_config *cfg, struct store *st,
  * only); webhook_from_config sets its cfg. Any thread. */
 void webhook_set_jobs(struct webhook *w, const struct mlc_config *cfg);
 
+/* The store's numeric id (bigcommerce.store_id: the API does not give
+ * it): deliveries naming another store_id are then refused with 403, as
+ * those whose producer is not stores/<bigcommerce.store_hash> always are
+ * (bcwh_check_store). 0: unchecked. webhook_from_config sets both. */
+void webhook_set_store_id(struct webhook *w, int64_t store_id);
+
 /* Order jobs enqueued by deliveries are due at the next multiple of
  * gather_ms (store clock); 0: at once. webhook_from_config sets
  * cfg->workers.gather_ms. Any thread. */

@@ -25,7 +25,8 @@ write_config() {
         count=2 max_body_bytes=1024 drain_timeout_s=10 gather_ms=60000 \
         api_base_url='"http://127.0.0.1:9/stores/{store_hash}"' \
         '#webhook_public_url'="\"http://127.0.0.1:$port/webhooks/bigcommerce\"" \
-        '#webhook_secret_ref'='"bc_webhook_secret"' '#client_secret_ref'='"bc_client_secret"'
+        '#webhook_secret_ref'='"bc_webhook_secret"' '#client_secret_ref'='"bc_client_secret"' \
+        '#store_id'='"1025646"'
 }
 
 # ---- Standard Webhooks signing, as BigCommerce does it --------------------
@@ -127,6 +128,17 @@ check "400 body says malformed payload" reply_has '"error":"malformed payload"'
 printf '{"scope":"store/order/updated","store_id":"1","data":{"type":"order"},"hash":"h","created_at":1}' > "$tmp/noid.json"
 check "payload without data.id answers 400" test "$(deliver "$tmp/noid.json" msg_e2e_8)" = 400
 check "400 detail names the path" reply_has 'data.id: missing'
+printf '{"scope":"store/order/updated","store_id":"1","data":{"type":"order","id":0},"hash":"h","created_at":1}' > "$tmp/id0.json"
+check "an order id of 0 answers 400" test "$(deliver "$tmp/id0.json" msg_e2e_10)" = 400
+check "... naming the range" reply_has 'data.id: expected an id from 1 to 2147483647'
+order_event "$tmp/other.json" 108 1700000300
+sed -i 's#stores/abc123def4#stores/zz9other#' "$tmp/other.json"
+check "a signed delivery of another store (producer) answers 403" \
+    test "$(deliver "$tmp/other.json" msg_e2e_11)" = 403
+order_event "$tmp/other2.json" 108 1700000300
+sed -i 's#"1025646"#"7777"#' "$tmp/other2.json"
+check "... and one naming another store_id" test "$(deliver "$tmp/other2.json" msg_e2e_12)" = 403
+check "the refusal names the field" in_log 'status=403 reason="webhook payload: store_id: another store'"'"'s (7777), not 1025646"'
 head -c 4096 /dev/zero | tr '\0' ' ' > "$tmp/big.json"
 check "body over max_body_bytes answers 413" \
     test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Expect: 100-continue' \
@@ -134,6 +146,7 @@ check "body over max_body_bytes answers 413" \
             "http://127.0.0.1:$port/webhooks/bigcommerce")" = 413
 check "nothing stored by the rejected deliveries" test "$(events)" = 2
 check "and no job for order 106" test "$(ready_jobs order.sync order:106)" = 0
+check "nor for order 108" test "$(ready_jobs order.sync order:108)" = 0
 check "rejections are logged at warn with a reason" \
     in_log 'lvl=warn mod=webhook msg="delivery rejected" status=401 reason="header webhook-signature: no v1 signature matches"'
 check "missing header reason logged" in_log 'reason="header X-MLC-Webhook-Secret missing"'
@@ -143,8 +156,8 @@ check "malformed reason logged" in_log 'status=400 reason="webhook payload: data
 # ---- metrics ---------------------------------------------------------------
 check "/metrics counts stored" metric stored 2
 check "/metrics counts duplicate" metric duplicate 1
-check "/metrics counts unauthorized" metric unauthorized 6
-check "/metrics counts malformed" metric malformed 2
+check "/metrics counts unauthorized" metric unauthorized 8
+check "/metrics counts malformed" metric malformed 3
 check "/metrics counts error" metric error 0
 
 # ---- a reload applies workers.gather_ms -------------------------------------

@@ -335,6 +335,71 @@ static void t_parse_kinds(void **state)
     }
 }
 
+/* Ids a job would re-read must be BigCommerce's: 1 to 2^31 - 1, digits
+ * only; a job made for order 0 or "-5" would only be held. */
+static void t_parse_job_ids(void **state)
+{
+    static const char *const bad[] = {
+        "{\"type\":\"order\",\"id\":0}",
+        "{\"type\":\"order\",\"id\":\"0\"}",
+        "{\"type\":\"order\",\"id\":\"-5\"}",
+        "{\"type\":\"order\",\"id\":\"007\"}",
+        "{\"type\":\"order\",\"id\":2147483648}",
+        "{\"type\":\"order\",\"id\":\"99999999999999999999999\"}",
+        "{\"type\":\"customer\",\"id\":\"abc\"}",
+        "{\"type\":\"product\",\"id\":\"12-a\"}",
+        "{\"type\":\"transaction\",\"order_id\":0}",
+        "{\"type\":\"sku\",\"id\":3,\"sku\":{\"product_id\":0}}",
+    };
+    char body[512];
+    struct bcwh_event ev;
+    struct mlc_err e;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(body, sizeof(body), "{\"scope\":\"store/x/y\",\"store_id\":\"1\","
+                 "\"data\":%s,\"hash\":\"h1\",\"created_at\":1}", bad[i]);
+        assert_int_equal(parse(body, &ev, &e), MLC_EINVAL);
+        assert_non_null(strstr(e.msg, "expected an id from 1 to 2147483647"));
+    }
+    snprintf(body, sizeof(body), "{\"scope\":\"store/x/y\",\"store_id\":\"1\","
+             "\"data\":{\"type\":\"order\",\"id\":2147483647},\"hash\":\"h1\","
+             "\"created_at\":1}");
+    assert_int_equal(parse(body, &ev, &e), MLC_OK);
+}
+
+#define STORE_FMT "{\"scope\":\"store/order/updated\",\"store_id\":\"%s\"," \
+    "\"data\":{\"type\":\"order\",\"id\":1},\"hash\":\"h\",\"created_at\":1%s}"
+
+/* Another store's delivery: its producer always, its store_id when the
+ * configuration names ours. */
+static void t_check_store(void **state)
+{
+    char body[512];
+    struct bcwh_event ev;
+    struct mlc_err e;
+
+    (void)state;
+    snprintf(body, sizeof(body), STORE_FMT, "1025646", ",\"producer\":\"stores/abc123\"");
+    assert_int_equal(parse(body, &ev, &e), MLC_OK);
+    assert_string_equal(ev.producer, "stores/abc123");
+    assert_int_equal(bcwh_check_store(&ev, "abc123", 0, &e), MLC_OK);
+    assert_int_equal(bcwh_check_store(&ev, "abc123", 1025646, &e), MLC_OK);
+    assert_int_equal(bcwh_check_store(&ev, "zzz999", 0, &e), MLC_EAUTH);
+    assert_string_equal(e.msg, "webhook payload: producer: another store's (stores/abc123), "
+                        "not stores/zzz999");
+    assert_int_equal(bcwh_check_store(&ev, "abc123", 77, &e), MLC_EAUTH);
+    assert_string_equal(e.msg, "webhook payload: store_id: another store's (1025646), not 77");
+    snprintf(body, sizeof(body), STORE_FMT, "1025646", ",\"producer\":\"stores/abc1234\"");
+    assert_int_equal(parse(body, &ev, &e), MLC_OK);
+    assert_int_equal(bcwh_check_store(&ev, "abc123", 0, &e), MLC_EAUTH);
+    /* no producer: only the store_id can tell */
+    snprintf(body, sizeof(body), STORE_FMT, "1025646", "");
+    assert_int_equal(parse(body, &ev, &e), MLC_OK);
+    assert_int_equal(bcwh_check_store(&ev, "abc123", 0, &e), MLC_OK);
+    assert_int_equal(bcwh_check_store(&ev, "abc123", 5, &e), MLC_EAUTH);
+}
+
 static void t_parse_errors(void **state)
 {
     static const struct {
@@ -1127,6 +1192,8 @@ int main(void)
         cmocka_unit_test(t_sig_roundtrip),
         cmocka_unit_test(t_header_check),
         cmocka_unit_test(t_parse_order),
+        cmocka_unit_test(t_parse_job_ids),
+        cmocka_unit_test(t_check_store),
         cmocka_unit_test(t_parse_kinds),
         cmocka_unit_test(t_parse_errors),
         cmocka_unit_test(t_dedupe_key),
