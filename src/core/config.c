@@ -49,7 +49,26 @@ enum ftype {
     FT_MINOR2,      /* int64_t minor units of a "0.02"-style decimal */
     FT_INT_LIST,    /* int * + size_t count, items in [min, max] */
     FT_ACCOUNT_MAP, /* struct cfg_account_map * + size_t count */
-    FT_STR_MAP      /* struct cfg_str_map * + size_t count */
+    FT_STR_MAP,     /* struct cfg_str_map * + size_t count */
+    FT_RECORDS      /* list of mappings: record array + size_t count (rec) */
+};
+
+/* One key of the records of an FT_RECORDS field (offsets in the record). */
+enum rtype { RT_STR, RT_STR_LIST };
+struct rfield {
+    const char *key;           /* NULL ends the table */
+    enum rtype  type;
+    size_t      off, off_n;    /* RT_STR_LIST: char ** and its count */
+    const char *(*check)(const char *s);
+    bool        required;
+    bool        path;          /* a file, resolved against the file's directory */
+    const char *example;       /* NULL: not in the example */
+};
+
+/* The records of an FT_RECORDS field. */
+struct rtable {
+    const struct rfield *f;
+    size_t               size;  /* of one record */
 };
 
 #define F_REQUIRED 1u
@@ -71,6 +90,7 @@ struct field {
     const char        *example; /* value shown by cfg_example_yaml when no default */
     const char        *comment; /* one line for cfg_example_yaml */
     const char        *missing; /* required: how to set it, said when it is missing */
+    const struct rtable *rec;   /* FT_RECORDS: the keys of one record */
 };
 
 /* Validators (defined below the table). */
@@ -104,6 +124,34 @@ static const char *chk_password_ref(const char *s);
 static const char *chk_listen(const char *s);
 static const char *chk_cutover(const char *s);
 static const char *chk_hhmm(const char *s);
+static const char *chk_smtp_url(const char *s);
+static const char *chk_address(const char *s);
+static const char *chk_text(const char *s);
+
+#define ROFF(T, m) offsetof(struct T, m)
+static const struct rfield webhook_keys[] = {
+    { "name", RT_STR, ROFF(cfg_alert_webhook, name), 0, chk_ref, true, false, "ops-slack" },
+    { "url_ref", RT_STR, ROFF(cfg_alert_webhook, url_ref), 0, chk_ref, true, false,
+      "alerts_ops_slack_url" },
+    { "ca_file", RT_STR, ROFF(cfg_alert_webhook, ca_file), 0, chk_path, false, true, NULL },
+    { NULL, RT_STR, 0, 0, NULL, false, false, NULL },
+};
+static const struct rfield email_keys[] = {
+    { "name", RT_STR, ROFF(cfg_alert_email, name), 0, chk_ref, true, false, "finance" },
+    { "smtp_url", RT_STR, ROFF(cfg_alert_email, smtp_url), 0, chk_smtp_url, true, false,
+      "smtp://mail.example.com:587" },
+    { "from", RT_STR, ROFF(cfg_alert_email, from), 0, chk_address, true, false,
+      "mlc@example.com" },
+    { "to", RT_STR_LIST, ROFF(cfg_alert_email, to), ROFF(cfg_alert_email, n_to), chk_address,
+      true, false, "[\"controller@example.com\"]" },
+    { "user", RT_STR, ROFF(cfg_alert_email, user), 0, chk_text, false, false, "mlc" },
+    { "password_ref", RT_STR, ROFF(cfg_alert_email, password_ref), 0, chk_ref, false, false,
+      "alerts_smtp_password" },
+    { "ca_file", RT_STR, ROFF(cfg_alert_email, ca_file), 0, chk_path, false, true, NULL },
+    { NULL, RT_STR, 0, 0, NULL, false, false, NULL },
+};
+static const struct rtable webhook_table = { webhook_keys, sizeof(struct cfg_alert_webhook) };
+static const struct rtable email_table = { email_keys, sizeof(struct cfg_alert_email) };
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const post_modes[] = { "journal", "voucher", NULL };
@@ -143,6 +191,9 @@ static const char *const budgets[]    = { "auto", "on", "off", NULL };
 #define F_AMAP(K, M, N, KCHK, EX, CM) \
     { .key = K, .type = FT_ACCOUNT_MAP, .off = OFF(M), .off_n = OFF(N), \
       .check_key = KCHK, .example = EX, .comment = CM }
+#define F_RECS(K, M, N, TABLE, CM) \
+    { .key = K, .type = FT_RECORDS, .off = OFF(M), .off_n = OFF(N), \
+      .rec = &(TABLE), .comment = CM }
 #define F_SMAP(K, M, N, KCHK, VCHK, EX, CM) \
     { .key = K, .type = FT_STR_MAP, .off = OFF(M), .off_n = OFF(N), \
       .check_key = KCHK, .check = VCHK, .example = EX, .comment = CM }
@@ -404,6 +455,19 @@ static const struct field fields[] = {
     F_STR("report.reconcile_at", report.reconcile_at, NULL, chk_hhmm, 0, "06:00",
         "Local time (posting.timezone) of the daily reconciliation of the day before; "
         "unset: off."),
+
+    F_INT("alerts.digest_interval_s", alerts.digest_interval_s, "300", 1, 86400,
+        "Seconds between two digests of one channel: the first alert after a quiet spell goes out at once, later ones wait and are grouped."),
+    F_INT("alerts.down_after_s", alerts.down_after_s, "300", 0, 86400,
+        "Seconds BigCommerce, JDE or the store must be down (or refuse our credentials) before it is an alert; its recovery is one too."),
+    F_INT("alerts.max_age_s", alerts.max_age_s, "86400", 60, 31536000,
+        "Pending alerts older than this (a channel that kept failing) are counted in the digest, not listed."),
+    F_STR("alerts.console_url", alerts.console_url, NULL, chk_url, 0, "https://mlc.example.com:8443",
+        "Base URL of the web console: alerts link to the page with the details."),
+    F_RECS("alerts.webhooks", alerts.webhooks, alerts.n_webhooks, webhook_table,
+        "HTTPS webhooks (Slack-compatible JSON): name, url_ref (the credential holding the URL, which carries a token), ca_file."),
+    F_RECS("alerts.email", alerts.email, alerts.n_email, email_table,
+        "E-mail over SMTP with STARTTLS: name, smtp_url, from, to (list), user, password_ref (credential), ca_file."),
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -427,6 +491,7 @@ static const struct {
     { "server", "HTTP server for webhooks, health and metrics." },
     { "workers", "Job workers and retries." },
     { "report", "Daily reports the daemon makes and stores (mlc report show)." },
+    { "alerts", "Alerts: held and failed items, reconcile differences, systems down, hooks deactivated (mlc notify test)." },
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -646,6 +711,36 @@ static const char *chk_webhook_url(const char *s)
     if (port != NULL && strtol(port, NULL, 10) != 443)
         return "must use port 443 (BigCommerce delivers webhooks to port 443 only)";
     return NULL;
+}
+
+/* smtp://host[:port] or smtps://, no user or password in it. */
+static const char *chk_smtp_url(const char *s)
+{
+    const char *h = strncmp(s, "smtp://", 7) == 0 ? s + 7
+                  : strncmp(s, "smtps://", 8) == 0 ? s + 8 : NULL;
+    size_t hl;
+
+    if (h == NULL || !all_of(s, 8, 512, is_graph) || strchr(s, '@') != NULL)
+        return "expected smtp://host:587 (STARTTLS) or smtps://host:465, with no user or "
+               "password in it (user: and password_ref: say them)";
+    hl = strcspn(h, ":/");
+    return hl > 0 ? NULL : "expected a host after smtp://";
+}
+
+/* A bare e-mail address: local@domain, nothing that could end a header. */
+static const char *chk_address(const char *s)
+{
+    const char *at = strchr(s, '@');
+
+    if (!all_of(s, 3, 254, is_graph) || at == NULL || at == s || at[1] == '\0' ||
+        strchr(at + 1, '@') != NULL || strpbrk(s, "<>,;\"()[]\\") != NULL)
+        return "expected an e-mail address like ops@example.com";
+    return NULL;
+}
+
+static const char *chk_text(const char *s)
+{
+    return all_of(s, 1, 256, is_graph) ? NULL : "expected 1-256 characters without spaces";
 }
 
 static const char *chk_path(const char *s)
@@ -905,6 +1000,24 @@ static void *at(struct mlc_config *c, size_t off)
     return (char *)c + off;
 }
 
+/* Frees the strings of n records of table t at arr, and arr. */
+static void records_free(const struct rtable *t, void *arr, size_t n)
+{
+    for (size_t i = 0; arr != NULL && i < n; i++) {
+        char *rec = (char *)arr + i * t->size;
+        for (const struct rfield *r = t->f; r->key != NULL; r++) {
+            if (r->type == RT_STR_LIST) {
+                char **list = *(char ***)(void *)(rec + r->off);
+                size_t k = *(size_t *)(void *)(rec + r->off_n);
+                for (size_t j = 0; list != NULL && j < k; j++)
+                    free(list[j]);
+            }
+            free(*(void **)(void *)(rec + r->off));
+        }
+    }
+    free(arr);
+}
+
 static void free_value(struct mlc_config *c, const struct field *f)
 {
     size_t *n = f->off_n ? at(c, f->off_n) : NULL;
@@ -931,6 +1044,9 @@ static void free_value(struct mlc_config *c, const struct field *f)
         free(m);
         break;
     }
+    case FT_RECORDS:
+        records_free(f->rec, *(void **)at(c, f->off), count);
+        break;
     default:
         return;
     }
@@ -1127,6 +1243,9 @@ static void expected(const struct field *f, char *buf, size_t cap)
         break;
     case FT_STR_MAP:
         snprintf(buf, cap, "expected a mapping of names to values");
+        break;
+    case FT_RECORDS:
+        snprintf(buf, cap, "expected a list of mappings (\"- name: ...\")");
         break;
     }
 }
@@ -1443,6 +1562,147 @@ out:
     mentries_free(m, n);
 }
 
+static bool looks_secret(const char *name);
+static int dup_line(struct loader *L, const yaml_node_t *map, size_t i);
+
+/* A scalar of a record: printable text that check accepts. */
+static char *record_scalar(struct loader *L, const struct rfield *r, const char *key,
+                           const yaml_node_t *v)
+{
+    const char *why;
+    char *copy;
+
+    if (v->type != YAML_SCALAR_NODE || is_null(v) || !text_ok(v)) {
+        ld_err(L, MLC_EINVAL, node_line(v), key, "expected a value");
+        return NULL;
+    }
+    if (r->check != NULL && (why = r->check(sval(v))) != NULL) {
+        ld_err(L, MLC_EINVAL, node_line(v), key, "%s", why);
+        return NULL;
+    }
+    if ((copy = strdup(sval(v))) == NULL)
+        ld_oom(L);
+    return copy;
+}
+
+/* A list of scalars into a record's char ** and count. */
+static void record_list(struct loader *L, const struct rfield *r, const char *key,
+                        const yaml_node_t *v, char *rec)
+{
+    size_t n, k = 0;
+    char **list;
+
+    if (v->type != YAML_SEQUENCE_NODE) {
+        ld_err(L, MLC_EINVAL, node_line(v), key, "expected a list, like [\"a@example.com\"]");
+        return;
+    }
+    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n == 0 || n > CFG_MAX_LIST) {
+        ld_err(L, MLC_EINVAL, node_line(v), key, "expected 1 to %d items", CFG_MAX_LIST);
+        return;
+    }
+    if ((list = calloc(n, sizeof(*list))) == NULL) {
+        ld_oom(L);
+        return;
+    }
+    *(char ***)(void *)(rec + r->off) = list;
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *it = yaml_document_get_node(L->doc, v->data.sequence.items.start[i]);
+        char *s = record_scalar(L, r, key, it);
+        if (s != NULL)
+            list[k++] = s;
+    }
+    *(size_t *)(void *)(rec + r->off_n) = k;
+}
+
+/* One record (a mapping) of an FT_RECORDS field into rec. */
+static void parse_record(struct loader *L, const struct rtable *t, const char *key,
+                         const yaml_node_t *item, char *rec)
+{
+    size_t n = (size_t)(item->data.mapping.pairs.top - item->data.mapping.pairs.start);
+    char rkey[CFG_KEY_MAX];
+
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_pair_t *p = &item->data.mapping.pairs.start[i];
+        const yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
+        const yaml_node_t *v = yaml_document_get_node(L->doc, p->value);
+        const struct rfield *r = t->f;
+        int first;
+
+        if (k->type != YAML_SCALAR_NODE || !text_ok(k)) {
+            ld_err(L, MLC_EINVAL, node_line(k), key, "expected a key name");
+            continue;
+        }
+        snprintf(rkey, sizeof(rkey), "%s.%s", key, sval(k));
+        while (r->key != NULL && strcmp(r->key, sval(k)) != 0)
+            r++;
+        if (r->key == NULL && (looks_secret(sval(k)) || strcmp(sval(k), "url") == 0)) {
+            ld_err(L, MLC_EINVAL, node_line(k), rkey, "secrets (and a webhook URL, which "
+                   "carries a token) must not be written in the configuration file; store "
+                   "the value with \"mlc credentials set NAME\" and refer to it by NAME in "
+                   "a *_ref key");
+            continue;
+        }
+        if (r->key == NULL) {
+            ld_err(L, MLC_EINVAL, node_line(k), rkey, "unknown key");
+            continue;
+        }
+        if ((first = dup_line(L, item, i)) != 0) {
+            ld_err(L, MLC_EINVAL, node_line(k), rkey, "duplicate key (first on line %d)", first);
+            continue;
+        }
+        if (r->type == RT_STR_LIST) {
+            record_list(L, r, rkey, v, rec);
+        } else {
+            char *s = record_scalar(L, r, rkey, v);
+            if (s != NULL)
+                *(char **)(void *)(rec + r->off) = s;
+        }
+    }
+    for (const struct rfield *r = t->f; r->key != NULL; r++)
+        if (r->required && *(void **)(void *)(rec + r->off) == NULL) {
+            snprintf(rkey, sizeof(rkey), "%s.%s", key, r->key);
+            ld_err(L, MLC_EINVAL, node_line(item), rkey, "required key is missing");
+        }
+}
+
+/* A list of records; their first key ("name") must be unique. */
+static void parse_records(struct loader *L, const struct field *f, const char *key,
+                          const yaml_node_t *v)
+{
+    const struct rtable *t = f->rec;
+    size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    char ikey[CFG_KEY_MAX];
+    char *arr;
+
+    if (n == 0)
+        return;
+    if ((arr = calloc(n, t->size)) == NULL) {
+        ld_oom(L);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *item = yaml_document_get_node(L->doc, v->data.sequence.items.start[i]);
+        snprintf(ikey, sizeof(ikey), "%s[%zu]", key, i);
+        if (item->type != YAML_MAPPING_NODE) {
+            ld_err(L, MLC_EINVAL, node_line(item), ikey, "expected a mapping, not %s",
+                   kind_name(item));
+            continue;
+        }
+        parse_record(L, t, ikey, item, arr + i * t->size);
+        for (size_t j = 0; j < i; j++) {
+            const char *a = *(char **)(void *)(arr + i * t->size + t->f[0].off);
+            const char *b = *(char **)(void *)(arr + j * t->size + t->f[0].off);
+            if (a != NULL && b != NULL && strcmp(a, b) == 0)
+                ld_err(L, MLC_EINVAL, node_line(item), ikey, "duplicate %s '%s'",
+                       t->f[0].key, a);
+        }
+    }
+    free_value(L->cfg, f);
+    *(void **)at(L->cfg, f->off) = arr;
+    *(size_t *)at(L->cfg, f->off_n) = n;
+}
+
 static void parse_field(struct loader *L, size_t fi, const char *key,
                         const yaml_node_t *k, const yaml_node_t *v)
 {
@@ -1471,6 +1731,12 @@ static void parse_field(struct loader *L, size_t fi, const char *key,
             ld_err(L, MLC_EINVAL, node_line(k), key, "%s", exp);
         else
             parse_map(L, f, key, v);
+        return;
+    case FT_RECORDS:
+        if (v->type != YAML_SEQUENCE_NODE)
+            ld_err(L, MLC_EINVAL, node_line(k), key, "%s", exp);
+        else
+            parse_records(L, f, key, v);
         return;
     default:
         break;
@@ -1710,6 +1976,13 @@ static void cross_check(struct loader *L)
     if (!c->server.public_metrics && c->server.admin_listen == NULL)
         ld_err(L, MLC_EINVAL, line_of(L, "server.public_metrics"), "server.public_metrics",
                "false needs server.admin_listen, else /metrics is served nowhere");
+    for (size_t i = 0; i < c->alerts.n_webhooks; i++)
+        for (size_t j = 0; j < c->alerts.n_email; j++)
+            if (c->alerts.webhooks[i].name != NULL && c->alerts.email[j].name != NULL &&
+                strcmp(c->alerts.webhooks[i].name, c->alerts.email[j].name) == 0)
+                ld_err(L, MLC_EINVAL, line_of(L, "alerts.email"), "alerts.email",
+                       "channel name '%s' is also a webhook's: names must be unique",
+                       c->alerts.email[j].name);
     if (c->workers.retry_base_ms > c->workers.retry_cap_ms)
         ld_err(L, MLC_EINVAL, line_of(L, "workers.retry_base_ms"), "workers.retry_base_ms",
                "must not exceed workers.retry_cap_ms (%d)", c->workers.retry_cap_ms);
@@ -2021,6 +2294,20 @@ static int config_dir(const char *path, char **out)
     return MLC_OK;
 }
 
+/* The path keys of every record of field f. */
+static int resolve_record_paths(struct mlc_config *c, const struct field *f, const char *dir)
+{
+    char *arr = *(char **)at(c, f->off);
+    size_t n = *(size_t *)at(c, f->off_n);
+    int rc = MLC_OK;
+
+    for (size_t i = 0; rc == MLC_OK && arr != NULL && i < n; i++)
+        for (const struct rfield *r = f->rec->f; rc == MLC_OK && r->key != NULL; r++)
+            if (r->path && r->type == RT_STR)
+                rc = resolve_path((char **)(void *)(arr + i * f->rec->size + r->off), dir);
+    return rc;
+}
+
 static int resolve_paths(struct mlc_config *c, struct mlc_err *e)
 {
     char *dir = NULL;
@@ -2032,6 +2319,9 @@ static int resolve_paths(struct mlc_config *c, struct mlc_err *e)
         rc = resolve_path(&c->store.master_key_file, dir);
     if (rc == MLC_OK)
         rc = resolve_prefixed(&c->store.password_ref, "file:", dir);
+    for (size_t i = 0; rc == MLC_OK && i < N_FIELDS; i++)
+        if (fields[i].type == FT_RECORDS)
+            rc = resolve_record_paths(c, &fields[i], dir);
     free(dir);
     if (rc != MLC_OK)
         return mlc_err_set(e, rc, "%s: cannot resolve the directory of the file", c->path);
@@ -2187,7 +2477,7 @@ static void ex_tail(struct wbuf *w, const struct field *f)
         w_printf(w, " Required.");
     else if (f->def != NULL)
         w_printf(w, " Default: %s.", f->def);
-    else if (f->type == FT_ACCOUNT_MAP || f->type == FT_STR_MAP)
+    else if (f->type == FT_ACCOUNT_MAP || f->type == FT_STR_MAP || f->type == FT_RECORDS)
         w_printf(w, " Default: empty.");
     else
         w_printf(w, " Optional.");
@@ -2201,6 +2491,19 @@ static void ex_field(struct wbuf *w, const struct field *f)
     w_printf(w, "%*s# %s", ind, "", f->comment);
     ex_tail(w, f);
     w_printf(w, "\n");
+    if (f->type == FT_RECORDS) {
+        w_printf(w, "%*s%s:\n", ind, "", leaf);
+        for (const struct rfield *r = f->rec->f; r->key != NULL; r++) {
+            if (r->example == NULL)
+                continue;
+            w_printf(w, "%*s  # %s%s: ", ind, "", r == f->rec->f ? "- " : "  ", r->key);
+            if (r->type == RT_STR_LIST)
+                w_printf(w, "%s\n", r->example);  /* a flow list, as written */
+            else
+                w_printf(w, "\"%s\"\n", r->example);
+        }
+        return;
+    }
     if (f->type == FT_ACCOUNT_MAP || f->type == FT_STR_MAP) {
         w_printf(w, "%*s%s:\n", ind, "", leaf);
         if (f->example != NULL)

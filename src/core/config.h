@@ -204,6 +204,35 @@ struct cfg_report {
     char *reconcile_at;        /* "HH:MM" local (posting.timezone); NULL = off */
 };
 
+/* Alerts (notify/): channels and the digest's pace. A channel's secret
+ * (the webhook URL, which carries a token; the SMTP password) is a
+ * credential named here, never in the file. */
+struct cfg_alert_webhook {
+    char *name;                /* channel name, in logs and `mlc notify test` */
+    char *url_ref;             /* credential holding the https:// URL */
+    char *ca_file;             /* extra CA bundle, NULL: the system's */
+};
+
+struct cfg_alert_email {
+    char  *name;
+    char  *smtp_url;           /* smtp://host:587 (STARTTLS required) or smtps:// */
+    char  *from;               /* address */
+    char **to;                 /* addresses, at least one */
+    size_t n_to;
+    char  *user;               /* SMTP login, NULL: none */
+    char  *password_ref;       /* credential of the SMTP password */
+    char  *ca_file;
+};
+
+struct cfg_alerts {
+    int   digest_interval_s;   /* at most one digest a channel this often */
+    int   down_after_s;        /* a system down this long is an alert */
+    int   max_age_s;           /* older pending alerts are counted, not listed */
+    char *console_url;         /* base of the links in alerts, NULL: none */
+    struct cfg_alert_webhook *webhooks; size_t n_webhooks;
+    struct cfg_alert_email   *email;    size_t n_email;
+};
+
 struct mlc_config {
     char *path;                /* file it was loaded from */
     char *log_level;
@@ -218,6 +247,7 @@ struct mlc_config {
     struct cfg_server      server;
     struct cfg_workers     workers;
     struct cfg_report      report;
+    struct cfg_alerts      alerts;
 };
 
 /* Loads path. On error returns MLC_EPARSE/MLC_EINVAL/MLC_EIO and e->msg

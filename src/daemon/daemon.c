@@ -24,6 +24,7 @@
 #include "daemon/orphans.h"
 #include "daemon/webhook.h"
 #include "net/httpd.h"
+#include "notify/notify_send.h"
 #include "store/store.h"
 #include "report/daily.h"
 #include "sync/catalog_flow.h"
@@ -37,6 +38,7 @@
 #define LOOP_MAX_WAIT_MS 1000 /* longest sigtimedwait between scheduler ticks */
 #define RESUME_GAP_MAX_MS (15 * 60 * 1000) /* slowest resume of a flapping system */
 #define HEALTH_WATERMARK "health.conditions"  /* the conditions, for mlc ping */
+#define ALERTS_TICK_S    2  /* how often the leader looks at the alerts outbox */
 
 /* The health task's view of one system whose jobs pause. */
 struct pause_sys {
@@ -97,6 +99,7 @@ struct daemon {
                                          writes may wait, /readyz must not */
     uint64_t           health_saved;  /* version last written to the store */
     struct pause_sys   paused[2];     /* main thread only */
+    struct nsend      *nsend;         /* the alerts sender (leader only), main thread */
 };
 
 static int64_t mono_ms(void)
@@ -753,6 +756,32 @@ static int task_health(void *ctx, struct mlc_err *e)
     return MLC_OK;
 }
 
+/* ---- alerts ---------------------------------------------------------------- */
+
+/* The leader sends the alerts (notify/notify_send.h): systems down past
+ * alerts.down_after_s become alerts, then every channel that is due gets
+ * its digest. Not a singleton task: it runs every few seconds, and one
+ * audit row a run would drown the trail; its writes are fenced the same. */
+static int task_alerts(void *ctx, struct mlc_err *e)
+{
+    struct daemon *d = ctx;
+    struct health_cond hc[HEALTH_MAX];
+    size_t n = health_list(d->health, hc, HEALTH_MAX);
+    int64_t token = 0, now;
+    int rc;
+
+    if (!leader_holds(d->leader, &token))
+        return MLC_OK;
+    if (token > 0 &&
+        (rc = store_fence_lease(d->task_st, LEADER_LEASE, d->ident, token, e)) != MLC_OK)
+        return rc;
+    now = store_now_ms(d->task_st);
+    rc = nsend_health(d->nsend, d->cfg, d->task_st, hc, n < HEALTH_MAX ? n : HEALTH_MAX, now, e);
+    if (rc == MLC_OK)
+        rc = nsend_run(d->nsend, d->cfg, d->task_st, now, e);
+    return rc;
+}
+
 /* Registers one interval task (seconds; 0 disables it). */
 static int add_task(struct daemon *d, const char *name, int interval_s, sched_fn fn,
                     void *ctx, struct mlc_err *e)
@@ -870,6 +899,10 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
         rc = add_singleton(d, "catalog_poll", sc->catalog_poll_interval, task_catalog, e);
     if (rc == MLC_OK && cfg->report.reconcile_at != NULL)
         rc = add_singleton(d, "daily_report", RPT_DAILY_CHECK_S, task_daily_report, e);
+    if (rc == MLC_OK)
+        rc = nsend_new(&d->nsend, e);
+    if (rc == MLC_OK)
+        rc = add_task(d, "alerts", ALERTS_TICK_S, task_alerts, d, e);
     if (rc == MLC_OK)
         log_info("daemon", "order flow enabled", LF_STR("job", JOB_ORDER_SYNC),
                  LF_STR("timezone", cfg->posting.timezone),
@@ -1323,6 +1356,7 @@ void daemon_free(struct daemon *d)
     secret_free(d->hook_secret);
     sched_free(d->sched);
     leader_stop(d->leader);
+    nsend_free(d->nsend);
     store_close(d->task_st);
     store_close(d->health_st);
     store_close(d->metrics_st);

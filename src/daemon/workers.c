@@ -13,6 +13,7 @@
 #include "core/health.h"
 #include "core/jobkind.h"
 #include "core/log.h"
+#include "notify/notify.h"
 
 #define IDLE_POLL_MS      200   /* sleep between empty claims */
 #define HEARTBEAT_MIN_MS  100   /* the heartbeat never ticks faster */
@@ -469,6 +470,12 @@ static void finish(struct worker *w, struct store *st, const struct mlc_config *
     }
     if (rc == MLC_OK)
         rc = audit_in(w, st, job, outcome, msg, &se);
+    /* The operator's alert commits with the outcome (notify/notify.h). */
+    if (rc == MLC_OK && (res == WORKERS_HOLD || failed))
+        rc = notify_job(st, job->id, job->key, failed, hold != NULL ? hold->code : NULL,
+                        hold != NULL ? hold->amount : 0,
+                        hold != NULL && hold->currency[0] != '\0' ? hold->currency : NULL,
+                        msg, &se);
     if (rc == MLC_OK)
         rc = store_tx_commit(st, &se);
     else

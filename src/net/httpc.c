@@ -565,6 +565,18 @@ static int setup_handle(struct httpc *c, const struct httpc_request *rq,
     return cc == CURLE_OK ? MLC_OK : MLC_EINVAL;
 }
 
+/* The request's URL as messages and logs may show it. */
+static void req_url(const struct httpc_request *rq, char *buf, size_t cap)
+{
+    if (rq->secret_url) {
+        url_origin(rq->url, buf, cap);
+        if (strlen(buf) + 12 < cap)
+            memcpy(buf + strlen(buf), "/[redacted]", 12);
+        return;
+    }
+    httpc_redact_url(rq->url, buf, cap);
+}
+
 /* Maps a failed transfer to a status and a message without secrets. */
 static int map_error(struct httpc *c, const struct httpc_request *rq,
                      CURLcode cc, const struct xfer *x, long timeout_ms,
@@ -573,7 +585,7 @@ static int map_error(struct httpc *c, const struct httpc_request *rq,
     char url[URL_LOG_MAX], origin[URL_LOG_MAX];
     const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
 
-    httpc_redact_url(rq->url, url, sizeof(url));
+    req_url(rq, url, sizeof(url));
     if (x->oom)
         return mlc_err_set(e, MLC_ENOMEM, "%s %s: out of memory for the response",
                            rq->method, url);
@@ -621,7 +633,7 @@ static void log_attempt(const struct httpc_request *rq, int rc, int status,
 
     if (!log_enabled(LOG_LVL_DEBUG))
         return;
-    httpc_redact_url(rq->url, url, sizeof(url));
+    req_url(rq, url, sizeof(url));
     log_debug("httpc", "request", LF_STR("method", rq->method),
               LF_STR("url", url), LF_INT("status", status),
               LF_INT("ms", total_us / 1000), LF_ERR(rc != MLC_OK ? e : NULL));

@@ -89,6 +89,9 @@ struct httpc_request {
      * and reaches the server at most once per httpc_do. Idempotent GETs and
      * POSTs (AIS reads are POSTs) reuse connections. */
     bool                              idempotent;
+    /* The URL itself is a credential (a chat webhook's token sits in its
+     * path): messages and debug lines show its origin only. */
+    bool                              secret_url;
 };
 
 /* A response. The caller provides a zeroed struct; httpc fills it and the

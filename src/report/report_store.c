@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "notify/notify.h"
 #include "report/reconcile.h"
 
 int rpt_store_day(struct store *st, const json_t *day, struct mlc_err *e)
@@ -13,6 +14,7 @@ int rpt_store_day(struct store *st, const json_t *day, struct mlc_err *e)
     const char *d = json_string_value(json_object_get(day, "day"));
     struct store_report latest = { 0 };
     char *body = NULL, count[24];
+    int64_t id = 0;
     int rc;
 
     if (d == NULL)
@@ -21,8 +23,10 @@ int rpt_store_day(struct store *st, const json_t *day, struct mlc_err *e)
         return mlc_err_set(e, MLC_ENOMEM, "out of memory");
     if ((rc = store_tx_begin(st, e)) != MLC_OK)
         goto out;
-    if ((rc = store_report_add(st, RPT_KIND_RECONCILE, d, body, rcn_json_differences(day), NULL,
+    if ((rc = store_report_add(st, RPT_KIND_RECONCILE, d, body, rcn_json_differences(day), &id,
                                e)) == MLC_OK &&
+        /* Differences are an alert, committed with the report. */
+        (rc = notify_reconcile(st, d, rcn_json_differences(day), id, e)) == MLC_OK &&
         (rc = store_report_latest(st, RPT_KIND_RECONCILE, NULL, &latest, e)) == MLC_OK) {
         snprintf(count, sizeof(count), "%" PRId64, latest.differences);
         rc = store_watermark_set(st, RPT_WM_DIFFERENCES, count, e);

@@ -142,6 +142,13 @@ static int sum_row(const struct store_row *r, void *vctx)
         put_str(h, r->u.report.body);
         put_int(h, r->u.report.differences);
         break;
+    case STORE_TABLE_ALERTS:
+        put_int(h, r->u.alert.id);
+        put_str(h, r->u.alert.dedupe_key);
+        put_str(h, r->u.alert.reason);
+        put_int(h, r->u.alert.created_at);
+        put_str(h, r->u.alert.body);
+        break;
     case STORE_TABLE_COUNT: break;
     }
     c->rows++;

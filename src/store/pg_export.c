@@ -23,6 +23,7 @@ static const enum pg_id export_stmt[STORE_TABLE_COUNT] = {
     [STORE_TABLE_WATERMARKS] = PG_EXPORT_WATERMARKS,
     [STORE_TABLE_SECRETS]    = PG_EXPORT_SECRETS,
     [STORE_TABLE_REPORTS]    = PG_EXPORT_REPORTS,
+    [STORE_TABLE_ALERTS]     = PG_EXPORT_ALERTS,
 };
 
 /* Tables keyed by a text (ledger, watermarks, secrets) page by that key. */
@@ -107,6 +108,14 @@ static int read_row(const struct pg_q *q, int i, struct store_row *r,
             .created_at = pg_int(q, i, REPORT_COL_CREATED_AT),
             .body = pg_text(q, i, REPORT_COL_BODY),
             .differences = pg_int(q, i, REPORT_COL_DIFFERENCES) };
+        return MLC_OK;
+    case STORE_TABLE_ALERTS:
+        r->u.alert = (struct store_alert){
+            .id = pg_int(q, i, ALERT_COL_ID),
+            .dedupe_key = pg_text(q, i, ALERT_COL_DEDUPE_KEY),
+            .reason = pg_text(q, i, ALERT_COL_REASON),
+            .created_at = pg_int(q, i, ALERT_COL_CREATED_AT),
+            .body = pg_text(q, i, ALERT_COL_BODY) };
         return MLC_OK;
     default:
         return mlc_err_set(e, MLC_EINVAL, "store: unknown table");
@@ -222,6 +231,7 @@ static const enum pg_id import_stmt[STORE_TABLE_COUNT] = {
     [STORE_TABLE_WATERMARKS] = PG_IMPORT_WATERMARK,
     [STORE_TABLE_SECRETS]    = PG_IMPORT_SECRET,
     [STORE_TABLE_REPORTS]    = PG_IMPORT_REPORT,
+    [STORE_TABLE_ALERTS]     = PG_IMPORT_ALERT,
 };
 
 static int import_tx(struct pg_store *s, const struct store_row *r,

@@ -94,6 +94,7 @@ enum pg_id {
     PG_AUDIT_INSERT, PG_AUDIT_LIST, PG_AUDIT_LIST_ENTITY,
     PG_REPORT_ADD, PG_REPORT_LATEST, PG_REPORT_LATEST_DAY,
     PG_EXPORT_REPORTS, PG_IMPORT_REPORT,
+    PG_ALERT_ADD, PG_ALERT_LIST, PG_ALERT_PRUNE, PG_EXPORT_ALERTS, PG_IMPORT_ALERT,
     PG_SECRET_PUT, PG_SECRET_GET, PG_SECRET_DELETE, PG_SECRET_LIST,
     PG_LEASE_TAKE, PG_LEASE_CHECK, PG_LEASE_DROP, PG_LEASE_GET,
     PG_LEASE_FORGET, PG_LEASE_EXISTS, PG_LEASE_LIST,
@@ -282,6 +283,13 @@ int pg_jobs_paused_count(struct store *st, const char *system, int64_t *out,
                          struct mlc_err *e);
 int pg_gauges_read(struct store *st, struct store_gauges *out, struct mlc_err *e);
 
+int pg_alert_add(struct store *st, const char *dedupe_key, const char *reason,
+                 const char *body, bool *added, struct mlc_err *e);
+int pg_alert_list(struct store *st, int64_t after_id, size_t limit,
+                  int (*fn)(const struct store_alert *a, void *ctx), void *ctx,
+                  struct mlc_err *e);
+int pg_alert_prune(struct store *st, int64_t upto_id, int64_t before_ms,
+                   int64_t *n, struct mlc_err *e);
 int pg_report_add(struct store *st, const char *kind, const char *day,
                   const char *body, int64_t differences, int64_t *id_out,
                   struct mlc_err *e);

@@ -140,6 +140,15 @@ const char *const pg_migrations[] = {
     "ALTER TABLE jobs ADD COLUMN dismiss_note TEXT;"
     "CREATE INDEX jobs_dismissed ON jobs (key, dismissed_at)"
     "  WHERE dismissed_at > 0;",
+    /* 6: the alerts outbox: producers append (one row per dedupe key), the
+     * leader's sender reads past each channel's cursor (a watermark) */
+    "CREATE TABLE alerts ("
+    "  id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  dedupe_key TEXT COLLATE \"C\" NOT NULL UNIQUE,"
+    "  reason     TEXT COLLATE \"C\" NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  body       TEXT NOT NULL"
+    ");",
 };
 
 const int pg_schema_steps =
@@ -327,6 +336,19 @@ const char *const pg_sql[PG_COUNT] = {
     [PG_AUDIT_INSERT] =
         "INSERT INTO audit (at, actor, entity, action, outcome, detail)"
         " VALUES ($1, $2, $3, $4, $5, $6)",
+    [PG_ALERT_ADD] =
+        "INSERT INTO alerts (dedupe_key, reason, created_at, body)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id",
+    [PG_ALERT_LIST] =
+        "SELECT " ALERT_COLS " FROM alerts WHERE id > $1 ORDER BY id LIMIT $2::bigint",
+    [PG_ALERT_PRUNE] =
+        "DELETE FROM alerts WHERE id <= $1 AND created_at < $2 RETURNING id",
+    [PG_EXPORT_ALERTS] =
+        "SELECT " ALERT_COLS " FROM alerts WHERE id > $1 ORDER BY id LIMIT $2",
+    [PG_IMPORT_ALERT] =
+        "INSERT INTO alerts (" ALERT_COLS ") OVERRIDING SYSTEM VALUE"
+        " VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT DO NOTHING RETURNING id",
     [PG_REPORT_ADD] =
         "INSERT INTO reports (day, kind, created_at, body, differences)"
         " VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -450,7 +472,10 @@ const char *const pg_sql[PG_COUNT] = {
         "         (SELECT max(id) FROM audit)"
         "  UNION ALL"
         "  SELECT pg_get_serial_sequence('reports', 'id')::regclass,"
-        "         (SELECT max(id) FROM reports)) AS s"
+        "         (SELECT max(id) FROM reports)"
+        "  UNION ALL"
+        "  SELECT pg_get_serial_sequence('alerts', 'id')::regclass,"
+        "         (SELECT max(id) FROM alerts)) AS s"
         " WHERE s.m IS NOT NULL"
         "   AND s.m > coalesce(pg_sequence_last_value(s.seq), 0)",
 

@@ -257,6 +257,27 @@ static void key_report(const struct store_row *r, char *buf, size_t cap)
     snprintf(buf, cap, "id %lld", (long long)r->u.report.id);
 }
 
+/* ---- alerts ------------------------------------------------------------ */
+
+static int read_alert(sqlite3_stmt *stmt, struct store_row *r,
+                      struct mlc_err *e)
+{
+    struct store_alert *v = &r->u.alert;
+
+    (void)e;
+    v->id = sqlite3_column_int64(stmt, ALERT_COL_ID);
+    v->dedupe_key = sq_col_text(stmt, ALERT_COL_DEDUPE_KEY);
+    v->reason = sq_col_text(stmt, ALERT_COL_REASON);
+    v->created_at = sqlite3_column_int64(stmt, ALERT_COL_CREATED_AT);
+    v->body = sq_col_text(stmt, ALERT_COL_BODY);
+    return MLC_OK;
+}
+
+static void key_alert(const struct store_row *r, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "id %lld", (long long)r->u.alert.id);
+}
+
 /* ---- the tables -------------------------------------------------------- */
 
 /* [JOB_COL_ID] = ":id", ...: each column's parameter at its index. */
@@ -268,6 +289,7 @@ static const char *const ledger_params[] = { STORE_LEDGER_COLUMNS(PARAM_AT, ) };
 static const char *const audit_params[] = { STORE_AUDIT_COLUMNS(PARAM_AT, ) };
 static const char *const wm_params[] = { STORE_WM_COLUMNS(PARAM_AT, ) };
 static const char *const report_params[] = { STORE_REPORT_COLUMNS(PARAM_AT, ) };
+static const char *const alert_params[] = { STORE_ALERT_COLUMNS(PARAM_AT, ) };
 static const char *const secret_params[] = {
     STORE_SECRET_ROW_COLUMNS(PARAM_AT, )
 };
@@ -294,6 +316,9 @@ static const struct table_io tables[STORE_TABLE_COUNT] = {
     [STORE_TABLE_REPORTS] = { SQ_EXPORT_REPORTS, SQ_IMPORT_REPORT,
         "export reports", "import into reports",
         read_report, report_params, NULL, key_report },
+    [STORE_TABLE_ALERTS] = { SQ_EXPORT_ALERTS, SQ_IMPORT_ALERT,
+        "export alerts", "import into alerts",
+        read_alert, alert_params, NULL, key_alert },
 };
 
 /* One SELECT walks the table: one read snapshot, whatever fn takes. */

@@ -61,9 +61,10 @@ enum sq_id {
     SQ_LEASE_TAKE, SQ_LEASE_CHECK, SQ_LEASE_DROP, SQ_LEASE_GET,
     SQ_LEASE_FORGET, SQ_LEASE_EXISTS, SQ_LEASE_LIST,
     SQ_EXPORT_EVENTS, SQ_EXPORT_JOBS, SQ_EXPORT_LEDGER, SQ_EXPORT_AUDIT,
-    SQ_EXPORT_WATERMARKS, SQ_EXPORT_SECRETS, SQ_EXPORT_REPORTS,
+    SQ_EXPORT_WATERMARKS, SQ_EXPORT_SECRETS, SQ_EXPORT_REPORTS, SQ_EXPORT_ALERTS,
     SQ_IMPORT_EVENT, SQ_IMPORT_JOB, SQ_IMPORT_LEDGER, SQ_IMPORT_AUDIT,
-    SQ_IMPORT_WATERMARK, SQ_IMPORT_SECRET, SQ_IMPORT_REPORT,
+    SQ_IMPORT_WATERMARK, SQ_IMPORT_SECRET, SQ_IMPORT_REPORT, SQ_IMPORT_ALERT,
+    SQ_ALERT_ADD, SQ_ALERT_LIST, SQ_ALERT_PRUNE,
     SQ_REPORT_ADD, SQ_REPORT_LATEST, SQ_REPORT_LATEST_DAY,
     SQ_SHARED_GET, SQ_SHARED_PUT,
     SQ_GAUGES,
@@ -202,6 +203,13 @@ int sq_jobs_paused_count(struct store *st, const char *system, int64_t *out,
                          struct mlc_err *e);
 int sq_gauges_read(struct store *st, struct store_gauges *out, struct mlc_err *e);
 
+int sq_alert_add(struct store *st, const char *dedupe_key, const char *reason,
+                 const char *body, bool *added, struct mlc_err *e);
+int sq_alert_list(struct store *st, int64_t after_id, size_t limit,
+                  int (*fn)(const struct store_alert *a, void *ctx), void *ctx,
+                  struct mlc_err *e);
+int sq_alert_prune(struct store *st, int64_t upto_id, int64_t before_ms,
+                   int64_t *n, struct mlc_err *e);
 int sq_report_add(struct store *st, const char *kind, const char *day,
                   const char *body, int64_t differences, int64_t *id_out,
                   struct mlc_err *e);

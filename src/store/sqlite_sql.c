@@ -134,6 +134,15 @@ const char *const sq_migrations[] = {
     "ALTER TABLE jobs ADD COLUMN dismiss_note TEXT;"
     "CREATE INDEX jobs_dismissed ON jobs (key, dismissed_at)"
     "  WHERE dismissed_at > 0;",
+    /* 6: the alerts outbox: producers append (one row per dedupe key), the
+     * leader's sender reads past each channel's cursor (a watermark) */
+    "CREATE TABLE alerts ("
+    "  id         INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  dedupe_key TEXT NOT NULL UNIQUE,"
+    "  reason     TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  body       TEXT NOT NULL"
+    ") STRICT;",
 };
 
 const int sq_schema_steps =
@@ -345,6 +354,7 @@ const char *const sq_sql[SQ_COUNT] = {
     [SQ_EXPORT_AUDIT]      = "SELECT " AUDIT_COLS " FROM audit ORDER BY id",
     [SQ_EXPORT_WATERMARKS] = "SELECT " WM_COLS " FROM watermarks ORDER BY name",
     [SQ_EXPORT_REPORTS]    = "SELECT " REPORT_COLS " FROM reports ORDER BY id",
+    [SQ_EXPORT_ALERTS]     = "SELECT " ALERT_COLS " FROM alerts ORDER BY id",
     [SQ_EXPORT_SECRETS] =
         "SELECT " SECRET_ROW_COLS " FROM secrets ORDER BY name",
     /* Rows go in as they were, ids included. A taken key (primary key or
@@ -371,6 +381,10 @@ const char *const sq_sql[SQ_COUNT] = {
         "INSERT INTO watermarks (" WM_COLS ")"
         " VALUES (" STORE_WM_COLUMNS(SQ_COL_PARAM, ", ") ")"
         " ON CONFLICT DO NOTHING",
+    [SQ_IMPORT_ALERT] =
+        "INSERT INTO alerts (" ALERT_COLS ")"
+        " VALUES (" STORE_ALERT_COLUMNS(SQ_COL_PARAM, ", ") ")"
+        " ON CONFLICT DO NOTHING",
     [SQ_IMPORT_REPORT] =
         "INSERT INTO reports (" REPORT_COLS ")"
         " VALUES (" STORE_REPORT_COLUMNS(SQ_COL_PARAM, ", ") ")"
@@ -382,6 +396,13 @@ const char *const sq_sql[SQ_COUNT] = {
 
     /* Read and written back in one transaction (BEGIN IMMEDIATE here, so
      * the read already holds the write lock; FOR UPDATE on PostgreSQL). */
+    [SQ_ALERT_ADD] =
+        "INSERT INTO alerts (dedupe_key, reason, created_at, body)"
+        " VALUES (:key, :reason, :now, :body) ON CONFLICT DO NOTHING",
+    [SQ_ALERT_LIST] =
+        "SELECT " ALERT_COLS " FROM alerts WHERE id > :after ORDER BY id LIMIT :limit",
+    [SQ_ALERT_PRUNE] =
+        "DELETE FROM alerts WHERE id <= :upto AND created_at < :before",
     [SQ_REPORT_ADD] =
         "INSERT INTO reports (day, kind, created_at, body, differences)"
         " VALUES (:day, :kind, :now, :body, :differences) RETURNING id",

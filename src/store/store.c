@@ -820,6 +820,47 @@ int store_report_latest(struct store *st, const char *kind, const char *day,
     return st->ops->report_latest(st, kind, day, out, e);
 }
 
+/* ---- the alerts outbox ------------------------------------------------- */
+
+int store_alert_add(struct store *st, const char *dedupe_key, const char *reason,
+                    const char *body, bool *added, struct mlc_err *e)
+{
+    bool dummy;
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK)
+        rc = need_str(dedupe_key, "alert key", e);
+    if (rc == MLC_OK)
+        rc = need_str(reason, "alert reason", e);
+    if (rc == MLC_OK && body == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no alert body");
+    return rc != MLC_OK ? rc
+                        : st->ops->alert_add(st, dedupe_key, reason, body,
+                                             added != NULL ? added : &dummy, e);
+}
+
+int store_alert_list(struct store *st, int64_t after_id, size_t limit,
+                     int (*fn)(const struct store_alert *a, void *ctx), void *ctx,
+                     struct mlc_err *e)
+{
+    int rc = need_store(st, e);
+
+    if (rc == MLC_OK && fn == NULL)
+        rc = mlc_err_set(e, MLC_EINVAL, "store: no callback");
+    return rc != MLC_OK ? rc : st->ops->alert_list(st, after_id, limit, fn, ctx, e);
+}
+
+int store_alert_prune(struct store *st, int64_t upto_id, int64_t before_ms,
+                      int64_t *n, struct mlc_err *e)
+{
+    int64_t dummy;
+    int rc = need_store(st, e);
+
+    return rc != MLC_OK ? rc
+                        : st->ops->alert_prune(st, upto_id, before_ms,
+                                               n != NULL ? n : &dummy, e);
+}
+
 /* ---- ledger ------------------------------------------------------------ */
 
 static int need_key(const struct store *st, const char *key,
@@ -1177,6 +1218,7 @@ static const char *const table_names[STORE_TABLE_COUNT] = {
     [STORE_TABLE_WATERMARKS] = "watermarks",
     [STORE_TABLE_SECRETS]    = "secrets",
     [STORE_TABLE_REPORTS]    = "reports",
+    [STORE_TABLE_ALERTS]     = "alerts",
 };
 
 const char *store_table_name(enum store_table t)
@@ -1221,6 +1263,9 @@ static void row_key(const struct store_row *r, char *buf, size_t cap)
     case STORE_TABLE_REPORTS:
         snprintf(buf, cap, "report id %lld", (long long)r->u.report.id);
         break;
+    case STORE_TABLE_ALERTS:
+        snprintf(buf, cap, "alert id %lld", (long long)r->u.alert.id);
+        break;
     default:
         snprintf(buf, cap, "secret %s", r->u.secret.name ? r->u.secret.name : "(null)");
         break;
@@ -1239,6 +1284,10 @@ static int check_row(const struct store_row *r, const char *key, struct mlc_err 
     if (r->table == STORE_TABLE_REPORTS &&
         (r->u.report.day == NULL || r->u.report.kind == NULL || r->u.report.body == NULL))
         return mlc_err_set(e, MLC_EINVAL, "store: import of %s: day, kind and body are "
+                           "required", key);
+    if (r->table == STORE_TABLE_ALERTS &&
+        (r->u.alert.dedupe_key == NULL || r->u.alert.reason == NULL || r->u.alert.body == NULL))
+        return mlc_err_set(e, MLC_EINVAL, "store: import of %s: key, reason and body are "
                            "required", key);
     if (r->table == STORE_TABLE_SECRETS && r->u.secret.blob == NULL)
         return mlc_err_set(e, MLC_EINVAL, "store: import of %s: no blob", key);

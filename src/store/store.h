@@ -461,6 +461,36 @@ int store_report_add(struct store *st, const char *kind, const char *day,
 int store_report_latest(struct store *st, const char *kind, const char *day,
                         struct store_report *out, struct mlc_err *e);
 
+/* ---- the alerts outbox ------------------------------------------------- */
+
+/*
+ * Events for the operator (notify/notify.h): producers append, in their
+ * own transaction when they have one, and a single sender (the leader)
+ * reads past each channel's cursor. A dedupe key is taken once: a second
+ * append of the same key (a job held again by a retry loop) adds nothing.
+ */
+struct store_alert {
+    int64_t     id;
+    const char *dedupe_key;  /* "job:42:held:account_missing" */
+    const char *reason;      /* the digest's group, "held.account_missing" */
+    int64_t     created_at;  /* store clock, Unix ms */
+    const char *body;        /* JSON (notify.h) */
+};
+
+/* Appends an alert; *added (may be NULL) is false when the key was taken. */
+int store_alert_add(struct store *st, const char *dedupe_key, const char *reason,
+                    const char *body, bool *added, struct mlc_err *e);
+/* Calls fn for up to limit alerts with an id above after_id, in id order
+ * (0: no limit); fn returns non-zero to stop. Strings are borrowed for the
+ * call. */
+int store_alert_list(struct store *st, int64_t after_id, size_t limit,
+                     int (*fn)(const struct store_alert *a, void *ctx), void *ctx,
+                     struct mlc_err *e);
+/* Deletes the alerts with an id up to upto_id created before before_ms
+ * (every channel has sent them); *n (may be NULL): how many. */
+int store_alert_prune(struct store *st, int64_t upto_id, int64_t before_ms,
+                      int64_t *n, struct mlc_err *e);
+
 /* ---- secrets (ciphertext only; encryption lives in the vault) ---------- */
 
 int store_secret_put(struct store *st, const char *name, const void *blob,
@@ -565,6 +595,7 @@ enum store_table {
     STORE_TABLE_WATERMARKS,
     STORE_TABLE_SECRETS,
     STORE_TABLE_REPORTS,
+    STORE_TABLE_ALERTS,
     STORE_TABLE_COUNT
 };
 
@@ -608,6 +639,7 @@ struct store_row {
         struct store_watermark_row watermark;
         struct store_secret_row    secret;
         struct store_report_row    report;
+        struct store_alert         alert;
     } u;
 };
 

@@ -162,6 +162,15 @@ struct store_ops {
     int (*report_latest)(struct store *st, const char *kind, const char *day,
                          struct store_report *out, struct mlc_err *e);
 
+    /* The alerts outbox (store.h); strings non-NULL. */
+    int (*alert_add)(struct store *st, const char *dedupe_key, const char *reason,
+                     const char *body, bool *added, struct mlc_err *e);
+    int (*alert_list)(struct store *st, int64_t after_id, size_t limit,
+                      int (*fn)(const struct store_alert *a, void *ctx), void *ctx,
+                      struct mlc_err *e);
+    int (*alert_prune)(struct store *st, int64_t upto_id, int64_t before_ms,
+                       int64_t *n, struct mlc_err *e);
+
     /* Shared records (store.h); never called inside a transaction. */
     int (*shared_update)(struct store *st, const char *name,
                          store_shared_fn fn, void *ctx, struct mlc_err *e);

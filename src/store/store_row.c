@@ -112,6 +112,16 @@ static size_t report_values(const struct store_report_row *r,
     return REPORT_COL_COUNT;
 }
 
+static size_t alert_values(const struct store_alert *r, struct store_val *v)
+{
+    v[ALERT_COL_ID] = val_int(r->id);
+    v[ALERT_COL_DEDUPE_KEY] = val_text(r->dedupe_key);
+    v[ALERT_COL_REASON] = val_text(r->reason);
+    v[ALERT_COL_CREATED_AT] = val_int(r->created_at);
+    v[ALERT_COL_BODY] = val_text(r->body);
+    return ALERT_COL_COUNT;
+}
+
 size_t store_row_values(const struct store_row *r,
                         struct store_val v[STORE_ROW_MAX_COLS])
 {
@@ -123,6 +133,7 @@ size_t store_row_values(const struct store_row *r,
     case STORE_TABLE_WATERMARKS: return watermark_values(&r->u.watermark, v);
     case STORE_TABLE_SECRETS:    return secret_values(&r->u.secret, v);
     case STORE_TABLE_REPORTS:    return report_values(&r->u.report, v);
+    case STORE_TABLE_ALERTS:     return alert_values(&r->u.alert, v);
     default:                     return 0;
     }
 }
@@ -132,5 +143,6 @@ _Static_assert((int)EVENT_COL_COUNT <= STORE_ROW_MAX_COLS &&
                (int)AUDIT_COL_COUNT <= STORE_ROW_MAX_COLS &&
                (int)WM_COL_COUNT <= STORE_ROW_MAX_COLS &&
                (int)SECRET_ROW_COL_COUNT <= STORE_ROW_MAX_COLS &&
-               (int)REPORT_COL_COUNT <= STORE_ROW_MAX_COLS,
+               (int)REPORT_COL_COUNT <= STORE_ROW_MAX_COLS &&
+               (int)ALERT_COL_COUNT <= STORE_ROW_MAX_COLS,
                "STORE_ROW_MAX_COLS must be the widest table");

@@ -80,6 +80,12 @@
     X(REPORT_COL_KIND, "kind") SEP X(REPORT_COL_CREATED_AT, "created_at") SEP \
     X(REPORT_COL_BODY, "body") SEP X(REPORT_COL_DIFFERENCES, "differences")
 
+/* The alerts outbox (notify/notify.h). */
+#define STORE_ALERT_COLUMNS(X, SEP) \
+    X(ALERT_COL_ID, "id") SEP X(ALERT_COL_DEDUPE_KEY, "dedupe_key") SEP \
+    X(ALERT_COL_REASON, "reason") SEP X(ALERT_COL_CREATED_AT, "created_at") SEP \
+    X(ALERT_COL_BODY, "body")
+
 #define STORE_COL_ENUM(id, name) id,
 #define STORE_COL_NAME(id, name) name
 
@@ -95,6 +101,7 @@ enum store_lease_col { STORE_LEASE_COLUMNS(STORE_COL_ENUM, ) LEASE_COL_COUNT };
 enum store_event_col { STORE_EVENT_COLUMNS(STORE_COL_ENUM, ) EVENT_COL_COUNT };
 enum store_wm_col { STORE_WM_COLUMNS(STORE_COL_ENUM, ) WM_COL_COUNT };
 enum store_report_col { STORE_REPORT_COLUMNS(STORE_COL_ENUM, ) REPORT_COL_COUNT };
+enum store_alert_col { STORE_ALERT_COLUMNS(STORE_COL_ENUM, ) ALERT_COL_COUNT };
 enum store_secret_row_col {
     STORE_SECRET_ROW_COLUMNS(STORE_COL_ENUM, ) SECRET_ROW_COL_COUNT
 };
@@ -111,5 +118,6 @@ enum store_secret_row_col {
 #define WM_COLS         STORE_WM_COLUMNS(STORE_COL_NAME, ", ")
 #define SECRET_ROW_COLS STORE_SECRET_ROW_COLUMNS(STORE_COL_NAME, ", ")
 #define REPORT_COLS     STORE_REPORT_COLUMNS(STORE_COL_NAME, ", ")
+#define ALERT_COLS      STORE_ALERT_COLUMNS(STORE_COL_NAME, ", ")
 
 #endif

@@ -12,7 +12,9 @@
 #include "bc/bc_hooks.h"
 #include "bc/bc_webhook.h"
 #include "core/jobkind.h"
+#include "core/jdate.h"
 #include "core/log.h"
+#include "notify/notify.h"
 
 #define MOD       "hooks"
 #define ACTOR     "scheduler"
@@ -446,6 +448,25 @@ static bool is_ours_id(const struct run *r, int64_t id)
     return false;
 }
 
+/* The operator's alert of a deactivated hook, at most one a hook a day
+ * (UTC). An alert that cannot be written is logged: the audit row stays. */
+static void alert_deactivated(struct run *r, const struct bc_hook *h)
+{
+    struct jdate_civil civ;
+    struct mlc_err e;
+    char day[16];
+    int32_t hms;
+
+    if (r->st == NULL)
+        return;
+    mlc_err_clear(&e);
+    if (jdate_unix_to_civil(store_now_ms(r->st) / 1000, 0, &civ, &hms, &e) != MLC_OK ||
+        jdate_iso_date_format(&civ, day, sizeof(day), &e) != MLC_OK ||
+        notify_hook(r->st, h->id, h->scope, day, &e) != MLC_OK)
+        log_warn(MOD, "cannot record the alert of a deactivated hook", LF_INT("id", h->id),
+                 LF_ERR(&e));
+}
+
 /* Notices what BigCommerce did to our hooks: deactivation after failed
  * deliveries, a denylisted destination domain. Repairs come after. */
 static void check_admin(struct run *r)
@@ -471,6 +492,7 @@ static void check_admin(struct run *r)
                  LF_INT("id", h->id), LF_STR("scope", h->scope),
                  LF_STR("destination", h->destination));
         audit(r, h->id, "deactivated", "error", detail_of(h->scope, h->destination));
+        alert_deactivated(r, h);
         r->out->deactivated++;
     }
     for (size_t i = 0; i < a.n_blocked; i++) {

@@ -1175,6 +1175,87 @@ static void test_relative_paths(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* alerts: lists of channels, each a mapping with its own keys; secrets are
+ * credentials, never values; errors name the item and the key. */
+static void test_alerts_channels(void **state)
+{
+    struct mlc_config *c;
+
+    (void)state;
+    c = load_ok(BASE
+        "alerts:\n"                                   /* 17 */
+        "  digest_interval_s: 60\n"
+        "  console_url: https://mlc.example.com\n"
+        "  webhooks:\n"                               /* 20 */
+        "    - name: ops\n"
+        "      url_ref: ops_url\n"
+        "    - name: finance-slack\n"
+        "      url_ref: fin_url\n"
+        "      ca_file: /etc/ssl/private-ca.pem\n"    /* 25 */
+        "  email:\n"
+        "    - name: controller\n"
+        "      smtp_url: smtp://mail.example.com:587\n"
+        "      from: mlc@example.com\n"
+        "      to: [a@example.com, \"b@example.com\"]\n" /* 30 */
+        "      user: mlc\n"
+        "      password_ref: smtp_pw\n");
+    assert_int_equal(c->alerts.digest_interval_s, 60);
+    assert_int_equal(c->alerts.down_after_s, 300);
+    assert_int_equal(c->alerts.max_age_s, 86400);
+    assert_string_equal(c->alerts.console_url, "https://mlc.example.com");
+    assert_int_equal(c->alerts.n_webhooks, 2);
+    assert_string_equal(c->alerts.webhooks[1].name, "finance-slack");
+    assert_string_equal(c->alerts.webhooks[1].url_ref, "fin_url");
+    assert_string_equal(c->alerts.webhooks[1].ca_file, "/etc/ssl/private-ca.pem");
+    assert_null(c->alerts.webhooks[0].ca_file);
+    assert_int_equal(c->alerts.n_email, 1);
+    assert_string_equal(c->alerts.email[0].smtp_url, "smtp://mail.example.com:587");
+    assert_int_equal(c->alerts.email[0].n_to, 2);
+    assert_string_equal(c->alerts.email[0].to[1], "b@example.com");
+    assert_string_equal(c->alerts.email[0].password_ref, "smtp_pw");
+    cfg_unref(c);
+    /* Defaults: no channels. */
+    c = load_ok(BASE);
+    assert_int_equal(c->alerts.n_webhooks + c->alerts.n_email, 0);
+    assert_int_equal(c->alerts.digest_interval_s, 300);
+    cfg_unref(c);
+
+    expect_err(BASE "alerts:\n  webhooks:\n    - name: ops\n",
+               "mlc.yaml:19: alerts.webhooks[0].url_ref: required key is missing");
+    expect_err(BASE "alerts:\n  webhooks:\n    - name: ops\n"
+               "      url: https://hooks.slack.com/services/T0/B0/XYZ\n",
+               "mlc.yaml:20: alerts.webhooks[0].url: secrets (and a webhook URL, which "
+               "carries a token) must not be written in the configuration file; store the "
+               "value with \"mlc credentials set NAME\" and refer to it by NAME in a *_ref "
+               "key");
+    expect_err(BASE "alerts:\n  email:\n    - name: m\n      smtp_url: smtp://h:587\n"
+               "      from: a@b.c\n      to: [x@y.z]\n      password: hunter2\n",
+               "mlc.yaml:23: alerts.email[0].password: secrets (and a webhook URL, which "
+               "carries a token) must not be written in the configuration file; store the "
+               "value with \"mlc credentials set NAME\" and refer to it by NAME in a *_ref "
+               "key");
+    expect_err(BASE "alerts:\n  email:\n    - name: m\n"
+               "      smtp_url: smtp://user:pw@h:587\n      from: a@b.c\n      to: [x@y.z]\n",
+               "mlc.yaml:20: alerts.email[0].smtp_url: expected smtp://host:587 (STARTTLS) or "
+               "smtps://host:465, with no user or password in it (user: and password_ref: "
+               "say them)");
+    expect_err(BASE "alerts:\n  email:\n    - name: m\n      smtp_url: smtp://h\n"
+               "      from: a@b.c\n      to: x@y.z\n",
+               "mlc.yaml:22: alerts.email[0].to: expected a list, like [\"a@example.com\"]");
+    expect_err(BASE "alerts:\n  email:\n    - name: m\n      smtp_url: smtp://h\n"
+               "      from: \"a@b.c\\r\\nBcc: x@y.z\"\n      to: [x@y.z]\n",
+               "mlc.yaml:21: alerts.email[0].from: expected a value");
+    expect_err(BASE "alerts:\n  webhooks:\n    - name: ops\n      url_ref: a\n"
+               "    - name: ops\n      url_ref: b\n",
+               "mlc.yaml:21: alerts.webhooks[1]: duplicate name 'ops'");
+    expect_err(BASE "alerts:\n  webhooks:\n    - ops\n",
+               "mlc.yaml:19: alerts.webhooks[0]: expected a mapping, not a value");
+    expect_err(BASE "alerts:\n  webhooks:\n    name: ops\n",
+               "mlc.yaml:18: alerts.webhooks: expected a list of mappings (\"- name: ...\")");
+    expect_err(BASE "alerts:\n  webhooks:\n    - name: ops\n      url_ref: a\n      colour: red\n",
+               "mlc.yaml:21: alerts.webhooks[0].colour: unknown key");
+}
+
 /* store.password_ref: a file (made absolute like every path) or a systemd
  * credential, nothing else. */
 static void test_store_password_ref(void **state)
@@ -1277,6 +1358,7 @@ int main(void)
         cmocka_unit_test(test_account_parse_format),
         cmocka_unit_test(test_cmd_init_and_check),
         cmocka_unit_test(test_relative_paths),
+        cmocka_unit_test(test_alerts_channels),
         cmocka_unit_test(test_store_password_ref),
         cmocka_unit_test(test_cmd_usage),
     };

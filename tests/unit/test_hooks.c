@@ -426,6 +426,22 @@ static void touch_order(struct fx *f, int64_t id)
     fclose(sink);
 }
 
+static int count_alert(const struct store_alert *a, void *ctx)
+{
+    if (strcmp(a->reason, "hook.deactivated") == 0)
+        (*(int *)ctx)++;
+    return 0;
+}
+
+/* The operator's alerts of deactivated hooks in the outbox. */
+static int hook_alerts(struct fx *f)
+{
+    int n = 0;
+
+    assert_int_equal(store_alert_list(f->st, 0, 0, count_alert, &n, NULL), MLC_OK);
+    return n;
+}
+
 static void test_deactivated_by_failures(void **state)
 {
     struct fx *f = *state;
@@ -449,6 +465,7 @@ static void test_deactivated_by_failures(void **state)
     assert_int_equal(r.reactivated, 1);
     assert_int_equal(audits(f, "deactivated"), 1);
     assert_int_equal(audits(f, "reactivate"), 1);
+    assert_int_equal(hook_alerts(f), 1); /* one alert for the operator */
     assert_false(admin_deactivated(f, id));
     assert_all_ours(f);
 }

@@ -408,6 +408,15 @@ static void test_many_items(void **state)
     rcn_day_clear(&d);
 }
 
+static int note_reason(const struct store_alert *a, void *ctx)
+{
+    char *buf = ctx;
+    size_t n = strlen(buf);
+
+    snprintf(buf + n, 512 - n, "%s;", a->reason);
+    return 0;
+}
+
 /* Stored days: show finds the latest day's (or a given day's) report, and
  * the watermark follows the latest day, not the latest run. */
 static void test_stored(void **state)
@@ -444,6 +453,13 @@ static void test_stored(void **state)
     assert_int_equal(rpt_store_day(st, d2, NULL), MLC_OK);
     assert_int_equal(store_watermark_get(st, RPT_WM_DIFFERENCES, wm, sizeof(wm), NULL), MLC_OK);
     assert_string_equal(wm, "5");
+    /* Each stored report with differences is an alert; one that agrees is
+     * not. */
+    {
+        char reasons[512] = "";
+        assert_int_equal(store_alert_list(st, 0, 0, note_reason, reasons, NULL), MLC_OK);
+        assert_string_equal(reasons, "reconcile.differences;reconcile.differences;");
+    }
     store_close(st);
     json_decref(d1);
     json_decref(d2);

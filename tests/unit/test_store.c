@@ -25,7 +25,7 @@
 #include "store/store.h"
 
 /* The schema steps of src/store/sqlite_sql.c and pg_sql.c (the same count). */
-#define SCHEMA_STEPS 5
+#define SCHEMA_STEPS 6
 
 #define T0 1700000000000LL /* fixture clock start, ms */
 
@@ -1352,6 +1352,95 @@ static void test_reports(void **state)
     store_report_clear(&r);
 }
 
+/* ---- the alerts outbox --------------------------------------------------- */
+
+struct alert_seen {
+    int64_t ids[8];
+    char    keys[8][64];
+    size_t  n;
+};
+
+static int alert_note(const struct store_alert *a, void *ctx)
+{
+    struct alert_seen *s = ctx;
+
+    if (s->n < 8) {
+        s->ids[s->n] = a->id;
+        snprintf(s->keys[s->n], sizeof(s->keys[0]), "%s|%s|%s", a->dedupe_key, a->reason,
+                 a->body);
+        s->n++;
+    }
+    return 0;
+}
+
+/* A dedupe key is taken once; listing goes past a cursor in id order, with
+ * a limit; an append commits or rolls back with the caller's transaction;
+ * pruning takes only what is at or below the cursor and old enough. */
+static void test_alerts(void **state)
+{
+    struct fx *f = *state;
+    struct mlc_err e = {0};
+    struct alert_seen s = {0};
+    bool added = false;
+    int64_t n = -1;
+
+    assert_int_equal(store_alert_add(f->st, "job:1:held.x", "held.x", "{\"t\":1}", &added, &e),
+                     MLC_OK);
+    assert_true(added);
+    f->now += 10;
+    /* The same key again (a retry loop held the job again): nothing new. */
+    assert_int_equal(store_alert_add(f->st, "job:1:held.x", "held.x", "{\"t\":9}", &added, &e),
+                     MLC_OK);
+    assert_false(added);
+    assert_int_equal(store_alert_add(f->st, "job:2:failed", "failed", "{}", &added, &e), MLC_OK);
+    assert_true(added);
+    f->now += 10;
+    assert_int_equal(store_alert_add(f->st, "reconcile:d:1", "reconcile.differences", "{}",
+                                     NULL, &e), MLC_OK);
+    assert_int_equal(store_alert_list(f->st, 0, 0, alert_note, &s, &e), MLC_OK);
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.keys[0], "job:1:held.x|held.x|{\"t\":1}");
+    assert_string_equal(s.keys[1], "job:2:failed|failed|{}");
+    assert_true(s.ids[0] < s.ids[1] && s.ids[1] < s.ids[2]);
+    /* Past a cursor, with a limit. */
+    memset(&s, 0, sizeof(s));
+    {
+        struct alert_seen all = {0};
+        assert_int_equal(store_alert_list(f->st, 0, 0, alert_note, &all, &e), MLC_OK);
+        assert_int_equal(store_alert_list(f->st, all.ids[0], 1, alert_note, &s, &e), MLC_OK);
+        assert_int_equal(s.n, 1);
+        assert_int_equal(s.ids[0], all.ids[1]);
+        /* Rolled back with the caller's transaction. */
+        assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+        assert_int_equal(store_alert_add(f->st, "k:rolled", "x", "{}", &added, &e), MLC_OK);
+        assert_true(added);
+        store_tx_rollback(f->st);
+        memset(&s, 0, sizeof(s));
+        assert_int_equal(store_alert_list(f->st, 0, 0, alert_note, &s, &e), MLC_OK);
+        assert_int_equal(s.n, 3);
+        /* Prune: only up to the cursor, only before the time. */
+        assert_int_equal(store_alert_prune(f->st, all.ids[1], f->now - 15, &n, &e), MLC_OK);
+        assert_int_equal(n, 1); /* ids[1] is not old enough */
+        memset(&s, 0, sizeof(s));
+        assert_int_equal(store_alert_list(f->st, 0, 0, alert_note, &s, &e), MLC_OK);
+        assert_int_equal(s.n, 2);
+        assert_int_equal(s.ids[0], all.ids[1]);
+        assert_int_equal(store_alert_prune(f->st, INT64_MAX, f->now + 1, NULL, &e), MLC_OK);
+        memset(&s, 0, sizeof(s));
+        assert_int_equal(store_alert_list(f->st, 0, 0, alert_note, &s, &e), MLC_OK);
+        assert_int_equal(s.n, 0);
+        /* A pruned key is free again (a later, separate fact). */
+        assert_int_equal(store_alert_add(f->st, "job:1:held.x", "held.x", "{}", &added, &e),
+                         MLC_OK);
+        assert_true(added);
+    }
+    /* Bad arguments never reach the backend. */
+    assert_int_equal(store_alert_add(f->st, NULL, "r", "{}", NULL, &e), MLC_EINVAL);
+    assert_int_equal(store_alert_add(f->st, "k", "", "{}", NULL, &e), MLC_EINVAL);
+    assert_int_equal(store_alert_add(f->st, "k", "r", NULL, NULL, &e), MLC_EINVAL);
+    assert_int_equal(store_alert_list(f->st, 0, 0, NULL, NULL, &e), MLC_EINVAL);
+}
+
 static void test_transactions(void **state)
 {
     struct fx *f = *state;
@@ -2349,6 +2438,13 @@ static int dump_row(const struct store_row *r, void *ctx)
                  (long long)r->u.report.differences);
         dump_str(d, r->u.report.body);
         break;
+    case STORE_TABLE_ALERTS:
+        dump_add(d, "%lld|", (long long)r->u.alert.id);
+        dump_str(d, r->u.alert.dedupe_key);
+        dump_str(d, r->u.alert.reason);
+        dump_add(d, "%lld|", (long long)r->u.alert.created_at);
+        dump_str(d, r->u.alert.body);
+        break;
     default:
         fail_msg("row of unknown table %d", (int)r->table);
     }
@@ -2464,6 +2560,12 @@ static void seed_every_table(struct fx *f)
     f->now += 1;
     assert_int_equal(store_report_add(f->st, "reconcile", "2026-11-27", "{}", 0, NULL, &e),
                      MLC_OK);
+
+    assert_int_equal(store_alert_add(f->st, "job:2:held.other", "held.other",
+                                     "{\"title\":\"Order 2 held\"}", NULL, &e), MLC_OK);
+    f->now += 1;
+    assert_int_equal(store_alert_add(f->st, "reconcile:2026-11-27:1", "reconcile.differences",
+                                     "{}", NULL, &e), MLC_OK);
 }
 
 /* Opens a second, empty SQLite store beside the fixture's (on PostgreSQL
@@ -2514,8 +2616,8 @@ static void test_export_import_round_trip(void **state)
         free(a);
         free(b);
     }
-    /* 7 table names + 2 events + 5 jobs + 3 ledger + 2 audit + 2 + 2 + 2 */
-    assert_int_equal(rows, 7 + 2 + 5 + 3 + 2 + 2 + 2 + 2);
+    /* 8 table names + 2 events + 5 jobs + 3 ledger + 2 audit + 2 + 2 + 2 + 2 */
+    assert_int_equal(rows, 8 + 2 + 5 + 3 + 2 + 2 + 2 + 2 + 2);
 
     /* Spot checks through the ordinary readers of the target. */
     assert_int_equal(store_job_get(dst, 2, &j, &e), MLC_OK);
@@ -3493,6 +3595,8 @@ static void test_pg_grants(void **state)
     assert_int_equal(store_secret_delete(app, "s", &e), MLC_OK);
     assert_int_equal(store_report_add(app, "reconcile", "2026-11-27", "{}", 0, NULL, &e),
                      MLC_OK);
+    assert_int_equal(store_alert_add(app, "k", "r", "{}", NULL, &e), MLC_OK);
+    assert_int_equal(store_alert_prune(app, INT64_MAX, INT64_MAX, NULL, &e), MLC_OK);
     store_close(app);
     /* ...but no rewrite of the audit trail, not even by the owner. */
     snprintf(url, sizeof(url), "postgresql:///mlc?host=%s&user=mlc_app_user"
@@ -3651,6 +3755,7 @@ int main(void)
         T(test_event_dedupe),
         T(test_watermarks),
         T(test_reports),
+        T(test_alerts),
         T(test_transactions),
         T(test_ledger),
         T(test_audit_append_only),
