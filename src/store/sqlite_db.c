@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/sqlite_int.h"
@@ -114,6 +115,23 @@ static void sq_close(struct store *st)
     free(s);
 }
 
+/* An existing store must be as private as a new one: no access for
+ * others, no writing for the group (0600 and 0640 pass), as the master key
+ * file and a PostgreSQL password file. */
+static int check_private(const char *path, struct mlc_err *e)
+{
+    struct stat sb;
+
+    if (stat(path, &sb) != 0)
+        return mlc_err_set(e, MLC_EIO, "store: cannot stat %s: %m", path);
+    if ((sb.st_mode & 0027) != 0)
+        return mlc_err_set(e, MLC_EAUTH, "store: %s has mode %04o: it holds the audit trail "
+                           "and encrypted credentials, and must not be group-writable or "
+                           "readable by others (chmod 0600 %s)", path,
+                           (unsigned)(sb.st_mode & 07777), path);
+    return MLC_OK;
+}
+
 /* The file holds ciphertext and the audit trail: create it private before
  * SQLite does (SQLite gives its -wal and -shm files the same mode). */
 static int create_private(const char *path, struct mlc_err *e)
@@ -128,7 +146,7 @@ static int create_private(const char *path, struct mlc_err *e)
      * checkpoint and delete the WAL under them. */
     fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 && errno == EEXIST)
-        return MLC_OK;
+        return check_private(path, e);
     if (fd < 0)
         return mlc_err_set(e, MLC_EIO, "store: cannot create %s: %m", path);
     close(fd);

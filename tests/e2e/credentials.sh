@@ -97,6 +97,11 @@ rc=$(status_of run credentials list --config "$cfg")
 check "a key file readable by others is refused" test "$rc" = 1
 check "the error names the path and chmod 600" err_has "chmod 600 $key"
 chmod 600 "$key"
+chmod 644 "$tmp/mlc.db"
+rc=$(status_of run credentials list --config "$cfg")
+check "a store file readable by others is refused" test "$rc" = 1
+check "the error names its mode and chmod 0600" err_has "has mode 0644.*chmod 0600 $tmp/mlc.db"
+chmod 600 "$tmp/mlc.db"
 
 # ---- delete -------------------------------------------------------------------------
 check "delete works" run credentials delete jde_password --config "$cfg"

@@ -3064,6 +3064,31 @@ static void test_open_race(void **state)
     assert_int_equal(fx_open(f, &f->st), MLC_OK);
 }
 
+/* SQLite: an existing store file others may read is refused, naming the
+ * mode and the fix; 0640 (a backup group) passes. */
+static void test_open_private(void **state)
+{
+    struct fx *f = *state;
+    struct store *st = NULL;
+    struct mlc_err e;
+
+    if (f->pg)
+        skip();
+    store_close(f->st);
+    f->st = NULL;
+    assert_int_equal(chmod(f->path, 0644), 0);
+    mlc_err_clear(&e);
+    assert_int_equal(store_open(f->url, &st, &e), MLC_EAUTH);
+    assert_null(st);
+    assert_non_null(strstr(e.msg, "has mode 0644"));
+    assert_non_null(strstr(e.msg, "chmod 0600"));
+    assert_int_equal(chmod(f->path, 0640), 0);
+    assert_int_equal(store_open(f->url, &st, &e), MLC_OK);
+    store_close(st);
+    assert_int_equal(chmod(f->path, 0600), 0);
+    assert_int_equal(fx_open(f, &f->st), MLC_OK);
+}
+
 /* A takeover waits for a fenced ledger write's transaction: while the old
  * owner's write is open, nobody claims its job; after the commit the
  * job is claimable again. */
@@ -3778,6 +3803,7 @@ int main(void)
         T(test_import_bad_rows),
         T(test_claims_never_overlap),
         T(test_open_race),
+        T(test_open_private),
         T(test_fence_holds_takeover),
         T(test_lease_check_holds_takeover),
         T(test_shared_update),
