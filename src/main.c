@@ -8,6 +8,7 @@
 
 #include "cmd/cmd.h"
 #include "core/secret.h"
+#include "core/vault.h"
 #include "net/httpc.h"
 
 int main(int argc, char **argv)
@@ -24,6 +25,11 @@ int main(int argc, char **argv)
     if (secret_lib_init() != 0 || httpc_global_init(&err) != 0) {
         fprintf(stderr, "mlc: library initialization failed%s%s\n",
                 err.msg[0] ? ": " : "", err.msg);
+        return 1;
+    }
+    /* The master key leaves the environment before anything else runs. */
+    if (vault_take_env() != 0) {
+        fprintf(stderr, "mlc: cannot keep %s in guarded memory\n", VAULT_ENV);
         return 1;
     }
     if (argc < 2) {

@@ -154,7 +154,7 @@ static int init_master_key(const char *cfg_path)
         printf("kept the existing master key %s\n", key_path);
     else
         fprintf(stderr, "mlc init: %s\n", e.msg);
-    if (rc == MLC_OK && getenv(VAULT_ENV) != NULL)
+    if (rc == MLC_OK && vault_env_set())
         printf("note: %s is set and takes precedence over %s\n", VAULT_ENV,
                key_path);
     free(key_path);

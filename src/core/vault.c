@@ -191,10 +191,52 @@ out:
     return rc;
 }
 
+/* The process's one copy of MLC_MASTER_KEY, taken by vault_take_env before
+ * any thread starts and read-only afterwards: guarded memory (no swap, no
+ * core dump), while the variable itself is wiped from the environment. */
+static struct {
+    bool   taken, set;
+    char  *text;  /* sodium_malloc'd; NULL when not set */
+    size_t len;
+} env_key;
+
+int vault_take_env(void)
+{
+    char *env = getenv(VAULT_ENV);
+    size_t n;
+
+    if (env_key.taken)
+        return MLC_OK;
+    env_key.taken = true;
+    if (env == NULL)
+        return MLC_OK;
+    if (secret_lib_init() != MLC_OK)
+        return MLC_ECRYPTO;
+    n = strlen(env);
+    env_key.text = sodium_malloc(n + 1);
+    if (env_key.text == NULL)
+        return MLC_ENOMEM;
+    memcpy(env_key.text, env, n + 1);
+    env_key.len = n;
+    env_key.set = true;
+    /* /proc/PID/environ shows the bytes where the kernel put them: drop
+     * the entry, then wipe "NAME=value" there (neither glibc nor the
+     * kernel frees that memory). */
+    env -= sizeof(VAULT_ENV);
+    unsetenv(VAULT_ENV);
+    sodium_memzero(env, sizeof(VAULT_ENV) + n);
+    return MLC_OK;
+}
+
+bool vault_env_set(void)
+{
+    return env_key.taken ? env_key.set : getenv(VAULT_ENV) != NULL;
+}
+
 int vault_open_env_or_file(const char *path, struct vault **out,
                            struct mlc_err *e)
 {
-    const char *env = getenv(VAULT_ENV);
+    const char *env = env_key.taken ? env_key.text : getenv(VAULT_ENV);
 
     *out = NULL;
     if (env == NULL)

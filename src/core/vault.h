@@ -49,6 +49,15 @@ struct vault;
  * MLC_EIO otherwise. Messages name the path, never the key. */
 int vault_open_keyfile(const char *path, struct vault **out, struct mlc_err *e);
 
+/* Takes MLC_MASTER_KEY out of the environment into guarded memory, where
+ * vault_open_env_or_file reads it from then on, and wipes the variable (so
+ * that /proc/PID/environ and child processes do not show it). Call once at
+ * start, before any thread (it changes the environment). MLC_OK, or
+ * MLC_ENOMEM / MLC_ECRYPTO. */
+int vault_take_env(void);
+/* True when MLC_MASTER_KEY was (or is) set. */
+bool vault_env_set(void);
+
 /* The key from MLC_MASTER_KEY when that variable is set (even when path
  * exists), else vault_open_keyfile(path). path may be NULL when only the
  * environment is acceptable. */

@@ -23,8 +23,15 @@ write_config() { # $1 = log level
 # ---- configuration and start --------------------------------------------
 require "mlc init writes a base config" mlc_init_base
 
+# The master key from the environment (the key file's own: the same key):
+# the daemon takes it out of its environment at start.
+export MLC_MASTER_KEY
+MLC_MASTER_KEY="$(cat "$tmp/mlc.key")"
 require "daemon serves /healthz on 127.0.0.1" daemon_start write_config
 note "daemon on 127.0.0.1:$port"
+check "MLC_MASTER_KEY is not in the daemon's /proc/PID/environ" \
+    sh -c '! tr "\0" "\n" < /proc/$0/environ | grep -q -e MLC_MASTER_KEY -e "$1"' "$pid" "$MLC_MASTER_KEY"
+unset MLC_MASTER_KEY
 
 check "log has the ready line" in_log 'msg=ready'
 check "/healthz body" test "$(curl -s --max-time 5 "http://127.0.0.1:$port/healthz")" = '{"status":"ok"}'

@@ -554,6 +554,33 @@ static void test_load_from_store(void **state)
     vault_free(b);
 }
 
+/* Last: once taken, the process keeps the key it started with. The
+ * variable leaves the environment, its bytes are wiped, and the vault
+ * opens with the kept copy. */
+static void test_take_env(void **state)
+{
+    struct fx *f = *state;
+    struct vault *a = open_key(f->path, KEY_A), *v = NULL;
+    struct mlc_err e = {0};
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    char *raw;
+
+    seal(a, "jde_password", "pw", &blob, &len);
+    assert_int_equal(setenv(VAULT_ENV, KEY_A, 1), 0);
+    raw = getenv(VAULT_ENV);
+    assert_int_equal(vault_take_env(), MLC_OK);
+    assert_null(getenv(VAULT_ENV));
+    for (size_t i = 0; i < strlen(KEY_A); i++)
+        assert_int_equal(raw[i], 0);
+    assert_true(vault_env_set());
+    assert_int_equal(vault_open_env_or_file(NULL, &v, &e), MLC_OK);
+    assert_true(opens_as(v, "jde_password", blob, len, "pw"));
+    vault_free(v);
+    vault_free(a);
+    free(blob);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -573,6 +600,7 @@ int main(void)
         T(test_key_path),
         T(test_refs),
         T(test_load_from_store),
+        T(test_take_env),
 #undef T
     };
 
