@@ -18,7 +18,7 @@ BUILD   ?= build/$(VARIANT)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-PKGS := libcurl libmicrohttpd jansson yaml-0.1 libsodium sqlite3 libpq
+PKGS := libcurl libmicrohttpd jansson yaml-0.1 libsodium sqlite3 libpq libsystemd
 TEST_PKGS := cmocka
 
 # Dependency check: when a pkg-config module is missing, run scripts/install-deps
@@ -85,7 +85,7 @@ TEST_HELP_OBJS := $(TEST_HELP_SRCS:%.c=$(BUILD)/%.o)
 .SECONDARY:
 
 .PHONY: all test unit e2e check-banned asan test-asan valgrind test-ahead contract demo bench bench-scale install clean
-all: $(BIN) $(SIM_BIN) $(UNIT_BINS)
+all: $(BIN) $(SIM_BIN) $(UNIT_BINS) $(BUILD)/mlc.service
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -166,9 +166,16 @@ bench-scale: $(BIN) $(SIM_BIN) $(BUILD)/bench/whload
 	@mkdir -p $(BUILD)/bench
 	@BENCH_JSON=$(CURDIR)/$(BUILD)/bench/scale.json bench/scale.sh $(BUILD)
 
-install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/ml-connector
+# The systemd unit with the installed binary's path (etc/mlc.service.in).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+$(BUILD)/mlc.service: etc/mlc.service.in
+	@mkdir -p $(@D)
+	sed 's#@BINDIR@#$(PREFIX)/bin#g' $< > $@
+
+install: $(BIN) $(BUILD)/mlc.service
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/ml-connector $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mlc
+	install -m 0644 $(BUILD)/mlc.service $(DESTDIR)$(UNITDIR)/mlc.service
 	install -m 0644 etc/mlc.example.yaml README.md $(DESTDIR)$(PREFIX)/share/doc/ml-connector/
 
 clean:

@@ -22,6 +22,7 @@
 #include "daemon/gauges.h"
 #include "daemon/leader.h"
 #include "daemon/orphans.h"
+#include "daemon/service.h"
 #include "daemon/webhook.h"
 #include "net/httpd.h"
 #include "notify/notify_send.h"
@@ -90,6 +91,7 @@ struct daemon {
     size_t             n_singletons;
     atomic_bool        stopping;
     _Atomic uint64_t   reloads;
+    struct service     svc;          /* the service manager: main thread only */
     _Atomic uint64_t   reloads_rejected;
     _Atomic(struct httpd *) httpd_pub; /* for /metrics, set once serving */
     /* Why the daemon is not ready (core/health.h): every component reports
@@ -1236,6 +1238,9 @@ static int shutdown_all(struct daemon *d, int sig)
 
     log_info("daemon", "stopping", LF_STR("signal", sigabbrev_np(sig)),
              LF_INT("drain_timeout_s", d->cfg->workers.drain_timeout_s));
+    service_stopping();
+    service_status("draining: running jobs get %d s to finish",
+                   d->cfg->workers.drain_timeout_s);
     atomic_store(&d->stopping, true);
     atomic_store(&d->httpd_pub, NULL);
     httpd_stop(d->httpd);
@@ -1265,15 +1270,23 @@ int daemon_loop(struct daemon *d)
     sigset_t set;
 
     signal_set(&set);
+    service_init(&d->svc);
+    service_ready();
+    service_status("serving on %s, %d workers", d->cfg->server.listen,
+                   workers_count(d->workers));
     for (;;) {
-        int64_t wait;
+        int64_t wait, wd;
         struct timespec ts;
         int sig;
 
         sched_run_due(d->sched, mono_ms());
+        service_watchdog(&d->svc, mono_ms());
         wait = sched_next_due(d->sched, mono_ms());
         if (wait < 0 || wait > LOOP_MAX_WAIT_MS)
             wait = LOOP_MAX_WAIT_MS;
+        wd = service_watchdog_wait(&d->svc, mono_ms());
+        if (wd >= 0 && wd < wait)
+            wait = wd;
         ts.tv_sec = (time_t)(wait / 1000);
         ts.tv_nsec = (long)(wait % 1000) * 1000000L;
         sig = sigtimedwait(&set, NULL, &ts);
