@@ -36,9 +36,9 @@ struct audit_args {
 static int audit_usage(FILE *out)
 {
     fprintf(out,
-            "usage: mlc audit --order ID --config FILE [--limit N] [--json]\n"
-            "       mlc audit --entity KEY --config FILE [--limit N] [--json]\n"
-            "       mlc audit --config FILE [--limit N] [--json]   (every entity,\n"
+            "usage: mlc audit --order ID [--config FILE] [--limit N] [--json]\n"
+            "       mlc audit --entity KEY [--config FILE] [--limit N] [--json]\n"
+            "       mlc audit [--config FILE] [--limit N] [--json]   (every entity,\n"
             "                                                      default last 50)\n"
             "KEY is a resource key such as order:104, customer:7, hook:12.\n");
     return out == stdout ? 0 : 2;
@@ -107,10 +107,7 @@ static int parse_args(int argc, char **argv, struct audit_args *a)
         fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
         return audit_usage(stderr);
     }
-    if (a->config == NULL) {
-        fprintf(stderr, PROG ": --config FILE is required\n");
-        return audit_usage(stderr);
-    }
+    a->config = cmdu_config(a->config);
     if (!limit_set && a->order == NULL && a->entity == NULL)
         a->limit = AUDIT_DEFAULT_ALL_LIMIT;
     return check_entity(a);

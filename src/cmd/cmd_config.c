@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_util.h"
 #include "core/config.h"
 
 static void print_error(const char *msg, void *ctx)
@@ -17,7 +18,7 @@ static void print_error(const char *msg, void *ctx)
 
 static int usage(FILE *out)
 {
-    fprintf(out, "usage: mlc config check FILE\n");
+    fprintf(out, "usage: mlc config check [FILE]\n");
     return out == stdout ? 0 : 2;
 }
 
@@ -44,7 +45,7 @@ int cmd_config(int argc, char **argv)
 {
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
         return usage(stdout);
-    if (argc != 3 || strcmp(argv[1], "check") != 0)
+    if (argc < 2 || argc > 3 || strcmp(argv[1], "check") != 0)
         return usage(stderr);
-    return config_check(argv[2]);
+    return config_check(cmdu_config(argc == 3 ? argv[2] : NULL));
 }

@@ -48,10 +48,10 @@ struct cred_args {
 static int cred_usage(FILE *out)
 {
     fprintf(out,
-            "usage: mlc credentials set bigcommerce|jde|webhook|client-secret --config FILE\n"
-            "       mlc credentials set --name NAME --config FILE\n"
-            "       mlc credentials list --config FILE [--json]\n"
-            "       mlc credentials delete NAME --config FILE\n"
+            "usage: mlc credentials set bigcommerce|jde|webhook|client-secret [--config FILE]\n"
+            "       mlc credentials set --name NAME [--config FILE]\n"
+            "       mlc credentials list [--config FILE] [--json]\n"
+            "       mlc credentials delete NAME [--config FILE]\n"
             "The secret is read from the terminal without echo, or from stdin.\n"
             "Master key: MLC_MASTER_KEY, else store.master_key_file (relative to\n"
             "the configuration file's directory).\n");
@@ -79,10 +79,7 @@ static int parse_args(int argc, char **argv, struct cred_args *a)
         default: return MLC_EINVAL;
         }
     }
-    if (a->config == NULL) {
-        fprintf(stderr, PROG ": --config FILE is required\n");
-        return MLC_EINVAL;
-    }
+    a->config = cmdu_config(a->config);
     a->npos = argc - optind;
     a->pos = argv + optind;
     return MLC_OK;

@@ -44,8 +44,8 @@ struct dismiss_args {
 static int dismiss_usage(FILE *out)
 {
     fprintf(out,
-            "usage: mlc dismiss ID|KEY... --note TEXT --config FILE [--json]\n"
-            "       mlc dismiss --reason CODE --note TEXT --config FILE [--json]\n"
+            "usage: mlc dismiss ID|KEY... --note TEXT [--config FILE] [--json]\n"
+            "       mlc dismiss --reason CODE --note TEXT [--config FILE] [--json]\n"
             "Closes held or failed jobs handled by hand: they are never posted.\n"
             "ID is a job id, KEY a resource key such as order:104, CODE a reason\n"
             "code of mlc held. Undo: mlc replay --undismiss KEY.\n");
@@ -88,10 +88,7 @@ static int parse_args(int argc, char **argv, struct dismiss_args *a)
     }
     a->npos = argc - optind;
     a->pos = argv + optind;
-    if (a->config == NULL) {
-        fprintf(stderr, PROG ": --config FILE is required\n");
-        return dismiss_usage(stderr);
-    }
+    a->config = cmdu_config(a->config);
     if (a->note == NULL || a->note[strspn(a->note, " \t\r\n")] == '\0') {
         fprintf(stderr, PROG ": --note TEXT is required: say what was done by hand\n");
         return dismiss_usage(stderr);

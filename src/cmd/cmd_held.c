@@ -40,7 +40,7 @@ struct held_args {
 static int held_usage(FILE *out)
 {
     fprintf(out,
-            "usage: mlc held --config FILE [--all] [--json]\n"
+            "usage: mlc held [--config FILE] [--all] [--json]\n"
             "Sums up held jobs (waiting for a fix) and failed ones (retries used\n"
             "up) by reason code: count, amount per currency, oldest, what to fix.\n"
             "--all lists every item. After the fix: mlc replay ID|KEY|--all;\n"
@@ -75,10 +75,7 @@ static int parse_args(int argc, char **argv, struct held_args *a)
         fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
         return held_usage(stderr);
     }
-    if (a->config == NULL) {
-        fprintf(stderr, PROG ": --config FILE is required\n");
-        return held_usage(stderr);
-    }
+    a->config = cmdu_config(a->config);
     return 0;
 }
 

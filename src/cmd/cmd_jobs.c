@@ -31,10 +31,10 @@ struct jobs_args {
 static int jobs_usage(void)
 {
     fprintf(stderr,
-            "usage: mlc jobs list --config FILE [--state ready|running|done|held|failed]"
+            "usage: mlc jobs list [--config FILE] [--state ready|running|done|held|failed]"
             " [--limit N] [--json]\n"
-            "       mlc jobs enqueue --config FILE KIND KEY [PAYLOAD_JSON] [--json]\n"
-            "       mlc jobs show --config FILE ID [--json]\n");
+            "       mlc jobs enqueue [--config FILE] KIND KEY [PAYLOAD_JSON] [--json]\n"
+            "       mlc jobs show [--config FILE] ID [--json]\n");
     return 2;
 }
 
@@ -66,10 +66,7 @@ static int parse_args(int argc, char **argv, struct jobs_args *a)
         default: return MLC_EINVAL;
         }
     }
-    if (a->config == NULL) {
-        fprintf(stderr, "mlc jobs: --config FILE is required\n");
-        return MLC_EINVAL;
-    }
+    a->config = cmdu_config(a->config);
     a->npos = argc - optind;
     a->pos = argv + optind;
     return MLC_OK;

@@ -29,8 +29,8 @@ struct notify_args {
 static int notify_usage(FILE *out)
 {
     fprintf(out,
-            "usage: mlc notify test [--channel NAME] --config FILE\n"
-            "       mlc notify list [--limit N] --config FILE\n"
+            "usage: mlc notify test [--channel NAME] [--config FILE]\n"
+            "       mlc notify list [--limit N] [--config FILE]\n"
             "test: sends one test message to each alert channel (alerts.webhooks,\n"
             "alerts.email) and says per channel whether it was accepted; exit 1 if any failed.\n"
             "list: what each channel has sent and what waits, then the latest alerts.\n");
@@ -71,10 +71,7 @@ static int parse_args(int argc, char **argv, struct notify_args *a)
         fprintf(stderr, PROG ": unexpected argument %s\n", argv[optind]);
         return 2;
     }
-    if (a->config == NULL) {
-        fprintf(stderr, PROG ": --config FILE is required\n");
-        return 2;
-    }
+    a->config = cmdu_config(a->config);
     return 0;
 }
 

@@ -39,7 +39,7 @@
 static int orders_usage(FILE *out)
 {
     fprintf(out,
-            "usage: mlc orders show ID --config FILE [--json]\n"
+            "usage: mlc orders show ID [--config FILE] [--json]\n"
             "Dry run: the document(s) order ID would post into JD Edwards, their\n"
             "lines and accounts, and the validation result. Writes nothing.\n");
     return out == stdout ? 0 : 2;
@@ -278,9 +278,6 @@ int cmd_orders(int argc, char **argv)
         fprintf(stderr, PROG ": show needs one order id (a positive number)\n");
         return orders_usage(stderr);
     }
-    if (config == NULL) {
-        fprintf(stderr, PROG ": --config FILE is required\n");
-        return orders_usage(stderr);
-    }
+    config = cmdu_config(config);
     return show(config, (int64_t)id, json);
 }

@@ -45,6 +45,7 @@
 #include "bc/bc_client.h"
 #include "bc/pacer.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_util.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -819,7 +820,7 @@ out:
 static int ping_usage(FILE *out)
 {
     fprintf(out,
-            "usage: mlc ping --config FILE [--json]\n"
+            "usage: mlc ping [--config FILE] [--json]\n"
             "Tests the connection to BigCommerce and JD Edwards step by step: reach\n"
             "(DNS, TCP, TLS), credentials, store information and one read of every\n"
             "resource the flows use; AIS defaultconfig, login, validate, each needed\n"
@@ -887,8 +888,9 @@ int cmd_ping(int argc, char **argv)
         default: return ping_usage(stderr);
         }
     }
-    if (path == NULL || optind != argc)
+    if (optind != argc)
         return ping_usage(stderr);
+    path = cmdu_config(path);
     if (cfg_load(path, &cfg, &e) != MLC_OK) {
         fprintf(stderr, PROG ": %s\n", e.msg);
         return 1;

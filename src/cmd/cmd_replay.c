@@ -47,8 +47,8 @@ struct replay_args {
 static int replay_usage(FILE *out)
 {
     fprintf(out,
-            "usage: mlc replay ID|KEY... --config FILE [--undismiss] [--json]\n"
-            "       mlc replay --all --config FILE [--json]\n"
+            "usage: mlc replay ID|KEY... [--config FILE] [--undismiss] [--json]\n"
+            "       mlc replay --all [--config FILE] [--json]\n"
             "Moves held or failed jobs back to ready. ID is a job id, KEY a\n"
             "resource key such as order:104 (all its held or failed jobs).\n"
             "Dismissed jobs (mlc dismiss) replay only with --undismiss.\n"
@@ -83,10 +83,7 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
     }
     a->npos = argc - optind;
     a->pos = argv + optind;
-    if (a->config == NULL) {
-        fprintf(stderr, PROG ": --config FILE is required\n");
-        return replay_usage(stderr);
-    }
+    a->config = cmdu_config(a->config);
     if (a->all == (a->npos > 0)) {
         fprintf(stderr, PROG ": give job ids or keys, or --all (not both)\n");
         return replay_usage(stderr);

@@ -45,8 +45,8 @@ static int report_usage(FILE *out)
 {
     fprintf(out,
             "usage: mlc report reconcile --day YYYY-MM-DD [--to YYYY-MM-DD]\n"
-            "                            [--format text|json|csv] --config FILE\n"
-            "       mlc report show [--day YYYY-MM-DD] [--format text|json|csv] --config FILE\n"
+            "                            [--format text|json|csv] [--config FILE]\n"
+            "       mlc report show [--day YYYY-MM-DD] [--format text|json|csv] [--config FILE]\n"
             "reconcile: BigCommerce, the ledger and JDE set against each other per day\n"
             "(posting.timezone); exit 0 when they agree, 1 on differences, 2 on usage.\n"
             "show: the latest stored report, or that day's.\n");
@@ -93,10 +93,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
         fprintf(stderr, PROG ": unexpected argument %s\n", argv[optind]);
         return 2;
     }
-    if (a->config == NULL) {
-        fprintf(stderr, PROG ": --config FILE is required\n");
-        return 2;
-    }
+    a->config = cmdu_config(a->config);
     if (a->day_s != NULL && jdate_iso_date_parse(a->day_s, &a->day, NULL) != MLC_OK) {
         fprintf(stderr, PROG ": --day %s: expected a date YYYY-MM-DD\n", a->day_s);
         return 2;

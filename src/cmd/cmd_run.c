@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "cmd/cmd.h"
+#include "cmd/cmd_util.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "daemon/daemon.h"
@@ -28,7 +29,7 @@ static void limit_arenas(void)
 
 static int run_usage(void)
 {
-    fprintf(stderr, "usage: mlc run --config FILE [--log-level error|warn|info|debug]\n");
+    fprintf(stderr, "usage: mlc run [--config FILE] [--log-level error|warn|info|debug]\n");
     return 2;
 }
 
@@ -55,8 +56,9 @@ int cmd_run(int argc, char **argv)
         default: return run_usage();
         }
     }
-    if (path == NULL || optind != argc)
+    if (optind != argc)
         return run_usage();
+    path = cmdu_config(path);
     if (level != NULL) {
         if (log_parse_level(level, &lvl) != MLC_OK) {
             fprintf(stderr, "mlc run: unknown log level '%s'\n", level);

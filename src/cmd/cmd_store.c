@@ -121,10 +121,12 @@ static int parse_args(int argc, char **argv, struct migrate_args *a)
         fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
         return MLC_EINVAL;
     }
-    if (a->to == NULL || (a->from == NULL && a->config == NULL)) {
-        fprintf(stderr, PROG ": --from URL (or --config FILE) and --to URL are required\n");
+    if (a->to == NULL) {
+        fprintf(stderr, PROG ": --to URL is required\n");
         return MLC_EINVAL;
     }
+    if (a->from == NULL)
+        a->config = cmdu_config(a->config);
     return MLC_OK;
 }
 

@@ -113,11 +113,11 @@ struct sync_args {
 static int sync_usage(void)
 {
     fprintf(stderr,
-            "usage: mlc sync orders --config FILE (--since DATE | --from-id N) [--to-id M]\n"
+            "usage: mlc sync orders [--config FILE] (--since DATE | --from-id N) [--to-id M]\n"
             "                       [--page-size N] [--restart]\n"
-            "       mlc sync customers --config FILE (--since DATE | --from-id N) [--to-id M]\n"
+            "       mlc sync customers [--config FILE] (--since DATE | --from-id N) [--to-id M]\n"
             "                          [--page-size N] [--restart]\n"
-            "       mlc sync catalog --config FILE [--json]\n"
+            "       mlc sync catalog [--config FILE] [--json]\n"
             "orders: enqueues an order.sync job for every BigCommerce order created since\n"
             "DATE (ISO 8601, e.g. 2026-11-01) or with an id from N (to M); the daemon posts\n"
             "them. Never before the go-live cutover (orders.start, orders.start_id).\n"
@@ -172,10 +172,7 @@ static int parse_args(int argc, char **argv, const struct bf_kind *kind, struct 
         fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
         return MLC_EINVAL;
     }
-    if (a->config == NULL) {
-        fprintf(stderr, PROG ": --config FILE is required\n");
-        return MLC_EINVAL;
-    }
+    a->config = cmdu_config(a->config);
     if ((a->since == NULL) == (a->from_id == 0)) {
         fprintf(stderr, PROG ": give exactly one of --since DATE and --from-id N\n");
         return MLC_EINVAL;
@@ -874,8 +871,7 @@ static int sync_catalog(int argc, char **argv)
     }
     if (optind != argc)
         return catalog_usage_error("unexpected argument", argv[optind]);
-    if (config == NULL)
-        return catalog_usage_error("--config FILE is required", NULL);
+    config = cmdu_config(config);
     return catalog_poll_now(config, json);
 }
 

@@ -8,6 +8,15 @@
 #include <time.h>
 #include <unistd.h>
 
+const char *cmdu_config(const char *given)
+{
+    const char *env = getenv("MLC_CONFIG");
+
+    if (given != NULL)
+        return given;
+    return env != NULL && env[0] != '\0' ? env : CMDU_CONFIG_DEFAULT;
+}
+
 int cmdu_open(const char *prog, const char *config_path,
               struct mlc_config **cfg, struct store **st)
 {

@@ -17,6 +17,12 @@
 #include "core/config.h"
 #include "store/store.h"
 
+/* The configuration file a command uses: --config when given, else
+ * $MLC_CONFIG when set and not empty, else CMDU_CONFIG_DEFAULT (static or
+ * the caller's string; never NULL). */
+#define CMDU_CONFIG_DEFAULT "/etc/mlc/mlc.yaml"
+const char *cmdu_config(const char *given);
+
 /* Loads config_path and opens its store. On success *cfg (may be NULL when
  * the caller does not want it: the config is then released) and *st belong
  * to the caller (cfg_unref, store_close). On failure prints the error and

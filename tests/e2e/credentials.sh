@@ -103,6 +103,19 @@ check "a store file readable by others is refused" test "$rc" = 1
 check "the error names its mode and chmod 0600" err_has "has mode 0644.*chmod 0600 $tmp/mlc.db"
 chmod 600 "$tmp/mlc.db"
 
+# ---- the configuration without --config ----------------------------------------------
+MLC_CONFIG="$cfg" run credentials list
+check "MLC_CONFIG stands for --config" sh -c '[ "$0" = 0 ] && grep -q jde_password "$1"' "$rc" "$out"
+run credentials list --config "$cfg"
+cp "$out" "$tmp/list-flag.txt"
+MLC_CONFIG="$tmp/none.yaml" run credentials list --config "$cfg"
+check "--config wins over MLC_CONFIG" cmp -s "$out" "$tmp/list-flag.txt"
+if [ ! -e /etc/mlc/mlc.yaml ]; then
+    MLC_CONFIG= run credentials list
+    check "neither: /etc/mlc/mlc.yaml, named in the error" \
+        sh -c '[ "$0" = 1 ] && grep -q "/etc/mlc/mlc.yaml: cannot open" "$1"' "$rc" "$err"
+fi
+
 # ---- delete -------------------------------------------------------------------------
 check "delete works" run credentials delete jde_password --config "$cfg"
 check "delete prints 'credential jde_password deleted'" out_has "^credential jde_password deleted$"
