@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,43 @@ static void sq_close(struct store *st)
     free(s);
 }
 
+/* Root must not take over the service user's store: the -wal and -shm
+ * files SQLite adds (and a new store file) would be root's, and the
+ * service could no longer open them. uid is the owner of the store file,
+ * or of its directory for a new one. */
+static int owner_ok(const char *path, uid_t uid, struct mlc_err *e)
+{
+    struct passwd pw, *res = NULL;
+    char buf[1024];
+
+    if (geteuid() != 0 || uid == 0)
+        return MLC_OK;
+    if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+        return mlc_err_set(e, MLC_EAUTH, "store: %s belongs to uid %u, not root: run mlc as "
+                           "that user, so that the files SQLite adds stay theirs", path,
+                           (unsigned)uid);
+    return mlc_err_set(e, MLC_EAUTH, "store: %s belongs to %s, not root: run mlc as that "
+                       "user (runuser -u %s -- mlc ...), so that the files SQLite adds "
+                       "(-wal, -shm) stay theirs and the service can still open them",
+                       path, pw.pw_name, pw.pw_name);
+}
+
+/* A new store's directory, for owner_ok. */
+static int dir_owner_ok(const char *path, struct mlc_err *e)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    struct stat sb;
+
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (stat(dir, &sb) != 0)
+        return MLC_OK; /* the create fails and says why */
+    return owner_ok(path, sb.st_uid, e);
+}
+
 /* An existing store must be as private as a new one: no access for
  * others, no writing for the group (0600 and 0640 pass), as the master key
  * file and a PostgreSQL password file. */
@@ -124,6 +162,8 @@ static int check_private(const char *path, struct mlc_err *e)
 
     if (stat(path, &sb) != 0)
         return mlc_err_set(e, MLC_EIO, "store: cannot stat %s: %m", path);
+    if (owner_ok(path, sb.st_uid, e) != MLC_OK)
+        return MLC_EAUTH;
     if ((sb.st_mode & 0027) != 0)
         return mlc_err_set(e, MLC_EAUTH, "store: %s has mode %04o: it holds the audit trail "
                            "and encrypted credentials, and must not be group-writable or "
@@ -144,6 +184,8 @@ static int create_private(const char *path, struct mlc_err *e)
      * drop the POSIX locks of every SQLite connection this process holds on
      * it (fcntl locks are per process), and another process could then
      * checkpoint and delete the WAL under them. */
+    if (access(path, F_OK) != 0 && dir_owner_ok(path, e) != MLC_OK)
+        return MLC_EAUTH;
     fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 && errno == EEXIST)
         return check_private(path, e);

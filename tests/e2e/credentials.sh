@@ -103,6 +103,24 @@ check "a store file readable by others is refused" test "$rc" = 1
 check "the error names its mode and chmod 0600" err_has "has mode 0644.*chmod 0600 $tmp/mlc.db"
 chmod 600 "$tmp/mlc.db"
 
+# ---- root and the service user's store ------------------------------------------------
+if [ "$(id -u)" = 0 ]; then
+    chown nobody "$tmp/mlc.db"
+    rc=$(status_of run credentials list --config "$cfg")
+    check "root refuses a store file another user owns" test "$rc" = 1
+    check "... and says to run as that user" err_has "belongs to nobody, not root: run mlc as that user (runuser -u nobody"
+    check "... leaving no root-owned file beside it" \
+        sh -c '! find "$0" -maxdepth 1 -name "mlc.db*" -user root | grep -q .' "$tmp"
+    chown root "$tmp/mlc.db"
+    mkdir "$tmp/svc"; chown nobody "$tmp/svc"
+    yaml_set "$cfg" "$tmp/svc.yaml" url="\"$tmp/svc/mlc.db\""
+    rc=$(status_of run credentials list --config "$tmp/svc.yaml")
+    check "root does not create a store in a directory another user owns" \
+        sh -c '[ "$0" = 1 ] && [ ! -e "$1" ]' "$rc" "$tmp/svc/mlc.db"
+else
+    note "not root: the ownership checks are skipped"
+fi
+
 # ---- the configuration without --config ----------------------------------------------
 MLC_CONFIG="$cfg" run credentials list
 check "MLC_CONFIG stands for --config" sh -c '[ "$0" = 0 ] && grep -q jde_password "$1"' "$rc" "$out"
