@@ -1176,38 +1176,91 @@ static bool same_str(const char *a, const char *b)
 }
 
 /* Settings read once at start: say so when a reload changes them. */
-static void warn_restart_needed(const struct mlc_config *o, const struct mlc_config *n)
+/* Appends key to the comma-separated list buf. */
+static void list_add(char *buf, size_t cap, const char *key)
 {
-    const char *what = NULL;
+    size_t n = strlen(buf);
 
-    if (strcmp(o->server.listen, n->server.listen) != 0 ||
-        !same_str(o->server.admin_listen, n->server.admin_listen) ||
-        o->server.public_metrics != n->server.public_metrics ||
-        o->server.threads != n->server.threads ||
-        o->server.max_connections != n->server.max_connections ||
-        o->server.max_connections_per_ip != n->server.max_connections_per_ip ||
-        o->server.request_timeout_s != n->server.request_timeout_s ||
-        o->server.max_body_bytes != n->server.max_body_bytes ||
-        o->server.connection_timeout_s != n->server.connection_timeout_s)
-        what = "server";
-    else if (o->workers.count != n->workers.count)
-        what = "workers.count";
-    else if (strcmp(o->store.url, n->store.url) != 0)
-        what = "store.url";
-    else if (!same_str(o->bigcommerce.webhook_secret_ref, n->bigcommerce.webhook_secret_ref) ||
-             !same_str(o->bigcommerce.client_secret_ref, n->bigcommerce.client_secret_ref))
-        what = "bigcommerce webhook secrets";
-    for (size_t i = 0; what == NULL && i < jobkind_count(); i++)
-        if (jobkind_handled(o, jobkind_at(i)->name) != jobkind_handled(n, jobkind_at(i)->name))
-            what = "customers.enabled or catalog.enabled (job handlers are set at start)";
-    if (what != NULL)
-        log_warn("daemon", "config change needs a restart to apply",
-                 LF_STR("setting", what));
+    snprintf(buf + n, cap - n, "%s%s", n > 0 ? "," : "", key);
+}
+
+/* Settings read once at start: the keys a reload changed but cannot
+ * apply, into restart (comma-separated; empty when none). */
+static void restart_needed(const struct mlc_config *o, const struct mlc_config *n,
+                           char *restart, size_t cap)
+{
+    const struct cfg_server *a = &o->server, *b = &n->server;
+
+    restart[0] = '\0';
+    if (strcmp(a->listen, b->listen) != 0)
+        list_add(restart, cap, "server.listen");
+    if (!same_str(a->admin_listen, b->admin_listen))
+        list_add(restart, cap, "server.admin_listen");
+    if (a->public_metrics != b->public_metrics || a->threads != b->threads ||
+        a->max_connections != b->max_connections ||
+        a->max_connections_per_ip != b->max_connections_per_ip ||
+        a->request_timeout_s != b->request_timeout_s || a->max_body_bytes != b->max_body_bytes ||
+        a->connection_timeout_s != b->connection_timeout_s)
+        list_add(restart, cap, "server.*");
+    if (o->workers.count != n->workers.count)
+        list_add(restart, cap, "workers.count");
+    if (strcmp(o->store.url, n->store.url) != 0)
+        list_add(restart, cap, "store.url");
+    if (!same_str(o->bigcommerce.webhook_secret_ref, n->bigcommerce.webhook_secret_ref) ||
+        !same_str(o->bigcommerce.client_secret_ref, n->bigcommerce.client_secret_ref))
+        list_add(restart, cap, "bigcommerce webhook secrets");
+    if (o->schedule.leader_lease_s != n->schedule.leader_lease_s)
+        list_add(restart, cap, "schedule.leader_lease_s");
+    for (size_t i = 0; i < jobkind_count(); i++)
+        if (jobkind_handled(o, jobkind_at(i)->name) != jobkind_handled(n, jobkind_at(i)->name)) {
+            list_add(restart, cap, "customers.enabled or catalog.enabled");
+            break;
+        }
+}
+
+/* The schedule's intervals apply at once. Turning a task on or off (an
+ * interval to or from 0) needs a restart: it joins restart. */
+static void reload_schedule(struct daemon *d, const struct mlc_config *o,
+                            const struct mlc_config *n, char *restart, size_t cap)
+{
+    const struct cfg_schedule *a = &o->schedule, *b = &n->schedule;
+    const struct { const char *task, *key; int was, now; } rows[] = {
+        { "hooks", "schedule.hooks_interval", a->hooks_interval, b->hooks_interval },
+        { "reconcile", "schedule.reconcile_interval", a->reconcile_interval,
+          b->reconcile_interval },
+        { "ais_keepalive", "schedule.session_keepalive_interval",
+          a->session_keepalive_interval, b->session_keepalive_interval },
+        { "accounts_refresh", "schedule.accounts_refresh_interval",
+          a->accounts_refresh_interval, b->accounts_refresh_interval },
+        { "accounts_follow", NULL,
+          ACCOUNTS_FOLLOW_S < a->accounts_refresh_interval ? ACCOUNTS_FOLLOW_S
+                                                           : a->accounts_refresh_interval,
+          ACCOUNTS_FOLLOW_S < b->accounts_refresh_interval ? ACCOUNTS_FOLLOW_S
+                                                           : b->accounts_refresh_interval },
+        { "catalog_poll", "schedule.catalog_poll_interval", a->catalog_poll_interval,
+          b->catalog_poll_interval },
+        { "health", "schedule.health_probe_interval", a->health_probe_interval,
+          b->health_probe_interval },
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        if (rows[i].was == rows[i].now)
+            continue;
+        if (rows[i].was == 0 || rows[i].now == 0) {
+            if (rows[i].key != NULL)
+                list_add(restart, cap, rows[i].key);
+            continue;
+        }
+        if (sched_set_interval(d->sched, rows[i].task, (int64_t)rows[i].now * 1000) == MLC_OK)
+            log_info("daemon", "schedule changed", LF_STR("task", rows[i].task),
+                     LF_INT("interval_s", rows[i].now));
+    }
 }
 
 static void reload(struct daemon *d)
 {
     struct mlc_config *ncfg = NULL;
+    char restart[512];
     struct mlc_err e;
 
     log_info("daemon", "config reload requested", LF_STR("config", d->config_path));
@@ -1217,7 +1270,12 @@ static void reload(struct daemon *d)
                   LF_ERR(&e));
         return;
     }
-    warn_restart_needed(d->cfg, ncfg);
+    restart_needed(d->cfg, ncfg, restart, sizeof(restart));
+    if (d->sched != NULL)
+        reload_schedule(d, d->cfg, ncfg, restart, sizeof(restart));
+    if (restart[0] != '\0')
+        log_warn("daemon", "config change needs a restart to apply",
+                 LF_STR("settings", restart));
     workers_set_config(d->workers, ncfg);
     if (d->webhook != NULL)   /* read at every delivery, so it applies at once */
         webhook_set_gather(d->webhook, ncfg->workers.gather_ms);
@@ -1225,7 +1283,8 @@ static void reload(struct daemon *d)
     d->cfg = ncfg; /* our load reference becomes the main thread's */
     apply_log_level(d, ncfg);
     atomic_fetch_add(&d->reloads, 1);
-    log_info("daemon", "config reloaded", LF_STR("config", d->config_path));
+    log_info("daemon", "config reloaded", LF_STR("config", d->config_path),
+             LF_STR("restart_needed", restart[0] != '\0' ? restart : "none"));
 }
 
 static int shutdown_all(struct daemon *d, int sig)

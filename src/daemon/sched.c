@@ -71,6 +71,23 @@ int sched_add(struct sched *s, const char *name, int64_t interval_ms,
 
 size_t sched_count(const struct sched *s) { return s->n; }
 
+int sched_set_interval(struct sched *s, const char *name, int64_t interval_ms)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct sched_task *t = &s->tasks[i];
+
+        if (strcmp(t->name, name) != 0)
+            continue;
+        if (interval_ms <= 0)
+            return MLC_EINVAL;
+        if (t->started)
+            t->next_at += interval_ms - t->interval_ms;
+        t->interval_ms = interval_ms;
+        return MLC_OK;
+    }
+    return MLC_ENOTFOUND;
+}
+
 int64_t sched_next_due(const struct sched *s, int64_t now)
 {
     int64_t best = -1;

@@ -39,6 +39,12 @@ int sched_add(struct sched *s, const char *name, int64_t interval_ms,
 
 size_t sched_count(const struct sched *s);
 
+/* Gives the named task a new interval (a reload): it is next due at its
+ * last start plus interval_ms (at once when that has passed; a task not
+ * run yet stays due at once). MLC_ENOTFOUND when no task has that name,
+ * MLC_EINVAL when interval_ms <= 0. */
+int sched_set_interval(struct sched *s, const char *name, int64_t interval_ms);
+
 /* Milliseconds from now until the next task is due: 0 when one is due now,
  * -1 when there are no tasks. */
 int64_t sched_next_due(const struct sched *s, int64_t now);

@@ -89,6 +89,30 @@ static void test_first_run_then_interval(void **state)
     sched_free(s);
 }
 
+/* A reload's new interval counts from the task's last start. */
+static void test_set_interval(void **state)
+{
+    struct sched *s;
+    struct probe p = { 0 };
+
+    (void)state;
+    assert_int_equal(sched_new(&s, NULL), MLC_OK);
+    assert_int_equal(sched_add(s, "t", 60000, probe_fn, &p, NULL), MLC_OK);
+    assert_int_equal(sched_set_interval(s, "t", 5000), MLC_OK); /* not run yet: due at once */
+    assert_int_equal(sched_next_due(s, 1000), 0);
+    assert_int_equal(sched_run_due(s, 1000), 1);
+    assert_int_equal(sched_next_due(s, 2000), 4000);
+    assert_int_equal(sched_set_interval(s, "t", 3000), MLC_OK);
+    assert_int_equal(sched_next_due(s, 2000), 2000);            /* 1000 + 3000 */
+    assert_int_equal(sched_set_interval(s, "t", 500), MLC_OK);  /* already passed */
+    assert_int_equal(sched_next_due(s, 2000), 0);
+    assert_int_equal(sched_run_due(s, 2000), 1);
+    assert_int_equal(sched_next_due(s, 2000), 500);
+    assert_int_equal(sched_set_interval(s, "nope", 500), MLC_ENOTFOUND);
+    assert_int_equal(sched_set_interval(s, "t", 0), MLC_EINVAL);
+    sched_free(s);
+}
+
 static void test_no_catch_up_burst(void **state)
 {
     struct sched *s;
@@ -164,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_add_rejects),
         cmocka_unit_test(test_first_run_then_interval),
+        cmocka_unit_test(test_set_interval),
         cmocka_unit_test(test_no_catch_up_burst),
         cmocka_unit_test(test_several_tasks),
     };
