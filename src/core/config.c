@@ -432,6 +432,12 @@ static const struct field fields[] = {
         "Seconds a client has to send a whole request, headers and body; a slower one is cut."),
     F_SIZE("server.max_body_bytes", server.max_body_bytes, "1048576", 1024, 67108864,
         "Largest request body accepted, in bytes."),
+    F_STR("server.tls_cert_file", server.tls_cert_file, NULL, chk_path, 0,
+        "/etc/mlc/tls/fullchain.pem",
+        "HTTPS on server.listen: the certificate chain (PEM; relative to this file). Re-read on SIGHUP. Unset: plain HTTP behind a TLS proxy."),
+    F_STR("server.tls_key_file", server.tls_key_file, NULL, chk_path, 0,
+        "/etc/mlc/tls/privkey.pem",
+        "The certificate's private key (PEM, mode 0600 or 0640; relative to this file). Re-read on SIGHUP."),
 
     F_INT("workers.count", workers.count, "4", 1, 256,
         "Worker threads that run jobs."),
@@ -1973,6 +1979,12 @@ static void cross_check(struct loader *L)
     if (c->server.admin_listen != NULL && strcmp(c->server.admin_listen, c->server.listen) == 0)
         ld_err(L, MLC_EINVAL, line_of(L, "server.admin_listen"), "server.admin_listen",
                "must differ from server.listen: the admin listener never serves webhooks");
+    if ((c->server.tls_cert_file == NULL) != (c->server.tls_key_file == NULL))
+        ld_err(L, MLC_EINVAL, line_of(L, c->server.tls_cert_file != NULL ? "server.tls_cert_file"
+                                                                     : "server.tls_key_file"),
+               c->server.tls_cert_file != NULL ? "server.tls_cert_file" : "server.tls_key_file",
+               "needs %s too", c->server.tls_cert_file != NULL ? "server.tls_key_file"
+                                                              : "server.tls_cert_file");
     if (!c->server.public_metrics && c->server.admin_listen == NULL)
         ld_err(L, MLC_EINVAL, line_of(L, "server.public_metrics"), "server.public_metrics",
                "false needs server.admin_listen, else /metrics is served nowhere");
@@ -2317,6 +2329,10 @@ static int resolve_paths(struct mlc_config *c, struct mlc_err *e)
         rc = resolve_path(&c->store.url, dir);
     if (rc == MLC_OK)
         rc = resolve_path(&c->store.master_key_file, dir);
+    if (rc == MLC_OK)
+        rc = resolve_path(&c->server.tls_cert_file, dir);
+    if (rc == MLC_OK)
+        rc = resolve_path(&c->server.tls_key_file, dir);
     if (rc == MLC_OK)
         rc = resolve_prefixed(&c->store.password_ref, "file:", dir);
     for (size_t i = 0; rc == MLC_OK && i < N_FIELDS; i++)

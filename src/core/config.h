@@ -185,6 +185,8 @@ struct cfg_server {
     int   connection_timeout_s;    /* idle time */
     int   request_timeout_s;       /* whole read of one request */
     size_t max_body_bytes;
+    char *tls_cert_file;       /* HTTPS on listen (with tls_key_file); NULL: HTTP */
+    char *tls_key_file;
 };
 
 struct cfg_workers {

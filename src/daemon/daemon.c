@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "bc/bc_client.h"
 #include "core/health.h"
@@ -92,6 +95,12 @@ struct daemon {
     atomic_bool        stopping;
     _Atomic uint64_t   reloads;
     struct service     svc;          /* the service manager: main thread only */
+    /* The public listener, kept for a TLS reload: its routes and options
+     * (without TLS), and a digest of the certificate and key it serves. */
+    struct httpd_route pub_routes[4];
+    size_t             n_pub_routes;
+    struct httpd_opts  pub_opts;
+    unsigned char      tls_digest[32];
     _Atomic uint64_t   reloads_rejected;
     _Atomic(struct httpd *) httpd_pub; /* for /metrics, set once serving */
     /* Why the daemon is not ready (core/health.h): every component reports
@@ -1063,6 +1072,136 @@ static const char *public_routes(const struct daemon *d)
 
 /* server.admin_listen: health and metrics only, never the webhook route,
  * on a small pool of its own with the public listener's limits. */
+#define TLS_FILE_MAX (1024 * 1024)
+
+/* Reads a PEM file whole into *text (NUL-terminated, caller frees; for the
+ * key, the caller wipes it too). A key file must not be open to others or
+ * writable by the group, as the master key file. */
+static int read_pem(const char *path, bool key, char **text, size_t *len, struct mlc_err *e)
+{
+    struct stat sb;
+    FILE *f = NULL;
+    char *buf = NULL;
+    int rc = MLC_OK;
+
+    *text = NULL;
+    if (stat(path, &sb) != 0)
+        return mlc_err_set(e, MLC_EIO, "%s: cannot read: %m", path);
+    if (key && (sb.st_mode & 0027) != 0)
+        return mlc_err_set(e, MLC_EAUTH, "%s has mode %04o: a private key must not be "
+                           "group-writable or readable by others (chmod 0600 %s)", path,
+                           (unsigned)(sb.st_mode & 07777), path);
+    if (!S_ISREG(sb.st_mode) || sb.st_size <= 0 || sb.st_size > TLS_FILE_MAX)
+        return mlc_err_set(e, MLC_EINVAL, "%s: not a PEM file of 1 byte to 1 MiB", path);
+    buf = malloc((size_t)sb.st_size + 1);
+    f = fopen(path, "rb");
+    if (buf == NULL || f == NULL) {
+        rc = mlc_err_set(e, buf == NULL ? MLC_ENOMEM : MLC_EIO, "%s: cannot read: %m", path);
+        goto out;
+    }
+    *len = fread(buf, 1, (size_t)sb.st_size, f);
+    buf[*len] = '\0';
+    *text = buf;
+    buf = NULL;
+out:
+    if (f != NULL)
+        fclose(f);
+    free(buf);
+    return rc;
+}
+
+/* Reads cfg's certificate and key (*cert, *key: caller frees, and wipes
+ * the key) and their digest. */
+static int read_tls(const struct cfg_server *sv, char **cert, size_t *cert_len, char **key,
+                    size_t *key_len, unsigned char digest[32], struct mlc_err *e)
+{
+    crypto_generichash_state st;
+    int rc = read_pem(sv->tls_cert_file, false, cert, cert_len, e);
+
+    if (rc == MLC_OK)
+        rc = read_pem(sv->tls_key_file, true, key, key_len, e);
+    if (rc != MLC_OK)
+        return rc;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, (const unsigned char *)*cert, *cert_len);
+    crypto_generichash_update(&st, (const unsigned char *)*key, *key_len);
+    crypto_generichash_final(&st, digest, 32);
+    return MLC_OK;
+}
+
+static void free_tls(char *cert, char *key, size_t key_len)
+{
+    if (key != NULL)
+        sodium_memzero(key, key_len);
+    free(key);
+    free(cert);
+}
+
+/* The public listener under cfg (TLS when server.tls_cert_file is set),
+ * with the routes and options daemon_start kept. digest: of the certificate
+ * and key served (zeros without TLS). */
+static int start_public(struct daemon *d, const struct mlc_config *cfg, struct httpd **out,
+                        unsigned char digest[32], struct mlc_err *e)
+{
+    const struct cfg_server *sv = &cfg->server;
+    struct httpd_opts ho = d->pub_opts;
+    char *cert = NULL, *key = NULL;
+    size_t cert_len = 0, key_len = 0;
+    int rc = MLC_OK;
+
+    memset(digest, 0, 32);
+    if (sv->tls_cert_file != NULL) {
+        rc = read_tls(sv, &cert, &cert_len, &key, &key_len, digest, e);
+        if (rc != MLC_OK)
+            goto out;
+        ho.tls_cert_pem = cert;
+        ho.tls_key_pem = key;
+        ho.reuse_port = true;
+    }
+    rc = httpd_start(&ho, d->pub_routes, d->n_pub_routes, out, e);
+out:
+    free_tls(cert, key, key_len);
+    if (rc != MLC_OK && sv->tls_cert_file != NULL)
+        mlc_err_wrap(e, "server.tls_cert_file / tls_key_file");
+    return rc;
+}
+
+/* SIGHUP with TLS: when the certificate or key changed on disk, a new
+ * listener takes the port (SO_REUSEPORT) before the old one stops, so no
+ * delivery is refused meanwhile. A file that cannot be used keeps the old
+ * listener, and the log says why. */
+static void reload_tls(struct daemon *d, const struct mlc_config *ncfg)
+{
+    unsigned char digest[32];
+    struct httpd *nh = NULL, *old = d->httpd;
+    char *cert = NULL, *key = NULL;
+    size_t cert_len = 0, key_len = 0;
+    struct mlc_err e;
+    int rc;
+
+    if (ncfg->server.tls_cert_file == NULL || d->cfg->server.tls_cert_file == NULL ||
+        old == NULL)
+        return;
+    mlc_err_clear(&e);
+    rc = read_tls(&ncfg->server, &cert, &cert_len, &key, &key_len, digest, &e);
+    free_tls(cert, key, key_len);
+    if (rc == MLC_OK && sodium_memcmp(digest, d->tls_digest, sizeof(digest)) == 0)
+        return; /* unchanged: keep the running one */
+    if (rc == MLC_OK)
+        rc = start_public(d, ncfg, &nh, digest, &e);
+    if (rc != MLC_OK) {
+        log_error("daemon", "TLS certificate not reloaded: the listener keeps the old one",
+                  LF_ERR(&e));
+        return;
+    }
+    d->httpd = nh;
+    atomic_store(&d->httpd_pub, nh);
+    memcpy(d->tls_digest, digest, sizeof(digest));
+    httpd_free(old);
+    log_info("daemon", "TLS certificate reloaded", LF_STR("cert", ncfg->server.tls_cert_file),
+             LF_UINT("port", httpd_port(nh)));
+}
+
 static int start_admin(struct daemon *d, const struct httpd_opts *pub, struct mlc_err *e)
 {
     struct httpd_route admin[] = {
@@ -1075,6 +1214,8 @@ static int start_admin(struct daemon *d, const struct httpd_opts *pub, struct ml
 
     if (d->cfg->server.admin_listen == NULL)
         return MLC_OK;
+    ho.tls_cert_pem = ho.tls_key_pem = NULL; /* loopback, plain HTTP */
+    ho.reuse_port = false;
     ho.listen = d->cfg->server.admin_listen;
     ho.threads = 2;
     rc = httpd_start(&ho, admin, sizeof(admin) / sizeof(admin[0]), &d->httpd_admin, e);
@@ -1156,7 +1297,10 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     if (rc != MLC_OK)
         return rc;
     d->store_ready = true; /* what fails from here is not the store */
-    rc = httpd_start(&ho, routes, n_routes, &d->httpd, e);
+    memcpy(d->pub_routes, routes, n_routes * sizeof(routes[0]));
+    d->n_pub_routes = n_routes;
+    d->pub_opts = ho;
+    rc = start_public(d, d->cfg, &d->httpd, d->tls_digest, e);
     if (rc != MLC_OK)
         return rc;
     atomic_store(&d->httpd_pub, d->httpd);
@@ -1202,6 +1346,8 @@ static void restart_needed(const struct mlc_config *o, const struct mlc_config *
         a->request_timeout_s != b->request_timeout_s || a->max_body_bytes != b->max_body_bytes ||
         a->connection_timeout_s != b->connection_timeout_s)
         list_add(restart, cap, "server.*");
+    if ((a->tls_cert_file == NULL) != (b->tls_cert_file == NULL))
+        list_add(restart, cap, "server.tls_cert_file (HTTP to HTTPS or back)");
     if (o->workers.count != n->workers.count)
         list_add(restart, cap, "workers.count");
     if (strcmp(o->store.url, n->store.url) != 0)
@@ -1277,6 +1423,7 @@ static void reload(struct daemon *d)
         log_warn("daemon", "config change needs a restart to apply",
                  LF_STR("settings", restart));
     workers_set_config(d->workers, ncfg);
+    reload_tls(d, ncfg);
     if (d->webhook != NULL)   /* read at every delivery, so it applies at once */
         webhook_set_gather(d->webhook, ncfg->workers.gather_ms);
     cfg_unref(d->cfg);

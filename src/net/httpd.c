@@ -762,12 +762,28 @@ int httpd_start(const struct httpd_opts *o, const struct httpd_route *routes,
                      (o->threads > 0 ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION |
                                                        MHD_USE_POLL);
     const union MHD_DaemonInfo *di;
+    struct MHD_OptionItem extra[4];
+    size_t n_extra = 0;
     struct httpd *h;
     int rc;
 
     *out = NULL;
     if (o->max_body_bytes == 0 || o->max_body_bytes > SIZE_MAX / (DISCARD_FACTOR + 1))
         return mlc_err_set(e, MLC_EINVAL, "httpd: bad max_body_bytes");
+    if ((o->tls_cert_pem == NULL) != (o->tls_key_pem == NULL))
+        return mlc_err_set(e, MLC_EINVAL, "httpd: TLS needs a certificate and its key");
+    if (o->tls_cert_pem != NULL) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+            return mlc_err_set(e, MLC_ESTATE, "httpd: this libmicrohttpd has no TLS");
+        flags |= MHD_USE_TLS;
+        extra[n_extra++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+                                                    (void *)o->tls_key_pem };
+        extra[n_extra++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+                                                    (void *)o->tls_cert_pem };
+    }
+    if (o->reuse_port)
+        extra[n_extra++] = (struct MHD_OptionItem){ MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL };
+    extra[n_extra] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
     rc = httpd_parse_listen(o->listen, &ss, &sl, e);
     if (rc != MLC_OK)
         return rc;
@@ -803,9 +819,14 @@ int httpd_start(const struct httpd_opts *o, const struct httpd_route *routes,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
         MHD_OPTION_URI_LOG_CALLBACK, on_request_line, h,
+        MHD_OPTION_ARRAY, extra,
         MHD_OPTION_END);
     if (h->mhd == NULL) {
         h_destroy(h);
+        if (o->tls_cert_pem != NULL)
+            return mlc_err_set(e, MLC_EIO, "httpd: cannot listen on %s (address in use or "
+                               "not available, or the TLS certificate or key was refused)",
+                               o->listen);
         return mlc_err_set(e, MLC_EIO, "httpd: cannot listen on %s "
                            "(address in use or not available)", o->listen);
     }

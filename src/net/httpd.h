@@ -102,6 +102,14 @@ struct httpd_opts {
     unsigned    connection_timeout_s; /* idle timeout, 0 = never (avoid) */
     unsigned    request_timeout_ms;   /* whole-request read bound, 0 = none */
     size_t      max_body_bytes;   /* request body cap */
+    /* HTTPS (libmicrohttpd's GnuTLS): the certificate chain and its key as
+     * PEM text, read during httpd_start only (the caller wipes the key).
+     * Both NULL: plain HTTP. */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
+    /* SO_REUSEPORT: a new server may bind the port of a running one (a
+     * certificate reload: the new one starts before the old one stops). */
+    bool        reuse_port;
 };
 
 /* Parses "HOST:PORT" where HOST is an IPv4 literal or a bracketed IPv6
