@@ -35,6 +35,7 @@ int cmd_sync(int argc, char **argv);   /* cmd_sync.c */
 int cmd_orders(int argc, char **argv); /* cmd_orders.c */
 int cmd_store(int argc, char **argv);  /* cmd_store.c */
 int cmd_report(int argc, char **argv); /* cmd_report.c */
+int cmd_console(int argc, char **argv); /* cmd_console.c */
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 

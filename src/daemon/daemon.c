@@ -33,6 +33,7 @@
 #include "sync/order_flow.h"
 #include "sync/reconcile.h"
 #include "jde/ais_session.h"
+#include "console/console.h"
 
 #define LOOP_MAX_WAIT_MS 1000 /* longest sigtimedwait between scheduler ticks */
 #define RESUME_GAP_MAX_MS (15 * 60 * 1000) /* slowest resume of a flapping system */
@@ -62,6 +63,7 @@ struct daemon {
     struct sched      *sched;
     struct httpd      *httpd;
     struct httpd      *httpd_admin;   /* server.admin_listen; NULL when unset */
+    struct console    *console;       /* console.listen; NULL when unset */
     struct webhook    *webhook;      /* NULL when no webhook secret is configured */
     /* The flows' shared runtime (NULL when the BigCommerce or JDE credential
      * is missing: the daemon then only takes webhooks in, jobs wait). */
@@ -1045,6 +1047,16 @@ static int start_admin(struct daemon *d, const struct httpd_opts *pub, struct ml
     return MLC_OK;
 }
 
+/* console.listen: the web console on a listener of its own (console/). */
+static int start_console(struct daemon *d, struct mlc_err *e)
+{
+    const struct console_deps deps = { .health = d->health, .env = d->env };
+
+    if (d->cfg->console.listen == NULL)
+        return MLC_OK;
+    return console_start(d->cfg, &deps, &d->console, e);
+}
+
 int daemon_start(struct daemon *d, struct mlc_err *e)
 {
     const struct cfg_server *sv = &d->cfg->server;
@@ -1118,6 +1130,8 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     atomic_store(&d->httpd_pub, d->httpd);
     if ((rc = start_admin(d, &ho, e)) != MLC_OK)
         return rc;
+    if ((rc = start_console(d, e)) != MLC_OK)
+        return rc;
     log_info("daemon", "ready", LF_STR("listen", sv->listen),
              LF_UINT("port", httpd_port(d->httpd)),
              LF_STR("routes", public_routes(d)),
@@ -1138,6 +1152,7 @@ static void warn_restart_needed(const struct mlc_config *o, const struct mlc_con
 
     if (strcmp(o->server.listen, n->server.listen) != 0 ||
         !same_str(o->server.admin_listen, n->server.admin_listen) ||
+        !same_str(o->console.listen, n->console.listen) ||
         o->server.public_metrics != n->server.public_metrics ||
         o->server.threads != n->server.threads ||
         o->server.max_connections != n->server.max_connections ||
@@ -1175,6 +1190,7 @@ static void reload(struct daemon *d)
     }
     warn_restart_needed(d->cfg, ncfg);
     workers_set_config(d->workers, ncfg);
+    console_set_config(d->console, ncfg); /* users and roles apply at once */
     if (d->webhook != NULL)   /* read at every delivery, so it applies at once */
         webhook_set_gather(d->webhook, ncfg->workers.gather_ms);
     cfg_unref(d->cfg);
@@ -1198,6 +1214,7 @@ static int shutdown_all(struct daemon *d, int sig)
     atomic_store(&d->httpd_pub, NULL);
     httpd_stop(d->httpd);
     httpd_stop(d->httpd_admin);
+    console_stop(d->console);
     env_shutdown(d->env); /* a worker waiting for BigCommerce budget stops now */
     rc = workers_stop(d->workers, drain_ms, &e);
     d->workers_stuck = rc != MLC_OK;
@@ -1305,6 +1322,7 @@ void daemon_free(struct daemon *d)
     atomic_store(&d->httpd_pub, NULL);
     httpd_free(d->httpd); /* first: handlers use the pool and the probe */
     httpd_free(d->httpd_admin);
+    console_free(d->console);
     webhook_free(d->webhook);
     workers_free(d->workers);
     /* After the workers: logs out of AIS and frees the clients. A pool that
