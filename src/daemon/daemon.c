@@ -1152,7 +1152,6 @@ static void warn_restart_needed(const struct mlc_config *o, const struct mlc_con
 
     if (strcmp(o->server.listen, n->server.listen) != 0 ||
         !same_str(o->server.admin_listen, n->server.admin_listen) ||
-        !same_str(o->console.listen, n->console.listen) ||
         o->server.public_metrics != n->server.public_metrics ||
         o->server.threads != n->server.threads ||
         o->server.max_connections != n->server.max_connections ||
@@ -1161,6 +1160,8 @@ static void warn_restart_needed(const struct mlc_config *o, const struct mlc_con
         o->server.max_body_bytes != n->server.max_body_bytes ||
         o->server.connection_timeout_s != n->server.connection_timeout_s)
         what = "server";
+    else if (!same_str(o->console.listen, n->console.listen))
+        what = "console.listen";
     else if (o->workers.count != n->workers.count)
         what = "workers.count";
     else if (strcmp(o->store.url, n->store.url) != 0)
