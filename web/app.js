@@ -33,6 +33,7 @@ function table(head, rows) {
 }
 
 function num(text) { return el('td', { class: 'num' }, text); }
+function tm(ms) { return el('td', { class: 't' }, when(ms)); }
 
 /* A time in the server's time zone, which the header names. */
 function when(ms) {
@@ -125,7 +126,7 @@ function loadOverview() {
     box.appendChild(el('h2', {}, 'Held items by reason'));
     box.appendChild(o.held_groups.length ? table(['reason', 'items', 'failed', 'amount', 'oldest', 'to fix'],
       o.held_groups.map(function (g) {
-        return [g.code, num(g.count), num(g.failed), amounts(g.amounts), when(g.oldest_ms), g.fix];
+        return [g.code, num(g.count), num(g.failed), num(amounts(g.amounts)), tm(g.oldest_ms), g.fix];
       })) : el('p', {}, 'nothing held'));
     box.appendChild(el('h2', {}, 'Posted today (since ' + when(o.today.since_ms) + ')'));
     box.appendChild(o.today.totals.length ? table(['currency', 'documents', 'debits'],
@@ -180,7 +181,7 @@ function loadHeld() {
           b.appendChild(r); b.appendChild(d);
         }
         return [String(i.id), i.key, i.state, i.code + ': ' + (i.reason || ''),
-          i.amount ? num(i.amount.currency + ' ' + i.amount.text) : '-', when(i.since_ms), i.fix, b];
+          i.amount ? num(i.amount.currency + ' ' + i.amount.text) : '-', tm(i.since_ms), i.fix, b];
       })));
     if (S.role !== 'operator') box.appendChild(el('p', {}, 'Replay and dismiss need the operator role.'));
   }).catch(function (e) { say(e.message, true); });
@@ -223,7 +224,7 @@ function findOrder(q) {
     });
     box.appendChild(el('h2', {}, 'Audit trail'));
     box.appendChild(table(['time', 'actor', 'action', 'outcome', 'detail'], o.audit.map(function (a) {
-      return [when(a.at_ms), a.actor, a.action, a.outcome,
+      return [tm(a.at_ms), a.actor, a.action, a.outcome,
         el('td', {}, el('code', {}, a.detail === null ? '' : JSON.stringify(a.detail)))];
     })));
   }).catch(function (e) { say(e.message, true); $('order-result').textContent = ''; });
