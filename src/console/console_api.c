@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/held_groups.h"
+#include "sync/held_groups.h"
 #include "core/holdcode.h"
 #include "core/money.h"
 #include "report/reconcile.h"
