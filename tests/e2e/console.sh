@@ -104,6 +104,9 @@ check "a user not in console.users gets no password (exit 1)" \
 run console users --config "$cfg"
 check "mlc console users shows both with a password" \
     sh -c 'grep -q "^vic  *viewer  *password set" "$0" && grep -q "^olga  *operator  *password set" "$0"' "$out"
+run credentials list --config "$cfg"
+check "mlc credentials list names the user a password hash belongs to" \
+    grep -q "^console_user.vic .* ok  *console.users.vic" "$out"
 check "the password is stored as an Argon2id hash, never in clear (store file)" \
     sh -c '! grep -aq "$0" "$1" && ! grep -aq "$2" "$1"' "$VIEWER_PW" "$tmp/mlc.db" "$OPERATOR_PW"
 check "setting it is audited with the OS user" \
