@@ -265,6 +265,14 @@ function loadReport(day) {
   }).catch(function (e) { $('report').textContent = e.message; });
 }
 
+/* "YYYY-MM-DD" moved by n days (calendar arithmetic on a date, in UTC). */
+function shiftDay(day, n) {
+  var d = new Date(day + 'T00:00:00Z');
+  if (isNaN(d.getTime())) return day;
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
 /* ---- wiring ---- */
 
 document.addEventListener('DOMContentLoaded', function () {
@@ -279,6 +287,13 @@ document.addEventListener('DOMContentLoaded', function () {
   });
   $('order-form').addEventListener('submit', function (ev) { ev.preventDefault(); findOrder($('order-q').value); });
   $('report-form').addEventListener('submit', function (ev) { ev.preventDefault(); loadReport($('report-day').value); });
+  [['report-prev', -1], ['report-next', 1]].forEach(function (b) {
+    $(b[0]).addEventListener('click', function () {
+      if (!$('report-day').value) return;
+      $('report-day').value = shiftDay($('report-day').value, b[1]);
+      loadReport($('report-day').value);
+    });
+  });
   window.addEventListener('hashchange', route);
   api('GET', '/api/session').then(signedIn).catch(function () { signedOut(); });
 });

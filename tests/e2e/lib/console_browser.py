@@ -134,6 +134,11 @@ def csv(url, user, password, day, expected, ddir):
         d.execute_script("arguments[0].value = arguments[1]", el, day)
         d.find_element(By.ID, "report-go").click()
         wait(d, "the report of " + day, lambda: day in d.find_element(By.ID, "report").text)
+        d.find_element(By.ID, "report-prev").click()
+        wait(d, "the day before: none stored",
+             lambda: "no stored reconciliation of" in d.find_element(By.ID, "report").text)
+        d.find_element(By.ID, "report-next").click()
+        wait(d, "back to " + day, lambda: "Reconciliation of " + day in d.find_element(By.ID, "report").text)
         link = d.find_element(By.ID, "report-csv")
         if not link.get_attribute("href").endswith("/api/report.csv?day=" + day):
             sys.exit("the CSV link is %r" % link.get_attribute("href"))
