@@ -37,6 +37,7 @@ require "mlc-sim serves BigCommerce and AIS" sim_start --bigcommerce 127.0.0.1:0
 mlc_init_base || { not_ok "mlc init"; exit 1; }
 
 gone_account="$GONE_ACCOUNT"
+vic_role="viewer"
 cport=""
 write_config() {
     [ -n "$cport" ] || cport=$(free_port)
@@ -78,7 +79,7 @@ workers:
 console:
   listen: "127.0.0.1:$cport"
   users:
-    vic: viewer
+    vic: $vic_role
     olga: operator
   proxy_user_header: "X-Forwarded-User"
 EOC
@@ -232,6 +233,20 @@ if [ -n "$browser_ok" ]; then
 else
     ok "# SKIP browser: chromium, chromedriver or python3-selenium not installed"
 fi
+
+# ---- a role changed in the file applies at the reload ----------------------------
+login vic "$VIEWER_PW" >/dev/null
+check "vic's session works" [ "$(curl -s -o /dev/null -w '%{http_code}' -b "$jar" "$C/api/held")" = 200 ]
+vic_role="operator"
+write_config
+n_reloads=$(grep -c "config reloaded" "$log")
+kill -HUP "$pid"
+reloaded_again() { [ "$(grep -c "config reloaded" "$log")" -gt "$n_reloads" ]; }
+check "the daemon reloads vic's new role" wait_until 100 reloaded_again
+check "vic's session from before the role change has ended (401)" \
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -b "$jar" "$C/api/held")" = 401 ]
+vic_operator() { [ "$(login vic "$VIEWER_PW")" = 200 ] && pyj "$tmp/login.json" "sys.exit(0 if d['role']=='operator' else 1)"; }
+check "signing in again gives vic the new role" vic_operator
 
 # ---- the login rate limit (last: it locks 127.0.0.1 out for five minutes) -----------
 BAD_PW="Zq9-not-it"
