@@ -1,4 +1,4 @@
-#include "console/console.h"
+#include "console/console_int.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -27,32 +27,10 @@
 #include "sync/env.h"
 #include "sync/heldops.h"
 
-#define COOKIE_NAME   "mlc_session"
-#define CSRF_HEADER   "X-CSRF-Token"
 #define NOTE_MAX      1000
 #define MAX_CONDS     16
 
-struct console {
-    pthread_mutex_t     mu;     /* cfg, st */
-    struct mlc_config  *cfg;
-    struct store       *st;
-    struct vault       *vault;  /* NULL: no master key, password logins refused */
-    struct cauth       *auth;
-    struct httpd       *h;
-    struct console_deps deps;
-    atomic_int          verifying; /* password checks running */
-    /* A hash of a random password: an unknown user's login is checked
-     * against it, so that it takes as long as a known user's. */
-    char                dummy_hash[CAUTH_HASH_MAX];
-};
-
-/* The signed-in user of one request. */
-struct who {
-    struct cauth_session s;
-    bool                 new_session; /* made by the proxy header: set the cookie */
-};
-
-static int64_t now_ms(void)
+int64_t console_now_ms(void)
 {
     struct timespec ts;
 
@@ -69,16 +47,7 @@ static struct cauth_opts opts_of(const struct mlc_config *cfg)
     };
 }
 
-/* The role console.users gives user under cfg; CAUTH_NONE when unnamed. */
-static enum cauth_role role_of(const struct mlc_config *cfg, const char *user)
-{
-    for (size_t i = 0; i < cfg->console.n_users; i++)
-        if (strcmp(cfg->console.users[i].match, user) == 0)
-            return cauth_role_parse(cfg->console.users[i].value);
-    return CAUTH_NONE;
-}
-
-static bool loopback(const char *client)
+bool console_loopback(const char *client)
 {
     return strncmp(client, "127.", 4) == 0 || strcmp(client, "::1") == 0 ||
            strncmp(client, "::ffff:127.", 11) == 0;
@@ -96,7 +65,7 @@ static void common_headers(struct httpd_response *rs)
                       "frame-ancestors 'none'");
 }
 
-static void send_json(struct httpd_response *rs, int status, json_t *o)
+void console_send_json(struct httpd_response *rs, int status, json_t *o)
 {
     char *text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 
@@ -110,115 +79,13 @@ static void send_json(struct httpd_response *rs, int status, json_t *o)
     httpd_resp_take(rs, status, "application/json", text, strlen(text));
 }
 
-static void send_error(struct httpd_response *rs, int status, const char *msg)
+void console_send_error(struct httpd_response *rs, int status, const char *msg)
 {
-    send_json(rs, status, json_pack("{s:s}", "error", msg));
+    console_send_json(rs, status, json_pack("{s:s}", "error", msg));
 }
 
-static void set_cookie(const struct console *c, struct httpd_response *rs, const char *id,
-                       int max_age_s)
-{
-    char v[256];
 
-    snprintf(v, sizeof(v), COOKIE_NAME "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
-             id, max_age_s, c->cfg->console.secure_cookie ? "; Secure" : "");
-    httpd_resp_header(rs, "Set-Cookie", v);
-}
-
-/* ---- who is asking -------------------------------------------------------------- */
-
-/* set_cookie and session_json read c->cfg: call them under c->mu. */
-
-/* The value of cookie name in a Cookie header into buf; false when absent. */
-static bool cookie_value(const char *header, const char *name, char *buf, size_t cap)
-{
-    size_t nl = strlen(name);
-    const char *p = header;
-
-    while (p != NULL && *p != '\0') {
-        while (*p == ' ' || *p == ';')
-            p++;
-        if (strncmp(p, name, nl) == 0 && p[nl] == '=') {
-            size_t n = strcspn(p + nl + 1, ";");
-
-            if (n >= cap)
-                return false;
-            memcpy(buf, p + nl + 1, n);
-            buf[n] = '\0';
-            return true;
-        }
-        p = strchr(p, ';');
-    }
-    return false;
-}
-
-/* The session of the request, or one started for the proxy's user. Under
- * the console mutex (reads cfg). */
-static bool find_session(struct console *c, const struct httpd_request *rq, struct who *w)
-{
-    const char *hdr = httpd_req_header(rq, "Cookie"), *pu;
-    char id[CAUTH_TOKEN_LEN + 8];
-    const char *proxy = c->cfg->console.proxy_user_header;
-    enum cauth_role role;
-    int64_t now = now_ms();
-
-    memset(w, 0, sizeof(*w));
-    pu = proxy != NULL && loopback(httpd_req_client(rq)) ? httpd_req_header(rq, proxy) : NULL;
-    if (hdr != NULL && cookie_value(hdr, COOKIE_NAME, id, sizeof(id)) &&
-        cauth_session_get(c->auth, id, now, &w->s)) {
-        /* The configuration decides the role now, not at login; and the
-         * proxy, when it names someone else, the user. */
-        role = role_of(c->cfg, w->s.user);
-        if (role == w->s.role && (pu == NULL || strcmp(pu, w->s.user) == 0))
-            return true;
-        if (role != w->s.role)
-            cauth_session_end_user(c->auth, w->s.user);
-        else
-            cauth_session_end(c->auth, w->s.id);
-        memset(w, 0, sizeof(*w));
-    }
-    if (pu == NULL)
-        return false;
-    if ((role = role_of(c->cfg, pu)) == CAUTH_NONE) {
-        log_warn("console", "proxy user not in console.users", LF_STR("user", pu));
-        return false;
-    }
-    if (cauth_session_start(c->auth, pu, role, now, &w->s, NULL) != MLC_OK)
-        return false;
-    w->new_session = true;
-    log_info("console", "proxy login", LF_STR("user", pu), LF_STR("role", cauth_role_name(role)));
-    return true;
-}
-
-/* Answers 401 (no session) or 403 (a POST without the CSRF token) and
- * returns false; true when the request may go on, *w filled. */
-static bool authorize(struct console *c, const struct httpd_request *rq,
-                      struct httpd_response *rs, struct who *w)
-{
-    bool post = strcmp(httpd_req_method(rq), "POST") == 0, ok;
-
-    pthread_mutex_lock(&c->mu);
-    ok = find_session(c, rq, w);
-    if (ok && w->new_session)
-        set_cookie(c, rs, w->s.id, c->cfg->console.session_max_s);
-    pthread_mutex_unlock(&c->mu);
-    if (!ok) {
-        send_error(rs, 401, "not signed in");
-        return false;
-    }
-    if (post && !cauth_csrf_ok(&w->s, httpd_req_header(rq, CSRF_HEADER))) {
-        log_warn("console", "request refused: missing or wrong CSRF token",
-                 LF_STR("user", w->s.user), LF_STR("path", httpd_req_path(rq)),
-                 LF_STR("client", httpd_req_client(rq)));
-        send_error(rs, 403, "missing or wrong CSRF token: reload the page");
-        return false;
-    }
-    return true;
-}
-
-/* The JSON object body of a POST; answers 400/415 and returns NULL when
- * there is none. */
-static json_t *json_body(const struct httpd_request *rq, struct httpd_response *rs)
+json_t *console_json_body(const struct httpd_request *rq, struct httpd_response *rs)
 {
     const char *ct = httpd_req_header(rq, "Content-Type");
     size_t len = 0;
@@ -226,13 +93,13 @@ static json_t *json_body(const struct httpd_request *rq, struct httpd_response *
     json_t *o;
 
     if (ct == NULL || strncmp(ct, "application/json", 16) != 0) {
-        send_error(rs, 415, "send application/json");
+        console_send_error(rs, 415, "send application/json");
         return NULL;
     }
     o = b != NULL ? json_loadb(b, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
     if (!json_is_object(o)) {
         json_decref(o);
-        send_error(rs, 400, "the body is not a JSON object");
+        console_send_error(rs, 400, "the body is not a JSON object");
         return NULL;
     }
     return o;
@@ -243,185 +110,14 @@ static void actor_of(const struct who *w, char *buf, size_t cap)
     snprintf(buf, cap, "console:%s", w->s.user);
 }
 
-/* ---- login and session ------------------------------------------------------------ */
-
-static int copy_hash(const char *bytes, size_t len, void *ctx)
-{
-    if (len >= CAUTH_HASH_MAX)
-        return MLC_ETOOBIG;
-    memcpy(ctx, bytes, len);
-    ((char *)ctx)[len] = '\0';
-    return MLC_OK;
-}
-
-/* The stored hash of user into hash; false when there is none. Under mu. */
-static bool load_hash(struct console *c, const char *user, char hash[CAUTH_HASH_MAX])
-{
-    struct mlc_secret *s = NULL;
-    char name[96];
-    struct mlc_err e;
-    bool ok;
-
-    if (c->vault == NULL)
-        return false;
-    mlc_err_clear(&e);
-    cauth_credential_name(user, name, sizeof(name));
-    ok = credentials_load(c->vault, c->st, name, &s, &e) == MLC_OK &&
-         secret_use(s, copy_hash, hash) == MLC_OK;
-    if (!ok && e.code != MLC_ENOTFOUND && e.code != MLC_OK)
-        log_warn("console", "password hash not readable", LF_STR("user", user), LF_ERR(&e));
-    secret_free(s);
-    return ok;
-}
-
-static void audit_login(struct console *c, const char *user, const char *client,
-                        const char *outcome)
-{
-    char actor[64], detail[160];
-    json_t *d = json_pack("{s:s}", "client", client);
-    char *dt = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
-    struct mlc_err e;
-
-    json_decref(d);
-    snprintf(actor, sizeof(actor), "console:%s", user);
-    snprintf(detail, sizeof(detail), "%s", dt != NULL ? dt : "{}");
-    free(dt);
-    pthread_mutex_lock(&c->mu);
-    if (store_audit_add(c->st, &(struct store_audit){
-            .actor = actor, .entity = "console", .action = "login", .outcome = outcome,
-            .detail = detail }, &e) != MLC_OK)
-        log_warn("console", "login not audited", LF_ERR(&e));
-    pthread_mutex_unlock(&c->mu);
-}
-
-/* Checks user's password, at most CONSOLE_VERIFY_MAX at once: crypto_pwhash
- * takes time and memory on purpose. -1: too busy, 0: wrong, 1: right. */
-static int check_password(struct console *c, const char *user, const char *pw, size_t len,
-                          enum cauth_role *role)
-{
-    char hash[CAUTH_HASH_MAX];
-    bool have;
-    int ok;
-
-    pthread_mutex_lock(&c->mu);
-    *role = role_of(c->cfg, user);
-    have = *role != CAUTH_NONE && load_hash(c, user, hash);
-    pthread_mutex_unlock(&c->mu);
-    if (!have) /* the same work, bound to fail: no timing tells users apart */
-        memcpy(hash, c->dummy_hash, sizeof(hash));
-    if (atomic_fetch_add(&c->verifying, 1) >= CONSOLE_VERIFY_MAX) {
-        atomic_fetch_sub(&c->verifying, 1);
-        return -1;
-    }
-    ok = cauth_verify(hash, pw, len) && have ? 1 : 0;
-    atomic_fetch_sub(&c->verifying, 1);
-    secret_wipe(hash, sizeof(hash));
-    return ok;
-}
-
-static json_t *session_json(const struct console *c, const struct cauth_session *s)
-{
-    return json_pack("{s:s, s:s, s:s, s:s}", "user", s->user, "role",
-                     cauth_role_name(s->role), "csrf", s->csrf, "timezone",
-                     c->cfg->posting.timezone);
-}
-
-static void h_login(const struct httpd_request *rq, struct httpd_response *rs, void *ctx)
-{
-    struct console *c = ctx;
-    const char *client = httpd_req_client(rq), *user, *pw;
-    json_t *b = json_body(rq, rs);
-    struct cauth_session s;
-    enum cauth_role role = CAUTH_NONE;
-    int64_t wait, now = now_ms();
-    char retry[32];
-    int ok;
-
-    if (b == NULL)
-        return;
-    user = json_string_value(json_object_get(b, "user"));
-    pw = json_string_value(json_object_get(b, "password"));
-    if (user == NULL || pw == NULL || user[0] == '\0' || strlen(user) > CAUTH_USER_MAX) {
-        json_decref(b);
-        send_error(rs, 400, "give user and password");
-        return;
-    }
-    if ((wait = cauth_login_wait(c->auth, client, user, now)) > 0) {
-        snprintf(retry, sizeof(retry), "%" PRId64, (wait + 999) / 1000);
-        log_warn("console", "login refused: too many failures", LF_STR("user", user),
-                 LF_STR("client", client), LF_STR("retry_after_s", retry));
-        httpd_resp_header(rs, "Retry-After", retry);
-        json_decref(b);
-        send_error(rs, 429, "too many failed logins: try again later");
-        return;
-    }
-    ok = check_password(c, user, pw, strlen(pw), &role);
-    secret_wipe((char *)pw, strlen(pw)); /* jansson's copy of the password */
-    if (ok < 0) {
-        json_decref(b);
-        httpd_resp_header(rs, "Retry-After", "1");
-        send_error(rs, 503, "busy checking other logins: try again");
-        return;
-    }
-    if (ok == 0) {
-        cauth_login_failed(c->auth, client, user, now);
-        log_warn("console", "login failed", LF_STR("user", user), LF_STR("client", client));
-        audit_login(c, user, client, "refused");
-        json_decref(b);
-        send_error(rs, 401, "wrong user or password");
-        return;
-    }
-    cauth_login_ok(c->auth, user);
-    if (cauth_session_start(c->auth, user, role, now, &s, NULL) != MLC_OK) {
-        json_decref(b);
-        send_error(rs, 500, "no session");
-        return;
-    }
-    log_info("console", "login", LF_STR("user", user), LF_STR("role", cauth_role_name(role)),
-             LF_STR("client", client));
-    audit_login(c, user, client, "ok");
-    json_decref(b); /* user and pw point into it */
-    pthread_mutex_lock(&c->mu);
-    set_cookie(c, rs, s.id, c->cfg->console.session_max_s);
-    send_json(rs, 200, session_json(c, &s));
-    pthread_mutex_unlock(&c->mu);
-}
-
-static void h_logout(const struct httpd_request *rq, struct httpd_response *rs, void *ctx)
-{
-    struct console *c = ctx;
-    struct who w;
-
-    if (!authorize(c, rq, rs, &w))
-        return;
-    cauth_session_end(c->auth, w.s.id);
-    log_info("console", "logout", LF_STR("user", w.s.user));
-    pthread_mutex_lock(&c->mu);
-    set_cookie(c, rs, "", 0);
-    pthread_mutex_unlock(&c->mu);
-    send_json(rs, 200, json_pack("{s:b}", "ok", 1));
-}
-
-static void h_session(const struct httpd_request *rq, struct httpd_response *rs, void *ctx)
-{
-    struct console *c = ctx;
-    struct who w;
-
-    if (!authorize(c, rq, rs, &w))
-        return;
-    pthread_mutex_lock(&c->mu);
-    send_json(rs, 200, session_json(c, &w.s));
-    pthread_mutex_unlock(&c->mu);
-}
-
 /* ---- pages' data --------------------------------------------------------------------- */
 
 static void send_result(struct httpd_response *rs, int rc, json_t *o, const struct mlc_err *e)
 {
     if (rc == MLC_OK)
-        send_json(rs, 200, o);
+        console_send_json(rs, 200, o);
     else
-        send_error(rs, rc == MLC_ENOTFOUND ? 404 : rc == MLC_EINVAL ? 400 : 500, e->msg);
+        console_send_error(rs, rc == MLC_ENOTFOUND ? 404 : rc == MLC_EINVAL ? 400 : 500, e->msg);
 }
 
 static json_t *conditions_json(const struct console *c)
@@ -446,10 +142,10 @@ static void h_overview(const struct httpd_request *rq, struct httpd_response *rs
     json_t *o = NULL;
     int rc;
 
-    if (!authorize(c, rq, rs, &w))
+    if (!clogin_authorize(c, rq, rs, &w))
         return;
     mlc_err_clear(&e);
-    rt.now_ms = now_ms();
+    rt.now_ms = console_now_ms();
     rt.tz_offset_min = tz_offset_min((int64_t)(rt.now_ms / 1000));
     rt.conditions = conditions_json(c);
     if (c->deps.env != NULL) {
@@ -477,7 +173,7 @@ static void h_held(const struct httpd_request *rq, struct httpd_response *rs, vo
     json_t *o = NULL;
     int rc;
 
-    if (!authorize(c, rq, rs, &w))
+    if (!clogin_authorize(c, rq, rs, &w))
         return;
     mlc_err_clear(&e);
     pthread_mutex_lock(&c->mu);
@@ -546,7 +242,7 @@ static void h_order(const struct httpd_request *rq, struct httpd_response *rs, v
     json_t *o = NULL;
     int rc;
 
-    if (!authorize(c, rq, rs, &w))
+    if (!clogin_authorize(c, rq, rs, &w))
         return;
     mlc_err_clear(&e);
     q = httpd_req_query(rq, "q");
@@ -573,7 +269,7 @@ static void h_report(const struct httpd_request *rq, struct httpd_response *rs, 
     json_t *o = NULL;
     int rc;
 
-    if (!authorize(c, rq, rs, &w))
+    if (!clogin_authorize(c, rq, rs, &w))
         return;
     mlc_err_clear(&e);
     pthread_mutex_lock(&c->mu);
@@ -595,7 +291,7 @@ static void h_report_csv(const struct httpd_request *rq, struct httpd_response *
     size_t len = 0;
     int rc;
 
-    if (!authorize(c, rq, rs, &w))
+    if (!clogin_authorize(c, rq, rs, &w))
         return;
     mlc_err_clear(&e);
     if (day != NULL && day[0] == '\0')
@@ -656,7 +352,7 @@ static void act(struct console *c, const struct httpd_request *rq, struct httpd_
     int64_t id;
     int rc;
 
-    if (!authorize(c, rq, rs, &w) || (b = json_body(rq, rs)) == NULL)
+    if (!clogin_authorize(c, rq, rs, &w) || (b = console_json_body(rq, rs)) == NULL)
         return;
     mlc_err_clear(&e);
     memset(&was, 0, sizeof(was));
@@ -673,7 +369,7 @@ static void act(struct console *c, const struct httpd_request *rq, struct httpd_
         pthread_mutex_unlock(&c->mu);
         log_warn("console", "action refused: viewer", LF_STR("user", w.s.user),
                  LF_STR("action", action), LF_INT("job", id));
-        send_error(rs, 403, "only an operator may replay or dismiss");
+        console_send_error(rs, 403, "only an operator may replay or dismiss");
         goto out;
     }
     if (id <= 0 || j.id == 0)
@@ -690,12 +386,12 @@ static void act(struct console *c, const struct httpd_request *rq, struct httpd_
         rc = heldops_dismiss(c->st, id, actor, note, &was, &e);
     pthread_mutex_unlock(&c->mu);
     if (rc != MLC_OK) {
-        send_error(rs, status_of(rc), e.msg);
+        console_send_error(rs, status_of(rc), e.msg);
         goto out;
     }
     log_info("console", replay ? "replayed" : "dismissed", LF_STR("actor", actor),
              LF_INT("job", id), LF_STR("key", was.key));
-    send_json(rs, 200, json_pack("{s:s, s:I, s:s, s:s}", "done", action, "id", (json_int_t)id,
+    console_send_json(rs, 200, json_pack("{s:s, s:I, s:s, s:s}", "done", action, "id", (json_int_t)id,
                                  "key", was.key, "previous_state",
                                  store_job_state_name(was.state)));
 out:
@@ -725,7 +421,7 @@ static void h_asset(const struct httpd_request *rq, struct httpd_response *rs, v
     if (strcmp(path, "/") == 0)
         path = "/index.html";
     if ((a = console_asset_find(path)) == NULL) {
-        send_error(rs, 404, "not found");
+        console_send_error(rs, 404, "not found");
         return;
     }
     common_headers(rs);
@@ -769,9 +465,9 @@ int console_start(struct mlc_config *cfg, const struct console_deps *deps,
     }
     if (rc == MLC_OK) {
         const struct httpd_route routes[] = {
-            { "POST", "/api/login", h_login, c },
-            { "POST", "/api/logout", h_logout, c },
-            { "GET", "/api/session", h_session, c },
+            { "POST", "/api/login", clogin_h_login, c },
+            { "POST", "/api/logout", clogin_h_logout, c },
+            { "GET", "/api/session", clogin_h_session, c },
             { "GET", "/api/overview", h_overview, c },
             { "GET", "/api/held", h_held, c },
             { "GET", "/api/order", h_order, c },
@@ -795,7 +491,7 @@ int console_start(struct mlc_config *cfg, const struct console_deps *deps,
         console_free(c);
         return rc;
     }
-    if (!loopback(cfg->console.listen) && strncmp(cfg->console.listen, "[::1]:", 6) != 0)
+    if (!console_loopback(cfg->console.listen) && strncmp(cfg->console.listen, "[::1]:", 6) != 0)
         log_warn("console", "the console listener is not on loopback: put it behind a TLS "
                  "proxy and keep its address private", LF_STR("listen", cfg->console.listen));
     log_info("console", "console listener ready", LF_STR("listen", cfg->console.listen),

@@ -16,6 +16,9 @@
  * (when console.users names it). Every replay and dismiss, and every one
  * refused to a viewer, is audited with actor "console:<user>".
  *
+ * The sign-in half (cookie, proxy header, CSRF, login routes) lives in
+ * console_login.c, behind the private header console_int.h.
+ *
  * Threads: handlers run on the console's own httpd pool; the store
  * connection is used under one mutex, password hashes are verified outside
  * it (at most CONSOLE_VERIFY_MAX at once; beyond, 503 with Retry-After).
