@@ -62,6 +62,11 @@ LDFLAGS_ALL := $(LDOPT) $(LDFLAGS)
 
 LIB_SRCS  := $(sort $(shell find src -name '*.c' ! -path src/main.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# The web console's pages (web/) embedded as C arrays by tools/embed.c,
+# built with the build's own compiler: no other tool, no registry.
+WEB_FILES := $(sort $(notdir $(wildcard web/*.html web/*.css web/*.js)))
+ASSETS_C  := $(BUILD)/gen/console_assets.c
+LIB_OBJS  += $(BUILD)/gen/console_assets.o
 LIB       := $(BUILD)/libmlc.a
 MAIN_OBJ  := $(BUILD)/src/main.o
 BIN       := $(BUILD)/mlc
@@ -90,6 +95,17 @@ all: $(BIN) $(SIM_BIN) $(UNIT_BINS) $(BUILD)/mlc.service
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(if $(filter sim/% tests/%,$<),-Isim) $(if $(filter tests/%,$<),$(TEST_CFLAGS) -Itests/unit) -c $< -o $@
+
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(ASSETS_C): $(BUILD)/tools/embed $(addprefix web/,$(WEB_FILES))
+	@mkdir -p $(@D)
+	$(BUILD)/tools/embed $@ web $(WEB_FILES)
+
+$(BUILD)/gen/console_assets.o: $(ASSETS_C)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@

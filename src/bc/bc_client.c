@@ -864,6 +864,8 @@ static void order_filter_url(struct bc_url *u, const char *path,
         bc_url_add(u, "min_date_created", f->min_date_created);
     if (f->max_date_created != NULL)
         bc_url_add(u, "max_date_created", f->max_date_created);
+    if (f->email != NULL)
+        bc_url_add(u, "email", f->email);
     if (!for_list)
         return;
     if (f->sort != NULL)

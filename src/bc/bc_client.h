@@ -182,6 +182,7 @@ struct bc_order_filter {
     const char *min_date_modified, *max_date_modified;
     const char *min_date_created, *max_date_created;
     const char *sort;               /* "id:asc", ...; NULL: the default */
+    const char *email;              /* the customer's (billing) e-mail; NULL: any */
     bool        line_items;         /* include=consignments.line_items,fees */
 };
 #define BC_ORDER_FILTER_INIT { .status_id = -1, .line_items = true }

@@ -19,6 +19,7 @@ const struct cmd_def cmd_table[] = {
     { "orders",  cmd_orders,  "show ID [--config FILE] [--json]", "dry run: the documents an order would post, validated, nothing written" },
     { "report",  cmd_report,  "reconcile --day D [--to D2] | show [--day D] [--format text|json|csv] [--config FILE]", "daily reconciliation: BigCommerce, the ledger and JDE side by side (exit 0 when they agree)" },
     { "notify",  cmd_notify,  "test [--channel NAME] | list [--limit N] [--config FILE]", "alert channels: send a test message to each (exit 1 if any failed), or list what was sent and what waits" },
+    { "console", cmd_console, "passwd NAME | users [--config FILE]", "set a web console user's password (read without echo, stored hashed)" },
     { "store",   cmd_store,   "migrate --from URL --to URL [--config FILE] [--verify-only]", "move an installation to another store (e.g. SQLite to PostgreSQL), verified by counts and checksums" },
     { "version", cmd_version, "", "print the version" },
     { "help",    cmd_help,    "", "list the commands" },

@@ -36,6 +36,7 @@ int cmd_orders(int argc, char **argv); /* cmd_orders.c */
 int cmd_store(int argc, char **argv);  /* cmd_store.c */
 int cmd_report(int argc, char **argv); /* cmd_report.c */
 int cmd_notify(int argc, char **argv); /* cmd_notify.c */
+int cmd_console(int argc, char **argv); /* cmd_console.c */
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 

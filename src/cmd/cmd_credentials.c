@@ -28,6 +28,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_util.h"
+#include "console/console_auth.h"
 #include "core/config.h"
 #include "core/vault.h"
 #include "store/credentials.h"
@@ -103,6 +104,16 @@ static json_t *used_by(const struct mlc_config *cfg, const char *name)
     for (size_t i = 0; arr != NULL && i < n; i++)
         if (refs[i].name != NULL && strcmp(refs[i].name, name) == 0)
             json_array_append_new(arr, json_string(refs[i].key));
+    /* A console password hash (mlc console passwd) is named after its user. */
+    for (size_t i = 0; arr != NULL && i < cfg->console.n_users; i++) {
+        char cred[96], key[128];
+
+        cauth_credential_name(cfg->console.users[i].match, cred, sizeof(cred));
+        if (strcmp(cred, name) != 0)
+            continue;
+        snprintf(key, sizeof(key), "console.users.%s", cfg->console.users[i].match);
+        json_array_append_new(arr, json_string(key));
+    }
     return arr;
 }
 

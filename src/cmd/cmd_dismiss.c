@@ -29,6 +29,7 @@
 #include "cmd/cmd_util.h"
 #include "core/holdcode.h"
 #include "store/store.h"
+#include "sync/heldops.h"
 
 #define PROG "mlc dismiss"
 
@@ -133,10 +134,8 @@ static int walk_cb(const struct store_job *j, void *ctx)
 
 static int walk_open(struct store *st, struct walk *w, struct mlc_err *e)
 {
-    int rc = store_job_list(st, STORE_JOB_HELD, 0, walk_cb, w, e);
+    int rc = heldops_walk(st, walk_cb, w, e);
 
-    if (rc == MLC_OK && !w->ids->oom)
-        rc = store_job_list(st, STORE_JOB_FAILED, 0, walk_cb, w, e);
     if (rc == MLC_OK && w->ids->oom)
         rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
     return rc;
@@ -165,7 +164,7 @@ static int resolve_one(struct store *st, const char *t, struct cmdu_ids *ids)
             return 1;
         }
         rc = 1;
-        if (j.state != STORE_JOB_HELD && j.state != STORE_JOB_FAILED)
+        if (!heldops_open_state(j.state))
             fprintf(stderr, PROG ": job %lld (%s) is %s, not held or failed: nothing to "
                     "dismiss\n", id, j.key, store_job_state_name(j.state));
         else if (j.dismissed_at > 0)
@@ -192,43 +191,6 @@ static int resolve_one(struct store *st, const char *t, struct cmdu_ids *ids)
 
 /* ---- dismissing ------------------------------------------------------------- */
 
-/* Dismisses job id with its audit row, in one transaction; *was: the job
- * before (caller clears). */
-static int dismiss_one(struct store *st, int64_t id, const char *actor, const char *note,
-                       struct store_job *was, struct mlc_err *e)
-{
-    char *detail = NULL;
-    json_t *d;
-    int rc = store_tx_begin(st, e);
-
-    if (rc != MLC_OK)
-        return rc;
-    rc = store_job_get(st, id, was, e);
-    if (rc == MLC_OK)
-        rc = store_job_dismiss(st, id, actor, note, e);
-    if (rc == MLC_OK) {
-        d = json_pack("{s:I, s:s, s:s, s:s, s:i, s:o, s:s}", "job_id", (json_int_t)id,
-                      "kind", was->kind, "code", hold_code_name(hold_code_of(was->hold_code)),
-                      "previous_state", store_job_state_name(was->state),
-                      "attempts", was->attempts, "reason", cmdu_json_str(was->last_error),
-                      "note", note);
-        detail = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
-        json_decref(d);
-        if (detail == NULL)
-            rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
-    }
-    if (rc == MLC_OK)
-        rc = store_audit_add(st, &(struct store_audit){
-            .actor = actor, .entity = was->key, .action = "dismiss",
-            .outcome = "ok", .detail = detail }, e);
-    if (rc == MLC_OK)
-        rc = store_tx_commit(st, e);
-    if (rc != MLC_OK)
-        store_tx_rollback(st);
-    free(detail);
-    return rc;
-}
-
 static int dismiss_ids(struct store *st, const struct cmdu_ids *ids, const char *note, bool json,
                        json_t *out)
 {
@@ -243,7 +205,7 @@ static int dismiss_ids(struct store *st, const struct cmdu_ids *ids, const char 
 
         memset(&was, 0, sizeof(was));
         mlc_err_clear(&e);
-        if (dismiss_one(st, ids->v[i], actor, note, &was, &e) != MLC_OK) {
+        if (heldops_dismiss(st, ids->v[i], actor, note, &was, &e) != MLC_OK) {
             fprintf(stderr, PROG ": job %" PRId64 ": %s\n", ids->v[i], e.msg);
             if (json)
                 json_array_append_new(json_object_get(out, "errors"),

@@ -24,7 +24,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_util.h"
-#include "cmd/held_groups.h"
+#include "sync/held_groups.h"
 #include "core/holdcode.h"
 #include "core/money.h"
 #include "store/store.h"

@@ -32,6 +32,7 @@
 #include "cmd/cmd_util.h"
 #include "core/jobkind.h"
 #include "store/store.h"
+#include "sync/heldops.h"
 
 #define PROG "mlc replay"
 
@@ -141,10 +142,8 @@ static int key_cb(const struct store_job *j, void *ctx)
  * except those whose kind has no handler under w->cfg (counted in w). */
 static int add_replayable(struct store *st, struct key_walk *w, struct mlc_err *e)
 {
-    int rc = store_job_list(st, STORE_JOB_HELD, 0, key_cb, w, e);
+    int rc = heldops_walk(st, key_cb, w, e);
 
-    if (rc == MLC_OK && !w->ids->oom)
-        rc = store_job_list(st, STORE_JOB_FAILED, 0, key_cb, w, e);
     if (rc == MLC_OK && w->ids->oom)
         rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
     return rc;
@@ -160,11 +159,6 @@ static void explain_unhandled(const struct mlc_config *cfg, const char *what,
     jobkind_check(cfg, kind, &why);
     fprintf(stderr, PROG ": %s not replayed: %s; it would only wait in the queue "
             "(fix the configuration, restart the daemon, then replay)\n", what, why.msg);
-}
-
-static bool replayable(enum store_job_state s)
-{
-    return s == STORE_JOB_HELD || s == STORE_JOB_FAILED;
 }
 
 /* Why key has nothing to replay: its pending jobs, if any, say it. */
@@ -212,7 +206,7 @@ static int resolve_one(struct store *st, const struct mlc_config *cfg, const cha
             return 1;
         }
         rc = 1;
-        if (!replayable(j.state)) {
+        if (!heldops_open_state(j.state)) {
             fprintf(stderr, PROG ": job %lld (%s %s) is %s, not held or failed: "
                     "nothing to replay\n", id, j.kind, j.key,
                     store_job_state_name(j.state));
@@ -260,57 +254,15 @@ static int resolve_one(struct store *st, const struct mlc_config *cfg, const cha
 
 /* ---- replaying ------------------------------------------------------------- */
 
-static char *audit_detail(const struct store_job *j)
-{
-    json_t *d = json_pack("{s:I, s:s, s:s, s:i, s:o}", "job_id", (json_int_t)j->id,
-                          "kind", j->kind, "previous_state",
-                          store_job_state_name(j->state), "attempts", j->attempts,
-                          "reason", cmdu_json_str(j->last_error));
-
-    if (d != NULL && j->dismissed_at > 0) /* the dismissal this replay undid */
-        json_object_set_new(d, "undismissed",
-                            json_pack("{s:o, s:o}", "by", cmdu_json_str(j->dismissed_by),
-                                      "note", cmdu_json_str(j->dismiss_note)));
-    char *s = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
-
-    json_decref(d);
-    return s;
-}
-
-/* Replays job id and audits it, in one transaction. *done: the job as it
- * was (caller clears). */
+/* Replays job id as the OS user (sync/heldops.h). *was: the job as it was
+ * (caller clears). */
 static int replay_one(struct store *st, int64_t id, bool undismiss, struct store_job *was,
                       struct mlc_err *e)
 {
-    char *detail = NULL, actor[96];
-    int rc = store_tx_begin(st, e);
+    char actor[96];
 
-    if (rc != MLC_OK)
-        return rc;
-    rc = store_job_get(st, id, was, e);
-    if (rc == MLC_OK && !replayable(was->state))
-        rc = mlc_err_set(e, MLC_ESTATE, "job %" PRId64 " is %s now, not held or "
-                         "failed", id, store_job_state_name(was->state));
-    if (rc == MLC_OK && was->dismissed_at > 0 && undismiss)
-        rc = store_job_undismiss(st, id, e);
-    if (rc == MLC_OK)
-        rc = store_job_replay(st, id, e);
-    if (rc == MLC_OK) {
-        detail = audit_detail(was);
-        if (detail == NULL)
-            rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
-    }
     cmdu_actor(actor, sizeof(actor));
-    if (rc == MLC_OK)
-        rc = store_audit_add(st, &(struct store_audit){
-            .actor = actor, .entity = was->key, .action = "replay",
-            .outcome = "ok", .detail = detail }, e);
-    if (rc == MLC_OK)
-        rc = store_tx_commit(st, e);
-    if (rc != MLC_OK)
-        store_tx_rollback(st);
-    free(detail);
-    return rc;
+    return heldops_replay(st, id, actor, NULL, undismiss, was, e);
 }
 
 static json_t *replayed_json(const struct store_job *j)

@@ -152,6 +152,9 @@ static const struct rfield email_keys[] = {
 };
 static const struct rtable webhook_table = { webhook_keys, sizeof(struct cfg_alert_webhook) };
 static const struct rtable email_table = { email_keys, sizeof(struct cfg_alert_email) };
+static const char *chk_console_user(const char *s);
+static const char *chk_console_role(const char *s);
+static const char *chk_header_name(const char *s);
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const post_modes[] = { "journal", "voucher", NULL };
@@ -474,6 +477,20 @@ static const struct field fields[] = {
         "HTTPS webhooks (Slack-compatible JSON): name, url_ref (the credential holding the URL, which carries a token), ca_file."),
     F_RECS("alerts.email", alerts.email, alerts.n_email, email_table,
         "E-mail over SMTP with STARTTLS: name, smtp_url, from, to (list), user, password_ref (credential), ca_file."),
+    F_STR("console.listen", console.listen, NULL, chk_listen, 0, "127.0.0.1:8090",
+        "Address (host:port) of the web console; unset: no console. Keep it on loopback (or behind a TLS proxy)."),
+    F_SMAP("console.users", console.users, console.n_users, chk_console_user,
+        chk_console_role, "alice: operator",
+        "Console users and their role (viewer or operator); set a password with: mlc console passwd NAME."),
+    F_STR("console.proxy_user_header", console.proxy_user_header, NULL, chk_header_name, 0,
+        "X-Forwarded-User",
+        "Header naming the user a reverse proxy authenticated; trusted only from loopback peers, role from console.users."),
+    F_BOOL("console.secure_cookie", console.secure_cookie, "false",
+        "Mark the session cookie Secure (set it when browsers reach the console through HTTPS)."),
+    F_INT("console.session_idle_s", console.session_idle_s, "1800", 60, 86400,
+        "Seconds of inactivity after which a console session ends."),
+    F_INT("console.session_max_s", console.session_max_s, "43200", 300, 604800,
+        "Seconds after login at which a console session ends, however active."),
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -498,6 +515,7 @@ static const struct {
     { "workers", "Job workers and retries." },
     { "report", "Daily reports the daemon makes and stores (mlc report show)." },
     { "alerts", "Alerts: held and failed items, reconcile differences, systems down, hooks deactivated (mlc notify test)." },
+    { "console", "The web console (docs/operations.md, \"The web console\"): off unless listen is set." },
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -827,6 +845,30 @@ static const char *chk_tz(const char *s)
 }
 
 /* "HH:MM", 00:00 to 23:59. */
+/* Console user names are part of a credential name (console_user.NAME). */
+static const char *chk_console_user(const char *s)
+{
+    if (all_of(s, 1, 32, is_ref_char))
+        return NULL;
+    return "expected a user name of 1-32 characters a-z 0-9 _ . -";
+}
+
+static const char *chk_console_role(const char *s)
+{
+    if (strcmp(s, "viewer") == 0 || strcmp(s, "operator") == 0)
+        return NULL;
+    return "expected viewer or operator";
+}
+
+static int is_header_char(int c) { return is_alnum(c) || c == '-' || c == '_'; }
+
+static const char *chk_header_name(const char *s)
+{
+    if (all_of(s, 1, 64, is_header_char))
+        return NULL;
+    return "expected an HTTP header name such as X-Forwarded-User";
+}
+
 static const char *chk_hhmm(const char *s)
 {
     bool ok = strlen(s) == 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
@@ -1985,6 +2027,14 @@ static void cross_check(struct loader *L)
                c->server.tls_cert_file != NULL ? "server.tls_cert_file" : "server.tls_key_file",
                "needs %s too", c->server.tls_cert_file != NULL ? "server.tls_key_file"
                                                               : "server.tls_cert_file");
+    if (c->console.listen != NULL &&
+        (strcmp(c->console.listen, c->server.listen) == 0 ||
+         (c->server.admin_listen != NULL && strcmp(c->console.listen, c->server.admin_listen) == 0)))
+        ld_err(L, MLC_EINVAL, line_of(L, "console.listen"), "console.listen",
+               "must differ from server.listen and server.admin_listen: the console has a listener of its own");
+    if (c->console.proxy_user_header != NULL && c->console.n_users == 0)
+        ld_err(L, MLC_EINVAL, line_of(L, "console.proxy_user_header"), "console.proxy_user_header",
+               "needs console.users: the role of each user the proxy names");
     if (!c->server.public_metrics && c->server.admin_listen == NULL)
         ld_err(L, MLC_EINVAL, line_of(L, "server.public_metrics"), "server.public_metrics",
                "false needs server.admin_listen, else /metrics is served nowhere");

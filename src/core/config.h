@@ -235,6 +235,17 @@ struct cfg_alerts {
     struct cfg_alert_email   *email;    size_t n_email;
 };
 
+/* The web console (console/console.h); off while listen is NULL. */
+struct cfg_console {
+    char              *listen;            /* "127.0.0.1:8090"; NULL: no console */
+    struct cfg_str_map *users;            /* user name -> "viewer" | "operator" */
+    size_t             n_users;
+    char              *proxy_user_header; /* trusted from loopback peers; NULL: off */
+    bool               secure_cookie;     /* the session cookie is Secure */
+    int                session_idle_s;    /* a session unused this long ends */
+    int                session_max_s;     /* a session ends this long after login */
+};
+
 struct mlc_config {
     char *path;                /* file it was loaded from */
     char *log_level;
@@ -250,6 +261,7 @@ struct mlc_config {
     struct cfg_workers     workers;
     struct cfg_report      report;
     struct cfg_alerts      alerts;
+    struct cfg_console     console;
 };
 
 /* Loads path. On error returns MLC_EPARSE/MLC_EINVAL/MLC_EIO and e->msg

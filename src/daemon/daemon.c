@@ -38,6 +38,7 @@
 #include "sync/order_flow.h"
 #include "sync/reconcile.h"
 #include "jde/ais_session.h"
+#include "console/console.h"
 
 #define LOOP_MAX_WAIT_MS 1000 /* longest sigtimedwait between scheduler ticks */
 #define RESUME_GAP_MAX_MS (15 * 60 * 1000) /* slowest resume of a flapping system */
@@ -68,6 +69,7 @@ struct daemon {
     struct sched      *sched;
     struct httpd      *httpd;
     struct httpd      *httpd_admin;   /* server.admin_listen; NULL when unset */
+    struct console    *console;       /* console.listen; NULL when unset */
     struct webhook    *webhook;      /* NULL when no webhook secret is configured */
     /* The flows' shared runtime (NULL when the BigCommerce or JDE credential
      * is missing: the daemon then only takes webhooks in, jobs wait). */
@@ -1230,6 +1232,16 @@ static int start_admin(struct daemon *d, const struct httpd_opts *pub, struct ml
     return MLC_OK;
 }
 
+/* console.listen: the web console on a listener of its own (console/). */
+static int start_console(struct daemon *d, struct mlc_err *e)
+{
+    const struct console_deps deps = { .health = d->health, .env = d->env };
+
+    if (d->cfg->console.listen == NULL)
+        return MLC_OK;
+    return console_start(d->cfg, &deps, &d->console, e);
+}
+
 int daemon_start(struct daemon *d, struct mlc_err *e)
 {
     const struct cfg_server *sv = &d->cfg->server;
@@ -1306,6 +1318,8 @@ int daemon_start(struct daemon *d, struct mlc_err *e)
     atomic_store(&d->httpd_pub, d->httpd);
     if ((rc = start_admin(d, &ho, e)) != MLC_OK)
         return rc;
+    if ((rc = start_console(d, e)) != MLC_OK)
+        return rc;
     log_info("daemon", "ready", LF_STR("listen", sv->listen),
              LF_UINT("port", httpd_port(d->httpd)),
              LF_STR("routes", public_routes(d)),
@@ -1340,6 +1354,8 @@ static void restart_needed(const struct mlc_config *o, const struct mlc_config *
         list_add(restart, cap, "server.listen");
     if (!same_str(a->admin_listen, b->admin_listen))
         list_add(restart, cap, "server.admin_listen");
+    if (!same_str(o->console.listen, n->console.listen))
+        list_add(restart, cap, "console.listen");
     if (a->public_metrics != b->public_metrics || a->threads != b->threads ||
         a->max_connections != b->max_connections ||
         a->max_connections_per_ip != b->max_connections_per_ip ||
@@ -1424,6 +1440,7 @@ static void reload(struct daemon *d)
                  LF_STR("settings", restart));
     workers_set_config(d->workers, ncfg);
     reload_tls(d, ncfg);
+    console_set_config(d->console, ncfg); /* users and roles apply at once */
     if (d->webhook != NULL)   /* read at every delivery, so it applies at once */
         webhook_set_gather(d->webhook, ncfg->workers.gather_ms);
     cfg_unref(d->cfg);
@@ -1451,6 +1468,7 @@ static int shutdown_all(struct daemon *d, int sig)
     atomic_store(&d->httpd_pub, NULL);
     httpd_stop(d->httpd);
     httpd_stop(d->httpd_admin);
+    console_stop(d->console);
     env_shutdown(d->env); /* a worker waiting for BigCommerce budget stops now */
     rc = workers_stop(d->workers, drain_ms, &e);
     d->workers_stuck = rc != MLC_OK;
@@ -1566,6 +1584,7 @@ void daemon_free(struct daemon *d)
     atomic_store(&d->httpd_pub, NULL);
     httpd_free(d->httpd); /* first: handlers use the pool and the probe */
     httpd_free(d->httpd_admin);
+    console_free(d->console);
     webhook_free(d->webhook);
     workers_free(d->workers);
     /* After the workers: logs out of AIS and frees the clients. A pool that

@@ -874,6 +874,46 @@ static void test_err_cross_checks(void **state)
 }
 
 
+/* The web console: off by default; users with a role; its own address; a
+ * proxy header only with users to give roles. */
+static void test_console_config(void **state)
+{
+    struct mlc_config *cfg;
+
+    (void)state;
+    cfg = load_ok(BASE);
+    assert_null(cfg->console.listen);
+    assert_int_equal(cfg->console.n_users, 0);
+    assert_false(cfg->console.secure_cookie);
+    assert_int_equal(cfg->console.session_idle_s, 1800);
+    assert_int_equal(cfg->console.session_max_s, 43200);
+    cfg_unref(cfg);
+    cfg = load_ok(BASE "console:\n  listen: \"127.0.0.1:8090\"\n  users:\n"
+                  "    olga: operator\n    vic: viewer\n"
+                  "  proxy_user_header: X-Forwarded-User\n  secure_cookie: true\n");
+    assert_string_equal(cfg->console.listen, "127.0.0.1:8090");
+    assert_int_equal(cfg->console.n_users, 2);
+    assert_string_equal(cfg->console.users[0].match, "olga");
+    assert_string_equal(cfg->console.users[0].value, "operator");
+    assert_string_equal(cfg->console.users[1].value, "viewer");
+    assert_string_equal(cfg->console.proxy_user_header, "X-Forwarded-User");
+    assert_true(cfg->console.secure_cookie);
+    cfg_unref(cfg);
+    expect_err(BASE "console:\n  users:\n    olga: admin\n",
+               "mlc.yaml:19: console.users.olga: expected viewer or operator");
+    expect_err(BASE "console:\n  users:\n    Olga Smith: viewer\n",
+               "mlc.yaml:19: console.users.Olga Smith: expected a user name of 1-32 characters a-z 0-9 _ . -");
+    expect_err(BASE "console:\n  listen: \"127.0.0.1:8080\"\n",
+               "mlc.yaml:18: console.listen: must differ from server.listen and "
+               "server.admin_listen: the console has a listener of its own");
+    expect_err(BASE "console:\n  proxy_user_header: X-Forwarded-User\n",
+               "mlc.yaml:18: console.proxy_user_header: needs console.users: the role of "
+               "each user the proxy names");
+    expect_err(BASE "console:\n  proxy_user_header: \"X Forwarded\"\n  users:\n    a: viewer\n",
+               "mlc.yaml:18: console.proxy_user_header: expected an HTTP header name such as "
+               "X-Forwarded-User");
+}
+
 /* The settle time of contract §3: explicit, or the larger of twice the
  * AIS timeout and the AIS server's own timeout. */
 static void test_settle_time(void **state)
@@ -1349,6 +1389,7 @@ int main(void)
         cmocka_unit_test(test_err_maps),
         cmocka_unit_test(test_err_cross_checks),
         cmocka_unit_test(test_settle_time),
+        cmocka_unit_test(test_console_config),
         cmocka_unit_test(test_cutover_values),
         cmocka_unit_test(test_cutover_required),
         cmocka_unit_test(test_cutover_bad_values),

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "cmd/held_groups.h"
+#include "sync/held_groups.h"
 
 static const struct hg_sum *sum_of(const struct hg_group *g, const char *cur)
 {

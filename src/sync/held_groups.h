@@ -1,11 +1,11 @@
 /*
  * held_groups: held and failed items summed up by reason code, for `mlc
- * held`: how many, of which failed, the money that waits per currency
+ * held` and the web console: how many, of which failed, the money that waits per currency
  * (integer minor units, checked sums), and the oldest. Pure; the caller
  * owns the set (hg_clear frees what hg_add allocated).
  */
-#ifndef MLC_CMD_HELD_GROUPS_H
-#define MLC_CMD_HELD_GROUPS_H
+#ifndef MLC_SYNC_HELD_GROUPS_H
+#define MLC_SYNC_HELD_GROUPS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /*
  * held_groups: the sums behind `mlc held`'s summary.
  */
-#include "cmd/held_groups.h"
+#include "sync/held_groups.h"
 
 #include <stdio.h>
 #include <stdlib.h>
