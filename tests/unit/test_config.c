@@ -717,15 +717,15 @@ static void test_err_yaml_syntax(void **state)
  * depth): 100,000 levels are refused at once, naming the line. */
 static void test_err_yaml_too_deep(void **state)
 {
-    size_t n = 100000, len = strlen(BASE "log: ") + 2 * n + 2;
-    char *text = malloc(len), *p;
+    size_t n = 100000, head = strlen(BASE "log: "), len = head + 2 * n + 2;
+    char *text = malloc(len);
 
     (void)state;
     assert_non_null(text);
-    p = text + sprintf(text, "%s", BASE "log: ");
-    memset(p, '[', n);
-    memset(p + n, ']', n);
-    strcpy(p + 2 * n, "\n");
+    memcpy(text, BASE "log: ", head);
+    memset(text + head, '[', n);
+    memset(text + head + n, ']', n);
+    memcpy(text + head + 2 * n, "\n", 2);
     expect_err(text, "mlc.yaml:17: lists and mappings nest more than 32 levels deep");
     free(text);
     expect_err(BASE "server: {a: {b: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}\n",
