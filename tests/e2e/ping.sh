@@ -84,8 +84,9 @@ run_in "$PASSWORD" credentials set jde --config "$cfg"
 check "credentials set jde" test "$rc" = 0
 
 # ---- usage ----------------------------------------------------------------------
-run ping
-check "ping without --config is a usage error (2)" test "$rc" = 2
+MLC_CONFIG="$tmp/none.yaml" run ping
+check "ping without --config reads \$MLC_CONFIG (here missing: exit 1, named)" \
+    sh -c '[ "$0" = 1 ] && grep -q "none.yaml" "$1"' "$rc" "$err"
 run ping --config "$cfg" extra
 check "ping with a stray argument is a usage error (2)" test "$rc" = 2
 
