@@ -197,7 +197,7 @@ $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/fuzz/fuzz_%.o $(FUZZ_DIR)/libmlc.a
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: $(FUZZ_BINS)
-	@scripts/run-fuzz --build $(FUZZ_DIR) --seconds $(FUZZ_S) $(FUZZ_BINS)
+	@FUZZ_ARGS='$(FUZZ_ARGS)' scripts/run-fuzz --build $(FUZZ_DIR) --seconds $(FUZZ_S) $(FUZZ_BINS)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/ml-connector
