@@ -112,7 +112,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELP_OBJS) $(SIM_LIB) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_HELP_OBJS) $(SIM_LIB) $(LIB) $(TEST_LIBS) $(PKG_LIBS)
 
 check-banned:
-	@scripts/check-banned src tests/unit $(wildcard sim)
+	@scripts/check-banned src tests/unit $(wildcard sim fuzz)
 
 # The suite: one aggregated "N passed, N failed" line at the end.
 test: $(BIN) $(SIM_BIN) $(UNIT_BINS) check-banned

@@ -1360,12 +1360,12 @@ static void test_secrets_not_logged(void **state)
 
 static int collect_obj(void *ctx, const json_t *row, struct mlc_err *e)
 {
-    char obj[16];
+    char obj[16], *seen = ctx;
+    size_t n = strlen(seen);
 
     (void)e;
     assert_int_equal(ais_row_str(row, "F0901.OBJ", obj, sizeof(obj), NULL), MLC_OK);
-    strcat((char *)ctx, obj);
-    strcat((char *)ctx, ";");
+    snprintf(seen + n, 128 - n, "%s;", obj);
     return MLC_OK;
 }
 
