@@ -8,6 +8,8 @@
 #   make test-ahead    the suite again with every clock a year ahead (faketime)
 #   make bench         every benchmark, one table (bench/README.md; not a test)
 #   make bench-scale   several processes on one store (bench/scale.sh; ~40 min)
+#   make fuzz          build the libFuzzer targets (clang) in build/fuzz and run
+#                      each FUZZ_S seconds (default 10) on a copy of its corpus
 #   make install       PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -89,7 +91,7 @@ TEST_HELP_OBJS := $(TEST_HELP_SRCS:%.c=$(BUILD)/%.o)
 # Keep object files of pattern-built test binaries.
 .SECONDARY:
 
-.PHONY: all test unit e2e check-banned asan test-asan valgrind test-ahead contract demo bench bench-scale install clean
+.PHONY: all test unit e2e check-banned asan test-asan valgrind test-ahead contract demo bench bench-scale fuzz fuzz-build install clean
 all: $(BIN) $(SIM_BIN) $(UNIT_BINS) $(BUILD)/mlc.service
 
 $(BUILD)/%.o: %.c
@@ -126,7 +128,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELP_OBJS) $(SIM_LIB) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_HELP_OBJS) $(SIM_LIB) $(LIB) $(TEST_LIBS) $(PKG_LIBS)
 
 check-banned:
-	@scripts/check-banned src tests/unit $(wildcard sim)
+	@scripts/check-banned src tests/unit $(wildcard sim fuzz)
 
 # The suite: one aggregated "N passed, N failed" line at the end.
 test: $(BIN) $(SIM_BIN) $(UNIT_BINS) check-banned
@@ -182,6 +184,37 @@ bench-scale: $(BIN) $(SIM_BIN) $(BUILD)/bench/whload
 	@mkdir -p $(BUILD)/bench
 	@BENCH_JSON=$(CURDIR)/$(BUILD)/bench/scale.json bench/scale.sh $(BUILD)
 
+# libFuzzer targets (fuzz/fuzz_<name>.c), built by clang with ASan+UBSan
+# against the project's own sources (their own objects in build/fuzz/obj).
+# `make fuzz FUZZ_S=N` runs each N seconds on a copy of fuzz/corpus/<name>
+# (scripts/run-fuzz: one "N passed, M failed" line, a crash fails).
+FUZZ_CC   ?= clang
+FUZZ_S    ?= 10
+FUZZ_DIR  := build/fuzz
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := $(CSTD) $(filter-out -Werror,$(WARN)) -Wno-unknown-warning-option -g -O1 \
+	-fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link -Isrc \
+	-DMLC_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -MMD -MP
+FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/libmlc.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/fuzz/fuzz_%.o $(FUZZ_DIR)/libmlc.a
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libmlc.a $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@FUZZ_ARGS='$(FUZZ_ARGS)' scripts/run-fuzz --build $(FUZZ_DIR) --seconds $(FUZZ_S) $(FUZZ_BINS)
+
 # The systemd unit with the installed binary's path (etc/mlc.service.in).
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 $(BUILD)/mlc.service: etc/mlc.service.in
@@ -197,4 +230,4 @@ install: $(BIN) $(BUILD)/mlc.service
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(SIM_OBJS:.o=.d) $(BUILD)/sim/main.d $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(TEST_HELP_OBJS:.o=.d)
+-include $(if $(filter fuzz%,$(MAKECMDGOALS)),$(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_SRCS:%.c=$(FUZZ_DIR)/obj/%.d)) $(LIB_OBJS:.o=.d) $(SIM_OBJS:.o=.d) $(BUILD)/sim/main.d $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(TEST_HELP_OBJS:.o=.d)

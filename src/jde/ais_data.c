@@ -720,6 +720,45 @@ static int handle_page(struct run *r, struct ais_response *resp, char **next,
     return MLC_OK;
 }
 
+/* The pager: the page decoding of a run without its session. */
+struct ais_pager {
+    struct run r;
+};
+
+int ais_pager_new(const struct ais_query *q, ais_row_fn fn, void *ctx,
+                  struct ais_pager **out, struct mlc_err *e)
+{
+    struct ais_pager *p = calloc(1, sizeof(*p));
+
+    *out = NULL;
+    if (p == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    p->r.q = q;
+    p->r.fn = fn;
+    p->r.ctx = ctx;
+    *out = p;
+    return MLC_OK;
+}
+
+int ais_pager_page(struct ais_pager *p, int status, json_t *body, char **next, bool *more,
+                   struct mlc_err *e)
+{
+    struct ais_response resp = { .status = status, .json = body };
+    enum page_next what = PAGE_DONE;
+    int rc = handle_page(&p->r, &resp, next, &what, e);
+
+    *more = rc == MLC_OK && what == PAGE_MORE;
+    return rc;
+}
+
+void ais_pager_free(struct ais_pager *p)
+{
+    if (p == NULL)
+        return;
+    keyset_free(&p->r.seen);
+    free(p);
+}
+
 /* One pass: the first call and its pages. PAGE_RERUN asks for a re-run. */
 static int run_pass(struct run *r, const char *body, size_t len, enum page_next *what,
                     struct mlc_err *e)

@@ -121,6 +121,19 @@ struct ais_query_stats {
 int ais_query_run(struct ais_session *s, const struct ais_query *q, ais_row_fn fn,
                   void *ctx, struct ais_query_stats *st, struct mlc_err *e);
 
+/* The page decoding of ais_query_run apart from the transport, so that
+ * fuzz/fuzz_ais.c reaches it without a server: each answer (HTTP status and
+ * parsed body) of query q delivers its new rows to fn (rows seen before, by
+ * q's key columns, are skipped across pages); *more says whether a next page
+ * exists, *next then holds its path (caller frees). Errors as
+ * ais_query_run's. */
+struct ais_pager;
+int ais_pager_new(const struct ais_query *q, ais_row_fn fn, void *ctx,
+                  struct ais_pager **out, struct mlc_err *e);
+int ais_pager_page(struct ais_pager *p, int status, json_t *body, char **next, bool *more,
+                   struct mlc_err *e);
+void ais_pager_free(struct ais_pager *p); /* NULL-safe */
+
 /* ---- row helpers --------------------------------------------------------------
  * col is "F0901_MCU" or "F0901.MCU". A missing column is MLC_ENOTFOUND. */
 

@@ -364,7 +364,7 @@ static bool status_proves_nothing(int status, const char *ais_msg)
     return status > 500 || status == 408 || status == 429;
 }
 
-static int judge(const char *name, struct ais_orch_result *res, struct mlc_err *e)
+int ais_orch_judge(const char *name, struct ais_orch_result *res, struct mlc_err *e)
 {
     const json_t *b = res->out;
     const char *st = json_string_value(json_object_get(b, "jde__status"));
@@ -449,7 +449,7 @@ int ais_orch_call(struct ais_session *s, const char *name, const struct ais_orch
                      LF_ERR(e));
         return rc;
     }
-    return judge(name, res, e);
+    return ais_orch_judge(name, res, e);
 }
 
 void ais_orch_result_clear(struct ais_orch_result *res)

@@ -110,6 +110,11 @@ int ais_orch_call(struct ais_session *s, const char *name, const struct ais_orch
                   struct ais_orch_result *res, struct mlc_err *e);
 void ais_orch_result_clear(struct ais_orch_result *res);
 
+/* The verdict ais_orch_call gives on an answer already in res (status, out):
+ * MLC_OK, or an error with rejected / outcome_unknown set. Apart from the
+ * transport so that fuzz/fuzz_ais.c reaches it without a server. */
+int ais_orch_judge(const char *name, struct ais_orch_result *res, struct mlc_err *e);
+
 /* An output by its contract name, as text (numbers are formatted) or as an
  * integer. MLC_ENOTFOUND when absent. */
 int ais_orch_out_str(const struct ais_orch_result *res, const char *name, char *buf,

@@ -453,6 +453,32 @@ static int take_token(json_t *body, struct mlc_secret **out)
     return rc;
 }
 
+int ais_login_decode(json_t *body, const char *user, struct mlc_secret **tok,
+                     struct ais_login_info *info)
+{
+    struct jx_ctx cx;
+
+    *tok = NULL;
+    if (take_token(body, tok) != MLC_OK)
+        return MLC_EPROTO;
+    memset(info, 0, sizeof(*info));
+    copy_str(info->username, sizeof(info->username), body, "username");
+    copy_str(info->environment, sizeof(info->environment), body, "environment");
+    copy_str(info->role, sizeof(info->role), body, "role");
+    copy_str(info->jasserver, sizeof(info->jasserver), body, "jasserver");
+    copy_str(info->sdf, sizeof(info->sdf), body, "userInfo.simpleDateFormat");
+    copy_str(info->tz_offset, sizeof(info->tz_offset), body, "userInfo.timeZoneOffset");
+    jx_ctx_init(&cx, NULL, NULL);
+    jx_opt_i64(&cx, body, "userInfo.addressNumber", 0, &info->address_number);
+    if (info->sdf[0] == '\0') {
+        /* Forms take dates in this format: AIS's documented default. */
+        snprintf(info->sdf, sizeof(info->sdf), "MM/dd/yyyy");
+        log_warn("ais", "login answer has no simpleDateFormat, assuming MM/dd/yyyy",
+                 LF_STR("user", user));
+    }
+    return MLC_OK;
+}
+
 /* The login exchange itself; no lock held. */
 static int login_http(struct ais_session *s, struct mlc_secret **tok,
                       struct ais_login_info *info, struct mlc_err *e)
@@ -502,29 +528,10 @@ static int login_http(struct ais_session *s, struct mlc_secret **tok,
                          "%d %s", user, resp.status, msg != NULL ? msg : "(no message)");
         goto out;
     }
-    if (take_token(resp.json, tok) != MLC_OK) {
+    if (ais_login_decode(resp.json, user, tok, info) != MLC_OK) {
         rc = mlc_err_set(e, MLC_EPROTO, "AIS login for user %s: the answer has no "
                          "userInfo.token", user);
         goto out;
-    }
-    memset(info, 0, sizeof(*info));
-    copy_str(info->username, sizeof(info->username), resp.json, "username");
-    copy_str(info->environment, sizeof(info->environment), resp.json, "environment");
-    copy_str(info->role, sizeof(info->role), resp.json, "role");
-    copy_str(info->jasserver, sizeof(info->jasserver), resp.json, "jasserver");
-    copy_str(info->sdf, sizeof(info->sdf), resp.json, "userInfo.simpleDateFormat");
-    copy_str(info->tz_offset, sizeof(info->tz_offset), resp.json, "userInfo.timeZoneOffset");
-    {
-        struct jx_ctx cx;
-
-        jx_ctx_init(&cx, NULL, NULL);
-        jx_opt_i64(&cx, resp.json, "userInfo.addressNumber", 0, &info->address_number);
-    }
-    if (info->sdf[0] == '\0') {
-        /* Forms take dates in this format: AIS's documented default. */
-        snprintf(info->sdf, sizeof(info->sdf), "MM/dd/yyyy");
-        log_warn("ais", "login answer has no simpleDateFormat, assuming MM/dd/yyyy",
-                 LF_STR("user", user));
     }
 out:
     ais_response_clear(&resp);

@@ -173,6 +173,14 @@ void ais_response_clear(struct ais_response *r);
  * sysErrors[0].TITLE, errors[0].TITLE/DESC; NULL when none (borrowed). */
 const char *ais_error_text(const json_t *body);
 
+/* Reads a login answer (POST tokenrequest, HTTP 200): userInfo.token into
+ * *tok (the copy in body is wiped; caller frees with secret_free) and the
+ * rest into *info (simpleDateFormat defaults to MM/dd/yyyy, with a warn line
+ * naming user). MLC_EPROTO without a token. Apart from the transport so
+ * that fuzz/fuzz_ais.c reaches it without a server. */
+int ais_login_decode(json_t *body, const char *user, struct mlc_secret **tok,
+                     struct ais_login_info *info);
+
 /* GET /jderest/v2/defaultconfig (no authentication). *out: caller
  * decrefs. */
 int ais_defaultconfig(struct ais_session *s, json_t **out, struct mlc_err *e);

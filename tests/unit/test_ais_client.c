@@ -1356,6 +1356,105 @@ static void test_secrets_not_logged(void **state)
     fake_free(k);
 }
 
+/* ---- the decoders apart from the transport (fuzz/fuzz_ais.c drives them) ------ */
+
+static int collect_obj(void *ctx, const json_t *row, struct mlc_err *e)
+{
+    char obj[16], *seen = ctx;
+    size_t n = strlen(seen);
+
+    (void)e;
+    assert_int_equal(ais_row_str(row, "F0901.OBJ", obj, sizeof(obj), NULL), MLC_OK);
+    snprintf(seen + n, 128 - n, "%s;", obj);
+    return MLC_OK;
+}
+
+static void test_pager_without_server(void **state)
+{
+    const char *page =
+        "{\"fs_DATABROWSE_F0901\":{\"data\":{\"gridData\":{\"rowset\":["
+        "{\"F0901_MCU\":\"  1000\",\"F0901_OBJ\":\"1110\"},"
+        "{\"F0901_MCU\":\"  1000\",\"F0901_OBJ\":\"1110\"},"
+        "{\"F0901_MCU\":\"  1000\",\"F0901_OBJ\":\"4010\"}],"
+        "\"summary\":{\"moreRecords\":true}}}},"
+        "\"links\":[{\"rel\":\"next\",\"href\":\"http://127.0.0.1:1/jderest/v2/next/1\"}]}";
+    struct ais_query *q = NULL;
+    struct ais_pager *p = NULL;
+    struct mlc_err e = { 0 };
+    json_t *body = json_loads(page, 0, NULL), *nolink;
+    char seen[128] = "", *next = NULL;
+    bool more = false;
+
+    (void)state;
+    assert_non_null(body);
+    assert_int_equal(ais_query_new("F0901", &q, &e), MLC_OK);
+    assert_int_equal(ais_query_key(q, "MCU|OBJ", &e), MLC_OK);
+    assert_int_equal(ais_pager_new(q, collect_obj, seen, &p, &e), MLC_OK);
+    assert_int_equal(ais_pager_page(p, 200, body, &next, &more, &e), MLC_OK);
+    assert_true(more);
+    assert_string_equal(next, "/jderest/v2/next/1");
+    assert_string_equal(seen, "1110;4010;"); /* the duplicate key skipped */
+    free(next);
+    /* The same rows again (a re-run) deliver nothing; more records without
+     * a next link is a protocol error. */
+    nolink = json_deep_copy(body);
+    json_object_del(nolink, "links");
+    assert_int_equal(ais_pager_page(p, 200, nolink, &next, &more, &e), MLC_EPROTO);
+    assert_null(next);
+    assert_string_equal(seen, "1110;4010;");
+    assert_int_equal(ais_pager_page(p, 404, nolink, &next, &more, &e), MLC_ENOTFOUND);
+    assert_false(more);
+    json_decref(nolink);
+    json_decref(body);
+    ais_pager_free(p);
+    ais_query_free(q);
+}
+
+static void test_login_decode_without_server(void **state)
+{
+    json_t *ok = json_loads("{\"username\":\"MLCSVC\",\"environment\":\"JPS920\","
+                            "\"userInfo\":{\"token\":\"tok-123\",\"addressNumber\":4242}}",
+                            0, NULL);
+    json_t *none = json_loads("{\"userInfo\":{\"token\":\"\"}}", 0, NULL);
+    struct ais_login_info info;
+    struct mlc_secret *tok = NULL;
+
+    (void)state;
+    log_set_level(LOG_LVL_ERROR);
+    assert_int_equal(ais_login_decode(ok, "MLCSVC", &tok, &info), MLC_OK);
+    assert_non_null(tok);
+    assert_string_equal(info.username, "MLCSVC");
+    assert_string_equal(info.sdf, "MM/dd/yyyy"); /* AIS's default when absent */
+    assert_int_equal(info.address_number, 4242);
+    /* jansson's copy of the token is wiped. */
+    assert_int_not_equal(strcmp(json_string_value(json_object_get(json_object_get(ok, "userInfo"),
+                                                                  "token")), "tok-123"), 0);
+    secret_free(tok);
+    assert_int_equal(ais_login_decode(none, "MLCSVC", &tok, &info), MLC_EPROTO);
+    assert_null(tok);
+    json_decref(ok);
+    json_decref(none);
+}
+
+static void test_orch_judge_without_server(void **state)
+{
+    struct ais_orch_result res = { 0 };
+    struct mlc_err e = { 0 };
+
+    (void)state;
+    res.out = json_loads("{\"ServiceRequest1\":{\"fs_P0911B\":{\"errors\":[{\"TITLE\":\"Out of balance\"}]}}}",
+                         0, NULL);
+    res.status = 200;
+    assert_int_equal(ais_orch_judge("J", &res, &e), MLC_EPROTO);
+    assert_true(res.rejected);
+    assert_non_null(strstr(e.msg, "Out of balance"));
+    res.rejected = false;
+    res.status = 502;
+    assert_int_equal(ais_orch_judge("J", &res, &e), MLC_EIO);
+    assert_true(res.outcome_unknown);
+    ais_orch_result_clear(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1385,6 +1484,9 @@ int main(void)
         cmocka_unit_test(test_token_refusal_variants),
         cmocka_unit_test(test_stale_generation_no_second_login),
         cmocka_unit_test(test_secrets_not_logged),
+        cmocka_unit_test(test_pager_without_server),
+        cmocka_unit_test(test_login_decode_without_server),
+        cmocka_unit_test(test_orch_judge_without_server),
     };
 
     log_set_level(LOG_LVL_WARN);
