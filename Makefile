@@ -92,7 +92,7 @@ TEST_HELP_OBJS := $(TEST_HELP_SRCS:%.c=$(BUILD)/%.o)
 .SECONDARY:
 
 .PHONY: all test unit e2e check-banned asan test-asan valgrind test-ahead contract demo bench bench-scale fuzz fuzz-build install clean
-all: $(BIN) $(SIM_BIN) $(UNIT_BINS) $(BUILD)/mlc.service
+all: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -215,17 +215,32 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	@FUZZ_ARGS='$(FUZZ_ARGS)' scripts/run-fuzz --build $(FUZZ_DIR) --seconds $(FUZZ_S) $(FUZZ_BINS)
 
-# The systemd unit with the installed binary's path (etc/mlc.service.in).
+# The systemd unit gets the installed binary's path at install time
+# (etc/mlc.service.in; `make install PREFIX=/usr`).
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-$(BUILD)/mlc.service: etc/mlc.service.in
-	@mkdir -p $(@D)
-	sed 's#@BINDIR@#$(PREFIX)/bin#g' $< > $@
 
-install: $(BIN) $(BUILD)/mlc.service
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/ml-connector $(DESTDIR)$(UNITDIR)
+# Manual pages and bash completion, generated from the binary's own tables
+# (scripts/gen-man, scripts/gen-completion): they cannot drift from it.
+MAN_PAGES := $(BUILD)/man/mlc.1 $(BUILD)/man/mlc.yaml.5
+$(MAN_PAGES) &: $(BIN) scripts/gen-man
+	scripts/gen-man $(BIN) $(BUILD)/man $(VERSION)
+$(BUILD)/mlc.bash-completion: $(BIN) scripts/gen-completion
+	scripts/gen-completion $(BIN) > $@
+
+DOCDIR  ?= $(PREFIX)/share/doc/ml-connector
+MANDIR  ?= $(PREFIX)/share/man
+COMPDIR ?= $(PREFIX)/share/bash-completion/completions
+install: $(BIN) $(MAN_PAGES) $(BUILD)/mlc.bash-completion
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(COMPDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mlc
-	install -m 0644 $(BUILD)/mlc.service $(DESTDIR)$(UNITDIR)/mlc.service
-	install -m 0644 etc/mlc.example.yaml README.md $(DESTDIR)$(PREFIX)/share/doc/ml-connector/
+	sed 's#@BINDIR@#$(PREFIX)/bin#g' etc/mlc.service.in > $(DESTDIR)$(UNITDIR)/mlc.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/mlc.service
+	install -m 0644 $(BUILD)/man/mlc.1 $(DESTDIR)$(MANDIR)/man1/mlc.1
+	install -m 0644 $(BUILD)/man/mlc.yaml.5 $(DESTDIR)$(MANDIR)/man5/mlc.yaml.5
+	install -m 0644 $(BUILD)/mlc.bash-completion $(DESTDIR)$(COMPDIR)/mlc
+	install -m 0644 etc/mlc.example.yaml README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf build

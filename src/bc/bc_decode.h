@@ -4,7 +4,7 @@
  *
  * Money is read with jx_get_money at the exponent of the order's
  * transactional currency (default_currency_code), rounded half away from
- * zero (jde-contract §4): v2 money is a 4 dp string, v3 money a number. An
+ * zero (posting rules §4): v2 money is a 4 dp string, v3 money a number. An
  * unknown currency is not a decode error: the order decodes with exponent
  * ORDER_EXP_UNKNOWN and zero amounts, and the posting engine holds it.
  *

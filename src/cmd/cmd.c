@@ -5,13 +5,13 @@
 #include <string.h>
 
 const struct cmd_def cmd_table[] = {
-    { "run",     cmd_run,     "--config FILE", "run the daemon (webhooks, scheduler, workers)" },
+    { "run",     cmd_run,     "[--config FILE]", "run the daemon (webhooks, scheduler, workers)" },
     { "init",    cmd_init,    "[--force] [FILE]", "write a commented example configuration (default mlc.yaml) and a master key" },
     { "config",  cmd_config,  "check [FILE]", "validate a configuration file (exit 0 valid, 1 invalid)" },
-    { "ping",    cmd_ping,    "--config FILE [--json]", "test the connection to BigCommerce and JD Edwards, step by step" },
+    { "ping",    cmd_ping,    "[--config FILE] [--json]", "test the connection to BigCommerce and JD Edwards, step by step" },
     { "credentials", cmd_credentials, "set|list|delete ... [--config FILE]", "store credentials encrypted in the state store" },
     { "jobs",    cmd_jobs,    "list|enqueue|show ... [--config FILE]", "inspect and enqueue jobs in the state store" },
-    { "held",    cmd_held,    "--config FILE [--all] [--json]", "held and failed jobs by reason code: count, amounts, oldest, what to fix" },
+    { "held",    cmd_held,    "[--config FILE] [--all] [--json]", "held and failed jobs by reason code: count, amounts, oldest, what to fix" },
     { "replay",  cmd_replay,  "ID|KEY|--all [--config FILE] [--undismiss] [--json]", "put held or failed jobs back in the queue after a fix" },
     { "dismiss", cmd_dismiss, "ID|KEY|--reason CODE --note TEXT [--config FILE] [--json]", "close held or failed jobs handled by hand: never posted" },
     { "audit",   cmd_audit,   "--order ID|--entity KEY [--config FILE]", "the audit trail and JDE documents of one order" },

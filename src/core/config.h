@@ -295,7 +295,7 @@ void cfg_unref(struct mlc_config *c); /* NULL-safe */
 const char *cfg_example_yaml(void);
 
 /* How long after a create was sent JDE's "not found" may be believed
- * (contract §3): jde.settle_s, or when 0 the larger of twice jde.timeout_ms
+ * (posting rules §3): jde.settle_s, or when 0 the larger of twice jde.timeout_ms
  * and jde.server_timeout_s. AIS keeps running an orchestration after its
  * caller gave up; until then a lookup can miss a commit that is coming. */
 int64_t cfg_settle_ms(const struct mlc_config *c);

@@ -39,7 +39,7 @@
  * choice. Modes act on the magnitude, so they are symmetric around zero. */
 enum money_round {
     MONEY_ROUND_EXACT = 0,   /* fail with MLC_EINVAL if any non-zero digit would be dropped */
-    MONEY_ROUND_HALF_AWAY,   /* ties away from zero: 0.125 -> 0.13, -0.125 -> -0.13 (posting contract) */
+    MONEY_ROUND_HALF_AWAY,   /* ties away from zero: 0.125 -> 0.13, -0.125 -> -0.13 (posting rules §4) */
     MONEY_ROUND_HALF_EVEN    /* ties to the even neighbour: 0.125 -> 0.12, 0.135 -> 0.14 */
 };
 

@@ -153,8 +153,8 @@ int ais_row_civil(const json_t *row, const char *col, struct jdate_civil *out,
 int ais_row_amount(const json_t *row, const char *col, int scale, enum money_round mode,
                    int64_t *out, struct mlc_err *e);
 
-/* ---- lookups (contract §2; the existence checks are the idempotency checks
- * of contract §3) -------------------------------------------------------------- */
+/* ---- lookups (posting rules §2; the existence checks are the idempotency checks
+ * of posting rules §3) -------------------------------------------------------------- */
 
 struct ais_account {
     bool exists;

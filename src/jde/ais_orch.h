@@ -4,7 +4,7 @@
  *
  * An input set is built with the small builder below: header inputs, and
  * rows of named grids (detailInputs[].repeatingInputs[].inputs[]). Every
- * value is sent as a string. Names are the contract's (jde-contract §1);
+ * value is sent as a string. Names are the contract's (posting rules §1);
  * cfg_jde.inputs renames them (inputs, grids and outputs alike) to the
  * customer's names. Dates are kept as calendar days and written in the
  * login's simpleDateFormat when the call is made; amounts are written as
@@ -25,7 +25,7 @@
  *   MLC_ETIMEOUT / MLC_EIO with res->outcome_unknown: the request was sent
  *                 and no answer came; the write may have committed. Never
  *                 repeat it before the existence lookup says it is absent
- *                 (contract §3: and only once the create can no longer land).
+ *                 (posting rules §3: and only once the create can no longer land).
  *                 Answers that prove nothing about the write are reported
  *                 the same way (MLC_EIO, outcome_unknown): every 502, 503
  *                 and 504 whatever its body (a gateway or load balancer in

@@ -2,7 +2,7 @@
  * reconcile (report): the daily reconciliation's comparison, pure.
  *
  * For one day, three sides are set against each other per document key
- * (contract §3: <prefix><N>S, <prefix><N>R<R>, <prefix><N>C):
+ * (posting rules §3: <prefix><N>S, <prefix><N>R<R>, <prefix><N>C):
  *   - BigCommerce: what should have been posted (paid orders and refunds
  *     created that day), with the amount the customer paid or got back;
  *   - the ledger: what mlc posted (or tried to), with the order's job;
@@ -212,7 +212,7 @@ void rcn_day_clear(struct rcn_day *d);   /* NULL-safe; leaves it zeroed */
 /* The item for key, added (zeroed, kind and ids from the key, exponent -1)
  * when new. The pointer is valid until the next call. prefix: the key
  * prefix (posting.key_prefix). MLC_EINVAL for a key that is not one of
- * ours (contract §3). */
+ * ours (posting rules §3). */
 int rcn_item_get(struct rcn_day *d, const char *prefix, const char *key,
                  struct rcn_item **out, struct mlc_err *e);
 /* The item for key or NULL (no add). */

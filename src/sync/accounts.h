@@ -1,7 +1,7 @@
 /*
  * accounts: the chart-of-accounts cache that validates a document's
  * accounts (F0901: exists, posting edit code blank) and business units
- * (F0006: exists) before anything is posted (jde-contract §4).
+ * (F0006: exists) before anything is posted (posting rules §4).
  *
  * Entries are filled from AIS on a miss. A good entry (exists, postable) is
  * trusted until the cache is invalidated (the scheduler does it every

@@ -1,5 +1,5 @@
 /*
- * catalog_flow: JDE items and prices -> BigCommerce catalog (contract §7).
+ * catalog_flow: JDE items and prices -> BigCommerce catalog (posting rules §7).
  *
  * JDE has no webhooks, so cat_poll polls. One poll:
  *   1. reads the F4101 rows and the F4106 rows (catalog currency, and UOM

@@ -507,7 +507,7 @@ static int ensure(struct cx *x, struct mlc_err *e)
         goto out;
     }
     /* A row in doubt that JDE does not have: once its create can no longer
-     * land (contract §3's settle time), start again with these fields. */
+     * land (posting rules §3's settle time), start again with these fields. */
     if (have_row && row.state != STORE_LEDGER_POSTED &&
         (rc = flow_settle(x->r, x->key, row.created_at, &x->defer_until, e)) != MLC_OK) {
         audit(x, "settle", "waiting",

@@ -1,6 +1,6 @@
 /*
  * customer_flow: one BigCommerce customer into the JD Edwards Address Book
- * and Customer Master (jde-contract §1 MLC_AddCustomer / MLC_UpdateCustomer,
+ * and Customer Master (posting rules §1 MLC_AddCustomer / MLC_UpdateCustomer,
  * §2 F0101 lookup, §3 customer key, §8 field mapping). The body of the
  * `customer.sync` job (key "customer:<id>").
  *
@@ -52,7 +52,7 @@
 #define CUST_JOB JOB_CUSTOMER_SYNC
 #define CUST_KEY JOB_KEY_CUSTOMER
 
-/* The orchestration inputs of contract §1, in sending order. */
+/* The orchestration inputs of posting rules §1, in sending order. */
 enum cust_field {
     CUST_F_LONG_ADDRESS = 0, /* LongAddressNumber (ALKY, the key) */
     CUST_F_ALPHA_NAME,
@@ -103,7 +103,7 @@ struct cust_map {
     int64_t address_id;
 };
 
-/* Maps c (contract §8). Values are cut at a UTF-8 character boundary.
+/* Maps c (posting rules §8). Values are cut at a UTF-8 character boundary.
  * MLC_EINVAL when the key would be longer than 20 (nothing is cut then).
  * out is cleared on failure; release with cust_map_clear. Pure. */
 int cust_map_build(const struct bc_customer *c, const struct cust_opts *o,

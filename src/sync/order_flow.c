@@ -307,7 +307,7 @@ static int decide_and_post(struct fx *x, struct mlc_err *e)
         fx_key_of(x, POST_KIND_SALE, 0, key, sizeof(key));
         fx_report_doc(x, key, "sale", "already posted", NULL);
     }
-    /* Refunds after the sale; each its own document (contract §5). */
+    /* Refunds after the sale; each its own document (posting rules §5). */
     for (size_t i = 0; i < x->bc.n_refunds && rc == MLC_OK; i++) {
         if ((rc = flow_run_checkpoint(x->r, e)) == MLC_OK)
             rc = do_refund(x, &x->bc.refunds[i], e);

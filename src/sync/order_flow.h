@@ -1,6 +1,6 @@
 /*
  * order_flow: one BigCommerce order into JD Edwards, exactly once
- * (issue 5 §2, jde-contract §3-§6). The body of the `order.sync` job
+ * (issue 5 §2, posting rules §3-§6). The body of the `order.sync` job
  * (key "order:<N>") and of `mlc orders show` (dry run).
  *
  * One run:
@@ -86,7 +86,7 @@ int flow_order_sync(const struct flow_run *r, int64_t order_id, enum flow_result
  *     orders;
  *   - transactions (v3 has no cross-order list): one call per order whose
  *     sale is due, none for an order with nothing to post or nothing paid;
- *   - the idempotency lookups of contract §3: one F0911 / F0411 query per
+ *   - the idempotency lookups of posting rules §3: one F0911 / F0411 query per
  *     company and document type with every key of the batch in a LIST
  *     condition (rows left in doubt and documents about to be created); an
  *     answer older than 30 s is asked again before the create.

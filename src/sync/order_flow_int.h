@@ -37,7 +37,7 @@
 #include "sync/posting.h"
 
 /* A batched existence answer is trusted this long; older, the key is
- * looked up again right before its create (contract §3 wants the lookup
+ * looked up again right before its create (posting rules §3 wants the lookup
  * close to the create). */
 #define LOOKUP_FRESH_MS 30000
 /* A batch asks again for the keys of its orders still to come once its
@@ -167,7 +167,7 @@ void order_ledger_rows_free(struct lrow *v, size_t n);
 /* The header facts of a document from its ledger request (NULL: the
  * posting config's). */
 void order_ledger_docid(const struct fx *x, const char *request, struct docid *out);
-/* The idempotency lookup (contract §3): documents in JDE with this key,
+/* The idempotency lookup (posting rules §3): documents in JDE with this key,
  * from the batch's fresh answer if any, else asked now. Audited. */
 int order_ledger_lookup(struct fx *x, const struct docid *id, const char *key,
                         struct ais_docs *docs, struct mlc_err *e);

@@ -113,7 +113,7 @@ static const struct lk_entry *lk_find(const struct lk_cache *lk, const struct do
     return NULL;
 }
 
-/* The idempotency lookup (contract §3): documents in JDE with this key. */
+/* The idempotency lookup (posting rules §3): documents in JDE with this key. */
 int order_ledger_lookup(struct fx *x, const struct docid *id, const char *key,
                         struct ais_docs *docs, struct mlc_err *e)
 {
@@ -161,7 +161,7 @@ int order_ledger_adopt(struct fx *x, const char *key, const struct ais_docs *doc
 
 /* Rows an earlier attempt left PENDING or UNKNOWN: the create may have
  * committed. JDE decides: found -> adopted; absent -> forgotten, but only
- * once the create can no longer land (contract §3: its settle time after
+ * once the create can no longer land (posting rules §3: its settle time after
  * the send); before that the run waits (FLOW_DEFERRED). */
 int order_ledger_resolve(struct fx *x, struct mlc_err *e)
 {

@@ -38,7 +38,7 @@ static int orch_lines(struct ais_orch_in *in, const struct post_doc *d, const ch
     return rc;
 }
 
-/* The inputs of MLC_AddJournalEntry / MLC_AddVoucher (contract §1). */
+/* The inputs of MLC_AddJournalEntry / MLC_AddVoucher (posting rules §1). */
 static int orch_inputs(const struct post_doc *d, struct ais_orch_in **out, struct mlc_err *e)
 {
     struct ais_orch_in *in = NULL;
@@ -213,7 +213,7 @@ out:
     return rc;
 }
 
-/* The idempotent create of contract §3 for one validated document. */
+/* The idempotent create of posting rules §3 for one validated document. */
 static int post_idempotent(struct fx *x, const struct post_doc *d, json_t *rd,
                            struct mlc_err *e)
 {

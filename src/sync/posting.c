@@ -1,6 +1,6 @@
 /*
  * posting: the pure posting engine (see posting.h; rules in
- * shared/docs/jde-contract.md §3-§6).
+ * docs/posting-rules.md §3-§6).
  *
  * Every document is built the same way: a builder collects lines through
  * put(), which picks the business unit (§4), sums amounts on the same

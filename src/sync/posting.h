@@ -3,7 +3,7 @@
  * the posting configuration in, one balanced JD Edwards document out.
  *
  * This module is the accounting core of the product and implements
- * the posting contract §3-§6 (shared/docs/jde-contract.md):
+ * the posting rules §3-§6 (docs/posting-rules.md):
  *   §3 idempotency keys   <prefix><N>S, <prefix><N>R<refund id>, <prefix><N>C
  *   §4 the sale           one line per account; rounding within tolerance
  *   §4 status rules       post_decide

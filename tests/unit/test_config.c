@@ -914,7 +914,7 @@ static void test_console_config(void **state)
                "X-Forwarded-User");
 }
 
-/* The settle time of contract §3: explicit, or the larger of twice the
+/* The settle time of posting rules §3: explicit, or the larger of twice the
  * AIS timeout and the AIS server's own timeout. */
 static void test_settle_time(void **state)
 {

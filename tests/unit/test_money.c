@@ -224,7 +224,7 @@ struct round_case {
 static void test_parse_rounding(void **state)
 {
     static const struct round_case c[] = {
-        /* the posting contract: ties away from zero */
+        /* the posting rules: ties away from zero */
         { "0.125", 2, HALF_AWAY, MLC_OK, 13 },
         { "-0.125", 2, HALF_AWAY, MLC_OK, -13 },
         { "0.124999999999", 2, HALF_AWAY, MLC_OK, 12 },

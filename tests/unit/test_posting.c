@@ -1,4 +1,4 @@
-/* Unit tests: sync/posting, the pure posting engine (jde-contract §3-§6).
+/* Unit tests: sync/posting, the pure posting engine (posting rules §3-§6).
  *
  * Fixture orders are real BigCommerce response bodies in
  * tests/unit/data/orders/ (decoded with bc_decode, then posted); each test
