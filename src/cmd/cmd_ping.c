@@ -25,10 +25,9 @@
  * says so; a step that cannot run because an earlier one failed is a skip
  * too. Exit 0 when no step failed, 1 otherwise, 2 on a usage error.
  *
- * The reach step connects with libcurl's connect-only mode using the same
- * TLS settings as the clients (verification always on, the configured CA
- * file), so that DNS, TCP and TLS failures are told apart before any API
- * call. Messages come from the clients, which never put a secret in one.
+ * The reach step sets up a connection with net/httpc's probe, under the
+ * clients' TLS settings (verification always on, the configured CA file),
+ * so that DNS, TCP and TLS failures are told apart before any API call. Messages come from the clients, which never put a secret in one.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -39,7 +38,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "bc/bc_client.h"
@@ -55,6 +53,7 @@
 #include "jde/ais_data.h"
 #include "jde/ais_orch.h"
 #include "jde/ais_session.h"
+#include "net/httpc.h"
 #include "store/store.h"
 #include "sync/accounts.h"
 #include "sync/mapping.h"
@@ -179,36 +178,6 @@ static void verdict_detail(struct ping *p, const char *sys, const char *step, en
 
 /* ---- reach: DNS, TCP, TLS ------------------------------------------------ */
 
-static int64_t us_to_ms(curl_off_t us)
-{
-    return us > 0 ? (int64_t)(us / 1000) : 0;
-}
-
-/* Host and port of url (port defaulted from the scheme). */
-static void url_host_port(const char *url, char *host, size_t cap, long *port, bool *tls)
-{
-    CURLU *u = curl_url();
-    char *h = NULL, *pt = NULL, *sch = NULL;
-
-    snprintf(host, cap, "?");
-    *port = 0;
-    *tls = strncmp(url, "https://", 8) == 0;
-    if (u == NULL)
-        return;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
-        if (curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
-            snprintf(host, cap, "%s", h);
-        if (curl_url_get(u, CURLUPART_PORT, &pt, CURLU_DEFAULT_PORT) == CURLUE_OK)
-            *port = strtol(pt, NULL, 10);
-        if (curl_url_get(u, CURLUPART_SCHEME, &sch, 0) == CURLUE_OK)
-            *tls = strcmp(sch, "https") == 0;
-    }
-    curl_free(h);
-    curl_free(pt);
-    curl_free(sch);
-    curl_url_cleanup(u);
-}
-
 static bool is_ip_literal(const char *host)
 {
     return strspn(host, "0123456789.") == strlen(host) || strchr(host, ':') != NULL ||
@@ -226,105 +195,62 @@ static void ca_hint(char *buf, size_t cap, const char *ca_key, const char *ca_fi
                  "certificate", ca_key, ca_file);
 }
 
-/* What one connect-only attempt found. */
-struct reach_try {
-    const char *sys, *ca_file, *ca_key;
-    char        host[256];
-    long        port, connect_ms, os_err;
-    bool        tls;
-    curl_off_t  dns_us, tcp_us, tls_us;  /* since the start of the attempt */
-    char        errbuf[CURL_ERROR_SIZE];
+/* Where a reach step connects, and with which settings. */
+struct reach_target {
+    const char *sys, *url, *ca_file, *ca_key;
+    long        connect_ms;
 };
 
-/* Connects to base_url with the clients' TLS settings (verification always
- * on, the configured CA file); no request is sent. */
-static CURLcode reach_connect(const char *base_url, struct reach_try *t)
-{
-    CURL *h = curl_easy_init();
-    CURLcode cc;
-
-    if (h == NULL) {
-        snprintf(t->errbuf, sizeof(t->errbuf), "out of memory");
-        return CURLE_OUT_OF_MEMORY;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, base_url);
-    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, t->connect_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, t->connect_ms);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (t->ca_file != NULL)
-        curl_easy_setopt(h, CURLOPT_CAINFO, t->ca_file);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
-    cc = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_NAMELOOKUP_TIME_T, &t->dns_us);
-    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &t->tcp_us);
-    curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &t->tls_us);
-    curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &t->os_err);
-    curl_easy_cleanup(h);
-    if (t->errbuf[0] == '\0')
-        snprintf(t->errbuf, sizeof(t->errbuf), "%s", curl_easy_strerror(cc));
-    return cc;
-}
-
-static void reach_ok(struct ping *p, const struct reach_try *t)
+static void reach_ok(struct ping *p, const char *sys, const struct httpc_probe *t)
 {
     char dns_part[48] = "", tls_part[48];
 
     if (!is_ip_literal(t->host))
-        snprintf(dns_part, sizeof(dns_part), "dns %lld ms, ", (long long)us_to_ms(t->dns_us));
+        snprintf(dns_part, sizeof(dns_part), "dns %lld ms, ", (long long)t->dns_ms);
     if (t->tls)
         snprintf(tls_part, sizeof(tls_part), ", tls %lld ms, certificate verified",
-                 (long long)(us_to_ms(t->tls_us) - us_to_ms(t->tcp_us)));
+                 (long long)(t->tls_ms - t->tcp_ms));
     else
         snprintf(tls_part, sizeof(tls_part), ", plain http");
-    verdict(p, t->sys, "reach", V_OK, "%s:%ld (%stcp %lld ms%s)", t->host, t->port, dns_part,
-            (long long)(us_to_ms(t->tcp_us) - us_to_ms(t->dns_us)), tls_part);
+    verdict(p, sys, "reach", V_OK, "%s:%ld (%stcp %lld ms%s)", t->host, t->port, dns_part,
+            (long long)(t->tcp_ms - t->dns_ms), tls_part);
 }
 
 /* Says which layer failed: name resolution, TCP, or TLS (with the CA hint). */
-static void reach_fail(struct ping *p, const struct reach_try *t, CURLcode cc)
+static void reach_fail(struct ping *p, const struct reach_target *rt, const struct httpc_probe *t)
 {
-    const char *sys = t->sys, *host = t->host, *eb = t->errbuf;
+    const char *sys = rt->sys, *host = t->host, *eb = t->msg;
     char hint[256], ebuf[128];
     long port = t->port;
 
-    ca_hint(hint, sizeof(hint), t->ca_key, t->ca_file);
-    switch (cc) {
-    case CURLE_COULDNT_RESOLVE_HOST:
+    ca_hint(hint, sizeof(hint), rt->ca_key, rt->ca_file);
+    switch (t->fail) {
+    case HTTPC_PROBE_DNS:
         verdict(p, sys, "reach", V_FAIL, "DNS: cannot resolve %s (%s)", host, eb);
         break;
-    case CURLE_COULDNT_RESOLVE_PROXY:
+    case HTTPC_PROBE_PROXY_DNS:
         verdict(p, sys, "reach", V_FAIL, "DNS: cannot resolve the proxy (%s)", eb);
         break;
-    case CURLE_COULDNT_CONNECT:
+    case HTTPC_PROBE_TCP:
         /* libcurl's text does not always say why; the socket error does. */
         verdict(p, sys, "reach", V_FAIL, "TCP: cannot connect to %s:%ld: %s (is the server "
                 "running and the port right?)", host, port,
-                t->os_err != 0 ? strerror_r((int)t->os_err, ebuf, sizeof(ebuf)) : eb);
+                t->os_errno != 0 ? strerror_r(t->os_errno, ebuf, sizeof(ebuf)) : eb);
         break;
-    case CURLE_OPERATION_TIMEDOUT:
+    case HTTPC_PROBE_TIMEOUT:
         verdict(p, sys, "reach", V_FAIL, "%s: no answer from %s:%ld within %ld ms (%s)",
-                t->dns_us == 0 && !is_ip_literal(host) ? "DNS" : t->tcp_us == 0 ? "TCP" : "TLS",
-                host, port, t->connect_ms, eb);
+                t->dns_ms == 0 && !is_ip_literal(host) ? "DNS" : t->tcp_ms == 0 ? "TCP" : "TLS",
+                host, port, rt->connect_ms, eb);
         break;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case HTTPC_PROBE_TLS_UNTRUSTED:
         verdict(p, sys, "reach", V_FAIL, "TLS: the certificate of %s:%ld is not trusted (%s); "
                 "%s", host, port, eb, hint);
         break;
-    case CURLE_SSL_CACERT_BADFILE:
+    case HTTPC_PROBE_TLS_CAFILE:
         verdict(p, sys, "reach", V_FAIL, "TLS: the CA file %s (%s) cannot be used (%s)",
-                t->ca_file != NULL ? t->ca_file : "(system)", t->ca_key, eb);
+                rt->ca_file != NULL ? rt->ca_file : "(system)", rt->ca_key, eb);
         break;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_USE_SSL_FAILED:
+    case HTTPC_PROBE_TLS_HANDSHAKE:
         verdict(p, sys, "reach", V_FAIL, "TLS: handshake with %s:%ld failed (%s); %s", host,
                 port, eb, hint);
         break;
@@ -334,25 +260,36 @@ static void reach_fail(struct ping *p, const struct reach_try *t, CURLcode cc)
     }
 }
 
-/* The reach step of one system; true when a connection (and TLS session)
- * could be set up. */
+/* The reach step of one system: a connection (and TLS session) set up with
+ * the clients' own TLS settings, through net/httpc; true when it worked. */
 static bool reach(struct ping *p, const char *sys, const char *base_url, const char *ca_file,
                   const char *ca_key, int timeout_ms)
 {
-    struct reach_try t = { .sys = sys, .ca_file = ca_file, .ca_key = ca_key,
-                           .connect_ms = PING_CONNECT_MS };
-    CURLcode cc;
+    struct reach_target rt = { .sys = sys, .url = base_url, .ca_file = ca_file,
+                               .ca_key = ca_key, .connect_ms = PING_CONNECT_MS };
+    struct httpc_opts o = { .ca_file = ca_file };
+    struct httpc_probe t;
+    struct httpc *c = NULL;
+    struct mlc_err e;
+    bool ok;
 
+    mlc_err_clear(&e);
     step_start(p);
-    url_host_port(base_url, t.host, sizeof(t.host), &t.port, &t.tls);
-    if (timeout_ms > 0 && timeout_ms < t.connect_ms)
-        t.connect_ms = timeout_ms;
-    cc = reach_connect(base_url, &t);
-    if (cc == CURLE_OK)
-        reach_ok(p, &t);
+    if (timeout_ms > 0 && timeout_ms < rt.connect_ms)
+        rt.connect_ms = timeout_ms;
+    o.connect_timeout_ms = rt.connect_ms;
+    if (httpc_new(&o, &c, &e) != MLC_OK) {
+        /* The only setting it checks up front is the CA file. */
+        verdict(p, sys, "reach", V_FAIL, "TLS: %s (%s)", e.msg, ca_key);
+        return false;
+    }
+    ok = httpc_probe(c, base_url, &t) == MLC_OK;
+    if (ok)
+        reach_ok(p, sys, &t);
     else
-        reach_fail(p, &t, cc);
-    return cc == CURLE_OK;
+        reach_fail(p, &rt, &t);
+    httpc_free(c);
+    return ok;
 }
 
 /* ---- credentials ------------------------------------------------------- */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -688,6 +689,100 @@ out:
     wipe_free_slist(sl);
     log_attempt(rq, rc, out->status, out->total_us, e);
     return rc;
+}
+
+/* ---- connection probe ---------------------------------------------------- */
+
+static int64_t us_to_ms(curl_off_t us)
+{
+    return us > 0 ? (int64_t)(us / 1000) : 0;
+}
+
+static void probe_target(const char *url, struct httpc_probe *p)
+{
+    CURLU *u = curl_url();
+    char *h = NULL, *pt = NULL, *sch = NULL;
+
+    snprintf(p->host, sizeof(p->host), "?");
+    p->tls = strncmp(url, "https://", 8) == 0;
+    if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+        if (curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
+            snprintf(p->host, sizeof(p->host), "%s", h);
+        if (curl_url_get(u, CURLUPART_PORT, &pt, CURLU_DEFAULT_PORT) == CURLUE_OK)
+            p->port = strtol(pt, NULL, 10);
+        if (curl_url_get(u, CURLUPART_SCHEME, &sch, 0) == CURLUE_OK)
+            p->tls = strcmp(sch, "https") == 0;
+    }
+    curl_free(h);
+    curl_free(pt);
+    curl_free(sch);
+    curl_url_cleanup(u);
+}
+
+static enum httpc_probe_fail probe_class(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_OK: return HTTPC_PROBE_OK;
+    case CURLE_COULDNT_RESOLVE_HOST: return HTTPC_PROBE_DNS;
+    case CURLE_COULDNT_RESOLVE_PROXY: return HTTPC_PROBE_PROXY_DNS;
+    case CURLE_COULDNT_CONNECT: return HTTPC_PROBE_TCP;
+    case CURLE_OPERATION_TIMEDOUT: return HTTPC_PROBE_TIMEOUT;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: return HTTPC_PROBE_TLS_UNTRUSTED;
+    case CURLE_SSL_CACERT_BADFILE: return HTTPC_PROBE_TLS_CAFILE;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_USE_SSL_FAILED: return HTTPC_PROBE_TLS_HANDSHAKE;
+    default: return HTTPC_PROBE_OTHER;
+    }
+}
+
+int httpc_probe(struct httpc *c, const char *url, struct httpc_probe *out)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_off_t dns = 0, tcp = 0, tls = 0;
+    long os_err = 0;
+    CURLcode cc;
+    CURL *h;
+
+    memset(out, 0, sizeof(*out));
+    probe_target(url, out);
+    /* Its own handle: a connect-only connection must not join the client's
+     * pool of connections that requests reuse. */
+    if ((h = curl_easy_init()) == NULL) {
+        out->fail = HTTPC_PROBE_OTHER;
+        snprintf(out->msg, sizeof(out->msg), "out of memory");
+        return MLC_EIO;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (c->ca_file != NULL)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    cc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_NAMELOOKUP_TIME_T, &dns);
+    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &tcp);
+    curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &tls);
+    curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_err);
+    curl_easy_cleanup(h);
+    out->dns_ms = us_to_ms(dns);
+    out->tcp_ms = us_to_ms(tcp);
+    out->tls_ms = us_to_ms(tls);
+    out->fail = probe_class(cc);
+    if (out->fail == HTTPC_PROBE_TCP)
+        out->os_errno = (int)os_err;
+    if (cc != CURLE_OK)
+        snprintf(out->msg, sizeof(out->msg), "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    return cc == CURLE_OK ? MLC_OK : MLC_EIO;
 }
 
 /* ---- retries ------------------------------------------------------------ */

@@ -137,6 +137,39 @@ int httpc_response_header_int(const struct httpc_response *r,
  * "[redacted]". Always NUL-terminates; a long URL is cut. */
 void httpc_redact_url(const char *url, char *buf, size_t cap);
 
+/* ---- connection probe ---------------------------------------------------- */
+
+/* Which layer a probe stopped at. */
+enum httpc_probe_fail {
+    HTTPC_PROBE_OK = 0,
+    HTTPC_PROBE_DNS,            /* the host name does not resolve */
+    HTTPC_PROBE_PROXY_DNS,      /* the proxy's name does not resolve */
+    HTTPC_PROBE_TCP,            /* refused, unreachable (os_errno says why) */
+    HTTPC_PROBE_TIMEOUT,        /* no answer within the connect timeout */
+    HTTPC_PROBE_TLS_UNTRUSTED,  /* the server's certificate is not trusted */
+    HTTPC_PROBE_TLS_CAFILE,     /* the configured CA file cannot be used */
+    HTTPC_PROBE_TLS_HANDSHAKE,  /* any other TLS failure */
+    HTTPC_PROBE_OTHER
+};
+
+/* What a probe found. Phase times are milliseconds since the start and 0
+ * when the phase was not reached (or, for dns_ms, had nothing to do). */
+struct httpc_probe {
+    char                  host[256];
+    long                  port;      /* defaulted from the scheme */
+    bool                  tls;       /* https */
+    int64_t               dns_ms, tcp_ms, tls_ms;
+    int                   os_errno;  /* of a TCP failure, else 0 */
+    enum httpc_probe_fail fail;
+    char                  msg[256];  /* libcurl's words when fail != OK */
+};
+
+/* Sets up a connection to url, DNS, TCP and then TLS for https, with the
+ * client's TLS settings and connect timeout, and sends no request. Fills
+ * *out; MLC_OK when the connection was made, else MLC_EIO with out->fail
+ * saying where it stopped. The connection is closed again. */
+int httpc_probe(struct httpc *c, const char *url, struct httpc_probe *out);
+
 /* ---- retries ------------------------------------------------------------ */
 
 enum httpc_hook_event {

@@ -840,6 +840,13 @@ static void test_tls_self_signed_refused_then_trusted(void **state)
     assert_int_equal(httpc_do(c, &rq, &r, &e), MLC_ECRYPTO);
     printf("# %s\n", e.msg);
     assert_non_null(strstr(e.msg, want));
+    /* The probe stops at the same layer, after TCP worked. */
+    struct httpc_probe pr;
+    assert_int_equal(httpc_probe(c, url, &pr), MLC_EIO);
+    assert_int_equal(pr.fail, HTTPC_PROBE_TLS_UNTRUSTED);
+    assert_true(pr.tls);
+    assert_int_equal(pr.port, port);
+    assert_true(pr.msg[0] != '\0');
     /* And a TLS failure is never retried. */
     rq.idempotent = true;
     struct httpc_retry p = fast_policy(3);
@@ -856,6 +863,9 @@ static void test_tls_self_signed_refused_then_trusted(void **state)
     assert_int_equal(httpc_do(c, &rq, &r, &e), MLC_OK);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "tls ok");
+    assert_int_equal(httpc_probe(c, url, &pr), MLC_OK);
+    assert_int_equal(pr.fail, HTTPC_PROBE_OK);
+    assert_true(pr.tls_ms >= pr.tcp_ms);
     httpc_free(c);
 
     /* A CA file that does not exist, or holds no certificate: clear errors. */
@@ -868,6 +878,8 @@ static void test_tls_self_signed_refused_then_trusted(void **state)
     assert_int_equal(httpc_do(c, &rq, &r, &e), MLC_ECRYPTO);
     printf("# %s\n", e.msg);
     assert_non_null(strstr(e.msg, t.key));
+    assert_int_equal(httpc_probe(c, url, &pr), MLC_EIO);
+    assert_true(pr.fail == HTTPC_PROBE_TLS_CAFILE || pr.fail == HTTPC_PROBE_TLS_UNTRUSTED);
     httpc_free(c);
 
     httpc_response_clear(&r);
@@ -875,6 +887,38 @@ static void test_tls_self_signed_refused_then_trusted(void **state)
     free(key);
     free(cert);
     drop_cert(&t);
+}
+
+/* ---- the connection probe ------------------------------------------------- */
+
+/* A listening server connects and gets no request; a closed port is a TCP
+ * failure with the socket's reason; a name that cannot resolve is DNS. */
+static void test_probe_layers(void **state)
+{
+    struct srv *s = *state;
+    struct httpc *c = client(0, 2000);
+    struct httpc_probe pr;
+    char url[64];
+    int before = s->always_calls;
+
+    url_of(url, sizeof(url), s->port, "/always503");
+    assert_int_equal(httpc_probe(c, url, &pr), MLC_OK);
+    assert_int_equal(pr.fail, HTTPC_PROBE_OK);
+    assert_string_equal(pr.host, "127.0.0.1");
+    assert_int_equal(pr.port, s->port);
+    assert_false(pr.tls);
+    assert_int_equal(s->always_calls, before); /* nothing was requested */
+
+    url_of(url, sizeof(url), dead_port(), "/");
+    assert_int_equal(httpc_probe(c, url, &pr), MLC_EIO);
+    assert_int_equal(pr.fail, HTTPC_PROBE_TCP);
+    assert_int_equal(pr.os_errno, ECONNREFUSED);
+
+    assert_int_equal(httpc_probe(c, "http://no-such-host.invalid/", &pr), MLC_EIO);
+    assert_true(pr.fail == HTTPC_PROBE_DNS || pr.fail == HTTPC_PROBE_TIMEOUT);
+    assert_string_equal(pr.host, "no-such-host.invalid");
+    assert_int_equal(pr.port, 80);
+    httpc_free(c);
 }
 
 /* ---- a write is never resent below the caller ----------------------------
@@ -1079,6 +1123,7 @@ int main(void)
         cmocka_unit_test(test_redact_url),
         cmocka_unit_test(test_secret_header_sent_never_logged),
         cmocka_unit_test(test_tls_self_signed_refused_then_trusted),
+        cmocka_unit_test(test_probe_layers),
         cmocka_unit_test(test_write_never_resent_on_reused_connection),
     };
 
