@@ -337,8 +337,12 @@ int aissim_settings_apply(struct aissim *s, const json_t *o, struct mlc_err *e)
         (rc = set_text(o, "environment", st->environment, sizeof(st->environment), e)) ||
         (rc = set_text(o, "role", st->role, sizeof(st->role), e)) ||
         (rc = set_text(o, "jas_server", st->jas_server, sizeof(st->jas_server), e)) ||
-        (rc = set_text(o, "aisVersion", st->aisversion, sizeof(st->aisversion), e)))
+        (rc = set_text(o, "aisVersion", st->aisversion, sizeof(st->aisversion), e)) ||
+        (rc = set_text(o, "validate_mode", st->validate_mode, sizeof(st->validate_mode), e)))
         return rc;
+    if (strcmp(st->validate_mode, "honour") != 0 && strcmp(st->validate_mode, "none") != 0 &&
+        strcmp(st->validate_mode, "ignore") != 0)
+        return mlc_err_set(e, MLC_EINVAL, "validate_mode: expected honour, none or ignore");
     if (orch != NULL) {
         if (!json_is_object(orch))
             return mlc_err_set(e, MLC_EINVAL, "orchestrations must be an object");
@@ -369,7 +373,7 @@ json_t *aissim_settings_json(const struct aissim *s)
 {
     const struct aissim_settings *st = &s->set;
     json_t *o = json_pack("{s:I, s:I, s:I, s:i, s:i, s:i, s:i, s:i, s:b, s:b, s:s, s:s, "
-                          "s:s, s:s, s:O}",
+                          "s:s, s:s, s:O, s:s}",
                           "session_timeout_s", (json_int_t)st->session_timeout_s,
                           "time_to_live_s", (json_int_t)st->time_to_live_s,
                           "result_set_timeout_s", (json_int_t)st->result_set_timeout_s,
@@ -379,7 +383,8 @@ json_t *aissim_settings_json(const struct aissim *s)
                           "threads", st->threads, "strict_inputs", st->strict_inputs,
                           "unique_alky", st->unique_alky, "environment", st->environment,
                           "role", st->role, "jas_server", st->jas_server,
-                          "aisVersion", st->aisversion, "error_style", st->error_style);
+                          "aisVersion", st->aisversion, "error_style", st->error_style,
+                          "validate_mode", st->validate_mode);
     json_t *orch = json_object();
 
     for (int i = 0; i < AISSIM_ORCH_COUNT; i++)
@@ -671,6 +676,7 @@ static void defaults(struct aissim *s)
     st->threads = 0;   /* a thread per connection: a withheld reply blocks no other */
     st->strict_inputs = true;
     st->unique_alky = true;
+    snprintf(st->validate_mode, sizeof(st->validate_mode), "honour");
     snprintf(st->environment, sizeof(st->environment), "JDV920");
     snprintf(st->role, sizeof(st->role), "*ALL");
     snprintf(st->jas_server, sizeof(st->jas_server), "http://jas.sim:8080");

@@ -198,6 +198,11 @@ struct aissim_settings {
     int     threads;             /* MHD pool size */
     bool    strict_inputs;       /* refuse unknown orchestration inputs */
     bool    unique_alky;         /* refuse a duplicate LongAddressNumber */
+    /* The optional validation mode (docs/orchestrations.md): "honour"
+     * (the ValidateOnly input is listed and a "1" writes nothing), "none"
+     * (not built: not listed, an unknown input), "ignore" (listed, but the
+     * orchestration writes anyway: a broken build). */
+    char    validate_mode[8];
     char    environment[32];     /* defaultEnvironment */
     char    role[32];            /* defaultRole */
     char    jas_server[128];     /* defaultJasServer */

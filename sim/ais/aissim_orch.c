@@ -105,6 +105,9 @@ int aissim_orch_kind(const struct aissim *s, const char *name)
 
 /* ---- inputs --------------------------------------------------------------- */
 
+/* The input of the optional validation mode (docs/orchestrations.md). */
+#define VALIDATE_INPUT "ValidateOnly"
+
 static const char *in_get(const json_t *arr, const char *name)
 {
     size_t i;
@@ -141,7 +144,8 @@ static int check_inputs(struct octx *c, const json_t *arr, const char *const *na
         if (n == NULL || !json_is_string(json_object_get(v, "value")))
             return fail(c, "input", "%s: input %zu needs a string name and a string value",
                         where, i);
-        if (c->s->set.strict_inputs && !allowed(names, n))
+        if (c->s->set.strict_inputs && !allowed(names, n) &&
+            !(strcmp(n, VALIDATE_INPUT) == 0 && strcmp(c->s->set.validate_mode, "none") != 0))
             return fail(c, "input", "%s: unknown input '%s'", where, n);
     }
     return MLC_OK;
@@ -191,6 +195,18 @@ static const char *opt(const json_t *arr, const char *name, const char *def)
     const char *v = in_get(arr, name);
 
     return v != NULL && v[0] != '\0' ? v : def;
+}
+
+/* A validation call the orchestration honours: every check has passed,
+ * nothing is written, and the answer says so. */
+static bool validated(struct octx *c, json_t *out)
+{
+    const char *v = in_get(c->inputs, VALIDATE_INPUT);
+
+    if (v == NULL || strcmp(v, "1") != 0 || strcmp(c->s->set.validate_mode, "honour") != 0)
+        return false;
+    json_object_set_new(out, "Validated", json_string("1"));
+    return true;
 }
 
 static int need(struct octx *c, const json_t *arr, const char *name, const char **out)
@@ -521,7 +537,7 @@ static int run_je(struct octx *c, json_t *out)
         rc = fail(c, "balance", "Journal entry is out of balance by %s", sumtxt);
         goto out;
     }
-    if ((rc = forced(c, h.co, h.dgj)) != MLC_OK)
+    if ((rc = forced(c, h.co, h.dgj)) != MLC_OK || validated(c, out))
         goto out;
     h.exa = exa;
     h.vinv = ref;
@@ -581,7 +597,7 @@ static int run_voucher(struct octx *c, json_t *out)
         rc = fail(c, "balance", "G/L distribution %s does not equal the gross amount %s", s2, g);
         goto out;
     }
-    if ((rc = forced(c, h.co, h.dgj)) != MLC_OK)
+    if ((rc = forced(c, h.co, h.dgj)) != MLC_OK || validated(c, out))
         goto out;
     h.exa = rmk;
     h.vinv = vinv;
@@ -746,6 +762,8 @@ static int run_addcust(struct octx *c, json_t *out)
 
     if ((rc = need(c, c->inputs, "AlphaName", &alph)) || (rc = cust_validate(c, -1, co)))
         return rc;
+    if (validated(c, out))
+        return MLC_OK;
     if (co[0] == '\0')
         snprintf(co, sizeof(co), "00000");
     do
@@ -773,7 +791,7 @@ static int run_updcust(struct octx *c, json_t *out)
         return fail(c, "address", "Address number %s does not exist", v);
     if ((v = in_get(c->inputs, "AlphaName")) != NULL && v[0] == '\0')
         return fail(c, "required", "AlphaName cannot be blank");
-    if ((rc = cust_validate(c, an8, co)) != MLC_OK ||
+    if ((rc = cust_validate(c, an8, co)) != MLC_OK || validated(c, out) ||
         (rc = cust_write(c, an8, false, co)) != MLC_OK)
         return rc;
     json_object_set_new(out, "AddressNumber", json_integer(an8));
@@ -931,6 +949,10 @@ static json_t *orch_json(const struct aissim *s, int k)
     const struct spec *sp = &specs[k];
     json_t *in = names_json(sp->inputs);
     char omw[80];
+
+    if (strcmp(s->set.validate_mode, "none") != 0)
+        json_array_append_new(in, json_pack("{s:s, s:s}", "name", VALIDATE_INPUT, "type",
+                                            "String"));
 
     if (sp->grid != NULL) {
         json_array_append_new(in, json_pack("{s:s, s:s, s:o}", "name", sp->grid, "type",

@@ -1,6 +1,6 @@
 /*
- * mlc ping --config FILE [--json]: a real connection test of BigCommerce and
- * JD Edwards, one verdict per step, in this order:
+ * mlc ping [--config FILE] [--json] [--orchestrations]: a real connection test
+ * of BigCommerce and JD Edwards, one verdict per step, in this order:
  *
  *   bigcommerce reach        DNS, TCP and TLS to the API base URL
  *   bigcommerce credentials  the API token decrypts from the store
@@ -13,6 +13,9 @@
  *   jde login-backoff        whether the running daemon's AIS logins fail and
  *                            back off (its conditions, recorded in the store)
  *   jde orchestration        each configured orchestration exists (discover)
+ *   jde dry-run              with --orchestrations: each needed orchestration
+ *                            that lists the ValidateOnly input validates a
+ *                            sample call in that mode (sync/dryrun.h)
  *   jde mapping              every account and business unit the posting
  *                            configuration names, as posted, exists (F0901,
  *                            F0006) and every account is postable: one ok
@@ -48,6 +51,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/tz.h"
 #include "core/vault.h"
 #include "store/credentials.h"
 #include "jde/ais_data.h"
@@ -56,6 +60,7 @@
 #include "net/httpc.h"
 #include "store/store.h"
 #include "sync/accounts.h"
+#include "sync/dryrun.h"
 #include "sync/mapping.h"
 
 #define PROG "mlc ping"
@@ -69,6 +74,8 @@ struct ping {
     const struct mlc_config *cfg;
     const char *cfg_path;
     bool        json;
+    bool        dry_run;   /* --orchestrations: call them in validation mode */
+    char        currency[8]; /* the store's, once the store step answered */
     json_t     *steps;     /* --json: every verdict, printed at the end */
     unsigned    failures;
     int64_t     t0;        /* start of the current step (monotonic ms) */
@@ -396,6 +403,7 @@ static bool bc_store_step(struct ping *p, struct bc_client *c)
     step_start(p);
     rc = bc_store_info(c, &si, &e);
     if (rc == MLC_OK) {
+        snprintf(p->currency, sizeof(p->currency), "%s", si.currency ? si.currency : "");
         verdict(p, "bigcommerce", "store", V_OK, "%s (%s)", si.name ? si.name : "?",
                 si.currency ? si.currency : "?");
         bc_store_info_clear(&si);
@@ -598,12 +606,68 @@ static bool orch_needed(const struct mlc_config *cfg, enum ais_orch_kind k, cons
     }
 }
 
+/* The key a sample may have left in JDE, and where to look for it. */
+static const char *sample_where(enum ais_orch_kind k)
+{
+    return k == AIS_ORCH_JOURNAL ? "F0911 VINV" : k == AIS_ORCH_VOUCHER ? "F0411 VINV"
+                                                                        : "F0101 ALKY";
+}
+
+/* --orchestrations: one sample call in the validation mode (sync/dryrun.h). */
+static void jde_dry_run(struct ping *p, struct ais_session *s, enum ais_orch_kind k,
+                        const char *name)
+{
+    struct ais_orch_result res = { 0 };
+    struct dryrun_sample sm;
+    struct mlc_err e;
+    int64_t doc;
+    int rc;
+
+    mlc_err_clear(&e);
+    step_start(p);
+    if (dryrun_sample(p->cfg, k, p->currency, time(NULL), &sm, &e) != MLC_OK) {
+        verdict(p, "jde", "dry-run", k == AIS_ORCH_UPDATE_CUSTOMER ? V_SKIP : V_FAIL,
+                "%s: no sample call: %s", name, e.msg);
+        return;
+    }
+    rc = ais_orch_call(s, name, sm.in, &res, &e);
+    switch (dryrun_judge(rc, &res, &doc)) {
+    case DRYRUN_VALIDATED:
+        verdict(p, "jde", "dry-run", V_OK, "%s validated a sample (%s %s): every check passed, "
+                "nothing written", name, DRYRUN_INPUT, sm.key);
+        break;
+    case DRYRUN_REFUSED:
+        verdict(p, "jde", "dry-run", V_FAIL, "%s refused the sample %s: %s", name, sm.key,
+                e.msg);
+        break;
+    case DRYRUN_WROTE:
+        verdict(p, "jde", "dry-run", V_FAIL, "%s ignored %s and WROTE number %lld (key %s in "
+                "%s): void it in JDE, and fix the orchestration's validation branch",
+                name, DRYRUN_INPUT, (long long)doc, sm.key, sample_where(k));
+        break;
+    case DRYRUN_UNCLEAR:
+        verdict(p, "jde", "dry-run", V_FAIL, "%s answered without %s=1: it may have written "
+                "the sample; look for %s in %s", name, DRYRUN_OUTPUT, sm.key, sample_where(k));
+        break;
+    case DRYRUN_NO_ANSWER:
+        verdict(p, "jde", "dry-run", V_FAIL, "%s: %s; the sample may have been written: look "
+                "for %s in %s", name, e.msg, sm.key, sample_where(k));
+        break;
+    }
+    ais_orch_result_clear(&res);
+    dryrun_sample_clear(&sm);
+}
+
+/* Every orchestration exists (discover). With --orchestrations, each needed
+ * one that lists the validation input is called with a sample in that
+ * mode; of the others the verdict says plainly that only existence was
+ * checked. */
 static void jde_orchestrations(struct ping *p, struct ais_session *s)
 {
     for (size_t i = 0; i < sizeof(orch_checks) / sizeof(orch_checks[0]); i++) {
         const struct orch_check *oc = &orch_checks[i];
         const char *name = ais_orch_name(s, oc->kind), *why;
-        bool needed = orch_needed(p->cfg, oc->kind, &why);
+        bool needed = orch_needed(p->cfg, oc->kind, &why), mode;
         struct mlc_err e;
         json_t *d = NULL;
         int rc;
@@ -611,10 +675,20 @@ static void jde_orchestrations(struct ping *p, struct ais_session *s)
         mlc_err_clear(&e);
         step_start(p);
         rc = ais_discover(s, name, &d, &e);
+        mode = rc == MLC_OK && dryrun_supported(d, &p->cfg->jde);
         json_decref(d);
-        if (rc == MLC_OK)
-            verdict(p, "jde", "orchestration", V_OK, "%s found%s%s%s", name,
-                    needed ? "" : " (not needed: ", needed ? "" : why, needed ? "" : ")");
+        if (rc == MLC_OK && !needed)
+            verdict(p, "jde", "orchestration", V_OK, "%s found (not needed: %s)", name, why);
+        else if (rc == MLC_OK && p->dry_run && mode)
+            verdict(p, "jde", "orchestration", V_OK, "%s found, with the validation mode "
+                    "(%s)", name, ais_orch_rename(&p->cfg->jde, DRYRUN_INPUT));
+        else if (rc == MLC_OK && p->dry_run)
+            verdict(p, "jde", "orchestration", V_OK, "%s found; it has no validation mode "
+                    "(no %s input), so only its existence was checked", name,
+                    ais_orch_rename(&p->cfg->jde, DRYRUN_INPUT));
+        else if (rc == MLC_OK)
+            verdict(p, "jde", "orchestration", V_OK, "%s found (existence only; "
+                    "--orchestrations calls it in its validation mode, if built)", name);
         else if (!needed)
             verdict(p, "jde", "orchestration", V_SKIP, "%s: not needed (%s), but: %s", name,
                     why, rc == MLC_ENOTFOUND ? "not found on the AIS server" : e.msg);
@@ -624,6 +698,8 @@ static void jde_orchestrations(struct ping *p, struct ais_session *s)
                     "jde.orchestrations.%s)", name, p->cfg->jde.user, oc->key);
         else
             verdict(p, "jde", "orchestration", V_FAIL, "%s: %s", name, e.msg);
+        if (rc == MLC_OK && needed && p->dry_run && mode)
+            jde_dry_run(p, s, oc->kind, name);
     }
 }
 
@@ -757,7 +833,7 @@ out:
 static int ping_usage(FILE *out)
 {
     fprintf(out,
-            "usage: mlc ping [--config FILE] [--json]\n"
+            "usage: mlc ping [--config FILE] [--json] [--orchestrations]\n"
             "Tests the connection to BigCommerce and JD Edwards step by step: reach\n"
             "(DNS, TCP, TLS), credentials, store information and one read of every\n"
             "resource the flows use; AIS defaultconfig, login, validate, each needed\n"
@@ -765,6 +841,9 @@ static int ping_usage(FILE *out)
             "configuration names (F0901: exists and postable; F0006: exists), one FAIL\n"
             "line per bad one with its configuration key. One verdict per step (ok,\n"
             "FAIL, skip).\n"
+            "--orchestrations also calls each needed orchestration that lists the\n"
+            "ValidateOnly input with a sample in that validation mode (nothing is\n"
+            "written: docs/orchestrations.md); of the others only existence is checked.\n"
             "--json prints an array of {system, step, ok, status, message, ms}; the\n"
             "mapping steps add a \"detail\" object.\n"
             "Exit status: 0 when every step the configuration needs works, 1 otherwise.\n");
@@ -805,6 +884,7 @@ int cmd_ping(int argc, char **argv)
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' },
         { "json", no_argument, NULL, 'j' },
+        { "orchestrations", no_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -817,10 +897,11 @@ int cmd_ping(int argc, char **argv)
 
     mlc_err_clear(&e);
     optind = 0;
-    while ((c = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:joh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': path = optarg; break;
         case 'j': p.json = true; break;
+        case 'o': p.dry_run = true; break;
         case 'h': return ping_usage(stdout);
         default: return ping_usage(stderr);
         }
@@ -833,6 +914,8 @@ int cmd_ping(int argc, char **argv)
         return 1;
     }
     ping_log_level(cfg);
+    if (tz_init(cfg->posting.timezone, &e) != MLC_OK) /* the dry run's GL date */
+        fprintf(stderr, PROG ": %s; GL dates in UTC\n", e.msg);
     p.cfg = cfg;
     p.cfg_path = path;
     if (p.json && (p.steps = json_array()) == NULL) {

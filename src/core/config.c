@@ -807,7 +807,7 @@ static const char *const contract_inputs[] = {
     "GLDistribution", "GrossAmount", "InvoiceDate", "InvoiceNumber",
     "LedgerType", "Lines", "LongAddressNumber", "MailingName", "PaymentTerms",
     "Phone", "PostalCode", "Reference", "Remark", "SearchType", "State",
-    "Subledger", "SubledgerType", "SupplierNumber", NULL,
+    "Subledger", "SubledgerType", "SupplierNumber", "Validated", "ValidateOnly", NULL,
 };
 
 static const char *chk_input_name(const char *s)

@@ -196,12 +196,6 @@ int ais_orch_row_str(struct ais_orch_in *in, const char *name, const char *value
     return row_add(in, name, value != NULL ? value : "", NULL, e);
 }
 
-int ais_orch_row_date(struct ais_orch_in *in, const char *name, const struct jdate_civil *d,
-                      struct mlc_err *e)
-{
-    return row_add(in, name, NULL, d, e);
-}
-
 int ais_orch_row_amount(struct ais_orch_in *in, const char *name, int64_t minor,
                         int exponent, struct mlc_err *e)
 {
@@ -218,8 +212,7 @@ static int map_cmp(const void *key, const void *elem)
     return strcmp((const char *)key, ((const struct cfg_str_map *)elem)->match);
 }
 
-/* The customer's name for a contract name (cfg.inputs is sorted). */
-static const char *in_rename(const struct cfg_jde *cfg, const char *name)
+const char *ais_orch_rename(const struct cfg_jde *cfg, const char *name)
 {
     const struct cfg_str_map *m;
 
@@ -242,7 +235,7 @@ static json_t *ent_json(const struct oi_ent *x, const struct cfg_jde *cfg, const
         }
         v = buf;
     }
-    return json_pack("{s:s, s:s}", "name", in_rename(cfg, x->name), "value", v);
+    return json_pack("{s:s, s:s}", "name", ais_orch_rename(cfg, x->name), "value", v);
 }
 
 static int append(json_t *arr, json_t *v, struct mlc_err *e)
@@ -273,7 +266,7 @@ static json_t *grid_json(const struct ais_orch_in *in, size_t g, const struct cf
                 goto fail;
         }
     }
-    out = json_pack("{s:s, s:o}", "name", in_rename(cfg, in->grids[g]), "repeatingInputs", rows);
+    out = json_pack("{s:s, s:o}", "name", ais_orch_rename(cfg, in->grids[g]), "repeatingInputs", rows);
     return out;
 fail:
     json_decref(rows);
@@ -463,7 +456,7 @@ void ais_orch_result_clear(struct ais_orch_result *res)
 int ais_orch_out_str(const struct ais_orch_result *res, const char *name, char *buf,
                      size_t cap, struct mlc_err *e)
 {
-    const json_t *v = json_object_get(res->out, in_rename(res->cfg, name));
+    const json_t *v = json_object_get(res->out, ais_orch_rename(res->cfg, name));
     const char *s;
     char num[JX_DEC_MAX];
 

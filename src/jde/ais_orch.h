@@ -83,11 +83,12 @@ int ais_orch_in_amount(struct ais_orch_in *in, const char *name, int64_t minor,
 int ais_orch_in_row(struct ais_orch_in *in, const char *grid, struct mlc_err *e);
 int ais_orch_row_str(struct ais_orch_in *in, const char *name, const char *value,
                      struct mlc_err *e);
-int ais_orch_row_date(struct ais_orch_in *in, const char *name, const struct jdate_civil *d,
-                      struct mlc_err *e);
 int ais_orch_row_amount(struct ais_orch_in *in, const char *name, int64_t minor,
                         int exponent, struct mlc_err *e);
 
+/* The customer's name (jde.inputs) for a contract name of an input, a grid
+ * or an output; name itself when not renamed. Borrowed from cfg or name. */
+const char *ais_orch_rename(const struct cfg_jde *cfg, const char *name);
 /* The request body for simpleDateFormat sdf with the renames of cfg
  * (may be NULL). *out: caller decrefs. */
 int ais_orch_in_json(const struct ais_orch_in *in, const struct cfg_jde *cfg,

@@ -54,11 +54,6 @@ size_t cust_field_max(enum cust_field f)
     return (unsigned)f < CUST_F_COUNT ? fields[f].max : 0;
 }
 
-bool cust_field_from_config(enum cust_field f)
-{
-    return (unsigned)f < CUST_F_COUNT && fields[f].cfg;
-}
-
 int cust_key_parse(const char *key, int64_t *customer_id, struct mlc_err *e)
 {
     return flow_key_parse(key, CUST_KEY, customer_id, e);
@@ -339,23 +334,22 @@ static int map(struct cx *x, const struct bc_customer *c, struct mlc_err *e)
     return MLC_OK;
 }
 
-/* The orchestration inputs. A blank value is not sent when adding (JDE's
- * defaults apply) nor, for a field of the configuration, when updating;
- * a blank customer field on update blanks it in JDE (it was removed). */
-static int inputs(const struct cx *x, bool update, struct ais_orch_in **out, struct mlc_err *e)
+int cust_orch_inputs(const struct cust_map *m, int64_t an8, struct ais_orch_in **out,
+                     struct mlc_err *e)
 {
     struct ais_orch_in *in = NULL;
+    bool update = an8 > 0;
     int rc;
 
     *out = NULL;
     if ((rc = ais_orch_in_new(&in, e)) != MLC_OK)
         return rc;
     if (update)
-        rc = ais_orch_in_i64(in, "AddressNumber", x->an8, e);
+        rc = ais_orch_in_i64(in, "AddressNumber", an8, e);
     for (size_t i = 0; i < CUST_F_COUNT && rc == MLC_OK; i++) {
-        if (x->m.v[i][0] == '\0' && (!update || fields[i].cfg))
+        if (m->v[i][0] == '\0' && (!update || fields[i].cfg))
             continue;
-        rc = ais_orch_in_str(in, fields[i].name, x->m.v[i], e);
+        rc = ais_orch_in_str(in, fields[i].name, m->v[i], e);
     }
     if (rc != MLC_OK) {
         ais_orch_in_free(in);
@@ -390,7 +384,7 @@ static int create(struct cx *x, struct mlc_err *e)
     bool no_number = false;
     int rc;
 
-    if ((rc = inputs(x, false, &in, e)) != MLC_OK) {
+    if ((rc = cust_orch_inputs(&x->m, 0, &in, e)) != MLC_OK) {
         store_ledger_forget(x->r->st, x->key, &le); /* nothing was sent */
         return rc;
     }
@@ -549,7 +543,7 @@ static int update(struct cx *x, struct mlc_err *e)
         return MLC_OK;
     if ((rc = flow_run_checkpoint(x->r, e)) != MLC_OK)
         return rc;
-    if ((rc = inputs(x, true, &in, e)) != MLC_OK)
+    if ((rc = cust_orch_inputs(&x->m, x->an8, &in, e)) != MLC_OK)
         return rc;
     rc = ais_orch_call(s, name, in, &res, e);
     ais_orch_in_free(in);

@@ -77,9 +77,6 @@ enum cust_field {
 const char *cust_field_name(enum cust_field f);
 /* JDE length of the field (bytes: never more than JDE's characters). */
 size_t cust_field_max(enum cust_field f);
-/* True for the fields taken from the configuration (not sent when blank,
- * so an update never blanks what the connector does not own). */
-bool cust_field_from_config(enum cust_field f);
 
 /* Mapping settings (borrowed strings; NULL or "" = not set). */
 struct cust_opts {
@@ -114,6 +111,15 @@ void cust_map_clear(struct cust_map *m);
 int cust_map_json(const struct cust_map *m, char **out, struct mlc_err *e);
 /* Lowercase hex SHA-256 of the JSON text above (65 bytes with the NUL). */
 int cust_map_hash(const struct cust_map *m, char out[65], struct mlc_err *e);
+
+struct ais_orch_in;
+/* The orchestration inputs for m: MLC_AddCustomer's when an8 is 0, else
+ * MLC_UpdateCustomer's for that address number. A blank value is not sent
+ * when adding (JDE's defaults apply) nor, for a field taken from the
+ * configuration, when updating; a blank customer field on update blanks it
+ * in JDE (it was removed). *out: caller frees with ais_orch_in_free. */
+int cust_orch_inputs(const struct cust_map *m, int64_t an8, struct ais_orch_in **out,
+                     struct mlc_err *e);
 
 /* Runs the flow for customer_id (r as for flow_order_sync; r->now unused).
  * Returns MLC_OK with *res set (e->msg: the reason of a HOLD or RETRY), or

@@ -98,6 +98,12 @@ int flow_order_sync(const struct flow_run *r, int64_t order_id, enum flow_result
 int flow_orders_sync_batch(const struct flow_run *r, const int64_t *ids, size_t n,
                            enum flow_result *res, struct mlc_err *errs, struct mlc_err *e);
 
+struct post_doc;
+struct ais_orch_in;
+/* The inputs of MLC_AddJournalEntry / MLC_AddVoucher for d (posting rules
+ * §1). *out: caller frees with ais_orch_in_free. */
+int order_orch_inputs(const struct post_doc *d, struct ais_orch_in **out, struct mlc_err *e);
+
 /* "order:105" -> 105; MLC_EINVAL for anything else. */
 int flow_order_key_parse(const char *key, int64_t *order_id, struct mlc_err *e);
 

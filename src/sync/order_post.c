@@ -38,8 +38,7 @@ static int orch_lines(struct ais_orch_in *in, const struct post_doc *d, const ch
     return rc;
 }
 
-/* The inputs of MLC_AddJournalEntry / MLC_AddVoucher (posting rules §1). */
-static int orch_inputs(const struct post_doc *d, struct ais_orch_in **out, struct mlc_err *e)
+int order_orch_inputs(const struct post_doc *d, struct ais_orch_in **out, struct mlc_err *e)
 {
     struct ais_orch_in *in = NULL;
     char kco[6];
@@ -139,7 +138,7 @@ static int create(struct fx *x, const struct post_doc *d, json_t *rd, struct mlc
     bool no_number = false;
     int rc;
 
-    if ((rc = orch_inputs(d, &in, e)) != MLC_OK) {
+    if ((rc = order_orch_inputs(d, &in, e)) != MLC_OK) {
         store_ledger_forget(x->r->st, d->key, &le); /* nothing was sent */
         return flow_hold(e, &x->hold_code, HOLD_OTHER, "%s: cannot build the orchestration inputs: %s", d->key, e->msg);
     }

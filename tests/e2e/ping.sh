@@ -174,6 +174,46 @@ check "a wrong password: the later JDE steps are skipped" line_has jde mapping "
 check "a wrong password: BigCommerce still passes" line_has bigcommerce store "^ok "
 run_in "$PASSWORD" credentials set jde --config "$cfg"
 
+# ---- --orchestrations: the validation mode (docs/orchestrations.md) ------------------
+rows() { ais_ctl GET tables | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+sed '/^customers:/,/^[a-z]/ s/^  enabled: false/  enabled: true/' "$cfg" > "$tmp/dry.yaml"
+run ping --config "$tmp/dry.yaml"
+check "without --orchestrations: existence only, and said so" \
+    line_has jde orchestration "MLC_AddJournalEntry found (existence only"
+check "without --orchestrations: no sample call" bash -c "! grep -q ' dry-run ' '$out'"
+gl0=$(rows F0911) ab0=$(rows F0101)
+run ping --config "$tmp/dry.yaml" --orchestrations
+check "--orchestrations against a build with the mode: exit 0" test "$rc" = 0
+[ "$rc" = 0 ] || cat "$out"
+check "the journal orchestration lists the mode" \
+    line_has jde orchestration "MLC_AddJournalEntry found, with the validation mode (ValidateOnly)"
+check "the journal orchestration validated a sample" \
+    line_has jde dry-run "^ok .*MLC_AddJournalEntry validated a sample (ValidateOnly MLCPING[0-9]*)"
+check "the add-customer orchestration validated a sample" \
+    line_has jde dry-run "^ok .*MLC_AddCustomer validated a sample"
+check "the update orchestration is not called (it needs a real customer)" \
+    line_has jde dry-run "^skip .*MLC_UpdateCustomer: no sample call"
+check "nothing was written to F0911 or F0101" test "$(rows F0911) $(rows F0101)" = "$gl0 $ab0"
+ais_ctl POST settings '{"validate_mode":"none"}' >/dev/null
+run ping --config "$tmp/dry.yaml" --orchestrations
+check "a build without the mode: exit 0" test "$rc" = 0
+check "a build without the mode: says only existence was checked" \
+    line_has jde orchestration "MLC_AddJournalEntry found; it has no validation mode (no ValidateOnly input), so only its existence was checked"
+check "a build without the mode: never called" bash -c "! grep -qE ' dry-run .*(validated|WROTE)' '$out'"
+ais_ctl POST settings '{"validate_mode":"ignore"}' >/dev/null
+run ping --config "$tmp/dry.yaml" --orchestrations
+check "a build that lists the mode but writes anyway: exit 1" test "$rc" = 1
+check "a build that writes anyway: the journal written is named, with its key, to void" \
+    line_has jde dry-run "^FAIL .*MLC_AddJournalEntry ignored ValidateOnly and WROTE number [0-9]* (key MLCPING[0-9]* in F0911 VINV): void it"
+check "a build that writes anyway: the customer written is named too" \
+    line_has jde dry-run "^FAIL .*MLC_AddCustomer ignored ValidateOnly and WROTE number"
+check "(the simulator did write: the detection is real)" test "$(rows F0911)" -gt "$gl0"
+ais_ctl POST settings '{"validate_mode":"honour"}' >/dev/null
+sed 's|^\(    revenue: \).*|\1"100.4999"|' "$tmp/dry.yaml" > "$tmp/dry-bad.yaml"
+run ping --config "$tmp/dry-bad.yaml" --orchestrations
+check "a sample on a missing account: JDE's refusal is shown" \
+    line_has jde dry-run "^FAIL .*MLC_AddJournalEntry refused the sample MLCPING[0-9]*: .*100.4999"
+
 # ---- missing orchestration ------------------------------------------------------------
 sed 's|^\(    add_journal_entry: \).*|\1"MLC_NoSuchJournal"|' "$cfg" > "$tmp/orch.yaml"
 run ping --config "$tmp/orch.yaml"
