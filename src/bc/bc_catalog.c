@@ -743,7 +743,8 @@ size_t bc_catalog_index_size(struct bc_catalog_index *x)
     return n;
 }
 
-int bc_catalog_index_add_variants(struct bc_catalog_index *x, const struct bc_variant *v,
+/* Records every variant SKU. */
+static int bc_catalog_index_add_variants(struct bc_catalog_index *x, const struct bc_variant *v,
                                   size_t n, struct mlc_err *e)
 {
     for (size_t i = 0; i < n; i++) {

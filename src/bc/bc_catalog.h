@@ -123,10 +123,8 @@ bool bc_catalog_index_get(struct bc_catalog_index *x, const char *sku,
 void bc_catalog_index_invalidate(struct bc_catalog_index *x, const char *sku);
 size_t bc_catalog_index_size(struct bc_catalog_index *x);
 /* Records every variant SKU of the products (and a product SKU with its
- * base variant) / every variant SKU. */
+ * base variant). */
 int bc_catalog_index_add_products(struct bc_catalog_index *x, const struct bc_product *v,
-                                  size_t n, struct mlc_err *e);
-int bc_catalog_index_add_variants(struct bc_catalog_index *x, const struct bc_variant *v,
                                   size_t n, struct mlc_err *e);
 /* Makes sure every SKU is in the index: SKUs not known yet are looked up as
  * product SKUs (sku:in with variants, batched), then the rest one by one as

@@ -516,11 +516,6 @@ void console_set_config(struct console *c, struct mlc_config *cfg)
     cfg_unref(old);
 }
 
-uint16_t console_port(const struct console *c)
-{
-    return c != NULL && c->h != NULL ? httpd_port(c->h) : 0;
-}
-
 void console_stop(struct console *c)
 {
     if (c != NULL)

@@ -53,7 +53,6 @@ int console_start(struct mlc_config *cfg, const struct console_deps *deps,
 /* Swaps in a reloaded configuration (users, roles, timeouts); sessions of
  * users removed or whose role changed end. Takes a reference on cfg. */
 void console_set_config(struct console *c, struct mlc_config *cfg);
-uint16_t console_port(const struct console *c);
 /* Stops listening and waits for the handlers; idempotent, NULL-safe. */
 void console_stop(struct console *c);
 void console_free(struct console *c); /* NULL-safe */

@@ -11,8 +11,8 @@ static const struct jobkind kinds[] = {
       "adds or updates one BigCommerce customer in the JD Edwards Address Book" },
     { JOB_CATALOG_SYNC, { JOB_KEY_PRODUCT, JOB_KEY_SKU }, "catalog.enabled",
       "puts JD Edwards' name and price back on a product edited in BigCommerce" },
-    { JOB_NOOP, { NULL, NULL }, NULL, "diagnostic: does nothing (payload may ask it to "
-      "sleep, hold or retry)" },
+    { JOB_NOOP, { NULL, NULL }, "$" JOBKIND_DEBUG_ENV, "diagnostic: does nothing (payload "
+      "may ask it to sleep, hold or retry)" },
 };
 
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
@@ -46,9 +46,15 @@ const char *jobkind_of_resource(const char *type)
     return NULL;
 }
 
-/* The value of a config switch; false for NULL cfg (the defaults). */
+/* The value of a switch: "$NAME" is the environment variable NAME set to
+ * 1, anything else a config switch, false for NULL cfg (the defaults). */
 static bool switch_on(const struct mlc_config *cfg, const char *name)
 {
+    if (name[0] == '$') {
+        const char *v = getenv(name + 1);
+
+        return v != NULL && strcmp(v, "1") == 0;
+    }
     if (cfg == NULL)
         return false;
     if (strcmp(name, "customers.enabled") == 0)
@@ -72,6 +78,10 @@ int jobkind_check(const struct mlc_config *cfg, const char *kind, struct mlc_err
     if (k == NULL)
         return mlc_err_set(e, MLC_EINVAL, "unknown job kind '%s' (known: order.sync, "
                            "customer.sync, catalog.sync, noop)", kind != NULL ? kind : "");
+    if (!jobkind_handled(cfg, kind) && k->enabled_by[0] == '$')
+        return mlc_err_set(e, MLC_ESTATE, "kind %s is a diagnostic: the daemon runs it only "
+                           "with %s=1 in its environment (and this command needs it too)",
+                           k->name, k->enabled_by + 1);
     if (!jobkind_handled(cfg, kind))
         return mlc_err_set(e, MLC_ESTATE, "no handler for kind %s in this configuration "
                            "(%s is false)", k->name, k->enabled_by);

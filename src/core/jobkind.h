@@ -11,7 +11,7 @@
  *   order.sync     order:<id>                   always
  *   customer.sync  customer:<id>                customers.enabled
  *   catalog.sync   product:<id>, sku:<id>       catalog.enabled
- *   noop           anything (a diagnostic)      always (built into workers)
+ *   noop           anything (a diagnostic)      MLC_DEBUG_JOBS=1 in the environment
  *
  * The daemon registers a handler for exactly the kinds jobkind_handled
  * accepts (it checks that at start), and every enqueuer (the webhook
@@ -38,6 +38,9 @@
 #define JOB_CATALOG_SYNC  "catalog.sync"
 #define JOB_NOOP          "noop"
 
+/* The environment variable that enables the diagnostic kind noop. */
+#define JOBKIND_DEBUG_ENV "MLC_DEBUG_JOBS"
+
 /* The key prefixes (a prefix is followed by a decimal id). */
 #define JOB_KEY_ORDER    "order:"
 #define JOB_KEY_CUSTOMER "customer:"
@@ -49,7 +52,8 @@
 struct jobkind {
     const char *name;                          /* "order.sync" */
     const char *prefixes[JOBKIND_PREFIX_MAX];  /* key prefixes; none: any key */
-    const char *enabled_by;                    /* config switch, NULL: always */
+    const char *enabled_by;                    /* config switch, "$VAR": environment
+                                                  variable set to 1, NULL: always */
     const char *what;                          /* one line for people */
 };
 

@@ -29,7 +29,7 @@ bool log_enabled(enum log_level lvl)
     return (int)lvl <= atomic_load_explicit(&log_level_g, memory_order_relaxed);
 }
 
-const char *log_level_name(enum log_level lvl)
+static const char *log_level_name(enum log_level lvl)
 {
     if ((int)lvl < 0 || (size_t)lvl >= sizeof(level_names) / sizeof(level_names[0]))
         return "unknown";

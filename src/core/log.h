@@ -69,7 +69,6 @@ void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);
 /* "error", "warn", "info", "debug" -> level; MLC_EINVAL otherwise. */
 int log_parse_level(const char *name, enum log_level *out);
-const char *log_level_name(enum log_level lvl);
 /* Where lines go (default 2). Tests point it at a pipe. */
 void log_set_fd(int fd);
 

@@ -927,7 +927,10 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-int daemon_new(const char *config_path, struct mlc_config *cfg,
+/* cfg: takes its own reference. config_path is reloaded on SIGHUP.
+ * log_level_fixed: true when the command line set the level (a reload then
+ * keeps it). *out: caller frees with daemon_free. */
+static int daemon_new(const char *config_path, struct mlc_config *cfg,
                bool log_level_fixed, struct daemon **out, struct mlc_err *e)
 {
     struct daemon *d;
@@ -963,18 +966,6 @@ int daemon_new(const char *config_path, struct mlc_config *cfg,
 fail:
     daemon_free(d);
     return rc;
-}
-
-struct workers *daemon_workers(struct daemon *d) { return d->workers; }
-struct sched *daemon_sched(struct daemon *d) { return d->sched; }
-uint16_t daemon_port(const struct daemon *d)
-{
-    return d->httpd != NULL ? httpd_port(d->httpd) : 0;
-}
-
-uint16_t daemon_admin_port(const struct daemon *d)
-{
-    return d->httpd_admin != NULL ? httpd_port(d->httpd_admin) : 0;
 }
 
 /* A webhook said a resource changed: the flows' caches drop what they
@@ -1242,7 +1233,9 @@ static int start_console(struct daemon *d, struct mlc_err *e)
     return console_start(d->cfg, &deps, &d->console, e);
 }
 
-int daemon_start(struct daemon *d, struct mlc_err *e)
+/* Opens the store once (migrations, fail fast), starts the workers and the
+ * HTTP server, and logs "ready". */
+static int daemon_start(struct daemon *d, struct mlc_err *e)
 {
     const struct cfg_server *sv = &d->cfg->server;
     struct httpd_route routes[] = {

@@ -53,8 +53,7 @@
  * logs that a restart is needed. On SIGTERM the pacer is shut first, so no worker waits for
  * BigCommerce budget during the drain; the AIS session is logged out after.
  *
- * Usage: daemon_block_signals; daemon_launch (or daemon_new, then
- * daemon_start); daemon_loop; daemon_free.
+ * Usage: daemon_block_signals; daemon_launch; daemon_loop; daemon_free.
  */
 #ifndef MLC_DAEMON_DAEMON_H
 #define MLC_DAEMON_DAEMON_H
@@ -74,30 +73,14 @@ struct daemon;
  * every thread created after). */
 int daemon_block_signals(struct mlc_err *e);
 
-/* cfg: takes its own reference. config_path is reloaded on SIGHUP.
- * log_level_fixed: true when the command line set the level (a reload then
- * keeps it). *out: caller frees with daemon_free. */
-int daemon_new(const char *config_path, struct mlc_config *cfg,
-               bool log_level_fixed, struct daemon **out, struct mlc_err *e);
-
-/* Registration points for flows, valid between daemon_new and daemon_start. */
-struct workers *daemon_workers(struct daemon *d);
-struct sched *daemon_sched(struct daemon *d);
-
-/* Opens the store once (migrations, fail fast), starts the workers and the
- * HTTP server, and logs "ready". */
-int daemon_start(struct daemon *d, struct mlc_err *e);
-/* daemon_new and daemon_start in one. While a shared store (PostgreSQL)
+/* Builds the daemon, opens the store once (migrations, fail fast), starts
+ * the workers and the HTTP server, and logs "ready". While a shared store (PostgreSQL)
  * cannot be reached, it frees the half-started daemon and starts again,
  * every second for up to 60 s or until SIGTERM/SIGINT (needs
  * daemon_block_signals first). *out: set even on failure (may be NULL);
  * caller frees with daemon_free. */
 int daemon_launch(const char *config_path, struct mlc_config *cfg, bool log_level_fixed,
                   struct daemon **out, struct mlc_err *e);
-/* The bound HTTP port (after daemon_start). */
-uint16_t daemon_port(const struct daemon *d);
-/* The bound port of server.admin_listen, 0 when unset. */
-uint16_t daemon_admin_port(const struct daemon *d);
 
 /* Waits for signals and ticks the scheduler until SIGTERM/SIGINT, then stops.
  * Returns the process exit status (0, or 1 when the drain timed out). */

@@ -246,7 +246,9 @@ int workers_new(struct mlc_config *cfg, struct workers **out, struct mlc_err *e)
     pthread_cond_init(&p->exited, &ca);
     pthread_condattr_destroy(&ca);
     p->cfg = cfg_ref(cfg);
-    rc = workers_register(p, JOB_NOOP, workers_noop, NULL, e);
+    /* The diagnostic kind only when asked for (core/jobkind.h). */
+    rc = jobkind_handled(cfg, JOB_NOOP) ? workers_register(p, JOB_NOOP, workers_noop, NULL, e)
+                                        : MLC_OK;
     if (rc != MLC_OK) {
         workers_free(p);
         return rc;

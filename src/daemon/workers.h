@@ -58,8 +58,8 @@
  * "dismissed", with who and the note), so that nothing a webhook, the
  * reconcile sweep or a backfill enqueues for it ever posts.
  *
- * Built-in kind "noop" (a diagnostic, used by tests and `mlc jobs enqueue`):
- * succeeds; its payload may ask {"sleep_ms": N} (at most 10 s, lease extended
+ * Built-in kind "noop" (a diagnostic for tests and `mlc jobs enqueue`,
+ * registered only with MLC_DEBUG_JOBS=1 in the environment): succeeds; its payload may ask {"sleep_ms": N} (at most 10 s, lease extended
  * while sleeping, not cut short by a stop: it shows draining) and
  * {"fail": "hold"} or {"fail": "retry"}.
  *
@@ -163,7 +163,7 @@ struct workers_stats {
 };
 
 /* A pool for cfg (takes its own reference). *out: caller frees with
- * workers_free. "noop" is registered already. */
+ * workers_free. "noop" is registered already when MLC_DEBUG_JOBS is 1. */
 int workers_new(struct mlc_config *cfg, struct workers **out, struct mlc_err *e);
 /* Adds a handler for kind (copied); MLC_EEXIST when taken, MLC_ESTATE after
  * workers_start. */

@@ -36,7 +36,6 @@ struct aq_cond {
 struct ais_query {
     char            table[AQ_TABLE_MAX];
     char           *ids;        /* returnControlIDs, NULL = all */
-    bool            any;
     struct aq_cond *conds;
     size_t          nconds, cap;
     bool            has_wm;
@@ -295,11 +294,6 @@ int ais_query_eq(struct ais_query *q, const char *col, const char *literal,
     return ais_query_where(q, col, AIS_OP_EQUAL, &v, 1, e);
 }
 
-void ais_query_match_any(struct ais_query *q, bool any)
-{
-    q->any = any;
-}
-
 int ais_query_watermark(struct ais_query *q, const char *date_col, const char *time_col,
                         const struct jdate_stamp *w, struct mlc_err *e)
 {
@@ -423,7 +417,7 @@ static int query_part(const struct ais_query *q, const char *sdf, json_t *root,
     struct mlc_err le = { 0 };
 
     query = json_pack("{s:b, s:s, s:o, s:o}", "autoFind", 1, "matchType",
-                      q->any ? "MATCH_ANY" : "MATCH_ALL", "condition", conds, "complexQuery", cx);
+                      "MATCH_ALL", "condition", conds, "complexQuery", cx);
     if (query == NULL || json_object_set_new(root, "query", query) != 0)
         return mlc_err_set(e, MLC_ENOMEM, "out of memory");
     for (size_t i = 0; i < q->nconds; i++) {

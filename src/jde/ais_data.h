@@ -83,8 +83,6 @@ int ais_query_where(struct ais_query *q, const char *col, enum ais_op op,
 /* col EQUAL literal. */
 int ais_query_eq(struct ais_query *q, const char *col, const char *literal,
                  struct mlc_err *e);
-/* MATCH_ANY instead of MATCH_ALL for the conditions. */
-void ais_query_match_any(struct ais_query *q, bool any);
 /* Rows changed at or after w: date_col > w.julian OR (date_col = w.julian
  * AND time_col >= w.hhmmss). Inclusive: dedupe by key. A blank watermark
  * (julian 0) selects everything. */

@@ -41,7 +41,8 @@ static void progress(struct gather *g, const char *stage, size_t n)
         g->o->progress(g->o->progress_ctx, stage, n);
 }
 
-int rcn_day_bounds(const struct jdate_civil *day, int64_t *start, int64_t *end,
+/* The local day's [start, end) in Unix seconds, in the process zone. */
+static int rcn_day_bounds(const struct jdate_civil *day, int64_t *start, int64_t *end,
                    struct mlc_err *e)
 {
     struct jdate_civil next;

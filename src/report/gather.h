@@ -40,10 +40,6 @@ struct rcn_gather_opts {
     void            *progress_ctx;
 };
 
-/* The local day's [start, end) in Unix seconds, in the process zone. */
-int rcn_day_bounds(const struct jdate_civil *day, int64_t *start, int64_t *end,
-                   struct mlc_err *e);
-
 /* Gathers and compares day into *out (initialised here; the caller clears
  * it with rcn_day_clear, also on error). o may be NULL. */
 int rcn_gather_day(struct env *env, struct store *st, const struct mlc_config *cfg,

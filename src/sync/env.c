@@ -185,7 +185,6 @@ void env_free(struct env *env)
     free(env);
 }
 
-const struct mlc_config *env_cfg(const struct env *env) { return env->cfg; }
 struct pacer *env_pacer(struct env *env) { return env->pacer; }
 struct ais_session *env_ais(struct env *env) { return env->ais; }
 struct acct_cache *env_accounts(struct env *env) { return env->acct; }

@@ -63,9 +63,6 @@ void env_shutdown(struct env *env);
  * NULL-safe. */
 void env_free(struct env *env);
 
-/* The configuration the env was built with (valid while env lives). */
-const struct mlc_config *env_cfg(const struct env *env);
-
 /* This thread's BigCommerce client, created on first call (borrowed: valid
  * until env_free; never share it with another thread). */
 int env_bc(struct env *env, struct bc_client **out, struct mlc_err *e);

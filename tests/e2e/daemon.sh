@@ -7,6 +7,8 @@ set -u
 
 . "$(dirname "$0")/lib/common.bash"
 e2e_init daemon
+# The diagnostic job kind noop runs only when asked for (core/jobkind.h).
+export MLC_DEBUG_JOBS=1
 
 cfg="$tmp/mlc.yaml"
 log="$tmp/daemon.log"
@@ -46,6 +48,10 @@ check "a body over max_body_bytes answers 413" \
     test "$(http_code -H 'Expect: 100-continue' --data-binary @"$tmp/big.bin" "http://127.0.0.1:$port/healthz")" = 413
 
 # ---- jobs ---------------------------------------------------------------
+MLC_DEBUG_JOBS= "$MLC" jobs enqueue --config "$cfg" noop e2e:off >/dev/null 2>"$tmp/noop.err"
+noop_rc=$?
+check "without MLC_DEBUG_JOBS=1 a noop job is refused (exit 1)" test "$noop_rc" = 1
+check "without MLC_DEBUG_JOBS=1: the message names the variable" grep -q 'MLC_DEBUG_JOBS=1' "$tmp/noop.err"
 id1=$("$MLC" jobs enqueue --config "$cfg" noop e2e:one '{"sleep_ms": 50}' | awk '{print $1}')
 check "mlc jobs enqueue prints a job id" test -n "$id1"
 check "noop job ends done" wait_until 150 job_state "$id1" done

@@ -10,6 +10,7 @@ set -u
 
 . "$(dirname "$0")/lib/common.bash"
 e2e_init ops
+export MLC_DEBUG_JOBS=1  # the diagnostic job kind noop (core/jobkind.h)
 
 cfg="$tmp/mlc.yaml"
 log="$tmp/daemon.log"

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/config.h"
@@ -65,7 +66,20 @@ static void test_handled_by_config(void **state)
 
     (void)state;
     assert_true(jobkind_handled(&off, JOB_ORDER_SYNC));
+    /* The diagnostic kind: only with MLC_DEBUG_JOBS=1 in the environment. */
+    unsetenv(JOBKIND_DEBUG_ENV);
+    assert_false(jobkind_handled(&off, JOB_NOOP));
+    assert_false(jobkind_handled(NULL, JOB_NOOP));
+    struct mlc_err e;
+    assert_int_equal(jobkind_check(&off, JOB_NOOP, &e), MLC_ESTATE);
+    assert_non_null(strstr(e.msg, "MLC_DEBUG_JOBS=1"));
+    setenv(JOBKIND_DEBUG_ENV, "yes", 1);
+    assert_false(jobkind_handled(&off, JOB_NOOP));
+    setenv(JOBKIND_DEBUG_ENV, "1", 1);
     assert_true(jobkind_handled(&off, JOB_NOOP));
+    assert_true(jobkind_handled(NULL, JOB_NOOP));
+    assert_int_equal(jobkind_check(&off, JOB_NOOP, &e), MLC_OK);
+    unsetenv(JOBKIND_DEBUG_ENV);
     assert_false(jobkind_handled(&off, JOB_CUSTOMER_SYNC));
     assert_false(jobkind_handled(&off, JOB_CATALOG_SYNC));
     assert_true(jobkind_handled(&cust, JOB_CUSTOMER_SYNC));

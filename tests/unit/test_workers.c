@@ -1045,5 +1045,6 @@ int main(void)
     log_set_level(lvl);
     if (getenv("MLC_TEST_ONLY") != NULL)
         cmocka_set_test_filter(getenv("MLC_TEST_ONLY"));
+    setenv("MLC_DEBUG_JOBS", "1", 1); /* the diagnostic kind noop (core/jobkind.h) */
     return cmocka_run_group_tests_name("workers", tests, NULL, NULL);
 }
