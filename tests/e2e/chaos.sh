@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e: serial (many processes, SIGKILLs and timing under load: runs alone)
 # End-to-end chaos: the product promise — every paid order posted into JDE
 # exactly once, balanced — held against faults, with the real `mlc run` and
 # `mlc-sim` (demo seeds) on 127.0.0.1 and temp SQLite stores.

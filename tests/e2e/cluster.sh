@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e: serial (many processes, SIGKILLs and timing under load: runs alone)
 # End-to-end: three `mlc run` processes on one PostgreSQL store, behind one
 # webhook URL, against mlc-sim on 127.0.0.1, while they are killed.
 #
