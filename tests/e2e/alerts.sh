@@ -93,17 +93,7 @@ schedule:
 orders:
   start: $E2E_CUTOVER
   start_id: 400
-store:
-  url: "$tmp/mlc.db"
-  master_key_file: "mlc.key"
-server:
-  listen: "127.0.0.1:$port"
-workers:
-  count: 2
-  lease_s: 60
-  retry_base_ms: 200
-  retry_cap_ms: 2000
-  drain_timeout_s: 20
+$(e2e_runtime_yaml)
 alerts:
   digest_interval_s: $INTERVAL
   console_url: "https://mlc.example.com"

@@ -88,17 +88,7 @@ schedule:
   accounts_refresh_interval: 3600
 orders:
   start: $E2E_CUTOVER
-store:
-  url: "$tmp/mlc.db"
-  master_key_file: "mlc.key"
-server:
-  listen: "127.0.0.1:$port"
-workers:
-  count: 2
-  lease_s: 60
-  retry_base_ms: 200
-  retry_cap_ms: 2000
-  drain_timeout_s: 20
+$(e2e_runtime_yaml)
 EOF
 }
 port=$(free_port) || { not_ok "a free port"; exit 1; }

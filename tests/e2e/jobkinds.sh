@@ -70,17 +70,7 @@ schedule:
   catalog_poll_interval: 604800
   accounts_refresh_interval: 3600
   session_keepalive_interval: 300
-store:
-  url: "$tmp/mlc.db"
-  master_key_file: "mlc.key"
-server:
-  listen: "127.0.0.1:$port"
-workers:
-  count: 2
-  lease_s: 60
-  retry_base_ms: 200
-  retry_cap_ms: 2000
-  drain_timeout_s: 20
+$(e2e_runtime_yaml)
 EOF
 }
 

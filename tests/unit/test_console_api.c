@@ -12,26 +12,24 @@
 #include <unistd.h>
 
 #include "console/console_api.h"
+#include "helpers/tmpstore.h"
 #include "store/store.h"
 #include "sync/heldops.h"
 
 struct fx {
-    char          dir[64], db[96];
-    struct store *st;
+    struct tmpstore t;
+    struct store   *st;  /* t.st */
 };
 
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
 
-    if (f == NULL)
+    if (f == NULL || tmpstore_open(&f->t, "capi") != 0) {
+        free(f);
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/mlc-capi-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
-        return -1;
-    snprintf(f->db, sizeof(f->db), "%s/mlc.db", f->dir);
-    if (store_open(f->db, &f->st, NULL) != MLC_OK)
-        return -1;
+    }
+    f->st = f->t.st;
     *state = f;
     return 0;
 }
@@ -39,15 +37,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    static const char *const sfx[] = { "", "-wal", "-shm" };
-    char p[128];
 
-    store_close(f->st);
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(p, sizeof(p), "%s%s", f->db, sfx[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    tmpstore_close(&f->t);
     free(f);
     return 0;
 }

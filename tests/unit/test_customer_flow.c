@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "helpers/simctl.h"
+#include "helpers/simfix.h"
 #include "helpers/testclock.h"
 
 #include <inttypes.h>
@@ -34,10 +35,6 @@
 #include "sync/customer_flow.h"
 #include "sync/env.h"
 
-#define BC_SEED  "sim/seed/bigcommerce.json"
-#define AIS_SEED "sim/seed/jde.json"
-#define BC_TOKEN "sim-token-northwind"
-#define JDE_PWD  "mlcint-pass"
 #define ADD_CALLS "POST /jderest/v3/orchestrator/MLC_AddCustomer"
 #define UPD_CALLS "POST /jderest/v3/orchestrator/MLC_UpdateCustomer"
 
@@ -215,75 +212,18 @@ static void test_key_parse(void **state)
 
 /* ---- fixture ------------------------------------------------------------------ */
 
-struct tf {
-    struct bcsim      *bc;
-    struct aissim     *ais;
-    char               bc_base[64];
-    char               ais_base[64];
-    struct httpc      *ctl;
-    char               dir[64];
-    int                n_stores;
-    struct mlc_secret *tok, *pwd;
-};
-
-static struct tf TF;
+static struct simfix TF;
 
 static int group_setup(void **state)
 {
-    struct tf *f = &TF;
-    json_error_t je;
-    json_t *bdoc = json_load_file(BC_SEED, 0, &je), *adoc = json_load_file(AIS_SEED, 0, &je);
-    json_t *bseed = json_object_get(bdoc, "bigcommerce");
-    json_t *set = json_object_get(bseed, "settings");
-    struct mlc_err e = { 0 };
-
     (void)state;
-    memset(f, 0, sizeof(*f));
-    if (set == NULL || adoc == NULL) {
-        fprintf(stderr, "seeds: %s\n", je.text);
-        return -1;
-    }
-    log_set_level(LOG_LVL_ERROR);
-    json_object_set_new(set, "rate_quota", json_integer(100000));
-    json_object_set_new(set, "rate_window_ms", json_integer(600000));
-    if (bcsim_start("127.0.0.1:0", bseed, &f->bc, &e) != MLC_OK ||
-        aissim_start("127.0.0.1:0", json_object_get(adoc, "jde"), &f->ais, &e) != MLC_OK) {
-        fprintf(stderr, "simulators: %s\n", e.msg);
-        return -1;
-    }
-    json_decref(bdoc);
-    json_decref(adoc);
-    snprintf(f->bc_base, sizeof(f->bc_base), "http://127.0.0.1:%u", (unsigned)bcsim_port(f->bc));
-    snprintf(f->ais_base, sizeof(f->ais_base), "http://127.0.0.1:%u",
-             (unsigned)aissim_port(f->ais));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/mlc-cust-test.XXXXXX");
-    if (mkdtemp(f->dir) == NULL || httpc_new(NULL, &f->ctl, NULL) != MLC_OK ||
-        secret_new(BC_TOKEN, strlen(BC_TOKEN), &f->tok, &e) != MLC_OK ||
-        secret_new(JDE_PWD, strlen(JDE_PWD), &f->pwd, &e) != MLC_OK)
-        return -1;
-    return 0;
+    return simfix_start(&TF, "cust-test");
 }
 
 static int group_teardown(void **state)
 {
-    struct tf *f = &TF;
-    char path[128];
-
     (void)state;
-    for (int i = 1; i <= f->n_stores; i++) {
-        static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-
-        for (size_t k = 0; k < 4; k++) {
-            snprintf(path, sizeof(path), "%s/s%d.db%s", f->dir, i, sfx[k]);
-            unlink(path);
-        }
-    }
-    rmdir(f->dir);
-    httpc_free(f->ctl);
-    bcsim_free(f->bc);
-    aissim_free(f->ais);
-    secret_free(f->tok);
-    secret_free(f->pwd);
+    simfix_stop(&TF);
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "helpers/simctl.h"
+#include "helpers/simfix.h"
 #include "helpers/testclock.h"
 
 #include <inttypes.h>
@@ -37,85 +38,23 @@
 #include "sync/env.h"
 #include "sync/order_flow.h"
 
-#define BC_SEED  "sim/seed/bigcommerce.json"
-#define AIS_SEED "sim/seed/jde.json"
-#define BC_TOKEN "sim-token-northwind"
-#define JDE_PWD  "mlcint-pass"
 #define JE_CALLS "POST /jderest/v3/orchestrator/MLC_AddJournalEntry"
 #define PV_CALLS "POST /jderest/v3/orchestrator/MLC_AddVoucher"
 
 /* ---- fixture ------------------------------------------------------------------ */
 
-struct tf {
-    struct bcsim      *bc;
-    struct aissim     *ais;
-    char               bc_base[64];   /* http://127.0.0.1:P */
-    char               ais_base[64];
-    struct httpc      *ctl;
-    char               dir[64];
-    int                n_stores;
-    struct mlc_secret *tok, *pwd;
-};
-
-static struct tf TF;
+static struct simfix TF;
 
 static int group_setup(void **state)
 {
-    struct tf *f = &TF;
-    json_error_t je;
-    json_t *bdoc = json_load_file(BC_SEED, 0, &je), *adoc = json_load_file(AIS_SEED, 0, &je);
-    json_t *bseed = json_object_get(bdoc, "bigcommerce");
-    json_t *set = json_object_get(bseed, "settings");
-    struct mlc_err e = { 0 };
-
     (void)state;
-    memset(f, 0, sizeof(*f));
-    if (set == NULL || adoc == NULL) {
-        fprintf(stderr, "seeds: %s\n", je.text);
-        return -1;
-    }
-    log_set_level(LOG_LVL_ERROR);
-    json_object_set_new(set, "rate_quota", json_integer(100000));
-    json_object_set_new(set, "rate_window_ms", json_integer(600000));
-    if (bcsim_start("127.0.0.1:0", bseed, &f->bc, &e) != MLC_OK ||
-        aissim_start("127.0.0.1:0", json_object_get(adoc, "jde"), &f->ais, &e) != MLC_OK) {
-        fprintf(stderr, "simulators: %s\n", e.msg);
-        return -1;
-    }
-    json_decref(bdoc);
-    json_decref(adoc);
-    snprintf(f->bc_base, sizeof(f->bc_base), "http://127.0.0.1:%u", (unsigned)bcsim_port(f->bc));
-    snprintf(f->ais_base, sizeof(f->ais_base), "http://127.0.0.1:%u",
-             (unsigned)aissim_port(f->ais));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/mlc-flow-test.XXXXXX");
-    if (mkdtemp(f->dir) == NULL || httpc_new(NULL, &f->ctl, NULL) != MLC_OK ||
-        tz_init("UTC", &e) != MLC_OK ||
-        secret_new(BC_TOKEN, strlen(BC_TOKEN), &f->tok, &e) != MLC_OK ||
-        secret_new(JDE_PWD, strlen(JDE_PWD), &f->pwd, &e) != MLC_OK)
-        return -1;
-    return 0;
+    return simfix_start(&TF, "flow-test");
 }
 
 static int group_teardown(void **state)
 {
-    struct tf *f = &TF;
-    char path[128];
-
     (void)state;
-    for (int i = 1; i <= f->n_stores; i++) {
-        static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-
-        for (size_t k = 0; k < 4; k++) {
-            snprintf(path, sizeof(path), "%s/s%d.db%s", f->dir, i, sfx[k]);
-            unlink(path);
-        }
-    }
-    rmdir(f->dir);
-    httpc_free(f->ctl);
-    bcsim_free(f->bc);
-    aissim_free(f->ais);
-    secret_free(f->tok);
-    secret_free(f->pwd);
+    simfix_stop(&TF);
     return 0;
 }
 
@@ -128,7 +67,7 @@ static json_t *ctl(const char *base, const char *method, const char *path, const
 /* The order-product id of the first line of order id (BigCommerce API). */
 static int64_t first_item_id(int64_t id)
 {
-    struct httpc_header h[] = { { "X-Auth-Token", BC_TOKEN }, { "Accept", "application/json" } };
+    struct httpc_header h[] = { { "X-Auth-Token", SIMFIX_BC_TOKEN }, { "Accept", "application/json" } };
     struct httpc_request rq = { 0 };
     struct httpc_response r = { 0 };
     char url[256];
@@ -1339,7 +1278,7 @@ static void test_outage_pause_hold_retry(void **state)
 
     /* AIS refuses the password: paused on jde, nothing sent. */
     je = ais_counter(JE_CALLS);
-    env = env_with(&r, BC_TOKEN, "not-the-password", h);
+    env = env_with(&r, SIMFIX_BC_TOKEN, "not-the-password", h);
     assert_int_equal(sync_watched(env, r.st, r.cfg, 260, why, sizeof(why), &sys), FLOW_PAUSE);
     assert_string_equal(sys, "jde");
     assert_non_null(strstr(why, "AIS login failed"));
@@ -1348,7 +1287,7 @@ static void test_outage_pause_hold_retry(void **state)
     env_free(env);
 
     /* BigCommerce refuses the token: paused on bigcommerce. */
-    env = env_with(&r, "revoked-token", JDE_PWD, h);
+    env = env_with(&r, "revoked-token", SIMFIX_JDE_PWD, h);
     assert_int_equal(sync_watched(env, r.st, r.cfg, 261, why, sizeof(why), &sys), FLOW_PAUSE);
     assert_string_equal(sys, "bigcommerce");
     assert_true(health_is_set(h, HEALTH_BC_AUTH));
@@ -1378,7 +1317,7 @@ static void test_outage_pause_hold_retry(void **state)
     cfg_unref(dead);
 
     /* With the health watch on: JDE refuses the document -> HOLD. */
-    env = env_with(&r, BC_TOKEN, JDE_PWD, h);
+    env = env_with(&r, SIMFIX_BC_TOKEN, SIMFIX_JDE_PWD, h);
     ais_ctl("/__sim/faults", "{\"orch_fail\":[{\"orchestration\":\"MLC_AddJournalEntry\","
             "\"message\":\"Account is locked\",\"style\":\"500\",\"count\":1}]}");
     assert_int_equal(sync_watched(env, r.st, r.cfg, 263, why, sizeof(why), &sys), FLOW_HOLD);
@@ -1422,7 +1361,7 @@ static void test_outage_pause_hold_retry(void **state)
  * token; the parsed answer (caller decrefs). */
 static json_t *bc_api(const char *method, const char *path, const char *body)
 {
-    struct httpc_header h[] = { { "X-Auth-Token", BC_TOKEN }, { "Accept", "application/json" },
+    struct httpc_header h[] = { { "X-Auth-Token", SIMFIX_BC_TOKEN }, { "Accept", "application/json" },
                                 { "Content-Type", "application/json" } };
     struct httpc_request rq = { 0 };
     struct httpc_response r = { 0 };

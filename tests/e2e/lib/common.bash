@@ -157,6 +157,25 @@ e2e_posting_journal() {
 EOF
 }
 
+# e2e_runtime_yaml: the store, server and workers sections most daemon tests
+# share: a SQLite store in $tmp, the listener on $port, two workers with
+# short retries.
+e2e_runtime_yaml() {
+    cat <<EOF
+store:
+  url: "$tmp/mlc.db"
+  master_key_file: "mlc.key"
+server:
+  listen: "127.0.0.1:$port"
+workers:
+  count: 2
+  lease_s: 60
+  retry_base_ms: 200
+  retry_cap_ms: 2000
+  drain_timeout_s: 20
+EOF
+}
+
 # E2E_CUTOVER: the go-live cutover (orders.start) of every test config, a
 # fixed date before every order of the seeds (`mlc init` writes the current
 # time, which would make a test depend on today's date).
