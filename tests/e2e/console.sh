@@ -66,16 +66,7 @@ schedule:
   hooks_interval: 3600
 orders:
   start: $E2E_CUTOVER
-store:
-  url: "$tmp/mlc.db"
-  master_key_file: "mlc.key"
-server:
-  listen: "127.0.0.1:$port"
-workers:
-  count: 2
-  lease_s: 60
-  retry_base_ms: 200
-  retry_cap_ms: 2000
+$(e2e_runtime_yaml)
 console:
   listen: "127.0.0.1:$cport"
   users:
