@@ -1335,6 +1335,54 @@ static void list_add(char *buf, size_t cap, const char *key)
     snprintf(buf + n, cap - n, "%s%s", n > 0 ? "," : "", key);
 }
 
+static bool same_inputs(const struct cfg_jde *a, const struct cfg_jde *b)
+{
+    if (a->n_inputs != b->n_inputs)
+        return false;
+    for (size_t i = 0; i < a->n_inputs; i++)
+        if (!same_str(a->inputs[i].match, b->inputs[i].match) ||
+            !same_str(a->inputs[i].value, b->inputs[i].value))
+            return false;
+    return true;
+}
+
+/* The connections' settings: the clients and the AIS session are built at
+ * start (sync/env), and GL dates take the zone selected then (core/tz). */
+static void restart_needed_conn(const struct mlc_config *o, const struct mlc_config *n,
+                                char *restart, size_t cap)
+{
+    const struct cfg_bigcommerce *a = &o->bigcommerce, *b = &n->bigcommerce;
+    const struct cfg_jde *x = &o->jde, *y = &n->jde;
+#define STR(key, f, g) do { if (!same_str(f, g)) list_add(restart, cap, key); } while (0)
+#define NUM(key, f, g) do { if ((f) != (g)) list_add(restart, cap, key); } while (0)
+    STR("bigcommerce.store_hash", a->store_hash, b->store_hash);
+    STR("bigcommerce.api_base_url", a->api_base_url, b->api_base_url);
+    STR("bigcommerce.token_ref", a->token_ref, b->token_ref);
+    STR("bigcommerce.ca_file", a->ca_file, b->ca_file);
+    NUM("bigcommerce.timeout_ms", a->timeout_ms, b->timeout_ms);
+    NUM("bigcommerce.rate_reserve", a->rate_reserve, b->rate_reserve);
+    NUM("bigcommerce.shared_budget", a->shared_budget, b->shared_budget);
+    STR("jde.ais_base_url", x->ais_base_url, y->ais_base_url);
+    STR("jde.environment", x->environment, y->environment);
+    STR("jde.role", x->role, y->role);
+    STR("jde.device_name", x->device_name, y->device_name);
+    STR("jde.user", x->user, y->user);
+    STR("jde.password_ref", x->password_ref, y->password_ref);
+    STR("jde.ca_file", x->ca_file, y->ca_file);
+    NUM("jde.timeout_ms", x->timeout_ms, y->timeout_ms);
+    NUM("jde.login_backoff_s", x->login_backoff_s, y->login_backoff_s);
+    if (!same_str(x->orch.add_journal_entry, y->orch.add_journal_entry) ||
+        !same_str(x->orch.add_voucher, y->orch.add_voucher) ||
+        !same_str(x->orch.add_customer, y->orch.add_customer) ||
+        !same_str(x->orch.update_customer, y->orch.update_customer))
+        list_add(restart, cap, "jde.orchestrations");
+    if (!same_inputs(x, y))
+        list_add(restart, cap, "jde.inputs");
+    STR("posting.timezone", o->posting.timezone, n->posting.timezone);
+#undef STR
+#undef NUM
+}
+
 /* Settings read once at start: the keys a reload changed but cannot
  * apply, into restart (comma-separated; empty when none). */
 static void restart_needed(const struct mlc_config *o, const struct mlc_config *n,
@@ -1371,6 +1419,7 @@ static void restart_needed(const struct mlc_config *o, const struct mlc_config *
             list_add(restart, cap, "customers.enabled or catalog.enabled");
             break;
         }
+    restart_needed_conn(o, n, restart, cap);
 }
 
 /* The schedule's intervals apply at once. Turning a task on or off (an
@@ -1415,7 +1464,7 @@ static void reload_schedule(struct daemon *d, const struct mlc_config *o,
 static void reload(struct daemon *d)
 {
     struct mlc_config *ncfg = NULL;
-    char restart[512];
+    char restart[1024];
     struct mlc_err e;
 
     log_info("daemon", "config reload requested", LF_STR("config", d->config_path));
@@ -1434,8 +1483,11 @@ static void reload(struct daemon *d)
     workers_set_config(d->workers, ncfg);
     reload_tls(d, ncfg);
     console_set_config(d->console, ncfg); /* users and roles apply at once */
-    if (d->webhook != NULL)   /* read at every delivery, so it applies at once */
+    if (d->webhook != NULL) { /* read at every delivery, so they apply at once */
         webhook_set_gather(d->webhook, ncfg->workers.gather_ms);
+        webhook_set_store_id(d->webhook, ncfg->bigcommerce.store_id != NULL
+                                             ? strtoll(ncfg->bigcommerce.store_id, NULL, 10) : 0);
+    }
     cfg_unref(d->cfg);
     d->cfg = ncfg; /* our load reference becomes the main thread's */
     apply_log_level(d, ncfg);

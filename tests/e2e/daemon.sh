@@ -70,13 +70,16 @@ kill -HUP "$pid"
 check "broken config: reload rejected in the log" wait_until 100 in_log 'lvl=error.*msg="config reload rejected"'
 check "broken config: daemon still alive and healthy" sh -c "kill -0 $pid && [ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:$port/healthz)\" = 200 ]"
 write_config debug
-yaml_set "$cfg" "$cfg" health_probe_interval=7 '#admin_listen'='"127.0.0.1:1"'
+yaml_set "$cfg" "$cfg" health_probe_interval=7 '#admin_listen'='"127.0.0.1:1"' \
+    ais_base_url='"https://jde-ais2.example.com:9300"' timezone='"Europe/Paris"'
 kill -HUP "$pid"
 check "valid config: config reloaded" wait_until 100 in_log 'msg="config reloaded"'
 check "a schedule interval applies at the reload" \
     in_log 'msg="schedule changed" task=health interval_s=7'
 check "a key that needs a restart is named in the reload line" \
     in_log 'msg="config reloaded" .*restart_needed=server.admin_listen'
+check "the AIS address and the GL time zone need a restart, and the line says so" \
+    in_log 'msg="config reloaded" .*restart_needed=server.admin_listen,jde.ais_base_url,posting.timezone'
 idd=$("$MLC" jobs enqueue --config "$cfg" noop e2e:after-reload | awk '{print $1}')
 check "jobs still run after the reload" wait_until 150 job_state "$idd" done
 
