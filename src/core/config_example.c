@@ -12,48 +12,24 @@
 #include <string.h>
 
 #include "core/config_int.h"
+#include "core/strbuf.h"
 
-/* The text being written; oom once any append failed. */
-struct wbuf {
-    char  *buf;
-    size_t cap, len;
-    bool   oom;
+/* The text being written, and the sections' comments. */
+struct writer {
+    struct strbuf             sb;
     const struct cfg_section *sections;
-    size_t n_sections;
+    size_t                    n_sections;
 };
 
-static void w_printf(struct wbuf *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void w_printf(struct writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void w_printf(struct wbuf *w, const char *fmt, ...)
+static void w_printf(struct writer *w, const char *fmt, ...)
 {
     va_list ap;
-    int n;
 
-    if (w->oom)
-        return;
     va_start(ap, fmt);
-    n = vsnprintf(w->buf + w->len, w->cap - w->len, fmt, ap);
+    strbuf_vaddf(&w->sb, fmt, ap);
     va_end(ap);
-    if (n < 0) {
-        w->oom = true;
-        return;
-    }
-    if ((size_t)n >= w->cap - w->len) {
-        size_t cap = w->cap;
-        char *nb;
-        while (cap - w->len <= (size_t)n)
-            cap *= 2;
-        if ((nb = realloc(w->buf, cap)) == NULL) {
-            w->oom = true;
-            return;
-        }
-        w->buf = nb;
-        w->cap = cap;
-        va_start(ap, fmt);
-        vsnprintf(w->buf + w->len, w->cap - w->len, fmt, ap);
-        va_end(ap);
-    }
-    w->len += (size_t)n;
 }
 
 static size_t depth_of(const char *key)
@@ -73,7 +49,7 @@ static size_t parent_len(const char *key)
     return dot != NULL ? (size_t)(dot - key) : 0;
 }
 
-static const char *section_comment(const struct wbuf *w, const char *path, size_t n)
+static const char *section_comment(const struct writer *w, const char *path, size_t n)
 {
     for (size_t i = 0; i < w->n_sections; i++)
         if (strlen(w->sections[i].path) == n && strncmp(w->sections[i].path, path, n) == 0)
@@ -83,7 +59,7 @@ static const char *section_comment(const struct wbuf *w, const char *path, size_
 
 /* Opens the sections of key's parent that the previous key's parent did
  * not have ("posting" then "posting.accounts"). */
-static void ex_sections(struct wbuf *w, const char *prev, const char *key)
+static void ex_sections(struct writer *w, const char *prev, const char *key)
 {
     size_t klen = parent_len(key), plen = prev != NULL ? parent_len(prev) : 0;
     size_t level = 0;
@@ -103,7 +79,7 @@ static void ex_sections(struct wbuf *w, const char *prev, const char *key)
 }
 
 /* A value as YAML: strings and accounts quoted, lists in flow style. */
-static void ex_value(struct wbuf *w, const struct cfg_field *f, const char *text)
+static void ex_value(struct writer *w, const struct cfg_field *f, const char *text)
 {
     switch (f->type) {
     case FT_STR:
@@ -126,7 +102,7 @@ static void ex_value(struct wbuf *w, const struct cfg_field *f, const char *text
 }
 
 /* The comment's tail: what is allowed and the default, from the table. */
-static void ex_tail(struct wbuf *w, const struct cfg_field *f)
+static void ex_tail(struct writer *w, const struct cfg_field *f)
 {
     char names[256];
 
@@ -148,7 +124,7 @@ static void ex_tail(struct wbuf *w, const struct cfg_field *f)
         w_printf(w, " Optional.");
 }
 
-static void ex_field(struct wbuf *w, const struct cfg_field *f)
+static void ex_field(struct writer *w, const struct cfg_field *f)
 {
     int ind = (int)depth_of(f->key) * 2;
     const char *leaf = f->key + parent_len(f->key) + 1;
@@ -201,23 +177,15 @@ int cfg_example_render(const struct cfg_field *fields, size_t n,
                        const struct cfg_section *sections, size_t n_sections,
                        char **out)
 {
-    struct wbuf w = { malloc(4096), 4096, 0, false, sections, n_sections };
+    struct writer w = { STRBUF_INIT, sections, n_sections };
 
-    *out = NULL;
-    if (w.buf == NULL)
-        return MLC_ENOMEM;
-    w.buf[0] = '\0';
     w_printf(&w, "%s", preamble);
     for (size_t i = 0; i < n; i++) {
         ex_sections(&w, i > 0 ? fields[i - 1].key : NULL, fields[i].key);
         ex_field(&w, &fields[i]);
     }
-    if (w.oom) {
-        free(w.buf);
-        return MLC_ENOMEM;
-    }
-    *out = w.buf;
-    return MLC_OK;
+    *out = strbuf_take(&w.sb);
+    return *out != NULL ? MLC_OK : MLC_ENOMEM;
 }
 
 /* Built once from the table; read-only afterwards (static storage of
