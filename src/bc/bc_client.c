@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/order.h"
 #include "core/secret.h"
+#include "core/strbuf.h"
 #include "net/httpc.h"
 
 #ifndef MLC_VERSION
@@ -287,30 +288,8 @@ static const char *reason(int status)
     }
 }
 
-/* A bounded string being appended to. */
-struct sbuf {
-    char  *b;
-    size_t cap, len;
-};
-
-static void sb_put(struct sbuf *s, const char *t, size_t n)
-{
-    if (s->cap == 0 || s->len + 1 >= s->cap)
-        return;
-    if (n > s->cap - 1 - s->len)
-        n = s->cap - 1 - s->len;
-    memcpy(s->b + s->len, t, n);
-    s->len += n;
-    s->b[s->len] = '\0';
-}
-
-static void sb_str(struct sbuf *s, const char *t)
-{
-    sb_put(s, t, strlen(t));
-}
-
 /* Printable ASCII only, at most max bytes: the text comes from outside. */
-static void sb_clean(struct sbuf *s, const char *t, size_t n, size_t max)
+static void sb_clean(struct strbuf *s, const char *t, size_t n, size_t max)
 {
     size_t k = 0;
 
@@ -321,13 +300,13 @@ static void sb_clean(struct sbuf *s, const char *t, size_t n, size_t max)
             ch = ' ';
         if ((unsigned char)ch < 0x20 || (unsigned char)ch > 0x7e)
             ch = '?';
-        sb_put(s, &ch, 1);
+        strbuf_add(s, &ch, 1);
     }
     if (n > max)
-        sb_str(s, "...");
+        strbuf_adds(s, "...");
 }
 
-static void sb_json_value(struct sbuf *s, const json_t *v)
+static void sb_json_value(struct strbuf *s, const json_t *v)
 {
     if (json_is_string(v)) {
         sb_clean(s, json_string_value(v), json_string_length(v), 200);
@@ -341,7 +320,7 @@ static void sb_json_value(struct sbuf *s, const json_t *v)
 }
 
 /* v3 error object: title (or message/detail), then errors{k: v}. */
-static bool sb_v3(struct sbuf *s, const json_t *o)
+static bool sb_v3(struct strbuf *s, const json_t *o)
 {
     static const char *const heads[] = { "title", "message", "detail" };
     const json_t *errs = json_object_get(o, "errors");
@@ -360,19 +339,19 @@ static bool sb_v3(struct sbuf *s, const json_t *o)
         const json_t *v;
         bool first = true;
 
-        sb_str(s, any ? " (" : "(");
+        strbuf_adds(s, any ? " (" : "(");
         json_object_foreach((json_t *)errs, k, v) {
             if (!first)
-                sb_str(s, ", ");
+                strbuf_adds(s, ", ");
             first = false;
             sb_clean(s, k, strlen(k), 80);
-            sb_str(s, ": ");
+            strbuf_adds(s, ": ");
             sb_json_value(s, v);
         }
-        sb_str(s, ")");
+        strbuf_adds(s, ")");
         any = true;
     } else if (json_is_string(errs)) {
-        sb_str(s, any ? ": " : "");
+        strbuf_adds(s, any ? ": " : "");
         sb_json_value(s, errs);
         any = true;
     }
@@ -380,7 +359,7 @@ static bool sb_v3(struct sbuf *s, const json_t *o)
 }
 
 /* Appends what the body says; false when it said nothing usable. */
-static bool sb_body(struct sbuf *s, const char *body, size_t len)
+static bool sb_body(struct strbuf *s, const char *body, size_t len)
 {
     json_t *j = json_loadb(body, len, 0, NULL);
     bool any = false;
@@ -395,7 +374,7 @@ static bool sb_body(struct sbuf *s, const char *body, size_t len)
             if (!json_is_string(m))
                 continue;
             if (any)
-                sb_str(s, "; ");
+                strbuf_adds(s, "; ");
             sb_json_value(s, m);
             any = true;
         }
@@ -408,7 +387,7 @@ static bool sb_body(struct sbuf *s, const char *body, size_t len)
 
             json_array_foreach(be, i, it) {
                 if (any)
-                    sb_str(s, "; ");
+                    strbuf_adds(s, "; ");
                 any = sb_v3(s, it) || any;
             }
         } else {
@@ -431,19 +410,21 @@ static bool sb_body(struct sbuf *s, const char *body, size_t len)
 void bc_error_message(const char *method, const char *path, int status,
                       const char *body, size_t body_len, char *buf, size_t cap)
 {
-    struct sbuf s = { buf, cap, 0 };
+    struct strbuf s;
     char st[16];
 
     if (cap == 0)
         return;
-    buf[0] = '\0';
-    sb_str(&s, method);
-    sb_str(&s, " ");
-    sb_put(&s, path, strcspn(path, "?"));
+    strbuf_init_bounded(&s, cap - 1); /* cut silently: a log excerpt */
+    strbuf_adds(&s, method);
+    strbuf_adds(&s, " ");
+    strbuf_add(&s, path, strcspn(path, "?"));
     snprintf(st, sizeof(st), ": %d ", status);
-    sb_str(&s, st);
+    strbuf_adds(&s, st);
     if (body == NULL || body_len == 0 || !sb_body(&s, body, body_len))
-        sb_str(&s, reason(status));
+        strbuf_adds(&s, reason(status));
+    snprintf(buf, cap, "%s", strbuf_str(&s)); /* out of memory: what was made */
+    strbuf_release(&s);
 }
 
 /* ---- generic call ------------------------------------------------------- */

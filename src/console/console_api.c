@@ -8,33 +8,13 @@
 
 #include "sync/held_groups.h"
 #include "core/holdcode.h"
+#include "core/json.h"
 #include "core/money.h"
 #include "report/reconcile.h"
 #include "report/report_store.h"
 #include "sync/heldops.h"
 
 #define DAY_MS (24 * 60 * 60 * 1000LL)
-
-/* A string that may be NULL or not UTF-8 as JSON (null, or '?' for bad
- * bytes). NULL only out of memory. */
-static json_t *text_json(const char *s)
-{
-    json_t *j;
-    char *copy;
-
-    if (s == NULL)
-        return json_null();
-    if ((j = json_string(s)) != NULL)
-        return j;
-    if ((copy = strdup(s)) == NULL)
-        return NULL;
-    for (char *p = copy; *p != '\0'; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    j = json_string(copy);
-    free(copy);
-    return j;
-}
 
 /* {currency, minor, text}: an amount as integer and as its decimal text. */
 static json_t *amount_json(const char *currency, int64_t minor)
@@ -78,15 +58,15 @@ static int held_cb(const struct store_job *j, void *ctx)
     o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:i, s:o}",
                   "id", (json_int_t)j->id, "kind", j->kind, "key", j->key,
                   "state", store_job_state_name(j->state), "code", hold_code_name(code),
-                  "reason", text_json(j->last_error), "fix", hold_code_fix(code),
+                  "reason", jx_text(j->last_error), "fix", hold_code_fix(code),
                   "since_ms", (json_int_t)j->updated_at, "attempts", j->attempts,
                   "amount", has_amount ? amount_json(j->hold_currency, j->hold_amount)
                                        : json_null());
     if (o != NULL && j->dismissed_at > 0)
         json_object_set_new(o, "dismissed",
                             json_pack("{s:I, s:o, s:o}", "at_ms", (json_int_t)j->dismissed_at,
-                                      "by", text_json(j->dismissed_by),
-                                      "note", text_json(j->dismiss_note)));
+                                      "by", jx_text(j->dismissed_by),
+                                      "note", jx_text(j->dismiss_note)));
     if (o == NULL || json_array_append_new(w->items, o) != 0) {
         w->oom = true;
         return 1;
@@ -230,7 +210,7 @@ static int today_cb(const struct store_ledger *l, void *ctx)
                   "entity", l->entity, "document_type", l->doc_type,
                   "document_number", (json_int_t)l->doc_number,
                   "posted_ms", (json_int_t)l->updated_at,
-                  "currency", text_json(req != NULL ? json_string_value(
+                  "currency", jx_text(req != NULL ? json_string_value(
                                             json_object_get(req, "currency")) : NULL));
     json_decref(req);
     if (o == NULL || json_array_append_new(w->docs, o) != 0) {
@@ -322,7 +302,7 @@ static json_t *flows_json(struct store *st, const json_t *today)
         struct mlc_err e;
 
         if (store_watermark_get(st, wms[i].wm, buf, sizeof(buf), &e) == MLC_OK)
-            json_object_set_new(o, wms[i].name, text_json(buf));
+            json_object_set_new(o, wms[i].name, jx_text(buf));
         else
             json_object_set_new(o, wms[i].name, json_null());
     }
@@ -442,9 +422,9 @@ static int audit_cb(const struct store_audit *a, void *ctx)
 {
     json_t *d = a->detail != NULL ? json_loads(a->detail, JSON_DECODE_ANY, NULL) : NULL;
     json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)a->id,
-                          "at_ms", (json_int_t)a->at, "actor", text_json(a->actor),
-                          "action", text_json(a->action), "outcome", text_json(a->outcome),
-                          "detail", d != NULL ? d : text_json(a->detail));
+                          "at_ms", (json_int_t)a->at, "actor", jx_text(a->actor),
+                          "action", jx_text(a->action), "outcome", jx_text(a->outcome),
+                          "detail", d != NULL ? d : jx_text(a->detail));
 
     return (o == NULL || json_array_append_new(ctx, o) != 0) ? 1 : 0;
 }
@@ -480,7 +460,7 @@ static int jobs_cb(const struct store_job *j, void *ctx)
     o = json_pack("{s:I, s:s, s:s, s:i, s:I, s:o, s:s, s:b}", "id", (json_int_t)j->id,
                   "kind", j->kind, "state", store_job_state_name(j->state),
                   "attempts", j->attempts, "updated_ms", (json_int_t)j->updated_at,
-                  "reason", text_json(j->last_error),
+                  "reason", jx_text(j->last_error),
                   "code", hold_code_name(hold_code_of(j->hold_code)),
                   "dismissed", j->dismissed_at > 0);
     return (o == NULL || json_array_append_new(w->jobs, o) != 0) ? 1 : 0;

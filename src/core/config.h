@@ -2,8 +2,8 @@
  * config: mlc.yaml loaded into an immutable, reference-counted struct.
  *
  * cfg_load parses with libyaml and fills struct mlc_config from one field
- * table (config.c) that also drives validation, defaults and `mlc init`'s
- * commented example. Errors name file, line and key:
+ * table (config_fields.c) that also drives validation, defaults and `mlc
+ * init`'s commented example. Errors name file, line and key:
  *   mlc.yaml:14: posting.accounts.tax: expected an account like "1.4410" or "100.4410.01"
  * Unknown keys are errors. Secrets are never in the file: the file holds
  * references (names) to credentials stored encrypted by `mlc credentials`.

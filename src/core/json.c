@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
+
 /* How much of a path an error message shows. */
 #define PATH_SHOW_MAX 200
 
@@ -515,29 +517,6 @@ int jx_money_value(const json_t *v, int scale, enum money_round mode, int64_t *m
     }
 }
 
-/* Bounded output for the decimal expansion. */
-struct sbuf {
-    char  *b;
-    size_t cap, len;
-};
-
-static void sb_put(struct sbuf *sb, char c, size_t count)
-{
-    while (count-- > 0) {
-        if (sb->len + 1 < sb->cap)
-            sb->b[sb->len] = c;
-        sb->len++;
-    }
-}
-
-static void sb_puts(struct sbuf *sb, const char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        sb_put(sb, s[i], 1);
-}
-
 /* Scientific or plain "%g" text split into significant digits and the
  * position of the decimal point relative to the first one. */
 struct gnum {
@@ -601,7 +580,8 @@ int jx_real_decimal(double d, char *buf, size_t cap, struct mlc_err *e)
 {
     char g[SHORTEST_MAX];
     struct gnum n;
-    struct sbuf sb = { buf, cap, 0 };
+    struct strbuf sb = STRBUF_INIT;
+    int rc = MLC_OK;
 
     if (buf == NULL)
         return mlc_err_set(e, MLC_EINVAL, "jx_real_decimal: NULL buffer");
@@ -613,27 +593,47 @@ int jx_real_decimal(double d, char *buf, size_t cap, struct mlc_err *e)
     if (!g_parse(g, &n))
         return mlc_err_set(e, MLC_EINVAL, "unexpected number format '%s' (locale?)", g);
     if (n.nd == 0) {
-        sb_put(&sb, '0', 1);
+        strbuf_addchars(&sb, '0', 1);
     } else {
-        sb_put(&sb, '-', n.neg);
+        strbuf_addchars(&sb, '-', n.neg);
         if (n.point <= 0) {
-            sb_puts(&sb, "0.", 2);
-            sb_put(&sb, '0', (size_t)-n.point);
-            sb_puts(&sb, n.digs, (size_t)n.nd);
+            strbuf_add(&sb, "0.", 2);
+            strbuf_addchars(&sb, '0', (size_t)-n.point);
+            strbuf_add(&sb, n.digs, (size_t)n.nd);
         } else if (n.point >= n.nd) {
-            sb_puts(&sb, n.digs, (size_t)n.nd);
-            sb_put(&sb, '0', (size_t)(n.point - n.nd));
+            strbuf_add(&sb, n.digs, (size_t)n.nd);
+            strbuf_addchars(&sb, '0', (size_t)(n.point - n.nd));
         } else {
-            sb_puts(&sb, n.digs, (size_t)n.point);
-            sb_put(&sb, '.', 1);
-            sb_puts(&sb, n.digs + n.point, (size_t)(n.nd - n.point));
+            strbuf_add(&sb, n.digs, (size_t)n.point);
+            strbuf_addchars(&sb, '.', 1);
+            strbuf_add(&sb, n.digs + n.point, (size_t)(n.nd - n.point));
         }
     }
-    if (sb.len + 1 > cap) {
-        if (cap > 0)
-            buf[0] = '\0';
-        return mlc_err_set(e, MLC_ETOOBIG, "decimal form of %s needs %zu bytes", g, sb.len + 1);
-    }
-    buf[sb.len] = '\0';
-    return MLC_OK;
+    if (strbuf_failed(&sb))
+        rc = mlc_err_set(e, MLC_ENOMEM, "out of memory");
+    else if (sb.len + 1 > cap)
+        rc = mlc_err_set(e, MLC_ETOOBIG, "decimal form of %s needs %zu bytes", g, sb.len + 1);
+    else
+        memcpy(buf, strbuf_str(&sb), sb.len + 1);
+    strbuf_release(&sb);
+    return rc;
+}
+
+json_t *jx_text(const char *s)
+{
+    json_t *j;
+    char *copy;
+
+    if (s == NULL)
+        return json_null();
+    if ((j = json_string(s)) != NULL)
+        return j;
+    if ((copy = strdup(s)) == NULL)
+        return NULL;
+    for (char *p = copy; *p != '\0'; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(copy);
+    free(copy);
+    return j;
 }

@@ -122,4 +122,10 @@ int jx_money_value(const json_t *v, int scale, enum money_round mode, int64_t *m
  * never calls setlocale); anything else is detected and rejected. */
 int jx_real_decimal(double d, char *buf, size_t cap, struct mlc_err *e);
 
+/* A JSON string (new reference) for text that may be NULL or not UTF-8,
+ * such as an upstream message kept raw: NULL becomes null and, when the
+ * text is not valid UTF-8, every byte >= 0x80 becomes '?'. NULL only out
+ * of memory. */
+json_t *jx_text(const char *s);
+
 #endif

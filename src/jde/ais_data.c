@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/strbuf.h"
 #include "jde/ais_session.h"
 
 #define AQ_TABLE_MAX 16
@@ -160,38 +161,31 @@ static int each_col(const struct ais_query *q, const char *cols, char sep,
     return MLC_OK;
 }
 
-struct strbuf {
-    char  *p;
-    size_t len;
-};
-
+/* Appends column c to the '|' list being built in ctx (a struct strbuf). */
 static int ids_add(void *ctx, const char *c)
 {
     struct strbuf *b = ctx;
-    size_t n = strlen(c);
-    char *np = realloc(b->p, b->len + n + 2);
 
-    if (np == NULL)
-        return MLC_ENOMEM;
-    b->p = np;
     if (b->len > 0)
-        b->p[b->len++] = '|';
-    memcpy(b->p + b->len, c, n + 1);
-    b->len += n;
-    return MLC_OK;
+        strbuf_addchars(b, '|', 1);
+    strbuf_adds(b, c);
+    return MLC_OK; /* memory is checked once, at the end */
 }
 
 int ais_query_columns(struct ais_query *q, const char *cols, struct mlc_err *e)
 {
-    struct strbuf b = { NULL, 0 };
+    struct strbuf b = STRBUF_INIT;
     int rc = each_col(q, cols, '.', ids_add, &b, e);
+    char *ids;
 
     if (rc != MLC_OK) {
-        free(b.p);
+        strbuf_release(&b);
         return rc;
     }
+    if ((ids = strbuf_take(&b)) == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
     free(q->ids);
-    q->ids = b.p;
+    q->ids = ids;
     return MLC_OK;
 }
 
@@ -543,32 +537,21 @@ static int keyset_add(struct keyset *k, char *key, bool *added)
 /* The row's key text: the key values separated by 0x1f. */
 static int row_key(const struct ais_query *q, const json_t *row, char **out, struct mlc_err *e)
 {
-    struct strbuf b = { NULL, 0 };
+    struct strbuf b = STRBUF_INIT;
     char val[512];
     int rc;
 
     *out = NULL;
     for (size_t i = 0; i < q->nkey; i++) {
-        size_t n;
-        char *np;
-
         if ((rc = ais_row_str(row, q->key[i], val, sizeof(val), e)) != MLC_OK) {
-            free(b.p);
+            strbuf_release(&b);
             return mlc_err_wrap(e, "AIS query %s: key column", q->table);
         }
-        n = strlen(val);
-        np = realloc(b.p, b.len + n + 2);
-        if (np == NULL) {
-            free(b.p);
-            return mlc_err_set(e, MLC_ENOMEM, "out of memory");
-        }
-        b.p = np;
-        memcpy(b.p + b.len, val, n);
-        b.len += n;
-        b.p[b.len++] = '\x1f';
-        b.p[b.len] = '\0';
+        strbuf_adds(&b, val);
+        strbuf_addchars(&b, '\x1f', 1);
     }
-    *out = b.p;
+    if ((*out = strbuf_take(&b)) == NULL)
+        return mlc_err_set(e, MLC_ENOMEM, "out of memory");
     return MLC_OK;
 }
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
+
 #define BACKOFF_BASE_MS 5000
 
 void digest_init(struct digest *d, int64_t old_before_ms)
@@ -123,31 +125,31 @@ void digest_subject(const struct digest *d, char *buf, size_t cap)
 }
 
 /* "https://console" + "/held" without a doubled slash. */
-static void put_link(FILE *f, const char *base, const char *path)
+static void put_link(struct strbuf *f, const char *base, const char *path)
 {
     size_t n = strlen(base);
 
     while (n > 0 && base[n - 1] == '/')
         n--;
-    fprintf(f, "  Console: %.*s%s\n", (int)n, base, path[0] == '/' ? path : "/");
+    strbuf_addf(f, "  Console: %.*s%s\n", (int)n, base, path[0] == '/' ? path : "/");
 }
 
-static void put_group(FILE *f, const struct digest_group *g, const char *console_url)
+static void put_group(struct strbuf *f, const struct digest_group *g, const char *console_url)
 {
     size_t more = g->count - g->old - g->n_shown;
     bool many = g->count > 1 && g->group_command != NULL;
     const char *command = many ? g->group_command : g->command;
     const char *path = many && g->group_path != NULL ? g->group_path : g->path;
 
-    fprintf(f, "\n%s: %zu\n", g->reason, g->count);
+    strbuf_addf(f, "\n%s: %zu\n", g->reason, g->count);
     for (size_t k = 0; k < g->n_shown; k++)
-        fprintf(f, "  - %s\n", g->shown[k]);
+        strbuf_addf(f, "  - %s\n", g->shown[k]);
     if (more > 0)
-        fprintf(f, "  and %zu more\n", more);
+        strbuf_addf(f, "  and %zu more\n", more);
     if (g->old > 0)
-        fprintf(f, "  and %zu older, not listed\n", g->old);
+        strbuf_addf(f, "  and %zu older, not listed\n", g->old);
     if (command != NULL)
-        fprintf(f, "  Details: %s\n", command);
+        strbuf_addf(f, "  Details: %s\n", command);
     if (console_url != NULL && console_url[0] != '\0')
         put_link(f, console_url, path != NULL ? path : "/");
 }
@@ -155,25 +157,17 @@ static void put_group(FILE *f, const struct digest_group *g, const char *console
 int digest_text(const struct digest *d, const char *console_url, char **out,
                 struct mlc_err *e)
 {
-    size_t len = 0;
-    FILE *f = open_memstream(out, &len);
+    struct strbuf sb = STRBUF_INIT, *f = &sb;
 
-    if (f == NULL) {
-        *out = NULL;
-        return mlc_err_set(e, MLC_ENOMEM, "digest: out of memory");
-    }
-    fprintf(f, "ml-connector: %zu alert%s to look at\n", d->total, d->total == 1 ? "" : "s");
+    strbuf_addf(f, "ml-connector: %zu alert%s to look at\n", d->total, d->total == 1 ? "" : "s");
     for (size_t i = 0; i < d->n_groups; i++)
         put_group(f, &d->groups[i], console_url);
     if (d->old > 0)
-        fprintf(f, "\n%zu alert%s waited longer than the age cap (the channel was failing); "
+        strbuf_addf(f, "\n%zu alert%s waited longer than the age cap (the channel was failing); "
                 "they are counted above, not listed: see mlc held and mlc audit.\n", d->old,
                 d->old == 1 ? "" : "s");
-    if (fclose(f) != 0 || *out == NULL) {
-        free(*out);
-        *out = NULL;
+    if ((*out = strbuf_take(f)) == NULL)
         return mlc_err_set(e, MLC_ENOMEM, "digest: out of memory");
-    }
     return MLC_OK;
 }
 

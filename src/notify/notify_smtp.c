@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "core/jdate.h"
+#include "core/strbuf.h"
 
 #define SMTP_CONNECT_MS 10000L
 #define SMTP_TIMEOUT_MS 30000L
@@ -26,23 +27,23 @@ static bool is_ascii(const char *s)
 }
 
 /* text with every "\n" (not already after "\r") as "\r\n". */
-static void put_crlf(FILE *f, const char *text)
+static void put_crlf(struct strbuf *f, const char *text)
 {
     for (const char *p = text; *p != '\0'; p++) {
         if (*p == '\n' && (p == text || p[-1] != '\r'))
-            fputc('\r', f);
-        fputc(*p, f);
+            strbuf_addchars(f, '\r', 1);
+        strbuf_addchars(f, *p, 1);
     }
     if (text[0] != '\0' && text[strlen(text) - 1] != '\n')
-        fputs("\r\n", f);
+        strbuf_adds(f, "\r\n");
 }
 
-static void put_subject(FILE *f, const char *subject)
+static void put_subject(struct strbuf *f, const char *subject)
 {
     char b64[1024];
 
     if (is_ascii(subject)) {
-        fprintf(f, "Subject: %s\r\n", subject);
+        strbuf_addf(f, "Subject: %s\r\n", subject);
         return;
     }
     /* RFC 2047 encoded word; the subject is short (digest_subject caps it). */
@@ -50,7 +51,7 @@ static void put_subject(FILE *f, const char *subject)
         subject = "[mlc] alerts";
     sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)subject, strlen(subject),
                       sodium_base64_VARIANT_ORIGINAL);
-    fprintf(f, "Subject: =?UTF-8?B?%s?=\r\n", b64);
+    strbuf_addf(f, "Subject: =?UTF-8?B?%s?=\r\n", b64);
 }
 
 int nsmtp_message(const struct cfg_alert_email *ch, const char *subject, const char *text,
@@ -58,35 +59,29 @@ int nsmtp_message(const struct cfg_alert_email *ch, const char *subject, const c
 {
     const char *domain = strchr(ch->from, '@');
     char date[JDATE_RFC2822_SIZE];
-    size_t len = 0;
-    FILE *f;
+    struct strbuf f = STRBUF_INIT;
     int rc;
 
     *out = NULL;
     if ((rc = jdate_rfc2822_format(now_ms / 1000, date, sizeof(date), e)) != MLC_OK)
         return rc;
-    if ((f = open_memstream(out, &len)) == NULL)
-        return mlc_err_set(e, MLC_ENOMEM, "e-mail: out of memory");
-    fprintf(f, "Date: %s\r\n", date);
-    fprintf(f, "Message-ID: <%lld.%08x@%s>\r\n", (long long)now_ms, (unsigned)nonce,
-            domain != NULL ? domain + 1 : "localhost");
-    fprintf(f, "From: ml-connector <%s>\r\n", ch->from);
-    fprintf(f, "To: ");
+    strbuf_addf(&f, "Date: %s\r\n", date);
+    strbuf_addf(&f, "Message-ID: <%lld.%08x@%s>\r\n", (long long)now_ms, (unsigned)nonce,
+                domain != NULL ? domain + 1 : "localhost");
+    strbuf_addf(&f, "From: ml-connector <%s>\r\n", ch->from);
+    strbuf_adds(&f, "To: ");
     for (size_t i = 0; i < ch->n_to; i++)
-        fprintf(f, "%s%s", i > 0 ? ",\r\n " : "", ch->to[i]);
-    fprintf(f, "\r\n");
-    put_subject(f, subject);
-    fprintf(f, "MIME-Version: 1.0\r\n"
-               "Content-Type: text/plain; charset=utf-8\r\n"
-               "Content-Transfer-Encoding: 8bit\r\n"
-               "Auto-Submitted: auto-generated\r\n"
-               "\r\n");
-    put_crlf(f, text);
-    if (fclose(f) != 0 || *out == NULL) {
-        free(*out);
-        *out = NULL;
+        strbuf_addf(&f, "%s%s", i > 0 ? ",\r\n " : "", ch->to[i]);
+    strbuf_adds(&f, "\r\n");
+    put_subject(&f, subject);
+    strbuf_adds(&f, "MIME-Version: 1.0\r\n"
+                    "Content-Type: text/plain; charset=utf-8\r\n"
+                    "Content-Transfer-Encoding: 8bit\r\n"
+                    "Auto-Submitted: auto-generated\r\n"
+                    "\r\n");
+    put_crlf(&f, text);
+    if ((*out = strbuf_take(&f)) == NULL)
         return mlc_err_set(e, MLC_ENOMEM, "e-mail: out of memory");
-    }
     return MLC_OK;
 }
 

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "core/holdcode.h"
+#include "core/json.h"
 
 bool heldops_open_state(enum store_job_state s)
 {
@@ -21,27 +22,6 @@ int heldops_walk(struct store *st, int (*fn)(const struct store_job *j, void *ct
     if (rc == MLC_OK)
         rc = store_job_list(st, STORE_JOB_FAILED, 0, fn, ctx, e);
     return rc;
-}
-
-/* A JSON string for text that may be NULL or not UTF-8 (an upstream message
- * kept raw): NULL is null, bad bytes become '?'. NULL only out of memory. */
-static json_t *text_json(const char *s)
-{
-    json_t *j;
-    char *copy;
-
-    if (s == NULL)
-        return json_null();
-    if ((j = json_string(s)) != NULL)
-        return j;
-    if ((copy = strdup(s)) == NULL)
-        return NULL;
-    for (char *p = copy; *p != '\0'; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    j = json_string(copy);
-    free(copy);
-    return j;
 }
 
 /* Adds the audit row of one operation; takes detail (may be NULL: out of
@@ -94,13 +74,13 @@ int heldops_replay(struct store *st, int64_t id, const char *actor, const char *
     if (rc == MLC_OK) {
         d = json_pack("{s:I, s:s, s:s, s:i, s:o}", "job_id", (json_int_t)id,
                       "kind", was->kind, "previous_state", store_job_state_name(was->state),
-                      "attempts", was->attempts, "reason", text_json(was->last_error));
+                      "attempts", was->attempts, "reason", jx_text(was->last_error));
         if (d != NULL && note != NULL)
-            json_object_set_new(d, "note", text_json(note));
+            json_object_set_new(d, "note", jx_text(note));
         if (d != NULL && was->dismissed_at > 0) /* the dismissal this replay undid */
             json_object_set_new(d, "undismissed",
-                                json_pack("{s:o, s:o}", "by", text_json(was->dismissed_by),
-                                          "note", text_json(was->dismiss_note)));
+                                json_pack("{s:o, s:o}", "by", jx_text(was->dismissed_by),
+                                          "note", jx_text(was->dismiss_note)));
         rc = audit(st, actor, was->key, "replay", d, e);
     }
     if (rc == MLC_OK)
@@ -127,8 +107,8 @@ int heldops_dismiss(struct store *st, int64_t id, const char *actor, const char 
         d = json_pack("{s:I, s:s, s:s, s:s, s:i, s:o, s:o}", "job_id", (json_int_t)id,
                       "kind", was->kind, "code", hold_code_name(hold_code_of(was->hold_code)),
                       "previous_state", store_job_state_name(was->state),
-                      "attempts", was->attempts, "reason", text_json(was->last_error),
-                      "note", text_json(note));
+                      "attempts", was->attempts, "reason", jx_text(was->last_error),
+                      "note", jx_text(note));
         rc = audit(st, actor, was->key, "dismiss", d, e);
     }
     if (rc == MLC_OK)

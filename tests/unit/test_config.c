@@ -15,6 +15,7 @@
 
 #include "cmd/cmd.h"
 #include "core/config.h"
+#include "core/config_int.h"
 #include "core/jdate.h"
 
 /* The required keys only: 16 lines, so appended text starts on line 17 and
@@ -191,6 +192,47 @@ static void test_example_matches_etc(void **state)
         fail_msg("etc/mlc.example.yaml missing (run the tests from the repository root)");
     assert_string_equal(file, cfg_example_yaml());
     free(file);
+}
+
+/* A table whose example is far past 32 KiB (the old fixed buffer) is
+ * written in full: every key, in order, and the end of the last line. */
+static void test_example_large_table(void **state)
+{
+    enum { N = 400 };
+    static const struct cfg_section sect[] = { { "big", "A large section." } };
+    struct cfg_field *tbl = calloc(N, sizeof(*tbl));
+    char (*keys)[32] = calloc(N, sizeof(*keys));
+    char comment[121], want[64];
+    char *out = NULL;
+    const char *p;
+
+    (void)state;
+    assert_non_null(tbl);
+    assert_non_null(keys);
+    memset(comment, 'c', sizeof(comment) - 1);
+    comment[sizeof(comment) - 1] = '\0';
+    for (int i = 0; i < N; i++) {
+        snprintf(keys[i], sizeof(keys[i]), "big.key_%03d", i);
+        tbl[i].key = keys[i];
+        tbl[i].type = FT_STR;
+        tbl[i].def = "a default value";
+        tbl[i].comment = comment;
+    }
+    assert_int_equal(cfg_example_render(tbl, N, sect, 1, &out), MLC_OK);
+    assert_non_null(out);
+    assert_true(strlen(out) > 2 * 32768);
+    assert_non_null(strstr(out, "\n# A large section.\nbig:\n"));
+    p = out;
+    for (int i = 0; i < N; i++) {
+        snprintf(want, sizeof(want), "\n  %s: \"a default value\"\n", keys[i] + 4);
+        p = strstr(p, want);
+        if (p == NULL)
+            fail_msg("key %d missing from the example", i);
+    }
+    assert_string_equal(p, "\n  key_399: \"a default value\"\n");
+    free(out);
+    free(keys);
+    free(tbl);
 }
 
 /* Every setting line has a comment line right above it. */
@@ -1365,6 +1407,7 @@ int main(void)
         cmocka_unit_test(test_example_loads),
         cmocka_unit_test(test_example_matches_etc),
         cmocka_unit_test(test_example_fully_commented),
+        cmocka_unit_test(test_example_large_table),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_full_file),
         cmocka_unit_test(test_null_values_take_defaults),

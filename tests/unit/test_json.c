@@ -721,6 +721,23 @@ static void test_real_decimal_property(void **state)
 
 /* A v3 amount with at most 15 significant digits, sent as a JSON number,
  * comes back exactly: the double nearest a short decimal formats back to it. */
+/* Text for JSON: NULL is null, UTF-8 kept, other bytes >= 0x80 become '?'. */
+static void test_text(void **state)
+{
+    json_t *j;
+
+    (void)state;
+    j = jx_text(NULL);
+    assert_true(json_is_null(j));
+    json_decref(j);
+    j = jx_text("caf\xc3\xa9 ok");
+    assert_string_equal(json_string_value(j), "caf\xc3\xa9 ok");
+    json_decref(j);
+    j = jx_text("bad \xff\xfe byte");
+    assert_string_equal(json_string_value(j), "bad ?? byte");
+    json_decref(j);
+}
+
 static void test_money_real_roundtrip(void **state)
 {
     uint64_t seed = 0xDA3E39CB94B95BDBull;
@@ -767,6 +784,7 @@ int main(void)
         cmocka_unit_test(test_real_decimal),
         cmocka_unit_test(test_real_decimal_property),
         cmocka_unit_test(test_money_real_roundtrip),
+        cmocka_unit_test(test_text),
     };
 
     return cmocka_run_group_tests_name("json", tests, NULL, NULL);
