@@ -83,7 +83,7 @@ static void option_line(const struct cmdo_opt *o, FILE *out)
     snprintf(head, sizeof(head), "%c%c%s--%s%s%s", o->short_name ? '-' : ' ',
              o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
              o->arg ? " " : "", o->arg ? o->arg : "");
-    fprintf(out, "  %-26s %s", head, o->help);
+    fprintf(out, "  %-26s  %s", head, o->help);  /* two spaces at least: gen-man splits there */
     if (o->kind == CMDO_INT && o->max == LLONG_MAX)
         fprintf(out, " (%lld or more)", o->min);
     else if (o->kind == CMDO_INT)
