@@ -147,6 +147,8 @@ static const struct cmdo_opt *find_long(const struct cmdo_spec *s, const char *n
     int n = 0;
 
     *ambiguous = false;
+    if (len == 0)
+        return NULL;  /* "--=V" */
     if (len == strlen(help_opt.name) && strncmp(name, help_opt.name, len) == 0)
         return &help_opt;
     for (const struct cmdo_opt *o = s->opts; o != NULL && o->name != NULL; o++) {

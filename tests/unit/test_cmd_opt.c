@@ -154,6 +154,9 @@ static void test_errors(void **state)
     parse(&r, 2, "list", "--bogus");
     assert_usage_error(&r, "unknown option '--bogus'");
     run_free(&r);
+    parse(&r, 2, "list", "--=x");
+    assert_usage_error(&r, "unknown option '--'");
+    run_free(&r);
     parse(&r, 2, "list", "-x");
     assert_usage_error(&r, "unknown option '-x'");
     run_free(&r);
