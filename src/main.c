@@ -33,7 +33,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (argc < 2) {
-        cmd_print_usage(argv[0]);
+        cmd_print_usage(stderr);
         return 2;
     }
     if (strcmp(argv[1], "--version") == 0)
@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     c = cmd_find(argv[1]);
     if (c == NULL) {
         fprintf(stderr, "mlc: unknown command '%s'\n", argv[1]);
-        cmd_print_usage(argv[0]);
+        cmd_print_usage(stderr);
         return 2;
     }
     return c->fn(argc - 1, argv + 1);

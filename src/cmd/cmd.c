@@ -1,29 +1,50 @@
 #include "cmd/cmd.h"
 #include "cmd/cmd_util.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+static const struct cmdo_opt version_opts[] = { CMDO_END };
+static const struct cmdo_spec version_spec = {
+    "version", "", "print the version", version_opts, NULL,
+};
+static const struct cmdo_spec *const version_specs[] = { &version_spec, NULL };
+
+struct help_args {
+    bool table;
+};
+static const struct cmdo_opt help_opts[] = {
+    { "table", 0, CMDO_FLAG, offsetof(struct help_args, table), NULL,
+      "one line per command and subcommand: its name, a tab, its options (for scripts)", 0, 0 },
+    CMDO_END,
+};
+static const struct cmdo_spec help_spec = {
+    "help", "[COMMAND]", "list the commands, or show one command's usage", help_opts, NULL,
+};
+static const struct cmdo_spec *const help_specs[] = { &help_spec, NULL };
+
 const struct cmd_def cmd_table[] = {
-    { "run",     cmd_run,     "[--config FILE]", "run the daemon (webhooks, scheduler, workers)" },
-    { "init",    cmd_init,    "[--force] [FILE]", "write a commented example configuration (default mlc.yaml) and a master key" },
-    { "config",  cmd_config,  "check [FILE]", "validate a configuration file (exit 0 valid, 1 invalid)" },
-    { "ping",    cmd_ping,    "[--config FILE] [--json]", "test the connection to BigCommerce and JD Edwards, step by step" },
-    { "credentials", cmd_credentials, "set|list|delete ... [--config FILE]", "store credentials encrypted in the state store" },
-    { "jobs",    cmd_jobs,    "list|enqueue|show ... [--config FILE]", "inspect and enqueue jobs in the state store" },
-    { "held",    cmd_held,    "[--config FILE] [--all] [--json]", "held and failed jobs by reason code: count, amounts, oldest, what to fix" },
-    { "replay",  cmd_replay,  "ID|KEY|--all [--config FILE] [--undismiss] [--json]", "put held or failed jobs back in the queue after a fix" },
-    { "dismiss", cmd_dismiss, "ID|KEY|--reason CODE --note TEXT [--config FILE] [--json]", "close held or failed jobs handled by hand: never posted" },
-    { "audit",   cmd_audit,   "--order ID|--entity KEY [--config FILE]", "the audit trail and JDE documents of one order" },
-    { "sync",    cmd_sync,    "orders|customers --since DATE|--from-id N [--config FILE] | catalog [--config FILE]", "backfill orders or customers into jobs (resumable); run one catalog poll now" },
-    { "orders",  cmd_orders,  "show ID [--config FILE] [--json]", "dry run: the documents an order would post, validated, nothing written" },
-    { "report",  cmd_report,  "reconcile --day D [--to D2] | show [--day D] [--format text|json|csv] [--config FILE]", "daily reconciliation: BigCommerce, the ledger and JDE side by side (exit 0 when they agree)" },
-    { "notify",  cmd_notify,  "test [--channel NAME] | list [--limit N] [--config FILE]", "alert channels: send a test message to each (exit 1 if any failed), or list what was sent and what waits" },
-    { "console", cmd_console, "passwd NAME | users [--config FILE]", "set a web console user's password (read without echo, stored hashed)" },
-    { "store",   cmd_store,   "migrate --from URL --to URL [--config FILE] [--verify-only]", "move an installation to another store (e.g. SQLite to PostgreSQL), verified by counts and checksums" },
-    { "version", cmd_version, "", "print the version" },
-    { "help",    cmd_help,    "", "list the commands" },
-    { NULL, NULL, NULL, NULL },
+    { "run",     cmd_run,     "run the daemon (webhooks, scheduler, workers)", cmd_run_specs, NULL },
+    { "init",    cmd_init,    "write a commented example configuration (default mlc.yaml) and a master key", cmd_init_specs, NULL },
+    { "config",  cmd_config,  "validate a configuration file (exit 0 valid, 1 invalid)", cmd_config_specs, NULL },
+    { "ping",    cmd_ping,    "test the connection to BigCommerce and JD Edwards, step by step", NULL, "[--config FILE] [--json]" },
+    { "credentials", cmd_credentials, "store credentials encrypted in the state store", cmd_credentials_specs, NULL },
+    { "jobs",    cmd_jobs,    "inspect and enqueue jobs in the state store", cmd_jobs_specs, NULL },
+    { "held",    cmd_held,    "held and failed jobs by reason code: count, amounts, oldest, what to fix", cmd_held_specs, NULL },
+    { "replay",  cmd_replay,  "put held or failed jobs back in the queue after a fix", cmd_replay_specs, NULL },
+    { "dismiss", cmd_dismiss, "close held or failed jobs handled by hand: never posted", cmd_dismiss_specs, NULL },
+    { "audit",   cmd_audit,   "the audit trail and JDE documents of one order", cmd_audit_specs, NULL },
+    { "sync",    cmd_sync,    "backfill orders or customers into jobs (resumable); run one catalog poll now", cmd_sync_specs, NULL },
+    { "orders",  cmd_orders,  "dry run: the documents an order would post, validated, nothing written", cmd_orders_specs, NULL },
+    { "report",  cmd_report,  "daily reconciliation: BigCommerce, the ledger and JDE side by side (exit 0 when they agree)", cmd_report_specs, NULL },
+    { "notify",  cmd_notify,  "alert channels: send a test message to each (exit 1 if any failed), or list what was sent and what waits", cmd_notify_specs, NULL },
+    { "console", cmd_console, "set a web console user's password (read without echo, stored hashed)", cmd_console_specs, NULL },
+    { "store",   cmd_store,   "move an installation to another store (e.g. SQLite to PostgreSQL), verified by counts and checksums", cmd_store_specs, NULL },
+    { "version", cmd_version, "print the version", version_specs, NULL },
+    { "help",    cmd_help,    "list the commands, or show one command's usage", help_specs, NULL },
+    { NULL, NULL, NULL, NULL, NULL },
 };
 
 const struct cmd_def *cmd_find(const char *name)
@@ -34,30 +55,98 @@ const struct cmd_def *cmd_find(const char *name)
     return NULL;
 }
 
-void cmd_print_usage(const char *prog)
+/* One entry per command, or per subcommand: the synopsis without "mlc ",
+ * then its summary (scripts/gen-man reads this layout). */
+void cmd_print_usage(FILE *out)
 {
-    fprintf(stderr, "usage: %s COMMAND [ARGS]\n\ncommands:\n", prog);
+    char syn[1024];
+
+    fprintf(out, "usage: mlc COMMAND [ARGS]\n\ncommands:\n");
     for (const struct cmd_def *c = cmd_table; c->name != NULL; c++) {
-        char head[256];
-        snprintf(head, sizeof(head), "%s %s", c->name, c->usage);
-        fprintf(stderr, "  %s\n      %s\n", head, c->summary);
+        if (c->specs == NULL) {
+            fprintf(out, "  %s %s\n      %s\n", c->name, c->usage, c->summary);
+            continue;
+        }
+        for (size_t i = 0; c->specs[i] != NULL; i++) {
+            cmdo_synopsis(c->specs[i], syn, sizeof(syn));
+            fprintf(out, "  %s\n      %s\n", syn + strlen("mlc "), c->specs[i]->summary);
+        }
     }
-    fprintf(stderr, "\nThe configuration: --config FILE, else $MLC_CONFIG, else %s.\n",
+    fprintf(out, "\nmlc help COMMAND, or mlc COMMAND --help: its usage and options.\n"
+            "The configuration: --config FILE, else $MLC_CONFIG, else %s.\n",
             CMDU_CONFIG_DEFAULT);
+}
+
+/* The --long options named in a usage line (a command without specs). */
+static void usage_options(const char *usage, char *buf, size_t cap)
+{
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (const char *p = strstr(usage, "--"); p != NULL; p = strstr(p + 2, "--")) {
+        size_t n = 2 + strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+
+        if (len + n + 2 < cap) {
+            memcpy(buf + len, p, n);
+            len += n;
+            buf[len++] = ' ';
+            buf[len] = '\0';
+        }
+    }
+    snprintf(buf + len, cap - len, "--help");
+}
+
+static void print_table(void)
+{
+    char opts[1024];
+
+    for (const struct cmd_def *c = cmd_table; c->name != NULL; c++) {
+        if (c->specs == NULL) {
+            usage_options(c->usage, opts, sizeof(opts));
+            printf("%s\t%s\n", c->name, opts);
+            continue;
+        }
+        for (size_t i = 0; c->specs[i] != NULL; i++) {
+            cmdo_option_names(c->specs[i], opts, sizeof(opts));
+            printf("%s\t%s\n", c->specs[i]->name, opts);
+        }
+    }
 }
 
 int cmd_version(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    int npos, rc = cmdo_parse(&version_spec, argc, argv, NULL, &npos);
+
+    if (rc != CMDO_GO)
+        return rc < 0 ? 0 : rc;
     printf("mlc %s\n", MLC_VERSION);
     return 0;
 }
 
 int cmd_help(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cmd_print_usage("mlc");
-    return 0;
+    struct help_args a = { false };
+    const struct cmd_def *c;
+    char *sub[3];
+    int npos, rc = cmdo_parse(&help_spec, argc, argv, &a, &npos);
+
+    if (rc != CMDO_GO)
+        return rc < 0 ? 0 : rc;
+    if (npos > 1)
+        return cmdo_fail(&help_spec, "one command at a time");
+    if (a.table) {
+        print_table();
+        return 0;
+    }
+    if (npos == 0) {
+        cmd_print_usage(stdout);
+        return 0;
+    }
+    if ((c = cmd_find(argv[1])) == NULL)
+        return cmdo_fail(&help_spec, "unknown command '%s'", argv[1]);
+    /* Its own --help: the same text whichever way it is asked for. */
+    sub[0] = (char *)c->name;
+    sub[1] = (char *)"--help";
+    sub[2] = NULL;
+    return c->fn(2, sub);
 }

@@ -6,20 +6,45 @@
 #ifndef MLC_CMD_CMD_H
 #define MLC_CMD_CMD_H
 
+#include <stdio.h>
+
+#include "cmd/cmd_opt.h"
+
 typedef int (*cmd_fn)(int argc, char **argv);
 
 struct cmd_def {
     const char *name;
     cmd_fn      fn;
-    const char *usage;   /* one line: arguments */
     const char *summary; /* one line: what it does */
+    /* The option tables (cmd_opt.h), NULL-terminated: one for a plain
+     * command, one per subcommand ("jobs list", ...). They give the usage,
+     * `mlc help`, the man page and the completion. */
+    const struct cmdo_spec *const *specs;
+    const char *usage;   /* only without specs (ping): one line of arguments */
 };
 
 /* The command table (cmd.c), terminated by a NULL name. */
 extern const struct cmd_def cmd_table[];
 
 const struct cmd_def *cmd_find(const char *name);
-void cmd_print_usage(const char *prog);
+void cmd_print_usage(FILE *out);
+
+/* Each command's option tables (in its own file). */
+extern const struct cmdo_spec *const cmd_run_specs[];
+extern const struct cmdo_spec *const cmd_init_specs[];
+extern const struct cmdo_spec *const cmd_config_specs[];
+extern const struct cmdo_spec *const cmd_credentials_specs[];
+extern const struct cmdo_spec *const cmd_jobs_specs[];
+extern const struct cmdo_spec *const cmd_held_specs[];
+extern const struct cmdo_spec *const cmd_replay_specs[];
+extern const struct cmdo_spec *const cmd_dismiss_specs[];
+extern const struct cmdo_spec *const cmd_audit_specs[];
+extern const struct cmdo_spec *const cmd_sync_specs[];
+extern const struct cmdo_spec *const cmd_orders_specs[];
+extern const struct cmdo_spec *const cmd_store_specs[];
+extern const struct cmdo_spec *const cmd_report_specs[];
+extern const struct cmdo_spec *const cmd_notify_specs[];
+extern const struct cmdo_spec *const cmd_console_specs[];
 
 int cmd_run(int argc, char **argv);    /* cmd_run.c */
 int cmd_init(int argc, char **argv);   /* cmd_init.c */

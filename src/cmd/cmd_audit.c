@@ -7,8 +7,8 @@
  * (--limit, default 50). --limit keeps the most recent N rows, still
  * printed oldest first.
  */
-#include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,16 +33,22 @@ struct audit_args {
     char        key[ENTITY_MAX];
 };
 
-static int audit_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: mlc audit --order ID [--config FILE] [--limit N] [--json]\n"
-            "       mlc audit --entity KEY [--config FILE] [--limit N] [--json]\n"
-            "       mlc audit [--config FILE] [--limit N] [--json]   (every entity,\n"
-            "                                                      default last 50)\n"
-            "KEY is a resource key such as order:104, customer:7, hook:12.\n");
-    return out == stdout ? 0 : 2;
-}
+static const struct cmdo_opt audit_opts[] = {
+    CMDO_CONFIG(struct audit_args),
+    { "order", 'o', CMDO_STRING, offsetof(struct audit_args, order), "ID",
+      "one BigCommerce order", 0, 0 },
+    { "entity", 'e', CMDO_STRING, offsetof(struct audit_args, entity), "KEY",
+      "one resource key such as order:104, customer:7, hook:12", 0, 0 },
+    { "limit", 'n', CMDO_INT, offsetof(struct audit_args, limit), "N",
+      "at most the N latest rows (0: all; without --order or --entity: 50)", 0, LLONG_MAX },
+    CMDO_JSON(struct audit_args, "JSON output"),
+    CMDO_END,
+};
+static const struct cmdo_spec audit_spec = {
+    "audit", "", "the audit trail and JDE documents of one order", audit_opts,
+    "Without --order or --entity: every entity, the latest 50 rows unless --limit.",
+};
+const struct cmdo_spec *const cmd_audit_specs[] = { &audit_spec, NULL };
 
 static int check_entity(struct audit_args *a)
 {
@@ -72,44 +78,17 @@ static int check_entity(struct audit_args *a)
 /* 0 to go on, -1 after --help, else the exit status. */
 static int parse_args(int argc, char **argv, struct audit_args *a)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "order", required_argument, NULL, 'o' },
-        { "entity", required_argument, NULL, 'e' },
-        { "limit", required_argument, NULL, 'n' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    bool limit_set = false;
-    int c;
+    int npos, rc;
 
     memset(a, 0, sizeof(*a));
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:o:e:n:jh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'o': a->order = optarg; break;
-        case 'e': a->entity = optarg; break;
-        case 'j': a->json = true; break;
-        case 'n':
-            if (cmdu_parse_ll(optarg, &a->limit) != MLC_OK || a->limit < 0) {
-                fprintf(stderr, PROG ": --limit needs a number >= 0 (0: all)\n");
-                return 2;
-            }
-            limit_set = true;
-            break;
-        case 'h': audit_usage(stdout); return -1;
-        default: return audit_usage(stderr);
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
-        return audit_usage(stderr);
-    }
+    a->limit = -1;  /* not given */
+    if ((rc = cmdo_parse(&audit_spec, argc, argv, a, &npos)) != CMDO_GO)
+        return rc;
+    if (npos != 0)
+        return cmdo_fail(&audit_spec, "unexpected argument '%s'", argv[1]);
     a->config = cmdu_config(a->config);
-    if (!limit_set && a->order == NULL && a->entity == NULL)
-        a->limit = AUDIT_DEFAULT_ALL_LIMIT;
+    if (a->limit < 0)
+        a->limit = a->order == NULL && a->entity == NULL ? AUDIT_DEFAULT_ALL_LIMIT : 0;
     return check_entity(a);
 }
 

@@ -16,11 +16,17 @@ static void print_error(const char *msg, void *ctx)
     fprintf(stderr, "%s\n", msg);
 }
 
-static int usage(FILE *out)
-{
-    fprintf(out, "usage: mlc config check [FILE]\n");
-    return out == stdout ? 0 : 2;
-}
+struct config_args {
+    int unused;  /* no options yet */
+};
+static const struct cmdo_opt check_opts[] = { CMDO_END };
+static const struct cmdo_spec check_spec = {
+    "config check", "[FILE]", "validate a configuration file (exit 0 valid, 1 invalid)",
+    check_opts,
+    "FILE: else $MLC_CONFIG, else /etc/mlc/mlc.yaml. Every error is named\n"
+    "with its line and key.",
+};
+const struct cmdo_spec *const cmd_config_specs[] = { &check_spec, NULL };
 
 static int config_check(const char *path)
 {
@@ -43,9 +49,14 @@ static int config_check(const char *path)
 
 int cmd_config(int argc, char **argv)
 {
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
-        return usage(stdout);
-    if (argc < 2 || argc > 3 || strcmp(argv[1], "check") != 0)
-        return usage(stderr);
-    return config_check(cmdu_config(argc == 3 ? argv[2] : NULL));
+    struct config_args a = { 0 };
+    size_t which = 0;
+    int npos, rc;
+
+    if ((rc = cmdo_sub("config", cmd_config_specs, argc, argv, &which)) != CMDO_GO ||
+        (rc = cmdo_parse(&check_spec, argc - 1, argv + 1, &a, &npos)) != CMDO_GO)
+        return rc < 0 ? 0 : rc;
+    if (npos > 1)
+        return cmdo_fail(&check_spec, "one FILE at most");
+    return config_check(cmdu_config(npos == 1 ? argv[2] : NULL));
 }

@@ -28,13 +28,20 @@
 
 #define PROG "mlc console"
 
-static int console_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: mlc console passwd NAME [--config FILE]   (password from the terminal or stdin)\n"
-            "       mlc console users [--config FILE]\n");
-    return out == stdout ? 0 : 2;
-}
+struct console_args {
+    const char *config;
+};
+static const struct cmdo_opt console_opts[] = { CMDO_CONFIG(struct console_args), CMDO_END };
+static const struct cmdo_spec passwd_spec = {
+    "console passwd", "NAME",
+    "set a web console user's password (read without echo, stored hashed)", console_opts,
+    "The password is read from the terminal without echo, or from stdin.",
+};
+static const struct cmdo_spec users_spec = {
+    "console users", "", "the console users and whether each has a password", console_opts,
+    NULL,
+};
+const struct cmdo_spec *const cmd_console_specs[] = { &passwd_spec, &users_spec, NULL };
 
 /* One line from fd into buf (NUL-terminated, without the newline), echo off
  * on a terminal. MLC_EINVAL when empty, MLC_ETOOBIG when too long. */
@@ -223,27 +230,22 @@ static int users(const char *config)
 
 int cmd_console(int argc, char **argv)
 {
-    const char *config = NULL, *pos[2] = { NULL, NULL };
-    int npos = 0;
+    struct console_args a = { NULL };
+    const struct cmdo_spec *spec;
+    size_t which = 0;
+    int npos, rc;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-            config = argv[++i];
-        else if (strncmp(argv[i], "--config=", 9) == 0)
-            config = argv[i] + 9;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return console_usage(stdout);
-        else if (argv[i][0] == '-' || npos == 2)
-            return console_usage(stderr);
-        else
-            pos[npos++] = argv[i];
+    if ((rc = cmdo_sub("console", cmd_console_specs, argc, argv, &which)) != CMDO_GO)
+        return rc < 0 ? 0 : rc;
+    spec = cmd_console_specs[which];
+    if ((rc = cmdo_parse(spec, argc - 1, argv + 1, &a, &npos)) != CMDO_GO)
+        return rc < 0 ? 0 : rc;
+    if (which == 0) {
+        if (npos != 1)
+            return cmdo_fail(spec, "passwd needs one NAME");
+        return passwd(cmdu_config(a.config), argv[2]);
     }
-    if (npos == 0)
-        return console_usage(stderr);
-    config = cmdu_config(config);
-    if (strcmp(pos[0], "passwd") == 0 && npos == 2)
-        return passwd(config, pos[1]);
-    if (strcmp(pos[0], "users") == 0 && npos == 1)
-        return users(config);
-    return console_usage(stderr);
+    if (npos != 0)
+        return cmdo_fail(spec, "users takes no arguments");
+    return users(cmdu_config(a.config));
 }

@@ -14,7 +14,6 @@
  * sealing; nothing here prints, logs or audits them.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,6 +38,7 @@
 #define INPUT_CAP (VAULT_MAX_SECRET + 2)
 
 struct cred_args {
+    const struct cmdo_spec *spec;
     const char *config;
     const char *name;
     bool        json;
@@ -46,44 +46,57 @@ struct cred_args {
     char      **pos;
 };
 
-static int cred_usage(FILE *out)
+#define CRED_OPTS_CONFIG CMDO_CONFIG(struct cred_args)
+static const struct cmdo_opt set_opts[] = {
+    CRED_OPTS_CONFIG,
+    { "name", 'n', CMDO_STRING, offsetof(struct cred_args, name), "NAME",
+      "the credential's name, instead of a KIND", 0, 0 },
+    CMDO_END,
+};
+static const struct cmdo_opt list_opts[] = {
+    CRED_OPTS_CONFIG,
+    CMDO_JSON(struct cred_args, "JSON output"),
+    CMDO_END,
+};
+static const struct cmdo_opt delete_opts[] = { CRED_OPTS_CONFIG, CMDO_END };
+static const struct cmdo_spec set_spec = {
+    "credentials set", "bigcommerce|jde|webhook|client-secret|--name NAME",
+    "store one secret, encrypted with the master key", set_opts,
+    "The secret is read from the terminal without echo, or from stdin.\n"
+    "KIND names the credential the configuration refers to for it.\n"
+    "Master key: MLC_MASTER_KEY, else store.master_key_file (relative to\n"
+    "the configuration file's directory).",
+};
+static const struct cmdo_spec list_spec = {
+    "credentials list", "", "the stored credentials, who uses them, whether they decrypt",
+    list_opts, NULL,
+};
+static const struct cmdo_spec delete_spec = {
+    "credentials delete", "NAME", "delete a stored credential", delete_opts, NULL,
+};
+const struct cmdo_spec *const cmd_credentials_specs[] = {
+    &set_spec, &list_spec, &delete_spec, NULL,
+};
+
+static int cred_usage(const struct cred_args *a, const char *what)
 {
-    fprintf(out,
-            "usage: mlc credentials set bigcommerce|jde|webhook|client-secret [--config FILE]\n"
-            "       mlc credentials set --name NAME [--config FILE]\n"
-            "       mlc credentials list [--config FILE] [--json]\n"
-            "       mlc credentials delete NAME [--config FILE]\n"
-            "The secret is read from the terminal without echo, or from stdin.\n"
-            "Master key: MLC_MASTER_KEY, else store.master_key_file (relative to\n"
-            "the configuration file's directory).\n");
-    return out == stdout ? 0 : 2;
+    return cmdo_fail(a->spec, "%s", what);
 }
 
-/* argv[0] is the subcommand. */
-static int parse_args(int argc, char **argv, struct cred_args *a)
+/* argv[0] is the subcommand: 0 to go on, -1 after --help, else the exit
+ * status. */
+static int parse_args(int argc, char **argv, const struct cmdo_spec *spec,
+                      struct cred_args *a)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "name", required_argument, NULL, 'n' },
-        { "json", no_argument, NULL, 'j' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
+    int rc;
 
     memset(a, 0, sizeof(*a));
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:n:j", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'n': a->name = optarg; break;
-        case 'j': a->json = true; break;
-        default: return MLC_EINVAL;
-        }
-    }
+    a->spec = spec;
+    if ((rc = cmdo_parse(spec, argc, argv, a, &a->npos)) != CMDO_GO)
+        return rc;
     a->config = cmdu_config(a->config);
-    a->npos = argc - optind;
-    a->pos = argv + optind;
-    return MLC_OK;
+    a->pos = argv + 1;
+    return 0;
 }
 
 /* ---- shared helpers ------------------------------------------------------- */
@@ -358,10 +371,8 @@ static int target_name(const struct cred_args *a, const struct mlc_config *cfg,
     struct credentials_ref refs[CREDENTIALS_MAX_REFS];
     size_t n = credentials_refs(cfg, refs);
 
-    if ((a->name != NULL) == (a->npos == 1) || a->npos > 1) {
-        cred_usage(stderr);
-        return 2;
-    }
+    if ((a->name != NULL) == (a->npos == 1) || a->npos > 1)
+        return cred_usage(a, "give one KIND or --name NAME");
     if (a->name != NULL) {
         if (!vault_name_ok(a->name)) {
             fprintf(stderr, PROG ": invalid credential name: expected 1-64 "
@@ -551,7 +562,7 @@ static int cred_list(const struct cred_args *a, const struct mlc_config *cfg,
     mlc_err_clear(&e);
     if (a->npos != 0 || a->name != NULL) {
         json_decref(rows);
-        return cred_usage(stderr);
+        return cred_usage(a, "list takes no arguments");
     }
     if (rows == NULL)
         return 1;
@@ -589,7 +600,7 @@ static int cred_delete(const struct cred_args *a, const struct mlc_config *cfg,
 
     mlc_err_clear(&e);
     if (a->npos != 1 || a->name != NULL)
-        return cred_usage(stderr);
+        return cred_usage(a, "delete needs one NAME");
     name = a->pos[0];
     if (!vault_name_ok(name)) {
         fprintf(stderr, PROG ": invalid credential name: expected 1-64 "
@@ -630,22 +641,16 @@ int cmd_credentials(int argc, char **argv)
     struct cred_args a;
     struct mlc_err e, ve;
     const char *sub;
-    int status = 1;
+    size_t which = 0;
+    int status;
 
     mlc_err_clear(&e);
     mlc_err_clear(&ve);
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
-        return cred_usage(stdout);
-    if (argc < 2)
-        return cred_usage(stderr);
+    if ((status = cmdo_sub("credentials", cmd_credentials_specs, argc, argv, &which)) != 0 ||
+        (status = parse_args(argc - 1, argv + 1, cmd_credentials_specs[which], &a)) != 0)
+        return status < 0 ? 0 : status;
     sub = argv[1];
-    if (strcmp(sub, "set") != 0 && strcmp(sub, "list") != 0 &&
-        strcmp(sub, "delete") != 0) {
-        fprintf(stderr, PROG ": unknown subcommand '%s'\n", sub);
-        return cred_usage(stderr);
-    }
-    if (parse_args(argc - 1, argv + 1, &a) != MLC_OK)
-        return cred_usage(stderr);
+    status = 1;
     if (cfg_load(a.config, &cfg, &e) != MLC_OK)
         return fail(&e);
     /* set needs the key before prompting; list reports a missing key on

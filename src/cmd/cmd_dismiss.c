@@ -16,7 +16,6 @@
  * Every target is resolved before anything changes: one unknown id, or a
  * target with nothing to dismiss, stops the command with nothing dismissed.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,16 +41,23 @@ struct dismiss_args {
     char      **pos;
 };
 
-static int dismiss_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: mlc dismiss ID|KEY... --note TEXT [--config FILE] [--json]\n"
-            "       mlc dismiss --reason CODE --note TEXT [--config FILE] [--json]\n"
-            "Closes held or failed jobs handled by hand: they are never posted.\n"
-            "ID is a job id, KEY a resource key such as order:104, CODE a reason\n"
-            "code of mlc held. Undo: mlc replay --undismiss KEY.\n");
-    return out == stdout ? 0 : 2;
-}
+static const struct cmdo_opt dismiss_opts[] = {
+    CMDO_CONFIG(struct dismiss_args),
+    { "reason", 'r', CMDO_STRING, offsetof(struct dismiss_args, reason), "CODE",
+      "every held or failed job with this reason code (mlc held)", 0, 0 },
+    { "note", 'n', CMDO_STRING, offsetof(struct dismiss_args, note), "TEXT",
+      "what was done by hand (required)", 0, 0 },
+    CMDO_JSON(struct dismiss_args, "JSON output"),
+    CMDO_END,
+};
+static const struct cmdo_spec dismiss_spec = {
+    "dismiss", "ID|KEY...|--reason CODE", "close held or failed jobs handled by hand: never posted",
+    dismiss_opts,
+    "Closes held or failed jobs handled by hand: they are never posted.\n"
+    "ID is a job id, KEY a resource key such as order:104, CODE a reason\n"
+    "code of mlc held. --note is required. Undo: mlc replay --undismiss KEY.",
+};
+const struct cmdo_spec *const cmd_dismiss_specs[] = { &dismiss_spec, NULL };
 
 static void list_codes(void)
 {
@@ -64,40 +70,18 @@ static void list_codes(void)
 /* 0 to go on, -1 after --help, else the exit status. */
 static int parse_args(int argc, char **argv, struct dismiss_args *a)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "note", required_argument, NULL, 'n' },
-        { "reason", required_argument, NULL, 'r' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     enum hold_code code;
-    int c;
+    int rc;
 
     memset(a, 0, sizeof(*a));
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:n:r:jh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'n': a->note = optarg; break;
-        case 'r': a->reason = optarg; break;
-        case 'j': a->json = true; break;
-        case 'h': dismiss_usage(stdout); return -1;
-        default: return dismiss_usage(stderr);
-        }
-    }
-    a->npos = argc - optind;
-    a->pos = argv + optind;
+    if ((rc = cmdo_parse(&dismiss_spec, argc, argv, a, &a->npos)) != CMDO_GO)
+        return rc;
+    a->pos = argv + 1;
     a->config = cmdu_config(a->config);
-    if (a->note == NULL || a->note[strspn(a->note, " \t\r\n")] == '\0') {
-        fprintf(stderr, PROG ": --note TEXT is required: say what was done by hand\n");
-        return dismiss_usage(stderr);
-    }
-    if ((a->reason != NULL) == (a->npos > 0)) {
-        fprintf(stderr, PROG ": give job ids or keys, or --reason CODE (not both)\n");
-        return dismiss_usage(stderr);
-    }
+    if (a->note == NULL || a->note[strspn(a->note, " \t\r\n")] == '\0')
+        return cmdo_fail(&dismiss_spec, "--note TEXT is required: say what was done by hand");
+    if ((a->reason != NULL) == (a->npos > 0))
+        return cmdo_fail(&dismiss_spec, "give job ids or keys, or --reason CODE (not both)");
     if (a->reason != NULL && !hold_code_parse(a->reason, &code)) {
         fprintf(stderr, PROG ": unknown reason code '%s'\n", a->reason);
         list_codes();

@@ -13,7 +13,6 @@
  * system is down or refuses our credentials need no replay: they are summed
  * up first, per system, with the reason ("paused" in --json).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,44 +36,32 @@ struct held_args {
     bool        json;
 };
 
-static int held_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: mlc held [--config FILE] [--all] [--json]\n"
-            "Sums up held jobs (waiting for a fix) and failed ones (retries used\n"
-            "up) by reason code: count, amount per currency, oldest, what to fix.\n"
-            "--all lists every item. After the fix: mlc replay ID|KEY|--all;\n"
-            "handled by hand: mlc dismiss KEY --note TEXT.\n");
-    return out == stdout ? 0 : 2;
-}
+static const struct cmdo_opt held_opts[] = {
+    CMDO_CONFIG(struct held_args),
+    { "all", 'a', CMDO_FLAG, offsetof(struct held_args, all), NULL, "list every item", 0, 0 },
+    CMDO_JSON(struct held_args, "JSON output"),
+    CMDO_END,
+};
+static const struct cmdo_spec held_spec = {
+    "held", "", "held and failed jobs by reason code: count, amounts, oldest, what to fix",
+    held_opts,
+    "Sums up held jobs (waiting for a fix) and failed ones (retries used\n"
+    "up) by reason code: count, amount per currency, oldest, what to fix.\n"
+    "After the fix: mlc replay ID|KEY|--all; handled by hand:\n"
+    "mlc dismiss KEY --note TEXT.",
+};
+const struct cmdo_spec *const cmd_held_specs[] = { &held_spec, NULL };
 
-/* 0 to go on, else the exit status. */
+/* 0 to go on, -1 after --help, else the exit status. */
 static int parse_args(int argc, char **argv, struct held_args *a)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "json", no_argument, NULL, 'j' },
-        { "all", no_argument, NULL, 'a' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
+    int npos, rc;
 
     memset(a, 0, sizeof(*a));
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:jah", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'a': a->all = true; break;
-        case 'j': a->json = true; break;
-        case 'h': return held_usage(stdout) == 0 ? -1 : 2;
-        default: return held_usage(stderr);
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
-        return held_usage(stderr);
-    }
+    if ((rc = cmdo_parse(&held_spec, argc, argv, a, &npos)) != CMDO_GO)
+        return rc;
+    if (npos != 0)
+        return cmdo_fail(&held_spec, "unexpected argument '%s'", argv[1]);
     a->config = cmdu_config(a->config);
     return 0;
 }

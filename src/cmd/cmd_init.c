@@ -30,12 +30,21 @@
 
 #define INIT_DEFAULT_FILE "mlc.yaml"
 
-static int usage(FILE *out)
-{
-    fprintf(out, "usage: mlc init [--force] [FILE]   (default FILE: %s)\n",
-            INIT_DEFAULT_FILE);
-    return out == stdout ? 0 : 2;
-}
+struct init_args {
+    bool force;
+};
+static const struct cmdo_opt init_opts[] = {
+    { "force", 0, CMDO_FLAG, offsetof(struct init_args, force), NULL,
+      "overwrite FILE when it exists", 0, 0 },
+    CMDO_END,
+};
+static const struct cmdo_spec init_spec = {
+    "init", "[FILE]",
+    "write a commented example configuration (default mlc.yaml) and a master key", init_opts,
+    "FILE is written with mode 0600; the master key next to it, when\n"
+    "store.master_key_file names none yet.",
+};
+const struct cmdo_spec *const cmd_init_specs[] = { &init_spec, NULL };
 
 static int write_all(int fd, const char *buf, size_t len)
 {
@@ -164,29 +173,18 @@ static int init_master_key(const char *cfg_path)
 int cmd_init(int argc, char **argv)
 {
     const char *path = NULL;
-    bool force = false, opts = true;
+    struct init_args a = { false };
+    bool force;
     char ebuf[128], start[JDATE_ISO8601_SIZE], *text = NULL;
     struct mlc_err e;
-    int rc;
+    int npos, rc;
 
-    for (int i = 1; i < argc; i++) {
-        if (opts && strcmp(argv[i], "--force") == 0) {
-            force = true;
-        } else if (opts && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
-            return usage(stdout);
-        } else if (opts && strcmp(argv[i], "--") == 0) {
-            opts = false;
-        } else if (opts && argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "mlc init: unknown option %s\n", argv[i]);
-            return usage(stderr);
-        } else if (path == NULL) {
-            path = argv[i];
-        } else {
-            return usage(stderr);
-        }
-    }
-    if (path == NULL)
-        path = INIT_DEFAULT_FILE;
+    if ((rc = cmdo_parse(&init_spec, argc, argv, &a, &npos)) != CMDO_GO)
+        return rc < 0 ? 0 : rc;
+    if (npos > 1)
+        return cmdo_fail(&init_spec, "one FILE at most");
+    path = npos == 1 ? argv[1] : INIT_DEFAULT_FILE;
+    force = a.force;
 
     mlc_err_clear(&e);
     if (example_now(&text, start, &e) != MLC_OK) {

@@ -4,8 +4,8 @@
  * enqueue takes only a kind the daemon has a handler for under the
  * configuration, with a key of that kind's shape (core/jobkind.h).
  */
-#include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@
 #include "store/store.h"
 
 struct jobs_args {
+    const struct cmdo_spec *spec;
     const char *config;
     const char *state;
     bool        json;
@@ -28,48 +29,58 @@ struct jobs_args {
     char      **pos;      /* positional arguments after the subcommand */
 };
 
-static int jobs_usage(void)
+static const struct cmdo_opt list_opts[] = {
+    CMDO_CONFIG(struct jobs_args),
+    { "state", 's', CMDO_STRING, offsetof(struct jobs_args, state), "STATE",
+      "only jobs in STATE: ready, running, done, held or failed", 0, 0 },
+    { "limit", 'n', CMDO_INT, offsetof(struct jobs_args, limit), "N",
+      "at most N jobs (0: all)", 0, LLONG_MAX },
+    CMDO_JSON(struct jobs_args, "JSON output"),
+    CMDO_END,
+};
+static const struct cmdo_opt enqueue_opts[] = {
+    CMDO_CONFIG(struct jobs_args),
+    CMDO_JSON(struct jobs_args, "JSON output: the id and whether it coalesced"),
+    CMDO_END,
+};
+static const struct cmdo_opt show_opts[] = {
+    CMDO_CONFIG(struct jobs_args),
+    CMDO_JSON(struct jobs_args, "JSON output"),
+    CMDO_END,
+};
+static const struct cmdo_spec list_spec = {
+    "jobs list", "", "the jobs in the state store, newest first", list_opts, NULL,
+};
+static const struct cmdo_spec enqueue_spec = {
+    "jobs enqueue", "KIND KEY [PAYLOAD_JSON]", "enqueue one job (audited as the OS user)",
+    enqueue_opts, "A job already waiting for the same KEY coalesces with it.",
+};
+static const struct cmdo_spec show_spec = {
+    "jobs show", "ID", "one job in full", show_opts, NULL,
+};
+const struct cmdo_spec *const cmd_jobs_specs[] = {
+    &list_spec, &enqueue_spec, &show_spec, NULL,
+};
+
+static int jobs_usage(const struct jobs_args *a)
 {
-    fprintf(stderr,
-            "usage: mlc jobs list [--config FILE] [--state ready|running|done|held|failed]"
-            " [--limit N] [--json]\n"
-            "       mlc jobs enqueue [--config FILE] KIND KEY [PAYLOAD_JSON] [--json]\n"
-            "       mlc jobs show [--config FILE] ID [--json]\n");
-    return 2;
+    return cmdo_fail(a->spec, "wrong number of arguments");
 }
 
-/* argv[0] is the subcommand. */
-static int parse_args(int argc, char **argv, struct jobs_args *a)
+/* argv[0] is the subcommand: 0 to go on, -1 after --help, else the exit
+ * status. */
+static int parse_args(int argc, char **argv, const struct cmdo_spec *spec,
+                      struct jobs_args *a)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "state", required_argument, NULL, 's' },
-        { "limit", required_argument, NULL, 'n' },
-        { "json", no_argument, NULL, 'j' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
+    int rc;
 
     memset(a, 0, sizeof(*a));
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:s:n:j", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 's': a->state = optarg; break;
-        case 'j': a->json = true; break;
-        case 'n':
-            if (cmdu_parse_ll(optarg, &a->limit) != MLC_OK || a->limit < 0) {
-                fprintf(stderr, "mlc jobs: --limit needs a number >= 0\n");
-                return MLC_EINVAL;
-            }
-            break;
-        default: return MLC_EINVAL;
-        }
-    }
+    a->spec = spec;
+    if ((rc = cmdo_parse(spec, argc, argv, a, &a->npos)) != CMDO_GO)
+        return rc;
     a->config = cmdu_config(a->config);
-    a->npos = argc - optind;
-    a->pos = argv + optind;
-    return MLC_OK;
+    a->pos = argv + 1;
+    return 0;
 }
 
 static json_t *job_json(const struct store_job *j)
@@ -133,7 +144,7 @@ static int jobs_list(const struct jobs_args *a, struct store *st)
     int filter = -1, rc;
 
     if (a->npos != 0)
-        return jobs_usage();
+        return jobs_usage(a);
     if (a->state != NULL) {
         if (store_job_state_parse(a->state, &state) != MLC_OK) {
             fprintf(stderr, "mlc jobs: unknown state '%s'\n", a->state);
@@ -205,7 +216,7 @@ static int jobs_enqueue(const struct jobs_args *a, const struct mlc_config *cfg,
     struct mlc_err e;
 
     if (a->npos != 2 && a->npos != 3)
-        return jobs_usage();
+        return jobs_usage(a);
     if (jobkind_check(cfg, a->pos[0], &e) != MLC_OK ||
         jobkind_key_parse(a->pos[0], a->pos[1], NULL, &e) != MLC_OK) {
         fprintf(stderr, "mlc jobs: not enqueued: %s\n", e.msg);
@@ -249,7 +260,7 @@ static int jobs_show(const struct jobs_args *a, struct store *st)
     int rc;
 
     if (a->npos != 1)
-        return jobs_usage();
+        return jobs_usage(a);
     if (cmdu_parse_ll(a->pos[0], &id) != MLC_OK || id <= 0) {
         fprintf(stderr, "mlc jobs: '%s' is not a job id\n", a->pos[0]);
         return 2;
@@ -291,18 +302,13 @@ int cmd_jobs(int argc, char **argv)
     struct mlc_config *cfg = NULL;
     struct store *st = NULL;
     const char *sub;
+    size_t which = 0;
     int status;
 
-    if (argc < 2)
-        return jobs_usage();
+    if ((status = cmdo_sub("jobs", cmd_jobs_specs, argc, argv, &which)) != 0 ||
+        (status = parse_args(argc - 1, argv + 1, cmd_jobs_specs[which], &a)) != 0)
+        return status < 0 ? 0 : status;
     sub = argv[1];
-    if (strcmp(sub, "list") != 0 && strcmp(sub, "enqueue") != 0 &&
-        strcmp(sub, "show") != 0) {
-        fprintf(stderr, "mlc jobs: unknown subcommand '%s'\n", sub);
-        return jobs_usage();
-    }
-    if (parse_args(argc - 1, argv + 1, &a) != MLC_OK)
-        return jobs_usage();
     if (cmdu_open("mlc jobs", a.config, &cfg, &st) != MLC_OK)
         return 1;
     if (strcmp(sub, "list") == 0)

@@ -5,7 +5,6 @@
  *   list [--limit N]       each channel's cursor and pending count, then the
  *                          latest alerts of the outbox
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,51 +25,41 @@ struct notify_args {
     long long   limit;
 };
 
-static int notify_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: mlc notify test [--channel NAME] [--config FILE]\n"
-            "       mlc notify list [--limit N] [--config FILE]\n"
-            "test: sends one test message to each alert channel (alerts.webhooks,\n"
-            "alerts.email) and says per channel whether it was accepted; exit 1 if any failed.\n"
-            "list: what each channel has sent and what waits, then the latest alerts.\n");
-    return out == stdout ? 0 : 2;
-}
+static const struct cmdo_opt test_opts[] = {
+    CMDO_CONFIG(struct notify_args),
+    { "channel", 'n', CMDO_STRING, offsetof(struct notify_args, channel), "NAME",
+      "only this channel", 0, 0 },
+    CMDO_END,
+};
+static const struct cmdo_opt list_opts[] = {
+    CMDO_CONFIG(struct notify_args),
+    { "limit", 'l', CMDO_INT, offsetof(struct notify_args, limit), "N",
+      "the latest N alerts (default 20)", 1, 100000 },
+    CMDO_END,
+};
+static const struct cmdo_spec test_spec = {
+    "notify test", "", "send one test message to each alert channel", test_opts,
+    "Each channel (alerts.webhooks, alerts.email) says whether it accepted\n"
+    "the message; exit 1 if any failed.",
+};
+static const struct cmdo_spec list_spec = {
+    "notify list", "", "what each channel has sent and what waits, then the latest alerts",
+    list_opts, NULL,
+};
+const struct cmdo_spec *const cmd_notify_specs[] = { &test_spec, &list_spec, NULL };
 
 /* 0 to go on, -1 done (help), else the exit status. */
-static int parse_args(int argc, char **argv, struct notify_args *a)
+static int parse_args(int argc, char **argv, const struct cmdo_spec *spec,
+                      struct notify_args *a)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "channel", required_argument, NULL, 'n' },
-        { "limit", required_argument, NULL, 'l' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
+    int npos, rc;
 
     memset(a, 0, sizeof(*a));
     a->limit = LIST_DEFAULT;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:n:l:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'n': a->channel = optarg; break;
-        case 'l':
-            if (cmdu_parse_ll(optarg, &a->limit) != MLC_OK || a->limit < 1 ||
-                a->limit > 100000) {
-                fprintf(stderr, PROG ": --limit %s: expected 1 to 100000\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h': return notify_usage(stdout) == 0 ? -1 : 2;
-        default: return notify_usage(stderr);
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, PROG ": unexpected argument %s\n", argv[optind]);
-        return 2;
-    }
+    if ((rc = cmdo_parse(spec, argc, argv, a, &npos)) != CMDO_GO)
+        return rc;
+    if (npos != 0)
+        return cmdo_fail(spec, "unexpected argument %s", argv[1]);
     a->config = cmdu_config(a->config);
     return 0;
 }
@@ -95,7 +84,7 @@ static int test(int argc, char **argv)
     struct mlc_err e;
     int status, failed = 0;
 
-    if ((status = parse_args(argc, argv, &a)) != 0)
+    if ((status = parse_args(argc, argv, &test_spec, &a)) != 0)
         return status < 0 ? 0 : status;
     if (cmdu_open(PROG, a.config, &cfg, &st) != 0)
         return 1;
@@ -175,7 +164,7 @@ static int list(int argc, char **argv)
     struct mlc_err e;
     int status;
 
-    if ((status = parse_args(argc, argv, &a)) != 0)
+    if ((status = parse_args(argc, argv, &list_spec, &a)) != 0)
         return status < 0 ? 0 : status;
     if (cmdu_open(PROG, a.config, &cfg, &st) != 0)
         return 1;
@@ -209,14 +198,10 @@ static int list(int argc, char **argv)
 
 int cmd_notify(int argc, char **argv)
 {
-    if (argc < 2)
-        return notify_usage(stderr);
-    if (strcmp(argv[1], "test") == 0)
-        return test(argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return list(argc - 1, argv + 1);
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-        return notify_usage(stdout);
-    fprintf(stderr, PROG ": unknown subcommand %s\n", argv[1]);
-    return notify_usage(stderr);
+    size_t which = 0;
+    int rc = cmdo_sub("notify", cmd_notify_specs, argc, argv, &which);
+
+    if (rc != CMDO_GO)
+        return rc < 0 ? 0 : rc;
+    return which == 0 ? test(argc - 1, argv + 1) : list(argc - 1, argv + 1);
 }

@@ -16,7 +16,6 @@
  * it would be held or could not be checked (the reason is printed), 2 on a
  * usage error.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,14 +35,22 @@
 
 #define PROG "mlc orders"
 
-static int orders_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: mlc orders show ID [--config FILE] [--json]\n"
-            "Dry run: the document(s) order ID would post into JD Edwards, their\n"
-            "lines and accounts, and the validation result. Writes nothing.\n");
-    return out == stdout ? 0 : 2;
-}
+struct orders_args {
+    const char *config;
+    bool        json;
+};
+static const struct cmdo_opt show_opts[] = {
+    CMDO_CONFIG(struct orders_args),
+    CMDO_JSON(struct orders_args, "JSON output"),
+    CMDO_END,
+};
+static const struct cmdo_spec show_spec = {
+    "orders show", "ID",
+    "dry run: the documents an order would post, validated, nothing written", show_opts,
+    "The document(s) order ID would post into JD Edwards, their lines and\n"
+    "accounts, and the validation result. Writes nothing.",
+};
+const struct cmdo_spec *const cmd_orders_specs[] = { &show_spec, NULL };
 
 static const char *jstr(const json_t *o, const char *k)
 {
@@ -244,40 +251,15 @@ out:
 
 int cmd_orders(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *config = NULL;
-    bool json = false;
+    struct orders_args a = { NULL, false };
     long long id = 0;
-    int c;
+    size_t which = 0;
+    int npos, rc;
 
-    if (argc < 2)
-        return orders_usage(stderr);
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-        return orders_usage(stdout);
-    if (strcmp(argv[1], "show") != 0) {
-        fprintf(stderr, PROG ": unknown subcommand '%s'\n", argv[1]);
-        return orders_usage(stderr);
-    }
-    argc--;
-    argv++;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'j': json = true; break;
-        case 'h': return orders_usage(stdout);
-        default: return orders_usage(stderr);
-        }
-    }
-    if (optind != argc - 1 || cmdu_parse_ll(argv[optind], &id) != MLC_OK || id <= 0) {
-        fprintf(stderr, PROG ": show needs one order id (a positive number)\n");
-        return orders_usage(stderr);
-    }
-    config = cmdu_config(config);
-    return show(config, (int64_t)id, json);
+    if ((rc = cmdo_sub("orders", cmd_orders_specs, argc, argv, &which)) != CMDO_GO ||
+        (rc = cmdo_parse(&show_spec, argc - 1, argv + 1, &a, &npos)) != CMDO_GO)
+        return rc < 0 ? 0 : rc;
+    if (npos != 1 || cmdu_parse_ll(argv[2], &id) != MLC_OK || id <= 0)
+        return cmdo_fail(&show_spec, "show needs one order id (a positive number)");
+    return show(cmdu_config(a.config), (int64_t)id, a.json);
 }

@@ -19,7 +19,6 @@
  * would only wait in the queue. Named, it stops the command; under --all
  * it stays held and is counted on stderr.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -45,54 +44,39 @@ struct replay_args {
     char      **pos;
 };
 
-static int replay_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: mlc replay ID|KEY... [--config FILE] [--undismiss] [--json]\n"
-            "       mlc replay --all [--config FILE] [--json]\n"
-            "Moves held or failed jobs back to ready. ID is a job id, KEY a\n"
-            "resource key such as order:104 (all its held or failed jobs).\n"
-            "Dismissed jobs (mlc dismiss) replay only with --undismiss.\n"
-            "See them with: mlc held --config FILE\n");
-    return out == stdout ? 0 : 2;
-}
+static const struct cmdo_opt replay_opts[] = {
+    CMDO_CONFIG(struct replay_args),
+    { "all", 'a', CMDO_FLAG, offsetof(struct replay_args, all), NULL,
+      "every held or failed job (not dismissed ones)", 0, 0 },
+    { "undismiss", 'u', CMDO_FLAG, offsetof(struct replay_args, undismiss), NULL,
+      "replay dismissed jobs too (with ids or keys, never --all)", 0, 0 },
+    CMDO_JSON(struct replay_args, "JSON output"),
+    CMDO_END,
+};
+static const struct cmdo_spec replay_spec = {
+    "replay", "ID|KEY...|--all", "put held or failed jobs back in the queue after a fix",
+    replay_opts,
+    "Moves held or failed jobs back to ready. ID is a job id, KEY a\n"
+    "resource key such as order:104 (all its held or failed jobs).\n"
+    "Dismissed jobs (mlc dismiss) replay only with --undismiss.\n"
+    "See them with: mlc held",
+};
+const struct cmdo_spec *const cmd_replay_specs[] = { &replay_spec, NULL };
 
 /* 0 to go on, -1 after --help, else the exit status. */
 static int parse_args(int argc, char **argv, struct replay_args *a)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "all", no_argument, NULL, 'a' },
-        { "undismiss", no_argument, NULL, 'u' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
+    int rc;
 
     memset(a, 0, sizeof(*a));
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:aujh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'a': a->all = true; break;
-        case 'u': a->undismiss = true; break;
-        case 'j': a->json = true; break;
-        case 'h': replay_usage(stdout); return -1;
-        default: return replay_usage(stderr);
-        }
-    }
-    a->npos = argc - optind;
-    a->pos = argv + optind;
+    if ((rc = cmdo_parse(&replay_spec, argc, argv, a, &a->npos)) != CMDO_GO)
+        return rc;
+    a->pos = argv + 1;
     a->config = cmdu_config(a->config);
-    if (a->all == (a->npos > 0)) {
-        fprintf(stderr, PROG ": give job ids or keys, or --all (not both)\n");
-        return replay_usage(stderr);
-    }
-    if (a->all && a->undismiss) {
-        fprintf(stderr, PROG ": --undismiss takes ids or keys, never --all\n");
-        return replay_usage(stderr);
-    }
+    if (a->all == (a->npos > 0))
+        return cmdo_fail(&replay_spec, "give job ids or keys, or --all (not both)");
+    if (a->all && a->undismiss)
+        return cmdo_fail(&replay_spec, "--undismiss takes ids or keys, never --all");
     return 0;
 }
 

@@ -9,7 +9,6 @@
  * daily run, or an earlier reconcile) without asking anyone anything, with
  * the same exit status as the run it shows (1 also when there is none).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,60 +36,62 @@ enum fmt { FMT_TEXT = 0, FMT_JSON, FMT_CSV };
 struct report_args {
     const char        *config;
     const char        *day_s, *to_s;
+    const char        *format;
     struct jdate_civil day, to;
     enum fmt           fmt;
 };
 
-static int report_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: mlc report reconcile --day YYYY-MM-DD [--to YYYY-MM-DD]\n"
-            "                            [--format text|json|csv] [--config FILE]\n"
-            "       mlc report show [--day YYYY-MM-DD] [--format text|json|csv] [--config FILE]\n"
-            "reconcile: BigCommerce, the ledger and JDE set against each other per day\n"
-            "(posting.timezone); exit 0 when they agree, 1 on differences, 2 on usage.\n"
-            "show: the latest stored report, or that day's.\n");
-    return out == stdout ? 0 : 2;
-}
+#define REPORT_FORMAT_OPT \
+    { "format", 'f', CMDO_STRING, offsetof(struct report_args, format), "text|json|csv", \
+      "the output (default text)", 0, 0 }
+static const struct cmdo_opt reconcile_opts[] = {
+    CMDO_CONFIG(struct report_args),
+    { "day", 'd', CMDO_STRING, offsetof(struct report_args, day_s), "YYYY-MM-DD",
+      "the (first) day, in posting.timezone (required)", 0, 0 },
+    { "to", 't', CMDO_STRING, offsetof(struct report_args, to_s), "YYYY-MM-DD",
+      "the last day of a range", 0, 0 },
+    REPORT_FORMAT_OPT,
+    CMDO_END,
+};
+static const struct cmdo_opt show_opts[] = {
+    CMDO_CONFIG(struct report_args),
+    { "day", 'd', CMDO_STRING, offsetof(struct report_args, day_s), "YYYY-MM-DD",
+      "that day's report (default: the latest)", 0, 0 },
+    REPORT_FORMAT_OPT,
+    CMDO_END,
+};
+static const struct cmdo_spec reconcile_spec = {
+    "report reconcile", "",
+    "BigCommerce, the ledger and JDE set against each other per day", reconcile_opts,
+    "Exit 0 when they agree, 1 on differences, 2 on a usage error.",
+};
+static const struct cmdo_spec show_spec = {
+    "report show", "", "the latest stored reconcile report, or that day's", show_opts,
+    "Exit 0 when the report agreed, 1 when it had differences.",
+};
+const struct cmdo_spec *const cmd_report_specs[] = { &reconcile_spec, &show_spec, NULL };
 
-/* 0 to go on, else the exit status. */
-static int parse_args(int argc, char **argv, struct report_args *a)
+/* 0 to go on, -1 after --help, else the exit status. */
+static int parse_args(int argc, char **argv, const struct cmdo_spec *spec,
+                      struct report_args *a)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "day", required_argument, NULL, 'd' },
-        { "to", required_argument, NULL, 't' },
-        { "format", required_argument, NULL, 'f' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
+    int npos, rc;
 
     memset(a, 0, sizeof(*a));
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:d:t:f:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'd': a->day_s = optarg; break;
-        case 't': a->to_s = optarg; break;
-        case 'f':
-            if (strcmp(optarg, "text") == 0) {
-                a->fmt = FMT_TEXT;
-            } else if (strcmp(optarg, "json") == 0) {
-                a->fmt = FMT_JSON;
-            } else if (strcmp(optarg, "csv") == 0) {
-                a->fmt = FMT_CSV;
-            } else {
-                fprintf(stderr, PROG ": --format %s: expected text, json or csv\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h': return report_usage(stdout) == 0 ? -1 : 2;
-        default: return report_usage(stderr);
-        }
+    if ((rc = cmdo_parse(spec, argc, argv, a, &npos)) != CMDO_GO)
+        return rc;
+    if (npos != 0) {
+        fprintf(stderr, PROG ": unexpected argument %s\n", argv[1]);
+        return 2;
     }
-    if (optind < argc) {
-        fprintf(stderr, PROG ": unexpected argument %s\n", argv[optind]);
+    if (a->format == NULL || strcmp(a->format, "text") == 0) {
+        a->fmt = FMT_TEXT;
+    } else if (strcmp(a->format, "json") == 0) {
+        a->fmt = FMT_JSON;
+    } else if (strcmp(a->format, "csv") == 0) {
+        a->fmt = FMT_CSV;
+    } else {
+        fprintf(stderr, PROG ": --format %s: expected text, json or csv\n", a->format);
         return 2;
     }
     a->config = cmdu_config(a->config);
@@ -169,7 +170,7 @@ static int reconcile(int argc, char **argv)
     struct mlc_err e;
     int status;
 
-    if ((status = parse_args(argc, argv, &a)) != 0)
+    if ((status = parse_args(argc, argv, &reconcile_spec, &a)) != 0)
         goto done;
     status = 2;
     if (a.day_s == NULL) {
@@ -238,12 +239,8 @@ static int show(int argc, char **argv)
     struct mlc_err e;
     int status, rc;
 
-    if ((status = parse_args(argc, argv, &a)) != 0)
+    if ((status = parse_args(argc, argv, &show_spec, &a)) != 0)
         return status < 0 ? 0 : status;
-    if (a.to_s != NULL) {
-        fprintf(stderr, PROG ": show takes one --day\n");
-        return 2;
-    }
     if (cmdu_open(PROG, a.config, &cfg, &st) != 0)
         return 1;
     mlc_err_clear(&e);
@@ -270,14 +267,10 @@ static int show(int argc, char **argv)
 
 int cmd_report(int argc, char **argv)
 {
-    if (argc < 2)
-        return report_usage(stderr);
-    if (strcmp(argv[1], "reconcile") == 0)
-        return reconcile(argc - 1, argv + 1);
-    if (strcmp(argv[1], "show") == 0)
-        return show(argc - 1, argv + 1);
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-        return report_usage(stdout);
-    fprintf(stderr, PROG ": unknown subcommand %s\n", argv[1]);
-    return report_usage(stderr);
+    size_t which = 0;
+    int rc = cmdo_sub("report", cmd_report_specs, argc, argv, &which);
+
+    if (rc != CMDO_GO)
+        return rc < 0 ? 0 : rc;
+    return which == 0 ? reconcile(argc - 1, argv + 1) : show(argc - 1, argv + 1);
 }

@@ -1,9 +1,8 @@
 /*
- * mlc run --config FILE [--log-level L]: the daemon in the foreground.
+ * mlc run [--config FILE] [--log-level L]: the daemon in the foreground.
  * Exit status: 0 after a clean stop, 1 on a start error or when the drain
  * deadline passed, 2 on a usage error.
  */
-#include <getopt.h>
 #include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,38 +26,40 @@ static void limit_arenas(void)
         mallopt(M_ARENA_MAX, 2);
 }
 
-static int run_usage(void)
-{
-    fprintf(stderr, "usage: mlc run [--config FILE] [--log-level error|warn|info|debug]\n");
-    return 2;
-}
+struct run_args {
+    const char *config;
+    const char *level;
+};
+static const struct cmdo_opt run_opts[] = {
+    CMDO_CONFIG(struct run_args),
+    { "log-level", 'l', CMDO_STRING, offsetof(struct run_args, level),
+      "error|warn|info|debug", "the log level (default: log_level in the configuration)", 0, 0 },
+    CMDO_END,
+};
+static const struct cmdo_spec run_spec = {
+    "run", "", "run the daemon (webhooks, scheduler, workers)", run_opts,
+    "In the foreground. Exit 0 after a clean stop, 1 on a start error or when\n"
+    "the drain deadline passed, 2 on a usage error.",
+};
+const struct cmdo_spec *const cmd_run_specs[] = { &run_spec, NULL };
 
 int cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "log-level", required_argument, NULL, 'l' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *path = NULL, *level = NULL;
+    struct run_args a = { NULL, NULL };
+    const char *path, *level;
     struct mlc_config *cfg = NULL;
     struct daemon *d = NULL;
     enum log_level lvl;
     struct mlc_err e;
-    int c, status = 1;
+    int npos, status = 1;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:l:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': path = optarg; break;
-        case 'l': level = optarg; break;
-        default: return run_usage();
-        }
-    }
-    if (optind != argc)
-        return run_usage();
-    path = cmdu_config(path);
+    if ((status = cmdo_parse(&run_spec, argc, argv, &a, &npos)) != CMDO_GO)
+        return status < 0 ? 0 : status;
+    if (npos != 0)
+        return cmdo_fail(&run_spec, "unexpected argument '%s'", argv[1]);
+    status = 1;
+    path = cmdu_config(a.config);
+    level = a.level;
     if (level != NULL) {
         if (log_parse_level(level, &lvl) != MLC_OK) {
             fprintf(stderr, "mlc run: unknown log level '%s'\n", level);

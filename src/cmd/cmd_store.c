@@ -25,7 +25,6 @@
  * differs), 2 for a usage error.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -67,67 +66,50 @@ struct migration {
     bool                       tty;
 };
 
-static int store_usage(void)
-{
-    fprintf(stderr,
-            "usage: mlc store migrate --from URL --to URL [--config FILE] [--batch N]\n"
-            "       mlc store migrate --from URL --to URL --verify-only\n"
-            "options: --from-password-ref REF, --to-password-ref REF (file:PATH or\n"
-            "systemd:NAME: a PostgreSQL password, as store.password_ref)\n"
-            "URL: a SQLite path, sqlite:PATH or postgresql://... With --config,\n"
-            "--from defaults to the configuration's store.url. Stop the daemon\n"
-            "first; the target must be empty. Credentials are copied encrypted:\n"
-            "the target needs the same master key.\n");
-    return 2;
-}
+static const struct cmdo_opt migrate_opts[] = {
+    { "config", 'c', CMDO_STRING, offsetof(struct migrate_args, config), "FILE",
+      "the configuration: --from defaults to its store.url", 0, 0 },
+    { "from", 'f', CMDO_STRING, offsetof(struct migrate_args, from), "URL",
+      "the store to copy from", 0, 0 },
+    { "to", 't', CMDO_STRING, offsetof(struct migrate_args, to), "URL",
+      "the store to copy to: empty (required)", 0, 0 },
+    { "batch", 'b', CMDO_INT, offsetof(struct migrate_args, batch), "N",
+      "rows per transaction", 1, 1000000 },
+    { "verify-only", 'v', CMDO_FLAG, offsetof(struct migrate_args, verify_only), NULL,
+      "copy nothing: compare the counts and checksums of both", 0, 0 },
+    { "from-password-ref", 0, CMDO_STRING, offsetof(struct migrate_args, from_ref), "REF",
+      "the PostgreSQL password of --from (file:PATH or systemd:NAME)", 0, 0 },
+    { "to-password-ref", 0, CMDO_STRING, offsetof(struct migrate_args, to_ref), "REF",
+      "the PostgreSQL password of --to (file:PATH or systemd:NAME)", 0, 0 },
+    CMDO_END,
+};
+static const struct cmdo_spec migrate_spec = {
+    "store migrate", "",
+    "move an installation to another store (e.g. SQLite to PostgreSQL), verified by "
+    "counts and checksums", migrate_opts,
+    "URL: a SQLite path, sqlite:PATH or postgresql://... Stop the daemon\n"
+    "first; the target must be empty. Credentials are copied encrypted:\n"
+    "the target needs the same master key.",
+};
+const struct cmdo_spec *const cmd_store_specs[] = { &migrate_spec, NULL };
 
-/* argv[0] is the subcommand. */
+/* argv[0] is the subcommand: 0 to go on, -1 after --help, else the exit
+ * status. */
 static int parse_args(int argc, char **argv, struct migrate_args *a)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "from", required_argument, NULL, 'f' },
-        { "to", required_argument, NULL, 't' },
-        { "batch", required_argument, NULL, 'b' },
-        { "verify-only", no_argument, NULL, 'v' },
-        { "from-password-ref", required_argument, NULL, 'F' },
-        { "to-password-ref", required_argument, NULL, 'T' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
+    int npos, rc;
 
     memset(a, 0, sizeof(*a));
     a->batch = MIGRATE_BATCH_DEFAULT;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:f:t:b:v", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'f': a->from = optarg; break;
-        case 't': a->to = optarg; break;
-        case 'v': a->verify_only = true; break;
-        case 'F': a->from_ref = optarg; break;
-        case 'T': a->to_ref = optarg; break;
-        case 'b':
-            if (cmdu_parse_ll(optarg, &a->batch) != MLC_OK || a->batch < 1 ||
-                a->batch > 1000000) {
-                fprintf(stderr, PROG ": --batch needs a number from 1 to 1000000\n");
-                return MLC_EINVAL;
-            }
-            break;
-        default: return MLC_EINVAL;
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
-        return MLC_EINVAL;
-    }
-    if (a->to == NULL) {
-        fprintf(stderr, PROG ": --to URL is required\n");
-        return MLC_EINVAL;
-    }
+    if ((rc = cmdo_parse(&migrate_spec, argc, argv, a, &npos)) != CMDO_GO)
+        return rc;
+    if (npos != 0)
+        return cmdo_fail(&migrate_spec, "unexpected argument '%s'", argv[1]);
+    if (a->to == NULL)
+        return cmdo_fail(&migrate_spec, "--to URL is required");
     if (a->from == NULL)
         a->config = cmdu_config(a->config);
-    return MLC_OK;
+    return 0;
 }
 
 /* The file of a SQLite store URL (a path, sqlite:PATH, sqlite://PATH;
@@ -465,8 +447,8 @@ static int store_migrate(int argc, char **argv)
     struct mlc_err e;
     int status;
 
-    if (parse_args(argc, argv, &a) != MLC_OK)
-        return store_usage();
+    if ((status = parse_args(argc, argv, &a)) != 0)
+        return status < 0 ? 0 : status;
     memset(&m, 0, sizeof(m));
     m.a = &a;
     m.tty = isatty(STDERR_FILENO) == 1;
@@ -487,9 +469,10 @@ static int store_migrate(int argc, char **argv)
 
 int cmd_store(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "migrate") == 0)
-        return store_migrate(argc - 1, argv + 1);
-    if (argc >= 2)
-        fprintf(stderr, "mlc store: unknown subcommand '%s'\n", argv[1]);
-    return store_usage();
+    size_t which = 0;
+    int rc = cmdo_sub("store", cmd_store_specs, argc, argv, &which);
+
+    if (rc != CMDO_GO)
+        return rc < 0 ? 0 : rc;
+    return store_migrate(argc - 1, argv + 1);
 }

@@ -48,7 +48,6 @@
  * poll failed (the watermarks did not move) or catalog.enabled is false.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -102,6 +101,11 @@ static const struct bf_kind BF_ORDERS = { "orders", "order", JOB_ORDER_SYNC, JOB
 static const struct bf_kind BF_CUSTOMERS = { "customers", "customer", JOB_CUSTOMER_SYNC,
                                                 JOB_KEY_CUSTOMER };
 
+struct catalog_args {
+    const char *config;
+    bool        json;
+};
+
 struct sync_args {
     const struct bf_kind *kind;
     const char *config;
@@ -110,78 +114,67 @@ struct sync_args {
     bool        restart;
 };
 
-static int sync_usage(void)
-{
-    fprintf(stderr,
-            "usage: mlc sync orders [--config FILE] (--since DATE | --from-id N) [--to-id M]\n"
-            "                       [--page-size N] [--restart]\n"
-            "       mlc sync customers [--config FILE] (--since DATE | --from-id N) [--to-id M]\n"
-            "                          [--page-size N] [--restart]\n"
-            "       mlc sync catalog [--config FILE] [--json]\n"
-            "orders: enqueues an order.sync job for every BigCommerce order created since\n"
-            "DATE (ISO 8601, e.g. 2026-11-01) or with an id from N (to M); the daemon posts\n"
-            "them. Never before the go-live cutover (orders.start, orders.start_id).\n"
-            "customers: a customer.sync job for every customer modified since DATE\n"
-            "or with an id from N (to M). Interrupted, the same command resumes; --restart\n"
-            "starts over. catalog: one JDE -> BigCommerce catalog poll now, with its counts.\n");
-    return 2;
-}
+#define SYNC_BACKFILL_OPTS(noun) \
+    CMDO_CONFIG(struct sync_args), \
+    { "since", 's', CMDO_STRING, offsetof(struct sync_args, since), "DATE", \
+      noun " since DATE (ISO 8601, e.g. 2026-11-01)", 0, 0 }, \
+    { "from-id", 'f', CMDO_INT, offsetof(struct sync_args, from_id), "N", \
+      noun " with an id from N", 1, INT64_MAX }, \
+    { "to-id", 't', CMDO_INT, offsetof(struct sync_args, to_id), "M", \
+      "up to id M", 1, INT64_MAX }, \
+    { "page-size", 'p', CMDO_INT, offsetof(struct sync_args, page_size), "N", \
+      "BigCommerce page size", 1, BC_V2_LIMIT_MAX }, \
+    { "restart", 'r', CMDO_FLAG, offsetof(struct sync_args, restart), NULL, \
+      "start over instead of resuming an interrupted run", 0, 0 }, \
+    CMDO_END
+static const struct cmdo_opt orders_opts[] = { SYNC_BACKFILL_OPTS("orders created") };
+static const struct cmdo_opt customers_opts[] = { SYNC_BACKFILL_OPTS("customers modified") };
+static const struct cmdo_opt catalog_opts[] = {
+    CMDO_CONFIG(struct catalog_args),
+    CMDO_JSON(struct catalog_args, "JSON output: the poll's counts"),
+    CMDO_END,
+};
+static const struct cmdo_spec orders_spec = {
+    "sync orders", "--since DATE|--from-id N",
+    "enqueue an order.sync job for every BigCommerce order in a range", orders_opts,
+    "Give exactly one of --since and --from-id. The daemon posts the jobs;\n"
+    "never before the go-live cutover (orders.start, orders.start_id).\n"
+    "Interrupted, the same command resumes; --restart starts over.",
+};
+static const struct cmdo_spec customers_spec = {
+    "sync customers", "--since DATE|--from-id N",
+    "enqueue a customer.sync job for every customer in a range", customers_opts,
+    "Give exactly one of --since and --from-id. Interrupted, the same\n"
+    "command resumes; --restart starts over.",
+};
+static const struct cmdo_spec catalog_spec = {
+    "sync catalog", "", "one JDE -> BigCommerce catalog poll now, with its counts",
+    catalog_opts, NULL,
+};
+const struct cmdo_spec *const cmd_sync_specs[] = {
+    &orders_spec, &customers_spec, &catalog_spec, NULL,
+};
 
-static int parse_num(const char *opt, const char *s, long long min, long long max,
-                     long long *out)
-{
-    if (cmdu_parse_ll(s, out) != MLC_OK || *out < min || *out > max) {
-        fprintf(stderr, PROG ": %s needs a whole number from %lld to %lld\n", opt, min, max);
-        return MLC_EINVAL;
-    }
-    return MLC_OK;
-}
-
-/* argv[0] is "orders" or "customers". */
+/* argv[0] is "orders" or "customers": 0 to go on, -1 after --help, else
+ * the exit status. */
 static int parse_args(int argc, char **argv, const struct bf_kind *kind, struct sync_args *a)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "since", required_argument, NULL, 's' },
-        { "from-id", required_argument, NULL, 'f' },
-        { "to-id", required_argument, NULL, 't' },
-        { "page-size", required_argument, NULL, 'p' },
-        { "restart", no_argument, NULL, 'r' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c, rc = MLC_OK;
+    const struct cmdo_spec *spec = kind == &BF_ORDERS ? &orders_spec : &customers_spec;
+    int npos, rc;
 
     memset(a, 0, sizeof(*a));
     a->kind = kind;
     a->page_size = BC_V2_LIMIT_MAX;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:s:f:t:p:r", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 's': a->since = optarg; break;
-        case 'f': rc = parse_num("--from-id", optarg, 1, INT64_MAX, &a->from_id); break;
-        case 't': rc = parse_num("--to-id", optarg, 1, INT64_MAX, &a->to_id); break;
-        case 'p': rc = parse_num("--page-size", optarg, 1, BC_V2_LIMIT_MAX, &a->page_size); break;
-        case 'r': a->restart = true; break;
-        default: return MLC_EINVAL;
-        }
-        if (rc != MLC_OK)
-            return rc;
-    }
-    if (optind != argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
-        return MLC_EINVAL;
-    }
+    if ((rc = cmdo_parse(spec, argc, argv, a, &npos)) != CMDO_GO)
+        return rc;
+    if (npos != 0)
+        return cmdo_fail(spec, "unexpected argument '%s'", argv[1]);
     a->config = cmdu_config(a->config);
-    if ((a->since == NULL) == (a->from_id == 0)) {
-        fprintf(stderr, PROG ": give exactly one of --since DATE and --from-id N\n");
-        return MLC_EINVAL;
-    }
-    if (a->to_id != 0 && a->from_id != 0 && a->to_id < a->from_id) {
-        fprintf(stderr, PROG ": --to-id must not be below --from-id\n");
-        return MLC_EINVAL;
-    }
-    return MLC_OK;
+    if ((a->since == NULL) == (a->from_id == 0))
+        return cmdo_fail(spec, "give exactly one of --since DATE and --from-id N");
+    if (a->to_id != 0 && a->from_id != 0 && a->to_id < a->from_id)
+        return cmdo_fail(spec, "--to-id must not be below --from-id");
+    return 0;
 }
 
 /* ---- the run ------------------------------------------------------------------- */
@@ -740,12 +733,6 @@ static void catch_signals(void)
 
 /* ---- catalog ---------------------------------------------------------------------- */
 
-static int catalog_usage_error(const char *msg, const char *arg)
-{
-    fprintf(stderr, PROG ": %s%s%s\n", msg, arg != NULL ? " " : "", arg != NULL ? arg : "");
-    return sync_usage();
-}
-
 static json_t *cat_stats_json(const struct cat_stats *s, bool ok, const char *error)
 {
     json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:s, s:s}}",
@@ -852,27 +839,14 @@ out:
 /* argv[0] is "catalog". */
 static int sync_catalog(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "json", no_argument, NULL, 'j' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *config = NULL;
-    bool json = false;
-    int c;
+    struct catalog_args a = { NULL, false };
+    int npos, rc;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:j", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'j': json = true; break;
-        default: return sync_usage();
-        }
-    }
-    if (optind != argc)
-        return catalog_usage_error("unexpected argument", argv[optind]);
-    config = cmdu_config(config);
-    return catalog_poll_now(config, json);
+    if ((rc = cmdo_parse(&catalog_spec, argc, argv, &a, &npos)) != CMDO_GO)
+        return rc < 0 ? 0 : rc;
+    if (npos != 0)
+        return cmdo_fail(&catalog_spec, "unexpected argument %s", argv[1]);
+    return catalog_poll_now(cmdu_config(a.config), a.json);
 }
 
 /* ---- backfills -------------------------------------------------------------------- */
@@ -887,8 +861,9 @@ static int sync_backfill(int argc, char **argv, const struct bf_kind *kind)
     struct mlc_err e;
     int rc, status = 1;
 
-    if (parse_args(argc, argv, kind, &a) != MLC_OK)
-        return sync_usage();
+    if ((status = parse_args(argc, argv, kind, &a)) != 0)
+        return status < 0 ? 0 : status;
+    status = 1;
     mlc_err_clear(&e);
     memset(&b, 0, sizeof(b));
     b.a = &a;
@@ -938,13 +913,14 @@ static int sync_backfill(int argc, char **argv, const struct bf_kind *kind)
 
 int cmd_sync(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "orders") == 0)
+    size_t which = 0;
+    int rc = cmdo_sub("sync", cmd_sync_specs, argc, argv, &which);
+
+    if (rc != CMDO_GO)
+        return rc < 0 ? 0 : rc;
+    if (which == 0)
         return sync_backfill(argc - 1, argv + 1, &BF_ORDERS);
-    if (argc >= 2 && strcmp(argv[1], "customers") == 0)
+    if (which == 1)
         return sync_backfill(argc - 1, argv + 1, &BF_CUSTOMERS);
-    if (argc >= 2 && strcmp(argv[1], "catalog") == 0)
-        return sync_catalog(argc - 1, argv + 1);
-    if (argc >= 2)
-        fprintf(stderr, PROG ": unknown subcommand '%s'\n", argv[1]);
-    return sync_usage();
+    return sync_catalog(argc - 1, argv + 1);
 }
