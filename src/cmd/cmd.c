@@ -26,25 +26,25 @@ static const struct cmdo_spec help_spec = {
 static const struct cmdo_spec *const help_specs[] = { &help_spec, NULL };
 
 const struct cmd_def cmd_table[] = {
-    { "run",     cmd_run,     "run the daemon (webhooks, scheduler, workers)", cmd_run_specs, NULL },
-    { "init",    cmd_init,    "write a commented example configuration (default mlc.yaml) and a master key", cmd_init_specs, NULL },
-    { "config",  cmd_config,  "validate a configuration file (exit 0 valid, 1 invalid)", cmd_config_specs, NULL },
-    { "ping",    cmd_ping,    "test the connection to BigCommerce and JD Edwards, step by step", NULL, "[--config FILE] [--json]" },
-    { "credentials", cmd_credentials, "store credentials encrypted in the state store", cmd_credentials_specs, NULL },
-    { "jobs",    cmd_jobs,    "inspect and enqueue jobs in the state store", cmd_jobs_specs, NULL },
-    { "held",    cmd_held,    "held and failed jobs by reason code: count, amounts, oldest, what to fix", cmd_held_specs, NULL },
-    { "replay",  cmd_replay,  "put held or failed jobs back in the queue after a fix", cmd_replay_specs, NULL },
-    { "dismiss", cmd_dismiss, "close held or failed jobs handled by hand: never posted", cmd_dismiss_specs, NULL },
-    { "audit",   cmd_audit,   "the audit trail and JDE documents of one order", cmd_audit_specs, NULL },
-    { "sync",    cmd_sync,    "backfill orders or customers into jobs (resumable); run one catalog poll now", cmd_sync_specs, NULL },
-    { "orders",  cmd_orders,  "dry run: the documents an order would post, validated, nothing written", cmd_orders_specs, NULL },
-    { "report",  cmd_report,  "daily reconciliation: BigCommerce, the ledger and JDE side by side (exit 0 when they agree)", cmd_report_specs, NULL },
-    { "notify",  cmd_notify,  "alert channels: send a test message to each (exit 1 if any failed), or list what was sent and what waits", cmd_notify_specs, NULL },
-    { "console", cmd_console, "set a web console user's password (read without echo, stored hashed)", cmd_console_specs, NULL },
-    { "store",   cmd_store,   "move an installation to another store (e.g. SQLite to PostgreSQL), verified by counts and checksums", cmd_store_specs, NULL },
-    { "version", cmd_version, "print the version", version_specs, NULL },
-    { "help",    cmd_help,    "list the commands, or show one command's usage", help_specs, NULL },
-    { NULL, NULL, NULL, NULL, NULL },
+    { "run",     cmd_run,     "run the daemon (webhooks, scheduler, workers)", cmd_run_specs },
+    { "init",    cmd_init,    "write a commented example configuration (default mlc.yaml) and a master key", cmd_init_specs },
+    { "config",  cmd_config,  "validate a configuration file (exit 0 valid, 1 invalid)", cmd_config_specs },
+    { "ping",    cmd_ping,    "test the connection to BigCommerce and JD Edwards, step by step", cmd_ping_specs },
+    { "credentials", cmd_credentials, "store credentials encrypted in the state store", cmd_credentials_specs },
+    { "jobs",    cmd_jobs,    "inspect and enqueue jobs in the state store", cmd_jobs_specs },
+    { "held",    cmd_held,    "held and failed jobs by reason code: count, amounts, oldest, what to fix", cmd_held_specs },
+    { "replay",  cmd_replay,  "put held or failed jobs back in the queue after a fix", cmd_replay_specs },
+    { "dismiss", cmd_dismiss, "close held or failed jobs handled by hand: never posted", cmd_dismiss_specs },
+    { "audit",   cmd_audit,   "the audit trail and JDE documents of one order", cmd_audit_specs },
+    { "sync",    cmd_sync,    "backfill orders or customers into jobs (resumable); run one catalog poll now", cmd_sync_specs },
+    { "orders",  cmd_orders,  "dry run: the documents an order would post, validated, nothing written", cmd_orders_specs },
+    { "report",  cmd_report,  "daily reconciliation: BigCommerce, the ledger and JDE side by side (exit 0 when they agree)", cmd_report_specs },
+    { "notify",  cmd_notify,  "alert channels: send a test message to each (exit 1 if any failed), or list what was sent and what waits", cmd_notify_specs },
+    { "console", cmd_console, "set a web console user's password (read without echo, stored hashed)", cmd_console_specs },
+    { "store",   cmd_store,   "move an installation to another store (e.g. SQLite to PostgreSQL), verified by counts and checksums", cmd_store_specs },
+    { "version", cmd_version, "print the version", version_specs },
+    { "help",    cmd_help,    "list the commands, or show one command's usage", help_specs },
+    { NULL, NULL, NULL, NULL },
 };
 
 const struct cmd_def *cmd_find(const char *name)
@@ -63,10 +63,6 @@ void cmd_print_usage(FILE *out)
 
     fprintf(out, "usage: mlc COMMAND [ARGS]\n\ncommands:\n");
     for (const struct cmd_def *c = cmd_table; c->name != NULL; c++) {
-        if (c->specs == NULL) {
-            fprintf(out, "  %s %s\n      %s\n", c->name, c->usage, c->summary);
-            continue;
-        }
         for (size_t i = 0; c->specs[i] != NULL; i++) {
             cmdo_synopsis(c->specs[i], syn, sizeof(syn));
             fprintf(out, "  %s\n      %s\n", syn + strlen("mlc "), c->specs[i]->summary);
@@ -77,35 +73,11 @@ void cmd_print_usage(FILE *out)
             CMDU_CONFIG_DEFAULT);
 }
 
-/* The --long options named in a usage line (a command without specs). */
-static void usage_options(const char *usage, char *buf, size_t cap)
-{
-    size_t len = 0;
-
-    buf[0] = '\0';
-    for (const char *p = strstr(usage, "--"); p != NULL; p = strstr(p + 2, "--")) {
-        size_t n = 2 + strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
-
-        if (len + n + 2 < cap) {
-            memcpy(buf + len, p, n);
-            len += n;
-            buf[len++] = ' ';
-            buf[len] = '\0';
-        }
-    }
-    snprintf(buf + len, cap - len, "--help");
-}
-
 static void print_table(void)
 {
     char opts[1024];
 
     for (const struct cmd_def *c = cmd_table; c->name != NULL; c++) {
-        if (c->specs == NULL) {
-            usage_options(c->usage, opts, sizeof(opts));
-            printf("%s\t%s\n", c->name, opts);
-            continue;
-        }
         for (size_t i = 0; c->specs[i] != NULL; i++) {
             cmdo_option_names(c->specs[i], opts, sizeof(opts));
             printf("%s\t%s\n", c->specs[i]->name, opts);

@@ -20,7 +20,6 @@ struct cmd_def {
      * command, one per subcommand ("jobs list", ...). They give the usage,
      * `mlc help`, the man page and the completion. */
     const struct cmdo_spec *const *specs;
-    const char *usage;   /* only without specs (ping): one line of arguments */
 };
 
 /* The command table (cmd.c), terminated by a NULL name. */
@@ -45,6 +44,7 @@ extern const struct cmdo_spec *const cmd_store_specs[];
 extern const struct cmdo_spec *const cmd_report_specs[];
 extern const struct cmdo_spec *const cmd_notify_specs[];
 extern const struct cmdo_spec *const cmd_console_specs[];
+extern const struct cmdo_spec *const cmd_ping_specs[];
 
 int cmd_run(int argc, char **argv);    /* cmd_run.c */
 int cmd_init(int argc, char **argv);   /* cmd_init.c */

@@ -32,8 +32,8 @@
  * clients' TLS settings (verification always on, the configured CA file),
  * so that DNS, TCP and TLS failures are told apart before any API call. Messages come from the clients, which never put a secret in one.
  */
-#include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +46,7 @@
 #include "bc/bc_client.h"
 #include "bc/pacer.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_opt.h"
 #include "cmd/cmd_util.h"
 #include "core/config.h"
 #include "core/err.h"
@@ -830,25 +831,32 @@ out:
 
 /* ---- entry --------------------------------------------------------------- */
 
-static int ping_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: mlc ping [--config FILE] [--json] [--orchestrations]\n"
-            "Tests the connection to BigCommerce and JD Edwards step by step: reach\n"
-            "(DNS, TCP, TLS), credentials, store information and one read of every\n"
-            "resource the flows use; AIS defaultconfig, login, validate, each needed\n"
-            "orchestration, and every account and business unit the posting\n"
-            "configuration names (F0901: exists and postable; F0006: exists), one FAIL\n"
-            "line per bad one with its configuration key. One verdict per step (ok,\n"
-            "FAIL, skip).\n"
-            "--orchestrations also calls each needed orchestration that lists the\n"
-            "ValidateOnly input with a sample in that validation mode (nothing is\n"
-            "written: docs/orchestrations.md); of the others only existence is checked.\n"
-            "--json prints an array of {system, step, ok, status, message, ms}; the\n"
-            "mapping steps add a \"detail\" object.\n"
-            "Exit status: 0 when every step the configuration needs works, 1 otherwise.\n");
-    return out == stdout ? 0 : 2;
-}
+struct ping_args {
+    const char *config;
+    bool        json;
+    bool        orchestrations;
+};
+
+static const struct cmdo_opt ping_opts[] = {
+    CMDO_CONFIG(struct ping_args),
+    CMDO_JSON(struct ping_args, "an array of {system, step, ok, status, message, ms}; the "
+              "mapping steps add a \"detail\" object"),
+    { "orchestrations", 'o', CMDO_FLAG, offsetof(struct ping_args, orchestrations), NULL,
+      "also call each needed orchestration built with the validation mode (ValidateOnly) "
+      "with a sample: nothing is written", 0, 0 },
+    CMDO_END,
+};
+static const struct cmdo_spec ping_spec = {
+    "ping", "", "test the connection to BigCommerce and JD Edwards, step by step", ping_opts,
+    "Steps: reach (DNS, TCP, TLS), credentials, store information and one read of every\n"
+    "resource the flows use; AIS defaultconfig, login, validate, each needed orchestration,\n"
+    "and every account and business unit the posting configuration names (F0901: exists\n"
+    "and postable; F0006: exists), one FAIL line per bad one with its configuration key.\n"
+    "One verdict per step (ok, FAIL, skip). Without --orchestrations only the existence of\n"
+    "each orchestration is checked (docs/orchestrations.md, \"Validation mode\").\n"
+    "Exit status: 0 when every step the configuration needs works, 1 otherwise.",
+};
+const struct cmdo_spec *const cmd_ping_specs[] = { &ping_spec, NULL };
 
 /* Quiet below error: the verdicts carry every failure. Debug stays available. */
 static void ping_log_level(const struct mlc_config *cfg)
@@ -881,34 +889,22 @@ static void cred_src_close(struct cred_src *cs)
 
 int cmd_ping(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "json", no_argument, NULL, 'j' },
-        { "orchestrations", no_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
+    struct ping_args a = { 0 };
     struct ping p = { 0 };
     struct mlc_config *cfg = NULL;
     struct cred_src cs;
     struct mlc_err e;
-    const char *path = NULL;
-    int c;
+    const char *path;
+    int npos, rc;
 
     mlc_err_clear(&e);
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "c:joh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': path = optarg; break;
-        case 'j': p.json = true; break;
-        case 'o': p.dry_run = true; break;
-        case 'h': return ping_usage(stdout);
-        default: return ping_usage(stderr);
-        }
-    }
-    if (optind != argc)
-        return ping_usage(stderr);
-    path = cmdu_config(path);
+    if ((rc = cmdo_parse(&ping_spec, argc, argv, &a, &npos)) != CMDO_GO)
+        return rc < 0 ? 0 : rc;
+    if (npos != 0)
+        return cmdo_fail(&ping_spec, "unexpected argument '%s'", argv[1]);
+    p.json = a.json;
+    p.dry_run = a.orchestrations;
+    path = cmdu_config(a.config);
     if (cfg_load(path, &cfg, &e) != MLC_OK) {
         fprintf(stderr, PROG ": %s\n", e.msg);
         return 1;

@@ -27,13 +27,8 @@ while read -r name; do
     check "mlc $name -h: exit 0" sh -c '[ "$0" = 0 ] && grep -q "mlc $1" "$2"' "$rc" "$name" "$out"
     # shellcheck disable=SC2086
     run $name --no-such-option
-    if [ "$name" = ping ]; then
-        # Still on getopt_long (its own message) until it moves to cmd_opt.
-        check "mlc ping --no-such-option: usage error (2)" [ "$rc" = 2 ]
-    else
-        check "mlc $name --no-such-option: usage error (2), named" \
-            sh -c '[ "$0" = 2 ] && grep -q "^mlc ${1%% *}: .*no-such-option" "$2"' "$rc" "$name" "$err"
-    fi
+    check "mlc $name --no-such-option: usage error (2), named" \
+        sh -c '[ "$0" = 2 ] && grep -q "^mlc ${1%% *}: .*no-such-option" "$2"' "$rc" "$name" "$err"
 done < "$tmp/names"
 
 # Every command, with or without subcommands: --help and `mlc help CMD`.
