@@ -249,7 +249,8 @@ DEB_DIR ?= build/deb
 deb:
 	scripts/build-deb $(DEB_DIR) $(VERSION)
 
+# (build/deb, the package's default place, goes with build.)
 clean:
-	rm -rf build $(DEB_DIR)
+	rm -rf build
 
 -include $(if $(filter fuzz%,$(MAKECMDGOALS)),$(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_SRCS:%.c=$(FUZZ_DIR)/obj/%.d)) $(LIB_OBJS:.o=.d) $(SIM_OBJS:.o=.d) $(BUILD)/sim/main.d $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:%.c=$(BUILD)/%.d) $(TEST_HELP_OBJS:.o=.d)
