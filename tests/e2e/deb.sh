@@ -29,7 +29,7 @@ if [ -z "${DEB:-}" ]; then
     require "make deb builds the package" \
         sh -c 'make -C "$0" --no-print-directory -s deb DEB_DIR="$1" >"$1.log" 2>&1 || { tail -n 30 "$1.log"; exit 1; }' \
         "$ROOT" "$tmp/deb"
-    DEB=$(ls "$tmp"/deb/ml-connector_"$version"_*.deb 2>/dev/null | head -n1)
+    for f in "$tmp"/deb/ml-connector_"$version"_*.deb; do DEB="$f"; done
 fi
 require "the package is ml-connector_${version}_ARCH.deb" test -f "${DEB:-/nonexistent}"
 
