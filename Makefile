@@ -11,6 +11,7 @@
 #   make fuzz          build the libFuzzer targets (clang) in build/fuzz and run
 #                      each FUZZ_S seconds (default 10) on a copy of its corpus
 #   make install       PREFIX=/usr/local DESTDIR=
+#   make deb           the Debian package in build/deb (debian/, scripts/build-deb)
 #   make clean
 #
 # Variant directories: VARIANT=release|asan selects flags and BUILD dir.
@@ -91,7 +92,7 @@ TEST_HELP_OBJS := $(TEST_HELP_SRCS:%.c=$(BUILD)/%.o)
 # Keep object files of pattern-built test binaries.
 .SECONDARY:
 
-.PHONY: all test unit e2e check-banned asan test-asan valgrind test-ahead contract demo bench bench-scale fuzz fuzz-build install clean
+.PHONY: all test unit e2e check-banned asan test-asan valgrind test-ahead contract demo bench bench-scale fuzz fuzz-build install deb clean
 all: $(BIN) $(SIM_BIN) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c
@@ -242,6 +243,13 @@ install: $(BIN) $(MAN_PAGES) $(BUILD)/mlc.bash-completion
 	install -m 0644 etc/mlc.example.yaml README.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
 
+# The Debian package, built by dpkg-buildpackage from a copy of the tree;
+# its debian/rules installs with `make install PREFIX=/usr`.
+DEB_DIR ?= build/deb
+deb:
+	scripts/build-deb $(DEB_DIR) $(VERSION)
+
+# (build/deb, the package's default place, goes with build.)
 clean:
 	rm -rf build
 
