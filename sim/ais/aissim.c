@@ -702,17 +702,25 @@ static int load_seed(struct aissim *s, const json_t *seed, struct mlc_err *e)
     if (!json_is_object(seed))
         return mlc_err_set(e, MLC_EINVAL, "seed: the jde section must be an object");
     if ((v = json_object_get(seed, "settings")) != NULL &&
-        (rc = aissim_settings_apply(s, v, e)) != MLC_OK)
-        return mlc_err_wrap(e, "seed settings");
-    if ((v = json_object_get(seed, "clock")) != NULL && (rc = aissim_clock_set(s, v, e)) != MLC_OK)
-        return mlc_err_wrap(e, "seed clock");
-    if ((v = json_object_get(seed, "faults")) != NULL && (rc = aissim_faults_apply(s, v, e)) != MLC_OK)
-        return mlc_err_wrap(e, "seed faults");
+        (rc = aissim_settings_apply(s, v, e)) != MLC_OK) {
+        mlc_err_wrap(e, "seed settings");
+        return rc;
+    }
+    if ((v = json_object_get(seed, "clock")) != NULL && (rc = aissim_clock_set(s, v, e)) != MLC_OK) {
+        mlc_err_wrap(e, "seed clock");
+        return rc;
+    }
+    if ((v = json_object_get(seed, "faults")) != NULL && (rc = aissim_faults_apply(s, v, e)) != MLC_OK) {
+        mlc_err_wrap(e, "seed faults");
+        return rc;
+    }
     if ((nn = json_object_get(seed, "next_numbers")) != NULL) {
         for (int i = 0; i < AISSIM_NN_COUNT; i++) {
             rc = set_i64(nn, nn_keys[i], 1, 99999999, &s->nn[i], e);
-            if (rc != MLC_OK)
-                return mlc_err_wrap(e, "seed next_numbers");
+            if (rc != MLC_OK) {
+                mlc_err_wrap(e, "seed next_numbers");
+                return rc;
+            }
         }
     }
     rc = aissim_users_load(s, json_object_get(seed, "users"), e);

@@ -112,7 +112,8 @@ static int table_upsert(struct aissim *s, struct aissim_table *t, const json_t *
         if (rc != MLC_OK) {
             if (at < 0)
                 aissim_row_free(d, row);
-            return mlc_err_wrap(e, "row %zu", i);
+            mlc_err_wrap(e, "row %zu", i);
+            return rc;
         }
         if (at < 0) {
             rc = aissim_table_append(t, row, e);

@@ -229,8 +229,12 @@ static int compile_cond(struct qctx *c, const json_t *j, struct cond *out)
         return mlc_err_set(c->e, MLC_ENOMEM, "out of memory");
     json_array_foreach(vals, i, v) {
         out->nvals++;
-        if (parse_value(c, out->col, v, &out->vals[i]) != MLC_OK)
-            return mlc_err_wrap(c->e, "%s", cid);
+        int rc = parse_value(c, out->col, v, &out->vals[i]);
+
+        if (rc != MLC_OK) {
+            mlc_err_wrap(c->e, "%s", cid);
+            return rc;
+        }
     }
     return MLC_OK;
 }

@@ -36,6 +36,7 @@ int aissim_users_load(struct aissim *s, const json_t *users, struct mlc_err *e)
 {
     size_t i;
     json_t *u;
+    int rc;
 
     if (users == NULL)
         return MLC_OK;
@@ -62,8 +63,10 @@ int aissim_users_load(struct aissim *s, const json_t *users, struct mlc_err *e)
         if (x->username == NULL || x->password == NULL || x->sdf == NULL ||
             x->tz_offset == NULL)
             return mlc_err_set(e, MLC_ENOMEM, "aissim: out of memory");
-        if (jdate_sdf_check(x->sdf, e) != MLC_OK)
-            return mlc_err_wrap(e, "seed: user %s simpleDateFormat", x->username);
+        if ((rc = jdate_sdf_check(x->sdf, e)) != MLC_OK) {
+            mlc_err_wrap(e, "seed: user %s simpleDateFormat", x->username);
+            return rc;
+        }
     }
     return MLC_OK;
 }

@@ -320,13 +320,16 @@ int aissim_cell_set_str(const struct aissim_col *c, struct aissim_cell *cell,
         return MLC_OK;
     case AISSIM_C_DATE:
         rc = jdate_julian_from_yyyymmdd(v, &jul, e);
-        if (rc < 0)
-            return mlc_err_wrap(e, "%s", c->alias);
+        if (rc < 0) {
+            mlc_err_wrap(e, "%s", c->alias);
+            return rc;
+        }
         cell->n = jul;
         return MLC_OK;
     case AISSIM_C_AMT:
-        rc = money_parse_scaled(v, c->len, &cell->n, e);
-        return rc != MLC_OK ? mlc_err_wrap(e, "%s", c->alias) : MLC_OK;
+        if ((rc = money_parse_scaled(v, c->len, &cell->n, e)) != MLC_OK)
+            mlc_err_wrap(e, "%s", c->alias);
+        return rc;
     }
     return mlc_err_set(e, MLC_EINVAL, "%s: bad column type", c->alias);
 }
@@ -336,6 +339,7 @@ int aissim_date_relative(const char *s, int32_t today, int32_t *out, struct mlc_
     struct jdate_civil d, r;
     long long n = 0;
     char *end = NULL;
+    int rc;
 
     if (s == NULL || strncmp(s, "today", 5) != 0)
         return MLC_ENOTFOUND;
@@ -351,10 +355,12 @@ int aissim_date_relative(const char *s, int32_t today, int32_t *out, struct mlc_
     }
     if (today <= 0)
         return mlc_err_set(e, MLC_EINVAL, "'%s': no clock to resolve a relative date", s);
-    if (jdate_julian_to_civil(today, &d, e) != MLC_OK ||
-        jdate_civil_add_days(&d, n, &r, e) != MLC_OK ||
-        jdate_julian_from_civil(&r, out, e) < 0)
-        return mlc_err_wrap(e, "'%s'", s);
+    if ((rc = jdate_julian_to_civil(today, &d, e)) != MLC_OK ||
+        (rc = jdate_civil_add_days(&d, n, &r, e)) != MLC_OK ||
+        (rc = jdate_julian_from_civil(&r, out, e)) < 0) {
+        mlc_err_wrap(e, "'%s'", s);
+        return rc;
+    }
     return MLC_OK;
 }
 
@@ -367,8 +373,10 @@ int aissim_cell_set_json(const struct aissim_col *c, struct aissim_cell *cell,
 
         if (rc == MLC_OK)
             cell->n = jul;
+        if (rc != MLC_ENOTFOUND && rc != MLC_OK)
+            mlc_err_wrap(e, "%s", c->alias);
         if (rc != MLC_ENOTFOUND)
-            return rc == MLC_OK ? MLC_OK : mlc_err_wrap(e, "%s", c->alias);
+            return rc;
     }
     if (json_is_string(v))
         return aissim_cell_set_str(c, cell, json_string_value(v), e);
@@ -377,8 +385,12 @@ int aissim_cell_set_json(const struct aissim_col *c, struct aissim_cell *cell,
         if (c->type == AISSIM_C_DATE && cell->n != 0) {
             struct jdate_civil d;
 
-            if (jdate_julian_to_civil((int32_t)cell->n, &d, e) != MLC_OK)
-                return mlc_err_wrap(e, "%s", c->alias);
+            int rc = jdate_julian_to_civil((int32_t)cell->n, &d, e);
+
+            if (rc != MLC_OK) {
+                mlc_err_wrap(e, "%s", c->alias);
+                return rc;
+            }
         }
         return MLC_OK;
     }
@@ -408,8 +420,10 @@ int aissim_row_set_json(const struct aissim_tdef *d, struct aissim_cell *row,
         if (i < 0)
             return mlc_err_set(e, MLC_EINVAL, "%s: unknown column '%s'", d->name, k);
         rc = aissim_cell_set_json(&d->cols[i], &row[i], v, today, e);
-        if (rc != MLC_OK)
-            return mlc_err_wrap(e, "%s", d->name);
+        if (rc != MLC_OK) {
+            mlc_err_wrap(e, "%s", d->name);
+            return rc;
+        }
     }
     return MLC_OK;
 }
@@ -504,8 +518,10 @@ int aissim_db_load(struct aissim_db *db, const json_t *tables, int32_t upmj,
         json_array_foreach(rows, i, r) {
             int rc = load_row(t, r, upmj, upmt, e);
 
-            if (rc != MLC_OK)
-                return mlc_err_wrap(e, "seed row %zu", i);
+            if (rc != MLC_OK) {
+                mlc_err_wrap(e, "seed row %zu", i);
+                return rc;
+            }
         }
     }
     return MLC_OK;

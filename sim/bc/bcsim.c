@@ -803,8 +803,8 @@ static int load_settings(struct bcsim *s, const json_t *seed, struct mlc_err *e)
     if (clock != NULL) {
         int64_t t;
 
-        if (jdate_iso8601_parse_ms(clock, &t, e) != MLC_OK) {
-            rc = mlc_err_wrap(e, "bigcommerce settings: clock");
+        if ((rc = jdate_iso8601_parse_ms(clock, &t, e)) != MLC_OK) {
+            mlc_err_wrap(e, "bigcommerce settings: clock");
             goto out;
         }
         s->clock.base_ms = t;

@@ -265,9 +265,8 @@ static int money_field(struct jx_ctx *cx, const json_t *o, const char *key,
     *v4 = 0;
     if (cx->rc != MLC_OK || v == NULL || json_is_null(v))
         return MLC_OK;
-    if (bcsim_money_in(v, v4, cx->e) != MLC_OK) {
-        cx->rc = mlc_err_wrap(cx->e, "%s: %s", cx->where != NULL ? cx->where : "",
-                              key);
+    if ((cx->rc = bcsim_money_in(v, v4, cx->e)) != MLC_OK) {
+        mlc_err_wrap(cx->e, "%s: %s", cx->where != NULL ? cx->where : "", key);
         return cx->rc;
     }
     return MLC_OK;
@@ -1724,8 +1723,10 @@ static int load_list(struct bcsim *s, const json_t *seed, const char *key,
         return mlc_err_set(e, MLC_EINVAL, "bigcommerce seed: %s: expected an array", key);
     json_array_foreach(arr, i, x) {
         rc = fn(s, x, e);
-        if (rc != MLC_OK)
-            return mlc_err_wrap(e, "bigcommerce seed: %s[%zu]", key, i);
+        if (rc != MLC_OK) {
+            mlc_err_wrap(e, "bigcommerce seed: %s[%zu]", key, i);
+            return rc;
+        }
     }
     return MLC_OK;
 }

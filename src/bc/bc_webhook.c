@@ -377,8 +377,10 @@ int bcwh_parse(const char *body, size_t len, struct bcwh_event *out,
     if (body == NULL || len == 0)
         return mlc_err_set(e, MLC_EPARSE, WHERE ": empty body");
     rc = jx_loads(body, len, 0, &root, e);
-    if (rc != MLC_OK)
-        return mlc_err_wrap(e, WHERE);
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, WHERE);
+        return rc;
+    }
     jx_ctx_init(&cx, WHERE, e);
     rc = read_event(&cx, root, out);
     json_decref(root);

@@ -434,8 +434,10 @@ static int walk_orders(struct backfill *b, bool *interrupted, struct mlc_err *e)
         if (f.max_id > 0 && f.min_id > f.max_id)
             return MLC_OK;
         rc = bc_orders_page(b->bc, &f, 1, limit, &page, e);
-        if (rc != MLC_OK)
-            return mlc_err_wrap(e, "orders after %" PRId64, b->cursor);
+        if (rc != MLC_OK) {
+            mlc_err_wrap(e, "orders after %" PRId64, b->cursor);
+            return rc;
+        }
         n = json_array_size(page);
         rc = n > 0 ? commit_page(b, page, e) : MLC_OK;
         json_decref(page);
@@ -527,8 +529,10 @@ static int customer_ids(struct backfill *b, struct idv *out, bool *interrupted,
             break;
     }
     bc_pager_free(&p);
-    if (rc != MLC_OK)
-        return mlc_err_wrap(e, "customers list");
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, "customers list");
+        return rc;
+    }
     if (out->n > 0)
         qsort(out->v, out->n, sizeof(*out->v), cmp_id);
     for (i = 0; i < out->n; i++)
@@ -636,14 +640,19 @@ static int checkpoint_name(struct backfill *b, struct mlc_err *e)
     const struct sync_args *a = b->a;
     char to[32] = "";
     int64_t t;
+    int rc;
 
     if (a->to_id > 0)
         snprintf(to, sizeof(to), ":to=%lld", a->to_id);
     if (a->since != NULL) {
-        if (jdate_iso8601_parse(a->since, &t, e) != MLC_OK)
-            return mlc_err_wrap(e, "--since");
-        if (jdate_iso8601_format(t, b->since, sizeof(b->since), e) != MLC_OK)
-            return mlc_err_wrap(e, "--since");
+        if ((rc = jdate_iso8601_parse(a->since, &t, e)) != MLC_OK) {
+            mlc_err_wrap(e, "--since");
+            return rc;
+        }
+        if ((rc = jdate_iso8601_format(t, b->since, sizeof(b->since), e)) != MLC_OK) {
+            mlc_err_wrap(e, "--since");
+            return rc;
+        }
         snprintf(b->name, sizeof(b->name), "backfill:%s:since=%s%s", a->kind->noun, b->since,
                  to);
     } else {

@@ -30,20 +30,19 @@ int mlc_err_set(struct mlc_err *e, int code, const char *fmt, ...)
     return code;
 }
 
-int mlc_err_wrap(struct mlc_err *e, const char *fmt, ...)
+void mlc_err_wrap(struct mlc_err *e, const char *fmt, ...)
 {
     char prefix[MLC_ERR_MSG_MAX];
     char old[MLC_ERR_MSG_MAX];
     va_list ap;
 
     if (e == NULL)
-        return MLC_EINVAL;
+        return;
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof(prefix), fmt, ap);
     va_end(ap);
     memcpy(old, e->msg, sizeof(old));
     snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old);
-    return e->code;
 }
 
 const char *mlc_strerror(int code)

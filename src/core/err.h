@@ -47,9 +47,9 @@ int mlc_err_set(struct mlc_err *e, int code, const char *fmt, ...)
 int mlc_err_setv(struct mlc_err *e, int code, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
-/* Prepends "prefix: " to e's message, keeping its code; returns e->code
- * (or MLC_EINVAL when e is NULL). Used to add context on the way up. */
-int mlc_err_wrap(struct mlc_err *e, const char *fmt, ...)
+/* Prepends "prefix: " to e's message, keeping its code (NULL-safe). Used to
+ * add context on the way up; the caller returns its own status. */
+void mlc_err_wrap(struct mlc_err *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Static, short name of a status code ("invalid argument", ...). */

@@ -272,8 +272,10 @@ int money_parse(const char *s, const char *currency, enum money_round mode, int6
     if (rc != MLC_OK)
         return rc;
     rc = money_parse_at(s, exponent, mode, out, e);
-    if (rc != MLC_OK)
-        return mlc_err_wrap(e, "%s amount", currency);
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, "%s amount", currency);
+        return rc;
+    }
     return MLC_OK;
 }
 

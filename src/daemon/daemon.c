@@ -870,8 +870,10 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
     int rc;
 
     /* GL dates: the zone is process-wide, so before any thread starts. */
-    if ((rc = tz_init(cfg->posting.timezone != NULL ? cfg->posting.timezone : "UTC", e)) != MLC_OK)
-        return mlc_err_wrap(e, "posting.timezone");
+    if ((rc = tz_init(cfg->posting.timezone != NULL ? cfg->posting.timezone : "UTC", e)) != MLC_OK) {
+        mlc_err_wrap(e, "posting.timezone");
+        return rc;
+    }
     mlc_err_clear(&fe);
     if (env_new(d->cfg, d->probe, &d->env, &fe) != MLC_OK) {
         log_error("daemon", "order flow disabled: credentials not available",
@@ -881,16 +883,20 @@ static int start_flows(struct daemon *d, struct mlc_err *e)
         return MLC_OK;
     }
     env_set_health(d->env, d->health);
-    if ((rc = open_store(cfg, &d->task_st, e)) != MLC_OK)
-        return mlc_err_wrap(e, "scheduler store");
+    if ((rc = open_store(cfg, &d->task_st, e)) != MLC_OK) {
+        mlc_err_wrap(e, "scheduler store");
+        return rc;
+    }
     if (cfg->bigcommerce.webhook_secret_ref != NULL) {
         rc = credentials_open_vault(cfg, &v, e);
         if (rc == MLC_OK)
             rc = credentials_load(v, d->probe, cfg->bigcommerce.webhook_secret_ref,
                                   &d->hook_secret, e);
         vault_free(v);
-        if (rc != MLC_OK)
-            return mlc_err_wrap(e, "hooks");
+        if (rc != MLC_OK) {
+            mlc_err_wrap(e, "hooks");
+            return rc;
+        }
     }
     rc = register_handlers(d, e);
     workers_set_scarce(d->workers, bc_scarce, d->env);
@@ -1013,8 +1019,10 @@ static int start_leader(struct daemon *d, struct mlc_err *e)
     int rc;
 
     if (store_url_shared(d->cfg->store.url) &&
-        (rc = open_store(d->cfg, &st, e)) != MLC_OK)
-        return mlc_err_wrap(e, "leader store");
+        (rc = open_store(d->cfg, &st, e)) != MLC_OK) {
+        mlc_err_wrap(e, "leader store");
+        return rc;
+    }
     rc = leader_start(st, d->ident, (int64_t)d->cfg->schedule.leader_lease_s * 1000,
                       &d->leader, e);
     if (rc == MLC_OK)
@@ -1030,8 +1038,10 @@ static int recover_leases(struct daemon *d, struct mlc_err *e)
     int64_t n = 0;
     int rc;
 
-    if ((rc = store_job_release_leases(d->probe, &n, e)) != MLC_OK)
-        return mlc_err_wrap(e, "releasing the leases of a previous process");
+    if ((rc = store_job_release_leases(d->probe, &n, e)) != MLC_OK) {
+        mlc_err_wrap(e, "releasing the leases of a previous process");
+        return rc;
+    }
     if (n == 0)
         return MLC_OK;
     snprintf(detail, sizeof(detail), "{\"released\":%lld}", (long long)n);
@@ -1212,8 +1222,10 @@ static int start_admin(struct daemon *d, const struct httpd_opts *pub, struct ml
     ho.listen = d->cfg->server.admin_listen;
     ho.threads = 2;
     rc = httpd_start(&ho, admin, sizeof(admin) / sizeof(admin[0]), &d->httpd_admin, e);
-    if (rc != MLC_OK)
-        return mlc_err_wrap(e, "server.admin_listen %s", ho.listen);
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, "server.admin_listen %s", ho.listen);
+        return rc;
+    }
     if (strncmp(ho.listen, "127.", 4) != 0 && strncmp(ho.listen, "[::1]:", 6) != 0)
         log_warn("daemon", "the admin listener is not on loopback: keep its address private",
                  LF_STR("listen", ho.listen));
@@ -1269,8 +1281,10 @@ static int daemon_start(struct daemon *d, struct mlc_err *e)
         return rc;
     /* Migrations run here, once, before any worker opens its connection. */
     rc = open_store(d->cfg, &d->probe, e);
-    if (rc != MLC_OK)
-        return mlc_err_wrap(e, "store %s", label);
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, "store %s", label);
+        return rc;
+    }
     if (d->lock != NULL && (rc = recover_leases(d, e)) != MLC_OK)
         return rc;
     if ((rc = start_leader(d, e)) != MLC_OK)

@@ -187,7 +187,8 @@ int webhook_from_config(const struct mlc_config *cfg, struct store *st,
     if (rc != MLC_OK) {
         secret_free(hs);
         secret_free(sk);
-        return mlc_err_wrap(e, "webhooks");
+        mlc_err_wrap(e, "webhooks");
+        return rc;
     }
     rc = webhook_new(cfg->store.url, cfg->store.password_ref, hs, sk, out, e);
     if (rc == MLC_OK) {

@@ -225,14 +225,17 @@ static int vals_needed(enum ais_op op, size_t n)
 
 static int val_copy(const struct ais_value *in, struct aq_val *out, struct mlc_err *e)
 {
+    int rc;
     out->sp = in->special;
     out->date = in->date;
     out->text = NULL;
     if ((unsigned)in->special >= sizeof(sv_names) / sizeof(sv_names[0]))
         return mlc_err_set(e, MLC_EINVAL, "AIS query: unknown special value %d", in->special);
     if (in->special == AIS_SV_LITERAL && in->text == NULL &&
-        jdate_civil_check(&in->date, e) != MLC_OK)
-        return mlc_err_wrap(e, "AIS query: literal without text or a valid date");
+        (rc = jdate_civil_check(&in->date, e)) != MLC_OK) {
+        mlc_err_wrap(e, "AIS query: literal without text or a valid date");
+        return rc;
+    }
     if (in->text != NULL && (out->text = strdup(in->text)) == NULL)
         return mlc_err_set(e, MLC_ENOMEM, "out of memory");
     return MLC_OK;
@@ -297,8 +300,10 @@ int ais_query_watermark(struct ais_query *q, const char *date_col, const char *t
     if ((rc = norm_col(q, date_col, '.', d, sizeof(d), e)) != MLC_OK ||
         (rc = norm_col(q, time_col, '.', t, sizeof(t), e)) != MLC_OK)
         return rc;
-    if (jdate_stamp_check(w, e) != MLC_OK)
-        return mlc_err_wrap(e, "AIS query %s: watermark", q->table);
+    if ((rc = jdate_stamp_check(w, e)) != MLC_OK) {
+        mlc_err_wrap(e, "AIS query %s: watermark", q->table);
+        return rc;
+    }
     free(q->wm_date);
     free(q->wm_time);
     q->wm_date = strdup(d);
@@ -545,7 +550,8 @@ static int row_key(const struct ais_query *q, const json_t *row, char **out, str
     for (size_t i = 0; i < q->nkey; i++) {
         if ((rc = ais_row_str(row, q->key[i], val, sizeof(val), e)) != MLC_OK) {
             strbuf_release(&b);
-            return mlc_err_wrap(e, "AIS query %s: key column", q->table);
+            mlc_err_wrap(e, "AIS query %s: key column", q->table);
+            return rc;
         }
         strbuf_adds(&b, val);
         strbuf_addchars(&b, '\x1f', 1);
@@ -793,8 +799,10 @@ int ais_query_run(struct ais_session *s, const struct ais_query *q, ais_row_fn f
     if (st != NULL)
         memset(st, 0, sizeof(*st));
     /* Date literals need the login's simpleDateFormat. */
-    if ((rc = ais_session_login(s, e)) != MLC_OK)
-        return mlc_err_wrap(e, "AIS data service %s", q->table);
+    if ((rc = ais_session_login(s, e)) != MLC_OK) {
+        mlc_err_wrap(e, "AIS data service %s", q->table);
+        return rc;
+    }
     ais_session_info(s, &info);
     if ((rc = ais_query_json(q, info.sdf, &body, e)) != MLC_OK)
         goto out;
@@ -917,7 +925,9 @@ int ais_row_civil(const json_t *row, const char *col, struct jdate_civil *out,
     if (!json_is_string(v))
         return mlc_err_set(e, MLC_EPROTO, "AIS row: %s: expected a YYYYMMDD string", col);
     rc = jdate_yyyymmdd_parse(json_string_value(v), out, e);
-    return rc < 0 ? mlc_err_wrap(e, "AIS row: %s", col) : rc;
+    if (rc < 0)
+        mlc_err_wrap(e, "AIS row: %s", col);
+    return rc;
 }
 
 int ais_row_julian(const json_t *row, const char *col, int32_t *out, struct mlc_err *e)
@@ -935,14 +945,17 @@ int ais_row_amount(const json_t *row, const char *col, int scale, enum money_rou
                    int64_t *out, struct mlc_err *e)
 {
     const json_t *v = cell(row, col, e);
+    int rc;
 
     *out = 0;
     if (v == NULL)
         return MLC_ENOTFOUND;
     if (json_is_null(v))
         return MLC_OK;
-    if (jx_money_value(v, scale, mode, out, e) != MLC_OK)
-        return mlc_err_wrap(e, "AIS row: %s", col);
+    if ((rc = jx_money_value(v, scale, mode, out, e)) != MLC_OK) {
+        mlc_err_wrap(e, "AIS row: %s", col);
+        return rc;
+    }
     return MLC_OK;
 }
 
@@ -1037,9 +1050,10 @@ int ais_account_lookup(struct ais_session *s, const char *bu, const char *obj,
 out:
     json_decref(rows);
     ais_query_free(q);
-    return rc != MLC_OK ? mlc_err_wrap(e, "account %s.%s%s%s", bu, obj,
-                                       sub != NULL && sub[0] ? "." : "", sub ? sub : "")
-                        : MLC_OK;
+    if (rc != MLC_OK)
+        mlc_err_wrap(e, "account %s.%s%s%s", bu, obj, sub != NULL && sub[0] ? "." : "",
+                     sub ? sub : "");
+    return rc;
 }
 
 int ais_bu_exists(struct ais_session *s, const char *bu, bool *exists, struct mlc_err *e)

@@ -84,13 +84,16 @@ static int add_ent(struct ais_orch_in *in, long grid, const char *name, const ch
                    const struct jdate_civil *d, struct mlc_err *e)
 {
     struct oi_ent x = { .grid = grid };
+    int rc;
 
     if (name == NULL || name[0] == '\0')
         return mlc_err_set(e, MLC_EINVAL, "orchestration input without a name");
     if (value == NULL && d == NULL)
         return mlc_err_set(e, MLC_EINVAL, "orchestration input %s without a value", name);
-    if (d != NULL && !jdate_civil_is_blank(d) && jdate_civil_check(d, e) != MLC_OK)
-        return mlc_err_wrap(e, "orchestration input %s", name);
+    if (d != NULL && !jdate_civil_is_blank(d) && (rc = jdate_civil_check(d, e)) != MLC_OK) {
+        mlc_err_wrap(e, "orchestration input %s", name);
+        return rc;
+    }
     if (in->n == in->cap) {
         size_t ncap = in->cap == 0 ? 16 : in->cap * 2;
         struct oi_ent *ne = realloc(in->ents, ncap * sizeof(*ne));
@@ -415,11 +418,15 @@ int ais_orch_call(struct ais_session *s, const char *name, const struct ais_orch
     res->cfg = ais_session_cfg(s);
     if (!valid_orch_name(name))
         return mlc_err_set(e, MLC_EINVAL, "bad orchestration name '%s'", name ? name : "");
-    if ((rc = ais_session_login(s, e)) != MLC_OK)
-        return mlc_err_wrap(e, "orchestration %s", name);
+    if ((rc = ais_session_login(s, e)) != MLC_OK) {
+        mlc_err_wrap(e, "orchestration %s", name);
+        return rc;
+    }
     ais_session_info(s, &info);
-    if ((rc = ais_orch_in_json(in, res->cfg, info.sdf, &body, e)) != MLC_OK)
-        return mlc_err_wrap(e, "orchestration %s", name);
+    if ((rc = ais_orch_in_json(in, res->cfg, info.sdf, &body, e)) != MLC_OK) {
+        mlc_err_wrap(e, "orchestration %s", name);
+        return rc;
+    }
     text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (text == NULL)
@@ -516,8 +523,10 @@ int ais_discover(struct ais_session *s, const char *name, json_t **out, struct m
              name != NULL ? name : "");
     rq.path = path;
     rc = ais_call(s, &rq, &r, e);
-    if (rc != MLC_OK)
-        return mlc_err_wrap(e, "AIS discover");
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, "AIS discover");
+        return rc;
+    }
     if (r.status == 404 && name != NULL)
         rc = mlc_err_set(e, MLC_ENOTFOUND, "orchestration %s is not available to the AIS user "
                          "(discover: HTTP 404)", name);

@@ -954,8 +954,10 @@ int ais_defaultconfig(struct ais_session *s, json_t **out, struct mlc_err *e)
 
     *out = NULL;
     rc = ais_call(s, &rq, &r, e);
-    if (rc != MLC_OK)
-        return mlc_err_wrap(e, "AIS defaultconfig");
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, "AIS defaultconfig");
+        return rc;
+    }
     if (r.status != 200 || !json_is_object(r.json)) {
         rc = mlc_err_set(e, MLC_EPROTO, "AIS defaultconfig: HTTP %d %s", r.status,
                          ais_error_text(r.json) ? ais_error_text(r.json) : "");

@@ -247,13 +247,17 @@ static int read_bc(struct gather *g, struct mlc_err *e)
         return rc;
     rc = walk(g, &p, "BigCommerce orders", on_order, e);
     bc_pager_free(&p);
-    if (rc != MLC_OK)
-        return mlc_err_wrap(e, "BigCommerce orders of the day");
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, "BigCommerce orders of the day");
+        return rc;
+    }
     if ((rc = bc_refunds_pager(bc, &rf, BC_V3_LIMIT_MAX, &p, e)) != MLC_OK)
         return rc;
     rc = walk(g, &p, "BigCommerce refunds", on_refund, e);
     bc_pager_free(&p);
-    return rc != MLC_OK ? mlc_err_wrap(e, "BigCommerce refunds of the day") : MLC_OK;
+    if (rc != MLC_OK)
+        mlc_err_wrap(e, "BigCommerce refunds of the day");
+    return rc;
 }
 
 /* ---- the ledger and the jobs -------------------------------------------------------- */

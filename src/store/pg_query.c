@@ -192,8 +192,10 @@ int pg_q_exec(struct pg_q *q, struct mlc_err *e)
         if (!outside)
             return mlc_err_set(e, MLC_EIO, "store: connection lost: %s: the "
                                "transaction was rolled back", q->op);
-        if ((rc = pg_connect(s, e)) != MLC_OK)
-            return mlc_err_wrap(e, "store: connection lost: %s", q->op);
+        if ((rc = pg_connect(s, e)) != MLC_OK) {
+            mlc_err_wrap(e, "store: connection lost: %s", q->op);
+            return rc;
+        }
     }
     rc = q_run_once(q, e);
     if (rc != MLC_OK && outside && !pg_conn_ok(s) && pg_connect(s, NULL) == MLC_OK)

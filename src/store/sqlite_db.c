@@ -343,8 +343,10 @@ static int migrate_step(struct sq_store *s, int n, struct mlc_err *e)
     if (rc != MLC_OK || cur >= n)
         return rc;
     rc = exec_sql(s, sq_migrations[n - 1], "migrate", e);
-    if (rc != MLC_OK)
-        return mlc_err_wrap(e, "schema step %d", n);
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, "schema step %d", n);
+        return rc;
+    }
     rc = sq_q_begin(&q, s, SQ_VERSION_ADD, "record schema version", e);
     if (rc != MLC_OK)
         return rc;

@@ -174,8 +174,10 @@ static int check_bu(struct acct_cache *c, struct ais_session *s, const char *bu,
     if (cached_good(c, name))
         return MLC_OK;
     rc = ais_bu_exists(s, bu, &exists, e);
-    if (rc != MLC_OK)
-        return mlc_err_wrap(e, "business unit %s", bu);
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, "business unit %s", bu);
+        return rc;
+    }
     remember(c, name, exists);
     if (exists)
         return MLC_OK;

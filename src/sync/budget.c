@@ -81,7 +81,8 @@ int budget_new(const struct mlc_config *cfg, struct budget **out,
     rc = pacer_new(&po, &b->pacer, e);
     if (rc != MLC_OK) {
         free(b);
-        return mlc_err_wrap(e, "bigcommerce.rate_reserve");
+        mlc_err_wrap(e, "bigcommerce.rate_reserve");
+        return rc;
     }
     *out = b;
     return MLC_OK;

@@ -92,13 +92,16 @@ int cat_wm_parse(const char *s, struct jdate_stamp *out, struct mlc_err *e)
 {
     const char *slash = s != NULL ? strchr(s, '/') : NULL;
     struct jdate_stamp w = { 0, 0 };
+    int rc;
 
     if (slash == NULL || parse_part(s, slash, &w.julian) != MLC_OK ||
         parse_part(slash + 1, slash + strlen(slash), &w.hhmmss) != MLC_OK)
         return mlc_err_set(e, MLC_EINVAL, "catalog watermark \"%s\": expected CYYDDD/HHMMSS",
                            s != NULL ? s : "(null)");
-    if (jdate_stamp_check(&w, e) != MLC_OK)
-        return mlc_err_wrap(e, "catalog watermark \"%s\"", s);
+    if ((rc = jdate_stamp_check(&w, e)) != MLC_OK) {
+        mlc_err_wrap(e, "catalog watermark \"%s\"", s);
+        return rc;
+    }
     *out = w;
     return MLC_OK;
 }
@@ -263,7 +266,9 @@ static int run_query(struct poll *p, struct ais_query **q, ais_row_fn fn, void *
 
     ais_query_free(*q);
     *q = NULL;
-    return rc == MLC_OK ? MLC_OK : mlc_err_wrap(e, "%s", what);
+    if (rc != MLC_OK)
+        mlc_err_wrap(e, "%s", what);
+    return rc;
 }
 
 /* Changed F4101 rows, changed F4106 rows, and F4106 rows whose window opens
@@ -354,8 +359,10 @@ static int on_master(void *ctx, const json_t *row, struct mlc_err *e)
         rc = ais_row_str(row, "F4101_DSC1", it->dsc1, sizeof(it->dsc1), e);
     if (rc == MLC_OK)
         rc = ais_row_str(row, "F4101_UOM1", it->uom1, sizeof(it->uom1), e);
-    if (rc != MLC_OK)
-        return mlc_err_wrap(e, "item %" PRId64, itm);
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, "item %" PRId64, itm);
+        return rc;
+    }
     it->master = true;
     return MLC_OK;
 }
@@ -395,8 +402,10 @@ static int on_price(void *ctx, const json_t *row, struct mlc_err *e)
         rc = row_stamp(row, "F4106", &upd, e);
     if (rc == MLC_OK)
         rc = ais_row_amount(row, "F4106_UPRC", p->exp, MONEY_ROUND_HALF_AWAY, &price, e);
-    if (rc != MLC_OK)
-        return mlc_err_wrap(e, "price of item %" PRId64, itm);
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, "price of item %" PRId64, itm);
+        return rc;
+    }
     rank = price_rank(p, mcu);
     if (rank == 0 || (p->cc->price_uom == NULL && strcmp(uom, it->uom1) != 0))
         return MLC_OK;
@@ -550,8 +559,10 @@ static int plan_item(struct poll *p, struct push *u, size_t i, const struct bc_p
     json_t *pj = NULL;
     int rc = MLC_OK, flags = 0;
 
-    if ((rc = current_price(p, pr, it->vid, &known, &cur, e)) != MLC_OK)
-        return mlc_err_wrap(e, "product %" PRId64 " price", pr->id);
+    if ((rc = current_price(p, pr, it->vid, &known, &cur, e)) != MLC_OK) {
+        mlc_err_wrap(e, "product %" PRId64 " price", pr->id);
+        return rc;
+    }
     want_price = p->cc->sync_price && it->priced && (!known || cur != it->price);
     want_name = p->cc->sync_name && it->dsc1[0] != '\0' && strcmp(pr->sku, it->sku) == 0 &&
                 strcmp(pr->name, it->dsc1) != 0;
@@ -590,8 +601,11 @@ static int take_results(struct poll *p, int rc, struct bc_item_result *res, size
                         const size_t *map, const int *flags, const char *what,
                         struct mlc_err *e)
 {
-    if (res == NULL)
-        return rc != MLC_OK ? mlc_err_wrap(e, "%s", what) : MLC_OK;
+    if (res == NULL) {
+        if (rc != MLC_OK)
+            mlc_err_wrap(e, "%s", what);
+        return rc;
+    }
     for (size_t k = 0; k < n_res; k++) {
         struct cat_item *it = &p->items[map[k]];
         int f = flags != NULL ? flags[k] : UPD_PRICE;
@@ -712,7 +726,7 @@ static int resolve(struct poll *p, struct bc_product **prods, size_t *nprods,
     else
         rc = bc_catalog_resolve(p->bc, idx, skus, ns, &n_missing, e);
     if (rc != MLC_OK) {
-        rc = mlc_err_wrap(e, "resolving %zu SKUs", ns);
+        mlc_err_wrap(e, "resolving %zu SKUs", ns);
         goto out;
     }
     for (size_t i = 0; i < p->n; i++) {
@@ -735,7 +749,7 @@ static int resolve(struct poll *p, struct bc_product **prods, size_t *nprods,
                 pids[k++] = pids[i];
         rc = bc_products_by_ids(p->bc, pids, k, true, prods, nprods, e);
         if (rc != MLC_OK) {
-            rc = mlc_err_wrap(e, "reading %zu products", k);
+            mlc_err_wrap(e, "reading %zu products", k);
             goto out;
         }
         qsort(*prods, *nprods, sizeof(**prods), cmp_product);
@@ -867,13 +881,17 @@ static int setup_currency(struct poll *p, struct mlc_err *e)
         snprintf(p->currency, sizeof(p->currency), "%s", p->cc->price_currency);
     } else {
         /* Not configured: the store's default currency. */
-        if ((rc = bc_store_info(p->bc, &si, e)) != MLC_OK)
-            return mlc_err_wrap(e, "store currency");
+        if ((rc = bc_store_info(p->bc, &si, e)) != MLC_OK) {
+            mlc_err_wrap(e, "store currency");
+            return rc;
+        }
         snprintf(p->currency, sizeof(p->currency), "%s", si.currency != NULL ? si.currency : "");
         bc_store_info_clear(&si);
     }
-    if ((rc = money_exponent(p->currency, &p->exp, e)) != MLC_OK)
-        return mlc_err_wrap(e, "catalog currency");
+    if ((rc = money_exponent(p->currency, &p->exp, e)) != MLC_OK) {
+        mlc_err_wrap(e, "catalog currency");
+        return rc;
+    }
     return MLC_OK;
 }
 
@@ -1060,8 +1078,10 @@ static int jobs_resolve(struct poll *p, const char *const *keys, size_t n, struc
             jobs[i].pid = id;
             continue;
         }
-        if ((rc = bc_variant_by_id(p->bc, id, &v, &found, e)) != MLC_OK)
-            return mlc_err_wrap(e, "variant %" PRId64, id);
+        if ((rc = bc_variant_by_id(p->bc, id, &v, &found, e)) != MLC_OK) {
+            mlc_err_wrap(e, "variant %" PRId64, id);
+            return rc;
+        }
         if (found)
             jobs[i].pid = v.product_id;
         else
@@ -1097,8 +1117,10 @@ static int read_products(struct poll *p, struct pjob *jobs, size_t n, enum cat_o
     }
     rc = k > 0 ? bc_products_by_ids(p->bc, pids, k, true, &p->pre, &p->npre, e) : MLC_OK;
     free(pids);
-    if (rc != MLC_OK)
-        return mlc_err_wrap(e, "reading the products");
+    if (rc != MLC_OK) {
+        mlc_err_wrap(e, "reading the products");
+        return rc;
+    }
     if (p->npre > 0)
         qsort(p->pre, p->npre, sizeof(*p->pre), cmp_product);
     for (size_t i = 0; i < n; i++) {

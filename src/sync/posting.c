@@ -523,7 +523,7 @@ static int finish(struct bld *b, struct post_doc *d, struct post_doc *out,
         goto fail;
     }
     if ((rc = post_doc_check(d, b->e)) != MLC_OK) {
-        rc = mlc_err_wrap(b->e, "%s: unbalanced %s refused", b->ctx, kind_names[b->kind]);
+        mlc_err_wrap(b->e, "%s: unbalanced %s refused", b->ctx, kind_names[b->kind]);
         goto fail;
     }
     *out = *d;
@@ -927,11 +927,14 @@ int post_refund(const struct order *o, const struct order_refund *r,
 static int check_posted(const struct order *o, const struct post_doc *d, enum post_kind kind,
                         struct mlc_err *e)
 {
+    int rc;
     if (d->kind != kind || d->order_id != o->id)
         return mlc_err_set(e, MLC_EINVAL, "order %lld reversal: %s is not a %s of the order",
                            (long long)o->id, d->key, kind_names[kind]);
-    if (post_doc_check(d, e) != MLC_OK)
-        return mlc_err_wrap(e, "order %lld reversal: posted %s", (long long)o->id, d->key);
+    if ((rc = post_doc_check(d, e)) != MLC_OK) {
+        mlc_err_wrap(e, "order %lld reversal: posted %s", (long long)o->id, d->key);
+        return rc;
+    }
     return MLC_OK;
 }
 

@@ -360,8 +360,10 @@ static int wm_get(struct store *st, const char *name, int64_t *out, bool *found,
     }
     if (rc != MLC_OK)
         return rc;
-    if (jdate_iso8601_parse(buf, out, e) != MLC_OK)
-        return mlc_err_wrap(e, "watermark %s", name);
+    if ((rc = jdate_iso8601_parse(buf, out, e)) != MLC_OK) {
+        mlc_err_wrap(e, "watermark %s", name);
+        return rc;
+    }
     *found = true;
     return MLC_OK;
 }

@@ -61,8 +61,10 @@ static void test_err_set_and_wrap(void **state)
     assert_int_equal(e.code, MLC_OK);
     assert_int_equal(mlc_err_set(&e, MLC_EINVAL, "bad %s", "thing"), MLC_EINVAL);
     assert_string_equal(e.msg, "bad thing");
-    assert_int_equal(mlc_err_wrap(&e, "loading %s", "x.yaml"), MLC_EINVAL);
+    mlc_err_wrap(&e, "loading %s", "x.yaml");
     assert_string_equal(e.msg, "loading x.yaml: bad thing");
+    assert_int_equal(e.code, MLC_EINVAL);   /* the code is kept */
+    mlc_err_wrap(NULL, "nothing to wrap");  /* NULL-safe */
     assert_int_equal(mlc_err_set(NULL, MLC_EIO, "ignored"), MLC_EIO);
     assert_string_equal(mlc_strerror(MLC_ENOTFOUND), "not found");
     assert_string_equal(mlc_strerror(-999), "unknown error");
