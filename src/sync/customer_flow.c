@@ -476,6 +476,7 @@ static int ensure(struct cx *x, struct mlc_err *e)
 {
     struct store_ledger row = { 0 };
     bool have_row, found = false;
+    int64_t asked;
     int rc;
 
     rc = store_ledger_get(x->r->st, x->key, &row, e);
@@ -488,6 +489,7 @@ static int ensure(struct cx *x, struct mlc_err *e)
     have_row = rc == MLC_OK;
     if ((rc = flow_run_checkpoint(x->r, e)) != MLC_OK)
         goto out;
+    asked = store_now_ms(x->r->st);
     rc = ais_customer_exists(env_ais(x->r->env), x->key, &found, &x->an8, e);
     if (rc != MLC_OK) {
         audit(x, "lookup", "error", json_pack("{s:s, s:s}", "key", x->key, "error", e->msg));
@@ -503,7 +505,7 @@ static int ensure(struct cx *x, struct mlc_err *e)
     /* A row in doubt that JDE does not have: once its create can no longer
      * land (posting rules §3's settle time), start again with these fields. */
     if (have_row && row.state != STORE_LEDGER_POSTED &&
-        (rc = flow_settle(x->r, x->key, row.created_at, &x->defer_until, e)) != MLC_OK) {
+        (rc = flow_settle(x->r, x->key, row.created_at, asked, &x->defer_until, e)) != MLC_OK) {
         audit(x, "settle", "waiting",
               json_pack("{s:s, s:I, s:I}", "key", x->key, "sent_at_ms",
                         (json_int_t)row.created_at, "again_at_ms",

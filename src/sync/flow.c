@@ -96,15 +96,17 @@ int flow_hold(struct mlc_err *e, enum hold_code *code_out, enum hold_code code,
     return FLOW_HELD;
 }
 
-int flow_settle(const struct flow_run *r, const char *key, int64_t sent_ms, int64_t *until,
-                struct mlc_err *e)
+int flow_settle(const struct flow_run *r, const char *key, int64_t sent_ms, int64_t asked_ms,
+                int64_t *until, struct mlc_err *e)
 {
     int64_t settle = cfg_settle_ms(r->cfg), now = store_now_ms(r->st);
     char sent[32], at[32];
 
     *until = sent_ms + settle;
-    if (now >= *until)
+    if (asked_ms >= *until)
         return MLC_OK;
+    if (now >= *until)   /* settled by now, but asked before: ask again at once */
+        *until = now;
     jdate_iso8601_format(sent_ms / 1000, sent, sizeof(sent), NULL);
     jdate_iso8601_format(*until / 1000, at, sizeof(at), NULL);
     mlc_err_set(e, MLC_ESTATE, "%s: not in JD Edwards yet, but its create sent at %s may "

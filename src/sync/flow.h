@@ -111,12 +111,14 @@ int flow_hold(struct mlc_err *e, enum hold_code *code_out, enum hold_code code,
 #define FLOW_RECHECK_MS 2000
 
 /* Contract §3's settle rule for a create sent at sent_ms (the store's
- * clock) that JDE does not have: AIS keeps running an orchestration after
- * its caller gave up, so "absent" counts only once cfg_settle_ms has passed
- * since the send. MLC_OK when it has; else FLOW_DEFERRED with *until (when
- * to look again) and e saying so. */
-int flow_settle(const struct flow_run *r, const char *key, int64_t sent_ms, int64_t *until,
-                struct mlc_err *e);
+ * clock) that a lookup asked at asked_ms (the store's clock, when the query
+ * was sent) did not find: AIS keeps running an orchestration after its
+ * caller gave up, so "absent" counts only when the lookup was asked once
+ * cfg_settle_ms had passed since the send. An answer asked earlier proves
+ * nothing, however late it is used. MLC_OK when it counts; else
+ * FLOW_DEFERRED with *until (when to look again) and e saying so. */
+int flow_settle(const struct flow_run *r, const char *key, int64_t sent_ms, int64_t asked_ms,
+                int64_t *until, struct mlc_err *e);
 
 /* KCO as JDE stores it: a company of 1 to 5 digits zero-padded to 5;
  * anything else copied as is (cut to 5). co may be NULL (""). */

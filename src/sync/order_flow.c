@@ -91,10 +91,11 @@ bool fx_alive(const struct fx *x)
     return x->rc == MLC_OK;
 }
 
-int fx_settled(struct fx *x, const char *key, int64_t sent_ms, json_t *rd, struct mlc_err *e)
+int fx_settled(struct fx *x, const char *key, int64_t sent_ms, int64_t asked_ms, json_t *rd,
+               struct mlc_err *e)
 {
     int64_t until = 0;
-    int rc = flow_settle(x->r, key, sent_ms, &until, e);
+    int rc = flow_settle(x->r, key, sent_ms, asked_ms, &until, e);
 
     if (rc == MLC_OK)
         return MLC_OK;

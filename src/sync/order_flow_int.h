@@ -65,6 +65,7 @@ struct lk_cache {
     struct lk_entry *v;
     size_t           n;
     int64_t          at_ms;  /* monotonic time of the queries */
+    int64_t          asked_ms; /* the store's clock when they were sent */
 };
 
 /* A ledger row of the order, copied out of the store's callback. */
@@ -141,11 +142,12 @@ void fx_key_of(const struct fx *x, enum post_kind k, int64_t refund_id, char *bu
  * the first stop wins. */
 void fx_stop(struct fx *x, int rc);
 bool fx_alive(const struct fx *x);
-/* The run waits: a create in doubt (key, sent at sent_ms) is absent from
- * JDE but may still land. MLC_OK when its settle time has passed (absent
- * then counts); else FLOW_DEFERRED with x->defer_until set, audited and
- * reported. */
-int fx_settled(struct fx *x, const char *key, int64_t sent_ms, json_t *rd, struct mlc_err *e);
+/* The run waits: a create in doubt (key, sent at sent_ms) was absent from
+ * JDE when asked at asked_ms, but may still land. MLC_OK when the lookup
+ * was asked after its settle time (absent then counts); else FLOW_DEFERRED
+ * with x->defer_until set, audited and reported. */
+int fx_settled(struct fx *x, const char *key, int64_t sent_ms, int64_t asked_ms, json_t *rd,
+               struct mlc_err *e);
 /* Appends a posted refund's document (moved: *d is zeroed). */
 int fx_push_ref_doc(struct fx *x, struct post_doc *d, struct mlc_err *e);
 
@@ -168,9 +170,12 @@ void order_ledger_rows_free(struct lrow *v, size_t n);
  * posting config's). */
 void order_ledger_docid(const struct fx *x, const char *request, struct docid *out);
 /* The idempotency lookup (posting rules §3): documents in JDE with this key,
- * from the batch's fresh answer if any, else asked now. Audited. */
+ * from the batch's fresh answer if it was asked at or after not_before (the
+ * store's clock; 0: any), else asked now. *asked: when the answer used was
+ * asked (the store's clock). Audited. */
 int order_ledger_lookup(struct fx *x, const struct docid *id, const char *key,
-                        struct ais_docs *docs, struct mlc_err *e);
+                        int64_t not_before, struct ais_docs *docs, int64_t *asked,
+                        struct mlc_err *e);
 /* Records a document found in JDE as ours (adopted). */
 int order_ledger_adopt(struct fx *x, const char *key, const struct ais_docs *docs,
                        const char *why, struct mlc_err *e);

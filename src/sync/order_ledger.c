@@ -115,12 +115,18 @@ static const struct lk_entry *lk_find(const struct lk_cache *lk, const struct do
 
 /* The idempotency lookup (posting rules §3): documents in JDE with this key. */
 int order_ledger_lookup(struct fx *x, const struct docid *id, const char *key,
-                        struct ais_docs *docs, struct mlc_err *e)
+                        int64_t not_before, struct ais_docs *docs, int64_t *asked,
+                        struct mlc_err *e)
 {
     struct ais_session *s = env_ais(x->r->env);
     const struct lk_entry *en = lk_find(x->ledger.lk, id, key);
     int rc;
 
+    /* A row in doubt needs an answer asked after its settle time: the
+     * batch's may be older than that, however fresh. */
+    if (en != NULL && x->ledger.lk->asked_ms < not_before)
+        en = NULL;
+    *asked = en != NULL ? x->ledger.lk->asked_ms : store_now_ms(x->r->st);
     if (en != NULL) {
         *docs = en->docs;
         rc = MLC_OK;
@@ -169,6 +175,7 @@ int order_ledger_resolve(struct fx *x, struct mlc_err *e)
         struct lrow *r = &x->ledger.rows[i];
         struct ais_docs docs;
         struct docid id;
+        int64_t asked;
         json_t *rd;
         int rc;
 
@@ -177,12 +184,13 @@ int order_ledger_resolve(struct fx *x, struct mlc_err *e)
         if ((rc = flow_run_checkpoint(x->r, e)) != MLC_OK)
             return rc;
         order_ledger_docid(x, r->request, &id);
-        if ((rc = order_ledger_lookup(x, &id, r->key, &docs, e)) != MLC_OK)
+        if ((rc = order_ledger_lookup(x, &id, r->key, r->sent_ms + cfg_settle_ms(x->r->cfg),
+                                      &docs, &asked, e)) != MLC_OK)
             return rc;
         rd = fx_report_doc(x, r->key, r->kind, docs.n > 0 ? "adopted" : "forgotten",
                            docs.n > 0 ? "left in doubt by an earlier attempt; found in JDE"
                                       : "left in doubt by an earlier attempt; not in JDE");
-        if (docs.n == 0 && (rc = fx_settled(x, r->key, r->sent_ms, rd, e)) != MLC_OK)
+        if (docs.n == 0 && (rc = fx_settled(x, r->key, r->sent_ms, asked, rd, e)) != MLC_OK)
             return rc;
         if (docs.n > 0) {
             if ((rc = order_ledger_adopt(x, r->key, &docs, "in doubt, found in JDE", e)) != MLC_OK)
@@ -388,6 +396,7 @@ void order_ledger_prefetch(const struct flow_run *r, struct fx *xs, size_t n, st
         return;
     qsort(lk->v, lk->n, sizeof(*lk->v), cmp_lk);
     lk->at_ms = mono_ms();
+    lk->asked_ms = store_now_ms(r->st);
     for (size_t i = 1; i <= lk->n; i++) {
         if (i == lk->n || cmp_lk(&lk->v[from], &lk->v[i]) != 0) {
             lk_query(r, lk, from, i);

@@ -219,6 +219,7 @@ static int post_idempotent(struct fx *x, const struct post_doc *d, json_t *rd,
     struct store_ledger row = { 0 };
     struct ais_docs docs;
     struct docid id;
+    int64_t asked = 0;
     bool have_row = false;
     json_t *dj = NULL;
     char *req = NULL;
@@ -241,7 +242,9 @@ static int post_idempotent(struct fx *x, const struct post_doc *d, json_t *rd,
     id.voucher = d->mode == CFG_POST_VOUCHER;
     flow_kco_pad(d->company, id.company);
     snprintf(id.dct, sizeof(id.dct), "%s", d->doc_type);
-    if ((rc = order_ledger_lookup(x, &id, d->key, &docs, e)) != MLC_OK)
+    if ((rc = order_ledger_lookup(x, &id, d->key,
+                                  have_row ? row.created_at + cfg_settle_ms(x->r->cfg) : 0,
+                                  &docs, &asked, e)) != MLC_OK)
         goto out;
     if ((rc = post_doc_to_json(d, &dj, e)) != MLC_OK)
         goto out;
@@ -263,7 +266,7 @@ static int post_idempotent(struct fx *x, const struct post_doc *d, json_t *rd,
     }
     /* A row in doubt that JDE does not have: once it can no longer land,
      * start again with this document. */
-    if (have_row && (rc = fx_settled(x, d->key, row.created_at, rd, e)) != MLC_OK)
+    if (have_row && (rc = fx_settled(x, d->key, row.created_at, asked, rd, e)) != MLC_OK)
         goto out;
     if (have_row && (rc = store_ledger_forget(x->r->st, d->key, e)) != MLC_OK)
         goto out;

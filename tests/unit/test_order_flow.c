@@ -968,6 +968,46 @@ static void test_in_doubt_waits_for_settle(void **state)
     run_close(&r);
 }
 
+/* A batch asks JDE for all its keys at once, then works through its
+ * orders. A row in doubt whose settle time ends while the batch runs must
+ * not be believed absent on that earlier answer: the late commit landed
+ * after the batch asked, and before the settle time ended. Here: the create
+ * of 391 times out (4 s) and commits at 6 s; the batch asks at 7.5 s on the
+ * store's clock (settle: 8 s), spends 2.5 s on order 390's create, and comes
+ * to 391 at 10 s. It must look again, find the late document and adopt it:
+ * exactly one journal entry. */
+static void test_batch_answer_older_than_settle(void **state)
+{
+    int64_t ids[] = { 390, 391 };
+    struct run a, b;
+    char why[MLC_ERR_MSG_MAX];
+    long long je;
+    int64_t doc = 0;
+
+    (void)state;
+    make_order(390, "T-THING", 11);
+    make_order(391, "T-THING", 11);
+    run_open(&a, "journal", false, SKU_MAP);
+    je = ais_counter(JE_CALLS);
+    ais_ctl("/__sim/faults", "{\"delay_commit\":{\"orchestration\":\"MLC_AddJournalEntry\","
+                             "\"count\":1,\"delay_s\":6}}");
+    assert_int_equal(sync1(&a, 391, why, sizeof(why)), FLOW_DEFER);   /* timed out at 4 s */
+    assert_int_equal(je_facts("BC391S", false, NULL).docs, 0);
+
+    /* The same store, its clock 3.5 s ahead: the batch asks at 7.5 s. */
+    b = a;
+    b.ahead_ms = 3500;
+    store_set_clock(b.st, testclock_ahead, &b.ahead_ms);
+    ais_ctl("/__sim/faults", "{\"orch_latency_ms\":2500}");
+    expect_batch_done(&b, ids, 2);
+    ais_ctl("/__sim/faults", "{\"orch_latency_ms\":0}");
+    assert_int_equal(je_facts("BC391S", false, NULL).docs, 1);         /* not two */
+    assert_int_equal(ais_counter(JE_CALLS), je + 2);     /* 391's first, 390's: no other */
+    assert_int_equal(ledger_state(&b, "BC391S", &doc), STORE_LEDGER_POSTED);
+    assert_int_equal(doc, je_facts("BC391S", false, NULL).doc);
+    run_close(&a);
+}
+
 /* AIS keeps running an orchestration after its caller gave up: the create
  * times out (4 s), JDE has nothing yet when asked right after, and the
  * commit lands at 12 s, inside the AIS server's own 20 s request timeout.
@@ -1814,6 +1854,7 @@ int main(void)
         cmocka_unit_test(test_batch_pending_settled),
         cmocka_unit_test(test_in_doubt_waits_for_settle),
         cmocka_unit_test(test_late_commit_adopted),
+        cmocka_unit_test(test_batch_answer_older_than_settle),
         cmocka_unit_test(test_gateway_504_after_commit),
         cmocka_unit_test(test_batch_voucher),
         cmocka_unit_test(test_cutover_straddle),
