@@ -125,12 +125,14 @@ void cfg_unref(struct mlc_config *c)
 
 int64_t cfg_settle_ms(const struct mlc_config *c)
 {
-    int64_t twice = (int64_t)c->jde.timeout_ms * 2;
+    int64_t client = c->jde.timeout_ms;
     int64_t server = (int64_t)c->jde.server_timeout_s * 1000;
 
     if (c->jde.settle_s > 0)
         return (int64_t)c->jde.settle_s * 1000;
-    return twice > server ? twice : server;
+    /* AIS may receive the request as late as our timeout after the send,
+     * then run it for its own timeout (ours again when unknown). */
+    return client + (server > client ? server : client);
 }
 
 /* ---- loading a file ------------------------------------------------------- */

@@ -295,9 +295,11 @@ void cfg_unref(struct mlc_config *c); /* NULL-safe */
 const char *cfg_example_yaml(void);
 
 /* How long after a create was sent JDE's "not found" may be believed
- * (posting rules §3): jde.settle_s, or when 0 the larger of twice jde.timeout_ms
- * and jde.server_timeout_s. AIS keeps running an orchestration after its
- * caller gave up; until then a lookup can miss a commit that is coming. */
+ * (posting rules §3): jde.settle_s, or when 0 jde.timeout_ms plus the larger
+ * of jde.timeout_ms and jde.server_timeout_s (AIS may receive the request
+ * up to our timeout after the send, and runs it for its own). AIS keeps
+ * running an orchestration after its caller gave up; until then a lookup
+ * can miss a commit that is coming. */
 int64_t cfg_settle_ms(const struct mlc_config *c);
 
 /* The example value of orders.start in cfg_example_yaml. */

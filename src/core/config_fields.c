@@ -139,7 +139,7 @@ const struct cfg_field cfg_fields[] = {
     F_INT("jde.server_timeout_s", jde.server_timeout_s, "0", 0, 86400,
         "The AIS server's own request timeout in seconds, if your JDE team set one (0: unknown)."),
     F_INT("jde.settle_s", jde.settle_s, "0", 0, 86400,
-        "Seconds before a create with a lost answer may be found absent (0: auto, see docs)."),
+        "Seconds after the send before a create with a lost answer may be found absent (0: auto: jde.timeout_ms plus the larger of it and jde.server_timeout_s)."),
     F_INT("jde.login_backoff_s", jde.login_backoff_s, "60", 1, 86400,
         "Seconds between AIS logins after JDE refused one (wrong password, locked user): retries must not lock the account."),
     F_STR("jde.orchestrations.add_journal_entry", jde.orch.add_journal_entry,

@@ -923,14 +923,17 @@ static void cross_check(struct loader *L)
                    "must be at most half of workers.lease_s (%d s): a call to JD Edwards "
                    "must end well inside the lease of its job", c->workers.lease_s);
     }
-    if (c->jde.settle_s != 0 &&
-        ((int64_t)c->jde.settle_s * 1000 < (int64_t)c->jde.timeout_ms * 2 ||
-         c->jde.settle_s < c->jde.server_timeout_s))
-        ld_err(L, MLC_EINVAL, line_of(L, "jde.settle_s"), "jde.settle_s",
-               "must be at least twice jde.timeout_ms (%d ms) and at least "
-               "jde.server_timeout_s (%d s), or 0 for that automatically: a create whose "
-               "answer was lost may still land until then", c->jde.timeout_ms,
-               c->jde.server_timeout_s);
+    if (c->jde.settle_s != 0) {
+        int64_t client = c->jde.timeout_ms, server = (int64_t)c->jde.server_timeout_s * 1000;
+        int64_t least = client + (server > client ? server : client);
+
+        if ((int64_t)c->jde.settle_s * 1000 < least)
+            ld_err(L, MLC_EINVAL, line_of(L, "jde.settle_s"), "jde.settle_s",
+                   "must be at least jde.timeout_ms plus the larger of jde.timeout_ms and "
+                   "jde.server_timeout_s (%lld s here), or 0 for that automatically: a "
+                   "create whose answer was lost may still land until then",
+                   (long long)((least + 999) / 1000));
+    }
     if (c->server.max_connections_per_ip >= c->server.max_connections)
         ld_err(L, MLC_EINVAL, line_of(L, "server.max_connections_per_ip"),
                "server.max_connections_per_ip",

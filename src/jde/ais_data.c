@@ -746,7 +746,7 @@ void ais_pager_free(struct ais_pager *p)
 static int run_pass(struct run *r, const char *body, size_t len, enum page_next *what,
                     struct mlc_err *e)
 {
-    struct ais_request rq = { "POST", "/jderest/v2/dataservice", body, len, AIS_CALL_READ, 0 };
+    struct ais_request rq = { "POST", "/jderest/v2/dataservice", body, len, AIS_CALL_READ, 0, 0 };
     struct ais_response resp = { 0 };
     char *next = NULL;
     int rc;
@@ -761,7 +761,7 @@ static int run_pass(struct run *r, const char *body, size_t len, enum page_next 
         ais_response_clear(&resp);
         if (rc != MLC_OK || *what == PAGE_DONE)
             goto out;
-        rq = (struct ais_request){ "POST", next, NULL, 0, AIS_CALL_NEXT, 0 };
+        rq = (struct ais_request){ "POST", next, NULL, 0, AIS_CALL_NEXT, 0, 0 };
         rc = ais_call(r->s, &rq, &resp, e);
         free_path(next);
         next = NULL;

@@ -407,7 +407,13 @@ static bool valid_orch_name(const char *n)
 int ais_orch_call(struct ais_session *s, const char *name, const struct ais_orch_in *in,
                   struct ais_orch_result *res, struct mlc_err *e)
 {
-    struct ais_request rq = { "POST", NULL, NULL, 0, AIS_CALL_WRITE, 0 };
+    return ais_orch_call_by(s, name, in, 0, res, e);
+}
+
+int ais_orch_call_by(struct ais_session *s, const char *name, const struct ais_orch_in *in,
+                     int64_t send_by_ms, struct ais_orch_result *res, struct mlc_err *e)
+{
+    struct ais_request rq = { "POST", NULL, NULL, 0, AIS_CALL_WRITE, 0, send_by_ms };
     struct ais_response r = { 0 };
     struct ais_login_info info;
     json_t *body = NULL;
@@ -440,6 +446,7 @@ int ais_orch_call(struct ais_session *s, const char *name, const struct ais_orch
     res->status = r.status;
     res->reauth = r.reauth;
     res->outcome_unknown = r.outcome_unknown;
+    res->not_sent = r.not_sent;
     res->out = r.json;
     r.json = NULL;
     if (rc != MLC_OK) {
@@ -511,7 +518,7 @@ int ais_orch_out_i64(const struct ais_orch_result *res, const char *name, int64_
 
 int ais_discover(struct ais_session *s, const char *name, json_t **out, struct mlc_err *e)
 {
-    struct ais_request rq = { "GET", NULL, NULL, 0, AIS_CALL_READ, 0 };
+    struct ais_request rq = { "GET", NULL, NULL, 0, AIS_CALL_READ, 0, 0 };
     struct ais_response r = { 0 };
     char path[128];
     int rc;

@@ -102,6 +102,7 @@ struct ais_orch_result {
     bool    rejected;         /* JDE answered and refused */
     bool    outcome_unknown;  /* sent, no answer: may have committed */
     bool    reauth;           /* token refused, not sent again */
+    bool    not_sent;         /* MLC_ETIMEOUT: its send_by had passed, nothing sent */
     const struct cfg_jde *cfg; /* renames for the accessors (borrowed) */
 };
 
@@ -109,6 +110,10 @@ struct ais_orch_result {
  * ais_orch_result_clear. */
 int ais_orch_call(struct ais_session *s, const char *name, const struct ais_orch_in *in,
                   struct ais_orch_result *res, struct mlc_err *e);
+/* The same, not sent after send_by_ms (CLOCK_MONOTONIC ms; 0: no limit):
+ * then MLC_ETIMEOUT with res->not_sent, and nothing left. */
+int ais_orch_call_by(struct ais_session *s, const char *name, const struct ais_orch_in *in,
+                     int64_t send_by_ms, struct ais_orch_result *res, struct mlc_err *e);
 void ais_orch_result_clear(struct ais_orch_result *res);
 
 /* The verdict ais_orch_call gives on an answer already in res (status, out):

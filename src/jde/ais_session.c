@@ -345,13 +345,19 @@ static int attempt(struct ais_session *s, const struct ais_token *tok,
         pol.max_total_ms = s->o.timeout_ms * 2;
         pol.hook = read_hook;
         rc = httpc_do_retry(h, &hr, &pol, &resp, e);
+    } else if (rq->send_by_ms > 0 && mono_ms() > rq->send_by_ms) {
+        /* Too late: the row's settle deadline assumes the send came
+         * sooner (posting rules §3). Nothing leaves; the caller starts over. */
+        out->not_sent = true;
+        rc = mlc_err_set(e, MLC_ETIMEOUT, "%s %s not sent: %lld ms past its send window",
+                         rq->method, rq->path, (long long)(mono_ms() - rq->send_by_ms));
     } else {
         rc = httpc_do(h, &hr, &resp, e);
     }
     pool_put(s, h);
     note_reach(s, rc, resp.status, e);
     if (rc != MLC_OK) {
-        if (rq->kind == AIS_CALL_WRITE && resp.status == 0) {
+        if (rq->kind == AIS_CALL_WRITE && resp.status == 0 && !out->not_sent) {
             out->outcome_unknown = true;
             mlc_err_wrap(e, "outcome unknown, the write may have been committed");
         }
@@ -488,7 +494,7 @@ static int login_http(struct ais_session *s, struct mlc_secret **tok,
                       (s->cfg.environment ? strlen(s->cfg.environment) : 0) +
                       (s->cfg.role ? strlen(s->cfg.role) : 0)) + 128;
     struct secret_body sb = { "password", NULL, NULL, 0 };
-    struct ais_request rq = { "POST", "/jderest/v2/tokenrequest", NULL, 0, AIS_CALL_NOAUTH, 0 };
+    struct ais_request rq = { "POST", "/jderest/v2/tokenrequest", NULL, 0, AIS_CALL_NOAUTH, 0, 0 };
     struct ais_response resp = { 0 };
     struct attempt_out ao;
     char *tail;
@@ -875,7 +881,7 @@ static int token_body_call(struct ais_session *s, struct ais_token *t, const cha
                            struct mlc_err *e)
 {
     struct secret_body sb = { "token", tail, NULL, 0 };
-    struct ais_request rq = { "POST", path, NULL, 0, AIS_CALL_READ, 0 };
+    struct ais_request rq = { "POST", path, NULL, 0, AIS_CALL_READ, 0, 0 };
     struct attempt_out ao = { false };
     int rc;
 
@@ -948,7 +954,7 @@ int ais_session_logout(struct ais_session *s, struct mlc_err *e)
 
 int ais_defaultconfig(struct ais_session *s, json_t **out, struct mlc_err *e)
 {
-    struct ais_request rq = { "GET", "/jderest/v2/defaultconfig", NULL, 0, AIS_CALL_NOAUTH, 0 };
+    struct ais_request rq = { "GET", "/jderest/v2/defaultconfig", NULL, 0, AIS_CALL_NOAUTH, 0, 0 };
     struct ais_response r = { 0 };
     int rc;
 

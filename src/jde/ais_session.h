@@ -155,6 +155,10 @@ struct ais_request {
     size_t             body_len;
     enum ais_call_kind kind;
     long               timeout_ms; /* 0: the session's */
+    /* A write is not sent after this CLOCK_MONOTONIC time in ms (0: no
+     * limit): MLC_ETIMEOUT with ais_response.not_sent. Checked right before
+     * the request goes out, after any login. */
+    int64_t            send_by_ms;
 };
 
 /* The answer; zero it before the call, release with ais_response_clear. */
@@ -163,6 +167,7 @@ struct ais_response {
     json_t *json;            /* parsed body when it is JSON, else NULL */
     bool    reauth;          /* MLC_EAUTH: re-logged in, call not replayed */
     bool    outcome_unknown; /* write sent without a complete answer */
+    bool    not_sent;        /* write not sent: its send_by had passed */
 };
 
 int ais_call(struct ais_session *s, const struct ais_request *rq,

@@ -372,8 +372,9 @@ static void mark_sent(struct cx *x, const char *hash)
                  LF_ERR(&we));
 }
 
-/* Sends MLC_AddCustomer; the PENDING ledger row exists. */
-static int create(struct cx *x, struct mlc_err *e)
+/* Sends MLC_AddCustomer, if still before send_by (flow_send_by, taken
+ * before the row's begin); the PENDING ledger row exists. */
+static int create(struct cx *x, int64_t send_by, struct mlc_err *e)
 {
     struct ais_session *s = env_ais(x->r->env);
     const char *name = ais_orch_name(s, AIS_ORCH_ADD_CUSTOMER);
@@ -388,7 +389,7 @@ static int create(struct cx *x, struct mlc_err *e)
         store_ledger_forget(x->r->st, x->key, &le); /* nothing was sent */
         return rc;
     }
-    rc = ais_orch_call(s, name, in, &res, e);
+    rc = ais_orch_call_by(s, name, in, send_by, &res, e);
     ais_orch_in_free(in);
     if (rc == MLC_OK && (ais_orch_out_i64(&res, "AddressNumber", &an8, e) != MLC_OK || an8 <= 0)) {
         /* It answered OK without a number: JDE is asked on the retry. */
@@ -419,8 +420,9 @@ static int create(struct cx *x, struct mlc_err *e)
                        "%s: JD Edwards refused the customer: %s", x->key, msg);
         goto out;
     }
-    if (res.reauth) {
-        /* AIS refused the token before running anything: nothing written. */
+    if (res.reauth || res.not_sent) {
+        /* AIS refused the token before running anything, or the send
+         * window had passed: nothing written. */
         store_ledger_forget(x->r->st, x->key, &le);
         audit(x, "create", "not_sent", json_pack("{s:s, s:s}", "key", x->key, "error", e->msg));
         if (rc >= 0)
@@ -476,7 +478,7 @@ static int ensure(struct cx *x, struct mlc_err *e)
 {
     struct store_ledger row = { 0 };
     bool have_row, found = false;
-    int64_t asked;
+    int64_t asked, send_by;
     int rc;
 
     rc = store_ledger_get(x->r->st, x->key, &row, e);
@@ -516,8 +518,9 @@ static int ensure(struct cx *x, struct mlc_err *e)
         goto out;
     if (have_row && (rc = store_ledger_forget(x->r->st, x->key, e)) != MLC_OK)
         goto out;
+    send_by = flow_send_by();
     if ((rc = store_ledger_begin(x->r->st, x->key, CUST_KIND, x->entity, x->req, e)) == MLC_OK)
-        rc = create(x, e);
+        rc = create(x, send_by, e);
 out:
     store_ledger_clear(&row);
     return rc;

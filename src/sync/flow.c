@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/jdate.h"
 #include "core/log.h"
@@ -96,13 +97,26 @@ int flow_hold(struct mlc_err *e, enum hold_code *code_out, enum hold_code code,
     return FLOW_HELD;
 }
 
+int64_t flow_send_by(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + FLOW_SEND_WINDOW_MS;
+}
+
+int64_t flow_settle_deadline(const struct flow_run *r, int64_t sent_ms)
+{
+    return sent_ms + FLOW_SEND_WINDOW_MS + cfg_settle_ms(r->cfg);
+}
+
 int flow_settle(const struct flow_run *r, const char *key, int64_t sent_ms, int64_t asked_ms,
                 int64_t *until, struct mlc_err *e)
 {
-    int64_t settle = cfg_settle_ms(r->cfg), now = store_now_ms(r->st);
+    int64_t settle = FLOW_SEND_WINDOW_MS + cfg_settle_ms(r->cfg), now = store_now_ms(r->st);
     char sent[32], at[32];
 
-    *until = sent_ms + settle;
+    *until = flow_settle_deadline(r, sent_ms);
     if (asked_ms >= *until)
         return MLC_OK;
     if (now >= *until)   /* settled by now, but asked before: ask again at once */

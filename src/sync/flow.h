@@ -110,6 +110,17 @@ int flow_hold(struct mlc_err *e, enum hold_code *code_out, enum hold_code code,
  * landed (a lost reply after a commit is adopted then). */
 #define FLOW_RECHECK_MS 2000
 
+/* A create is sent within this long of its ledger row's begin, or not at
+ * all (ais_request.send_by): so a row's created_at bounds when its create
+ * can have left, whatever stalls the sender (a login, a frozen process). */
+#define FLOW_SEND_WINDOW_MS 5000
+/* The CLOCK_MONOTONIC time after which a create whose ledger row is begun
+ * now must not be sent (FLOW_SEND_WINDOW_MS): take it before the begin. */
+int64_t flow_send_by(void);
+/* When a lookup that does not find the create begun at sent_ms counts as
+ * "absent": the send window and the settle time (cfg_settle_ms) after it. */
+int64_t flow_settle_deadline(const struct flow_run *r, int64_t sent_ms);
+
 /* Contract §3's settle rule for a create sent at sent_ms (the store's
  * clock) that a lookup asked at asked_ms (the store's clock, when the query
  * was sent) did not find: AIS keeps running an orchestration after its

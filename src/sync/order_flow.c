@@ -103,7 +103,8 @@ int fx_settled(struct fx *x, const char *key, int64_t sent_ms, int64_t asked_ms,
     fx_audit(x, "settle", "waiting",
              json_pack("{s:s, s:I, s:I, s:I}", "key", key, "sent_at_ms", (json_int_t)sent_ms,
                        "again_at_ms", (json_int_t)until,
-                       "settle_s", (json_int_t)(cfg_settle_ms(x->r->cfg) / 1000)));
+                       "settle_s",
+                       (json_int_t)((FLOW_SEND_WINDOW_MS + cfg_settle_ms(x->r->cfg)) / 1000)));
     if (rd != NULL) {
         json_object_set_new(rd, "action", json_string("waiting"));
         json_object_set_new(rd, "why", json_string(e->msg));

@@ -184,7 +184,7 @@ int order_ledger_resolve(struct fx *x, struct mlc_err *e)
         if ((rc = flow_run_checkpoint(x->r, e)) != MLC_OK)
             return rc;
         order_ledger_docid(x, r->request, &id);
-        if ((rc = order_ledger_lookup(x, &id, r->key, r->sent_ms + cfg_settle_ms(x->r->cfg),
+        if ((rc = order_ledger_lookup(x, &id, r->key, flow_settle_deadline(x->r, r->sent_ms),
                                       &docs, &asked, e)) != MLC_OK)
             return rc;
         rd = fx_report_doc(x, r->key, r->kind, docs.n > 0 ? "adopted" : "forgotten",

@@ -125,8 +125,10 @@ static int mark_posted(struct fx *x, const char *key, const struct created *c, j
     return rc;
 }
 
-/* Sends the create for d, whose PENDING ledger row exists. */
-static int create(struct fx *x, const struct post_doc *d, json_t *rd, struct mlc_err *e)
+/* Sends the create for d, whose PENDING ledger row exists, if still before
+ * send_by (flow_send_by, taken before the row's begin). */
+static int create(struct fx *x, const struct post_doc *d, int64_t send_by, json_t *rd,
+                  struct mlc_err *e)
 {
     struct ais_session *s = env_ais(x->r->env);
     enum ais_orch_kind k = d->mode == CFG_POST_VOUCHER ? AIS_ORCH_VOUCHER : AIS_ORCH_JOURNAL;
@@ -142,7 +144,7 @@ static int create(struct fx *x, const struct post_doc *d, json_t *rd, struct mlc
         store_ledger_forget(x->r->st, d->key, &le); /* nothing was sent */
         return flow_hold(e, &x->hold_code, HOLD_OTHER, "%s: cannot build the orchestration inputs: %s", d->key, e->msg);
     }
-    rc = ais_orch_call(s, ais_orch_name(s, k), in, &res, e);
+    rc = ais_orch_call_by(s, ais_orch_name(s, k), in, send_by, &res, e);
     ais_orch_in_free(in);
     post_doc_total(d, &total, NULL);
     if (rc == MLC_OK && created_of(&res, d, &c, e) != MLC_OK) {
@@ -182,9 +184,10 @@ static int create(struct fx *x, const struct post_doc *d, json_t *rd, struct mlc
                        msg);
         goto out;
     }
-    if (res.reauth) {
-        /* AIS refused the token before running anything (444): nothing was
-         * written, the row goes and the next attempt starts over. */
+    if (res.reauth || res.not_sent) {
+        /* AIS refused the token before running anything (444), or the send
+         * window had passed: nothing was written, the row goes and the next
+         * attempt starts over. */
         store_ledger_forget(x->r->st, d->key, &le);
         fx_audit(x, "post", "not_sent",
                  json_pack("{s:s, s:s}", "key", d->key, "error", e->msg));
@@ -219,7 +222,7 @@ static int post_idempotent(struct fx *x, const struct post_doc *d, json_t *rd,
     struct store_ledger row = { 0 };
     struct ais_docs docs;
     struct docid id;
-    int64_t asked = 0;
+    int64_t asked = 0, send_by;
     bool have_row = false;
     json_t *dj = NULL;
     char *req = NULL;
@@ -243,7 +246,7 @@ static int post_idempotent(struct fx *x, const struct post_doc *d, json_t *rd,
     flow_kco_pad(d->company, id.company);
     snprintf(id.dct, sizeof(id.dct), "%s", d->doc_type);
     if ((rc = order_ledger_lookup(x, &id, d->key,
-                                  have_row ? row.created_at + cfg_settle_ms(x->r->cfg) : 0,
+                                  have_row ? flow_settle_deadline(x->r, row.created_at) : 0,
                                   &docs, &asked, e)) != MLC_OK)
         goto out;
     if ((rc = post_doc_to_json(d, &dj, e)) != MLC_OK)
@@ -270,9 +273,10 @@ static int post_idempotent(struct fx *x, const struct post_doc *d, json_t *rd,
         goto out;
     if (have_row && (rc = store_ledger_forget(x->r->st, d->key, e)) != MLC_OK)
         goto out;
+    send_by = flow_send_by();
     rc = store_ledger_begin(x->r->st, d->key, post_kind_name(d->kind), x->entity, req, e);
     if (rc == MLC_OK)
-        rc = create(x, d, rd, e);
+        rc = create(x, d, send_by, rd, e);
 out:
     free(req);
     json_decref(dj);

@@ -789,11 +789,11 @@ check "12 customers in the store (the demo's 7 and 5 new)" [ "$(echo $CUSTOMER_I
 # Small batches (3 workers x 4): many claims, so kills land in partly posted
 # batches. The AIS timeout is 5 s (at most half the 10 s lease of the
 # freezes), AIS's own request timeout 16 s: the settle time of a create in
-# doubt, longer than the longest delayed commit below (13 s).
+# doubt is 5 + 5 + 16 s, longer than the longest delayed commit below (13 s).
 # The deliberate backfill of the history: the cutover moves back first.
 CUTOVER=$HISTORY_CUTOVER
 CUSTOMERS=true; TIMEOUT_MS=5000; SERVER_TIMEOUT_S=16; WORKERS=3; BATCH_MAX=4; LEASE_S=60; write_config
-check "config check accepts the kill-loop configuration (customers, AIS timeout 5 s, settle 16 s)" \
+check "config check accepts the kill-loop configuration (customers, AIS timeout 5 s, settle 26 s)" \
     sh -c '"$0" config check "$1" >/dev/null' "$MLC" "$cfg"
 check "mlc sync orders --from-id 1001 enqueues the whole store as the backlog" \
     sh -c '"$0" sync orders --from-id 1001 --config "$1" >"$2" 2>&1' "$MLC" "$cfg" "$tmp/sync.log"

@@ -65,8 +65,9 @@ require "mlc-sim serves BigCommerce and AIS" sim_start --bigcommerce 127.0.0.1:0
     --seed "$ROOT/sim/seed/bigcommerce.json" --seed "$ROOT/sim/seed/jde.json"
 mlc_init_base || { not_ok "mlc init"; exit 1; }
 
-# write_config: AIS timeout 2 s; the settle time is the larger of 4 s and
-# the AIS server's own timeout ($server_timeout_s), 8 s to begin with.
+# write_config: AIS timeout 2 s; the settle time is the 5 s send window,
+# plus 2 s, plus the larger of 2 s and the AIS server's own timeout
+# ($server_timeout_s): 15 s to begin with.
 lease_s=10; server_timeout_s=8
 write_config() {
     cat >"$cfg" <<EOF
@@ -150,7 +151,7 @@ check "gateway 504: the job is done" [ "$(job_state order:7003)" = done ]
 
 # ---- 3. a create that commits after our timeout ---------------------------------
 # AIS runs it for 6 s: our 2 s timeout passes, the look-up 2 s later finds
-# nothing, the commit lands at 6 s, inside the settle time (8 s).
+# nothing, the commit lands at 6 s, inside the settle time (15 s).
 before=$(je_calls)
 ais_ctl POST faults '{"delay_commit":{"orchestration":"MLC_AddJournalEntry","count":1,"delay_s":6}}' >/dev/null
 enqueue 7004; landed=$(( $(date +%s) + 8 ))
@@ -162,12 +163,12 @@ check "late commit: the run waited for the settle time before believing 'absent'
     audit_has order:7004 settle waiting
 
 # ---- 4. frozen past the lease while a create is in flight -----------------------
-# The AIS server's own timeout is 30 s here (settle 30 s); the create runs
+# The AIS server's own timeout is 30 s here (settle 37 s); the create runs
 # 14 s inside AIS; the daemon is frozen 12 s, past its 10 s lease, so another
 # worker can take the job over while the first one's create is still coming.
 daemon_stop
 server_timeout_s=30; write_config
-require "the daemon restarts (settle 30 s)" daemon_start write_config
+require "the daemon restarts (settle 37 s)" daemon_start write_config
 before=$(je_calls)
 ais_ctl POST faults '{"delay_commit":{"orchestration":"MLC_AddJournalEntry","count":1,"delay_s":14}}' >/dev/null
 enqueue 7005; landed=$(( $(date +%s) + 16 ))

@@ -778,6 +778,40 @@ static void test_lookups_many(void **state)
 
 /* ---- orchestrations --------------------------------------------------------------- */
 
+/* A create past its send window is not sent at all (posting rules §3: the
+ * row's begin bounds when its create can have left); one within it is. */
+static void test_create_send_window(void **state)
+{
+    struct fx *f = *state;
+    struct ais_session *s = session(f);
+    struct ais_orch_in *in = je_input("BC106S", 0, NULL);
+    struct ais_orch_result res = { 0 };
+    struct timespec ts;
+    struct mlc_err e = { 0 };
+    long long before;
+    int64_t now;
+
+    assert_int_equal(ais_session_login(s, &e), MLC_OK);
+    before = counter(f, "POST /jderest/v3/orchestrator/MLC_AddJournalEntry");
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    assert_int_equal(ais_orch_call_by(s, "MLC_AddJournalEntry", in, now - 1, &res, &e),
+                     MLC_ETIMEOUT);
+    assert_true(res.not_sent);
+    assert_false(res.outcome_unknown);
+    assert_non_null(strstr(e.msg, "not sent"));
+    assert_int_equal(counter(f, "POST /jderest/v3/orchestrator/MLC_AddJournalEntry"), before);
+    ais_orch_result_clear(&res);
+    assert_int_equal(ais_orch_call_by(s, "MLC_AddJournalEntry", in, now + 60000, &res, &e),
+                     MLC_OK);
+    assert_false(res.not_sent);
+    assert_int_equal(counter(f, "POST /jderest/v3/orchestrator/MLC_AddJournalEntry"),
+                     before + 1);
+    ais_orch_result_clear(&res);
+    ais_orch_in_free(in);
+    ais_session_free(s);
+}
+
 static void test_journal_create_and_exists(void **state)
 {
     struct fx *f = *state;
@@ -1471,6 +1505,7 @@ int main(void)
         cmocka_unit_test(test_row_helpers),
         cmocka_unit_test_setup_teardown(test_lookups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lookups_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_send_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_create_and_exists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dates_in_user_format, setup, teardown),
         cmocka_unit_test(test_renamed_inputs),

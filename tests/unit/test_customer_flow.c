@@ -583,13 +583,13 @@ static void test_pending_absent(void **state)
     assert_int_equal(store_ledger_begin(r.st, "BC7005", "customer", "customer:7005", "{}", NULL),
                      MLC_OK);
     add0 = ais_counter(ADD_CALLS);
-    /* Absent, but its create may still land for the settle time (2 x 4 s):
-     * the run waits and sends nothing... */
+    /* Absent, but its create may still land for the send window (5 s) and
+     * the settle time (2 x 4 s): the run waits and sends nothing... */
     assert_int_equal(sync1(&r, 7005, why, sizeof(why)), FLOW_DEFER);
     assert_non_null(strstr(why, "may still land"));
     assert_int_equal(ais_counter(ADD_CALLS), add0);
     /* ...then starts over, once. */
-    r.ahead_ms = 8000;
+    r.ahead_ms = 13000;
     expect_done(&r, 7005);
     assert_int_equal(ais_counter(ADD_CALLS), add0 + 1);
     assert_int_equal(ab_rows("BC7005", &an8, NULL, 0), 1);

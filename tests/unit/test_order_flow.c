@@ -914,7 +914,7 @@ static void test_batch_pending_settled(void **state)
     assert_int_equal(store_ledger_begin(b.st, "BC361S", "sale", "order:361", "{}", NULL),
                      MLC_OK);
     assert_int_equal(store_ledger_mark_unknown(b.st, "BC361S", NULL), MLC_OK);
-    b.ahead_ms = 9000;                       /* the rows are older than the settle time */
+    b.ahead_ms = 14000;          /* the rows are older than the send window + settle time */
     expect_batch_done(&b, ids, 4);
     assert_int_equal(ais_counter(JE_CALLS), je + 3);
     assert_int_equal(ledger_state(&b, "BC360S", &doc), STORE_LEDGER_POSTED);
@@ -931,9 +931,10 @@ static void test_batch_pending_settled(void **state)
 }
 
 /* Contract §3's settle rule. A create left in doubt that JDE does not have
- * is not believed absent until its settle time (here 2 x the 4 s AIS
- * timeout) has passed since it was sent: before, the run waits (deferred,
- * until exactly then) and sends nothing; after, it posts once. */
+ * is not believed absent until the send window (5 s) and its settle time
+ * (here 2 x the 4 s AIS timeout) have passed since its row was begun:
+ * before, the run waits (deferred, until exactly then) and sends nothing;
+ * after, it posts once. */
 static void test_in_doubt_waits_for_settle(void **state)
 {
     struct flow_run fr;
@@ -953,14 +954,14 @@ static void test_in_doubt_waits_for_settle(void **state)
     je = ais_counter(JE_CALLS);
     fr = (struct flow_run){ .env = r.env, .st = r.st, .cfg = r.cfg, .actor = "test",
                             .defer_until = &until };
-    r.ahead_ms = 7000;
+    r.ahead_ms = 12000;
     assert_int_equal(flow_order_sync(&fr, 380, &res, NULL, &e), MLC_OK);
     assert_int_equal(res, FLOW_DEFER);
-    assert_int_equal(until, l.created_at + 8000);
+    assert_int_equal(until, l.created_at + 13000);
     assert_non_null(strstr(e.msg, "may still land"));
     assert_int_equal(ais_counter(JE_CALLS), je);          /* nothing sent */
     assert_int_equal(ledger_state(&r, "BC380S", NULL), STORE_LEDGER_PENDING);
-    r.ahead_ms = 8000;
+    r.ahead_ms = 13000;
     expect_done(&r, 380);
     assert_int_equal(ais_counter(JE_CALLS), je + 1);
     assert_int_equal(je_facts("BC380S", false, NULL).docs, 1);
@@ -972,10 +973,10 @@ static void test_in_doubt_waits_for_settle(void **state)
  * orders. A row in doubt whose settle time ends while the batch runs must
  * not be believed absent on that earlier answer: the late commit landed
  * after the batch asked, and before the settle time ended. Here: the create
- * of 391 times out (4 s) and commits at 6 s; the batch asks at 7.5 s on the
- * store's clock (settle: 8 s), spends 2.5 s on order 390's create, and comes
- * to 391 at 10 s. It must look again, find the late document and adopt it:
- * exactly one journal entry. */
+ * of 391 times out (4 s) and commits at 6 s; the batch asks at 12.5 s on the
+ * store's clock (send window and settle: 5 + 8 s), spends 2.5 s on order
+ * 390's create, and comes to 391 at 15 s. It must look again, find the late
+ * document and adopt it: exactly one journal entry. */
 static void test_batch_answer_older_than_settle(void **state)
 {
     int64_t ids[] = { 390, 391 };
@@ -994,9 +995,9 @@ static void test_batch_answer_older_than_settle(void **state)
     assert_int_equal(sync1(&a, 391, why, sizeof(why)), FLOW_DEFER);   /* timed out at 4 s */
     assert_int_equal(je_facts("BC391S", false, NULL).docs, 0);
 
-    /* The same store, its clock 3.5 s ahead: the batch asks at 7.5 s. */
+    /* The same store, its clock 8.5 s ahead: the batch asks at 12.5 s. */
     b = a;
-    b.ahead_ms = 3500;
+    b.ahead_ms = 8500;
     store_set_clock(b.st, testclock_ahead, &b.ahead_ms);
     ais_ctl("/__sim/faults", "{\"orch_latency_ms\":2500}");
     expect_batch_done(&b, ids, 2);
@@ -1023,14 +1024,14 @@ static void test_late_commit_adopted(void **state)
     (void)state;
     make_order(381, "T-THING", 11);
     run_open(&r, "journal", false, SKU_MAP);
-    r.cfg->jde.server_timeout_s = 20;                      /* settle: 20 s */
+    r.cfg->jde.server_timeout_s = 20;              /* settle: 5 s + 4 s + 20 s */
     je = ais_counter(JE_CALLS);
     ais_ctl("/__sim/faults", "{\"delay_commit\":{\"orchestration\":\"MLC_AddJournalEntry\","
                              "\"count\":1,\"delay_s\":12}}");
     assert_int_equal(sync1(&r, 381, why, sizeof(why)), FLOW_DEFER);   /* timed out */
     assert_int_equal(sync1(&r, 381, why, sizeof(why)), FLOW_DEFER);   /* absent, unsettled */
     assert_non_null(strstr(why, "may still land"));
-    assert_non_null(strstr(why, "settle time 20 s"));
+    assert_non_null(strstr(why, "settle time 29 s"));  /* 5 s window + 4 s + 20 s */
     assert_int_equal(je_facts("BC381S", false, NULL).docs, 0);
     while (je_facts("BC381S", false, NULL).docs == 0 && waited++ < 150) {
         struct timespec ts = { 0, 100 * 1000000L };
