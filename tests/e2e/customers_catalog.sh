@@ -197,7 +197,17 @@ schedule:
   session_keepalive_interval: 300
 orders:
   start: "2020-01-01T00:00:00Z"
-$(e2e_runtime_yaml)
+store:
+  url: "$tmp/mlc.db"
+  master_key_file: "mlc.key"
+server:
+  listen: "127.0.0.1:$port"
+workers:
+  count: 2
+  lease_s: 60
+  retry_base_ms: 200
+  retry_cap_ms: 2000
+  drain_timeout_s: 20
 EOF
 }
 port=$(free_port) || { not_ok "a free port"; exit 1; }
