@@ -18,6 +18,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_util.h"
+#include "core/json.h"
 #include "store/store.h"
 
 #define PROG "mlc audit"
@@ -119,9 +120,9 @@ static int audit_cb(const struct store_audit *r, void *ctx)
     cmdu_fmt_time(r->at, when, sizeof(when));
     o = json_pack("{s:I, s:I, s:s, s:o, s:o, s:o, s:o, s:o}",
                   "id", (json_int_t)r->id, "at", (json_int_t)r->at, "time", when,
-                  "actor", cmdu_json_str(r->actor), "entity", cmdu_json_str(r->entity),
-                  "action", cmdu_json_str(r->action),
-                  "outcome", cmdu_json_str(r->outcome),
+                  "actor", jx_text(r->actor), "entity", jx_text(r->entity),
+                  "action", jx_text(r->action),
+                  "outcome", jx_text(r->outcome),
                   "detail", cmdu_json_doc(r->detail));
     if (o == NULL || json_array_append_new(w->rows, o) != 0) {
         w->oom = true;
@@ -188,7 +189,7 @@ static int job_cb(const struct store_job *j, void *ctx)
     o = json_pack("{s:I, s:s, s:s, s:i, s:s, s:o}", "id", (json_int_t)j->id,
                   "kind", j->kind, "state", store_job_state_name(j->state),
                   "attempts", j->attempts, "updated", updated,
-                  "last_error", cmdu_json_str(j->last_error));
+                  "last_error", jx_text(j->last_error));
     if (o == NULL || json_array_append_new(w->jobs, o) != 0) {
         w->oom = true;
         return 1;
@@ -217,7 +218,7 @@ static int collect_jobs(struct store *st, const char *key, json_t *jobs,
 static json_t *collect(struct store *st, const struct audit_args *a)
 {
     const char *entity = a->key[0] != '\0' ? a->key : NULL;
-    json_t *r = json_pack("{s:o, s:[], s:I}", "entity", cmdu_json_str(entity),
+    json_t *r = json_pack("{s:o, s:[], s:I}", "entity", jx_text(entity),
                           "audit", "limit", (json_int_t)a->limit);
     struct mlc_err e;
     size_t omitted = 0;

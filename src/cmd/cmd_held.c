@@ -23,6 +23,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_util.h"
+#include "core/json.h"
 #include "sync/held_groups.h"
 #include "core/holdcode.h"
 #include "core/money.h"
@@ -109,7 +110,7 @@ static int collect_cb(const struct store_job *j, void *ctx)
                   "attempts", j->attempts, "code", hold_code_name(code),
                   "fix", hold_code_fix(code), "amount",
                   amount_json(j->hold_currency, j->hold_amount),
-                  "reason", cmdu_json_str(j->last_error));
+                  "reason", jx_text(j->last_error));
     if (o == NULL || json_array_append_new(c->items, o) != 0 ||
         hg_add(&c->groups, code, j->state == STORE_JOB_FAILED, j->hold_currency,
                j->hold_amount, j->updated_at, j->id, NULL) != MLC_OK) {
@@ -228,7 +229,7 @@ static int paused_cb(const struct store_job *j, void *ctx)
     }
     json_object_set_new(o, "jobs",
                         json_integer(json_integer_value(json_object_get(o, "jobs")) + 1));
-    json_object_set_new(o, "reason", cmdu_json_str(j->last_error));
+    json_object_set_new(o, "reason", jx_text(j->last_error));
     return 0;
 }
 

@@ -29,6 +29,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/cmd_util.h"
+#include "core/json.h"
 #include "core/jobkind.h"
 #include "store/store.h"
 #include "sync/heldops.h"
@@ -254,7 +255,7 @@ static json_t *replayed_json(const struct store_job *j)
     return json_pack("{s:I, s:s, s:s, s:s, s:i, s:o}", "id", (json_int_t)j->id,
                      "kind", j->kind, "key", j->key,
                      "previous_state", store_job_state_name(j->state),
-                     "attempts", j->attempts, "reason", cmdu_json_str(j->last_error));
+                     "attempts", j->attempts, "reason", jx_text(j->last_error));
 }
 
 /* Replays every id; reports in text as it goes, or fills out. Exit status. */

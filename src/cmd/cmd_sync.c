@@ -62,6 +62,7 @@
 #include "bc/bc_customers.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_util.h"
+#include "core/json.h"
 #include "core/config.h"
 #include "core/jdate.h"
 #include "core/jobkind.h"
@@ -760,7 +761,7 @@ static json_t *cat_stats_json(const struct cat_stats *s, bool ok, const char *er
                           CAT_WM_PRICES, s->prices_wm);
 
     if (o != NULL && error != NULL)
-        json_object_set_new(o, "error", cmdu_json_str(error));
+        json_object_set_new(o, "error", jx_text(error));
     return o;
 }
 

@@ -1,4 +1,5 @@
 #include "cmd/cmd_util.h"
+#include "core/json.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -128,28 +129,6 @@ int cmdu_parse_ll(const char *s, long long *out)
     return (errno == 0 && end != s && *end == '\0') ? MLC_OK : MLC_EINVAL;
 }
 
-json_t *cmdu_json_str(const char *s)
-{
-    json_t *j;
-    char *copy;
-
-    if (s == NULL)
-        return json_null();
-    j = json_string(s);
-    if (j != NULL)
-        return j;
-    /* Not UTF-8 (a raw upstream message, say): keep the ASCII readable. */
-    copy = strdup(s);
-    if (copy == NULL)
-        return NULL;
-    for (char *p = copy; *p != '\0'; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    j = json_string(copy);
-    free(copy);
-    return j;
-}
-
 json_t *cmdu_json_doc(const char *s)
 {
     json_t *j;
@@ -157,7 +136,7 @@ json_t *cmdu_json_doc(const char *s)
     if (s == NULL)
         return json_null();
     j = json_loads(s, JSON_DECODE_ANY, NULL);
-    return j != NULL ? j : cmdu_json_str(s);
+    return j != NULL ? j : jx_text(s);
 }
 
 void cmdu_ids_add(struct cmdu_ids *l, int64_t id)

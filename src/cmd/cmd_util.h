@@ -49,12 +49,8 @@ void cmdu_actor(char *buf, size_t cap);
 /* A whole decimal number, all of s; MLC_EINVAL otherwise. */
 int cmdu_parse_ll(const char *s, long long *out);
 
-/* A JSON value for a string that may be NULL (json_null) or not valid UTF-8
- * (kept as a string with the bad bytes replaced by '?'). Never NULL unless
- * out of memory. */
-json_t *cmdu_json_str(const char *s);
 /* A stored JSON document as a JSON value: parsed when it parses, else the
- * raw text as a string; json_null for NULL. */
+ * raw text as a string (jx_text); json_null for NULL. */
 json_t *cmdu_json_doc(const char *s);
 
 /* Job ids named on a command line, each once (an id and its key may name
