@@ -829,7 +829,7 @@ static int task_singleton(void *ctx, struct mlc_err *e)
     struct singleton *t = ctx;
     struct daemon *d = t->d;
     int64_t token = 0, t0, t1;
-    int rc;
+    int rc, leak;
 
     if (!leader_holds(d->leader, &token))
         return MLC_OK; /* another process leads and runs it */
@@ -839,6 +839,9 @@ static int task_singleton(void *ctx, struct mlc_err *e)
     t0 = store_now_ms(d->task_st);
     rc = t->fn(d, e);
     t1 = store_now_ms(d->task_st);
+    if ((leak = store_tx_reset(d->task_st)) > 0) /* a bug: see store_tx_open */
+        log_error("daemon", "a task left a store transaction open: rolled back",
+                  LF_STR("task", t->name), LF_INT("levels", leak));
     singleton_audit(d, t->name, token, t0, t1, rc);
     return rc;
 }

@@ -969,6 +969,20 @@ static void *heartbeat_main(void *arg)
     return NULL;
 }
 
+/* A job that left a transaction open on st: everything the worker wrote
+ * since would stay uncommitted (and be lost with the process) while its
+ * write lock stalls every other writer. Rolled back and reported: a bug. */
+static void tx_leak_check(struct worker *w, struct store *st)
+{
+    int n = store_tx_reset(st);
+
+    if (n == 0)
+        return;
+    atomic_fetch_add(&w->pool->errors, 1);
+    log_error("workers", "a job left a store transaction open: rolled back",
+              LF_STR("worker", w->name), LF_INT("levels", n));
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -987,6 +1001,7 @@ static void *worker_main(void *arg)
             atomic_fetch_add(&p->running, 1);
         }
         rc = run_one(w, st);
+        tx_leak_check(w, st);
         if (rc == MLC_ENOTFOUND)
             idle_wait(p, IDLE_POLL_MS);
         else if (rc != MLC_OK)

@@ -396,6 +396,20 @@ void store_tx_rollback(struct store *st)
         st->ops->tx_rollback(st);
 }
 
+int store_tx_open(const struct store *st)
+{
+    return st != NULL ? st->tx_depth : 0;
+}
+
+int store_tx_reset(struct store *st)
+{
+    int n = store_tx_open(st);
+
+    while (st != NULL && st->tx_depth > 0)
+        st->ops->tx_rollback(st);
+    return n;
+}
+
 /* ---- events ------------------------------------------------------------ */
 
 int store_event_ingest(struct store *st, const struct store_event *ev,
@@ -894,6 +908,10 @@ int store_ledger_begin(struct store *st, const char *key, const char *kind,
         rc = need_str(kind, "ledger kind", e);
     if (rc == MLC_OK)
         rc = need_str(entity, "ledger entity", e);
+    if (rc == MLC_OK && st->tx_depth > 0)
+        rc = mlc_err_set(e, MLC_ESTATE, "store: ledger row %s begun inside an open "
+                         "transaction: it would not be on disk before its create is sent",
+                         key);
     return rc != MLC_OK ? rc
                         : st->ops->ledger_begin(st, key, kind, entity,
                                                 request, e);

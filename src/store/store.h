@@ -92,6 +92,13 @@ int store_log_checkpoint(struct store *st, struct mlc_err *e);
 int store_tx_begin(struct store *st, struct mlc_err *e); /* write tx (IMMEDIATE) */
 int store_tx_commit(struct store *st, struct mlc_err *e);
 void store_tx_rollback(struct store *st);
+/* Levels of transaction open on st (0: none). A unit of work (a job, a
+ * task) must leave none: anything written on st after a transaction left
+ * open is never committed, and the open write transaction blocks every
+ * other connection's writes. store_tx_reset rolls every level back and
+ * returns how many there were, for the caller to report the leak. */
+int store_tx_open(const struct store *st);
+int store_tx_reset(struct store *st);
 
 /* ---- inbound events ---------------------------------------------------- */
 
@@ -396,7 +403,9 @@ int store_fence(struct store *st, const char *owner, struct mlc_err *e);
 /* MLC_ENOTFOUND when the key has no row. */
 int store_ledger_get(struct store *st, const char *key,
                      struct store_ledger *out, struct mlc_err *e);
-/* Inserts key as PENDING with its request; MLC_EEXIST when the key exists. */
+/* Inserts key as PENDING with its request; MLC_EEXIST when the key exists.
+ * Refused (MLC_ESTATE) inside an open transaction: the row must be on disk
+ * before the create it announces is sent (posting rules §3). */
 int store_ledger_begin(struct store *st, const char *key, const char *kind,
                        const char *entity, const char *request,
                        struct mlc_err *e);

@@ -112,13 +112,17 @@ static int mark_posted(struct fx *x, const char *key, const struct created *c, j
     struct store *st = x->r->st;
     int rc = store_tx_begin(st, e);
 
-    if (rc == MLC_OK &&
-        (rc = store_ledger_mark_posted(st, key, c->dct, c->kco, c->doc, c->batch, e)) == MLC_OK) {
-        fx_audit(x, "post", "ok", json_incref(detail));
-        rc = store_tx_commit(st, e);
-    } else if (rc == MLC_OK) {
+    if (rc != MLC_OK)
+        goto out;
+    /* A refused mark (the lease was lost) must end the transaction too: left
+     * open, it would hold every later write of this connection uncommitted. */
+    if ((rc = store_ledger_mark_posted(st, key, c->dct, c->kco, c->doc, c->batch, e)) != MLC_OK) {
         store_tx_rollback(st);
+        goto out;
     }
+    fx_audit(x, "post", "ok", json_incref(detail));
+    rc = store_tx_commit(st, e);
+out:
     if (rc != MLC_OK)
         fx_audit(x, "post", "error", json_incref(detail));
     json_decref(detail);

@@ -12,6 +12,7 @@
 #include "helpers/testclock.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1009,6 +1010,92 @@ static void test_batch_answer_older_than_settle(void **state)
     run_close(&a);
 }
 
+/* The takeover of test_mark_refused_closes_tx: a second worker's own
+ * connection, its clock past w1's lease, that claims order:392's job as
+ * soon as the ledger row of its create exists (the create is in flight). */
+struct takeover {
+    const char *path;
+    int64_t     ahead_ms;
+    bool        taken;
+};
+
+static void *takeover_main(void *arg)
+{
+    struct takeover *t = arg;
+    struct store *st2 = NULL;
+    struct store_ledger l = { 0 };
+    struct store_job j = { 0 };
+    struct timespec ts = { 0, 10 * 1000000L };
+
+    if (store_open(t->path, &st2, NULL) != MLC_OK)
+        return NULL;
+    store_set_clock(st2, testclock_ahead, &t->ahead_ms);
+    for (int i = 0; i < 3000 && store_ledger_get(st2, "BC392S", &l, NULL) != MLC_OK; i++)
+        nanosleep(&ts, NULL);
+    store_ledger_clear(&l);
+    t->taken = store_job_claim(st2, "w2", NULL, 60000, &j, NULL) == MLC_OK &&
+               strcmp(j.key, "order:392") == 0;
+    store_job_clear(&j);
+    store_close(st2);
+    return NULL;
+}
+
+/* A worker's create commits in JDE while its job is taken over (it stalled
+ * past its lease): the store's fence refuses the POSTED mark. That refusal
+ * must close the mark's transaction: left open, every later write of the
+ * worker's connection would stay uncommitted, lost with the process (ledger
+ * rows included, so the next run posts again), while its write lock stalls
+ * every other writer. The new owner then adopts the document: one entry. */
+static void test_mark_refused_closes_tx(void **state)
+{
+    struct takeover t = { .ahead_ms = 5000 };
+    struct store_job j = { 0 };
+    struct mlc_err e = { 0 };
+    struct store *st2 = NULL;
+    char path[128], why[MLC_ERR_MSG_MAX];
+    pthread_t th;
+    struct run r;
+    long long je;
+
+    (void)state;
+    make_order(392, "T-THING", 11);
+    run_open(&r, "journal", false, SKU_MAP);
+    snprintf(path, sizeof(path), "%s/s%d.db", TF.dir, TF.n_stores);
+    t.path = path;
+    assert_int_equal(store_job_enqueue(r.st, "order.sync", "order:392", NULL, 0, NULL, NULL, &e),
+                     MLC_OK);
+    assert_int_equal(store_job_claim(r.st, "w1", NULL, 2000, &j, &e), MLC_OK);
+    store_job_clear(&j);
+    assert_int_equal(store_fence(r.st, "w1", &e), MLC_OK);
+    je = ais_counter(JE_CALLS);
+    ais_ctl("/__sim/faults", "{\"orch_latency_ms\":2500}");
+    assert_int_equal(pthread_create(&th, NULL, takeover_main, &t), 0);
+    assert_int_not_equal(sync1(&r, 392, why, sizeof(why)), FLOW_DONE);
+    pthread_join(th, NULL);
+    ais_ctl("/__sim/faults", "{\"orch_latency_ms\":0}");
+    assert_true(t.taken);
+    assert_non_null(strstr(why, "lease lost"));
+    assert_int_equal(ais_counter(JE_CALLS), je + 1);
+    assert_int_equal(je_facts("BC392S", false, NULL).docs, 1);
+
+    /* Nothing left open; another connection writes at once and sees the
+     * row still in doubt. */
+    assert_int_equal(store_tx_open(r.st), 0);
+    assert_int_equal(store_open(path, &st2, &e), MLC_OK);
+    assert_int_equal(store_audit_add(st2, &(struct store_audit){ .actor = "test",
+                     .entity = "order:392", .action = "probe", .outcome = "ok" }, &e), MLC_OK);
+    store_close(st2);
+    assert_int_equal(ledger_state(&r, "BC392S", NULL), STORE_LEDGER_PENDING);
+
+    /* The new owner adopts what JDE has. */
+    assert_int_equal(store_fence(r.st, "w2", &e), MLC_OK);
+    expect_done(&r, 392);
+    assert_int_equal(ais_counter(JE_CALLS), je + 1);
+    assert_int_equal(je_facts("BC392S", false, NULL).docs, 1);
+    assert_int_equal(ledger_state(&r, "BC392S", NULL), STORE_LEDGER_POSTED);
+    run_close(&r);
+}
+
 /* AIS keeps running an orchestration after its caller gave up: the create
  * times out (4 s), JDE has nothing yet when asked right after, and the
  * commit lands at 12 s, inside the AIS server's own 20 s request timeout.
@@ -1856,6 +1943,7 @@ int main(void)
         cmocka_unit_test(test_in_doubt_waits_for_settle),
         cmocka_unit_test(test_late_commit_adopted),
         cmocka_unit_test(test_batch_answer_older_than_settle),
+        cmocka_unit_test(test_mark_refused_closes_tx),
         cmocka_unit_test(test_gateway_504_after_commit),
         cmocka_unit_test(test_batch_voucher),
         cmocka_unit_test(test_cutover_straddle),

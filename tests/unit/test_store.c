@@ -1460,13 +1460,15 @@ static void test_transactions(void **state)
     assert_int_equal(store_watermark_get(f->st, "bc.orders", buf,
                                          sizeof(buf), &e), MLC_ENOTFOUND);
 
-    /* ...and commit together; a failing call inside does not spoil it */
-    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
-    enqueue(f, "order.sync", "order:1");
+    /* ...and commit together; a failing call inside does not spoil it
+     * (a ledger row is begun outside: see test_ledger_begin_outside_tx) */
     assert_int_equal(store_ledger_begin(f->st, "K", "sale", "order:1", NULL,
                                         &e), MLC_OK);
-    assert_int_equal(store_ledger_begin(f->st, "K", "sale", "order:1", NULL,
-                                        &e), MLC_EEXIST);
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    enqueue(f, "order.sync", "order:1");
+    assert_int_equal(store_ledger_mark_posted(f->st, "NOPE", "JE", "00001", 1, 1,
+                                              &e), MLC_ENOTFOUND);
+    assert_int_equal(store_ledger_mark_unknown(f->st, "K", &e), MLC_OK);
     assert_int_equal(store_watermark_set(f->st, "bc.orders", "100", &e),
                      MLC_OK);
     assert_int_equal(store_tx_commit(f->st, &e), MLC_OK);
@@ -2120,6 +2122,32 @@ static void test_ledger_fence(void **state)
     /* Without a fence (the CLI) nothing is checked. */
     assert_int_equal(store_fence(f->st, NULL, &e), MLC_OK);
     assert_int_equal(store_ledger_begin(f->st, "BC8S", "sale", "order:8", "{}", &e), MLC_OK);
+}
+
+/* A ledger row announces a create about to be sent: it must be committed
+ * first, so it is never begun inside a transaction that may not commit.
+ * store_tx_open counts open levels; store_tx_reset closes them all. */
+static void test_ledger_begin_outside_tx(void **state)
+{
+    struct fx *f = *state;
+    struct store_ledger l;
+    struct mlc_err e = {0};
+
+    assert_int_equal(store_tx_open(f->st), 0);
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
+    assert_int_equal(store_tx_open(f->st), 1);
+    assert_int_equal(store_ledger_begin(f->st, "BC9S", "sale", "order:9", "{}", &e),
+                     MLC_ESTATE);
+    assert_non_null(strstr(e.msg, "open transaction"));
+    assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);     /* nested */
+    assert_int_equal(store_tx_open(f->st), 2);
+    assert_int_equal(store_tx_reset(f->st), 2);
+    assert_int_equal(store_tx_open(f->st), 0);
+    assert_int_equal(store_tx_reset(f->st), 0);
+    assert_int_equal(store_ledger_get(f->st, "BC9S", &l, &e), MLC_ENOTFOUND);
+    assert_int_equal(store_ledger_begin(f->st, "BC9S", "sale", "order:9", "{}", &e), MLC_OK);
+    assert_int_equal(store_ledger_get(f->st, "BC9S", &l, &e), MLC_OK);
+    store_ledger_clear(&l);
 }
 
 /* A deferred job waits until its time and keeps its attempt. */
@@ -3139,9 +3167,10 @@ static void test_fence_holds_takeover(void **state)
     assert_int_equal(claim(f, "w1", NULL, 1000, &j), MLC_OK);
     store_job_clear(&j);
     assert_int_equal(store_fence(f->st, "w1", &e), MLC_OK);
+    assert_int_equal(store_ledger_begin(f->st, "BC7S", "sale", "order:7", "{}", &e), MLC_OK);
     f->now += 1001; /* w1 stalled past its lease, not yet taken over */
     assert_int_equal(store_tx_begin(f->st, &e), MLC_OK);
-    assert_int_equal(store_ledger_begin(f->st, "BC7S", "sale", "order:7", "{}", &e), MLC_OK);
+    assert_int_equal(store_ledger_mark_unknown(f->st, "BC7S", &e), MLC_OK);
     pthread_barrier_init(&t.committed, NULL, 2);
     assert_int_equal(pthread_create(&th, NULL, taker_run, &t), 0);
     usleep(300000);
@@ -3791,6 +3820,7 @@ int main(void)
         T(test_claim_batch),
         T(test_claim_batch_one_per_key),
         T(test_ledger_fence),
+        T(test_ledger_begin_outside_tx),
         T(test_defer),
         T(test_release_leases),
         T(test_named_leases),
