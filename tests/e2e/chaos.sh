@@ -492,6 +492,12 @@ if customers:
     verdict(not bad, "each of the %d customers has exactly one F0101 row, recorded in the ledger with its AN8"
             % len(customers), bad)
 
+# Every create's ledger row is on disk before the create leaves, and no
+# store is restored here: a document found in JDE without a row means the
+# store lost a committed row (as a transaction left open by a worker did).
+lost = ["%s (%s)" % (a["key"], a["actor"]) for a in load("adopt_no_row.json")]
+verdict(not lost, "the store lost no ledger row: nothing was adopted for want of one", lost)
+
 acts = {(a["action"], a["outcome"]): a["n"] for a in load("audit.json")}
 out.append("NOTE %s: %d documents (%d sales, %d refunds, %d reversals); audit: %d posts, %d outcome unknown, "
            "%d adopted (found in JDE by key), %d settle waits, %d jobs recovered at start, %d lease lost"
@@ -715,6 +721,9 @@ snapshot() { # DIR
     sq_json "SELECT key, kind, entity, state, doc_type, doc_number, request FROM ledger" >"$1/ledger.json"
     sq_json "SELECT kind, key, state FROM jobs" >"$1/jobs.json"
     sq_json "SELECT action, outcome, count(*) AS n FROM audit GROUP BY action, outcome" >"$1/audit.json"
+    sq_json "SELECT json_extract(detail, '\$.key') AS key, actor, at FROM audit
+              WHERE action = 'adopt' AND json_extract(detail, '\$.why') LIKE 'no ledger row%'" \
+        >"$1/adopt_no_row.json"
 }
 # The verdicts (verdict.py, below): lines "PASS text" / "FAIL text" / "NOTE text".
 verdicts() { # DIR MODE PREFIX PAID REFUND_KEYS CANCELLED CUSTOMERS
@@ -874,6 +883,8 @@ check "no secret in any of the $runs daemon logs" \
     "$logs" "$HDR_SECRET" "$BC_TOKEN" "$JDE_PASSWORD" "$CLIENT_SECRET"
 check "no sanitizer report in any daemon log" \
     sh -c '! grep -q -E "ERROR: [A-Za-z]+Sanitizer|runtime error:" "$0"/*.log' "$logs"
+check "no daemon left a store transaction open" \
+    sh -c '! grep -q "left a store transaction open" "$0"/*.log' "$logs"
 check "no worker store error in the logs" \
     sh -c '! grep -q "lvl=error mod=workers" "$0"/*.log' "$logs"
 note "total $((SECONDS - t_start)) s"
