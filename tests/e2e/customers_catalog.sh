@@ -9,31 +9,9 @@
 # Prints TAP lines; every wait is bounded; sleeps only pace polling.
 set -u
 
-MLC="${MLC:?MLC must point at the mlc binary}"
-case "$MLC" in /*) ;; *) MLC="$PWD/$MLC" ;; esac
-BUILD="${BUILD:-$(dirname "$MLC")}"
-SIM="$BUILD/mlc-sim"
-case "$SIM" in /*) ;; *) SIM="$PWD/$SIM" ;; esac
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-
-tmp=$(mktemp -d /tmp/mlc-e2e-custcat.XXXXXX)
-pid=""
-simpid=""
-cleanup() {
-    for p in "$pid" "$simpid"; do
-        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-            kill -KILL "$p" 2>/dev/null
-            wait "$p" 2>/dev/null
-        fi
-    done
-    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check()  { local d="$1"; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+. "$(dirname "$0")/lib/common.bash"
+e2e_init custcat
+need_py   # $PY: the interpreter, resolved once
 
 cfg="$tmp/mlc.yaml"
 log="$tmp/daemon.log"
@@ -42,37 +20,9 @@ CLIENT_SECRET="sim-secret-northwind"   # the simulator's client_secret (seed)
 BC_TOKEN="sim-token-northwind"
 JDE_PASSWORD="mlcint-pass"
 
-wait_until() {
-    local tenths="$1"; shift
-    for _ in $(seq 1 "$tenths"); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
-healthy()   { [ "$(http_code "http://127.0.0.1:$port/healthz")" = 200 ]; }
-alive()     { kill -0 "$pid" 2>/dev/null; }
-
-free_port() {
-    local p
-    for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"; return 0
-        fi
-    done
-    return 1
-}
-
-bc_ctl()   { curl -s --max-time 10 -H 'Content-Type: application/json' -X "$1" "http://127.0.0.1:$BCP/__sim/$2" ${3:+--data-binary "$3"}; }
-ais_get()  { curl -s --max-time 10 "http://127.0.0.1:$AISP/__sim/$1"; }
-ais_post() { curl -s --max-time 10 -H 'Content-Type: application/json' -X POST "http://127.0.0.1:$AISP/__sim/$1" --data-binary "$2"; }
-
 # F0101 rows with ALKY $1: "<count> <ALPH of the first>".
 f0101() {
-    ais_get table/F0101 | python3 -c '
+    ais_ctl GET table/F0101 | "$PY" -c '
 import json, sys
 rows = [r for r in json.load(sys.stdin)["rows"] if str(r.get("F0101_ALKY") or "").strip() == sys.argv[1]]
 print(len(rows), str(rows[0].get("F0101_ALPH") or "").strip() if rows else "")' "$1"
@@ -81,13 +31,13 @@ f0101_count() { f0101 "$1" | awk '{ print $1 }'; }
 one_row()     { [ "$(f0101_count "$1")" = 1 ]; }
 # Calls of one orchestration answered by AIS so far (sum of matching counters).
 orch_calls() {
-    ais_get counters | python3 -c '
+    ais_ctl GET counters | "$PY" -c '
 import json, sys
 print(sum(v for k, v in json.load(sys.stdin).items() if isinstance(v, int) and k.endswith("/" + sys.argv[1])))' "$1"
 }
 # The BigCommerce price of SKU $1 (the variant's own price, else the product's).
 bc_price() {
-    bc_ctl GET catalog | python3 -c '
+    bc_ctl GET catalog | "$PY" -c '
 import json, sys
 from decimal import Decimal
 for p in json.load(sys.stdin, parse_float=Decimal)["products"]:
@@ -98,45 +48,22 @@ for p in json.load(sys.stdin, parse_float=Decimal)["products"]:
         print(p.get("price")); sys.exit(0)
 print("none")' "$1"
 }
-delivered() { bc_ctl GET webhooks | python3 -c 'import json,sys; print(json.load(sys.stdin).get("delivered", 0))'; }
+delivered() { bc_ctl GET webhooks | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("delivered", 0))'; }
 
-jobs_in() { "$MLC" jobs list --config "$cfg" --state "$1" --json 2>/dev/null; }
-count_of() { python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null; }
-busy() {
-    local r u
-    r=$(jobs_in ready | count_of) || return 0
-    u=$(jobs_in running | count_of) || return 0
-    [ "$r" != 0 ] || [ "$u" != 0 ]
-}
-idle() { ! busy; }
-# The customer.sync jobs: "<jobs> <distinct keys>".
-cust_jobs() {
-    "$MLC" jobs list --config "$cfg" --json 2>/dev/null | python3 -c '
-import json, sys
-j = [x for x in json.load(sys.stdin) if x["kind"] == "customer.sync"]
-print(len(j), len({x["key"] for x in j}))'
-}
-json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2" 2>/dev/null; }
+json_field() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2" 2>/dev/null; }
 # price_is SKU AMOUNT: equal as decimals (7 = 7.00), never through float.
-price_is()   { python3 -c 'import sys; from decimal import Decimal as D; sys.exit(0 if D(sys.argv[1]) == D(sys.argv[2]) else 1)' "$(bc_price "$1")" "$2" 2>/dev/null; }
+price_is()   { "$PY" -c 'import sys; from decimal import Decimal as D; sys.exit(0 if D(sys.argv[1]) == D(sys.argv[2]) else 1)' "$(bc_price "$1")" "$2" 2>/dev/null; }
 field_is()   { [ "$(json_field "$1" "$2")" = "$3" ]; }
-status_and() { local rc="$1"; shift; [ "$rc" = 0 ] && "$@"; }
 
 # ---- simulators ----------------------------------------------------------------
-"$SIM" --bigcommerce 127.0.0.1:0 --jde 127.0.0.1:0 --seed "$ROOT/sim/seed/bigcommerce.json" \
-       --seed "$ROOT/sim/seed/jde.json" --ready-file "$tmp/ports.env" >"$tmp/sim.log" 2>&1 &
-simpid=$!
-if wait_until 100 test -s "$tmp/ports.env"; then
-    BCP=$(sed -n 's/^bigcommerce=//p' "$tmp/ports.env")
-    AISP=$(sed -n 's/^jde=//p' "$tmp/ports.env")
-    ok "mlc-sim serves BigCommerce on $BCP and AIS on $AISP"
-else
-    not_ok "mlc-sim starts"; cat "$tmp/sim.log"; exit 1
-fi
+require "mlc-sim serves BigCommerce and AIS" \
+    sim_start --bigcommerce 127.0.0.1:0 --jde 127.0.0.1:0 --seed "$ROOT/sim/seed/bigcommerce.json" \
+              --seed "$ROOT/sim/seed/jde.json"
+note "BigCommerce simulator on $BCP, AIS simulator on $AISP"
 
 # ---- configuration, credentials -------------------------------------------------
 # mlc init writes the master key file next to the config (mlc.key).
-"$MLC" init "$tmp/base.yaml" >/dev/null 2>&1 || { not_ok "mlc init"; exit 1; }
+require "mlc init writes the master key" mlc_init_base
 write_config() {
     local catalog_enabled="${1:-true}"
     cat >"$cfg" <<EOF
@@ -160,22 +87,7 @@ jde:
   password_ref: "jde_password"
   timeout_ms: 10000
 posting:
-  mode: journal
-  company: "00001"
-  gl_date: created
-  timezone: "UTC"
-  accounts:
-    revenue: "100.4010"
-    discounts: "100.4020"
-    shipping: "100.4030"
-    handling: "100.4040"
-    wrapping: "100.4050"
-    fees: "100.4060"
-    tax: "1.2310"
-    clearing: "1.1110"
-    gift_certificate: "1.2410"
-    store_credit: "1.2420"
-    rounding: "100.7990"
+$(e2e_posting_journal)
 customers:
   enabled: true
 catalog:
@@ -196,32 +108,20 @@ schedule:
   accounts_refresh_interval: 3600
   session_keepalive_interval: 300
 orders:
-  start: "2020-01-01T00:00:00Z"
-store:
-  url: "$tmp/mlc.db"
-  master_key_file: "mlc.key"
-server:
-  listen: "127.0.0.1:$port"
-workers:
-  count: 2
-  lease_s: 60
-  retry_base_ms: 200
-  retry_cap_ms: 2000
-  drain_timeout_s: 20
+  start: $E2E_CUTOVER
+$(e2e_runtime_yaml)
 EOF
 }
-port=$(free_port) || { not_ok "a free port"; exit 1; }
+port=$(free_port) || { not_ok "a free port"; bail; }
 write_config
 "$MLC" config check "$cfg" >"$tmp/check.out" 2>&1
 check "config check accepts the customer and catalog configuration" [ $? = 0 ]
-if printf '%s' "$BC_TOKEN" | "$MLC" credentials set --name bc_token --config "$cfg" >/dev/null 2>&1 &&
-   printf '%s' "$JDE_PASSWORD" | "$MLC" credentials set --name jde_password --config "$cfg" >/dev/null 2>&1 &&
-   printf '%s' "$HDR_SECRET" | "$MLC" credentials set --name bc_webhook_secret --config "$cfg" >/dev/null 2>&1 &&
-   printf '%s' "$CLIENT_SECRET" | "$MLC" credentials set --name bc_client_secret --config "$cfg" >/dev/null 2>&1; then
-    ok "credentials stored"
-else
-    not_ok "credentials stored"; exit 1
-fi
+stored() {
+    cred_set "$BC_TOKEN" --name bc_token && cred_set "$JDE_PASSWORD" --name jde_password &&
+        cred_set "$HDR_SECRET" --name bc_webhook_secret &&
+        cred_set "$CLIENT_SECRET" --name bc_client_secret
+}
+require "credentials stored" stored
 
 # ---- catalog: refused when disabled, then the first poll (before the daemon) --------
 write_config false
@@ -243,24 +143,11 @@ check "human output names the counts and watermarks" \
     sh -c '[ "$0" = 0 ] && grep -q "price updates  0" "$1" && grep -q "catalog.f4106=" "$1"' "$rc" "$tmp/cat1b.out"
 "$MLC" audit --entity catalog --config "$cfg" --json >"$tmp/catpoll.json" 2>/dev/null
 check "each sync catalog is audited with the OS user" \
-    python3 -c 'import json,sys; a=[r for r in json.load(open(sys.argv[1]))["audit"] if r["action"]=="sync"]; sys.exit(0 if len(a)==2 and all(r["actor"].startswith(sys.argv[2]) and r["outcome"]=="ok" for r in a) else 1)' \
+    "$PY" -c 'import json,sys; a=[r for r in json.load(open(sys.argv[1]))["audit"] if r["action"]=="sync"]; sys.exit(0 if len(a)==2 and all(r["actor"].startswith(sys.argv[2]) and r["outcome"]=="ok" for r in a) else 1)' \
     "$tmp/catpoll.json" "cli:$(id -un)"
 
 # ---- daemon ---------------------------------------------------------------------------
-started=0
-for _ in 1 2 3 4 5; do
-    "$MLC" run --config "$cfg" >"$log" 2>&1 &
-    pid=$!
-    if wait_until 150 healthy; then started=1; break; fi
-    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
-    port=$(free_port) || break
-    write_config
-done
-if [ "$started" = 1 ]; then
-    ok "daemon serves on 127.0.0.1:$port"
-else
-    not_ok "daemon serves"; cat "$log" 2>/dev/null; exit 1
-fi
+require "daemon serves on 127.0.0.1" daemon_start write_config
 check "log says the customer flow is enabled" grep -q "customers=true" "$log"
 hooked() { curl -s --max-time 5 -H "X-Auth-Token: $BC_TOKEN" -H 'Accept: application/json' \
                "http://127.0.0.1:$BCP/stores/nwhg42/v3/hooks" | grep -q "store/customer/"; }
@@ -271,7 +158,7 @@ bc_ctl POST customers '{"id":77,"email":"erin.new@example.com","first_name":"Eri
 check "the simulator created customer 77" grep -q '"id": *77' "$tmp/c77.json"
 created77() { one_row BC77; }
 check "customer 77 gets its F0101 row (ALKY BC77) by webhook" wait_until 300 created77
-check "the daemon is idle after the create" wait_until 300 idle
+check "the daemon is idle after the create" wait_until 300 queue_idle
 check "exactly one F0101 row for BC77" one_row BC77
 alpha_is() { [ "$(f0101 "$1" | cut -d" " -f2-)" = "$2" ]; }
 check "its alpha name is \"Newcomb, Erin\"" alpha_is BC77 "Newcomb, Erin"
@@ -282,7 +169,7 @@ add0=$(orch_calls MLC_AddCustomer)
 bc_ctl POST customers/77 '{"last_name":"Newcomb-Hale"}' >/dev/null
 renamed() { [ "$(f0101 BC77 | cut -d" " -f2-)" = "Newcomb-Hale, Erin" ]; }
 check "the name change reaches F0101" wait_until 300 renamed
-check "the daemon is idle after the update" wait_until 300 idle
+check "the daemon is idle after the update" wait_until 300 queue_idle
 check "one MLC_UpdateCustomer call for the change" [ "$(orch_calls MLC_UpdateCustomer)" = "$((upd0 + 1))" ]
 check "still one F0101 row for BC77" one_row BC77
 
@@ -294,7 +181,7 @@ bc_ctl POST customers/77 '{"last_name":"Newcomb-Hale"}' >/dev/null
 redelivered() { [ "$(delivered)" -ge "$((d0 + 2))" ]; }
 check "the repeated webhook is delivered (twice)" wait_until 100 redelivered
 sleep 0.5
-check "the daemon is idle after the repeats" wait_until 300 idle
+check "the daemon is idle after the repeats" wait_until 300 queue_idle
 no_writes() { [ "$(orch_calls MLC_UpdateCustomer)" = "$1" ] && [ "$(orch_calls MLC_AddCustomer)" = "$2" ]; }
 check "the repeated webhook writes nothing (no update, no add)" no_writes "$upd1" "$add0"
 check "still one F0101 row for BC77 after the repeats" one_row BC77
@@ -305,13 +192,13 @@ check "sync customers --from-id 1 exits 0" [ "$rc" = 0 ]
 check "it enqueues the four customers (1, 2, 3, 77)" \
     grep -q "^enqueued [0-9]* customer.sync jobs ([0-9]* already waiting) from 4 customers; checkpoint backfill:customers:from=1 at customer 77" "$tmp/bf1.out"
 check "progress lines on a non-terminal" grep -q "customers (after customer" "$tmp/bf1.err"
-check "the daemon works the backfill off" wait_until 600 idle
+check "the daemon works the backfill off" wait_until 600 queue_idle
 for id in 1 2 3; do
     landed() { one_row "BC$1"; }
     check "seeded customer $id has exactly one F0101 row" wait_until 100 landed "$id"
 done
 check "customer 77 still has exactly one F0101 row" one_row BC77
-none_held() { [ "$(jobs_in held | count_of)" = 0 ]; }
+none_held() { [ "$(jobs_count held)" = 0 ]; }
 check "no customer.sync job is held" none_held
 "$MLC" sync customers --from-id 1 --config "$cfg" >"$tmp/bf2.out" 2>"$tmp/bf2.err"; rc=$?
 check "re-run resumes after the last customer and enqueues nothing" \
@@ -320,7 +207,7 @@ check "re-run resumes after the last customer and enqueues nothing" \
 "$MLC" sync customers --since 2000-01-01 --config "$cfg" >"$tmp/bf3.out" 2>&1; rc=$?
 check "sync customers --since reads the customers modified since the date" \
     sh -c '[ "$0" = 0 ] && grep -q "from 4 customers; checkpoint backfill:customers:since=" "$1"' "$rc" "$tmp/bf3.out"
-check "the daemon is idle again" wait_until 600 idle
+check "the daemon is idle again" wait_until 600 queue_idle
 for id in 1 2 3 77; do
     check "customer $id still has exactly one F0101 row" one_row "BC$id"
 done
@@ -328,7 +215,7 @@ done
 check "sync customers without a range: usage error (2)" [ "$rc" = 2 ]
 
 # ---- catalog: a JDE price change reaches BigCommerce --------------------------------------
-res=$(ais_post table/F4106 '{"rows":[{"ITM":60002,"LITM":"SKU-1002","AITM":"W-SMALL","MCU":"","CRCD":"USD","UOM":"EA","EFTJ":"today-331","EXDJ":"today+5147","UPRC":"6.1250"}]}')
+res=$(ais_ctl POST table/F4106 '{"rows":[{"ITM":60002,"LITM":"SKU-1002","AITM":"W-SMALL","MCU":"","CRCD":"USD","UOM":"EA","EFTJ":"today-331","EXDJ":"today+5147","UPRC":"6.1250"}]}')
 check "F4106 price of SKU-1002 changed in JDE to 6.1250" sh -c 'printf "%s" "$0" | grep -q "\"changed\": *1"' "$res"
 "$MLC" sync catalog --config "$cfg" --json >"$tmp/cat2.json" 2>"$tmp/cat2.err"; rc=$?
 check "sync catalog after the change exits 0" [ "$rc" = 0 ]
@@ -340,11 +227,11 @@ nothing_written() { field_is "$1" price_updates 0 && field_is "$1" name_updates 
 check "the second poll updates nothing" nothing_written "$tmp/cat3.json"
 check "the price is still 6.13" price_is NW-DISH-1L 6.13
 
-wm_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["watermarks"]["catalog.f4106"])' "$1" 2>/dev/null; }
+wm_of() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["watermarks"]["catalog.f4106"])' "$1" 2>/dev/null; }
 
 # BigCommerce does not answer the push: the poll fails, the watermarks stay,
 # and the next poll pushes the same change
-ais_post table/F4106 '{"rows":[{"ITM":60002,"MCU":"","CRCD":"USD","UOM":"EA","EFTJ":"today-331","UPRC":"7.0000"}]}' >/dev/null
+ais_ctl POST table/F4106 '{"rows":[{"ITM":60002,"MCU":"","CRCD":"USD","UOM":"EA","EFTJ":"today-331","UPRC":"7.0000"}]}' >/dev/null
 check "BigCommerce answers every API call 503 (fault set)" sh -c 'printf "%s" "$0" | grep -q "error_rate"' "$(bc_ctl POST faults '{"error_rate": 1, "error_status": 503}')"
 "$MLC" sync catalog --config "$cfg" --json >"$tmp/catbc.json" 2>"$tmp/catbc.err"; rc=$?
 bc_ctl POST faults '{"reset": true}' >/dev/null
@@ -359,11 +246,9 @@ check "BigCommerce shows 7.00" price_is NW-DISH-1L 7.00
 
 # JDE fails while the changes are read: exit 1, watermarks kept
 wm_before=$(wm_of "$tmp/catbc2.json")
-curl -s --max-time 10 -H 'Content-Type: application/json' -X POST "http://127.0.0.1:$AISP/__sim/faults" \
-    --data-binary '{"fail_next": 50}' >/dev/null
+ais_ctl POST faults '{"fail_next": 50}' >/dev/null
 "$MLC" sync catalog --config "$cfg" --json >"$tmp/cat4.json" 2>"$tmp/cat4.err"; rc=$?
-curl -s --max-time 10 -H 'Content-Type: application/json' -X POST "http://127.0.0.1:$AISP/__sim/faults" \
-    --data-binary '{"fail_next": 0}' >/dev/null
+ais_ctl POST faults '{"fail_next": 0}' >/dev/null
 check "a poll whose JDE reads fail exits 1 with ok=false" \
     sh -c '[ "$0" = 1 ] && grep -q "\"ok\": false" "$1"' "$rc" "$tmp/cat4.json"
 "$MLC" sync catalog --config "$cfg" --json >"$tmp/cat5.json" 2>"$tmp/cat5.err"; rc=$?
@@ -372,15 +257,10 @@ check "after the failure the watermark had not moved" \
     "$rc" "$tmp/cat5.json" "$wm_before"
 
 # ---- shutdown, secrets -------------------------------------------------------------------
-kill -TERM "$pid"
-stopped() { ! alive; }
-check "SIGTERM stops the daemon" wait_until 300 stopped
-wait "$pid" 2>/dev/null
-rc=$?
-pid=""
-check "exit status 0" [ "$rc" = 0 ]
+check "SIGTERM stops the daemon" daemon_term 300
+check "exit status 0" [ "$daemon_rc" = 0 ]
 check "no secret in any output" \
     sh -c '! grep -rq -e "$1" -e "$2" -e "$3" -e "$4" "$0"/*.log "$0"/*.out "$0"/*.err "$0"/*.json' \
     "$tmp" "$HDR_SECRET" "$BC_TOKEN" "$JDE_PASSWORD" "$CLIENT_SECRET"
 
-echo "1..$n"
+e2e_done
