@@ -215,12 +215,24 @@ done
 check "sync customers without a range: usage error (2)" [ "$rc" = 2 ]
 
 # ---- catalog: a JDE price change reaches BigCommerce --------------------------------------
+# Each price we push comes back as a store/sku/updated webhook, and the
+# daemon's catalog.sync job then compares the product with JDE. Before the
+# test changes JDE again, that job must be over: run late, it would push the
+# next change itself and the poll under test would find nothing to write.
+cat_jobs_done() {
+    "$MLC" jobs list --config "$cfg" --json --state done --limit 0 2>/dev/null |
+        "$PY" -c 'import json,sys; print(sum(j["kind"] == "catalog.sync" for j in json.load(sys.stdin)))'
+}
+# hooks_settled N: at least N catalog.sync jobs done and nothing queued.
+hooks_settled() { [ "$(cat_jobs_done)" -ge "$1" ] 2>/dev/null && queue_idle; }
 res=$(ais_ctl POST table/F4106 '{"rows":[{"ITM":60002,"LITM":"SKU-1002","AITM":"W-SMALL","MCU":"","CRCD":"USD","UOM":"EA","EFTJ":"today-331","EXDJ":"today+5147","UPRC":"6.1250"}]}')
 check "F4106 price of SKU-1002 changed in JDE to 6.1250" sh -c 'printf "%s" "$0" | grep -q "\"changed\": *1"' "$res"
+cat_done0=$(cat_jobs_done)
 "$MLC" sync catalog --config "$cfg" --json >"$tmp/cat2.json" 2>"$tmp/cat2.err"; rc=$?
 check "sync catalog after the change exits 0" [ "$rc" = 0 ]
 check "it writes one price" [ "$(json_field "$tmp/cat2.json" price_updates)" = 1 ]
 check "BigCommerce shows the price rounded half away from zero (6.13)" price_is NW-DISH-1L 6.13
+check "the push's webhook job is done" wait_until 600 hooks_settled $((cat_done0 + 1))
 "$MLC" sync catalog --config "$cfg" --json >"$tmp/cat3.json" 2>"$tmp/cat3.err"; rc=$?
 check "a second sync catalog exits 0" [ "$rc" = 0 ]
 nothing_written() { field_is "$1" price_updates 0 && field_is "$1" name_updates 0; }
@@ -243,6 +255,7 @@ check "BigCommerce still shows 6.13" price_is NW-DISH-1L 6.13
 check "the next poll pushes the change (exit 0, one price)" \
     sh -c '[ "$0" = 0 ] && grep -q "\"price_updates\": 1," "$1"' "$rc" "$tmp/catbc2.json"
 check "BigCommerce shows 7.00" price_is NW-DISH-1L 7.00
+check "that push's webhook job is done too" wait_until 600 hooks_settled $((cat_done0 + 2))
 
 # JDE fails while the changes are read: exit 1, watermarks kept
 wm_before=$(wm_of "$tmp/catbc2.json")
