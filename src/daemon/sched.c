@@ -88,6 +88,17 @@ int sched_set_interval(struct sched *s, const char *name, int64_t interval_ms)
     return MLC_ENOTFOUND;
 }
 
+int sched_make_due(struct sched *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->tasks[i].name, name) == 0) {
+            s->tasks[i].started = false;
+            return MLC_OK;
+        }
+    }
+    return MLC_ENOTFOUND;
+}
+
 int64_t sched_next_due(const struct sched *s, int64_t now)
 {
     int64_t best = -1;

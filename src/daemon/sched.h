@@ -45,6 +45,11 @@ size_t sched_count(const struct sched *s);
  * MLC_EINVAL when interval_ms <= 0. */
 int sched_set_interval(struct sched *s, const char *name, int64_t interval_ms);
 
+/* Makes the named task due at the next tick, as if it had not run yet (a
+ * process that has just taken over the singleton tasks). MLC_ENOTFOUND when
+ * no task has that name. */
+int sched_make_due(struct sched *s, const char *name);
+
 /* Milliseconds from now until the next task is due: 0 when one is due now,
  * -1 when there are no tasks. */
 int64_t sched_next_due(const struct sched *s, int64_t now);

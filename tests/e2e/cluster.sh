@@ -10,7 +10,8 @@
 #      duplicate fault), so copies reach different processes.
 #   2. A backlog (`mlc sync orders`) and new orders placed at the store all
 #      along (every fifth unpaid), reaching the daemons by webhook; the
-#      leader's reconcile sweep runs every 5 s.
+#      leader's reconcile sweep runs every 10 s; the hook check only at
+#      start and when leadership moves (its interval is an hour).
 #   3. Every 1-3 s a daemon is SIGKILLed and started again, at least
 #      CLUSTER_KILLS times (20): every third kill hits the leader, every
 #      third a process with a job at work, the others a random one.
@@ -21,7 +22,8 @@
 #      balanced journal entry in JDE, nothing for unpaid ones; the ledger
 #      agrees with JDE; no job lost, held or failed; the singleton tasks
 #      (sweep, hook check) never ran on two processes at once, by their
-#      audit rows; leadership moved and the jobs of killed processes were
+#      audit rows, and every new leader ran each of them at once (the hook
+#      check, an hour apart, ran in every leadership term that swept); leadership moved and the jobs of killed processes were
 #      released by the leader; no daemon exited on its own; no secret and no
 #      sanitizer report in the logs.
 # Prints TAP lines; "# " lines carry figures. KEEP=1 keeps the temp dir.
@@ -113,7 +115,7 @@ $(e2e_posting_journal)
   paid_statuses: [2, 3, 8, 9, 10, 11]
 schedule:
   reconcile_interval: 10
-  hooks_interval: 10
+  hooks_interval: 3600
   accounts_refresh_interval: 10
   leader_lease_s: 3
 orders:
@@ -335,6 +337,29 @@ check "the account cache refresh ran as a singleton task too" \
 dropped=$(grep -l "account cache dropped" "$logs"/*.log 2>/dev/null | wc -l)
 check "its refresh reached more than one process's cache ($dropped logs)" [ "$dropped" -ge 2 ]
 check "no singleton task ran on two processes at once (audit: holders, tokens, times)" [ "$rc" = 0 ]
+# A new leader runs every singleton task at its first tick, not when its own
+# (skipped) turn next comes: with the hook check an hour apart, each term
+# that swept must have checked the hooks too.
+terms_hooked() {
+    "$PY" - "$tmp/runs.txt" <<'PY'
+import json, sys
+terms = {}
+for line in open(sys.argv[1]):
+    task, _, d = line.strip().partition(" ")
+    if d:
+        d = json.loads(d)
+        terms.setdefault((d["holder"], d["token"]), set()).add(task)
+swept = [t for t, ts in terms.items() if "task:reconcile" in ts]
+bad = [t for t in swept if "task:hooks" not in terms[t]]
+print("terms=%d swept=%d" % (len(terms), len(swept)))
+for h, tok in bad:
+    print("# term %s/%d swept without the hook check" % (h, tok))
+sys.exit(1 if bad or len(swept) < 2 else 0)
+PY
+}
+terms=$(terms_hooked); rc=$?
+note "leadership terms: $terms"
+check "every new leader ran the hour-apart hook check at once (each term that swept)" [ "$rc" = 0 ]
 holders=$(echo "$res" | sed -n 's/.*holders=\([0-9]*\).*/\1/p' | tail -n 1)
 check "the singleton tasks ran on more than one process over the run ($holders)" \
     [ "${holders:-0}" -ge 2 ]

@@ -113,6 +113,31 @@ static void test_set_interval(void **state)
     sched_free(s);
 }
 
+/* A task made due runs at the next tick, then keeps its interval from there. */
+static void test_make_due(void **state)
+{
+    struct sched *s;
+    struct probe a = { 0 }, b = { 0 };
+
+    (void)state;
+    assert_int_equal(sched_new(&s, NULL), MLC_OK);
+    assert_int_equal(sched_add(s, "a", 60000, probe_fn, &a, NULL), MLC_OK);
+    assert_int_equal(sched_add(s, "b", 60000, probe_fn, &b, NULL), MLC_OK);
+    assert_int_equal(sched_run_due(s, 1000), 2);
+    assert_int_equal(sched_next_due(s, 5000), 56000);
+    assert_int_equal(sched_make_due(s, "b"), MLC_OK);
+    assert_int_equal(sched_next_due(s, 5000), 0);
+    assert_int_equal(sched_run_due(s, 5000), 1); /* b only */
+    assert_int_equal(a.runs, 1);
+    assert_int_equal(b.runs, 2);
+    assert_int_equal(sched_next_due(s, 6000), 55000); /* a at 61000 comes first */
+    assert_int_equal(sched_run_due(s, 61000), 1);
+    assert_int_equal(sched_run_due(s, 64999), 0);
+    assert_int_equal(sched_run_due(s, 65000), 1);  /* b: 5000 + 60000 */
+    assert_int_equal(sched_make_due(s, "nope"), MLC_ENOTFOUND);
+    sched_free(s);
+}
+
 static void test_no_catch_up_burst(void **state)
 {
     struct sched *s;
@@ -189,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_add_rejects),
         cmocka_unit_test(test_first_run_then_interval),
         cmocka_unit_test(test_set_interval),
+        cmocka_unit_test(test_make_due),
         cmocka_unit_test(test_no_catch_up_burst),
         cmocka_unit_test(test_several_tasks),
     };
