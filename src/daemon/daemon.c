@@ -57,6 +57,7 @@ struct singleton {
     struct daemon *d;
     const char    *name;
     sched_fn       fn;   /* called with the daemon */
+    int64_t        term; /* the leader token it last ran under; -1 never */
 };
 
 #define MAX_SINGLETONS 8
@@ -94,7 +95,7 @@ struct daemon {
     /* The singleton tasks registered (scheduler contexts, main thread). */
     struct singleton   singletons[MAX_SINGLETONS];
     size_t             n_singletons;
-    int64_t            lead_token;    /* the leadership term last seen; -1 none */
+    int64_t            lead_token;    /* the leadership term last logged; -1 none */
     atomic_bool        stopping;
     _Atomic uint64_t   reloads;
     struct service     svc;          /* the service manager: main thread only */
@@ -837,6 +838,7 @@ static int task_singleton(void *ctx, struct mlc_err *e)
     if (token > 0 &&
         (rc = store_fence_lease(d->task_st, LEADER_LEASE, d->ident, token, e)) != MLC_OK)
         return rc;
+    t->term = token;
     t0 = store_now_ms(d->task_st);
     rc = t->fn(d, e);
     t1 = store_now_ms(d->task_st);
@@ -847,22 +849,25 @@ static int task_singleton(void *ctx, struct mlc_err *e)
     return rc;
 }
 
-/* A new leadership term runs every singleton task at its first tick, as a
- * restarted daemon does: the turns this process skipped while another led
+/* In a new leadership term every singleton task runs at once (once), as in
+ * a restarted daemon: the turns this process skipped while another led
  * would otherwise hold a task back up to its whole interval (a daily
  * reconcile skipped for a day after a failover). Main thread. */
 static void singletons_on_lead(struct daemon *d)
 {
     int64_t token = 0;
 
-    if (d->n_singletons == 0 || !leader_holds(d->leader, &token) || token == d->lead_token)
+    if (d->n_singletons == 0 || !leader_holds(d->leader, &token))
         return;
-    if (d->lead_token >= 0)
-        log_info("daemon", "leadership taken: the singleton tasks run now",
-                 LF_INT("token", token));
-    d->lead_token = token;
+    if (token != d->lead_token) {
+        if (d->lead_token >= 0)
+            log_info("daemon", "leadership taken: the singleton tasks run now",
+                     LF_INT("token", token));
+        d->lead_token = token;
+    }
     for (size_t i = 0; i < d->n_singletons; i++)
-        sched_make_due(d->sched, d->singletons[i].name);
+        if (d->singletons[i].term != token)
+            sched_make_due(d->sched, d->singletons[i].name);
 }
 
 /* Registers a singleton task (seconds; 0 disables it). */
@@ -876,7 +881,7 @@ static int add_singleton(struct daemon *d, const char *name, int interval_s, sch
     if (d->n_singletons == MAX_SINGLETONS)
         return mlc_err_set(e, MLC_ESTATE, "daemon: too many singleton tasks");
     t = &d->singletons[d->n_singletons++];
-    *t = (struct singleton){ .d = d, .name = name, .fn = fn };
+    *t = (struct singleton){ .d = d, .name = name, .fn = fn, .term = -1 };
     return add_task(d, name, interval_s, task_singleton, t, e);
 }
 

@@ -339,7 +339,7 @@ check "its refresh reached more than one process's cache ($dropped logs)" [ "$dr
 check "no singleton task ran on two processes at once (audit: holders, tokens, times)" [ "$rc" = 0 ]
 # A new leader runs every singleton task at its first tick, not when its own
 # (skipped) turn next comes: with the hook check an hour apart, each term
-# that swept must have checked the hooks too.
+# that swept must have checked the hooks too, and no term twice.
 terms_hooked() {
     "$PY" - "$tmp/runs.txt" <<'PY'
 import json, sys
@@ -348,18 +348,23 @@ for line in open(sys.argv[1]):
     task, _, d = line.strip().partition(" ")
     if d:
         d = json.loads(d)
-        terms.setdefault((d["holder"], d["token"]), set()).add(task)
+        ts = terms.setdefault((d["holder"], d["token"]), {})
+        ts[task] = ts.get(task, 0) + 1
 swept = [t for t, ts in terms.items() if "task:reconcile" in ts]
 bad = [t for t in swept if "task:hooks" not in terms[t]]
+twice = [t for t, ts in terms.items() if ts.get("task:hooks", 0) > 1]
 print("terms=%d swept=%d" % (len(terms), len(swept)))
 for h, tok in bad:
     print("# term %s/%d swept without the hook check" % (h, tok))
+for h, tok in twice:
+    print("# term %s/%d checked the hooks %d times" % (h, tok, terms[(h, tok)]["task:hooks"]))
+bad += twice
 sys.exit(1 if bad or len(swept) < 2 else 0)
 PY
 }
 terms=$(terms_hooked); rc=$?
 note "leadership terms: $terms"
-check "every new leader ran the hour-apart hook check at once (each term that swept)" [ "$rc" = 0 ]
+check "every new leader ran the hour-apart hook check at once, and once (each term that swept)" [ "$rc" = 0 ]
 holders=$(echo "$res" | sed -n 's/.*holders=\([0-9]*\).*/\1/p' | tail -n 1)
 check "the singleton tasks ran on more than one process over the run ($holders)" \
     [ "${holders:-0}" -ge 2 ]
