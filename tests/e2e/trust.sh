@@ -118,6 +118,14 @@ require "config check accepts the configuration" sh -c '"$0" config check "$1" >
 store_credentials() { cred_set "$BC_TOKEN" --name bc_token && cred_set "$JDE_PASSWORD" --name jde_password; }
 require "credentials stored" store_credentials
 require "the daemon starts" daemon_start write_config
+# The start-up reconcile sweep enqueues the seeded orders: a fault armed
+# while they post could be taken by one of them. Let them finish first, and
+# before the test's own orders exist: a sweep that ran late would list those
+# too and post them before their faults are armed.
+swept() { [ "$(q "SELECT count(*) FROM audit WHERE entity = 'reconcile' AND action = 'sweep'")" -gt 0 ]; }
+idle() { [ "$(q "SELECT count(*) FROM jobs WHERE state IN ('ready', 'running')")" = 0 ]; }
+sweep_done() { wait_until 300 swept && wait_until 300 idle; }
+require "the start-up sweep's orders are done before the test's orders exist" sweep_done
 for id in 7001 7002 7003 7004 7005 7006 7007 7008 7009; do mkorder "$id"; done
 
 # ---- 1. a lost reply on a reused connection ---------------------------------------
@@ -126,12 +134,7 @@ for id in 7001 7002 7003 7004 7005 7006 7007 7008 7009; do mkorder "$id"; done
 # closes the connection without a byte.
 enqueue 7001
 require "a first order posts (connections warm)" wait_until 200 posted BC7001S
-# The start-up reconcile sweep enqueues the seeded orders: a fault armed
-# while they post could be taken by one of them. Let them finish first.
-swept() { [ "$(q "SELECT count(*) FROM audit WHERE entity = 'reconcile' AND action = 'sweep'")" -gt 0 ]; }
-idle() { [ "$(q "SELECT count(*) FROM jobs WHERE state IN ('ready', 'running')")" = 0 ]; }
-sweep_done() { wait_until 300 swept && wait_until 300 idle; }
-require "the start-up sweep's orders are done before a fault is armed" sweep_done
+require "nothing else is at work before a fault is armed" wait_until 300 idle
 ais_ctl POST faults '{"hang":{"orchestration":"MLC_AddJournalEntry","count":1,"hang_s":1}}' >/dev/null
 enqueue 7002
 check "lost reply: the order ends posted" wait_until 300 posted BC7002S
