@@ -305,64 +305,61 @@ check "no job held or failed" \
 # Singleton tasks: their runs, by holder, never overlap in time.
 sql "SELECT entity || ' ' || detail FROM audit WHERE entity LIKE 'task:%' AND action = 'run'
      ORDER BY id" >"$tmp/runs.txt"
-no_overlap() {
-    "$PY" - "$tmp/runs.txt" <<'PY'
+# singleton_runs MODE: the verdicts on the audited runs in runs.txt.
+#   overlap: no two holders' runs of a task overlap, tokens never go back;
+#            prints "runs=N holders=N"
+#   terms:   a new leader runs every singleton task at its first tick, not
+#            when its own (skipped) turn next comes: with the hook check an
+#            hour apart, each term that swept checked the hooks, and once;
+#            prints "terms=N swept=N"
+singleton_runs() {
+    "$PY" - "$1" "$tmp/runs.txt" <<'PY'
 import json, sys
-runs = {}
-for line in open(sys.argv[1]):
+mode, rows = sys.argv[1], []
+for line in open(sys.argv[2]):
     task, _, d = line.strip().partition(" ")
     if d:
-        d = json.loads(d)
+        rows.append((task, json.loads(d)))
+bad = []
+if mode == "overlap":
+    runs = {}
+    for task, d in rows:
         runs.setdefault(task, []).append((d["started"], d["ended"], d["holder"], d["token"]))
-bad, n, holders = 0, 0, set()
-for task, rs in runs.items():
-    rs.sort()
-    n += len(rs)
-    for (s1, e1, h1, t1), (s2, e2, h2, t2) in zip(rs, rs[1:]):
-        holders.update((h1, h2))
-        if h1 != h2 and s2 < e1:
-            bad += 1
-            print("overlap: %s %s..%s by %s and %s..%s by %s" % (task, s1, e1, h1, s2, e2, h2))
-        if t2 < t1:
-            bad += 1
-            print("token went back: %s %d then %d" % (task, t1, t2))
-print("runs=%d holders=%d" % (n, len(holders)))
+    holders = set()
+    for task, rs in runs.items():
+        rs.sort()
+        for (s1, e1, h1, t1), (s2, e2, h2, t2) in zip(rs, rs[1:]):
+            holders.update((h1, h2))
+            if h1 != h2 and s2 < e1:
+                bad.append("# overlap: %s %s..%s by %s and %s..%s by %s" % (task, s1, e1, h1, s2, e2, h2))
+            if t2 < t1:
+                bad.append("# token went back: %s %d then %d" % (task, t1, t2))
+    print("runs=%d holders=%d" % (len(rows), len(holders)))
+else:
+    terms = {}
+    for task, d in rows:
+        ts = terms.setdefault((d["holder"], d["token"]), {})
+        ts[task] = ts.get(task, 0) + 1
+    swept = [t for t, ts in terms.items() if "task:reconcile" in ts]
+    bad = ["# term %s/%d swept without the hook check" % t
+           for t in swept if "task:hooks" not in terms[t]]
+    bad += ["# term %s/%d checked the hooks %d times" % (h, tok, ts["task:hooks"])
+            for (h, tok), ts in terms.items() if ts.get("task:hooks", 0) > 1]
+    if len(swept) < 2:
+        bad.append("# fewer than two terms swept")
+    print("terms=%d swept=%d" % (len(terms), len(swept)))
+print("\n".join(bad))
 sys.exit(1 if bad else 0)
 PY
 }
-res=$(no_overlap); rc=$?
+res=$(singleton_runs overlap); rc=$?
 note "singleton task runs: $res"
 check "the account cache refresh ran as a singleton task too" \
     grep -q "^task:accounts_refresh " "$tmp/runs.txt"
 dropped=$(grep -l "account cache dropped" "$logs"/*.log 2>/dev/null | wc -l)
 check "its refresh reached more than one process's cache ($dropped logs)" [ "$dropped" -ge 2 ]
 check "no singleton task ran on two processes at once (audit: holders, tokens, times)" [ "$rc" = 0 ]
-# A new leader runs every singleton task at its first tick, not when its own
-# (skipped) turn next comes: with the hook check an hour apart, each term
-# that swept must have checked the hooks too, and no term twice.
-terms_hooked() {
-    "$PY" - "$tmp/runs.txt" <<'PY'
-import json, sys
-terms = {}
-for line in open(sys.argv[1]):
-    task, _, d = line.strip().partition(" ")
-    if d:
-        d = json.loads(d)
-        ts = terms.setdefault((d["holder"], d["token"]), {})
-        ts[task] = ts.get(task, 0) + 1
-swept = [t for t, ts in terms.items() if "task:reconcile" in ts]
-bad = [t for t in swept if "task:hooks" not in terms[t]]
-twice = [t for t, ts in terms.items() if ts.get("task:hooks", 0) > 1]
-print("terms=%d swept=%d" % (len(terms), len(swept)))
-for h, tok in bad:
-    print("# term %s/%d swept without the hook check" % (h, tok))
-for h, tok in twice:
-    print("# term %s/%d checked the hooks %d times" % (h, tok, terms[(h, tok)]["task:hooks"]))
-bad += twice
-sys.exit(1 if bad or len(swept) < 2 else 0)
-PY
-}
-terms=$(terms_hooked); rc=$?
+terms=$(singleton_runs terms); rc=$?
 note "leadership terms: $terms"
 check "every new leader ran the hour-apart hook check at once, and once (each term that swept)" [ "$rc" = 0 ]
 holders=$(echo "$res" | sed -n 's/.*holders=\([0-9]*\).*/\1/p' | tail -n 1)
